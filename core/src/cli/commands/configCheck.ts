@@ -1,0 +1,25 @@
+import type { Command } from '../command.js';
+import { Kernel } from '../../kernel/kernel.js';
+import { MemoryLogSink } from '../../kernel/logger.js';
+import { CONFIG_HELP, configOption, kernelOptionsFrom } from './configOption.js';
+
+export const configCheckCommand: Command = {
+  path: ['config', 'check'],
+  summary: 'load helios.yaml and its plugins without starting anything; report every problem',
+  help: `Usage: helios config check [--config FILE]
+
+Loads the config, imports and checks every plugin, validates every plugin's config, resolves
+{ secret | env | file } references and builds every plugin value — everything "serve" does short
+of starting. Prints every problem with its file position; exit 1 if there are any.
+
+Options:
+${CONFIG_HELP}`,
+  options: { ...configOption },
+  async run(args, io) {
+    const logs = new MemoryLogSink();
+    const kernel = await Kernel.create({ ...kernelOptionsFrom(args, io), logSink: logs });
+    const names = kernel.plugins().filter((p) => p.enabled).map((p) => p.instance);
+    io.stdout.write(`${kernel.loaded.file}: ok (${names.length} plugin${names.length === 1 ? '' : 's'}: ${names.join(', ')})\n`);
+    return 0;
+  },
+};

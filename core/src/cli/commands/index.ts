@@ -1,0 +1,7 @@
+import type { Command } from '../command.js';
+import { configCheckCommand } from './configCheck.js';
+import { pluginsListCommand } from './pluginsList.js';
+import { serveCommand } from './serve.js';
+
+/** Every `helios` sub-command. Add a command by adding its file and one line here. */
+export const commands: Command[] = [serveCommand, configCheckCommand, pluginsListCommand];

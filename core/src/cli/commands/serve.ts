@@ -1,0 +1,46 @@
+import type { AddressInfo } from 'node:net';
+import type { Command } from '../command.js';
+import { Kernel } from '../../kernel/kernel.js';
+import { createHttpApp } from '../../http/app.js';
+import { closeServer, listen } from '../../http/listen.js';
+import { CONFIG_HELP, configOption, kernelOptionsFrom } from './configOption.js';
+
+export const serveCommand: Command = {
+  path: ['serve'],
+  summary: 'run the Helios server: plugins, webhooks, API (stops gracefully on SIGINT/SIGTERM)',
+  help: `Usage: helios serve [--config FILE] [--listen HOST:PORT]
+
+Starts the kernel and every configured plugin, then serves HTTP (GET /healthz, plugin webhook
+routes). SIGINT or SIGTERM stops accepting work, runs the plugins' stop hooks in reverse order and
+exits 0.
+
+Options:
+${CONFIG_HELP}
+      --listen ADDR   override server.listen (port 0 picks a free port)`,
+  options: { ...configOption, listen: { type: 'string' } },
+  async run(args, io) {
+    const stop = io.waitForStop();
+    const kernel = await Kernel.create(kernelOptionsFrom(args, io));
+    await kernel.start();
+    const app = createHttpApp({ routes: kernel.routes, logger: kernel.logger.child('http'), redact: (t) => kernel.redactor.redact(t) });
+    let server;
+    try {
+      server = await listen(app, (args.values.listen as string | undefined) ?? kernel.config.server.listen);
+    } catch (err) {
+      await kernel.stop('listen failed');
+      throw err;
+    }
+    const address = server.address() as AddressInfo;
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    io.stdout.write(`helios serve: listening on http://${host}:${address.port} (config: ${kernel.loaded.file})\n`);
+    kernel.logger.info('listening', { address: `${host}:${address.port}` });
+    const signal = await stop;
+    io.stdout.write(`helios serve: ${signal} received, stopping\n`);
+    await closeServer(server);
+    const reports = await kernel.stop(signal);
+    const bad = reports.filter((r) => r.outcome !== 'ok');
+    for (const r of bad) io.stderr.write(`warning: stop hook of ${r.instance} ${r.outcome === 'timed_out' ? 'timed out' : `failed: ${r.error}`}\n`);
+    io.stdout.write('helios serve: stopped\n');
+    return 0;
+  },
+};

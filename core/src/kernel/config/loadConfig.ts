@@ -1,0 +1,92 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import { HeliosError } from '@helios-ci/sdk';
+import { EMBEDDED_DEFAULT_CONFIG, HeliosConfigSchema, type HeliosConfig } from './schema.js';
+import { configInvalid, type ConfigProblem } from './problems.js';
+import { validateAgainst, type PositionOf } from './validate.js';
+
+export interface LoadedConfig {
+  /** The file name as shown to users (`(embedded defaults)` without a file). */
+  file: string;
+  configDir: string;
+  config: HeliosConfig;
+  positionOf: PositionOf;
+  embedded: boolean;
+}
+
+const MAX_CONFIG_BYTES = 1024 * 1024;
+
+/** Reads `helios.yaml` (or the embedded defaults) and checks its outer structure. */
+export function loadConfigFile(path: string | undefined, cwd = process.cwd()): LoadedConfig {
+  if (path === undefined) {
+    return parseConfigText(EMBEDDED_DEFAULT_CONFIG, '(embedded defaults)', cwd, true);
+  }
+  const file = resolve(cwd, path);
+  let text: string;
+  try {
+    const bytes = readFileSync(file);
+    if (bytes.length > MAX_CONFIG_BYTES) {
+      throw new HeliosError('E_CONFIG_INVALID', `${path} is ${bytes.length} bytes; a config file over 1 MiB is refused`);
+    }
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch (err) {
+    if (err instanceof HeliosError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') {
+      throw new HeliosError('E_CONFIG_NOT_FOUND', `config file ${path} does not exist; create it, or run without --config to use the embedded defaults`, { cause: err });
+    }
+    if (err instanceof TypeError) {
+      throw new HeliosError('E_CONFIG_INVALID', `${path} is not UTF-8 text; save it as UTF-8`, { cause: err });
+    }
+    throw new HeliosError('E_CONFIG_UNREADABLE', `cannot read config file ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  return parseConfigText(text, path, dirname(file), false);
+}
+
+export function parseConfigText(text: string, file: string, configDir: string, embedded: boolean): LoadedConfig {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true });
+  const problems: ConfigProblem[] = [];
+  for (const err of doc.errors) {
+    const pos = err.linePos?.[0];
+    problems.push({ path: '', message: `YAML: ${err.message.split('\n')[0]}`, line: pos?.line, col: pos?.col });
+  }
+  if (problems.length) throw configInvalid(file, problems);
+
+  let raw: unknown;
+  try {
+    // Aliases are expanded here; the cap refuses "billion laughs" documents instead of hanging.
+    raw = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  } catch (err) {
+    throw configInvalid(file, [{ path: '', message: `YAML: ${(err as Error).message}` }]);
+  }
+  const positionOf = makePositionOf(doc, lineCounter);
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    throw configInvalid(file, [{ path: '', message: 'the top level must be a mapping with server, plugins and limits keys', line: 1, col: 1 }]);
+  }
+  const { value, problems: schemaProblems } = validateAgainst(HeliosConfigSchema, raw, [], positionOf);
+  if (schemaProblems.length) throw configInvalid(file, schemaProblems);
+  return { file, configDir, config: value as HeliosConfig, positionOf, embedded };
+}
+
+function makePositionOf(doc: Document, lineCounter: LineCounter): PositionOf {
+  return (path) => {
+    // Walk up until a node exists: a missing key is reported at its parent mapping.
+    for (let n = path.length; n >= 0; n--) {
+      const node = doc.getIn(path.slice(0, n), true);
+      if (isNode(node) && node.range) {
+        const pos = lineCounter.linePos(node.range[0]);
+        return { line: pos.line, col: pos.col };
+      }
+      // For a key whose value is absent, prefer the key's own position.
+      const parent = doc.getIn(path.slice(0, n - 1), true) as { items?: { key?: { value?: unknown; range?: number[] } }[] } | undefined;
+      const key = parent?.items?.find((item) => item.key?.value === path[n - 1])?.key;
+      if (n > 0 && key?.range) {
+        const pos = lineCounter.linePos(key.range[0]);
+        return { line: pos.line, col: pos.col };
+      }
+    }
+    return undefined;
+  };
+}

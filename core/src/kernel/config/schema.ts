@@ -1,0 +1,51 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+export const INSTANCE_NAME = /^[a-z][a-z0-9-]*$/;
+
+export const PluginEntrySchema = Type.Object(
+  {
+    use: Type.String({ minLength: 1, description: 'npm package name, or a path relative to the config file' }),
+    config: Type.Optional(Type.Unknown()),
+    enabled: Type.Optional(Type.Boolean({ description: 'false keeps the entry but does not load it (default true)' })),
+  },
+  { additionalProperties: false },
+);
+
+export const HeliosConfigSchema = Type.Object(
+  {
+    server: Type.Object(
+      {
+        listen: Type.String({ default: '127.0.0.1:8080', pattern: '^[^\\s:]+:\\d{1,5}$' }),
+        publicUrl: Type.Optional(Type.String({ pattern: '^https?://' })),
+        dataDir: Type.String({ default: './.helios' }),
+        logLevel: Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error')], {
+          default: 'info',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    plugins: Type.Record(Type.String({ pattern: INSTANCE_NAME.source }), PluginEntrySchema, { default: {} }),
+    limits: Type.Object(
+      {
+        concurrentJobs: Type.Integer({ minimum: 1, default: 4 }),
+        jobTimeoutMinutes: Type.Integer({ minimum: 1, default: 360 }),
+        stopHookTimeoutSeconds: Type.Number({ exclusiveMinimum: 0, default: 10 }),
+        shutdownGraceSeconds: Type.Number({ minimum: 0, default: 30 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export type HeliosConfig = Static<typeof HeliosConfigSchema>;
+
+/** What applies with no config file at all (DESIGN §2): local runtime, file secrets, SQLite. */
+export const EMBEDDED_DEFAULT_CONFIG = `# Helios CI embedded defaults (used when no helios.yaml is given)
+server:
+  listen: 127.0.0.1:8080
+  dataDir: ./.helios
+plugins:
+  secrets:
+    use: "@helios-ci/secrets-file"
+`;

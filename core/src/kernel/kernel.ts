@@ -1,0 +1,367 @@
+import { resolve as resolvePath } from 'node:path';
+import {
+  HeliosError,
+  isHeliosError,
+  SecretsToken,
+  type EventBus,
+  type HttpRoute,
+  type Logger,
+  type Plugin,
+  type Token,
+} from '@helios-ci/sdk';
+import { loadConfigFile, parseConfigText, type LoadedConfig } from './config/loadConfig.js';
+import { configInvalid, type ConfigProblem } from './config/problems.js';
+import { validateAgainst } from './config/validate.js';
+import { findRefs, resolveLocalRefs, SECRET_PLACEHOLDER, setAt, type RefSite } from './config/valueRefs.js';
+import type { HeliosConfig } from './config/schema.js';
+import { checkPlugin, resolvePlugin } from './pluginResolver.js';
+import { ProviderGraph } from './providerGraph.js';
+import { createPluginContext, type Hooks } from './pluginContext.js';
+import { Redactor } from './redactor.js';
+import { createLogger, type LogSink } from './logger.js';
+import { createEventBus } from './eventBus.js';
+import { runWithTimeout } from './timeout.js';
+
+export interface KernelOptions {
+  /** Path to helios.yaml; undefined (and no configText) means the embedded defaults. */
+  configPath?: string;
+  /** Config as YAML text (tests, embedded use); `configDir` says where relative paths start. */
+  configText?: string;
+  configDir?: string;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  logSink?: LogSink;
+  /** Plugin objects by `use` value: lets tests and tools load a plugin without a package on disk. */
+  pluginObjects?: Record<string, Plugin>;
+  /** Overrides limits.stopHookTimeoutSeconds (tests). */
+  stopHookTimeoutMs?: number;
+}
+
+export interface PluginInfo {
+  instance: string;
+  package: string;
+  version: string;
+  enabled: boolean;
+  /** Interface kinds (token names) the instance provides. */
+  kinds: string[];
+  /** Config with defaults, references shown as `<secret:ref>`, secret values redacted. */
+  config: unknown;
+}
+
+interface Instance {
+  name: string;
+  use: string;
+  plugin: Plugin | null;
+  packageName: string;
+  version: string;
+  enabled: boolean;
+  rawConfig: unknown;
+  config: unknown;
+  refSites: RefSite[];
+  secretSites: RefSite[];
+  provided: Token<unknown>[];
+  hooks: Hooks;
+}
+
+export interface StopReport {
+  instance: string;
+  outcome: 'ok' | 'failed' | 'timed_out';
+  error?: string;
+}
+
+type KernelState = 'prepared' | 'starting' | 'started' | 'stopping' | 'stopped';
+
+/**
+ * One Helios kernel: config, plugins, their values in one DI container, and the lifecycle.
+ * `Kernel.create` does everything up to (not including) the start hooks, so `config check` and
+ * `plugins list` exercise the real path without starting servers.
+ */
+export class Kernel {
+  readonly redactor = new Redactor();
+  readonly logger: Logger;
+  readonly events: EventBus;
+  readonly graph = new ProviderGraph();
+  readonly routes: { instance: string; route: HttpRoute }[] = [];
+  private readonly instances: Instance[] = [];
+  private state: KernelState = 'prepared';
+  private started: Instance[] = [];
+  private stopping: Promise<StopReport[]> | null = null;
+
+  private constructor(
+    readonly loaded: LoadedConfig,
+    private readonly options: KernelOptions,
+  ) {
+    this.logger = createLogger({ name: 'helios', level: loaded.config.server.logLevel, sink: options.logSink, redactor: this.redactor });
+    this.events = createEventBus(this.logger.child('events'));
+  }
+
+  get config(): HeliosConfig {
+    return this.loaded.config;
+  }
+
+  /** The data directory, absolute. */
+  get dataDir(): string {
+    return resolvePath(this.loaded.configDir, this.config.server.dataDir);
+  }
+
+  static async create(options: KernelOptions = {}): Promise<Kernel> {
+    const cwd = options.cwd ?? process.cwd();
+    const loaded =
+      options.configText !== undefined
+        ? parseConfigText(options.configText, options.configPath ?? 'helios.yaml', options.configDir ?? cwd, false)
+        : loadConfigFile(options.configPath, cwd);
+    const kernel = new Kernel(loaded, options);
+    try {
+      await kernel.prepare();
+    } catch (err) {
+      throw kernel.redactError(err);
+    }
+    return kernel;
+  }
+
+  private async prepare(): Promise<void> {
+    const { config, configDir, positionOf, file } = this.loaded;
+    const problems: ConfigProblem[] = [];
+
+    // 1. Import every enabled plugin; collect load errors so all are reported together.
+    const loadErrors: HeliosError[] = [];
+    for (const [name, entry] of Object.entries(config.plugins)) {
+      const where = `plugins.${name}.use`;
+      const instance: Instance = {
+        name,
+        use: entry.use,
+        plugin: null,
+        packageName: entry.use,
+        version: '',
+        enabled: entry.enabled !== false,
+        rawConfig: entry.config ?? {},
+        config: undefined,
+        refSites: [],
+        secretSites: [],
+        provided: [],
+        hooks: { start: [], stop: [] },
+      };
+      this.instances.push(instance);
+      if (entry.enabled === false) continue;
+      try {
+        const object = this.options.pluginObjects?.[entry.use];
+        if (object) {
+          instance.plugin = checkPlugin(object, entry.use, where);
+          instance.version = 'in-memory';
+        } else {
+          const resolved = await resolvePlugin(entry.use, configDir, where);
+          instance.plugin = resolved.plugin;
+          instance.packageName = resolved.packageName;
+          instance.version = resolved.version;
+        }
+      } catch (err) {
+        if (!isHeliosError(err)) throw err;
+        loadErrors.push(err);
+      }
+    }
+    if (loadErrors.length === 1) throw loadErrors[0];
+    if (loadErrors.length > 1) {
+      throw new HeliosError(loadErrors[0]!.code, loadErrors.map((e) => `${e.code}: ${e.message}`).join('\n'), { cause: loadErrors[0] });
+    }
+
+    // 2. Resolve { env } / { file } references and validate every plugin config at once.
+    for (const inst of this.enabled()) {
+      const prefix = ['plugins', inst.name, 'config'];
+      const local = resolveLocalRefs(inst.rawConfig, prefix, {
+        configDir,
+        env: this.options.env ?? process.env,
+        positionOf,
+        onValue: (v) => this.redactor.add(v),
+      });
+      problems.push(...local.problems);
+      inst.secretSites = local.secretSites;
+      let candidate = local.value;
+      for (const site of local.secretSites) candidate = setAt(candidate, site.path, SECRET_PLACEHOLDER);
+      const checked = validateAgainst(inst.plugin!.configSchema, candidate, prefix, positionOf);
+      problems.push(...checked.problems);
+      inst.config = checked.value;
+      inst.rawConfig = local.value;
+      // Every reference site (env and file too) is shown as its reference, never its value.
+      inst.refSites = findRefs(this.configEntry(inst.name));
+    }
+    if (problems.length) throw configInvalid(file, problems);
+
+    // 3. Register the plugins without secret references first: one of them is the secrets backend.
+    const early = this.enabled().filter((i) => i.secretSites.length === 0);
+    const late = this.enabled().filter((i) => i.secretSites.length > 0);
+    for (const inst of early) await this.register(inst);
+    if (late.length) {
+      await this.resolveSecretRefs(late);
+      for (const inst of late) await this.register(inst);
+    }
+
+    // 4. Build every value in dependency order (missing deps and cycles fail before any start).
+    await this.graph.build();
+  }
+
+  private configEntry(name: string): unknown {
+    return this.loaded.config.plugins[name]?.config ?? {};
+  }
+
+  private enabled(): Instance[] {
+    return this.instances.filter((i) => i.enabled && i.plugin);
+  }
+
+  private async resolveSecretRefs(late: Instance[]): Promise<void> {
+    const problems: ConfigProblem[] = [];
+    const { positionOf, file } = this.loaded;
+    if (this.graph.providersOf(SecretsToken).length === 0) {
+      for (const inst of late) {
+        for (const site of inst.secretSites) {
+          const full = ['plugins', inst.name, 'config', ...site.path];
+          problems.push({ path: full.join('.'), ...positionOf(full), message: `{ secret: ${site.ref} } needs a secrets backend, but no enabled plugin without secret references provides one; enable @helios-ci/secrets-file` });
+        }
+      }
+      throw configInvalid(file, problems);
+    }
+    await this.graph.build([SecretsToken]);
+    const secrets = this.graph.resolve(SecretsToken);
+    for (const inst of late) {
+      let value = inst.rawConfig;
+      for (const site of inst.secretSites) {
+        const full = ['plugins', inst.name, 'config', ...site.path];
+        const secret = await secrets.read(site.ref);
+        if (secret === undefined) {
+          problems.push({ path: full.join('.'), ...positionOf(full), message: `secret "${site.ref}" does not exist in the secrets backend; add it there (for secrets-file: a "${site.ref}" key in the secrets file, or HELIOS_SECRET_<NAME>)` });
+          continue;
+        }
+        this.redactor.add(secret);
+        value = setAt(value, site.path, secret);
+      }
+      const checked = validateAgainst(inst.plugin!.configSchema, value, ['plugins', inst.name, 'config'], positionOf);
+      problems.push(...checked.problems.map((p) => ({ ...p, message: this.redactor.redact(p.message) })));
+      inst.config = checked.value;
+    }
+    if (problems.length) throw configInvalid(file, problems);
+  }
+
+  private async register(inst: Instance): Promise<void> {
+    const ctx = createPluginContext({
+      instance: inst.name,
+      config: inst.config,
+      logger: this.logger.child(inst.name),
+      events: this.events,
+      dataRoot: this.dataDir,
+      configDir: this.loaded.configDir,
+      addProvider: (entry) => this.graph.add(entry),
+      addRoute: (instance, route) => this.addRoute(instance, route),
+      hooks: inst.hooks,
+    });
+    try {
+      await inst.plugin!.register(ctx);
+    } catch (err) {
+      if (isHeliosError(err)) throw err;
+      throw new HeliosError('E_PLUGIN_REGISTER_FAILED', `plugin "${inst.name}" (${inst.packageName}) failed in register(): ${(err as Error)?.message ?? String(err)}`, { cause: err });
+    } finally {
+      (ctx as unknown as { endRegistration(): void }).endRegistration();
+    }
+    inst.provided = ctx.provided;
+  }
+
+  private addRoute(instance: string, route: HttpRoute): void {
+    const clash = this.routes.find((r) => r.route.method === route.method && r.route.path === route.path);
+    if (clash) {
+      throw new HeliosError('E_HTTP_ROUTE_CONFLICT', `plugins "${clash.instance}" and "${instance}" both mount ${route.method} ${route.path}; give one of them another instance name`);
+    }
+    this.routes.push({ instance, route });
+  }
+
+  /** Core services (orchestrator, store, ...) add their own routes through the same registry. */
+  mountRoute(owner: string, route: HttpRoute): void {
+    this.addRoute(owner, route);
+  }
+
+  resolve<T>(token: Token<T>): T {
+    return this.graph.resolve(token);
+  }
+
+  resolveAll<T>(token: Token<T>): T[] {
+    return this.graph.resolveAll(token);
+  }
+
+  has(token: Token<unknown>): boolean {
+    return this.graph.has(token);
+  }
+
+  /** Start hooks in dependency order; a failure stops what already started and rethrows. */
+  async start(): Promise<void> {
+    if (this.state !== 'prepared') throw new HeliosError('E_KERNEL_STATE', `kernel cannot start from state "${this.state}"`);
+    this.state = 'starting';
+    const order = this.graph.instanceOrder();
+    const ordered = [
+      ...order.map((n) => this.instances.find((i) => i.name === n)!),
+      ...this.enabled().filter((i) => !order.includes(i.name)),
+    ];
+    for (const inst of ordered) {
+      try {
+        for (const hook of inst.hooks.start) await hook();
+        this.started.push(inst);
+      } catch (err) {
+        this.logger.error('plugin start failed; stopping what already started', { plugin: inst.name, error: err });
+        await this.stop(`start of ${inst.name} failed`);
+        throw this.redactError(
+          new HeliosError('E_PLUGIN_START_FAILED', `plugin "${inst.name}" failed to start: ${(err as Error)?.message ?? String(err)}`, { cause: err }),
+        );
+      }
+    }
+    this.state = 'started';
+    this.events.emit('kernel.started', { plugins: this.started.map((i) => i.name) });
+  }
+
+  /** Stop hooks in reverse start order, each bounded by the hook timeout. Idempotent. */
+  stop(reason = 'stop requested'): Promise<StopReport[]> {
+    if (this.stopping) return this.stopping;
+    this.state = 'stopping';
+    this.events.emit('kernel.stopping', { reason });
+    const timeoutMs = this.options.stopHookTimeoutMs ?? this.config.limits.stopHookTimeoutSeconds * 1000;
+    this.stopping = (async () => {
+      const reports: StopReport[] = [];
+      for (const inst of [...this.started].reverse()) {
+        for (const hook of [...inst.hooks.stop].reverse()) {
+          const outcome = await runWithTimeout(async () => hook(), timeoutMs);
+          if (outcome.kind === 'ok') reports.push({ instance: inst.name, outcome: 'ok' });
+          else if (outcome.kind === 'timeout') {
+            this.logger.error('stop hook timed out', { plugin: inst.name, timeoutMs });
+            reports.push({ instance: inst.name, outcome: 'timed_out' });
+          } else {
+            this.logger.error('stop hook failed', { plugin: inst.name, error: outcome.error });
+            reports.push({ instance: inst.name, outcome: 'failed', error: this.redactor.redact(String((outcome.error as Error)?.message ?? outcome.error)) });
+          }
+        }
+      }
+      this.started = [];
+      this.state = 'stopped';
+      return reports;
+    })();
+    return this.stopping;
+  }
+
+  /** What `helios plugins list` shows. */
+  plugins(): PluginInfo[] {
+    return this.instances.map((inst) => {
+      let shown: unknown = structuredClone(inst.enabled ? inst.config : inst.rawConfig) ?? {};
+      for (const site of inst.refSites) shown = setAt(shown, site.path, `<${site.kind}:${site.ref}>`);
+      return {
+        instance: inst.name,
+        package: inst.packageName,
+        version: inst.version,
+        enabled: inst.enabled,
+        kinds: [...new Set(inst.provided.map((t) => t.name))],
+        config: this.redactor.redactDeep(shown),
+      };
+    });
+  }
+
+  /** Errors leave the kernel with every known secret value masked. */
+  redactError(err: unknown): unknown {
+    if (!isHeliosError(err)) return err;
+    const message = this.redactor.redact(err.message);
+    if (message === err.message) return err;
+    return new HeliosError(err.code, message, { cause: err.cause, details: this.redactor.redactDeep(err.details) });
+  }
+}

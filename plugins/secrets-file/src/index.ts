@@ -1,0 +1,27 @@
+import { resolve } from 'node:path';
+import { definePlugin, PLUGIN_API_VERSION, SecretsToken, Type } from '@helios-ci/sdk';
+import { FileSecrets } from './secretsFile.js';
+
+export { FileSecrets, parseSecretsFile } from './secretsFile.js';
+
+export default definePlugin({
+  name: 'secrets-file',
+  apiVersion: PLUGIN_API_VERSION,
+  configSchema: Type.Object(
+    {
+      file: Type.Optional(Type.String({ minLength: 1, description: 'YAML secrets file (mode 600), relative to helios.yaml' })),
+      envPrefix: Type.String({ default: 'HELIOS_SECRET_', pattern: '^[A-Z][A-Z0-9_]*$' }),
+    },
+    { additionalProperties: false },
+  ),
+  register(ctx) {
+    ctx.provide(SecretsToken, {
+      factory: () =>
+        new FileSecrets({
+          file: ctx.config.file ? resolve(ctx.configDir, ctx.config.file) : null,
+          envPrefix: ctx.config.envPrefix,
+          env: process.env,
+        }),
+    });
+  },
+});

@@ -1,0 +1,116 @@
+import { readFileSync, statSync } from 'node:fs';
+import { parse } from 'yaml';
+import { HeliosError, SECRET_NAME, type SecretScope, type Secrets } from '@helios-ci/sdk';
+
+interface FileContents {
+  global: Map<string, string>;
+  repos: Map<string, Map<string, string>>;
+}
+
+const EMPTY: FileContents = { global: new Map(), repos: new Map() };
+
+export interface SecretsFileOptions {
+  /** Absolute path of the YAML file, or null for environment variables only. */
+  file: string | null;
+  envPrefix: string;
+  env: NodeJS.ProcessEnv;
+}
+
+/**
+ * Secrets from a YAML file (`secrets:` for every repository, `repos.<owner/name>:` for one) and
+ * `HELIOS_SECRET_<NAME>` variables. The file is re-read when it changes, so an operator can add a
+ * secret without a restart; a file readable by group or others is refused.
+ */
+export class FileSecrets implements Secrets {
+  private cache: { mtimeMs: number; size: number; contents: FileContents } | null = null;
+
+  constructor(private readonly options: SecretsFileOptions) {
+    this.contents();
+  }
+
+  async resolve(scope: SecretScope): Promise<Record<string, string>> {
+    for (const name of scope.names) {
+      if (!SECRET_NAME.test(name)) {
+        throw new HeliosError('E_SECRET_NAME_INVALID', `secret name ${JSON.stringify(name.slice(0, 64))} is invalid; names are letters, digits and _ and do not start with a digit`);
+      }
+    }
+    const { global, repos } = this.contents();
+    const scoped = repos.get(scope.repo);
+    const out: Record<string, string> = {};
+    for (const name of scope.names) {
+      const value = scoped?.get(name) ?? this.fromEnv(name) ?? global.get(name);
+      if (value !== undefined) out[name] = value;
+    }
+    return out;
+  }
+
+  async read(ref: string): Promise<string | undefined> {
+    return this.fromEnv(ref) ?? this.contents().global.get(ref);
+  }
+
+  private fromEnv(name: string): string | undefined {
+    return this.options.env[this.options.envPrefix + name.toUpperCase().replace(/[^A-Z0-9_]/g, '_')];
+  }
+
+  private contents(): FileContents {
+    const file = this.options.file;
+    if (!file) return EMPTY;
+    let stat;
+    try {
+      stat = statSync(file);
+    } catch (err) {
+      throw new HeliosError('E_SECRETS_FILE_NOT_FOUND', `secrets file ${file} cannot be read (${(err as NodeJS.ErrnoException).code}); create it with mode 600, or remove "file" from the secrets-file config`, { cause: err });
+    }
+    if ((stat.mode & 0o044) !== 0) {
+      throw new HeliosError('E_SECRETS_FILE_PERMISSIONS', `secrets file ${file} is readable by group or others (mode ${(stat.mode & 0o777).toString(8)}); run: chmod 600 ${file}`);
+    }
+    if (this.cache && this.cache.mtimeMs === stat.mtimeMs && this.cache.size === stat.size) return this.cache.contents;
+    const contents = parseSecretsFile(readFileSync(file, 'utf8'), file);
+    this.cache = { mtimeMs: stat.mtimeMs, size: stat.size, contents };
+    return contents;
+  }
+}
+
+function invalid(file: string, what: string): HeliosError {
+  // Never quote values: the file holds secrets.
+  return new HeliosError('E_SECRETS_FILE_INVALID', `secrets file ${file}: ${what}`);
+}
+
+export function parseSecretsFile(text: string, file: string): FileContents {
+  let doc: unknown;
+  try {
+    doc = parse(text, { uniqueKeys: true, maxAliasCount: 0 }) ?? {};
+  } catch (err) {
+    const pos = (err as { linePos?: { line: number; col: number }[] }).linePos?.[0];
+    throw invalid(file, `not valid YAML${pos ? ` at line ${pos.line}, column ${pos.col}` : ''}; expected "secrets:" and "repos:" mappings`);
+  }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw invalid(file, 'the top level must be a mapping with "secrets" and/or "repos"');
+  const top = doc as Record<string, unknown>;
+  for (const key of Object.keys(top)) {
+    if (key !== 'secrets' && key !== 'repos') throw invalid(file, `unknown top-level key "${key}"; use "secrets" (every repository) or "repos" (per repository)`);
+  }
+  const global = toMap(top.secrets, 'secrets', file, false);
+  const repos = new Map<string, Map<string, string>>();
+  const repoMap = top.repos ?? {};
+  if (typeof repoMap !== 'object' || Array.isArray(repoMap)) throw invalid(file, '"repos" must map owner/name to a mapping of secrets');
+  for (const [repo, values] of Object.entries(repoMap as Record<string, unknown>)) {
+    if (!/^[^/\s]+\/[^/\s]+$/.test(repo)) throw invalid(file, `repos key "${repo}" must be owner/name`);
+    repos.set(repo, toMap(values, `repos.${repo}`, file, true));
+  }
+  return { global, repos };
+}
+
+function toMap(value: unknown, where: string, file: string, namesOnly: boolean): Map<string, string> {
+  if (value === undefined || value === null) return new Map();
+  if (typeof value !== 'object' || Array.isArray(value)) throw invalid(file, `"${where}" must be a mapping of name: value`);
+  const out = new Map<string, string>();
+  for (const [name, v] of Object.entries(value as Record<string, unknown>)) {
+    // Global keys may also be config references such as github/app-key.
+    if (namesOnly ? !SECRET_NAME.test(name) : !/^[A-Za-z_][A-Za-z0-9_./-]*$/.test(name)) {
+      throw invalid(file, `"${where}.${name}" is not a valid secret name (letters, digits, _${namesOnly ? '' : ', and / . - for references'})`);
+    }
+    if (typeof v !== 'string') throw invalid(file, `"${where}.${name}" must be a string; quote it`);
+    out.set(name, v);
+  }
+  return out;
+}

@@ -1,0 +1,33 @@
+// Builds every workspace: `tsc -b` (type check + emit), then each package's own bundling step
+// (`<package>/scripts/bundle.mjs`, run after tsc so a bundle can replace a tsc-emitted file).
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const run = (args, cwd = root) => {
+  const started = Date.now();
+  const r = spawnSync(process.execPath, args, { cwd, stdio: 'inherit' });
+  if (r.status !== 0) {
+    console.error(`build: ${args.join(' ')} failed in ${cwd} (exit ${r.status})`);
+    process.exit(r.status ?? 1);
+  }
+  return Date.now() - started;
+};
+
+const tscMs = run([join(root, 'node_modules/typescript/bin/tsc'), '-b']);
+console.log(`build: tsc -b done in ${tscMs} ms`);
+const workspaces = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).workspaces;
+const dirs = workspaces.flatMap((w) => {
+  if (!w.endsWith('/*')) return [w];
+  const base = w.slice(0, -2);
+  return existsSync(join(root, base)) ? (listDirs(join(root, base)).map((d) => `${base}/${d}`)) : [];
+});
+function listDirs(dir) {
+  return readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+}
+for (const dir of dirs) {
+  const script = join(root, dir, 'scripts/bundle.mjs');
+  if (existsSync(script)) console.log(`build: bundled ${dir} in ${run([script], join(root, dir))} ms`);
+}

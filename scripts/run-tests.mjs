@@ -1,0 +1,104 @@
+// Runs every compiled uvu test file (`<workspace>/dist/test/**/*.test.js`) in its own Node process,
+// a few at a time, and prints one closing line: "N passed, N failed, N skipped".
+// Under CI (CI=true) a skipped test fails the run: CI installs every system dependency.
+// Usage: node scripts/run-tests.mjs [FILTER...]   (substrings of the test file path)
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const filters = process.argv.slice(2);
+const jobs = Number(process.env.HELIOS_TEST_JOBS ?? 2);
+const fileTimeoutMs = Number(process.env.HELIOS_TEST_FILE_TIMEOUT_S ?? 600) * 1000;
+const strict = process.env.CI === 'true' || process.env.HELIOS_TEST_STRICT === '1';
+
+function workspaceDirs() {
+  const patterns = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).workspaces;
+  return patterns.flatMap((p) => {
+    if (!p.endsWith('/*')) return [join(root, p)];
+    const base = join(root, p.slice(0, -2));
+    return existsSync(base) ? readdirSync(base, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => join(base, d.name)) : [];
+  });
+}
+
+function testFiles(dir) {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true }).flatMap((d) => {
+    const full = join(dir, d.name);
+    if (d.isDirectory()) return d.name === 'fixtures' ? [] : testFiles(full);
+    return d.name.endsWith('.test.js') ? [full] : [];
+  });
+}
+
+const files = workspaceDirs()
+  .flatMap((w) => testFiles(join(w, 'dist/test')))
+  .filter((f) => filters.length === 0 || filters.some((s) => relative(root, f).includes(s)))
+  .sort();
+
+if (files.length === 0) {
+  console.error('run-tests: no test files found; run "npm run build" first');
+  process.exit(1);
+}
+
+const totals = { passed: 0, failed: 0, skipped: 0 };
+const failures = [];
+
+function runFile(file) {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const child = spawn(process.execPath, ['--enable-source-maps', file], {
+      cwd: root,
+      env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    const timer = setTimeout(() => {
+      out += `\nrun-tests: killed after ${fileTimeoutMs / 1000} s\n`;
+      child.kill('SIGKILL');
+    }, fileTimeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      const num = (label) => Number(new RegExp(`^\\s*${label}:\\s+(\\d+)`, 'm').exec(out)?.[1] ?? NaN);
+      const total = num('Total');
+      const passed = num('Passed');
+      const skipped = num('Skipped');
+      const name = relative(root, file);
+      const seconds = ((Date.now() - started) / 1000).toFixed(1);
+      if (code !== 0 || Number.isNaN(total)) {
+        const failed = Number.isNaN(total) ? 1 : Math.max(1, total - passed - (skipped || 0));
+        totals.failed += failed;
+        totals.passed += Number.isNaN(passed) ? 0 : passed;
+        failures.push({ name, out });
+        console.log(`✘ ${name}: failed (exit ${code}, ${seconds} s)`);
+      } else {
+        totals.passed += passed;
+        totals.skipped += skipped || 0;
+        if (skipped) {
+          const reasons = out.split('\n').filter((l) => /SKIP/.test(l)).join('\n');
+          console.log(`⚠ ${name}: ${passed} passed, ${skipped} skipped (${seconds} s)${reasons ? '\n' + reasons : ''}`);
+        } else {
+          console.log(`✔ ${name}: ${passed} passed (${seconds} s)`);
+        }
+      }
+      resolve();
+    });
+  });
+}
+
+const queue = [...files];
+await Promise.all(Array.from({ length: Math.max(1, jobs) }, async () => {
+  while (queue.length) await runFile(queue.shift());
+}));
+
+for (const f of failures) {
+  console.log(`\n────── ${f.name} ──────\n${f.out.trimEnd()}`);
+}
+console.log(`\n${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
+if (totals.failed > 0) process.exit(1);
+if (totals.skipped > 0 && strict) {
+  console.log('run-tests: skipped tests are failures under CI (CI installs every system dependency)');
+  process.exit(1);
+}

@@ -1,0 +1,15 @@
+export * from './errors.js';
+export * from './tokens.js';
+export * from './logger.js';
+export * from './http.js';
+export * from './plugin.js';
+export * from './builtinTokens.js';
+export * from './events.js';
+export * from './plan.js';
+export * from './interfaces/forge.js';
+export * from './interfaces/runtime.js';
+export * from './interfaces/storage.js';
+export * from './interfaces/secrets.js';
+export * from './interfaces/queue.js';
+export { Type } from '@sinclair/typebox';
+export type { Static, TSchema } from '@sinclair/typebox';

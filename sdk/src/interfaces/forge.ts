@@ -1,0 +1,123 @@
+import type { HttpRequest } from '../http.js';
+
+/** `owner/name` on one forge instance. */
+export interface RepoRef {
+  owner: string;
+  name: string;
+  /** Forge-specific numeric or string id, when the forge has one. */
+  id?: string;
+  /** Installation (GitHub App) the repository is reached through. */
+  installationId?: string;
+}
+
+interface EventBase {
+  /** The forge's delivery id; the kernel deduplicates on it. */
+  deliveryId: string;
+  /** The forge plugin instance the event came through. */
+  forge: string;
+}
+
+export type ForgeEvent =
+  | (EventBase & { kind: 'push'; repo: RepoRef; ref: string; before: string; after: string; changedFiles?: string[]; sender: string })
+  | (EventBase & {
+      kind: 'pullRequest';
+      repo: RepoRef;
+      number: number;
+      action: string;
+      head: { sha: string; ref: string; repo: RepoRef };
+      base: { ref: string };
+      fromFork: boolean;
+      author: string;
+    })
+  | (EventBase & { kind: 'rerun'; repo: RepoRef; checkId?: string; suiteId?: string; scope: 'one' | 'failed' | 'all'; sender: string })
+  | (EventBase & { kind: 'cancel'; repo: RepoRef; checkId: string; sender: string })
+  | (EventBase & { kind: 'approve'; repo: RepoRef; target: string; sender: string })
+  | (EventBase & { kind: 'installation'; action: string; installationId: string; repos: RepoRef[] })
+  | (EventBase & { kind: 'ping' });
+
+export interface WorkflowFile {
+  /** Repository-relative path, e.g. `.github/workflows/ci.yml`. */
+  path: string;
+  content: string;
+}
+
+export interface ForgeCapabilities {
+  /** Rich check runs (GitHub) rather than plain commit statuses (Forgejo). */
+  checkRuns: boolean;
+  annotations: boolean;
+  /** The forge can show a live log tail in its UI. */
+  liveLog: boolean;
+  /** Buttons (re-run, cancel, approve) on the check. */
+  actions: boolean;
+  /** Largest log/summary text one update may carry. */
+  maxLogChars: number;
+  /** Content-creating requests per minute per installation the forge tolerates. */
+  requestsPerMinute: number;
+}
+
+/** What the kernel knows of a job when it opens its check. */
+export interface CheckJob {
+  jobId: string;
+  runId: string;
+  repo: RepoRef;
+  sha: string;
+  workflowName: string;
+  jobName: string;
+  detailsUrl: string;
+  /** Fork PRs awaiting approval open as action_required with an approve action. */
+  awaitingApproval?: boolean;
+}
+
+/** Opaque to the kernel; persisted in the store so a restart can keep updating the same check. */
+export interface CheckHandle {
+  forge: string;
+  id: string;
+  data?: Record<string, unknown>;
+}
+
+export interface CheckUpdate {
+  status: 'queued' | 'in_progress';
+  /** `Step n/m: name`. */
+  title: string;
+  /** Markdown summary (steps table). */
+  summary: string;
+  /** Log tail already cut to `maxLogChars` with a truncation marker. */
+  text?: string;
+}
+
+export interface Annotation {
+  level: 'notice' | 'warning' | 'failure';
+  message: string;
+  file?: string;
+  line?: number;
+  endLine?: number;
+  col?: number;
+  endCol?: number;
+  title?: string;
+}
+
+export type CheckConclusion = 'success' | 'failure' | 'cancelled' | 'timed_out' | 'action_required' | 'neutral' | 'skipped';
+
+export interface CheckResult extends Omit<CheckUpdate, 'status'> {
+  conclusion: CheckConclusion;
+}
+
+export type Permission = 'admin' | 'write' | 'read' | 'none';
+
+/** One configured forge instance (GitHub, a GitHub Enterprise Server, Forgejo, Gitea, ...). */
+export interface Forge {
+  readonly id: string;
+  readonly capabilities: ForgeCapabilities;
+  /** Verify the signature in constant time over the raw bytes; null for events Helios ignores. */
+  verifyAndParse(req: Pick<HttpRequest, 'headers' | 'rawBody'>): Promise<ForgeEvent | null>;
+  fetchWorkflows(repo: RepoRef, sha: string): Promise<WorkflowFile[]>;
+  /** One file at a commit (composite actions); null if absent. */
+  fetchFile(repo: RepoRef, sha: string, path: string): Promise<string | null>;
+  /** A short-lived read-only credential for the agent's clone. */
+  cloneAccess(repo: RepoRef): Promise<{ url: string; token?: string; expiresAt?: string }>;
+  openCheck(job: CheckJob): Promise<CheckHandle>;
+  updateCheck(handle: CheckHandle, update: CheckUpdate): Promise<void>;
+  annotate(handle: CheckHandle, annotations: Annotation[]): Promise<void>;
+  closeCheck(handle: CheckHandle, result: CheckResult): Promise<void>;
+  permissionOf(repo: RepoRef, user: string): Promise<Permission>;
+}

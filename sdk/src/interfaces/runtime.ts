@@ -1,0 +1,38 @@
+import type { Volume } from './storage.js';
+
+/** What the runtime needs to start one job's machine. */
+export interface MachineSpec {
+  jobId: string;
+  /** The runs-on label chosen for the job (an image name for VM runtimes). */
+  label: string;
+  cpus: number;
+  memoryMb: number;
+  volumes: Volume[];
+  /** How the agent finds the orchestrator: `host:port` of the agent gRPC service and a one-job token. */
+  agent: { endpoint: string; token: string };
+}
+
+export interface MachineRef {
+  id: string;
+  /** The job the machine was made for, when the runtime can tell. */
+  jobId: string | null;
+}
+
+export interface Machine extends MachineRef {
+  label: string;
+}
+
+/** Turns a job into a running agent: bhyve zones, local processes, ... */
+export interface Runtime {
+  /** Instance name, for logs and metrics. */
+  readonly id: string;
+  /** The runs-on labels this runtime serves. */
+  readonly labels: readonly string[];
+  provision(spec: MachineSpec): Promise<Machine>;
+  /** Idempotent; must succeed on a half-built machine and on one already gone. */
+  destroy(machine: MachineRef): Promise<void>;
+  /** Machines that exist now (also ones from before a crash), for reconciliation. */
+  list(): Promise<MachineRef[]>;
+  /** Boot output, streamed into the job log when available. */
+  console?(machine: MachineRef): AsyncIterable<string>;
+}

@@ -1,0 +1,180 @@
+/**
+ * The plan model: Helios's own, plain-JSON description of the jobs a workflow run consists of.
+ * The workflow engine produces it; the orchestrator schedules it; the job part travels to the agent
+ * (inside JobSpec) over gRPC. No parser objects leak into it. Bump PLAN_VERSION on incompatible change.
+ *
+ * Strings that may hold `${{ }}` expressions are typed `Expr`: they are kept as written and evaluated
+ * where their contexts exist (job `if` when needs finish; step fields on the agent at step time).
+ */
+import { Type, type Static } from '@sinclair/typebox';
+
+export const PLAN_VERSION = 1;
+
+const Expr = Type.String({ description: 'text that may contain ${{ }} expressions, evaluated later' });
+const StringMap = Type.Record(Type.String(), Type.String());
+const Json = Type.Unknown();
+
+export const BuiltinActionSchema = Type.Union([
+  Type.Literal('checkout'),
+  Type.Literal('cache'),
+  Type.Literal('upload-artifact'),
+]);
+export type BuiltinAction = Static<typeof BuiltinActionSchema>;
+
+const StepCommon = {
+  /** `id:` of the step, or a generated `__N` id (GitHub's runner does the same). */
+  id: Type.String(),
+  /** Display name; `Run <first line>` for unnamed run steps, as GitHub shows it. */
+  name: Expr,
+  if: Type.Union([Expr, Type.Null()], { description: 'null means success()' }),
+  env: Type.Record(Type.String(), Expr),
+  continueOnError: Type.Union([Type.Boolean(), Expr]),
+  timeoutMinutes: Type.Union([Type.Number(), Type.Null()]),
+};
+
+export const RunStepSchema = Type.Object({
+  ...StepCommon,
+  kind: Type.Literal('run'),
+  run: Expr,
+  /** Shell name or template (`bash`, `sh`, `python`, `pwsh`, `custom {0}`); null = defaults/auto. */
+  shell: Type.Union([Type.String(), Type.Null()]),
+  workingDirectory: Type.Union([Expr, Type.Null()]),
+});
+
+export const BuiltinStepSchema = Type.Object({
+  ...StepCommon,
+  kind: Type.Literal('builtin'),
+  action: BuiltinActionSchema,
+  /** As written in the workflow, e.g. `actions/checkout@v4`. */
+  uses: Type.String(),
+  with: Type.Record(Type.String(), Expr),
+});
+
+export type RunStep = Static<typeof RunStepSchema>;
+export type BuiltinStep = Static<typeof BuiltinStepSchema>;
+export interface CompositeStep {
+  id: string;
+  name: string;
+  if: string | null;
+  env: Record<string, string>;
+  continueOnError: boolean | string;
+  timeoutMinutes: number | null;
+  kind: 'composite';
+  /** As written, e.g. `./.github/actions/setup`. */
+  uses: string;
+  with: Record<string, string>;
+  /** Input defaults from action.yml (`with` wins). */
+  inputDefaults: Record<string, string>;
+  /** Output name → expression over the composite's own `steps` context. */
+  outputs: Record<string, string>;
+  steps: Step[];
+}
+export type Step = RunStep | BuiltinStep | CompositeStep;
+
+export const CompositeStepSchema = Type.Recursive((This) =>
+  Type.Object({
+    ...StepCommon,
+    kind: Type.Literal('composite'),
+    uses: Type.String(),
+    with: Type.Record(Type.String(), Expr),
+    inputDefaults: StringMap,
+    outputs: Type.Record(Type.String(), Expr),
+    steps: Type.Array(Type.Union([RunStepSchema, BuiltinStepSchema, This])),
+  }),
+);
+export const StepSchema = Type.Union([RunStepSchema, BuiltinStepSchema, CompositeStepSchema]);
+
+export const JobPlanSchema = Type.Object({
+  /** Unique within the run: `<workflow file>#<job key>` plus ` (<matrix values>)` for matrix jobs. */
+  id: Type.String(),
+  workflow: Type.Object({ file: Type.String(), name: Type.String() }),
+  /** The key under `jobs:`; shared by every matrix instance of the job. */
+  jobKey: Type.String(),
+  /** Display name with matrix and github expressions already evaluated. */
+  name: Type.String(),
+  matrix: Type.Union([Type.Record(Type.String(), Json), Type.Null()]),
+  /** Job keys (same workflow) this job waits for; every matrix instance of each. */
+  needs: Type.Array(Type.String()),
+  if: Type.Union([Expr, Type.Null()], { description: 'evaluated when needs finish; null means success()' }),
+  /** The runs-on labels after expression evaluation; a configured runtime serves all of them. */
+  runsOn: Type.Array(Type.String()),
+  /** workflow env overlaid with job env (the agent overlays step env). */
+  env: Type.Record(Type.String(), Expr),
+  defaults: Type.Object({
+    shell: Type.Union([Type.String(), Type.Null()]),
+    workingDirectory: Type.Union([Type.String(), Type.Null()]),
+  }),
+  timeoutMinutes: Type.Number(),
+  continueOnError: Type.Union([Type.Boolean(), Expr]),
+  concurrency: Type.Union([Type.Object({ group: Type.String(), cancelInProgress: Type.Boolean() }), Type.Null()]),
+  strategy: Type.Object({
+    failFast: Type.Boolean(),
+    maxParallel: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()]),
+  }),
+  /** Output name → expression over the `steps` context, evaluated by the agent at job end. */
+  outputs: Type.Record(Type.String(), Expr),
+  /** Secret names the job's expressions reference (`secrets.X`); only those are resolved. */
+  secretNames: Type.Array(Type.String()),
+  steps: Type.Array(StepSchema),
+});
+export type JobPlan = Omit<Static<typeof JobPlanSchema>, 'steps'> & { steps: Step[] };
+
+export const PlanEventSchema = Type.Object({
+  name: Type.Union([Type.Literal('push'), Type.Literal('pull_request'), Type.Literal('workflow_dispatch')]),
+  /** Full ref: `refs/heads/main`, `refs/tags/v1`, for pull_request the base branch ref. */
+  ref: Type.String(),
+  sha: Type.Optional(Type.String()),
+  /** pull_request: activity type (opened, synchronize, reopened, ...). */
+  action: Type.Optional(Type.String()),
+  /** pull_request: the head branch ref. */
+  headRef: Type.Optional(Type.String()),
+  /** Changed paths for `paths` filters; absent means unknown (paths filters then match). */
+  changedFiles: Type.Optional(Type.Array(Type.String())),
+  inputs: Type.Optional(Type.Record(Type.String(), Type.String())),
+});
+export type PlanEvent = Static<typeof PlanEventSchema>;
+
+export const PlanProblemSchema = Type.Object({
+  file: Type.String(),
+  line: Type.Optional(Type.Integer()),
+  col: Type.Optional(Type.Integer()),
+  message: Type.String(),
+  code: Type.String(),
+});
+export type PlanProblem = Static<typeof PlanProblemSchema>;
+
+export const RunPlanSchema = Type.Object({
+  version: Type.Literal(PLAN_VERSION),
+  event: PlanEventSchema,
+  /** Workflows whose triggers matched, with their jobs. */
+  workflows: Type.Array(Type.Object({ file: Type.String(), name: Type.String() })),
+  jobs: Type.Array(JobPlanSchema),
+  /** Invalid workflows become problems (and failed checks), never a silent nothing. */
+  problems: Type.Array(PlanProblemSchema),
+});
+export type RunPlan = Omit<Static<typeof RunPlanSchema>, 'jobs'> & { jobs: JobPlan[] };
+
+/** What the agent receives: one job of the plan plus everything resolved at dispatch. */
+export interface JobSpec {
+  planVersion: typeof PLAN_VERSION;
+  runId: string;
+  jobId: string;
+  job: JobPlan;
+  repository: {
+    /** `owner/name`. */
+    fullName: string;
+    cloneUrl: string;
+    /** Short-lived read-only credential, never logged. */
+    token?: string;
+    sha: string;
+    ref: string;
+  };
+  /** The `github` expression context (event, sha, ref, repository, actor, ...). */
+  github: Record<string, unknown>;
+  /** `needs.<job>.result|outputs` of the jobs this one needs. */
+  needs: Record<string, { result: string; outputs: Record<string, string> }>;
+  inputs: Record<string, string>;
+  vars: Record<string, string>;
+  /** Only the secrets the job references; empty for untrusted runs. Every value is masked. */
+  secrets: Record<string, string>;
+}
