@@ -175,10 +175,12 @@ export class Kernel {
       });
       problems.push(...local.problems);
       inst.secretSites = local.secretSites;
-      let candidate = local.value;
+      let candidate = structuredClone(local.value);
       for (const site of local.secretSites) candidate = setAt(candidate, site.path, SECRET_PLACEHOLDER);
       const checked = validateAgainst(inst.plugin!.configSchema, candidate, prefix, positionOf);
-      problems.push(...checked.problems);
+      // Secret values are checked once they are known; the placeholder can only give false alarms.
+      const secretPaths = new Set(local.secretSites.map((s) => [...prefix, ...s.path].join('.')));
+      problems.push(...checked.problems.filter((pr) => !secretPaths.has(pr.path)));
       inst.config = checked.value;
       inst.rawConfig = local.value;
       // Every reference site (env and file too) is shown as its reference, never its value.
@@ -222,17 +224,20 @@ export class Kernel {
     await this.graph.build([SecretsToken]);
     const secrets = this.graph.resolve(SecretsToken);
     for (const inst of late) {
-      let value = inst.rawConfig;
+      let value = structuredClone(inst.rawConfig);
+      let missing = false;
       for (const site of inst.secretSites) {
         const full = ['plugins', inst.name, 'config', ...site.path];
         const secret = await secrets.read(site.ref);
         if (secret === undefined) {
+          missing = true;
           problems.push({ path: full.join('.'), ...positionOf(full), message: `secret "${site.ref}" does not exist in the secrets backend; add it there (for secrets-file: a "${site.ref}" key in the secrets file, or HELIOS_SECRET_<NAME>)` });
           continue;
         }
         this.redactor.add(secret);
         value = setAt(value, site.path, secret);
       }
+      if (missing) continue;
       const checked = validateAgainst(inst.plugin!.configSchema, value, ['plugins', inst.name, 'config'], positionOf);
       problems.push(...checked.problems.map((p) => ({ ...p, message: this.redactor.redact(p.message) })));
       inst.config = checked.value;

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Kind } from '@sinclair/typebox';
 import { HeliosError, isPlugin, PLUGIN_API_VERSION, type Plugin } from '@helios-ci/sdk';
 
 export interface ResolvedPlugin {
@@ -123,6 +124,9 @@ export function checkPlugin(candidate: unknown, label: string, where: string): P
       `${where}: ${label} is built for plugin API v${candidate.apiVersion}, but this Helios kernel speaks plugin API v${PLUGIN_API_VERSION}; install a version of the plugin built for API v${PLUGIN_API_VERSION}, or a Helios release that speaks v${candidate.apiVersion}`,
       { details: { pluginApi: candidate.apiVersion, kernelApi: PLUGIN_API_VERSION } },
     );
+  }
+  if (!candidate.configSchema || typeof candidate.configSchema !== 'object' || !(Kind in candidate.configSchema)) {
+    throw new HeliosError('E_PLUGIN_INVALID', `${where}: ${label} has no valid configSchema; it must be a typebox schema, e.g. Type.Object({...}) with Type from @helios-ci/sdk`);
   }
   return candidate;
 }

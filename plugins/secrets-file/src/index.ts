@@ -9,7 +9,7 @@ export default definePlugin({
   apiVersion: PLUGIN_API_VERSION,
   configSchema: Type.Object(
     {
-      file: Type.Optional(Type.String({ minLength: 1, description: 'YAML secrets file (mode 600), relative to helios.yaml' })),
+      path: Type.Optional(Type.String({ minLength: 1, description: 'YAML secrets file (mode 600), relative to helios.yaml' })),
       envPrefix: Type.String({ default: 'HELIOS_SECRET_', pattern: '^[A-Z][A-Z0-9_]*$' }),
     },
     { additionalProperties: false },
@@ -18,7 +18,7 @@ export default definePlugin({
     ctx.provide(SecretsToken, {
       factory: () =>
         new FileSecrets({
-          file: ctx.config.file ? resolve(ctx.configDir, ctx.config.file) : null,
+          file: ctx.config.path ? resolve(ctx.configDir, ctx.config.path) : null,
           envPrefix: ctx.config.envPrefix,
           env: process.env,
         }),

@@ -59,7 +59,7 @@ export class FileSecrets implements Secrets {
     try {
       stat = statSync(file);
     } catch (err) {
-      throw new HeliosError('E_SECRETS_FILE_NOT_FOUND', `secrets file ${file} cannot be read (${(err as NodeJS.ErrnoException).code}); create it with mode 600, or remove "file" from the secrets-file config`, { cause: err });
+      throw new HeliosError('E_SECRETS_FILE_NOT_FOUND', `secrets file ${file} cannot be read (${(err as NodeJS.ErrnoException).code}); create it with mode 600, or remove "path" from the secrets-file config`, { cause: err });
     }
     if ((stat.mode & 0o044) !== 0) {
       throw new HeliosError('E_SECRETS_FILE_PERMISSIONS', `secrets file ${file} is readable by group or others (mode ${(stat.mode & 0o777).toString(8)}); run: chmod 600 ${file}`);

@@ -11,6 +11,6 @@ export const CONFIG_HELP = `  -c, --config FILE   helios.yaml to use (default: .
 export function kernelOptionsFrom(args: ParsedArgs, io: CliIO): KernelOptions {
   const explicit = args.values.config as string | undefined;
   const local = join(io.cwd, 'helios.yaml');
-  const configPath = explicit ?? (existsSync(local) ? local : io.env.HELIOS_CONFIG);
+  const configPath = explicit ?? (existsSync(local) ? 'helios.yaml' : io.env.HELIOS_CONFIG);
   return { configPath, cwd: io.cwd, env: io.env };
 }

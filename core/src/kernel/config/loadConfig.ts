@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import { LineCounter, parseDocument, isMap, isNode, isSeq, type Document } from 'yaml';
 import { HeliosError } from '@helios-ci/sdk';
 import { EMBEDDED_DEFAULT_CONFIG, HeliosConfigSchema, type HeliosConfig } from './schema.js';
 import { configInvalid, type ConfigProblem } from './problems.js';
@@ -46,11 +46,11 @@ export function loadConfigFile(path: string | undefined, cwd = process.cwd()): L
 
 export function parseConfigText(text: string, file: string, configDir: string, embedded: boolean): LoadedConfig {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true });
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: true, strict: true });
   const problems: ConfigProblem[] = [];
   for (const err of doc.errors) {
     const pos = err.linePos?.[0];
-    problems.push({ path: '', message: `YAML: ${err.message.split('\n')[0]}`, line: pos?.line, col: pos?.col });
+    problems.push({ path: '', message: `YAML: ${err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`, line: pos?.line, col: pos?.col });
   }
   if (problems.length) throw configInvalid(file, problems);
 
@@ -71,22 +71,24 @@ export function parseConfigText(text: string, file: string, configDir: string, e
 }
 
 function makePositionOf(doc: Document, lineCounter: LineCounter): PositionOf {
-  return (path) => {
-    // Walk up until a node exists: a missing key is reported at its parent mapping.
-    for (let n = path.length; n >= 0; n--) {
-      const node = doc.getIn(path.slice(0, n), true);
-      if (isNode(node) && node.range) {
-        const pos = lineCounter.linePos(node.range[0]);
-        return { line: pos.line, col: pos.col };
-      }
-      // For a key whose value is absent, prefer the key's own position.
-      const parent = doc.getIn(path.slice(0, n - 1), true) as { items?: { key?: { value?: unknown; range?: number[] } }[] } | undefined;
-      const key = parent?.items?.find((item) => item.key?.value === path[n - 1])?.key;
-      if (n > 0 && key?.range) {
-        const pos = lineCounter.linePos(key.range[0]);
-        return { line: pos.line, col: pos.col };
-      }
+  const at = (offset: number) => {
+    const pos = lineCounter.linePos(offset);
+    return { line: pos.line, col: pos.col };
+  };
+  return (path, preferKey = false) => {
+    // Point at the key of the deepest entry that exists: "unknown key" and "missing" read best there.
+    for (let n = path.length; n > 0; n--) {
+      const parent = doc.getIn(path.slice(0, n - 1), true) as { items?: { key?: unknown; value?: unknown }[] } | undefined;
+      const pair = parent?.items?.find((item) => isNode(item.key) && (item.key as { value?: unknown }).value === path[n - 1]);
+      if (n === path.length && !preferKey && pair && isNode(pair.value) && pair.value.range && !isCollection(pair.value)) return at(pair.value.range[0]);
+      if (pair && isNode(pair.key) && pair.key.range) return at(pair.key.range[0]);
+      const item = doc.getIn(path.slice(0, n), true);
+      if (isNode(item) && item.range) return at(item.range[0]);
     }
     return undefined;
   };
+}
+
+function isCollection(node: unknown): boolean {
+  return isMap(node) || isSeq(node);
 }

@@ -16,7 +16,8 @@ export function formatProblem(file: string, p: ConfigProblem): string {
 
 /** All problems at once, one per line, so a user fixes the file in one go. */
 export function configInvalid(file: string, problems: ConfigProblem[]): HeliosError {
-  const lines = problems.map((p) => '  ' + formatProblem(file, p));
+  const sorted = [...problems].sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
+  const lines = sorted.map((p) => '  ' + formatProblem(file, p));
   return new HeliosError(
     'E_CONFIG_INVALID',
     `${file} has ${problems.length} problem${problems.length === 1 ? '' : 's'}; fix ${problems.length === 1 ? 'it' : 'them'} and start again:\n${lines.join('\n')}`,

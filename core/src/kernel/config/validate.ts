@@ -2,7 +2,7 @@ import type { TSchema } from '@sinclair/typebox';
 import { Value, ValueErrorType, type ValueError } from '@sinclair/typebox/value';
 import type { ConfigProblem } from './problems.js';
 
-export type PositionOf = (path: (string | number)[]) => { line: number; col: number } | undefined;
+export type PositionOf = (path: (string | number)[], preferKey?: boolean) => { line: number; col: number } | undefined;
 
 /**
  * Applies defaults and checks `value` against `schema`. Every problem is returned (not just the
@@ -23,7 +23,7 @@ export function validateAgainst(
     const dotted = full.join('.');
     if (seen.has(dotted) || [...seen].some((p) => dotted.startsWith(p + '.'))) continue;
     seen.add(dotted);
-    problems.push({ path: dotted, message: describe(error), ...positionOf(full) });
+    problems.push({ path: dotted, message: describe(error), ...positionOf(full, error.type === ValueErrorType.ObjectAdditionalProperties) });
   }
   return { value, problems };
 }

@@ -21,7 +21,8 @@ export function isRef(value: unknown): value is Record<RefKind, string> {
 }
 
 export function findRefs(value: unknown, path: (string | number)[] = []): RefSite[] {
-  if (isRef(value)) {
+  // The config mapping itself is never a reference: a plugin option named "file" must stay itself.
+  if (path.length > 0 && isRef(value)) {
     const kind = Object.keys(value)[0] as RefKind;
     return [{ path, kind, ref: value[kind] }];
   }

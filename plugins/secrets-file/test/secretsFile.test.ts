@@ -1,0 +1,135 @@
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { stringify } from 'yaml';
+import { isHeliosError } from '@helios-ci/sdk';
+import { secretsConformance, verifyPlugin, createTestKernel } from '@helios-ci/sdk/testkit';
+import { SecretsToken } from '@helios-ci/sdk';
+import { FileSecrets } from '../src/secretsFile.js';
+
+const PACKAGE_DIR = join(dirname(fileURLToPath(import.meta.url)), '../..');
+
+function tempDir() {
+  return mkdtempSync(join(tmpdir(), 'helios-secrets-'));
+}
+
+function writeSecrets(dir: string, text: string, mode = 0o600): string {
+  const file = join(dir, 'secrets.yaml');
+  writeFileSync(file, text);
+  chmodSync(file, mode);
+  return file;
+}
+
+// The conformance suite, with the seed written as a real file (refs go in the global section).
+secretsConformance('secrets-file', async (seed) => {
+  const dir = tempDir();
+  const file = writeSecrets(dir, stringify({ secrets: { ...seed.global, ...seed.refs }, repos: seed.repos }));
+  return { subject: new FileSecrets({ file, envPrefix: 'HELIOS_SECRET_', env: {} }), cleanup: () => rmSync(dir, { recursive: true }) };
+}).run();
+
+test('a file readable by group or others is refused with the chmod to run', () => {
+  const dir = tempDir();
+  try {
+    const file = writeSecrets(dir, 'secrets:\n  A: b\n', 0o644);
+    try {
+      new FileSecrets({ file, envPrefix: 'HELIOS_SECRET_', env: {} });
+      assert.unreachable();
+    } catch (err) {
+      assert.ok(isHeliosError(err));
+      assert.is(err.code, 'E_SECRETS_FILE_PERMISSIONS');
+      assert.is(err.message, `secrets file ${file} is readable by group or others (mode 644); run: chmod 600 ${file}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+});
+
+test('HELIOS_SECRET_<NAME> variables supply secrets; repo-scoped file entries still win', async () => {
+  const dir = tempDir();
+  try {
+    const file = writeSecrets(dir, 'secrets:\n  TOKEN: from-file\nrepos:\n  acme/widget:\n    TOKEN: from-repo\n');
+    const s = new FileSecrets({ file, envPrefix: 'HELIOS_SECRET_', env: { HELIOS_SECRET_TOKEN: 'from-env', HELIOS_SECRET_GITHUB_APP_KEY: 'ref-from-env' } });
+    assert.equal(await s.resolve({ repo: 'other/x', event: 'push', names: ['TOKEN'] }), { TOKEN: 'from-env' });
+    assert.equal(await s.resolve({ repo: 'acme/widget', event: 'push', names: ['TOKEN'] }), { TOKEN: 'from-repo' });
+    assert.is(await s.read('github/app-key'), 'ref-from-env');
+    const envOnly = new FileSecrets({ file: null, envPrefix: 'HELIOS_SECRET_', env: { HELIOS_SECRET_NPM: 'n' } });
+    assert.equal(await envOnly.resolve({ repo: 'a/b', event: 'push', names: ['NPM', 'OTHER'] }), { NPM: 'n' });
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+});
+
+test('an edited file is picked up without a restart', async () => {
+  const dir = tempDir();
+  try {
+    const file = writeSecrets(dir, 'secrets:\n  A: one\n');
+    const s = new FileSecrets({ file, envPrefix: 'HELIOS_SECRET_', env: {} });
+    assert.equal(await s.resolve({ repo: 'a/b', event: 'push', names: ['A'] }), { A: 'one' });
+    writeSecrets(dir, 'secrets:\n  A: two-longer\n');
+    assert.equal(await s.resolve({ repo: 'a/b', event: 'push', names: ['A'] }), { A: 'two-longer' });
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+});
+
+test('bad files are explained without quoting any value', async () => {
+  const dir = tempDir();
+  try {
+    const cases: [string, RegExp][] = [
+      ['secrets:\n  A: "unterminated\n', /not valid YAML at line \d+, column \d+/],
+      ['secrets:\n  PORT: 8080\n', /"secrets\.PORT" must be a string; quote it/],
+      ['tokens:\n  A: b\n', /unknown top-level key "tokens"/],
+      ['repos:\n  nope:\n    A: b\n', /repos key "nope" must be owner\/name/],
+      ['repos:\n  a/b:\n    "BAD-NAME": hunter22\n', /"repos\.a\/b\.BAD-NAME" is not a valid secret name/],
+      ['secrets:\n  A: x\n  A: y\n', /not valid YAML/],
+    ];
+    for (const [text, expected] of cases) {
+      const file = writeSecrets(dir, text);
+      try {
+        new FileSecrets({ file, envPrefix: 'HELIOS_SECRET_', env: {} });
+        assert.unreachable(text);
+      } catch (err) {
+        assert.ok(isHeliosError(err), String(err));
+        assert.is(err.code, 'E_SECRETS_FILE_INVALID');
+        assert.match(err.message, expected);
+        assert.not.ok(err.message.includes('hunter22'));
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+});
+
+test('verifyPlugin loads the package through the production loader, step by step', async () => {
+  const dir = tempDir();
+  try {
+    writeSecrets(dir, 'secrets:\n  A: b\n');
+    const steps = await verifyPlugin(PACKAGE_DIR, { config: { path: join(dir, 'secrets.yaml') }, configDir: dir });
+    assert.equal(steps.map((s) => [s.step, s.ok]), [['load', true], ['configure', true], ['start', true], ['stop', true]]);
+    assert.match(steps[0]!.detail, /^@helios-ci\/secrets-file@\d+\.\d+\.\d+ \(plugin "secrets-file", API v1\)/);
+    assert.match(steps[1]!.detail, /provides secrets/);
+    const bad = await verifyPlugin(PACKAGE_DIR, { config: { path: 'missing.yaml' }, configDir: dir });
+    assert.equal(bad.map((s) => [s.step, s.ok, s.code]), [['load', true, undefined], ['configure', false, 'E_PLUGIN_FACTORY_FAILED']]);
+    assert.match(bad[1]!.detail, /secrets file .*missing\.yaml cannot be read \(ENOENT\)/);
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+});
+
+test('createTestKernel gives a started kernel whose Secrets resolve', async () => {
+  const dir = tempDir();
+  try {
+    writeSecrets(dir, 'secrets:\n  NPM_TOKEN: abc123\n');
+    const kernel = await createTestKernel({ plugins: { secrets: { use: PACKAGE_DIR, config: { path: 'secrets.yaml' } } }, configDir: dir });
+    const secrets = kernel.resolve(SecretsToken);
+    assert.equal(await secrets.resolve({ repo: 'a/b', event: 'push', names: ['NPM_TOKEN'] }), { NPM_TOKEN: 'abc123' });
+    assert.equal((await kernel.stop()).length, 0);
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+});
+
+test.run();
