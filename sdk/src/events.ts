@@ -14,6 +14,7 @@ export interface KernelEvents {
   'job.log': { runId: string; jobId: string; step: number; lines: string[] };
   'job.annotation': { runId: string; jobId: string; annotation: Annotation };
   'job.finished': { runId: string; jobId: string; state: JobState; reason?: string };
+  'run.finished': { runId: string; conclusion: 'success' | 'failure' | 'cancelled' };
 }
 
 export interface EventBus {

@@ -147,7 +147,14 @@ export const RunPlanSchema = Type.Object({
   version: Type.Literal(PLAN_VERSION),
   event: PlanEventSchema,
   /** Workflows whose triggers matched, with their jobs. */
-  workflows: Type.Array(Type.Object({ file: Type.String(), name: Type.String() })),
+  workflows: Type.Array(
+    Type.Object({
+      file: Type.String(),
+      name: Type.String(),
+      /** Workflow-level `concurrency:` (group evaluated where possible); absent when not set. */
+      concurrency: Type.Optional(Type.Object({ group: Type.String(), cancelInProgress: Type.Boolean() })),
+    }),
+  ),
   jobs: Type.Array(JobPlanSchema),
   /** Invalid workflows become problems (and failed checks), never a silent nothing. */
   problems: Type.Array(PlanProblemSchema),

@@ -15,7 +15,7 @@ export const PLUGIN_BRAND = Symbol.for('helios-ci/plugin');
 export const PLUGIN_NAME = /^[a-z][a-z0-9-]*$/;
 
 type DepValues<D extends Record<string, Token<unknown>>> = {
-  [K in keyof D]: D[K] extends Token<infer T> ? (D[K]['multiple'] extends true ? T[] : T) : never;
+  [K in keyof D]: D[K] extends Token<infer T, infer M> ? (M extends true ? T[] : T) : never;
 };
 
 export interface Provider<T, D extends Record<string, Token<unknown>>> {

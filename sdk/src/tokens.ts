@@ -3,17 +3,20 @@
  * plugin) agree on it. `multiple` tokens collect every provider (several forges); single tokens
  * accept exactly one.
  */
-export interface Token<T> {
+export interface Token<T, M extends boolean = boolean> {
   readonly key: symbol;
   readonly name: string;
-  readonly multiple: boolean;
+  /** `true` tokens resolve to an array of every provider's value. */
+  readonly multiple: M;
   /** Phantom field carrying the value type; never set at run time. */
   readonly __type?: T;
 }
 
 const TOKEN_NAME = /^[a-z][a-zA-Z0-9.-]*$/;
 
-export function defineToken<T>(name: string, options: { multiple?: boolean } = {}): Token<T> {
+export function defineToken<T>(name: string, options: { multiple: true }): Token<T, true>;
+export function defineToken<T>(name: string, options?: { multiple?: false }): Token<T, false>;
+export function defineToken<T>(name: string, options: { multiple?: boolean } = {}): Token<T, boolean> {
   if (!TOKEN_NAME.test(name)) {
     throw new TypeError(`token name "${name}" must match ${TOKEN_NAME} (lowercase start, letters, digits, dots, dashes)`);
   }

@@ -7,6 +7,7 @@ import {
   type HttpRoute,
   type Logger,
   type Plugin,
+  type PluginContext,
   type Token,
 } from '@helios-ci/sdk';
 import { loadConfigFile, parseConfigText, type LoadedConfig } from './config/loadConfig.js';
@@ -35,6 +36,13 @@ export interface KernelOptions {
   pluginObjects?: Record<string, Plugin>;
   /** Overrides limits.stopHookTimeoutSeconds (tests). */
   stopHookTimeoutMs?: number;
+  /** Overrides server.dataDir (absolute): `helios run` keeps its state out of the repository. */
+  dataDir?: string;
+  /**
+   * Core services (store, orchestrator, ...), registered as instance "core" after every plugin so
+   * they can see what the plugins provide; they start after all plugins and stop before them.
+   */
+  builtins?: (ctx: PluginContext<unknown>, kernel: Kernel) => void | Promise<void>;
 }
 
 export interface PluginInfo {
@@ -69,6 +77,9 @@ export interface StopReport {
   error?: string;
 }
 
+/** The instance name core services register under; a plugin instance may not use it. */
+export const CORE_INSTANCE = 'core';
+
 type KernelState = 'prepared' | 'starting' | 'started' | 'stopping' | 'stopped';
 
 /**
@@ -101,7 +112,7 @@ export class Kernel {
 
   /** The data directory, absolute. */
   get dataDir(): string {
-    return resolvePath(this.loaded.configDir, this.config.server.dataDir);
+    return this.options.dataDir ?? resolvePath(this.loaded.configDir, this.config.server.dataDir);
   }
 
   static async create(options: KernelOptions = {}): Promise<Kernel> {
@@ -125,6 +136,10 @@ export class Kernel {
 
     // 1. Import every enabled plugin; collect load errors so all are reported together.
     const loadErrors: HeliosError[] = [];
+    if (CORE_INSTANCE in config.plugins) {
+      problems.push({ path: `plugins.${CORE_INSTANCE}`, ...positionOf(['plugins', CORE_INSTANCE], true), message: `"${CORE_INSTANCE}" is reserved for Helios's own services; name this plugin instance differently` });
+      throw configInvalid(file, problems);
+    }
     for (const [name, entry] of Object.entries(config.plugins)) {
       const where = `plugins.${name}.use`;
       const instance: Instance = {
@@ -195,6 +210,26 @@ export class Kernel {
     if (late.length) {
       await this.resolveSecretRefs(late);
       for (const inst of late) await this.register(inst);
+    }
+
+    if (this.options.builtins) {
+      const builtins = this.options.builtins;
+      const core: Instance = {
+        name: CORE_INSTANCE,
+        use: '@helios-ci/core',
+        plugin: { name: 'core', apiVersion: 1, configSchema: {} as never, register: (ctx: PluginContext<unknown>) => builtins(ctx, this) } as unknown as Plugin,
+        packageName: '@helios-ci/core',
+        version: '',
+        enabled: true,
+        rawConfig: {},
+        config: {},
+        refSites: [],
+        secretSites: [],
+        provided: [],
+        hooks: { start: [], stop: [] },
+      };
+      this.instances.push(core);
+      await this.register(core);
     }
 
     // 4. Build every value in dependency order (missing deps and cycles fail before any start).
@@ -301,7 +336,9 @@ export class Kernel {
     const ordered = [
       ...order.map((n) => this.instances.find((i) => i.name === n)!),
       ...this.enabled().filter((i) => !order.includes(i.name)),
-    ];
+    ].filter((i) => i.name !== CORE_INSTANCE);
+    const core = this.instances.find((i) => i.name === CORE_INSTANCE);
+    if (core) ordered.push(core);
     for (const inst of ordered) {
       try {
         for (const hook of inst.hooks.start) await hook();
@@ -348,7 +385,7 @@ export class Kernel {
 
   /** What `helios plugins list` shows. */
   plugins(): PluginInfo[] {
-    return this.instances.map((inst) => {
+    return this.instances.filter((inst) => inst.name !== CORE_INSTANCE).map((inst) => {
       let shown: unknown = structuredClone(inst.enabled ? inst.config : inst.rawConfig) ?? {};
       for (const site of inst.refSites) shown = setAt(shown, site.path, `<${site.kind}:${site.ref}>`);
       return {

@@ -2,6 +2,9 @@ import type { Command } from '../command.js';
 import { configCheckCommand } from './configCheck.js';
 import { pluginsListCommand } from './pluginsList.js';
 import { serveCommand } from './serve.js';
+import { validateCommand } from './validate.js';
+import { planCommand } from './plan.js';
+import { runCommand } from './run.js';
 
 /** Every `helios` sub-command. Add a command by adding its file and one line here. */
-export const commands: Command[] = [serveCommand, configCheckCommand, pluginsListCommand];
+export const commands: Command[] = [serveCommand, configCheckCommand, pluginsListCommand, validateCommand, planCommand, runCommand];

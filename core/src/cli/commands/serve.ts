@@ -3,6 +3,7 @@ import type { Command } from '../command.js';
 import { Kernel } from '../../kernel/kernel.js';
 import { createHttpApp } from '../../http/app.js';
 import { closeServer, listen } from '../../http/listen.js';
+import { registerCoreServices } from '../../services/registerCoreServices.js';
 import { CONFIG_HELP, configOption, kernelOptionsFrom } from './configOption.js';
 
 export const serveCommand: Command = {
@@ -10,8 +11,8 @@ export const serveCommand: Command = {
   summary: 'run the Helios server: plugins, webhooks, API (stops gracefully on SIGINT/SIGTERM)',
   help: `Usage: helios serve [--config FILE] [--listen HOST:PORT]
 
-Starts the kernel and every configured plugin, then serves HTTP (GET /healthz, plugin webhook
-routes). SIGINT or SIGTERM stops accepting work, runs the plugins' stop hooks in reverse order and
+Starts the kernel, every configured plugin and Helios's own services (store, queue, agent
+service, orchestrator, reporter), then serves HTTP (GET /healthz, POST /hooks/<forge> webhooks). SIGINT or SIGTERM stops accepting work, runs the plugins' stop hooks in reverse order and
 exits 0.
 
 Options:
@@ -20,7 +21,7 @@ ${CONFIG_HELP}
   options: { ...configOption, listen: { type: 'string' } },
   async run(args, io) {
     const stop = io.waitForStop();
-    const kernel = await Kernel.create(kernelOptionsFrom(args, io));
+    const kernel = await Kernel.create({ ...kernelOptionsFrom(args, io), builtins: registerCoreServices() });
     await kernel.start();
     const app = createHttpApp({ routes: kernel.routes, logger: kernel.logger.child('http'), redact: (t) => kernel.redactor.redact(t) });
     let server;

@@ -48,4 +48,6 @@ server:
 plugins:
   secrets:
     use: "@helios-ci/secrets-file"
+  local:
+    use: "@helios-ci/runtime-local"
 `;

@@ -1,0 +1,123 @@
+// logs: lines/s from a step's stdout through agent → gRPC → the agent service's sink (masking on in
+// the agent and again in the service), vs a bare Node process reading the same command's output
+// line by line with readline. Same machine, same run. Prints one JSON line; progress on stderr.
+//   npm run bench -- logs [LINES]
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AgentService } from '@helios-ci/core';
+import { PLAN_VERSION } from '@helios-ci/sdk';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const agentBundle = join(here, '../agent/dist/helios-agent.mjs');
+const LINES = Number(process.argv[2] ?? 2_000_000);
+const LINE = 'helios-bench-line-'.padEnd(99, 'abcdefghijklmnopqrstuvwxyz0123456789'); // 99 chars + "\n" = 100 bytes
+const COMMAND = `yes '${LINE}' | head -n ${LINES}`;
+const SECRETS = { TOKEN_A: 'not-in-the-output-1234', TOKEN_B: 'another-secret-value-9876', MULTI: 'secret-line-one\nsecret-line-two' };
+const progress = (m) => process.stderr.write(`logs: ${m}\n`);
+
+function baseline() {
+  // A bare Node process: spawn the same command through bash, count lines with readline.
+  const script = `
+    const { spawn } = require('node:child_process');
+    const readline = require('node:readline');
+    const started = process.hrtime.bigint();
+    const child = spawn('bash', ['-e', '-c', process.argv[1]], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let n = 0;
+    const rl = readline.createInterface({ input: child.stdout, crlfDelay: Infinity });
+    rl.on('line', () => { n++; });
+    rl.on('close', () => {
+      const s = Number(process.hrtime.bigint() - started) / 1e9;
+      process.stdout.write(JSON.stringify({ lines: n, seconds: s }));
+    });`;
+  const r = spawnSync(process.execPath, ['-e', script, COMMAND], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  if (r.status !== 0) throw new Error(`baseline failed: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+async function helios(root) {
+  const repo = join(root, 'repo');
+  const git = (args) => {
+    const r = spawnSync('git', args, { cwd: repo, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@e', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@e' } });
+    if (r.status !== 0) throw new Error(r.stderr);
+    return r.stdout.trim();
+  };
+  spawnSync('mkdir', ['-p', repo]);
+  git(['init', '-q']);
+  writeFileSync(join(repo, 'x'), 'x\n');
+  git(['add', '.']);
+  git(['commit', '-q', '-m', 'x']);
+  const sha = git(['rev-parse', 'HEAD']);
+
+  const service = new AgentService({ heartbeatIntervalMs: 1000, heartbeatTimeoutMs: 30_000 });
+  const { endpoint } = await service.start();
+  let lines = 0;
+  let stepStart = 0n;
+  let stepEnd = 0n;
+  const sink = {
+    onStepStarted(e) {
+      if (e.step === 'gen') stepStart = process.hrtime.bigint();
+    },
+    onLog(b) {
+      if (b.step === 'gen' && b.stream === 'stdout') lines += b.lines.length;
+    },
+    onStepFinished(e) {
+      if (e.step === 'gen') stepEnd = process.hrtime.bigint();
+    },
+    onAnnotation() {},
+    onFinished() {},
+    onLost(r) {
+      progress(`lost: ${r}`);
+    },
+  };
+  const spec = {
+    planVersion: PLAN_VERSION,
+    runId: 'bench',
+    jobId: 'bench-logs',
+    job: {
+      id: 'bench#logs', workflow: { file: 'bench.yml', name: 'bench' }, jobKey: 'logs', name: 'logs', matrix: null, needs: [], if: null, runsOn: ['local'], env: {},
+      defaults: { shell: null, workingDirectory: null }, timeoutMinutes: 30, continueOnError: false, concurrency: null, strategy: { failFast: true, maxParallel: null },
+      outputs: {}, secretNames: Object.keys(SECRETS),
+      steps: [{ id: 'gen', name: 'generate', if: null, env: {}, continueOnError: false, timeoutMinutes: null, kind: 'run', run: COMMAND, shell: null, workingDirectory: null }],
+    },
+    repository: { fullName: 'bench/logs', cloneUrl: `file://${repo}`, sha, ref: 'refs/heads/main' },
+    github: {}, needs: {}, inputs: {}, vars: {}, secrets: SECRETS,
+  };
+  const handle = service.registerJob(spec, sink);
+  const child = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : []), agentBundle, '--endpoint', endpoint, '--token', handle.token, '--workdir', join(root, 'work')], {
+    env: { PATH: process.env.PATH, HOME: root, LANG: 'C.UTF-8' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const exited = new Promise((r) => child.on('exit', r));
+  const conclusion = await handle.done;
+  await exited;
+  await service.stop();
+  if (conclusion !== 'success') throw new Error(`bench job ended ${conclusion}`);
+  return { lines, seconds: Number(stepEnd - stepStart) / 1e9 };
+}
+
+const root = mkdtempSync(join(tmpdir(), 'helios-bench-logs-'));
+try {
+  progress(`${LINES} lines of 100 bytes; baseline (bare Node + readline)…`);
+  const base = baseline();
+  progress(`baseline ${base.lines} lines in ${base.seconds.toFixed(2)} s; helios (agent → gRPC → sink, masking on)…`);
+  const h = await helios(root);
+  progress(`helios ${h.lines} lines in ${h.seconds.toFixed(2)} s`);
+  if (h.lines !== LINES || base.lines !== LINES) throw new Error(`line counts differ: helios ${h.lines}, baseline ${base.lines}, expected ${LINES}`);
+  const baseRate = base.lines / base.seconds;
+  const heliosRate = h.lines / h.seconds;
+  console.log(JSON.stringify({
+    bench: 'logs',
+    lines: LINES,
+    lineBytes: 100,
+    baselineLinesPerSec: Math.round(baseRate),
+    heliosLinesPerSec: Math.round(heliosRate),
+    ratio: Number((heliosRate / baseRate).toFixed(3)),
+    budget: 0.5,
+    withinBudget: heliosRate / baseRate >= 0.5,
+  }));
+} finally {
+  rmSync(root, { recursive: true, force: true });
+}

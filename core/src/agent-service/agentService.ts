@@ -1,0 +1,530 @@
+/**
+ * The gRPC server the job agents talk to (DESIGN §5, proto/helios/agent/v1/agent.proto).
+ *
+ * API for the orchestrator:
+ *
+ *   const service = new AgentService({ heartbeatTimeoutMs: 60_000 });
+ *   const { endpoint } = await service.start();            // "127.0.0.1:41234"
+ *   const handle = service.registerJob(spec, sink);         // before provisioning the machine
+ *   runtime.provision({ ..., agent: { endpoint, token: handle.token } });
+ *   const conclusion = await handle.done;                   // never rejects
+ *   handle.cancel('cancelled by octocat');                  // any time, idempotent
+ *   await service.stop();
+ *
+ * - `registerJob(spec: JobSpec, sink: JobSink, options?: RegisterJobOptions): JobHandle` — mints a
+ *   random 256-bit token bound to that one job. The token is refused (UNAUTHENTICATED, clear message)
+ *   once the job ended or its max age passed, and a second live session with it is refused
+ *   (ALREADY_EXISTS). A dropped session may be resumed with the same token (Hello.resume).
+ * - The sink gets the job's events in order, one call at a time; while a sink promise is pending
+ *   the service stops reading from that agent (HTTP/2 flow control then stalls the agent, which
+ *   stops reading the step's pipe) — memory per job stays bounded by a few messages.
+ * - No message from the agent for `heartbeatTimeoutMs` (while the sink is idle) → `sink.onLost`,
+ *   `done` → 'errored'.
+ * - Every string reaching the sink is masked with the job's secret values (the agent masks first;
+ *   this is defence in depth against a broken or hostile agent).
+ * - Artifact/cache uploads go to `options.uploads`.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import * as grpc from '@grpc/grpc-js';
+import { HeliosError, isHeliosError, PLAN_VERSION, type JobSpec } from '@helios-ci/sdk';
+import { toGrpcStatus } from './grpcStatus.js';
+import { LogMasker, maskRecord } from './masker.js';
+import { agentServiceDefinition, PROTOCOL_VERSION } from './proto.js';
+import type {
+  AgentServiceOptions,
+  JobConclusion,
+  JobHandle,
+  JobSink,
+  LogStream,
+  RegisterJobOptions,
+  StepResult,
+} from './types.js';
+
+/** Wire shapes as proto-loader decodes them (camelCase, longs as numbers, enums as names). */
+interface WireAgentMessage {
+  seq: number;
+  body?: 'hello' | 'log' | 'stepStarted' | 'stepFinished' | 'annotation' | 'heartbeat' | 'finished';
+  hello?: { jobToken: string; agentVersion: string; protocolVersion: number; resume: boolean };
+  log?: { step: string; stream: string; ts: number; lines: string; lineCount: number };
+  stepStarted?: { step: string; name: string; parent: string; ts: number };
+  stepFinished?: { step: string; exit: number; outputs: Record<string, string>; outcome: string; conclusion: string; ts: number; summary: string };
+  annotation?: { step: string; level: string; message: string; title: string; file: string; line: number; col: number; endLine: number; endColumn: number };
+  heartbeat?: { ts: number };
+  finished?: { conclusion: string; outputs: Record<string, string>; reason: string };
+}
+type WireServerMessage =
+  | { welcome: { protocolVersion: number; jobSpecJson: string; planVersion: number; ackedSeq: number; heartbeatIntervalMs: number } }
+  | { cancel: { reason: string } }
+  | { ack: { seq: number } };
+interface WireUploadChunk {
+  body?: 'header' | 'data';
+  header?: { jobToken: string; name: string; protocolVersion: number };
+  data?: Buffer;
+}
+type SessionCall = grpc.ServerDuplexStream<WireAgentMessage, WireServerMessage>;
+
+interface Session {
+  call: SessionCall;
+  closed: boolean;
+}
+
+interface JobState {
+  jobId: string;
+  tokenHash: string;
+  spec: JobSpec;
+  sink: JobSink;
+  redactor: LogMasker;
+  expiresAt: number;
+  registeredAt: number;
+  session: Session | null;
+  everConnected: boolean;
+  /** Highest seq delivered to the sink. */
+  lastSeq: number;
+  lastActivity: number;
+  sinkBusy: boolean;
+  ended: boolean;
+  cancelReason: string | null;
+  lastDisconnect: string | null;
+  resolve: (c: JobConclusion) => void;
+}
+
+const CONCLUSIONS = new Set<JobConclusion>(['success', 'failure', 'cancelled', 'timed_out', 'errored']);
+const STEP_RESULTS = new Set<StepResult>(['success', 'failure', 'cancelled', 'skipped']);
+const STREAMS: Record<string, LogStream> = { STDOUT: 'stdout', STDERR: 'stderr', SYSTEM: 'system' };
+const MAX_TOMBSTONES = 10_000;
+const HELLO_TIMEOUT_MS = 30_000;
+
+const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
+
+export class AgentService {
+  private readonly opts: Required<Omit<AgentServiceOptions, 'uploads' | 'onWarning' | 'connectTimeoutMs'>> & {
+    connectTimeoutMs: number | null;
+  };
+  private readonly uploads: AgentServiceOptions['uploads'];
+  private readonly warn: NonNullable<AgentServiceOptions['onWarning']>;
+  private readonly jobs = new Map<string, JobState>();
+  /** token hash → why it no longer works, so a refused agent learns "expired"/"finished", not just "unknown". */
+  private readonly tombstones = new Map<string, string>();
+  private server: grpc.Server | null = null;
+  private watchdog: NodeJS.Timeout | null = null;
+  private boundEndpoint: string | null = null;
+
+  constructor(options: AgentServiceOptions = {}) {
+    this.opts = {
+      host: options.host ?? '127.0.0.1',
+      port: options.port ?? 0,
+      heartbeatIntervalMs: options.heartbeatIntervalMs ?? 5_000,
+      heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? 60_000,
+      connectTimeoutMs: options.connectTimeoutMs === undefined ? 15 * 60_000 : options.connectTimeoutMs,
+      tokenTtlMs: options.tokenTtlMs ?? 24 * 3600_000,
+      maxMessageBytes: options.maxMessageBytes ?? 4 * 1024 * 1024,
+    };
+    if (this.opts.heartbeatTimeoutMs <= this.opts.heartbeatIntervalMs) {
+      throw new HeliosError('E_CONFIG_INVALID', `agent service: heartbeatTimeoutMs (${this.opts.heartbeatTimeoutMs}) must exceed heartbeatIntervalMs (${this.opts.heartbeatIntervalMs}); use at least 3x the interval`);
+    }
+    this.uploads = options.uploads;
+    this.warn = options.onWarning ?? (() => undefined);
+  }
+
+  /** `host:port` agents should dial; only valid after start(). */
+  get endpoint(): string {
+    if (!this.boundEndpoint) throw new HeliosError('E_KERNEL_STATE', 'agent service: endpoint read before start(); await start() first');
+    return this.boundEndpoint;
+  }
+
+  async start(): Promise<{ endpoint: string; port: number }> {
+    if (this.server) return { endpoint: this.endpoint, port: Number(this.endpoint.split(':').pop()) };
+    const server = new grpc.Server({
+      'grpc.max_receive_message_length': this.opts.maxMessageBytes,
+      // Agents behind NAT keep long idle sessions; let them ping.
+      'grpc.keepalive_permit_without_calls': 1,
+      'grpc.http2.min_ping_interval_without_data_ms': 5_000,
+    });
+    if (process.env.HELIOS_EXPERIMENT_WINDOW) {
+      const common = (server as unknown as { commonServerOptions: { settings?: Record<string, unknown> } }).commonServerOptions;
+      common.settings = { ...(common.settings ?? {}), initialWindowSize: Number(process.env.HELIOS_EXPERIMENT_WINDOW) };
+    }
+    server.addService(agentServiceDefinition(), {
+      Session: (call: SessionCall) => this.onSession(call),
+      UploadArtifact: (call: grpc.ServerReadableStream<WireUploadChunk, { size: number }>, cb: grpc.sendUnaryData<{ size: number }>) =>
+        this.onUpload('artifact', call, cb),
+      UploadCache: (call: grpc.ServerReadableStream<WireUploadChunk, { size: number }>, cb: grpc.sendUnaryData<{ size: number }>) =>
+        this.onUpload('cache', call, cb),
+    });
+    const port = await new Promise<number>((resolve, reject) => {
+      server.bindAsync(`${this.opts.host}:${this.opts.port}`, grpc.ServerCredentials.createInsecure(), (err, p) =>
+        err ? reject(new HeliosError('E_LISTEN_FAILED', `agent service cannot listen on ${this.opts.host}:${this.opts.port}: ${err.message}; pick another port or free this one`, { cause: err })) : resolve(p),
+      );
+    });
+    this.server = server;
+    const host = this.opts.host.includes(':') && !this.opts.host.startsWith('[') ? `[${this.opts.host}]` : this.opts.host;
+    this.boundEndpoint = `${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+    const tick = Math.max(20, Math.min(1000, Math.floor(this.opts.heartbeatTimeoutMs / 5)));
+    this.watchdog = setInterval(() => this.checkLiveness(), tick);
+    this.watchdog.unref();
+    return { endpoint: this.boundEndpoint, port };
+  }
+
+  /** Stops listening; jobs still registered are ended as errored (their sinks get onLost). Idempotent. */
+  async stop(): Promise<void> {
+    if (this.watchdog) clearInterval(this.watchdog);
+    this.watchdog = null;
+    for (const job of [...this.jobs.values()]) await this.lose(job, 'the agent service stopped');
+    const server = this.server;
+    this.server = null;
+    if (!server) return;
+    await new Promise<void>((resolve) => {
+      const force = setTimeout(() => {
+        server.forceShutdown();
+        resolve();
+      }, 2_000);
+      server.tryShutdown(() => {
+        clearTimeout(force);
+        resolve();
+      });
+    });
+  }
+
+  registerJob(spec: JobSpec, sink: JobSink, options: RegisterJobOptions = {}): JobHandle {
+    if (spec.planVersion !== PLAN_VERSION) {
+      throw new HeliosError('E_PLAN_VERSION_INVALID', `job ${spec.jobId}: plan version ${String(spec.planVersion)} is not ${PLAN_VERSION}; re-plan the run with this server`);
+    }
+    for (const job of this.jobs.values()) {
+      if (job.jobId === spec.jobId) throw new HeliosError('E_CONFLICT', `job ${spec.jobId} is already registered with the agent service; wait for its done promise before registering it again`);
+    }
+    const token = randomBytes(32).toString('base64url');
+    const tokenHash = hashToken(token);
+    const redactor = new LogMasker();
+    for (const value of Object.values(spec.secrets)) redactor.add(value);
+    if (spec.repository.token) redactor.add(spec.repository.token);
+    let resolve!: (c: JobConclusion) => void;
+    const done = new Promise<JobConclusion>((r) => (resolve = r));
+    const now = Date.now();
+    const job: JobState = {
+      jobId: spec.jobId,
+      tokenHash,
+      spec,
+      sink,
+      redactor,
+      registeredAt: now,
+      expiresAt: now + (options.tokenTtlMs ?? this.opts.tokenTtlMs),
+      session: null,
+      everConnected: false,
+      lastSeq: 0,
+      lastActivity: now,
+      sinkBusy: false,
+      ended: false,
+      cancelReason: null,
+      lastDisconnect: null,
+      resolve,
+    };
+    this.jobs.set(tokenHash, job);
+    return { jobId: spec.jobId, token, done, cancel: (reason: string) => this.cancel(job, reason) };
+  }
+
+  /** Jobs currently registered (for tests and the status page). */
+  activeJobs(): { jobId: string; connected: boolean; lastSeq: number }[] {
+    return [...this.jobs.values()].map((j) => ({ jobId: j.jobId, connected: !!j.session && !j.session.closed, lastSeq: j.lastSeq }));
+  }
+
+  private cancel(job: JobState, reason: string): void {
+    if (job.ended || job.cancelReason !== null) return;
+    job.cancelReason = reason;
+    if (job.session && !job.session.closed) {
+      job.session.call.write({ cancel: { reason } });
+    } else if (!job.everConnected) {
+      // Nothing runs yet: the job ends here; the orchestrator tears the machine down.
+      void this.finish(job, { conclusion: 'cancelled', outputs: {}, reason });
+    }
+    // Connected before but not now: the Cancel goes out when the agent resumes, or the heartbeat
+    // watchdog ends the job.
+  }
+
+  private checkLiveness(): void {
+    const now = Date.now();
+    for (const job of this.jobs.values()) {
+      if (job.ended || job.sinkBusy) continue;
+      if (!job.everConnected) {
+        if (this.opts.connectTimeoutMs !== null && now - job.registeredAt > this.opts.connectTimeoutMs) {
+          void this.lose(job, `the agent never connected within ${(this.opts.connectTimeoutMs / 1000).toFixed(1)} s of registration; check the runtime's console output and that the machine can reach ${this.boundEndpoint ?? 'the agent endpoint'}`);
+        }
+        continue;
+      }
+      const silent = now - job.lastActivity;
+      if (silent > this.opts.heartbeatTimeoutMs) {
+        const why = job.lastDisconnect ? ` (stream ${job.lastDisconnect})` : ' (session still open but silent)';
+        void this.lose(job, `no heartbeat from the agent for ${(silent / 1000).toFixed(1)} s${why}; the machine or agent process died or lost its network`);
+      }
+    }
+  }
+
+  private async lose(job: JobState, reason: string): Promise<void> {
+    if (job.ended) return;
+    this.endJob(job, 'errored', 'finished as errored');
+    this.closeSession(job, new HeliosError('E_CANCELLED', `job ${job.jobId} ended: ${reason}`));
+    try {
+      await job.sink.onLost(job.redactor.mask(reason));
+    } catch (err) {
+      this.warn('agent service: sink.onLost failed', { jobId: job.jobId, error: err });
+    }
+  }
+
+  private async finish(job: JobState, event: { conclusion: JobConclusion; outputs: Record<string, string>; reason: string | null }): Promise<void> {
+    if (job.ended) return;
+    this.endJob(job, event.conclusion, 'finished');
+    try {
+      await job.sink.onFinished(event);
+    } catch (err) {
+      this.warn('agent service: sink.onFinished failed', { jobId: job.jobId, error: err });
+    }
+  }
+
+  private endJob(job: JobState, conclusion: JobConclusion, why: string): void {
+    job.ended = true;
+    this.jobs.delete(job.tokenHash);
+    this.tombstone(job.tokenHash, `the job this token belongs to has ${why}; a job token works for one run of one job only`);
+    job.resolve(conclusion);
+  }
+
+  private tombstone(hash: string, reason: string): void {
+    this.tombstones.set(hash, reason);
+    if (this.tombstones.size > MAX_TOMBSTONES) this.tombstones.delete(this.tombstones.keys().next().value as string);
+  }
+
+  private closeSession(job: JobState, err: unknown | null): void {
+    const s = job.session;
+    job.session = null;
+    if (!s || s.closed) return;
+    s.closed = true;
+    if (err === null) {
+      if (!s.call.writableEnded) s.call.end();
+    } else {
+      s.call.emit('error', toGrpcStatus(err));
+    }
+  }
+
+  /** Validates a token for a new session or upload; throws a HeliosError saying what is wrong. */
+  private authenticate(token: string): JobState {
+    if (!token) throw new HeliosError('E_AGENT_TOKEN_INVALID', 'no job token in Hello; start the agent with --token, --bootstrap or HELIOS_AGENT_TOKEN');
+    const hash = hashToken(token);
+    const job = this.jobs.get(hash);
+    if (!job) {
+      const tomb = this.tombstones.get(hash);
+      if (tomb) throw new HeliosError('E_AGENT_TOKEN_EXPIRED', `job token refused: ${tomb}`);
+      throw new HeliosError('E_AGENT_TOKEN_INVALID', 'job token refused: it is not a token this server issued (or the server restarted); the orchestrator must provision a new machine with a fresh token');
+    }
+    if (Date.now() > job.expiresAt) {
+      throw new HeliosError('E_AGENT_TOKEN_EXPIRED', `job token refused: it expired ${Math.round((Date.now() - job.expiresAt) / 1000)} s ago (max age reached); re-run the job to get a fresh one`);
+    }
+    return job;
+  }
+
+  private onSession(call: SessionCall): void {
+    let job: JobState | null = null;
+    let session: Session | null = null;
+    const queue: WireAgentMessage[] = [];
+    let pumping = false;
+    const helloTimer = setTimeout(() => fail(new HeliosError('E_AGENT_PROTOCOL_INVALID', `no Hello within ${HELLO_TIMEOUT_MS / 1000} s of opening the session`)), HELLO_TIMEOUT_MS);
+    helloTimer.unref();
+
+    const fail = (err: unknown): void => {
+      clearTimeout(helloTimer);
+      if (job && session && job.session === session) {
+        this.closeSession(job, err);
+      } else if (!session || !session.closed) {
+        if (session) session.closed = true;
+        call.emit('error', toGrpcStatus(err));
+      }
+      if (!isHeliosError(err)) this.warn('agent service: session failed', { jobId: job?.jobId, error: err });
+    };
+    const dropped = (what: string): void => {
+      clearTimeout(helloTimer);
+      if (job && session && job.session === session) {
+        session.closed = true;
+        job.session = null;
+        job.lastDisconnect = what;
+      }
+    };
+    call.on('cancelled', () => dropped('cancelled by the agent side'));
+    call.on('error', (err: Error) => dropped(`failed: ${err.message}`));
+    call.on('end', () => {
+      // The agent half-closed; finish our side unless we are mid-job (then the drop is real).
+      dropped('closed by the agent');
+      if (!call.writableEnded) call.end();
+    });
+
+    const handle = async (msg: WireAgentMessage): Promise<void> => {
+      if (!job) {
+        clearTimeout(helloTimer);
+        if (msg.body !== 'hello' || !msg.hello) throw new HeliosError('E_AGENT_PROTOCOL_INVALID', 'the first message of a session must be Hello');
+        const hello = msg.hello;
+        if (hello.protocolVersion !== PROTOCOL_VERSION) {
+          throw new HeliosError('E_AGENT_PROTOCOL_MISMATCH', `agent ${hello.agentVersion || '(unknown version)'} speaks protocol v${hello.protocolVersion}, this server speaks v${PROTOCOL_VERSION}; install the helios-agent bundle shipped with this server`);
+        }
+        const j = this.authenticate(hello.jobToken);
+        if (j.session && !j.session.closed) {
+          throw new HeliosError('E_AGENT_ALREADY_CONNECTED', `job ${j.jobId} already has a connected agent; one job token admits one agent at a time (a resumed agent retries once the old session is gone)`);
+        }
+        job = j;
+        session = { call, closed: false };
+        j.session = session;
+        j.everConnected = true;
+        j.lastActivity = Date.now();
+        j.lastDisconnect = null;
+        call.write({
+          welcome: {
+            protocolVersion: PROTOCOL_VERSION,
+            jobSpecJson: JSON.stringify(j.spec),
+            planVersion: j.spec.planVersion,
+            ackedSeq: j.lastSeq,
+            heartbeatIntervalMs: this.opts.heartbeatIntervalMs,
+          },
+        });
+        if (j.cancelReason !== null) call.write({ cancel: { reason: j.cancelReason } });
+        return;
+      }
+      const j = job;
+      if (j.ended) return;
+      j.lastActivity = Date.now();
+      if (msg.body === 'heartbeat' || msg.body === 'hello') return;
+      const seq = msg.seq;
+      if (!(seq > 0)) throw new HeliosError('E_AGENT_PROTOCOL_INVALID', `message ${msg.body ?? '(empty)'} without a sequence number`);
+      if (seq <= j.lastSeq) {
+        // A resend of something already delivered: acknowledge again, deliver nothing.
+        call.write({ ack: { seq: j.lastSeq } });
+        return;
+      }
+      if (seq !== j.lastSeq + 1) {
+        throw new HeliosError('E_AGENT_PROTOCOL_INVALID', `sequence gap: got ${seq} after ${j.lastSeq}; the agent lost messages`);
+      }
+      j.sinkBusy = true;
+      try {
+        await this.deliver(j, seq, msg);
+      } catch (err) {
+        j.sinkBusy = false;
+        await this.lose(j, `the job sink failed: ${err instanceof Error ? err.message : String(err)}`);
+        return;
+      }
+      j.sinkBusy = false;
+      j.lastActivity = Date.now();
+      j.lastSeq = seq;
+      if (session && !session.closed) call.write({ ack: { seq } });
+      if (msg.body === 'finished' && session && job.session === session) this.closeSession(j, null);
+    };
+
+    const pump = async (): Promise<void> => {
+      pumping = true;
+      // Not reading while the sink works is the flow control: grpc-js stops reading the HTTP/2
+      // stream once its small read queue is full, and the agent's writes block.
+      call.pause();
+      try {
+        while (queue.length > 0) await handle(queue.shift()!);
+      } catch (err) {
+        queue.length = 0;
+        fail(err);
+        return;
+      } finally {
+        pumping = false;
+      }
+      if (!session?.closed) call.resume();
+    };
+    call.on('data', (msg: WireAgentMessage) => {
+      queue.push(msg);
+      if (!pumping) void pump();
+    });
+  }
+
+  private async deliver(job: JobState, seq: number, msg: WireAgentMessage): Promise<void> {
+    const r = job.redactor;
+    switch (msg.body) {
+      case 'log': {
+        const l = msg.log!;
+        const text = r.mask(l.lines);
+        const lines = l.lineCount === 0 ? [] : text.split('\n');
+        await job.sink.onLog({ seq, step: l.step, stream: STREAMS[l.stream] ?? 'stdout', ts: l.ts, lines, text });
+        return;
+      }
+      case 'stepStarted': {
+        const s = msg.stepStarted!;
+        await job.sink.onStepStarted({ seq, step: s.step, name: r.mask(s.name), parent: s.parent || null, ts: s.ts });
+        return;
+      }
+      case 'stepFinished': {
+        const s = msg.stepFinished!;
+        await job.sink.onStepFinished({
+          seq,
+          step: s.step,
+          exit: s.exit < 0 ? null : s.exit,
+          outcome: asStepResult(s.outcome),
+          conclusion: asStepResult(s.conclusion),
+          outputs: maskRecord(r, s.outputs),
+          summary: s.summary ? r.mask(s.summary) : null,
+          ts: s.ts,
+        });
+        return;
+      }
+      case 'annotation': {
+        const a = msg.annotation!;
+        const level = a.level === 'error' || a.level === 'warning' ? a.level : 'notice';
+        await job.sink.onAnnotation({
+          seq,
+          step: a.step,
+          level,
+          message: r.mask(a.message),
+          title: a.title ? r.mask(a.title) : null,
+          file: a.file || null,
+          line: a.line || null,
+          col: a.col || null,
+          endLine: a.endLine || null,
+          endColumn: a.endColumn || null,
+        });
+        return;
+      }
+      case 'finished': {
+        const f = msg.finished!;
+        const conclusion = CONCLUSIONS.has(f.conclusion as JobConclusion) ? (f.conclusion as JobConclusion) : 'errored';
+        await this.finish(job, { conclusion, outputs: maskRecord(r, f.outputs), reason: f.reason ? r.mask(f.reason) : null });
+        return;
+      }
+      default:
+        throw new HeliosError('E_AGENT_PROTOCOL_INVALID', `unknown agent message ${String(msg.body)}; is the agent newer than this server?`);
+    }
+  }
+
+  private onUpload(kind: 'artifact' | 'cache', call: grpc.ServerReadableStream<WireUploadChunk, { size: number }>, cb: grpc.sendUnaryData<{ size: number }>): void {
+    const run = async (): Promise<{ size: number }> => {
+      const it = call[Symbol.asyncIterator]() as AsyncIterator<WireUploadChunk>;
+      const first = await it.next();
+      if (first.done || first.value.body !== 'header' || !first.value.header) {
+        throw new HeliosError('E_AGENT_PROTOCOL_INVALID', `the first message of an ${kind} upload must be its header`);
+      }
+      const header = first.value.header;
+      if (header.protocolVersion !== PROTOCOL_VERSION) {
+        throw new HeliosError('E_AGENT_PROTOCOL_MISMATCH', `upload speaks protocol v${header.protocolVersion}, this server v${PROTOCOL_VERSION}; use the matching helios-agent`);
+      }
+      const job = this.authenticate(header.jobToken);
+      if (!/^[A-Za-z0-9._\-][A-Za-z0-9._\- ]{0,254}$/.test(header.name) || header.name.includes('..')) {
+        throw new HeliosError('E_UPLOAD_NAME_INVALID', `${kind} name ${JSON.stringify(header.name)} is not allowed; use letters, digits, '.', '_', '-' and spaces (no '..')`);
+      }
+      if (!this.uploads) {
+        throw new HeliosError('E_UNIMPLEMENTED', `this server has no storage for ${kind} uploads; configure a Storage plugin (e.g. storage-zfs)`);
+      }
+      async function* data(): AsyncIterable<Buffer> {
+        for (;;) {
+          const next = await it.next();
+          if (next.done) return;
+          if (next.value.body === 'data' && next.value.data) yield next.value.data;
+        }
+      }
+      return this.uploads({ jobId: job.jobId, kind, name: header.name, data: data() });
+    };
+    run().then(
+      (res) => cb(null, res),
+      (err: unknown) => cb(toGrpcStatus(err)),
+    );
+  }
+}
+
+function asStepResult(value: string): StepResult {
+  return STEP_RESULTS.has(value as StepResult) ? (value as StepResult) : 'failure';
+}

@@ -1,0 +1,126 @@
+import type { JobSpec } from '@helios-ci/sdk';
+
+/** How a job ended, as the orchestrator records it (DESIGN §4 job states). */
+export type JobConclusion = 'success' | 'failure' | 'cancelled' | 'timed_out' | 'errored';
+export type LogStream = 'stdout' | 'stderr' | 'system';
+
+/** A batch of complete, masked output lines of one step and stream. */
+export interface LogBatch {
+  /** The agent's sequence number; strictly increasing per job, never delivered twice. */
+  seq: number;
+  step: string;
+  stream: LogStream;
+  /** Unix ms when the first line was read by the agent. */
+  ts: number;
+  lines: string[];
+  /** The same lines joined by "\n" (what the wire carries), for sinks that store text. */
+  text: string;
+}
+
+export interface StepStartedEvent {
+  seq: number;
+  step: string;
+  name: string;
+  /** The enclosing composite step id, or null at the top level. */
+  parent: string | null;
+  ts: number;
+}
+
+export type StepResult = 'success' | 'failure' | 'cancelled' | 'skipped';
+
+export interface StepFinishedEvent {
+  seq: number;
+  step: string;
+  /** Exit code of the step's process; null when there was none (skipped, builtin) or it was killed. */
+  exit: number | null;
+  outcome: StepResult;
+  conclusion: StepResult;
+  outputs: Record<string, string>;
+  /** GITHUB_STEP_SUMMARY markdown; null when the step wrote none. */
+  summary: string | null;
+  ts: number;
+}
+
+export interface AnnotationEvent {
+  seq: number;
+  step: string;
+  level: 'error' | 'warning' | 'notice';
+  message: string;
+  title: string | null;
+  file: string | null;
+  line: number | null;
+  col: number | null;
+  endLine: number | null;
+  endColumn: number | null;
+}
+
+export interface JobFinishedEvent {
+  conclusion: JobConclusion;
+  outputs: Record<string, string>;
+  /** Why, for anything but success; null otherwise. */
+  reason: string | null;
+}
+
+/**
+ * Where one job's events go (the orchestrator: store + reporter). The service calls the methods one
+ * at a time, in the agent's order, and does not read further from the agent while a returned promise
+ * is pending — that is the flow control: a slow sink slows the job's output, never grows a buffer.
+ * Every string has been masked with the job's secret values (the agent masks too; this is defence in
+ * depth). After onFinished or onLost nothing else is called.
+ */
+export interface JobSink {
+  onStepStarted(event: StepStartedEvent): void | Promise<void>;
+  onLog(batch: LogBatch): void | Promise<void>;
+  onStepFinished(event: StepFinishedEvent): void | Promise<void>;
+  onAnnotation(event: AnnotationEvent): void | Promise<void>;
+  /** The agent reported the job's end (or the job was cancelled before an agent connected). */
+  onFinished(event: JobFinishedEvent): void | Promise<void>;
+  /** The agent went away (no heartbeat for heartbeatTimeoutMs, never connected, sink failure); the job is errored. */
+  onLost(reason: string): void | Promise<void>;
+}
+
+export interface JobHandle {
+  jobId: string;
+  /** The one-job token for the agent bootstrap (MachineSpec.agent.token). Never log it. */
+  token: string;
+  /** Asks the agent to cancel (idempotent). Before an agent connected, the job ends as cancelled at once. */
+  cancel(reason: string): void;
+  /** Settles once the job ended: the agent's conclusion, 'cancelled', or 'errored' when lost. Never rejects. */
+  done: Promise<JobConclusion>;
+}
+
+export interface RegisterJobOptions {
+  /** Token max age in ms from registration (default: the service's tokenTtlMs). */
+  tokenTtlMs?: number;
+}
+
+/** Receives artifact and cache uploads (a Storage adapter). The stream must be consumed or the upload stalls. */
+export type UploadHandler = (upload: {
+  jobId: string;
+  kind: 'artifact' | 'cache';
+  name: string;
+  data: AsyncIterable<Buffer>;
+}) => Promise<{ size: number }>;
+
+export interface AgentServiceOptions {
+  /** Interface to listen on (default 127.0.0.1). */
+  host?: string;
+  /** Port; 0 (default) picks a free one — read it from start()'s result. */
+  port?: number;
+  /** How often the agent is told to heartbeat (default 5 s). */
+  heartbeatIntervalMs?: number;
+  /** No message from a job's agent for this long → onLost, job errored (default 60 s). */
+  heartbeatTimeoutMs?: number;
+  /** A registered job whose agent never connects within this → onLost (default 15 min; null = never). */
+  connectTimeoutMs?: number | null;
+  /** Default token max age (default 24 h). */
+  tokenTtlMs?: number;
+  /** Largest message accepted from an agent (default 4 MiB). */
+  maxMessageBytes?: number;
+  /** Where artifact/cache uploads go; without one they are refused with UNIMPLEMENTED. */
+  uploads?: UploadHandler;
+  /** Reserved for the orchestrator's logger; gets warnings about misbehaving agents. */
+  onWarning?: (message: string, fields?: Record<string, unknown>) => void;
+}
+
+export type { JobSpec };

@@ -1,0 +1,84 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { HeliosError, type PlanEvent } from '@helios-ci/sdk';
+import type { Command } from '../command.js';
+import { DEFAULT_LABELS, discoverWorkflowFiles, formatProblem, plan, repoRoot, WORKFLOW_DIRS, workingTreeReader } from '../../workflow/index.js';
+
+const EVENTS = ['push', 'pull_request', 'workflow_dispatch'] as const;
+
+export const planCommand: Command = {
+  path: ['plan'],
+  summary: 'show the jobs an event would run: matrix values, needs, runs-on',
+  help: `Usage: helios plan [--event push] [--ref refs/heads/main] [--changed PATH...] [--input k=v...]
+                   [--labels a,b] [--json]
+
+Plans the workflows in ${WORKFLOW_DIRS.join(' and ')} of the repository containing the current
+directory, for one event, as the server would: triggers and their filters, matrix expansion,
+needs, runs-on checked against runtime labels, local composite actions expanded.
+
+Options:
+  --event NAME      push (default), pull_request or workflow_dispatch
+  --ref REF         full ref; for pull_request the base branch (default refs/heads/main)
+  --head-ref REF    pull_request: the head branch
+  --action TYPE     pull_request activity type (opened, synchronize, ...)
+  --changed PATH    a changed file, for paths filters (repeatable; none given = unknown, filters match)
+  --input K=V       a workflow_dispatch input (repeatable)
+  --labels A,B      labels the runtimes serve. Default: ${DEFAULT_LABELS.join(', ')}
+                    (the CLI cannot read the configured runtimes' labels yet)
+  --json            print the RunPlan as JSON
+
+Exit 1 if any workflow has a problem.`,
+  options: {
+    event: { type: 'string' },
+    ref: { type: 'string' },
+    'head-ref': { type: 'string' },
+    action: { type: 'string' },
+    changed: { type: 'string', multiple: true },
+    input: { type: 'string', multiple: true },
+    labels: { type: 'string' },
+    json: { type: 'boolean' },
+  },
+  async run(args, io) {
+    const v = args.values;
+    const name = (v.event as string | undefined) ?? 'push';
+    if (!(EVENTS as readonly string[]).includes(name)) {
+      throw new HeliosError('E_USAGE', `--event ${name} is not supported; use one of ${EVENTS.join(', ')}`);
+    }
+    const inputs: Record<string, string> = {};
+    for (const kv of (v.input as string[] | undefined) ?? []) {
+      const i = kv.indexOf('=');
+      if (i <= 0) throw new HeliosError('E_USAGE', `--input ${kv} must be KEY=VALUE`);
+      inputs[kv.slice(0, i)] = kv.slice(i + 1);
+    }
+    const event: PlanEvent = {
+      name: name as PlanEvent['name'],
+      ref: (v.ref as string | undefined) ?? 'refs/heads/main',
+      ...(v['head-ref'] !== undefined && { headRef: v['head-ref'] as string }),
+      ...(v.action !== undefined && { action: v.action as string }),
+      ...(v.changed !== undefined && { changedFiles: v.changed as string[] }),
+      ...(Object.keys(inputs).length && { inputs }),
+    };
+    const labels = v.labels !== undefined ? (v.labels as string).split(',').map((l) => l.trim()).filter(Boolean) : DEFAULT_LABELS;
+    const root = repoRoot(io.cwd);
+    const paths = await discoverWorkflowFiles(WORKFLOW_DIRS, root);
+    if (paths.length === 0) throw new HeliosError('E_WORKFLOW_NONE', `no workflow files in ${WORKFLOW_DIRS.join(' or ')} under ${root}`);
+    const files = await Promise.all(paths.map(async (path) => ({ path, content: await readFile(resolve(root, path)) })));
+    const result = await plan({ files, event, labels, readFile: workingTreeReader(root) });
+    if (v.json) {
+      io.stdout.write(`${JSON.stringify(result)}\n`);
+    } else {
+      for (const w of result.workflows) {
+        io.stdout.write(`${w.name} (${w.file})\n`);
+        for (const j of result.jobs.filter((job) => job.workflow.file === w.file)) {
+          const parts = [`runs-on: ${j.runsOn.join(', ')}`, `needs: ${j.needs.length ? j.needs.join(', ') : '-'}`];
+          if (j.matrix) parts.push(`matrix: ${JSON.stringify(j.matrix)}`);
+          if (j.if) parts.push(`if: ${j.if}`);
+          io.stdout.write(`  ${j.name}  [${parts.join('; ')}]\n`);
+        }
+      }
+      if (result.workflows.length === 0) io.stdout.write(`no workflow runs for ${event.name} ${event.ref}\n`);
+      for (const p of result.problems) io.stdout.write(`${formatProblem(p)}\n`);
+    }
+    return result.problems.length ? 1 : 0;
+  },
+};

@@ -1,0 +1,148 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { parse, stringify } from 'yaml';
+import { HeliosError, type PlanEvent } from '@helios-ci/sdk';
+import type { Command } from '../command.js';
+import { Kernel } from '../../kernel/kernel.js';
+import { MemoryLogSink } from '../../kernel/logger.js';
+import { EMBEDDED_DEFAULT_CONFIG } from '../../kernel/config/schema.js';
+import { registerCoreServices } from '../../services/registerCoreServices.js';
+import { OrchestratorToken, RunPlannerToken, StoreToken } from '../../services/coreTokens.js';
+import { LocalRepository } from '../../localRepo/localRepository.js';
+import type { LocalEventPayload } from '../../orchestrator/runPlanner.js';
+import { viewRun } from '../../orchestrator/runView.js';
+import { attachPlainRenderer } from '../run/plainRenderer.js';
+import { TtyRenderer } from '../run/ttyRenderer.js';
+import { printFailures } from '../run/failureReport.js';
+import { formatMs } from '../run/format.js';
+import { kernelOptionsFrom } from './configOption.js';
+
+const EVENTS = ['push', 'pull_request', 'workflow_dispatch'] as const;
+
+export const runCommand: Command = {
+  path: ['run'],
+  summary: "run this repository's workflows locally, through the whole kernel (exit 0 only on success)",
+  help: `Usage: helios run [--dirty] [--workflow NAME]... [--job KEY]... [--event push|pull_request|workflow_dispatch]
+                  [--input K=V]... [--secret-file FILE] [--json] [--config FILE]
+
+Plans the workflows of the git repository around the current directory for a local event, then
+runs every job the same way a webhook would: store, queue, orchestrator, agent over gRPC, on the
+local runtime. Without --config the embedded defaults apply.
+
+Options:
+      --dirty             run the working tree (tracked and untracked files) instead of HEAD
+      --workflow NAME     only this workflow file (ci.yml, ci, or .github/workflows/ci.yml); repeatable
+      --job KEY           only this job (and the jobs it needs); repeatable
+      --event NAME        push (default), pull_request or workflow_dispatch
+      --input K=V         a workflow_dispatch input; repeatable
+      --secret-file FILE  secrets for the run (YAML "secrets:" map, mode 600)
+      --json              print the final run record (jobs, steps, conclusions, durations, annotations) as JSON
+  -c, --config FILE       use this helios.yaml instead of the embedded defaults`,
+  options: {
+    config: { type: 'string', short: 'c' },
+    dirty: { type: 'boolean' },
+    workflow: { type: 'string', multiple: true },
+    job: { type: 'string', multiple: true },
+    event: { type: 'string' },
+    input: { type: 'string', multiple: true },
+    'secret-file': { type: 'string' },
+    json: { type: 'boolean' },
+  },
+  async run(args, io) {
+    const v = args.values as Record<string, string | boolean | string[] | undefined>;
+    const eventName = (v.event as string | undefined) ?? 'push';
+    if (!(EVENTS as readonly string[]).includes(eventName)) {
+      throw new HeliosError('E_USAGE', `--event ${eventName} is not supported; use one of ${EVENTS.join(', ')}`);
+    }
+    const inputs: Record<string, string> = {};
+    for (const pair of (v.input as string[] | undefined) ?? []) {
+      const eq = pair.indexOf('=');
+      if (eq <= 0) throw new HeliosError('E_USAGE', `--input ${pair} must be KEY=VALUE`);
+      inputs[pair.slice(0, eq)] = pair.slice(eq + 1);
+    }
+    const repo = await LocalRepository.open(io.cwd);
+    const runId = randomUUID();
+    const dataDir = mkdtempSync(join(tmpdir(), 'helios-run-'));
+    const base = kernelOptionsFrom(args, io);
+    const configText = v.config ? undefined : embeddedRunConfig(v['secret-file'] as string | undefined);
+    const json = v.json === true;
+    const log = (text: string) => (json ? io.stderr : io.stdout).write(text);
+
+    const kernel = await Kernel.create({
+      ...base,
+      ...(configText !== undefined ? { configText, configPath: '(embedded defaults)', configDir: io.cwd } : {}),
+      dataDir,
+      logSink: new MemoryLogSink(),
+      builtins: registerCoreServices({ storePath: join(dataDir, 'helios.db'), shutdownGraceMs: 5000, minUpdateIntervalMs: 0 }),
+    });
+    const stop = io.waitForStop();
+    let snapshot: Awaited<ReturnType<LocalRepository['head']>> | null = null;
+    let renderer: { stop(): void } | null = null;
+    try {
+      await kernel.start();
+      const store = kernel.resolve(StoreToken);
+      const orchestrator = kernel.resolve(OrchestratorToken);
+      snapshot = v.dirty ? await repo.snapshot(runId) : await repo.head(runId);
+      const ref = snapshot.ref;
+      const event: PlanEvent =
+        eventName === 'pull_request'
+          ? { name: 'pull_request', ref, headRef: ref, sha: snapshot.sha, action: 'synchronize' }
+          : { name: eventName as 'push' | 'workflow_dispatch', ref, sha: snapshot.sha, ...(eventName === 'workflow_dispatch' ? { inputs } : {}) };
+      log(`helios run: ${repo.name} ${v.dirty ? 'working tree' : 'HEAD'} ${snapshot.sha.slice(0, 12)} (${ref}), event ${eventName}\n`);
+
+      const payload: LocalEventPayload = {
+        kind: 'local',
+        repoDir: repo.root,
+        sha: snapshot.sha,
+        ref,
+        event,
+        runId,
+        ...(v.workflow ? { workflows: v.workflow as string[] } : {}),
+        ...(v.job ? { jobs: v.job as string[] } : {}),
+      };
+      if (!json) {
+        renderer = io.stdout.isTTY
+          ? new TtyRenderer(kernel.events, store, () => (store.runs.get(runId) ? runId : null), (t) => io.stdout.write(t))
+          : { stop: attachPlainRenderer(kernel.events, store, (t) => io.stdout.write(t)) };
+      }
+      const { record } = store.inbox.receive({ forge: 'local', deliveryId: runId, kind: 'local', payload });
+      const planned = await kernel.resolve(RunPlannerToken).process(record);
+      if (!planned.run) {
+        renderer?.stop();
+        for (const p of planned.problems ?? []) io.stderr.write(`${p.file}:${p.line ?? 1}:${p.col ?? 1}: ${p.message}\n`);
+        io.stderr.write(`helios run: nothing ran: ${planned.note ?? 'no jobs'}\n`);
+        return 1;
+      }
+      const outcome = await Promise.race([orchestrator.waitForRun(planned.run.id), stop.then(() => null)]);
+      if (outcome === null) {
+        log('\nhelios run: interrupted; cancelling the run\n');
+        orchestrator.cancelRun(planned.run.id, 'interrupted by the user');
+        await orchestrator.waitForRun(planned.run.id);
+      }
+      renderer?.stop();
+      renderer = null;
+      const view = viewRun(store, planned.run.id)!;
+      if (json) {
+        io.stdout.write(JSON.stringify(view, null, 2) + '\n');
+      } else {
+        printFailures(store, view, (t) => io.stdout.write(t));
+        io.stdout.write(`\nhelios run: ${view.conclusion} in ${formatMs(view.durationMs)} (${view.jobs.map((j) => `${j.name}: ${j.state}`).join(', ')})\n`);
+      }
+      return outcome !== null && view.conclusion === 'success' ? 0 : 1;
+    } finally {
+      renderer?.stop();
+      await kernel.stop('helios run finished');
+      if (snapshot) await repo.release(snapshot);
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  },
+};
+
+/** The embedded defaults, with the run's secrets file (if any) given to the secrets backend. */
+function embeddedRunConfig(secretFile: string | undefined): string {
+  const config = parse(EMBEDDED_DEFAULT_CONFIG) as { plugins: Record<string, { use: string; config?: Record<string, unknown> }> };
+  if (secretFile) config.plugins.secrets = { ...config.plugins.secrets!, config: { path: secretFile } };
+  return stringify(config);
+}

@@ -1,0 +1,42 @@
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, relative, resolve } from 'node:path';
+import { HeliosError, type PlanProblem } from '@helios-ci/sdk';
+import type { Command } from '../command.js';
+import { discoverWorkflowFiles, formatProblem, repoRoot, validateWorkflow, WORKFLOW_DIRS, workingTreeReader } from '../../workflow/index.js';
+
+export const validateCommand: Command = {
+  path: ['validate'],
+  summary: 'check workflow files the way GitHub reads them; one line per problem',
+  help: `Usage: helios validate [PATH...] [--json]
+
+Checks workflow files with GitHub's own parser and schema, plus what Helios refuses (other
+marketplace actions, pull_request_target, needs cycles, bad matrices, missing local actions).
+PATH is a workflow file or a folder of them; default: ${WORKFLOW_DIRS.join(' and ')} of the
+repository containing the current directory. Local composite actions are read from that repository.
+
+Prints one line per problem, "file:line:col: message"; exit 1 if there are any.
+
+Options:
+  --json   print {"files": [...], "problems": [{file, line, col, message, code}]} instead`,
+  options: { json: { type: 'boolean' } },
+  allowPositionals: true,
+  async run(args, io) {
+    const root = repoRoot(io.cwd);
+    const targets = args.positionals.length ? args.positionals.map((p) => relative(root, isAbsolute(p) ? p : resolve(io.cwd, p)) || '.') : WORKFLOW_DIRS;
+    const files = await discoverWorkflowFiles(targets, root);
+    if (files.length === 0) {
+      throw new HeliosError('E_WORKFLOW_NONE', `no workflow files (*.yml, *.yaml) found in ${targets.join(', ')} under ${root}; pass the files or folders to check`);
+    }
+    const read = workingTreeReader(root);
+    const problems: PlanProblem[] = [];
+    for (const path of files) problems.push(...(await validateWorkflow({ path, content: await readFile(resolve(root, path)) }, read)));
+    if (args.values.json) {
+      io.stdout.write(`${JSON.stringify({ files, problems })}\n`);
+    } else if (problems.length) {
+      io.stdout.write(problems.map((p) => `${formatProblem(p)}\n`).join(''));
+    } else {
+      io.stdout.write(`ok: ${files.length} workflow file${files.length === 1 ? '' : 's'}, no problems\n`);
+    }
+    return problems.length ? 1 : 0;
+  },
+};

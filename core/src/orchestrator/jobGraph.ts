@@ -1,0 +1,91 @@
+import type { JobPlan, JobState } from '@helios-ci/sdk';
+import { evaluateJobCondition, type JobConditionContext, type NeedResult } from './jobCondition.js';
+
+export interface GraphJob {
+  id: string;
+  plan: JobPlan;
+  state: JobState;
+  outputs: Record<string, string> | null;
+}
+
+export type Decision = { jobId: string; action: 'run' } | { jobId: string; action: 'skip'; reason: string };
+
+const TERMINAL: readonly JobState[] = ['succeeded', 'failed', 'cancelled', 'timed_out', 'errored', 'skipped'];
+
+function resultOf(job: GraphJob): NeedResult {
+  switch (job.state) {
+    case 'succeeded':
+      return 'success';
+    case 'skipped':
+      return 'skipped';
+    case 'cancelled':
+      return 'cancelled';
+    default:
+      // A job-level continue-on-error failure does not fail its dependents (GitHub semantics).
+      return job.plan.continueOnError === true ? 'success' : 'failure';
+  }
+}
+
+/**
+ * `needs.<key>` for one job key: every matrix instance counts. Any failure → failure, else any
+ * cancellation → cancelled, else all skipped → skipped, else success. Outputs merge in finish order.
+ */
+export function needResult(jobs: GraphJob[], jobKey: string): { result: NeedResult; outputs: Record<string, string> } | null {
+  const instances = jobs.filter((j) => j.plan.jobKey === jobKey);
+  if (instances.length === 0 || instances.some((j) => !TERMINAL.includes(j.state))) return null;
+  const results = instances.map(resultOf);
+  const result: NeedResult = results.includes('failure')
+    ? 'failure'
+    : results.includes('cancelled')
+      ? 'cancelled'
+      : results.every((r) => r === 'skipped')
+        ? 'skipped'
+        : 'success';
+  return { result, outputs: Object.assign({}, ...instances.map((j) => j.outputs ?? {})) };
+}
+
+/**
+ * Which waiting jobs of one workflow may now run or must be skipped: a job is decided when every
+ * instance of every job it needs has finished; then its `if:` (default success()) says which.
+ * `waiting` are the ids not yet sent to the queue.
+ */
+export function decideReadyJobs(
+  workflowJobs: GraphJob[],
+  waiting: ReadonlySet<string>,
+  ctx: Omit<JobConditionContext, 'needs'>,
+): Decision[] {
+  const decisions: Decision[] = [];
+  for (const job of workflowJobs) {
+    if (!waiting.has(job.id) || job.state !== 'queued') continue;
+    const needs: JobConditionContext['needs'] = {};
+    let ready = true;
+    for (const key of job.plan.needs) {
+      const r = needResult(workflowJobs, key);
+      if (!r) {
+        ready = false;
+        break;
+      }
+      needs[key] = r;
+    }
+    if (!ready) continue;
+    let run: boolean;
+    try {
+      run = evaluateJobCondition(job.plan.if, { ...ctx, needs });
+    } catch (err) {
+      decisions.push({ jobId: job.id, action: 'skip', reason: (err as Error).message });
+      continue;
+    }
+    decisions.push(run ? { jobId: job.id, action: 'run' } : { jobId: job.id, action: 'skip', reason: job.plan.if ? `if: ${job.plan.if} was false` : 'a job it needs did not succeed' });
+  }
+  return decisions;
+}
+
+/** The `needs` context a job's agent receives (results and outputs of its direct needs). */
+export function needsContext(workflowJobs: GraphJob[], plan: JobPlan): Record<string, { result: string; outputs: Record<string, string> }> {
+  const out: Record<string, { result: string; outputs: Record<string, string> }> = {};
+  for (const key of plan.needs) {
+    const r = needResult(workflowJobs, key);
+    if (r) out[key] = r;
+  }
+  return out;
+}

@@ -1,0 +1,85 @@
+import type { Annotation, EventBus, JobPlan } from '@helios-ci/sdk';
+import type { Store } from '../store/index.js';
+import type { AnnotationEvent, JobFinishedEvent, JobSink, LogBatch, StepFinishedEvent, StepStartedEvent } from '../agent-service/types.js';
+
+const LEVEL: Record<AnnotationEvent['level'], Annotation['level']> = { error: 'failure', warning: 'warning', notice: 'notice' };
+
+/**
+ * Where one job's agent events land: the store (steps, the full log, annotations) and the kernel
+ * bus (live UI, reporter). Steps are numbered 1..n as planned; nested composite steps log under
+ * their top-level step; output before the first step (checkout, setup) is step 0.
+ */
+export class StoreJobSink implements JobSink {
+  private readonly stepIndex = new Map<string, number>();
+  private readonly topLevel: Set<string>;
+  finished: JobFinishedEvent | null = null;
+  lostReason: string | null = null;
+
+  constructor(
+    private readonly store: Store,
+    private readonly events: EventBus,
+    private readonly runId: string,
+    private readonly jobId: string,
+    plan: JobPlan,
+  ) {
+    plan.steps.forEach((s, i) => this.stepIndex.set(s.id, i + 1));
+    this.topLevel = new Set(plan.steps.map((s) => s.id));
+  }
+
+  private idx(step: string): number {
+    return this.stepIndex.get(step) ?? 0;
+  }
+
+  onStepStarted(e: StepStartedEvent): void {
+    if (e.parent !== null) {
+      this.stepIndex.set(e.step, this.idx(e.parent));
+      return;
+    }
+    const idx = this.idx(e.step);
+    if (idx === 0) return;
+    this.store.steps.start(this.jobId, idx, e.name);
+    this.events.emit('job.step', { runId: this.runId, jobId: this.jobId, step: idx, name: e.name, state: 'started' });
+  }
+
+  onLog(batch: LogBatch): void {
+    const step = this.idx(batch.step);
+    this.store.logs.append(this.jobId, batch.lines.map((text) => ({ step, stream: batch.stream, ts: batch.ts, text })));
+    this.events.emit('job.log', { runId: this.runId, jobId: this.jobId, step, lines: batch.lines });
+  }
+
+  onStepFinished(e: StepFinishedEvent): void {
+    if (!this.topLevel.has(e.step)) return;
+    const idx = this.idx(e.step);
+    const record = this.store.steps.finish(this.jobId, idx, e.conclusion);
+    this.events.emit('job.step', { runId: this.runId, jobId: this.jobId, step: idx, name: record.name, state: 'finished', conclusion: e.conclusion });
+  }
+
+  onAnnotation(e: AnnotationEvent): void {
+    const annotation: Annotation = {
+      level: LEVEL[e.level],
+      message: e.message,
+      ...(e.title ? { title: e.title } : {}),
+      ...(e.file ? { file: e.file } : {}),
+      ...(e.line !== null ? { line: e.line } : {}),
+      ...(e.endLine !== null ? { endLine: e.endLine } : {}),
+      ...(e.col !== null ? { col: e.col } : {}),
+      ...(e.endColumn !== null ? { endCol: e.endColumn } : {}),
+    };
+    this.events.emit('job.annotation', { runId: this.runId, jobId: this.jobId, annotation });
+  }
+
+  onFinished(e: JobFinishedEvent): void {
+    this.finished = e;
+  }
+
+  onLost(reason: string): void {
+    this.lostReason = reason;
+    this.system(`agent lost: ${reason}`);
+  }
+
+  /** A line from Helios itself (provisioning, teardown, timeouts) in the job log. */
+  system(text: string): void {
+    this.store.logs.append(this.jobId, [{ step: 0, stream: 'system', ts: Date.now(), text }]);
+    this.events.emit('job.log', { runId: this.runId, jobId: this.jobId, step: 0, lines: [text] });
+  }
+}

@@ -1,0 +1,444 @@
+import {
+  HeliosError,
+  isHeliosError,
+  type EventBus,
+  type Forge,
+  type JobPlan,
+  type JobState,
+  type Logger,
+  type Machine,
+  type Queue,
+  type QueueDelivery,
+  type QueueSubscription,
+  type RepoRef,
+  type RunPlan,
+  type Runtime,
+  type Secrets,
+} from '@helios-ci/sdk';
+import type { AgentService } from '../agent-service/agentService.js';
+import type { JobConclusion, JobHandle } from '../agent-service/types.js';
+import { isTerminalJobState, type JobRecord, type RunConclusion, type RunRecord, type Store } from '../store/index.js';
+import { decideReadyJobs, needsContext, type GraphJob } from './jobGraph.js';
+import { buildJobSpec, githubContext } from './jobSpecBuilder.js';
+import { StoreJobSink } from './jobSink.js';
+import { selectRuntime } from './runtimeSelector.js';
+import { cloneAccessFor } from './runSources.js';
+import type { Reporter } from '../reporter/index.js';
+import type { Redactor } from '../kernel/redactor.js';
+
+export interface OrchestratorOptions {
+  store: Store;
+  queue: Queue;
+  runtimes: readonly Runtime[];
+  forges: readonly Forge[];
+  secrets: Secrets | null;
+  agents: AgentService;
+  /** Opens forge checks for forge runs (job progress reaches it through the event bus). */
+  reporter: Reporter | null;
+  /** Job secret values are added here so no server log or error can print them. */
+  redactor: Redactor;
+  events: EventBus;
+  logger: Logger;
+  /** Jobs running at once on this host. */
+  concurrentJobs: number;
+  /** Link target for job pages (`<publicUrl>/jobs/<id>`). */
+  publicUrl: string;
+  /** After a restart, re-queue jobs that were running instead of marking them errored. */
+  requeueOnRestart?: boolean;
+  /** Extra time past a job's timeout-minutes before the orchestrator itself cancels it. */
+  timeoutGraceMs?: number;
+  /** Time a cancelled job's agent gets to stop before the machine is destroyed anyway. */
+  cancelGraceMs?: number;
+}
+
+export interface SubmitRunInput {
+  plan: RunPlan;
+  repo: RepoRef;
+  sha: string;
+  ref: string;
+  forge: string | null;
+  trusted: boolean;
+  inboxId?: number | null;
+  id?: string;
+}
+
+interface ActiveJob {
+  handle: JobHandle | null;
+  cancelRequested: { state: JobState; reason: string } | null;
+}
+
+const CONCLUSION_STATE: Record<JobConclusion, JobState> = {
+  success: 'succeeded',
+  failure: 'failed',
+  cancelled: 'cancelled',
+  timed_out: 'timed_out',
+  errored: 'errored',
+};
+
+/**
+ * The heart of Helios: runs become queued jobs, jobs become machines with agents, agent events
+ * become store rows and kernel events, and every job ends in a final state with its machine gone —
+ * on every path. All state lives in the store, so a restart picks up where the crash left off.
+ */
+export class Orchestrator {
+  private readonly active = new Map<string, ActiveJob>();
+  private subscription: QueueSubscription | null = null;
+  private accepting = false;
+  private readonly runWaiters = new Map<string, ((run: RunRecord) => void)[]>();
+
+  constructor(private readonly o: OrchestratorOptions) {}
+
+  /** Reconciles what a crash left behind, then starts taking jobs from the queue. */
+  async start(): Promise<void> {
+    await this.reconcile();
+    this.accepting = true;
+    this.subscription = await this.o.queue.consume(this.o.concurrentJobs, (d) => this.handleDelivery(d));
+  }
+
+  /** Stops taking jobs; running ones get `graceMs` to finish, then are cancelled and torn down. */
+  async stop(graceMs: number): Promise<void> {
+    this.accepting = false;
+    await this.subscription?.close();
+    this.subscription = null;
+    const deadline = Date.now() + graceMs;
+    while (this.active.size > 0 && Date.now() < deadline) await sleep(50);
+    for (const [jobId, a] of this.active) {
+      a.cancelRequested ??= { state: 'cancelled', reason: 'Helios is shutting down' };
+      a.handle?.cancel('Helios is shutting down');
+      this.o.logger.warn('cancelling job at shutdown', { jobId });
+    }
+    const hard = Date.now() + (this.o.cancelGraceMs ?? 10_000) + 2000;
+    while (this.active.size > 0 && Date.now() < hard) await sleep(50);
+  }
+
+  /** Stores a planned run with its jobs, cancels what its concurrency groups displace, queues what is ready. */
+  submitRun(input: SubmitRunInput): RunRecord {
+    const { run, jobs } = this.o.store.runs.create({
+      id: input.id,
+      inboxId: input.inboxId ?? null,
+      forge: input.forge,
+      repo: input.repo,
+      sha: input.sha,
+      ref: input.ref,
+      event: input.plan.event.name,
+      trusted: input.trusted,
+      plan: input.plan,
+    });
+    for (const job of jobs) this.o.store.steps.declare(job.id, job.plan.steps.map((s) => s.name));
+    this.o.events.emit('run.planned', { runId: run.id, plan: input.plan });
+    if (run.forge !== null && this.o.reporter) this.openChecks(run, jobs);
+    for (const job of jobs) this.o.events.emit('job.queued', { runId: run.id, jobId: job.id, job: job.plan });
+    this.applyConcurrency(run, jobs);
+    void this.advance(run.id);
+    return run;
+  }
+
+  /** One check per job; each invalid workflow becomes a failed check carrying its problems. */
+  private openChecks(run: RunRecord, jobs: JobRecord[]): void {
+    const reporter = this.o.reporter!;
+    const base = { runId: run.id, repo: run.repo, sha: run.sha };
+    for (const job of jobs) {
+      reporter.jobQueued({
+        jobId: job.id,
+        forge: run.forge!,
+        checkJob: { ...base, jobId: job.id, workflowName: job.plan.workflow.name, jobName: job.plan.name, detailsUrl: `${this.o.publicUrl}/jobs/${job.id}` },
+      });
+    }
+    const byFile = groupBy(run.plan.problems, (p) => p.file);
+    for (const [file, problems] of byFile) {
+      const summary = problems.map((p) => `- \`${p.file}:${p.line ?? 1}:${p.col ?? 1}\`: ${p.message}`).join('\n');
+      reporter.standaloneCheck({
+        checkId: `${run.id}:${file}`,
+        forge: run.forge!,
+        checkJob: { ...base, jobId: `${run.id}:${file}`, workflowName: file, jobName: 'invalid workflow', detailsUrl: `${this.o.publicUrl}/runs/${run.id}` },
+        result: { conclusion: 'failure', title: `${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'}`, summary },
+      });
+    }
+  }
+
+  /** Resolves when the run is completed (immediately if it already is). */
+  waitForRun(runId: string): Promise<RunRecord> {
+    const run = this.o.store.runs.get(runId);
+    if (!run) return Promise.reject(new HeliosError('E_RUN_NOT_FOUND', `run ${runId} does not exist`));
+    if (run.state === 'completed') return Promise.resolve(run);
+    return new Promise((resolve) => {
+      const list = this.runWaiters.get(runId) ?? [];
+      list.push(resolve);
+      this.runWaiters.set(runId, list);
+    });
+  }
+
+  /** Cancels one job: a queued job at once, a running one through its agent. Idempotent. */
+  cancelJob(jobId: string, reason: string, state: JobState = 'cancelled'): JobRecord {
+    const job = this.o.store.jobs.require(jobId);
+    if (isTerminalJobState(job.state)) return job;
+    const active = this.active.get(jobId);
+    if (active) {
+      active.cancelRequested ??= { state, reason };
+      active.handle?.cancel(reason);
+      return job;
+    }
+    if (job.state === 'queued') {
+      const done = this.finishJob(job, state, reason);
+      void this.advance(job.runId);
+      return done;
+    }
+    return job;
+  }
+
+  cancelRun(runId: string, reason: string): void {
+    for (const job of this.o.store.jobs.listByRun(runId)) this.cancelJob(job.id, reason);
+  }
+
+  /** A new run of the same commit with just this job (needs outputs are not carried over). */
+  rerunJob(jobId: string): RunRecord {
+    const job = this.o.store.jobs.require(jobId);
+    const prev = this.o.store.runs.get(job.runId)!;
+    const plan: JobPlan = { ...job.plan, needs: [], if: null };
+    return this.submitRun({
+      plan: { ...prev.plan, jobs: [plan], workflows: prev.plan.workflows.filter((w) => w.file === plan.workflow.file), problems: [] },
+      repo: prev.repo,
+      sha: prev.sha,
+      ref: prev.ref,
+      forge: prev.forge,
+      trusted: prev.trusted,
+    });
+  }
+
+  /**
+   * Sends every job whose needs have finished to the queue (or skips it when its `if:` is false),
+   * repeating while skips unlock more, and completes the run once every job is final.
+   */
+  async advance(runId: string): Promise<void> {
+    const run = this.o.store.runs.get(runId);
+    if (!run || run.state === 'completed') return;
+    for (let changed = true; changed; ) {
+      changed = false;
+      const jobs = this.o.store.jobs.listByRun(runId);
+      const waiting = new Set(jobs.filter((j) => j.state === 'queued').map((j) => j.id));
+      const byWorkflow = groupBy(jobs, (j) => j.plan.workflow.file);
+      const cancelled = jobs.some((j) => j.state === 'cancelled');
+      for (const workflowJobs of byWorkflow.values()) {
+        const decisions = decideReadyJobs(workflowJobs as GraphJob[], waiting, {
+          github: githubContext(run, null, this.o.publicUrl),
+          inputs: run.plan.event.inputs ?? {},
+          vars: {},
+          cancelled,
+        });
+        for (const d of decisions) {
+          const job = workflowJobs.find((j) => j.id === d.jobId)!;
+          if (d.action === 'skip') {
+            this.finishJob(job, 'skipped', d.reason);
+            changed = true;
+          } else {
+            await this.o.queue.publish({ jobId: job.id, labels: job.plan.runsOn });
+          }
+        }
+      }
+    }
+    const jobs = this.o.store.jobs.listByRun(runId);
+    if (jobs.every((j) => isTerminalJobState(j.state))) {
+      const current = this.o.store.runs.get(runId)!;
+      if (current.state === 'completed') return;
+      const completed = this.o.store.runs.complete(runId, current.plan.problems.length ? 'failure' : runConclusion(jobs));
+      this.o.events.emit('run.finished', { runId, conclusion: completed.conclusion! });
+      for (const resolve of this.runWaiters.get(runId) ?? []) resolve(completed);
+      this.runWaiters.delete(runId);
+    }
+  }
+
+  private async handleDelivery(delivery: QueueDelivery): Promise<void> {
+    const job = this.o.store.jobs.get(delivery.message.jobId);
+    if (!job || job.state !== 'queued' || !this.accepting) {
+      await (job && job.state === 'queued' ? delivery.nack(1000) : delivery.ack());
+      return;
+    }
+    if (this.mustWait(job)) {
+      await delivery.nack(500);
+      return;
+    }
+    this.active.set(job.id, { handle: null, cancelRequested: null });
+    try {
+      await this.runJob(job);
+    } catch (err) {
+      this.o.logger.error('job failed inside the orchestrator', { jobId: job.id, error: err });
+      const current = this.o.store.jobs.get(job.id);
+      if (current && !isTerminalJobState(current.state)) {
+        this.finishJob(current, 'errored', `Helios failed to run the job: ${(err as Error).message}`);
+      }
+    } finally {
+      this.active.delete(job.id);
+      await delivery.ack();
+      await this.advance(job.runId);
+    }
+  }
+
+  /** max-parallel of a matrix, and a concurrency group with a job already running elsewhere. */
+  private mustWait(job: JobRecord): boolean {
+    const maxParallel = job.plan.strategy.maxParallel;
+    if (maxParallel !== null && job.plan.matrix) {
+      const siblings = this.o.store.jobs.listByRun(job.runId).filter((j) => j.plan.jobKey === job.plan.jobKey && j.plan.workflow.file === job.plan.workflow.file);
+      if (siblings.filter((j) => j.state === 'provisioning' || j.state === 'running').length >= maxParallel) return true;
+    }
+    const group = job.plan.concurrency?.group;
+    if (group) {
+      const busy = this.o.store.jobs.listByState('provisioning', 'running').some((j) => j.id !== job.id && j.plan.concurrency?.group === group);
+      if (busy) return true;
+    }
+    return false;
+  }
+
+  private async runJob(queued: JobRecord): Promise<void> {
+    const run = this.o.store.runs.get(queued.runId)!;
+    const active = this.active.get(queued.id)!;
+    let runtime: Runtime;
+    try {
+      runtime = selectRuntime(this.o.runtimes, queued.plan.runsOn);
+    } catch (err) {
+      this.finishJob(queued, 'errored', (err as Error).message);
+      return;
+    }
+    let job = this.o.store.jobs.transition(queued.id, 'provisioning');
+    const sink = new StoreJobSink(this.o.store, this.o.events, run.id, job.id, job.plan);
+    sink.system(`Helios: job ${job.plan.name} on runtime ${runtime.id} (runs-on: ${job.plan.runsOn.join(', ')})`);
+
+    const secrets = run.trusted && this.o.secrets && job.plan.secretNames.length
+      ? await this.o.secrets.resolve({ repo: `${run.repo.owner}/${run.repo.name}`, event: run.event, names: job.plan.secretNames })
+      : {};
+    for (const value of Object.values(secrets)) this.o.redactor.add(value);
+    if (!run.trusted && job.plan.secretNames.length) sink.system('Helios: this run is untrusted (fork pull request): no secrets are given to it');
+    const clone = await cloneAccessFor(run, this.o.forges);
+    const workflowJobs = this.o.store.jobs.listByRun(run.id).filter((j) => j.plan.workflow.file === job.plan.workflow.file);
+    const spec = buildJobSpec({ run, jobId: job.id, plan: job.plan, needs: needsContext(workflowJobs as GraphJob[], job.plan), secrets, clone, publicUrl: this.o.publicUrl });
+    const handle = this.o.agents.registerJob(spec, sink);
+    active.handle = handle;
+    if (active.cancelRequested) handle.cancel(active.cancelRequested.reason);
+
+    let machine: Machine | null = null;
+    const timeoutMs = job.plan.timeoutMinutes * 60_000 + (this.o.timeoutGraceMs ?? 60_000);
+    const timer = setTimeout(() => {
+      sink.system(`Helios: the job exceeded timeout-minutes (${job.plan.timeoutMinutes}); cancelling it`);
+      active.cancelRequested ??= { state: 'timed_out', reason: `exceeded timeout-minutes (${job.plan.timeoutMinutes})` };
+      handle.cancel('job timeout');
+    }, timeoutMs);
+    try {
+      try {
+        machine = await runtime.provision({
+          jobId: job.id,
+          label: job.plan.runsOn[0] ?? 'local',
+          cpus: 2,
+          memoryMb: 4096,
+          volumes: [],
+          agent: { endpoint: this.o.agents.endpoint, token: handle.token },
+        });
+      } catch (err) {
+        handle.cancel('provisioning failed');
+        sink.system(`Helios: provisioning failed: ${(err as Error).message}`);
+        this.finishJob(job, 'errored', `provisioning failed: ${isHeliosError(err) ? `${err.code}: ` : ''}${(err as Error).message}`);
+        return;
+      }
+      job = this.o.store.jobs.transition(job.id, 'running');
+      this.o.events.emit('job.started', { runId: run.id, jobId: job.id });
+      const conclusion = await handle.done;
+      const requested = active.cancelRequested;
+      let state = CONCLUSION_STATE[conclusion];
+      let reason = sink.finished?.reason ?? sink.lostReason ?? null;
+      if (requested && (conclusion === 'cancelled' || conclusion === 'errored')) {
+        state = requested.state;
+        reason = requested.reason;
+      }
+      this.finishJob(job, state, reason ?? undefined, sink.finished?.outputs);
+      if (state === 'failed' && job.plan.strategy.failFast && job.plan.matrix && job.plan.continueOnError !== true) this.failFast(job);
+    } finally {
+      clearTimeout(timer);
+      if (machine) await this.destroy(runtime, machine, sink);
+    }
+  }
+
+  private async destroy(runtime: Runtime, machine: Machine, sink: StoreJobSink): Promise<void> {
+    try {
+      await runtime.destroy(machine);
+    } catch (err) {
+      // Reconciliation at the next start destroys what is left; the job result stands.
+      sink.system(`Helios: destroying machine ${machine.id} failed: ${(err as Error).message}`);
+      this.o.logger.error('machine destroy failed', { machine: machine.id, error: err });
+    }
+  }
+
+  /** A failed matrix instance cancels its siblings (strategy.fail-fast, GitHub's default). */
+  private failFast(failed: JobRecord): void {
+    for (const sibling of this.o.store.jobs.listByRun(failed.runId)) {
+      if (sibling.id === failed.id || sibling.plan.jobKey !== failed.plan.jobKey || sibling.plan.workflow.file !== failed.plan.workflow.file) continue;
+      this.cancelJob(sibling.id, `fail-fast: ${failed.plan.name} failed`);
+    }
+  }
+
+  /**
+   * concurrency groups: with cancel-in-progress, older jobs of the group are cancelled; without it,
+   * only the newest pending job waits (older pending ones are cancelled), as on GitHub.
+   */
+  private applyConcurrency(run: RunRecord, jobs: JobRecord[]): void {
+    for (const job of jobs) {
+      const c = job.plan.concurrency;
+      if (!c) continue;
+      for (const other of this.o.store.jobs.listByState('queued', 'provisioning', 'running')) {
+        if (other.runId === run.id || other.plan.concurrency?.group !== c.group) continue;
+        if (c.cancelInProgress || other.state === 'queued') this.cancelJob(other.id, `superseded by run ${run.id} in concurrency group ${c.group}`);
+      }
+    }
+  }
+
+  private finishJob(job: JobRecord, state: JobState, reason?: string, outputs?: Record<string, string>): JobRecord {
+    const done = this.o.store.jobs.transition(job.id, state, { ...(reason ? { reason } : {}), ...(outputs ? { outputs } : {}) });
+    this.o.events.emit('job.finished', { runId: job.runId, jobId: job.id, state, ...(reason ? { reason } : {}) });
+    return done;
+  }
+
+  /**
+   * After a crash: machines with no live job are destroyed, jobs that were provisioning or running
+   * are errored (or re-queued), and every open run is advanced (which re-publishes ready jobs).
+   */
+  private async reconcile(): Promise<void> {
+    for (const runtime of this.o.runtimes) {
+      let machines;
+      try {
+        machines = await runtime.list();
+      } catch (err) {
+        this.o.logger.error('runtime list failed during reconciliation', { runtime: runtime.id, error: err });
+        continue;
+      }
+      for (const m of machines) {
+        if (m.jobId && this.active.has(m.jobId)) continue;
+        this.o.logger.warn('destroying a machine left by a previous run of Helios', { runtime: runtime.id, machine: m.id, jobId: m.jobId });
+        await runtime.destroy(m).catch((err) => this.o.logger.error('destroying a leftover machine failed', { machine: m.id, error: err }));
+      }
+    }
+    for (const job of this.o.store.jobs.listByState('provisioning', 'running')) {
+      const line = 'Helios restarted while this job was running; its machine was destroyed';
+      this.o.store.logs.append(job.id, [{ step: 0, stream: 'system', ts: Date.now(), text: line }]);
+      if (this.o.requeueOnRestart) {
+        this.o.store.jobs.transition(job.id, 'queued', { reason: 're-queued after a restart' });
+      } else {
+        this.finishJob(job, 'errored', 'Helios restarted while the job was running');
+      }
+    }
+    const open = new Set(this.o.store.jobs.listByState('queued').map((j) => j.runId));
+    for (const run of this.o.store.runs.list({ limit: 1000 })) if (run.state === 'running') open.add(run.id);
+    for (const runId of open) await this.advance(runId);
+  }
+}
+
+function runConclusion(jobs: JobRecord[]): RunConclusion {
+  const failed = jobs.some((j) => ['failed', 'timed_out', 'errored'].includes(j.state) && j.plan.continueOnError !== true);
+  if (failed) return 'failure';
+  if (jobs.some((j) => j.state === 'cancelled')) return 'cancelled';
+  return 'success';
+}
+
+function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
+  const map = new Map<string, T[]>();
+  for (const item of items) map.set(key(item), [...(map.get(key(item)) ?? []), item]);
+  return map;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

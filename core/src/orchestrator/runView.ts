@@ -1,0 +1,81 @@
+import type { Annotation, JobState, PlanProblem } from '@helios-ci/sdk';
+import type { Store } from '../store/index.js';
+
+export interface StepView {
+  number: number;
+  name: string;
+  state: string;
+  conclusion: string | null;
+  durationMs: number | null;
+}
+
+export interface JobView {
+  id: string;
+  key: string;
+  name: string;
+  workflow: string;
+  matrix: Record<string, unknown> | null;
+  runsOn: string[];
+  state: JobState;
+  reason: string | null;
+  attempt: number;
+  outputs: Record<string, string>;
+  durationMs: number | null;
+  steps: StepView[];
+  annotations: Annotation[];
+}
+
+export interface RunView {
+  id: string;
+  state: string;
+  conclusion: string | null;
+  event: string;
+  ref: string;
+  sha: string;
+  repository: string;
+  createdAt: string;
+  durationMs: number | null;
+  problems: PlanProblem[];
+  jobs: JobView[];
+}
+
+const span = (from: number | null, to: number | null) => (from !== null && to !== null ? to - from : null);
+
+/** The final run record (`helios run --json`, `GET /api/runs/:id`): plain JSON, stable field names. */
+export function viewRun(store: Store, runId: string): RunView | null {
+  const run = store.runs.get(runId);
+  if (!run) return null;
+  return {
+    id: run.id,
+    state: run.state,
+    conclusion: run.conclusion,
+    event: run.event,
+    ref: run.ref,
+    sha: run.sha,
+    repository: `${run.repo.owner}/${run.repo.name}`,
+    createdAt: new Date(run.createdAt).toISOString(),
+    durationMs: span(run.createdAt, run.finishedAt),
+    problems: run.plan.problems,
+    jobs: store.jobs.listByRun(runId).map((job) => viewJobRecord(store, job.id)!),
+  };
+}
+
+export function viewJobRecord(store: Store, jobId: string): JobView | null {
+  const job = store.jobs.get(jobId);
+  if (!job) return null;
+  return {
+    id: job.id,
+    key: job.plan.jobKey,
+    name: job.name,
+    workflow: job.plan.workflow.file,
+    matrix: job.plan.matrix,
+    runsOn: job.plan.runsOn,
+    state: job.state,
+    reason: job.reason,
+    attempt: job.attempt,
+    outputs: job.outputs ?? {},
+    durationMs: span(job.startedAt ?? job.provisioningAt, job.finishedAt),
+    steps: store.steps.list(job.id).map((s) => ({ number: s.idx, name: s.name, state: s.state, conclusion: s.conclusion, durationMs: span(s.startedAt, s.finishedAt) })),
+    annotations: store.annotations.list(job.id),
+  };
+}

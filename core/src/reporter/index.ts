@@ -1,0 +1,6 @@
+export { Reporter, budgetKeyOf, ANNOTATIONS_PER_CALL, type ReporterOptions } from './reporter.js';
+export { OutboxWorker, type OutboxWorkerOptions } from './outboxWorker.js';
+export { buildLogTail, truncationMarker, type ReadBackward } from './logTail.js';
+export { renderSummary, renderTitle, renderUpdate, conclusionOf, formatDuration, type CheckView } from './render.js';
+export { TokenBucket } from './tokenBucket.js';
+export { backoffDelay, type BackoffOptions } from './backoff.js';

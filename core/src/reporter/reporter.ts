@@ -1,0 +1,146 @@
+import type { Annotation, CheckConclusion, CheckJob, CheckResult, EventBus, Forge } from '@helios-ci/sdk';
+import type { Store } from '../store/store.js';
+import type { CheckRecord } from '../store/records.js';
+import { conclusionOf } from './render.js';
+
+/** Most annotations one forge call may carry (GitHub's limit per check-run update). */
+export const ANNOTATIONS_PER_CALL = 50;
+
+export interface ReporterOptions {
+  store: Store;
+  /** Forge instances by id (capabilities decide how annotations are reported). */
+  forges: ReadonlyMap<string, Forge>;
+  /** Told after every outbox write so delivery starts at once (usually the OutboxWorker). */
+  worker?: { wake(): void };
+}
+
+/**
+ * Turns what happens to a job into rows in the persisted outbox; the OutboxWorker delivers them.
+ * The reporter never calls a forge itself, so a forge outage can never block or lose job progress.
+ *
+ * The orchestrator calls these methods directly, AFTER persisting the change they announce (step
+ * rows, log lines, job state): the worker renders each update from the store when it sends it.
+ * `jobQueued` must be called explicitly (the `job.queued` event does not say which forge or check);
+ * the rest can come from the event bus through `attach(bus)`. Jobs without a check (a local
+ * `helios run`) are ignored by every method, so callers need not check.
+ */
+export class Reporter {
+  constructor(private readonly options: ReporterOptions) {}
+
+  private get store(): Store {
+    return this.options.store;
+  }
+
+  /** Opens the job's check (check id = job id) on `forge`: one `open` row. */
+  jobQueued(input: { jobId: string; forge: string; checkJob: CheckJob }): CheckRecord {
+    const check = this.store.transaction(() => {
+      const existing = this.store.checks.get(input.jobId);
+      if (existing) return existing; // re-queued job: keep reporting to the check it already has
+      const created = this.store.checks.create({
+        id: input.jobId,
+        jobId: input.jobId,
+        forge: input.forge,
+        budgetKey: budgetKeyOf(input.forge, input.checkJob),
+        checkJob: input.checkJob,
+      });
+      this.store.outbox.enqueue(created.id, 'open', {});
+      return created;
+    });
+    this.options.worker?.wake();
+    return check;
+  }
+
+  /**
+   * A check not tied to a job (a workflow file that does not parse): opened and closed at once
+   * with the given output, e.g. `file:line:col: message` in the summary.
+   */
+  standaloneCheck(input: { checkId: string; forge: string; checkJob: CheckJob; result: CheckResult }): CheckRecord {
+    const check = this.store.transaction(() => {
+      const existing = this.store.checks.get(input.checkId);
+      if (existing) return existing;
+      const created = this.store.checks.create({ id: input.checkId, jobId: null, forge: input.forge, budgetKey: budgetKeyOf(input.forge, input.checkJob), checkJob: input.checkJob });
+      this.store.outbox.enqueue(created.id, 'open', {});
+      this.store.outbox.enqueue(created.id, 'close', { conclusion: input.result.conclusion, output: { title: input.result.title, summary: input.result.summary, text: input.result.text } });
+      return created;
+    });
+    this.options.worker?.wake();
+    return check;
+  }
+
+  /** The job moved to provisioning or running. */
+  jobStarted(jobId: string): void {
+    this.touch(jobId);
+  }
+
+  /** A step started or finished (the step row is already in the store). */
+  stepChanged(jobId: string): void {
+    this.touch(jobId);
+  }
+
+  /** Log lines were appended to the store (the update's tail is read from there when sent). */
+  logAppended(jobId: string): void {
+    this.touch(jobId);
+  }
+
+  /**
+   * Stores the annotations and reports them: as `annotate` rows in batches of ≤ 50 when the forge
+   * shows annotations, otherwise in the summary (via an update).
+   */
+  annotation(jobId: string, annotations: readonly Annotation[]): void {
+    if (annotations.length === 0) return;
+    const check = this.store.checks.get(jobId);
+    const forge = check && this.options.forges.get(check.forge);
+    this.store.transaction(() => {
+      this.store.annotations.add(jobId, annotations);
+      if (!check || check.state === 'closed') return;
+      if (forge && !forge.capabilities.annotations) {
+        this.store.outbox.requestUpdate(check.id);
+        return;
+      }
+      for (let i = 0; i < annotations.length; i += ANNOTATIONS_PER_CALL) {
+        this.store.outbox.enqueue(check.id, 'annotate', { annotations: annotations.slice(i, i + ANNOTATIONS_PER_CALL) });
+      }
+    });
+    if (check) this.options.worker?.wake();
+  }
+
+  /**
+   * The job reached a final state: one `close` row (it supersedes pending updates; the final output
+   * is rendered when sent). `conclusion` overrides the one mapped from the job state. Idempotent.
+   */
+  jobFinished(jobId: string, conclusion?: CheckConclusion): void {
+    const check = this.store.checks.get(jobId);
+    if (!check) return;
+    const wrote = this.store.transaction(() => {
+      const rows = this.store.outbox.listByCheck(check.id);
+      if (rows.some((r) => r.kind === 'close' && r.state !== 'superseded')) return false;
+      const job = this.store.jobs.get(jobId);
+      this.store.outbox.enqueue(check.id, 'close', { conclusion: conclusion ?? (job ? conclusionOf(job.state) : 'failure') });
+      return true;
+    });
+    if (wrote) this.options.worker?.wake();
+  }
+
+  /** Subscribes to job.started / job.step / job.log / job.annotation / job.finished. Returns unsubscribe. */
+  attach(bus: EventBus): () => void {
+    const offs = [
+      bus.on('job.started', (e) => this.jobStarted(e.jobId)),
+      bus.on('job.step', (e) => this.stepChanged(e.jobId)),
+      bus.on('job.log', (e) => this.logAppended(e.jobId)),
+      bus.on('job.annotation', (e) => this.annotation(e.jobId, [e.annotation])),
+      bus.on('job.finished', (e) => this.jobFinished(e.jobId)),
+    ];
+    return () => offs.forEach((off) => off());
+  }
+
+  private touch(jobId: string): void {
+    const check = this.store.checks.get(jobId);
+    if (!check || check.state === 'closed') return;
+    if (this.store.outbox.requestUpdate(check.id)) this.options.worker?.wake();
+  }
+}
+
+/** Requests count against one budget per forge installation (GitHub's limit is per installation). */
+export function budgetKeyOf(forge: string, job: CheckJob): string {
+  return `${forge}/${job.repo.installationId ?? '-'}`;
+}

@@ -1,0 +1,13 @@
+import { defineToken } from '@helios-ci/sdk';
+import type { Store } from '../store/index.js';
+import type { AgentService } from '../agent-service/agentService.js';
+import type { Orchestrator } from '../orchestrator/orchestrator.js';
+import type { RunPlanner } from '../orchestrator/runPlanner.js';
+import type { Reporter, OutboxWorker } from '../reporter/index.js';
+
+/** Core-internal tokens: resolved through the same kernel container as plugin values. */
+export const StoreToken = defineToken<Store>('core.store');
+export const AgentServiceToken = defineToken<AgentService>('core.agent-service');
+export const ReporterToken = defineToken<{ reporter: Reporter; worker: OutboxWorker }>('core.reporter');
+export const OrchestratorToken = defineToken<Orchestrator>('core.orchestrator');
+export const RunPlannerToken = defineToken<RunPlanner>('core.run-planner');

@@ -1,0 +1,99 @@
+import { join } from 'node:path';
+import { ForgeToken, QueueToken, RuntimeToken, SecretsToken, type PluginContext } from '@helios-ci/sdk';
+import { CORE_INSTANCE, type Kernel } from '../kernel/kernel.js';
+import { webhookRoute } from '../http/webhookRoute.js';
+import { Store } from '../store/index.js';
+import { InProcessQueue } from '../queue/inProcessQueue.js';
+import { AgentService } from '../agent-service/agentService.js';
+import { OutboxWorker, Reporter } from '../reporter/index.js';
+import { Orchestrator } from '../orchestrator/orchestrator.js';
+import { RunPlanner } from '../orchestrator/runPlanner.js';
+import { AgentServiceToken, OrchestratorToken, ReporterToken, RunPlannerToken, StoreToken } from './coreTokens.js';
+
+export interface CoreServiceOptions {
+  /** The store file (default `<dataDir>/helios.db`); `:memory:` for throw-away runs. */
+  storePath?: string;
+  /** Where agents connect (default 127.0.0.1:0, a free port). */
+  agentListen?: { host: string; port: number };
+  heartbeatTimeoutMs?: number;
+  requeueOnRestart?: boolean;
+  /** Time running jobs get to finish at stop before they are cancelled. */
+  shutdownGraceMs?: number;
+  minUpdateIntervalMs?: number;
+}
+
+/**
+ * Registers Helios's own services in the kernel (instance "core"): store, queue (in-process
+ * unless a plugin provides one), agent service, reporter with its outbox worker, orchestrator and
+ * run planner. They start after every plugin and stop before them.
+ */
+export function registerCoreServices(options: CoreServiceOptions = {}) {
+  return (ctx: PluginContext<unknown>, kernel: Kernel): void => {
+    const config = kernel.config;
+    const publicUrl = config.server.publicUrl ?? `http://${config.server.listen}`;
+    ctx.provide(StoreToken, { factory: () => Store.open(options.storePath ?? join(kernel.dataDir, 'helios.db')) });
+    if (kernel.graph.providersOf(QueueToken).length === 0) {
+      ctx.provide(QueueToken, { deps: { store: StoreToken }, factory: ({ store }) => new InProcessQueue(store, { onHandlerError: (err, m) => ctx.logger.error('queue handler failed', { jobId: m.jobId, error: err }) }) });
+    }
+    ctx.provide(AgentServiceToken, {
+      factory: () =>
+        new AgentService({
+          host: options.agentListen?.host ?? '127.0.0.1',
+          port: options.agentListen?.port ?? 0,
+          ...(options.heartbeatTimeoutMs ? { heartbeatTimeoutMs: options.heartbeatTimeoutMs } : {}),
+          onWarning: (message, fields) => ctx.logger.warn(message, fields),
+        }),
+    });
+    ctx.provide(ReporterToken, {
+      deps: { store: StoreToken, forges: ForgeToken },
+      factory: ({ store, forges }) => {
+        const byId = new Map(forges.map((f) => [f.id, f]));
+        const worker = new OutboxWorker({ store, forges: byId, publicUrl, logger: ctx.logger.child('outbox'), ...(options.minUpdateIntervalMs !== undefined ? { minUpdateIntervalMs: options.minUpdateIntervalMs } : {}) });
+        const reporter = new Reporter({ store, forges: byId, worker });
+        reporter.attach(ctx.events);
+        return { reporter, worker };
+      },
+    });
+    ctx.provide(OrchestratorToken, {
+      deps: { store: StoreToken, queue: QueueToken, runtimes: RuntimeToken, forges: ForgeToken, agents: AgentServiceToken, reporting: ReporterToken },
+      factory: ({ store, queue, runtimes, forges, agents, reporting }) =>
+        new Orchestrator({
+          store,
+          queue,
+          runtimes,
+          forges,
+          secrets: kernel.has(SecretsToken) ? kernel.resolve(SecretsToken) : null,
+          agents,
+          reporter: reporting.reporter,
+          events: ctx.events,
+          logger: ctx.logger.child('orchestrator'),
+          concurrentJobs: config.limits.concurrentJobs,
+          publicUrl,
+          redactor: kernel.redactor,
+          requeueOnRestart: options.requeueOnRestart ?? false,
+        }),
+    });
+    ctx.provide(RunPlannerToken, {
+      deps: { store: StoreToken, orchestrator: OrchestratorToken, forges: ForgeToken, runtimes: RuntimeToken },
+      factory: ({ store, orchestrator, forges, runtimes }) =>
+        new RunPlanner({ store, orchestrator, forges, labels: () => [...new Set(runtimes.flatMap((r) => r.labels))], logger: ctx.logger.child('planner') }),
+    });
+
+    ctx.onStart(async () => {
+      const store = kernel.resolve(StoreToken);
+      const planner = kernel.resolve(RunPlannerToken);
+      for (const forge of kernel.resolveAll(ForgeToken)) {
+        kernel.mountRoute(CORE_INSTANCE, webhookRoute(forge, store, (id) => planner.processLater(id), ctx.logger.child('webhooks')));
+      }
+      await kernel.resolve(AgentServiceToken).start();
+      kernel.resolve(ReporterToken).worker.start();
+      await kernel.resolve(OrchestratorToken).start();
+      await kernel.resolve(RunPlannerToken).drain();
+    });
+    // Stop hooks run in reverse registration order: orchestrator first, the store last.
+    ctx.onStop(() => kernel.resolve(StoreToken).close());
+    ctx.onStop(() => kernel.resolve(AgentServiceToken).stop());
+    ctx.onStop(() => kernel.resolve(ReporterToken).worker.stop());
+    ctx.onStop(() => kernel.resolve(OrchestratorToken).stop(options.shutdownGraceMs ?? config.limits.shutdownGraceSeconds * 1000));
+  };
+}

@@ -1,0 +1,15 @@
+export { Store, type StoreOptions } from './store.js';
+export { migrate, schemaVersionOf } from './migrate.js';
+export { MIGRATIONS, LATEST_SCHEMA_VERSION, type Migration } from './migrations/index.js';
+export { canTransition, isTerminalJobState, TERMINAL_JOB_STATES } from './jobStateMachine.js';
+export type * from './records.js';
+export type { InboxRepo } from './repos/inboxRepo.js';
+export type { RunRepo, NewRun } from './repos/runRepo.js';
+export type { JobRepo, TransitionOptions } from './repos/jobRepo.js';
+export type { StepRepo } from './repos/stepRepo.js';
+export type { LogRepo } from './repos/logRepo.js';
+export type { AnnotationRepo } from './repos/annotationRepo.js';
+export type { CheckRepo } from './repos/checkRepo.js';
+export type { OutboxRepo } from './repos/outboxRepo.js';
+export type { ArtifactRepo } from './repos/artifactRepo.js';
+export type { QueueRepo, QueueRow } from './repos/queueRepo.js';

@@ -1,0 +1,13 @@
+import * as m001 from './001_initial.js';
+import * as m002 from './002_queue.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/** Every migration, in order. Append only; the version is the position (1-based). */
+export const MIGRATIONS: readonly Migration[] = [m001, m002].map((m, i) => ({ version: i + 1, name: m.name, sql: m.sql }));
+
+export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,0 +1,81 @@
+import type { PlanProblem } from '@helios-ci/sdk';
+import { convertActionTemplate, NoOperationTraceWriter, parseAction, type TemplateToken } from './vendor/workflowParser.js';
+import { guardWorkflowInput } from './inputGuard.js';
+import { validationProblems } from './parseWorkflow.js';
+import { problem, ProblemCode } from './problems.js';
+import { field, TokenReader } from './tokens.js';
+
+/** Reads a file of the repository at the planned commit; null when it does not exist. */
+export type ReadFile = (path: string) => Promise<string | Uint8Array | null>;
+
+export interface LoadedAction {
+  /** Repository path of the action.yml that was read. */
+  file: string;
+  reader: TokenReader;
+  /** Token of `runs.steps`. */
+  steps: TemplateToken | undefined;
+  inputDefaults: Record<string, string>;
+  outputs: Record<string, string>;
+}
+
+export type ActionLoad = { ok: true; action: LoadedAction } | { ok: false; problems: PlanProblem[]; message?: string };
+
+/** `./.github/actions/setup` → `.github/actions/setup`. */
+export function actionDir(uses: string): string {
+  return uses.replace(/^\.\//, '').replace(/\/+$/, '').split('/').filter((s) => s !== '' && s !== '.').join('/');
+}
+
+/** Loads local composite actions at most once per plan, whatever number of jobs use them. */
+export class ActionLoader {
+  private readonly cache = new Map<string, Promise<ActionLoad>>();
+  constructor(private readonly readFile: ReadFile) {}
+
+  load(uses: string): Promise<ActionLoad> {
+    const dir = actionDir(uses);
+    let loaded = this.cache.get(dir);
+    if (!loaded) {
+      loaded = this.read(dir, uses);
+      this.cache.set(dir, loaded);
+    }
+    return loaded;
+  }
+
+  private async read(dir: string, uses: string): Promise<ActionLoad> {
+    if (dir.split('/').includes('..')) {
+      return { ok: false, problems: [], message: `local action ${uses} points outside the repository; keep local actions inside it` };
+    }
+    for (const name of ['action.yml', 'action.yaml']) {
+      const path = dir ? `${dir}/${name}` : name;
+      const content = await this.readFile(path);
+      if (content === null) continue;
+      return parseCompositeAction(path, content, uses);
+    }
+    return { ok: false, problems: [], message: `local action ${uses} has no action.yml or action.yaml at this commit; add one (runs.using: composite) or fix the path, which is relative to the repository root` };
+  }
+}
+
+export async function parseCompositeAction(path: string, content: string | Uint8Array, uses: string): Promise<ActionLoad> {
+  const guarded = guardWorkflowInput(path, content);
+  if (!guarded.ok) return { ok: false, problems: guarded.problems };
+  const parsed = parseAction({ name: path, content: guarded.text }, new NoOperationTraceWriter());
+  const root = parsed.value;
+  if (root) convertActionTemplate(parsed.context, root);
+  const problems = validationProblems(path, parsed.context.errors.getErrors());
+  if (problems.length || !root) return { ok: false, problems };
+  const reader = new TokenReader(guarded.scalars);
+  const runs = field(root, 'runs');
+  const using = reader.text(field(runs, 'using'));
+  if (using !== 'composite') {
+    const pos = field(runs, 'using')?.range?.start;
+    return { ok: false, problems: [problem(path, ProblemCode.action, `${uses} is a "${using}" action; Helios runs only composite local actions (runs.using: composite). Rewrite it as a composite action of run steps`, pos ? { line: pos.line, col: pos.column } : null)] };
+  }
+  const inputDefaults: Record<string, string> = {};
+  for (const [id, def] of Object.entries(reader.json(field(root, 'inputs')) as Record<string, Record<string, unknown>> ?? {})) {
+    if (def && def.default !== undefined && def.default !== null) inputDefaults[id] = String(def.default);
+  }
+  const outputs: Record<string, string> = {};
+  for (const [id, def] of Object.entries(reader.json(field(root, 'outputs')) as Record<string, Record<string, unknown>> ?? {})) {
+    if (def && def.value !== undefined && def.value !== null) outputs[id] = String(def.value);
+  }
+  return { ok: true, action: { file: path, reader, steps: field(runs, 'steps'), inputDefaults, outputs } };
+}

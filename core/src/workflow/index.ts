@@ -1,0 +1,13 @@
+/** The workflow engine (DESIGN §6): GitHub Actions workflows parsed, validated and planned. */
+export { parseWorkflow, type ParsedWorkflow } from './parseWorkflow.js';
+export { plan, validateWorkflow, planTimeGithub, type PlanRequest, type WorkflowFile } from './plan.js';
+export { runPlanErrors, isValidRunPlan } from './checkRunPlan.js';
+export { DEFAULT_LABELS } from './defaultLabels.js';
+export { matchesFilters, filterPatternToRegExp } from './filterPattern.js';
+export { expandMatrix, MAX_MATRIX_JOBS, type MatrixValues } from './matrix.js';
+export { formatProblem, ProblemCode } from './problems.js';
+export { MAX_WORKFLOW_BYTES, MAX_NESTING_DEPTH, MAX_EXPANDED_NODES } from './inputGuard.js';
+export { DEFAULT_TIMEOUT_MINUTES } from './planWorkflow.js';
+export type { ReadFile } from './compositeAction.js';
+export { discoverWorkflowFiles, WORKFLOW_DIRS } from './discover.js';
+export { repoRoot, workingTreeReader } from './repoFiles.js';

@@ -1,0 +1,89 @@
+import { PLAN_VERSION, type PlanEvent, type PlanProblem, type RunPlan } from '@helios-ci/sdk';
+import { ActionLoader, type ReadFile } from './compositeAction.js';
+import { parseWorkflow } from './parseWorkflow.js';
+import { planWorkflowJobs } from './planWorkflow.js';
+import { sortProblems } from './problems.js';
+import { resolveInputs, triggerMatches } from './triggers.js';
+
+export interface WorkflowFile {
+  /** Repository path, e.g. `.github/workflows/ci.yml`; used in ids and problem positions. */
+  path: string;
+  /** The file at the planned commit; bytes are checked for UTF-8. */
+  content: string | Uint8Array;
+}
+
+export interface PlanRequest {
+  files: readonly WorkflowFile[];
+  event: PlanEvent;
+  /** Every label the configured runtimes serve; runs-on must name only these. */
+  labels: readonly string[];
+  /** Reads a repository file at the planned commit (local composite actions); null if absent. */
+  readFile: ReadFile;
+}
+
+/** The `github` context fields known before any job runs (others stay unevaluated). */
+export function planTimeGithub(event: PlanEvent): Record<string, unknown> {
+  const gh: Record<string, unknown> = { event_name: event.name, event: { ...(event.action && { action: event.action }), ...(event.inputs && { inputs: event.inputs }) } };
+  if (event.sha) gh.sha = event.sha;
+  const short = (ref: string) => ref.replace(/^refs\/(heads|tags)\//, '');
+  if (event.name === 'pull_request') {
+    // For pull requests GitHub's github.ref is the merge ref, which the event does not carry.
+    gh.base_ref = short(event.ref);
+    if (event.headRef) gh.head_ref = short(event.headRef);
+  } else {
+    gh.ref = event.ref;
+    gh.ref_name = short(event.ref);
+    gh.ref_type = event.ref.startsWith('refs/tags/') ? 'tag' : 'branch';
+    gh.head_ref = '';
+    gh.base_ref = '';
+  }
+  return gh;
+}
+
+function dedupe(problems: PlanProblem[]): PlanProblem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const k = `${p.file}:${p.line}:${p.col}:${p.code}:${p.message}`;
+    return seen.has(k) ? false : (seen.add(k), true);
+  });
+}
+
+/**
+ * Plans one event over the workflow files of a commit: every workflow whose `on:` matches
+ * contributes its jobs (matrix expanded, runs-on resolved, composite actions inlined). A workflow
+ * with any problem contributes problems and no jobs — never half a run.
+ */
+export async function plan(request: PlanRequest): Promise<RunPlan> {
+  const actions = new ActionLoader(request.readFile);
+  const github = planTimeGithub(request.event);
+  const result: RunPlan = { version: PLAN_VERSION, event: request.event, workflows: [], jobs: [], problems: [] };
+  const files = [...request.files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  for (const f of files) {
+    const w = await parseWorkflow(f.path, f.content);
+    if (w.problems.length || !w.template) {
+      result.problems.push(...w.problems);
+      continue;
+    }
+    if (!triggerMatches(w.template.events, request.event)) continue;
+    const inputs = resolveInputs(w.file, w.root!, w.template.events, request.event);
+    const planned = await planWorkflowJobs(w, { github, inputs: inputs.inputs, labels: request.labels, actions });
+    const problems = dedupe([...inputs.problems, ...planned.problems]);
+    result.workflows.push({ file: w.file, name: w.name, ...(planned.concurrency && { concurrency: planned.concurrency }) });
+    if (problems.length) result.problems.push(...problems);
+    else result.jobs.push(...planned.jobs);
+  }
+  result.problems = sortProblems(dedupe(result.problems));
+  return result;
+}
+
+/**
+ * Every problem of one workflow that does not depend on an event or a configuration: syntax,
+ * GitHub's schema, triggers, needs, matrices, actions (composite ones read through readFile).
+ */
+export async function validateWorkflow(file: WorkflowFile, readFile: ReadFile): Promise<PlanProblem[]> {
+  const w = await parseWorkflow(file.path, file.content);
+  if (w.problems.length || !w.template) return sortProblems(w.problems);
+  const defaults = resolveInputs(w.file, w.root!, w.template.events, { name: 'workflow_dispatch', ref: 'refs/heads/main' });
+  const planned = await planWorkflowJobs(w, { github: {}, inputs: defaults.inputs, labels: null, actions: new ActionLoader(readFile) });
+  return sortProblems(dedupe(planned.problems));
+}

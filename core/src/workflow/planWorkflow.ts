@@ -1,0 +1,202 @@
+import type { JobPlan, PlanProblem } from '@helios-ci/sdk';
+import { isBoolean, isMapping, type TemplateToken } from './vendor/workflowParser.js';
+import type { ActionLoader } from './compositeAction.js';
+import { evaluateTemplate, secretNamesIn, type PlanContexts } from './expressions.js';
+import { evaluateDeep, expandMatrix, matrixLabel, type MatrixValues } from './matrix.js';
+import { topologicalOrder } from './needsGraph.js';
+import type { ParsedWorkflow } from './parseWorkflow.js';
+import { problem, ProblemCode } from './problems.js';
+import { resolveRunsOn } from './runsOn.js';
+import { planNumber, planSteps } from './steps.js';
+import { at, entries, field, keyToken } from './tokens.js';
+
+/** GitHub's default job timeout. */
+export const DEFAULT_TIMEOUT_MINUTES = 360;
+
+/** Job keys GitHub accepts that Helios cannot honour; refused rather than silently ignored. */
+const UNSUPPORTED_JOB_KEYS: Record<string, string> = {
+  container: 'container jobs are not supported; run the steps directly on a runtime (runs-on)',
+  services: 'service containers are not supported; start what the job needs in a step',
+  environment: 'deployment environments (protection rules, environment secrets) are not supported; remove environment and gate the job with if:',
+  uses: 'reusable workflows (jobs.<id>.uses) are not supported; copy the called workflow\'s jobs into this one',
+};
+
+export interface WorkflowPlanOptions {
+  github: Record<string, unknown>;
+  inputs: Record<string, unknown>;
+  /** Labels configured runtimes serve; null when only validating (no configuration to check against). */
+  labels: readonly string[] | null;
+  actions: ActionLoader;
+}
+
+export interface WorkflowPlanResult {
+  jobs: JobPlan[];
+  problems: PlanProblem[];
+  concurrency: { group: string; cancelInProgress: boolean } | null;
+}
+
+function concurrencyOf(token: TemplateToken | undefined, w: ParsedWorkflow, ctx: PlanContexts, where: string, problems: PlanProblem[]) {
+  if (!token) return null;
+  const groupToken = isMapping(token) ? field(token, 'group') : token;
+  const writtenGroup = w.reader.text(groupToken) ?? '';
+  const group = evaluateTemplate(writtenGroup, ctx);
+  let cancelInProgress = false;
+  const cancel = isMapping(token) ? field(token, 'cancel-in-progress') : undefined;
+  if (cancel) {
+    if (isBoolean(cancel)) cancelInProgress = cancel.value;
+    else {
+      const r = evaluateTemplate(w.reader.text(cancel) ?? '', ctx);
+      if (r && typeof r.value === 'boolean') cancelInProgress = r.value;
+      else problems.push(problem(w.file, ProblemCode.expression, `${where}concurrency.cancel-in-progress must be true or false when the run is planned (literal, matrix, inputs or github values)`, at(cancel)));
+    }
+  }
+  return { group: group ? String(group.value) : writtenGroup, cancelInProgress };
+}
+
+function runDefaults(token: TemplateToken | undefined, w: ParsedWorkflow): { shell?: string; workingDirectory?: string } {
+  const run = field(field(token, 'defaults'), 'run');
+  const shell = w.reader.text(field(run, 'shell'));
+  const workingDirectory = w.reader.text(field(run, 'working-directory'));
+  return { ...(shell !== undefined && { shell }), ...(workingDirectory !== undefined && { workingDirectory }) };
+}
+
+function collectSecrets(value: unknown, key: string, into: Set<string>): void {
+  if (typeof value === 'string') {
+    for (const s of secretNamesIn(value, key === 'if')) into.add(s);
+  } else if (Array.isArray(value)) {
+    for (const v of value) collectSecrets(v, '', into);
+  } else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) collectSecrets(v, k, into);
+  }
+}
+
+/** Plans every job of a workflow whose trigger matched (or, with labels null, checks them for `validate`). */
+export async function planWorkflowJobs(w: ParsedWorkflow, opts: WorkflowPlanOptions): Promise<WorkflowPlanResult> {
+  const root = w.root!;
+  const problems: PlanProblem[] = [];
+  const validating = opts.labels === null;
+  const base: PlanContexts = { github: { ...opts.github, workflow: w.name }, inputs: opts.inputs };
+  const workflowEnv = w.reader.stringMap(field(root, 'env'));
+  const workflowDefaults = runDefaults(root, w);
+  const concurrency = concurrencyOf(field(root, 'concurrency'), w, base, '', problems);
+  const jobsToken = field(root, 'jobs');
+  const jobTokens = entries(jobsToken).map(({ key, keyToken: kt, value }) => ({
+    key,
+    keyToken: kt,
+    token: value,
+    needs: (w.reader.json(field(value, 'needs')) ?? []) as string | string[],
+  }));
+  const ordered = topologicalOrder(jobTokens.map((j) => ({ ...j, needs: typeof j.needs === 'string' ? [j.needs] : j.needs })));
+  const jobs: JobPlan[] = [];
+
+  for (const job of ordered) {
+    const t = job.token;
+    const where = `job "${job.key}": `;
+    let refused = false;
+    for (const [key, why] of Object.entries(UNSUPPORTED_JOB_KEYS)) {
+      if (field(t, key) !== undefined) {
+        problems.push(problem(w.file, ProblemCode.unsupported, `${where}${why}`, at(keyToken(t, key))));
+        refused = true;
+      }
+    }
+    if (refused) continue;
+
+    // Strategy: matrix, fail-fast, max-parallel.
+    const strategy = field(t, 'strategy');
+    let combinations: Array<MatrixValues | null> = [null];
+    const matrixToken = field(strategy, 'matrix');
+    if (matrixToken) {
+      const evaluated = evaluateDeep(w.reader.json(matrixToken), base);
+      if (!evaluated) {
+        if (!validating) problems.push(problem(w.file, ProblemCode.matrix, `${where}strategy.matrix reads values that exist only once jobs run (needs outputs, vars, ...); Helios expands the matrix when it plans the run. Use literal values, inputs or github values`, at(matrixToken)));
+        continue;
+      }
+      const expanded = expandMatrix(evaluated.value);
+      if (!expanded.ok) {
+        problems.push(problem(w.file, ProblemCode.matrix, `${where}${expanded.message}`, at(matrixToken)));
+        continue;
+      }
+      combinations = expanded.combinations;
+    }
+    const ff = field(strategy, 'fail-fast');
+    let failFast = true;
+    if (ff) {
+      const r = isBoolean(ff) ? { value: ff.value } : evaluateTemplate(w.reader.text(ff) ?? '', base);
+      if (r && typeof r.value === 'boolean') failFast = r.value;
+      else problems.push(problem(w.file, ProblemCode.expression, `${where}strategy.fail-fast must be true or false when the run is planned`, at(ff)));
+    }
+    const mp = planNumber(field(strategy, 'max-parallel'), w.reader, base);
+    let maxParallel: number | null = null;
+    if (typeof mp === 'number' && Number.isInteger(mp)) maxParallel = mp;
+    else if (mp !== null) problems.push(problem(w.file, ProblemCode.expression, `${where}strategy.max-parallel must be a whole number of at least 1 known when the run is planned`, at(field(strategy, 'max-parallel'))));
+
+    const needs = typeof job.needs === 'string' ? [job.needs] : job.needs;
+    const jobEnv = { ...workflowEnv, ...w.reader.stringMap(field(t, 'env')) };
+    const defaults = { ...workflowDefaults, ...runDefaults(t, w) };
+    const writtenName = w.reader.text(field(t, 'name'));
+    const ifText = w.reader.text(field(t, 'if'));
+    const outputs = w.reader.stringMap(field(t, 'outputs'));
+    const runsOnToken = field(t, 'runs-on');
+
+    for (let i = 0; i < combinations.length; i++) {
+      const matrix = combinations[i]!;
+      const ctx: PlanContexts = {
+        ...base,
+        matrix: matrix ?? {},
+        strategy: { 'fail-fast': failFast, 'job-index': i, 'job-total': combinations.length, 'max-parallel': maxParallel ?? combinations.length },
+      };
+      const label = matrix ? matrixLabel(matrix) : '';
+      let name = writtenName ?? job.key;
+      const evaluatedName = evaluateTemplate(name, ctx);
+      if (evaluatedName) name = String(evaluatedName.value);
+      // GitHub appends the matrix values unless the name already shows them.
+      if (matrix && label && !(writtenName && /\bmatrix\b/.test(writtenName))) name = `${name} (${label})`;
+
+      const runsOn = resolveRunsOn(w.reader.json(runsOnToken), ctx, opts.labels);
+      if (runsOn.ok === false) {
+        problems.push(problem(w.file, ProblemCode.runsOn, `${where}${runsOn.message}`, at(runsOnToken)));
+        continue;
+      }
+      const timeout = planNumber(field(t, 'timeout-minutes'), w.reader, ctx);
+      if (timeout === 'invalid' || (timeout === 'later' && !validating)) {
+        problems.push(problem(w.file, ProblemCode.expression, `${where}timeout-minutes must be a positive number known when the run is planned (literal, matrix, inputs or github values)`, at(field(t, 'timeout-minutes'))));
+      }
+      const coe = field(t, 'continue-on-error');
+      let continueOnError: boolean | string = false;
+      if (coe) {
+        if (isBoolean(coe)) continueOnError = coe.value;
+        else {
+          const text = w.reader.text(coe) ?? 'false';
+          const r = evaluateTemplate(text, ctx);
+          continueOnError = r && typeof r.value === 'boolean' ? r.value : text;
+        }
+      }
+      const steps = await planSteps(field(t, 'steps'), { file: w.file, workflowName: w.name, jobKey: job.key, reader: w.reader, ctx, actions: opts.actions, problems, chain: [] });
+      const plan: JobPlan = {
+        id: `${w.file}#${job.key}${matrix ? ` (${label})` : ''}`,
+        workflow: { file: w.file, name: w.name },
+        jobKey: job.key,
+        name,
+        matrix,
+        needs,
+        if: ifText ?? null,
+        runsOn: runsOn.ok === true ? runsOn.labels : [],
+        env: jobEnv,
+        defaults: { shell: defaults.shell ?? null, workingDirectory: defaults.workingDirectory ?? null },
+        timeoutMinutes: typeof timeout === 'number' ? timeout : DEFAULT_TIMEOUT_MINUTES,
+        continueOnError,
+        concurrency: concurrencyOf(field(t, 'concurrency'), w, ctx, where, problems),
+        strategy: { failFast, maxParallel },
+        outputs,
+        secretNames: [],
+        steps,
+      };
+      const secrets = new Set<string>();
+      collectSecrets({ env: plan.env, if: plan.if, outputs, steps, concurrency: field(t, 'concurrency') ? w.reader.json(field(t, 'concurrency')) : null }, '', secrets);
+      plan.secretNames = [...secrets].sort();
+      jobs.push(plan);
+    }
+  }
+  return { jobs, problems, concurrency };
+}
+

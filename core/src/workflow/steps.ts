@@ -1,0 +1,107 @@
+import type { PlanProblem, Step } from '@helios-ci/sdk';
+import { isBoolean, isNumber, isSequence, type TemplateToken } from './vendor/workflowParser.js';
+import { builtinAction, isLocalAction } from './builtinActions.js';
+import type { ActionLoader } from './compositeAction.js';
+import { evaluateTemplate, type PlanContexts } from './expressions.js';
+import { problem, ProblemCode } from './problems.js';
+import { at, field, type TokenReader } from './tokens.js';
+
+/** Composite actions may use composite actions; GitHub stops at the same depth. */
+const MAX_COMPOSITE_DEPTH = 9;
+
+export interface StepScope {
+  /** File the steps are written in: the workflow, or an action.yml. */
+  file: string;
+  workflowName: string;
+  jobKey: string;
+  reader: TokenReader;
+  ctx: PlanContexts;
+  actions: ActionLoader;
+  problems: PlanProblem[];
+  /** Local actions being expanded, outermost first (recursion guard). */
+  chain: string[];
+}
+
+function firstLine(text: string): string {
+  return text.trim().split('\n')[0]!.trim();
+}
+
+/** A whole-number timeout, evaluated at plan time if written as an expression. */
+export function planNumber(token: TemplateToken | undefined, reader: TokenReader, ctx: PlanContexts): number | null | 'later' | 'invalid' {
+  if (!token) return null;
+  if (isNumber(token)) return token.value;
+  const text = reader.text(token) ?? '';
+  const r = evaluateTemplate(text, ctx);
+  if (!r) return 'later';
+  const n = typeof r.value === 'number' ? r.value : Number(r.value);
+  return Number.isFinite(n) && n > 0 ? n : 'invalid';
+}
+
+function continueOnError(token: TemplateToken | undefined, reader: TokenReader, ctx: PlanContexts): boolean | string {
+  if (!token) return false;
+  if (isBoolean(token)) return token.value;
+  const text = reader.text(token) ?? 'false';
+  const r = evaluateTemplate(text, ctx);
+  if (r && typeof r.value === 'boolean') return r.value;
+  return text;
+}
+
+/** Turns a `steps:` list into plan steps, expanding local composite actions. */
+export async function planSteps(stepsToken: TemplateToken | undefined, scope: StepScope): Promise<Step[]> {
+  if (!stepsToken || !isSequence(stepsToken)) return [];
+  const out: Step[] = [];
+  let index = 0;
+  for (const token of stepsToken) {
+    index++;
+    const step = await planStep(token, index, scope);
+    if (step) out.push(step);
+  }
+  return out;
+}
+
+async function planStep(token: TemplateToken, index: number, scope: StepScope): Promise<Step | null> {
+  const { reader, file } = scope;
+  const text = (key: string) => reader.text(field(token, key));
+  const uses = text('uses');
+  const run = text('run');
+  const written = text('name');
+  const id = text('id') ?? `__${index}`;
+  const name = written ?? (run !== undefined ? `Run ${firstLine(run)}` : `Run ${uses ?? ''}`);
+  const timeout = planNumber(field(token, 'timeout-minutes'), reader, scope.ctx);
+  if (timeout === 'invalid' || timeout === 'later') {
+    scope.problems.push(problem(file, ProblemCode.expression, `timeout-minutes of step "${name}" in job "${scope.jobKey}" must be a positive number known when the run is planned (literal, matrix, inputs or github values)`, at(field(token, 'timeout-minutes'))));
+  }
+  const common = {
+    id,
+    name,
+    if: text('if') ?? null,
+    env: reader.stringMap(field(token, 'env')),
+    continueOnError: continueOnError(field(token, 'continue-on-error'), reader, scope.ctx),
+    timeoutMinutes: typeof timeout === 'number' ? timeout : null,
+  };
+  if (run !== undefined) {
+    return { ...common, kind: 'run', run, shell: text('shell') ?? null, workingDirectory: text('working-directory') ?? null };
+  }
+  if (uses === undefined) return null; // GitHub's schema check has already reported the step.
+  const withMap = reader.stringMap(field(token, 'with'));
+  const builtin = builtinAction(uses);
+  if (builtin) return { ...common, kind: 'builtin', action: builtin, uses, with: withMap };
+  const where = `workflow "${scope.workflowName}", job "${scope.jobKey}", step "${name}" (step ${index})`;
+  if (!isLocalAction(uses)) {
+    scope.problems.push(problem(file, ProblemCode.action, `${where} uses ${uses}, which Helios does not run: only actions/checkout, actions/cache, actions/upload-artifact (any version) and local composite actions (uses: ./path) are available. Replace it with run steps or a local composite action`, at(field(token, 'uses'))));
+    return null;
+  }
+  if (scope.chain.includes(uses) || scope.chain.length >= MAX_COMPOSITE_DEPTH) {
+    scope.problems.push(problem(file, ProblemCode.action, `${where} uses ${uses}, which ${scope.chain.includes(uses) ? 'uses itself through' : 'nests more than ' + MAX_COMPOSITE_DEPTH + ' levels of'} local composite actions (${[...scope.chain, uses].join(' → ')}); break the chain`, at(field(token, 'uses'))));
+    return null;
+  }
+  const loaded = await scope.actions.load(uses);
+  if (!loaded.ok) {
+    if (loaded.message) scope.problems.push(problem(file, ProblemCode.action, `${where}: ${loaded.message}`, at(field(token, 'uses'))));
+    scope.problems.push(...loaded.problems);
+    return null;
+  }
+  const { action } = loaded;
+  const steps = await planSteps(action.steps, { ...scope, file: action.file, reader: action.reader, chain: [...scope.chain, uses] });
+  return { ...common, kind: 'composite', uses, with: withMap, inputDefaults: action.inputDefaults, outputs: action.outputs, steps };
+}

@@ -1,0 +1,248 @@
+/** The agent service through a raw gRPC client speaking the protocol by hand. */
+import * as grpc from '@grpc/grpc-js';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { HeliosError, PLAN_VERSION, type JobSpec } from '@helios-ci/sdk';
+import { AgentService, agentClientConstructor, grpcStatusOf, PROTOCOL_VERSION, type JobSink, type LogBatch } from '../../src/index.js';
+
+type Msg = Record<string, unknown>;
+type Call = grpc.ClientDuplexStream<Msg, Msg>;
+
+const test = suite('AgentService');
+let service: AgentService;
+let client: grpc.Client & { Session(): Call };
+
+test.before(async () => {
+  service = new AgentService({ heartbeatIntervalMs: 100, heartbeatTimeoutMs: 800 });
+  const { endpoint } = await service.start();
+  const Client = agentClientConstructor();
+  client = new Client(endpoint, grpc.credentials.createInsecure()) as unknown as typeof client;
+});
+test.after(async () => {
+  client.close();
+  await service.stop();
+});
+
+let n = 0;
+function spec(secrets: Record<string, string> = {}): JobSpec {
+  n++;
+  return {
+    planVersion: PLAN_VERSION,
+    runId: 'r',
+    jobId: `job-${n}`,
+    job: {} as JobSpec['job'],
+    repository: { fullName: 'acme/widget', cloneUrl: 'file:///nowhere', sha: 'a'.repeat(40), ref: 'refs/heads/main' },
+    github: {},
+    needs: {},
+    inputs: {},
+    vars: {},
+    secrets,
+  };
+}
+
+class Sink implements JobSink {
+  logs: LogBatch[] = [];
+  lost: string | null = null;
+  finished: unknown = null;
+  gate: Promise<void> | null = null;
+  onStepStarted() {}
+  async onLog(b: LogBatch) {
+    this.logs.push(b);
+    if (this.gate) await this.gate;
+  }
+  onStepFinished() {}
+  onAnnotation() {}
+  onFinished(e: unknown) {
+    this.finished = e;
+  }
+  onLost(r: string) {
+    this.lost = r;
+  }
+}
+
+/** Opens a session, sends Hello, resolves with the first server message or the error status. */
+function open(token: string, protocolVersion: number = PROTOCOL_VERSION, resume = false): Promise<{ call: Call; first: Msg | null; error: grpc.ServiceError | null; messages: Msg[] }> {
+  return new Promise((resolve) => {
+    const call = client.Session();
+    const messages: Msg[] = [];
+    let settled = false;
+    call.on('data', (m: Msg) => {
+      messages.push(m);
+      if (!settled) {
+        settled = true;
+        resolve({ call, first: m, error: null, messages });
+      }
+    });
+    call.on('error', (e: grpc.ServiceError) => {
+      if (!settled) {
+        settled = true;
+        resolve({ call, first: null, error: e, messages });
+      }
+    });
+    call.write({ hello: { jobToken: token, agentVersion: 'test', protocolVersion, resume } });
+  });
+}
+
+const log = (seq: number, text: string) => ({ seq, log: { step: 's', stream: 'STDOUT', ts: Date.now(), lines: text, lineCount: text.split('\n').length } });
+const waitFor = async (cond: () => boolean, ms = 5000) => {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+};
+
+test('grpcStatusOf maps HeliosError codes in one place', () => {
+  assert.is(grpcStatusOf(new HeliosError('E_AGENT_TOKEN_INVALID', 'x')), grpc.status.UNAUTHENTICATED);
+  assert.is(grpcStatusOf(new HeliosError('E_AGENT_TOKEN_EXPIRED', 'x')), grpc.status.UNAUTHENTICATED);
+  assert.is(grpcStatusOf(new HeliosError('E_AGENT_ALREADY_CONNECTED', 'x')), grpc.status.ALREADY_EXISTS);
+  assert.is(grpcStatusOf(new HeliosError('E_AGENT_PROTOCOL_MISMATCH', 'x')), grpc.status.FAILED_PRECONDITION);
+  assert.is(grpcStatusOf(new HeliosError('E_SOMETHING_INVALID', 'x')), grpc.status.INVALID_ARGUMENT);
+  assert.is(grpcStatusOf(new HeliosError('E_JOB_NOT_FOUND', 'x')), grpc.status.NOT_FOUND);
+  assert.is(grpcStatusOf(new Error('boom')), grpc.status.INTERNAL);
+});
+
+test('Welcome carries the spec; an incompatible protocol version is FAILED_PRECONDITION with the fix', async () => {
+  const sink = new Sink();
+  const h = service.registerJob(spec(), sink);
+  const bad = await open(h.token, PROTOCOL_VERSION + 1);
+  assert.is(bad.error?.code, grpc.status.FAILED_PRECONDITION);
+  assert.match(bad.error?.details ?? '', /speaks protocol v2, this server speaks v1; install the helios-agent bundle/);
+  const good = await open(h.token);
+  const welcome = good.first?.welcome as { jobSpecJson: string; ackedSeq: number; protocolVersion: number };
+  assert.is(JSON.parse(welcome.jobSpecJson).jobId, `job-${n}`);
+  assert.is(welcome.ackedSeq, 0);
+  h.cancel('done');
+  good.call.cancel();
+  await h.done;
+});
+
+test('a second concurrent connection with the same token is refused (ALREADY_EXISTS)', async () => {
+  const sink = new Sink();
+  const h = service.registerJob(spec(), sink);
+  const first = await open(h.token);
+  assert.ok(first.first?.welcome);
+  const second = await open(h.token);
+  assert.is(second.error?.code, grpc.status.ALREADY_EXISTS);
+  assert.match(second.error?.details ?? '', /already has a connected agent/);
+  first.call.write({ seq: 1, finished: { conclusion: 'success', outputs: {}, reason: '' } });
+  assert.is(await h.done, 'success');
+});
+
+test('resume after a drop: already-delivered seqs are acknowledged, not delivered twice; secrets masked', async () => {
+  const sink = new Sink();
+  const h = service.registerJob(spec({ K: 'hunter2-secret' }), sink);
+  const a = await open(h.token);
+  a.call.write(log(1, 'one hunter2-secret'));
+  a.call.write(log(2, 'two'));
+  await waitFor(() => sink.logs.length === 2);
+  a.call.cancel();
+  await waitFor(() => service.activeJobs().some((j) => j.jobId === h.jobId && !j.connected));
+  const b = await open(h.token, PROTOCOL_VERSION, true);
+  assert.is((b.first?.welcome as { ackedSeq: number }).ackedSeq, 2);
+  b.call.write(log(1, 'one hunter2-secret'));
+  b.call.write(log(2, 'two'));
+  b.call.write(log(3, 'three'));
+  b.call.write({ seq: 4, finished: { conclusion: 'failure', outputs: { o: 'hunter2-secret' }, reason: 'x' } });
+  assert.is(await h.done, 'failure');
+  assert.equal(sink.logs.map((l) => [l.seq, l.lines]), [[1, ['one ***']], [2, ['two']], [3, ['three']]]);
+  assert.equal((sink.finished as { outputs: unknown }).outputs, { o: '***' });
+});
+
+test('flow control: a busy sink stops the server reading, the client stalls', async () => {
+  const sink = new Sink();
+  let release!: () => void;
+  sink.gate = new Promise((r) => (release = r));
+  const h = service.registerJob(spec(), sink);
+  const a = await open(h.token);
+  const chunk = ('x'.repeat(99) + '\n').repeat(1000).slice(0, -1); // ~100 KB
+  let seq = 0;
+  let blockedAfter = -1;
+  while (seq < 2000) {
+    seq++;
+    if (!a.call.write(log(seq, chunk))) {
+      await Promise.race([new Promise((r) => a.call.once('drain', r)), new Promise((r) => setTimeout(r, 500))]);
+      if (a.call.writableNeedDrain) {
+        blockedAfter = seq;
+        break;
+      }
+    }
+  }
+  assert.ok(blockedAfter > 0 && blockedAfter < 200, `client was never stalled (wrote ${seq} × 100 KB)`);
+  assert.is(sink.logs.length, 1, 'only the first batch reached the sink while it was busy');
+  const heapBefore = process.memoryUsage().heapUsed;
+  await new Promise((r) => setTimeout(r, 1200));
+  assert.is(h.jobId.length > 0, true);
+  assert.is(sink.lost, null, 'a busy sink is not a lost agent');
+  release();
+  sink.gate = null;
+  await waitFor(() => sink.logs.length === blockedAfter);
+  assert.equal(sink.logs.map((l) => l.seq), Array.from({ length: blockedAfter }, (_, i) => i + 1));
+  assert.ok(process.memoryUsage().heapUsed - heapBefore < 200 * 1024 * 1024);
+  a.call.write({ seq: blockedAfter + 1, finished: { conclusion: 'success', outputs: {}, reason: '' } });
+  assert.is(await h.done, 'success');
+});
+
+test('no heartbeat → onLost with the reason, done = errored', async () => {
+  const sink = new Sink();
+  const h = service.registerJob(spec(), sink);
+  const a = await open(h.token);
+  assert.ok(a.first?.welcome);
+  const started = Date.now();
+  assert.is(await h.done, 'errored');
+  assert.ok(Date.now() - started >= 800);
+  assert.match(sink.lost ?? '', /no heartbeat from the agent for 0\.\d s \(session still open but silent\)/);
+});
+
+test('cancel before any agent connected ends the job as cancelled; the token then refuses', async () => {
+  const sink = new Sink();
+  const h = service.registerJob(spec(), sink);
+  h.cancel('superseded by a newer push');
+  assert.is(await h.done, 'cancelled');
+  assert.equal(sink.finished, { conclusion: 'cancelled', outputs: {}, reason: 'superseded by a newer push' });
+  const late = await open(h.token);
+  assert.is(late.error?.code, grpc.status.UNAUTHENTICATED);
+});
+
+test('uploads without a storage handler are UNIMPLEMENTED with the fix', async () => {
+  const h = service.registerJob(spec(), new Sink());
+  const err = await new Promise<grpc.ServiceError | null>((resolve) => {
+    const call = (client as unknown as { UploadArtifact(cb: (e: grpc.ServiceError | null) => void): grpc.ClientWritableStream<Msg> }).UploadArtifact((e) => resolve(e));
+    call.write({ header: { jobToken: h.token, name: 'dist', protocolVersion: PROTOCOL_VERSION } });
+    call.write({ data: Buffer.from('abc') });
+    call.end();
+  });
+  assert.is(err?.code, grpc.status.UNIMPLEMENTED);
+  assert.match(err?.details ?? '', /configure a Storage plugin/);
+  h.cancel('x');
+});
+
+test('uploads reach the handler with the job id', async () => {
+  const got: { jobId: string; name: string; data: string }[] = [];
+  const s2 = new AgentService({
+    uploads: async ({ jobId, name, data }) => {
+      let text = '';
+      for await (const c of data) text += c.toString();
+      got.push({ jobId, name, data: text });
+      return { size: text.length };
+    },
+  });
+  const { endpoint } = await s2.start();
+  const C = agentClientConstructor();
+  const c2 = new C(endpoint, grpc.credentials.createInsecure()) as unknown as { UploadCache(cb: (e: grpc.ServiceError | null, r?: { size: number }) => void): grpc.ClientWritableStream<Msg>; close(): void };
+  const h = s2.registerJob(spec(), new Sink());
+  const res = await new Promise<{ size: number } | undefined>((resolve, reject) => {
+    const call = c2.UploadCache((e, r) => (e ? reject(e) : resolve(r)));
+    call.write({ header: { jobToken: h.token, name: 'npm-linux-abc', protocolVersion: PROTOCOL_VERSION } });
+    call.write({ data: Buffer.from('hello ') });
+    call.write({ data: Buffer.from('cache') });
+    call.end();
+  });
+  assert.is(res?.size, 11);
+  assert.equal(got, [{ jobId: h.jobId, name: 'npm-linux-abc', data: 'hello cache' }]);
+  c2.close();
+  await s2.stop();
+  assert.is(await h.done, 'errored');
+});
+
+test.run();

@@ -1,0 +1,113 @@
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { corpusDir, repoRootDir } from './fixtures.js';
+
+const bin = join(repoRootDir, 'core/dist/src/cli/bin.js');
+const helios = (args: string[], cwd: string) => spawnSync(process.execPath, [bin, ...args], { cwd, encoding: 'utf8', timeout: 30_000 });
+
+/** A throwaway repository with the given workflows and the corpus's composite actions. */
+function repo(workflows: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'helios-wf-'));
+  mkdirSync(join(dir, '.git'));
+  mkdirSync(join(dir, '.github/workflows'), { recursive: true });
+  cpSync(join(corpusDir, 'valid/actions'), join(dir, 'actions'), { recursive: true });
+  for (const [name, text] of Object.entries(workflows)) writeFileSync(join(dir, '.github/workflows', name), text);
+  return dir;
+}
+
+const good = `name: CI\non: push\njobs:\n  build:\n    runs-on: \${{ matrix.os }}\n    strategy:\n      matrix:\n        os: [ubuntu-latest, illumos]\n    steps:\n      - uses: ./actions/build-c\n  test:\n    needs: build\n    runs-on: local\n    steps: [{run: make test}]\n`;
+const bad = `on: push\njobs:\n  build:\n    runs-on: local\n    steps:\n      - uses: actions/setup-go@v5\n  lint:\n    runs-on: local\n    runs-on: x\n    steps: [{run: x}]\n`;
+
+test('validate: clean repository exits 0', () => {
+  const dir = repo({ 'ci.yml': good });
+  try {
+    const r = helios(['validate'], dir);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, 'ok: 1 workflow file, no problems\n');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('validate: one line per problem, file:line:col, exit 1; --json for machines', () => {
+  const dir = repo({ 'ci.yml': good, 'bad.yml': bad });
+  try {
+    const r = helios(['validate'], dir);
+    assert.equal(r.status, 1);
+    const lines = r.stdout.trimEnd().split('\n');
+    assert.equal(lines.length, 1, 'the duplicate key stops GitHub\'s parser before the action check');
+    assert.equal(lines[0], ".github/workflows/bad.yml:9:5: 'runs-on' is already defined");
+    const j = helios(['validate', '--json', '.github/workflows/bad.yml'], dir);
+    assert.equal(j.status, 1);
+    const parsed = JSON.parse(j.stdout) as { files: string[]; problems: Array<{ code: string; line: number }> };
+    assert.equal(parsed.files, ['.github/workflows/bad.yml']);
+    assert.equal(parsed.problems.map((p) => [p.code, p.line]), [['E_WORKFLOW_SCHEMA', 9]]);
+    writeFileSync(join(dir, '.github/workflows/bad.yml'), bad.replace('    runs-on: x\n', ''));
+    const again = helios(['validate', '.github/workflows/bad.yml'], dir);
+    assert.equal(again.status, 1);
+    assert.match(again.stdout, /^\.github\/workflows\/bad\.yml:6:15: workflow "\.github\/workflows\/bad\.yml", job "build", step "Run actions\/setup-go@v5" \(step 1\) uses actions\/setup-go@v5, which Helios does not run/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('validate: no workflow files is an error that says where it looked', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'helios-wf-'));
+  try {
+    const r = helios(['validate'], dir);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /^error E_WORKFLOW_NONE: no workflow files/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('plan: prints jobs with matrix values, needs and runs-on; --json is a RunPlan', () => {
+  const dir = repo({ 'ci.yml': good });
+  try {
+    const r = helios(['plan', '--event', 'push', '--ref', 'refs/heads/main'], dir);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, [
+      'CI (.github/workflows/ci.yml)',
+      '  build (ubuntu-latest)  [runs-on: ubuntu-latest; needs: -; matrix: {"os":"ubuntu-latest"}]',
+      '  build (illumos)  [runs-on: illumos; needs: -; matrix: {"os":"illumos"}]',
+      '  test  [runs-on: local; needs: build]',
+      '',
+    ].join('\n'));
+    const j = helios(['plan', '--json', '--labels', 'ubuntu-latest,illumos'], dir);
+    assert.equal(j.status, 1, 'local is not among the given labels');
+    const plan = JSON.parse(j.stdout) as { jobs: unknown[]; problems: Array<{ message: string }> };
+    assert.equal(plan.jobs, []);
+    assert.match(plan.problems[0]!.message, /runs-on label "local" is not served by any configured runtime; labels available: ubuntu-latest, illumos/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('plan: --changed and --input feed filters and inputs; bad usage exits 2', () => {
+  const wf = `on:\n  push:\n    paths: ['src/**']\n  workflow_dispatch:\n    inputs:\n      target:\n        description: t\n        default: local\njobs:\n  a:\n    runs-on: \${{ inputs.target || 'local' }}\n    steps: [{run: x}]\n`;
+  const dir = repo({ 'p.yml': wf });
+  try {
+    assert.match(helios(['plan', '--changed', 'docs/x.md'], dir).stdout, /no workflow runs for push refs\/heads\/main/);
+    assert.match(helios(['plan', '--changed', 'src/x.c'], dir).stdout, /  a  \[runs-on: local; needs: -\]/);
+    assert.match(helios(['plan', '--event', 'workflow_dispatch', '--input', 'target=illumos'], dir).stdout, /  a  \[runs-on: illumos; needs: -\]/);
+    assert.equal(helios(['plan', '--bogus'], dir).status, 2);
+    const r = helios(['plan', '--event', 'schedule'], dir);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /--event schedule is not supported/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('help mentions the default labels', () => {
+  const r = helios(['plan', '--help'], repoRootDir);
+  assert.equal(r.status, 0);
+  assert.match(r.stdout, /Default: ubuntu-latest, ubuntu-24.04, illumos, illumos-stable, self-hosted, local/);
+});
+
+test.run();

@@ -1,0 +1,60 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { DEFAULT_LABELS, plan, runPlanErrors, validateWorkflow } from '../../src/workflow/index.js';
+import { corpusDir, corpusEvent, fixtureReader } from './fixtures.js';
+
+const validDir = join(corpusDir, 'valid');
+const invalidDir = join(corpusDir, 'invalid');
+const validFiles = readdirSync(validDir).filter((f) => f.endsWith('.yml')).sort();
+const invalidFiles = readdirSync(invalidDir).filter((f) => /\.(ya?ml|bin)$/.test(f)).sort();
+const expectedProblems = JSON.parse(readFileSync(join(invalidDir, 'expected.json'), 'utf8')) as Record<string, unknown[]>;
+
+test('the corpus has at least 40 valid and 25 invalid workflows', () => {
+  assert.ok(validFiles.length >= 40, `${validFiles.length} valid`);
+  assert.ok(invalidFiles.length >= 25, `${invalidFiles.length} invalid`);
+  assert.equal(Object.keys(expectedProblems).sort(), invalidFiles, 'every invalid file has its expected problems');
+});
+
+for (const f of validFiles) {
+  test(`valid/${f} plans to its committed plan, which matches RunPlanSchema`, async () => {
+    const text = readFileSync(join(validDir, f), 'utf8');
+    const result = await plan({ files: [{ path: `.github/workflows/${f}`, content: text }], event: corpusEvent(text), labels: DEFAULT_LABELS, readFile: fixtureReader(validDir) });
+    assert.equal(runPlanErrors(result), []);
+    assert.equal(result.problems, [], 'a valid workflow has no problems');
+    const expected = JSON.parse(readFileSync(join(validDir, f.replace(/\.yml$/, '.plan.json')), 'utf8'));
+    assert.equal(JSON.parse(JSON.stringify(result)), expected);
+    const problems = await validateWorkflow({ path: f, content: text }, fixtureReader(validDir));
+    assert.equal(problems, [], 'validate agrees');
+  });
+}
+
+for (const f of invalidFiles) {
+  test(`invalid/${f} reports exactly its expected problems with positions`, async () => {
+    const problems = await validateWorkflow({ path: f, content: readFileSync(join(invalidDir, f)) }, fixtureReader(invalidDir));
+    assert.ok(problems.length > 0);
+    assert.equal(problems, expectedProblems[f]);
+    for (const p of problems) assert.ok(p.line !== undefined && p.col !== undefined, `${p.message} has a position`);
+  });
+}
+
+test('an invalid workflow in a plan is a problem of the run, not a silent nothing', async () => {
+  const bad = readFileSync(join(invalidDir, 'marketplace-action.yml'));
+  const good = readFileSync(join(validDir, 'diamond.yml'));
+  const result = await plan({
+    files: [{ path: '.github/workflows/bad.yml', content: bad }, { path: '.github/workflows/good.yml', content: good }],
+    event: { name: 'push', ref: 'refs/heads/main' },
+    labels: DEFAULT_LABELS,
+    readFile: fixtureReader(validDir),
+  });
+  assert.equal(runPlanErrors(result), []);
+  assert.equal(result.problems.length, 1);
+  assert.equal(result.problems[0]!.file, '.github/workflows/bad.yml');
+  assert.equal(result.problems[0]!.line, 9);
+  assert.ok(result.problems[0]!.message.includes('actions/setup-node@v4'));
+  assert.ok(result.jobs.every((j) => j.workflow.file === '.github/workflows/good.yml'), 'the bad workflow contributes no jobs');
+  assert.equal(result.jobs.length, 4);
+});
+
+test.run();

@@ -1,0 +1,43 @@
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { resolve } from 'node:path';
+import { definePlugin, PLUGIN_API_VERSION, RuntimeToken, Type } from '@helios-ci/sdk';
+import { DEFAULT_LABELS, DEFAULT_PATH, LocalRuntime } from './localRuntime.js';
+
+export { LocalRuntime, DEFAULT_LABELS, DEFAULT_PATH, type LocalRuntimeOptions } from './localRuntime.js';
+
+/**
+ * Where the agent bundle is: the `@helios-ci/agent/bundle` export of the installed agent package
+ * (node_modules/@helios-ci/agent/dist/helios-agent.mjs), unless config.agentPath overrides it.
+ */
+export function defaultAgentPath(): string {
+  return createRequire(import.meta.url).resolve('@helios-ci/agent/bundle');
+}
+
+export default definePlugin({
+  name: 'runtime-local',
+  apiVersion: PLUGIN_API_VERSION,
+  configSchema: Type.Object(
+    {
+      labels: Type.Array(Type.String({ minLength: 1 }), { default: [...DEFAULT_LABELS], minItems: 1, description: 'runs-on labels this runtime serves' }),
+      workRoot: Type.Optional(Type.String({ minLength: 1, description: 'directory for machine workspaces (default: <tmp>/helios-runtime-local), relative to helios.yaml' })),
+      agentPath: Type.Optional(Type.String({ minLength: 1, description: 'the helios-agent bundle (default: the installed @helios-ci/agent)' })),
+      path: Type.String({ default: DEFAULT_PATH, description: 'PATH for the agent and its steps' }),
+      killGraceMs: Type.Integer({ default: 5000, minimum: 0, description: 'SIGTERM→SIGKILL grace on destroy and cancel' }),
+    },
+    { additionalProperties: false },
+  ),
+  register(ctx) {
+    ctx.provide(RuntimeToken, {
+      factory: () =>
+        new LocalRuntime({
+          id: ctx.instance,
+          labels: ctx.config.labels,
+          workRoot: ctx.config.workRoot ? resolve(ctx.configDir, ctx.config.workRoot) : resolve(tmpdir(), 'helios-runtime-local'),
+          agentPath: ctx.config.agentPath ? resolve(ctx.configDir, ctx.config.agentPath) : defaultAgentPath(),
+          path: ctx.config.path,
+          killGraceMs: ctx.config.killGraceMs,
+        }),
+    });
+  },
+});

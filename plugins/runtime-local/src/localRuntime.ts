@@ -1,0 +1,223 @@
+/**
+ * The local runtime: each job's agent is a child process of the server in a fresh temporary
+ * workspace. It isolates NOTHING — steps run as the server's user with its network and files — so it
+ * is for development, tests and trusted hosts only.
+ *
+ * Layout under workRoot, one directory per machine (what `list` reads after a crash):
+ *   <workRoot>/hl-<id>/machine.json   marker: id, jobId, label, pid, pid start time
+ *   <workRoot>/hl-<id>/bootstrap.json endpoint + token (mode 600; never on a command line)
+ *   <workRoot>/hl-<id>/pgids          process groups the agent's steps run in (written by the agent)
+ *   <workRoot>/hl-<id>/agent.log      the agent's own stdout/stderr (console())
+ *   <workRoot>/hl-<id>/home           HOME of the agent and its steps; the job workspace is below
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { HeliosError, type Machine, type MachineRef, type MachineSpec, type Runtime } from '@helios-ci/sdk';
+
+export const DEFAULT_LABELS = ['local', 'self-hosted', 'linux', 'ubuntu-latest', 'ubuntu-24.04', 'ubuntu-22.04'] as const;
+export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+export interface LocalRuntimeOptions {
+  id: string;
+  labels: readonly string[];
+  workRoot: string;
+  /** The bundled agent (dist/helios-agent.mjs). */
+  agentPath: string;
+  /** Node executable that runs the agent (default: the server's own). */
+  nodePath?: string;
+  /** PATH given to the agent and its steps. */
+  path: string;
+  /** Grace between SIGTERM and SIGKILL on destroy, and for the agent's step kills. */
+  killGraceMs: number;
+}
+
+interface Marker {
+  id: string;
+  jobId: string;
+  label: string;
+  pid: number | null;
+  /** /proc start time of pid, so a reused pid is never killed by mistake. */
+  pidStart: string | null;
+  createdAt: string;
+}
+
+const MACHINE_DIR = /^hl-[0-9a-f]{16}$/;
+const JOB_ID = /^[A-Za-z0-9._:#()\- ,=/@+]{1,300}$/;
+
+function procStart(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+  } catch {
+    return false;
+  }
+  // Zombies keep kill(0) succeeding; count only live members where /proc exists.
+  try {
+    for (const e of readdirSync('/proc')) {
+      if (!/^\d+$/.test(e)) continue;
+      try {
+        const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+        const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        if (Number(rest[2]) === pgid && rest[0] !== 'Z') return true;
+      } catch {
+        /* raced with exit */
+      }
+    }
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+const signal = (pgid: number, sig: NodeJS.Signals): void => {
+  try {
+    process.kill(-pgid, sig);
+  } catch {
+    /* gone */
+  }
+};
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class LocalRuntime implements Runtime {
+  readonly id: string;
+  readonly labels: readonly string[];
+
+  constructor(private readonly opts: LocalRuntimeOptions) {
+    this.id = opts.id;
+    this.labels = opts.labels;
+  }
+
+  private dirOf(id: string): string {
+    if (!MACHINE_DIR.test(id)) throw new HeliosError('E_MACHINE_ID_INVALID', `runtime-local: ${JSON.stringify(id)} is not a machine id of this runtime (hl- and 16 hex digits)`);
+    return join(this.opts.workRoot, id);
+  }
+
+  /** Creates the machine directory and marker without starting anything (a half-provisioned machine). */
+  prepare(spec: MachineSpec): { machine: Machine; dir: string } {
+    if (!JOB_ID.test(spec.jobId)) throw new HeliosError('E_JOB_ID_INVALID', `runtime-local: job id ${JSON.stringify(spec.jobId)} has characters this runtime refuses`);
+    if (!this.labels.includes(spec.label)) {
+      throw new HeliosError('E_LABEL_NOT_FOUND', `runtime-local ${this.id} does not serve label ${JSON.stringify(spec.label)}; it serves ${this.labels.join(', ')} (config: labels)`);
+    }
+    const id = `hl-${randomBytes(8).toString('hex')}`;
+    const dir = this.dirOf(id);
+    mkdirSync(join(dir, 'home'), { recursive: true, mode: 0o700 });
+    const marker: Marker = { id, jobId: spec.jobId, label: spec.label, pid: null, pidStart: null, createdAt: new Date().toISOString() };
+    writeFileSync(join(dir, 'machine.json'), JSON.stringify(marker));
+    return { machine: { id, jobId: spec.jobId, label: spec.label }, dir };
+  }
+
+  async provision(spec: MachineSpec): Promise<Machine> {
+    if (!existsSync(this.opts.agentPath)) {
+      throw new HeliosError('E_AGENT_NOT_FOUND', `runtime-local: the agent bundle ${this.opts.agentPath} does not exist; build it (npm run build) or set config.agentPath`);
+    }
+    mkdirSync(this.opts.workRoot, { recursive: true });
+    const { machine, dir } = this.prepare(spec);
+    try {
+      const bootstrap = join(dir, 'bootstrap.json');
+      writeFileSync(bootstrap, JSON.stringify({ endpoint: spec.agent.endpoint, token: spec.agent.token }), { mode: 0o600 });
+      const home = join(dir, 'home');
+      const log = openSync(join(dir, 'agent.log'), 'a');
+      // A minimal environment: nothing of the server's (tokens, cloud credentials) reaches the job.
+      const env: NodeJS.ProcessEnv = { PATH: this.opts.path, HOME: home, LANG: 'C.UTF-8', TMPDIR: join(dir, 'home') };
+      const child = spawn(this.opts.nodePath ?? process.execPath, [this.opts.agentPath, '--bootstrap', bootstrap, '--workdir', join(home, 'work'), '--pgid-file', join(dir, 'pgids'), '--kill-grace-ms', String(this.opts.killGraceMs)], {
+        cwd: home,
+        env,
+        detached: true,
+        stdio: ['ignore', log, log],
+      });
+      closeSync(log);
+      const pid = child.pid;
+      if (!pid) {
+        const err = await new Promise<Error>((resolve) => child.once('error', resolve));
+        throw new HeliosError('E_PROVISION_FAILED', `runtime-local: cannot start the agent: ${err.message}`, { cause: err });
+      }
+      child.on('error', () => undefined);
+      // The agent lives on its own; the server must not wait for it (destroy/list find it by marker).
+      child.unref();
+      const marker: Marker = { id: machine.id, jobId: spec.jobId, label: spec.label, pid, pidStart: procStart(pid), createdAt: new Date().toISOString() };
+      writeFileSync(join(dir, 'machine.json'), JSON.stringify(marker));
+      return machine;
+    } catch (err) {
+      await this.destroy(machine);
+      throw err;
+    }
+  }
+
+  async destroy(ref: MachineRef): Promise<void> {
+    const dir = this.dirOf(ref.id);
+    let marker: Marker | null = null;
+    try {
+      marker = JSON.parse(readFileSync(join(dir, 'machine.json'), 'utf8')) as Marker;
+    } catch {
+      /* half-provisioned or already gone */
+    }
+    const groups: number[] = [];
+    if (marker?.pid && alive(marker.pid) && (marker.pidStart === null || procStart(marker.pid) === marker.pidStart)) groups.push(marker.pid);
+    const pgidsOf = (): number[] => {
+      try {
+        return readFileSync(join(dir, 'pgids'), 'utf8').split('\n').map(Number).filter((n) => Number.isInteger(n) && n > 1);
+      } catch {
+        return [];
+      }
+    };
+    if (groups.length > 0) {
+      // SIGTERM first: the agent cancels its step and reports; SIGKILL whatever remains.
+      signal(groups[0]!, 'SIGTERM');
+      const deadline = Date.now() + this.opts.killGraceMs;
+      while (Date.now() < deadline && groupAlive(groups[0]!)) await sleep(25);
+      signal(groups[0]!, 'SIGKILL');
+    }
+    // Step process groups (the agent starts each step in its own group), also after an agent SIGKILL.
+    for (const g of pgidsOf()) if (groupAlive(g)) signal(g, 'SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  async list(): Promise<MachineRef[]> {
+    let entries: string[];
+    try {
+      entries = readdirSync(this.opts.workRoot);
+    } catch {
+      return [];
+    }
+    const out: MachineRef[] = [];
+    for (const name of entries) {
+      if (!MACHINE_DIR.test(name)) continue;
+      let jobId: string | null = null;
+      try {
+        jobId = (JSON.parse(readFileSync(join(this.opts.workRoot, name, 'machine.json'), 'utf8')) as Marker).jobId;
+      } catch {
+        /* a machine dir without marker is still a leftover */
+      }
+      out.push({ id: name, jobId });
+    }
+    return out;
+  }
+
+  async *console(ref: MachineRef): AsyncIterable<string> {
+    const file = join(this.dirOf(ref.id), 'agent.log');
+    if (!existsSync(file)) return;
+    const text = await readFile(file, 'utf8');
+    for (const line of text.split('\n')) if (line) yield line;
+  }
+}

@@ -1,0 +1,185 @@
+/** runtime-local: the sdk Runtime conformance suite plus environment isolation, with the real agent. */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { AgentService, type JobSink, type LogBatch } from '@helios-ci/core';
+import { PLAN_VERSION, type JobSpec, type MachineRef } from '@helios-ci/sdk';
+import { runtimeConformance, verifyPlugin } from '@helios-ci/sdk/testkit';
+import plugin, { defaultAgentPath, LocalRuntime, DEFAULT_LABELS, DEFAULT_PATH } from '../src/index.js';
+
+const root = mkdtempSync(join(tmpdir(), 'helios-runtime-local-test-'));
+const repoDir = join(root, 'repo');
+mkdirSync(repoDir);
+const git = (args: string[]) => {
+  const r = spawnSync('git', args, { cwd: repoDir, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@e', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@e' } });
+  if (r.status !== 0) throw new Error(r.stderr);
+  return r.stdout.trim();
+};
+git(['init', '-q']);
+writeFileSync(join(repoDir, 'f.txt'), 'x\n');
+git(['add', '.']);
+git(['commit', '-q', '-m', 'one']);
+const sha = git(['rev-parse', 'HEAD']);
+
+const service = new AgentService({ heartbeatIntervalMs: 200, heartbeatTimeoutMs: 5_000 });
+const { endpoint } = await service.start();
+const handles: { cancel(r: string): void }[] = [];
+
+function jobSpec(jobId: string, script: string): JobSpec {
+  return {
+    planVersion: PLAN_VERSION,
+    runId: 'r1',
+    jobId,
+    job: {
+      id: jobId, workflow: { file: 'ci.yml', name: 'CI' }, jobKey: 'build', name: 'build', matrix: null, needs: [], if: null, runsOn: ['local'], env: {},
+      defaults: { shell: null, workingDirectory: null }, timeoutMinutes: 10, continueOnError: false, concurrency: null, strategy: { failFast: true, maxParallel: null },
+      outputs: {}, secretNames: [],
+      steps: [{ id: 'main', name: 'main', if: null, env: {}, continueOnError: false, timeoutMinutes: null, kind: 'run', run: script, shell: null, workingDirectory: null }],
+    },
+    repository: { fullName: 'acme/widget', cloneUrl: `file://${repoDir}`, sha, ref: 'refs/heads/main' },
+    github: {}, needs: {}, inputs: {}, vars: {}, secrets: {},
+  };
+}
+
+class Sink implements JobSink {
+  lines: string[] = [];
+  connected!: () => void;
+  readonly connectedP = new Promise<void>((r) => (this.connected = r));
+  onStepStarted() {
+    this.connected();
+  }
+  onLog(b: LogBatch) {
+    this.lines.push(...b.lines);
+  }
+  onStepFinished() {}
+  onAnnotation() {}
+  onFinished() {}
+  onLost() {}
+}
+
+function makeRuntime(workRoot: string): LocalRuntime {
+  return new LocalRuntime({ id: 'local', labels: [...DEFAULT_LABELS], workRoot, agentPath: defaultAgentPath(), path: process.env.PATH ?? DEFAULT_PATH, killGraceMs: 300 });
+}
+
+/** Process groups recorded for a machine, read before destroy removes the directory. */
+const groupsSeen = new Map<string, number[]>();
+function rememberGroups(workRoot: string, id: string): void {
+  const ids: number[] = [];
+  try {
+    const m = JSON.parse(readFileSync(join(workRoot, id, 'machine.json'), 'utf8')) as { pid: number | null };
+    if (m.pid) ids.push(m.pid);
+  } catch { /* none */ }
+  try {
+    ids.push(...readFileSync(join(workRoot, id, 'pgids'), 'utf8').split('\n').map(Number).filter((n) => n > 1));
+  } catch { /* none */ }
+  groupsSeen.set(id, ids);
+}
+function groupGone(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+  } catch {
+    return true;
+  }
+  for (const e of readdirProc()) {
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(rest[2]) === pgid && rest[0] !== 'Z') return false;
+    } catch { /* raced */ }
+  }
+  return true;
+}
+import { readdirSync } from 'node:fs';
+const readdirProc = () => readdirSync('/proc').filter((n) => /^\d+$/.test(n));
+
+runtimeConformance('runtime-local', async () => {
+  const workRoot = mkdtempSync(join(root, 'wr-'));
+  const runtime = makeRuntime(workRoot);
+  // Wrap destroy so the test can check afterwards that every process group really died.
+  const watch = (r: LocalRuntime): LocalRuntime => {
+    const destroy = r.destroy.bind(r);
+    r.destroy = async (ref: MachineRef) => {
+      if (!groupsSeen.has(ref.id)) rememberGroups(workRoot, ref.id);
+      return destroy(ref);
+    };
+    return r;
+  };
+  return {
+    subject: {
+      runtime: watch(runtime),
+      harness: {
+        label: 'local',
+        async newAgentJob(jobId) {
+          const sink = new Sink();
+          const h = service.registerJob(jobSpec(jobId, 'echo up; sleep 300 & sleep 300'), sink);
+          handles.push(h);
+          return { endpoint, token: h.token, connected: sink.connectedP };
+        },
+        reopen: async () => watch(makeRuntime(workRoot)),
+        halfProvision: async (r, spec) => (r as LocalRuntime).prepare(spec).machine,
+        async isGone(ref) {
+          if (existsSync(join(workRoot, ref.id))) return false;
+          // Step groups can take a moment to be reaped after SIGKILL.
+          const deadline = Date.now() + 2000;
+          for (;;) {
+            if ((groupsSeen.get(ref.id) ?? []).every(groupGone)) return true;
+            if (Date.now() > deadline) return false;
+            await new Promise((r) => setTimeout(r, 25));
+          }
+        },
+      },
+    },
+    cleanup: async () => {
+      for (const m of await runtime.list()) await runtime.destroy(m);
+    },
+  };
+}).run();
+
+const test = suite('runtime-local');
+
+test('the agent gets a minimal environment: nothing of the server leaks, HOME is the workspace', async () => {
+  process.env.HELIOS_TEST_SERVER_SECRET = 'server-only-value-42';
+  const workRoot = mkdtempSync(join(root, 'env-'));
+  const runtime = makeRuntime(workRoot);
+  const sink = new Sink();
+  const h = service.registerJob(jobSpec('env-job', 'env | sort'), sink);
+  const machine = await runtime.provision({ jobId: 'env-job', label: 'ubuntu-latest', cpus: 1, memoryMb: 256, volumes: [], agent: { endpoint, token: h.token } });
+  assert.is(await h.done, 'success');
+  const env = Object.fromEntries(sink.lines.filter((l) => /^[A-Za-z_][A-Za-z0-9_]*=/.test(l)).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  assert.not.ok(sink.lines.join('\n').includes('server-only-value-42'), 'server env leaked into the job');
+  assert.is(env.HOME, join(workRoot, machine.id, 'home'));
+  assert.not.ok('HELIOS_AGENT_TOKEN' in env);
+  assert.not.ok(sink.lines.join('\n').includes(h.token), 'the job token is visible to steps');
+  const allowed = new Set(['PATH', 'HOME', 'LANG', 'TMPDIR', 'PWD', 'SHLVL', 'OLDPWD', '_', 'CI', 'GITHUB_ACTIONS', 'HELIOS_CI']);
+  for (const k of Object.keys(env)) assert.ok(allowed.has(k) || /^(GITHUB|RUNNER)_/.test(k), `unexpected variable ${k} in the job environment`);
+  await runtime.destroy(machine);
+  assert.equal(await runtime.list(), []);
+  delete process.env.HELIOS_TEST_SERVER_SECRET;
+});
+
+test('a machine id that is not ours is refused before touching the filesystem', async () => {
+  const runtime = makeRuntime(join(root, 'nothing'));
+  for (const id of ['../etc', 'hl-zz', '/tmp/x', 'hl-0123456789abcdef/..']) {
+    await runtime.destroy({ id, jobId: null }).then(
+      () => assert.unreachable(`destroy(${id}) was accepted`),
+      (err: { code?: string }) => assert.is(err.code, 'E_MACHINE_ID_INVALID'),
+    );
+  }
+});
+
+test('the plugin loads through the kernel with its documented defaults', async () => {
+  const steps = await verifyPlugin(plugin, { config: { workRoot: join(root, 'kernel-wr') } });
+  const failed = steps.filter((s) => !s.ok);
+  assert.equal(failed, [], JSON.stringify(failed));
+});
+
+test.after(async () => {
+  for (const h of handles) h.cancel('test over');
+  await service.stop();
+  rmSync(root, { recursive: true, force: true });
+});
+
+test.run();
