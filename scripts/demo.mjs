@@ -1,6 +1,8 @@
-// `npm run demo`: what a newcomer runs first. Builds, shows the configured plugins on the embedded
-// defaults, starts `helios serve`, asks /healthz, and stops it again with SIGTERM.
-import { spawn, spawnSync } from 'node:child_process';
+// `npm run demo`: what a newcomer runs first. Builds Helios, then runs the example repository's
+// workflows with `helios run` on the embedded defaults: no forge account, no illumos host.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -14,22 +16,20 @@ if (spawnSync(process.execPath, [join(root, 'scripts/build.mjs')], { stdio: 'inh
 say('helios plugins list   (no helios.yaml: the embedded defaults apply)');
 if (spawnSync(process.execPath, [cli, 'plugins', 'list'], { stdio: 'inherit', cwd: root }).status !== 0) process.exit(1);
 
-say('helios serve --listen 127.0.0.1:0');
-const serve = spawn(process.execPath, [cli, 'serve', '--listen', '127.0.0.1:0'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
-let out = '';
-const url = await new Promise((resolve, reject) => {
-  serve.stdout.on('data', (d) => {
-    process.stdout.write(d);
-    out += d;
-    const m = /listening on (http:\/\/\S+)/.exec(out);
-    if (m) resolve(m[1]);
-  });
-  serve.on('exit', (code) => reject(new Error(`helios serve exited with ${code}`)));
-});
-say(`GET ${url}/healthz`);
-const res = await fetch(`${url}/healthz`);
-console.log(res.status, JSON.stringify(await res.json()));
-say('SIGTERM → graceful stop');
-serve.kill('SIGTERM');
-const code = await new Promise((resolve) => serve.on('exit', resolve));
-process.exit(res.status === 200 && code === 0 ? 0 : 1);
+// The example as a fresh repository, with a secrets file (mode 600, as secrets-file demands).
+const work = mkdtempSync(join(tmpdir(), 'helios-demo-'));
+const repo = join(work, 'demo-repo');
+cpSync(join(root, 'examples/demo-repo'), repo, { recursive: true });
+const git = (...args) => execFileSync('git', ['-c', 'user.name=Helios Demo', '-c', 'user.email=demo@example.org', ...args], { cwd: repo, stdio: 'ignore' });
+git('init', '-q', '-b', 'main');
+git('add', '-A');
+git('commit', '-qm', 'demo');
+const secrets = join(work, 'secrets.yaml');
+writeFileSync(secrets, 'secrets:\n  DEMO_TOKEN: demo-s3cr3t-token-value\n');
+chmodSync(secrets, 0o600);
+
+say(`cd ${repo} && helios run --secret-file ${secrets}`);
+const run = spawnSync(process.execPath, [cli, 'run', '--secret-file', secrets], { stdio: 'inherit', cwd: repo });
+rmSync(work, { recursive: true, force: true });
+say(run.status === 0 ? 'demo run succeeded (exit 0)' : `demo run failed (exit ${run.status})`);
+process.exit(run.status ?? 1);

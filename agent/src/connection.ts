@@ -217,7 +217,7 @@ export class Connection {
   private write(msg: Record<string, unknown>): void {
     const call = this.call;
     if (!call) return;
-    if (!call.write(msg)) {
+    if (!call.write(msg) && this.writable) {
       this.writable = false;
       call.once('drain', () => {
         if (this.call !== call) return;

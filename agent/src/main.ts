@@ -26,6 +26,8 @@ export interface AgentConfig {
   killGraceMs: number;
   pgidFile: string | null;
   reconnectWindowMs: number;
+  /** Log batch size in characters (tuning; default 256 KiB). */
+  batchBytes: number;
 }
 
 const USAGE = `usage: helios-agent --endpoint HOST:PORT --token TOKEN [--workdir DIR]
@@ -64,7 +66,9 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): AgentConfig
   if (!Number.isFinite(grace) || grace < 0) throw new UsageError('--kill-grace-ms must be a non-negative number');
   const pgidFile = args['pgid-file'] ?? str(fromFile.pgidFile) ?? str(env.HELIOS_AGENT_PGID_FILE) ?? null;
   const reconnect = Number(fromFile.reconnectWindowMs ?? env.HELIOS_AGENT_RECONNECT_WINDOW_MS ?? 5 * 60_000);
-  return { endpoint, token, workDir, killGraceMs: grace, pgidFile, reconnectWindowMs: reconnect };
+  const batchBytes = Number(env.HELIOS_AGENT_BATCH_BYTES ?? 256 * 1024);
+  if (!Number.isInteger(batchBytes) || batchBytes < 1024 || batchBytes > 2 * 1024 * 1024) throw new UsageError('HELIOS_AGENT_BATCH_BYTES must be an integer between 1024 and 2097152');
+  return { endpoint, token, workDir, killGraceMs: grace, pgidFile, reconnectWindowMs: reconnect, batchBytes };
 }
 
 const diag = (message: string): void => {
@@ -76,7 +80,7 @@ export async function runAgent(config: AgentConfig): Promise<number> {
     endpoint: config.endpoint,
     token: config.token,
     reconnectWindowMs: config.reconnectWindowMs,
-    batchBytes: 256 * 1024,
+    batchBytes: config.batchBytes,
     batchDelayMs: 200,
     maxUnackedBytes: 16 * 1024 * 1024,
     diagnostics: diag,

@@ -13,6 +13,8 @@ export class Masker {
   private readonly values = new Set<string>();
   private probe: RegExp | null = null;
   private replacer: RegExp | null = null;
+  /** Matches anything that needs per-line work: a secret, a workflow command marker, a CR. */
+  private special: RegExp = /\r|::/;
 
   add(value: string): void {
     let changed = false;
@@ -29,6 +31,15 @@ export class Masker {
     const source = [...this.values].sort((a, b) => b.length - a.length).map(escape).join('|');
     this.probe = new RegExp(source);
     this.replacer = new RegExp(source, 'g');
+    this.special = new RegExp(`\\r|::|${source}`);
+  }
+
+  /**
+   * One scan that tells whether a block needs anything beyond forwarding: false means it holds no
+   * secret, no "::" and no CR, which is the common case for bulk output.
+   */
+  needsWork(text: string): boolean {
+    return this.special.test(text);
   }
 
   get size(): number {

@@ -89,9 +89,14 @@ export class OutputPipe {
   }
 
   private text(raw: string): void {
+    const state = this.state;
+    if (state.stopToken === null && !state.masker.needsWork(raw)) {
+      // Bulk output: nothing to mask, no commands, no CRs — forward as is.
+      state.conn.log(state.step, this.stream, raw, countLines(raw));
+      return;
+    }
     let text = raw;
     if (text.includes('\r')) text = text.replace(/\r+\n/g, '\n').replace(/\r+$/, '');
-    const state = this.state;
     if (state.stopToken === null && !text.includes('::')) {
       this.emit(text, countLines(text));
       return;

@@ -140,10 +140,6 @@ export class AgentService {
       'grpc.keepalive_permit_without_calls': 1,
       'grpc.http2.min_ping_interval_without_data_ms': 5_000,
     });
-    if (process.env.HELIOS_EXPERIMENT_WINDOW) {
-      const common = (server as unknown as { commonServerOptions: { settings?: Record<string, unknown> } }).commonServerOptions;
-      common.settings = { ...(common.settings ?? {}), initialWindowSize: Number(process.env.HELIOS_EXPERIMENT_WINDOW) };
-    }
     server.addService(agentServiceDefinition(), {
       Session: (call: SessionCall) => this.onSession(call),
       UploadArtifact: (call: grpc.ServerReadableStream<WireUploadChunk, { size: number }>, cb: grpc.sendUnaryData<{ size: number }>) =>

@@ -9,6 +9,11 @@ const BY_CODE: Record<string, number> = {
   E_CONFLICT: 409,
   E_RATE_LIMITED: 429,
   E_UNAVAILABLE: 503,
+  E_JOB_FINAL: 409,
+  E_JOB_NOT_FINAL: 409,
+  E_NOTHING_TO_RUN: 422,
+  E_REPOSITORY_UNREACHABLE: 422,
+  E_GIT_TIMEOUT: 504,
 };
 
 /** The one place HeliosError codes become HTTP statuses. */

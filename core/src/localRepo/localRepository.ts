@@ -26,13 +26,20 @@ export class LocalRepository {
     try {
       root = (await git(['rev-parse', '--show-toplevel'], { cwd: dir })).stdout.trim();
     } catch (err) {
-      throw new HeliosError('E_NOT_A_REPOSITORY', `${dir} is not inside a git repository; run helios run from a clone (git init && git commit first)`, { cause: err });
+      // A bare repository (the REST API's mirrors) has no work tree: its git dir is the root.
+      const bare = await git(['rev-parse', '--is-bare-repository', '--absolute-git-dir'], { cwd: dir }).catch(() => null);
+      const [isBare, gitDir] = bare ? bare.stdout.trim().split('\n') : [];
+      if (isBare !== 'true' || !gitDir) {
+        throw new HeliosError('E_NOT_A_REPOSITORY', `${dir} is not inside a git repository; run helios run from a clone (git init && git commit first)`, { cause: err });
+      }
+      root = gitDir;
     }
     return new LocalRepository(root);
   }
 
   get name(): string {
-    return basename(this.root);
+    // `<name>.git` is how bare repositories are named; the run shows the plain name.
+    return basename(this.root).replace(/\.git$/, '') || basename(this.root);
   }
 
   get cloneUrl(): string {

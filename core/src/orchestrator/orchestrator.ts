@@ -273,19 +273,26 @@ export class Orchestrator {
     }
   }
 
-  /** max-parallel of a matrix, and a concurrency group with a job already running elsewhere. */
+  /** max-parallel of a matrix, and a concurrency group held by a job that is already running. */
   private mustWait(job: JobRecord): boolean {
     const maxParallel = job.plan.strategy.maxParallel;
     if (maxParallel !== null && job.plan.matrix) {
       const siblings = this.o.store.jobs.listByRun(job.runId).filter((j) => j.plan.jobKey === job.plan.jobKey && j.plan.workflow.file === job.plan.workflow.file);
       if (siblings.filter((j) => j.state === 'provisioning' || j.state === 'running').length >= maxParallel) return true;
     }
-    const group = job.plan.concurrency?.group;
-    if (group) {
-      const busy = this.o.store.jobs.listByState('provisioning', 'running').some((j) => j.id !== job.id && j.plan.concurrency?.group === group);
-      if (busy) return true;
-    }
-    return false;
+    const mine = this.groupsOf(job);
+    if (mine.length === 0) return false;
+    return this.o.store.jobs.listByState('provisioning', 'running').some((other) => other.id !== job.id && this.groupsOf(other).some((g) => mine.some((m) => sameHolder(m, g, job, other))));
+  }
+
+  /** The concurrency groups a job is in: its own `concurrency:` and its workflow's. */
+  private groupsOf(job: JobRecord): ConcurrencyGroup[] {
+    const groups: ConcurrencyGroup[] = [];
+    if (job.plan.concurrency) groups.push({ ...job.plan.concurrency, level: 'job' });
+    const run = this.o.store.runs.get(job.runId);
+    const wf = run?.plan.workflows.find((w) => w.file === job.plan.workflow.file) as { concurrency?: { group: string; cancelInProgress: boolean } } | undefined;
+    if (wf?.concurrency) groups.push({ ...wf.concurrency, level: 'workflow' });
+    return groups;
   }
 
   private async runJob(queued: JobRecord): Promise<void> {
@@ -375,15 +382,17 @@ export class Orchestrator {
 
   /**
    * concurrency groups: with cancel-in-progress, older jobs of the group are cancelled; without it,
-   * only the newest pending job waits (older pending ones are cancelled), as on GitHub.
+   * only the newest pending job waits (older pending ones are cancelled), as on GitHub. A workflow
+   * group is held by a whole run, a job group by one job.
    */
   private applyConcurrency(run: RunRecord, jobs: JobRecord[]): void {
     for (const job of jobs) {
-      const c = job.plan.concurrency;
-      if (!c) continue;
-      for (const other of this.o.store.jobs.listByState('queued', 'provisioning', 'running')) {
-        if (other.runId === run.id || other.plan.concurrency?.group !== c.group) continue;
-        if (c.cancelInProgress || other.state === 'queued') this.cancelJob(other.id, `superseded by run ${run.id} in concurrency group ${c.group}`);
+      for (const g of this.groupsOf(job)) {
+        for (const other of this.o.store.jobs.listByState('queued', 'provisioning', 'running')) {
+          if (other.runId === run.id) continue;
+          if (!this.groupsOf(other).some((h) => h.group === g.group)) continue;
+          if (g.cancelInProgress || other.state === 'queued') this.cancelJob(other.id, `superseded by run ${run.id} in concurrency group ${g.group}`);
+        }
       }
     }
   }
@@ -426,6 +435,18 @@ export class Orchestrator {
     for (const run of this.o.store.runs.list({ limit: 1000 })) if (run.state === 'running') open.add(run.id);
     for (const runId of open) await this.advance(runId);
   }
+}
+
+interface ConcurrencyGroup {
+  group: string;
+  cancelInProgress: boolean;
+  level: 'job' | 'workflow';
+}
+
+/** Two jobs contend for a group unless it is a workflow group and they are of the same run. */
+function sameHolder(a: ConcurrencyGroup, b: ConcurrencyGroup, ja: JobRecord, jb: JobRecord): boolean {
+  if (a.group !== b.group) return false;
+  return !(a.level === 'workflow' && b.level === 'workflow' && ja.runId === jb.runId);
 }
 
 function runConclusion(jobs: JobRecord[]): RunConclusion {

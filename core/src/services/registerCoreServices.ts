@@ -48,7 +48,14 @@ export function registerCoreServices(options: CoreServiceOptions = {}) {
       deps: { store: StoreToken, forges: ForgeToken },
       factory: ({ store, forges }) => {
         const byId = new Map(forges.map((f) => [f.id, f]));
-        const worker = new OutboxWorker({ store, forges: byId, publicUrl, logger: ctx.logger.child('outbox'), ...(options.minUpdateIntervalMs !== undefined ? { minUpdateIntervalMs: options.minUpdateIntervalMs } : {}) });
+        const worker = new OutboxWorker({
+          store,
+          forges: byId,
+          publicUrl,
+          logger: ctx.logger.child('outbox'),
+          minUpdateIntervalMs: options.minUpdateIntervalMs ?? config.limits.checkUpdateIntervalSeconds * 1000,
+          callTimeoutMs: config.limits.forgeCallTimeoutSeconds * 1000,
+        });
         const reporter = new Reporter({ store, forges: byId, worker });
         reporter.attach(ctx.events);
         return { reporter, worker };

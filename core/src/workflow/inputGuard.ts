@@ -120,7 +120,8 @@ function measure(doc: Document, lines: LineCounter): { tooDeep?: { line: number;
     const kids = children(node);
     if (!frame.expanded) {
       frame.expanded = true;
-      for (const k of kids) stack.push({ node: k, depth: isPair(k) ? depth : depth + 1, expanded: false });
+      // Reversed so children complete in document order: an alias always follows its anchor.
+      for (let i = kids.length - 1; i >= 0; i--) stack.push({ node: kids[i], depth: isPair(kids[i]) ? depth : depth + 1, expanded: false });
       continue;
     }
     stack.pop();

@@ -1,28 +1,8 @@
 import { spawn } from 'node:child_process';
+import { startServe } from '../helpers/serveProcess.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CLI, TempProject } from '../helpers/tempProject.js';
-
-function startServe(cwd: string, args: string[] = []) {
-  const child = spawn(process.execPath, [CLI, 'serve', '--listen', '127.0.0.1:0', ...args], { cwd, env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  const url = new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start: ${stdout} ${stderr}`)), 15_000);
-    child.stdout.on('data', () => {
-      const m = /listening on (http:\/\/[^\s]+)/.exec(stdout);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
-  });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, url, exited, output: () => ({ stdout, stderr }) };
-}
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   test(`serve answers /healthz on the embedded defaults and stops gracefully on ${signal}`, async () => {

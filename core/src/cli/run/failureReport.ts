@@ -1,3 +1,4 @@
+import type { Annotation } from '@helios-ci/sdk';
 import type { Store } from '../../store/index.js';
 import type { RunView } from '../../orchestrator/runView.js';
 
@@ -17,6 +18,13 @@ export function printFailures(store: Store, view: RunView, write: (text: string)
       .reverse();
     write(`\n── ${job.name}: ${job.state}${job.reason ? ` (${job.reason})` : ''}${failing ? ` at step ${failing.number}: ${failing.name}` : ''} ──\n`);
     for (const l of lines) write(`  ${l.text}\n`);
-    for (const a of job.annotations) write(`  ${a.level}: ${a.file ? `${a.file}:${a.line ?? ''}: ` : ''}${a.message}\n`);
+    for (const a of job.annotations) write(`  ${formatAnnotation(a)}\n`);
   }
+  const others = view.jobs.filter((j) => !['failed', 'errored', 'timed_out'].includes(j.state) && j.annotations.length);
+  if (others.length) write('\nAnnotations:\n');
+  for (const job of others) for (const a of job.annotations) write(`  [${job.name}] ${formatAnnotation(a)}\n`);
+}
+
+function formatAnnotation(a: Annotation): string {
+  return `${a.level}: ${a.file ? `${a.file}:${a.line ?? ''}${a.col ? `:${a.col}` : ''}: ` : ''}${a.title ? `${a.title}: ` : ''}${a.message}`;
 }

@@ -31,6 +31,10 @@ export const HeliosConfigSchema = Type.Object(
         jobTimeoutMinutes: Type.Integer({ minimum: 1, default: 360 }),
         stopHookTimeoutSeconds: Type.Number({ exclusiveMinimum: 0, default: 10 }),
         shutdownGraceSeconds: Type.Number({ minimum: 0, default: 30 }),
+        /** A forge call taking longer counts as failed and is retried later. */
+        forgeCallTimeoutSeconds: Type.Number({ exclusiveMinimum: 0, default: 30 }),
+        /** At most one check update per job this often (live log in the forge). */
+        checkUpdateIntervalSeconds: Type.Number({ minimum: 0, default: 3 }),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -62,6 +62,12 @@ export class InboxRepo {
     return (this.db.prepare("SELECT * FROM inbox WHERE status = 'received' ORDER BY id LIMIT ?").all(limit) as Row[]).map(toRecord);
   }
 
+  /** Deliveries stored per forge instance (duplicates are not stored, so not counted). */
+  countByForge(): Record<string, number> {
+    const rows = this.db.prepare('SELECT forge, count(*) AS n FROM inbox GROUP BY forge').all() as { forge: string; n: number }[];
+    return Object.fromEntries(rows.map((r) => [r.forge, r.n]));
+  }
+
   markPlanned(id: number): InboxRecord {
     return this.transition(id, 'planned', null);
   }

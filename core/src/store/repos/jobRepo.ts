@@ -90,6 +90,12 @@ export class JobRepo {
     return rows.map(toRecord);
   }
 
+  /** How many jobs are in each state (states with no job are absent). */
+  countByState(): Partial<Record<JobState, number>> {
+    const rows = this.db.prepare('SELECT state, count(*) AS n FROM jobs GROUP BY state').all() as { state: JobState; n: number }[];
+    return Object.fromEntries(rows.map((r) => [r.state, r.n]));
+  }
+
   /**
    * Moves a job to `to` in one transaction, compare-and-set on the state read inside it. Illegal
    * transitions (per jobStateMachine.ts) throw E_JOB_STATE and change nothing. Going back to

@@ -92,6 +92,20 @@ export class RunRepo {
     return rows.map(toRecord);
   }
 
+  /**
+   * Newest first, the page after run `afterId` (keyset on (createdAt, id), so runs created in the same
+   * millisecond are neither skipped nor repeated across pages). Undefined when `afterId` does not exist.
+   */
+  listAfter(afterId: string | null, limit: number): RunRecord[] | undefined {
+    if (afterId === null) return this.list({ limit });
+    const cursor = this.get(afterId);
+    if (!cursor) return undefined;
+    const rows = this.db
+      .prepare('SELECT * FROM runs WHERE created_at < @c OR (created_at = @c AND id < @id) ORDER BY created_at DESC, id DESC LIMIT @limit')
+      .all({ c: cursor.createdAt, id: cursor.id, limit }) as Row[];
+    return rows.map(toRecord);
+  }
+
   /** Marks the run completed; throws E_RUN_STATE if it already is. */
   complete(id: string, conclusion: RunConclusion): RunRecord {
     const info = this.db.prepare("UPDATE runs SET state = 'completed', conclusion = ?, finished_at = ? WHERE id = ? AND state = 'running'").run(conclusion, this.now(), id);

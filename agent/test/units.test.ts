@@ -1,0 +1,81 @@
+/** Pure pieces of the agent: command parsing, file commands, masking, expressions, config. */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { evaluateCondition, hashFiles, interpolate, Masker, parseCommand, parseConfig, parseKeyValueFile, type EvalScope } from '../src/index.js';
+
+const test = suite('agent units');
+
+test('parseCommand: properties, escapes, leading whitespace, non-commands', () => {
+  assert.equal(parseCommand('  ::error file=a%2Cb.ts,line=3,title=x%3Ay::m%0An%25'), { name: 'error', properties: { file: 'a,b.ts', line: '3', title: 'x:y' }, message: 'm\nn%' });
+  assert.equal(parseCommand('::endgroup::'), { name: 'endgroup', properties: {}, message: '' });
+  assert.is(parseCommand('text ::error::x'), null);
+  assert.is(parseCommand('::no end'), null);
+});
+
+test('parseKeyValueFile: name=value, heredoc, missing delimiter is an error', () => {
+  assert.equal(parseKeyValueFile('a=1\nb<<X\nl1\nl2\nX\nc=x=y\n'), { values: { a: '1', b: 'l1\nl2', c: 'x=y' }, error: null });
+  assert.match(parseKeyValueFile('b<<X\nnever closed\n').error ?? '', /matching delimiter not found/);
+  assert.match(parseKeyValueFile('garbage\n').error ?? '', /invalid line 1/);
+});
+
+test('Masker: longest first, multi-line values line by line, short values ignored', () => {
+  const m = new Masker();
+  m.add('abc');
+  m.add('abcdef');
+  m.add('l1-secret\nl2-secret\nx');
+  assert.is(m.mask('abcdef abc l1-secret l2-secret x'), '*** *** *** *** x');
+  assert.is(m.mask('a.c'), 'a.c', 'values are literal, not patterns');
+  m.add('a.c');
+  assert.is(m.mask('a.c abc'), '*** ***');
+});
+
+const scope = (over: Partial<EvalScope> = {}): EvalScope => ({
+  contexts: { steps: { s1: { outputs: { v: 'yes' }, outcome: 'success', conclusion: 'success' } }, env: { A: 'x' }, matrix: { os: 'linux' } },
+  status: 'success',
+  cancelled: false,
+  workspace: '/nonexistent',
+  ...over,
+});
+
+test('conditions: implicit success(), status functions, ${{ }} wrapping', () => {
+  assert.ok(evaluateCondition(null, scope()));
+  assert.not.ok(evaluateCondition(null, scope({ status: 'failure' })));
+  assert.ok(evaluateCondition("steps.s1.outputs.v == 'yes'", scope()));
+  assert.not.ok(evaluateCondition("steps.s1.outputs.v == 'yes'", scope({ status: 'failure' })));
+  assert.ok(evaluateCondition('${{ failure() }}', scope({ status: 'failure' })));
+  assert.ok(evaluateCondition('always()', scope({ cancelled: true })));
+  assert.not.ok(evaluateCondition('success()', scope({ cancelled: true })));
+  assert.ok(evaluateCondition('cancelled()', scope({ cancelled: true })));
+  assert.is(interpolate("v=${{ env.A }} ${{ matrix.os == 'linux' && 'L' || 'O' }} ${{ '}}' }}", scope()), 'v=x L }}');
+});
+
+test('hashFiles: globs, negation, empty when nothing matches', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hf-'));
+  mkdirSync(join(dir, 'a/b'), { recursive: true });
+  writeFileSync(join(dir, 'a/b/x.lock'), '1');
+  writeFileSync(join(dir, 'y.lock'), '2');
+  const all = hashFiles(dir, ['**/*.lock']);
+  assert.match(all, /^[0-9a-f]{64}$/);
+  assert.is.not(hashFiles(dir, ['**/*.lock', '!y.lock']), all);
+  assert.is(hashFiles(dir, ['*.nope']), '');
+  rmSync(dir, { recursive: true });
+});
+
+test('parseConfig: flags, bootstrap file, env; clear usage errors', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+  const file = join(dir, 'b.json');
+  writeFileSync(file, JSON.stringify({ endpoint: 'ci.example:7000', token: 'from-file' }));
+  assert.is(parseConfig(['--bootstrap', file], {}).token, 'from-file');
+  assert.is(parseConfig([], { HELIOS_AGENT_ENDPOINT: 'h:1', HELIOS_AGENT_TOKEN: 't' }).endpoint, 'h:1');
+  assert.is(parseConfig(['--endpoint=h:2', '--token', 'x'], {}).endpoint, 'h:2');
+  assert.throws(() => parseConfig([], {}), /no endpoint/);
+  assert.throws(() => parseConfig(['--endpoint', 'h:1'], {}), /no token/);
+  assert.throws(() => parseConfig(['--endpoint', 'not an endpoint', '--token', 't'], {}), /not HOST:PORT/);
+  assert.throws(() => parseConfig(['--bogus'], {}), /unknown argument/);
+  rmSync(dir, { recursive: true });
+});
+
+test.run();

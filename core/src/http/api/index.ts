@@ -1,0 +1,65 @@
+import { join } from 'node:path';
+import type Koa from 'koa';
+import Router from '@koa/router';
+import { HeliosError } from '@helios-ci/sdk';
+import type { Kernel } from '../../kernel/kernel.js';
+import { AgentServiceToken, OrchestratorToken, RunPlannerToken, StoreToken } from '../../services/coreTokens.js';
+import { HeliosMetrics } from '../metrics/heliosMetrics.js';
+import { mountMetricsRoute } from '../metrics/metricsRoute.js';
+import { mountUiRoutes } from '../ui/uiRoutes.js';
+import { ADMIN_TOKEN_ENV, loadAdminToken } from './adminToken.js';
+import type { ApiDeps } from './deps.js';
+import { mountJobRoutes } from './jobRoutes.js';
+import { RepoMirrors } from './repoMirrors.js';
+import { mountRunRoutes } from './runRoutes.js';
+
+export interface ServerHttp {
+  /** For createHttpApp's `middleware` option. */
+  middleware: Koa.Middleware[];
+  /** Lines for the serve log (where the admin token is). */
+  notices: string[];
+  close(): void;
+}
+
+/**
+ * The REST API, the HTML pages and /metrics of `helios serve`, over the started kernel's core
+ * services. The admin token is added to the kernel's redactor so no log line can print it.
+ */
+export function createServerHttp(kernel: Kernel, env: NodeJS.ProcessEnv = process.env): ServerHttp {
+  const token = loadAdminToken(kernel.dataDir, env);
+  kernel.redactor.add(token.value);
+  const deps: ApiDeps = {
+    store: kernel.resolve(StoreToken),
+    orchestrator: kernel.resolve(OrchestratorToken),
+    planner: kernel.resolve(RunPlannerToken),
+    events: kernel.events,
+    mirrors: new RepoMirrors(join(kernel.dataDir, 'mirrors')),
+    adminToken: token.value,
+    logger: kernel.logger.child('api'),
+  };
+  const agents = kernel.resolve(AgentServiceToken);
+  const metrics = new HeliosMetrics({ store: deps.store, events: kernel.events, agentSessions: () => agents.activeJobs().filter((j) => j.connected).length });
+
+  const router = new Router();
+  mountRunRoutes(router, deps);
+  mountJobRoutes(router, deps);
+  mountUiRoutes(router, deps.store);
+  mountMetricsRoute(router, metrics);
+
+  const notices =
+    token.source === 'env'
+      ? [`admin token: from ${ADMIN_TOKEN_ENV}`]
+      : [`admin token: ${token.path}${token.created ? ' (created now, mode 600)' : ''}; send it as "Authorization: Bearer <token>"`];
+  for (const w of token.warnings) notices.push(`warning: ${w}`);
+
+  const apiNotFound: Koa.Middleware = async (ctx, next) => {
+    await next();
+    // Unknown API paths answer in the API's JSON error shape, not Koa's plain "Not Found".
+    if (ctx.respond !== false && ctx.status === 404 && ctx.body === undefined && ctx.path.startsWith('/api/')) {
+      throw new HeliosError('E_NOT_FOUND', `no API endpoint ${ctx.method} ${ctx.path}; see the serve documentation for the routes`);
+    }
+  };
+  // The router's types demand ctx.params/ctx.router up front; it adds them itself when it runs.
+  const routerMiddleware = [router.routes(), router.allowedMethods()] as unknown as Koa.Middleware[];
+  return { middleware: [apiNotFound, ...routerMiddleware], notices, close: () => metrics.close() };
+}

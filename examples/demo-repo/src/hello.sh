@@ -1,0 +1,3 @@
+#!/bin/sh
+# The demo program.
+echo "hello from the Helios demo"
