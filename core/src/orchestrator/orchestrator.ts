@@ -193,10 +193,41 @@ export class Orchestrator {
   /** A new run of the same commit with just this job (needs outputs are not carried over). */
   rerunJob(jobId: string): RunRecord {
     const job = this.o.store.jobs.require(jobId);
-    const prev = this.o.store.runs.get(job.runId)!;
-    const plan: JobPlan = { ...job.plan, needs: [], if: null };
+    return this.rerunJobs(job.runId, [job]);
+  }
+
+  /**
+   * Re-runs a run: `all` its jobs, or the `failed` ones (failed, timed out, errored, cancelled) and
+   * every job that needs them. The new run has the same commit, event and trust; needs on jobs
+   * that are not re-run are dropped (their outputs are not carried over).
+   */
+  rerunRun(runId: string, scope: 'all' | 'failed'): RunRecord {
+    const jobs = this.o.store.jobs.listByRun(runId);
+    if (scope === 'all') return this.rerunJobs(runId, jobs);
+    const selected = new Set(jobs.filter((j) => ['failed', 'timed_out', 'errored', 'cancelled'].includes(j.state)).map((j) => j.plan.jobKey + '\0' + j.plan.workflow.file));
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const j of jobs) {
+        const key = j.plan.jobKey + '\0' + j.plan.workflow.file;
+        if (!selected.has(key) && j.plan.needs.some((n) => selected.has(n + '\0' + j.plan.workflow.file))) (selected.add(key), (grew = true));
+      }
+    }
+    const chosen = jobs.filter((j) => selected.has(j.plan.jobKey + '\0' + j.plan.workflow.file));
+    if (chosen.length === 0) throw new HeliosError('E_NOTHING_TO_RERUN', `run ${runId} has no failed jobs; use scope "all" to run it again`);
+    return this.rerunJobs(runId, chosen);
+  }
+
+  private rerunJobs(runId: string, jobs: JobRecord[]): RunRecord {
+    const prev = this.o.store.runs.get(runId)!;
+    const keys = new Set(jobs.map((j) => j.plan.workflow.file + '\0' + j.plan.jobKey));
+    const plans: JobPlan[] = jobs.map((j) => {
+      const needs = j.plan.needs.filter((n) => keys.has(j.plan.workflow.file + '\0' + n));
+      // A condition over needs that are not re-run could never see them: it no longer applies.
+      return { ...j.plan, needs, if: needs.length === j.plan.needs.length ? j.plan.if : null };
+    });
+    const files = new Set(plans.map((p) => p.workflow.file));
     return this.submitRun({
-      plan: { ...prev.plan, jobs: [plan], workflows: prev.plan.workflows.filter((w) => w.file === plan.workflow.file), problems: [] },
+      plan: { ...prev.plan, jobs: plans, workflows: prev.plan.workflows.filter((w) => files.has(w.file)), problems: [] },
       repo: prev.repo,
       sha: prev.sha,
       ref: prev.ref,

@@ -1,9 +1,21 @@
-import { HeliosError, type Forge, type ForgeEvent, type Logger, type PlanEvent, type PlanProblem, type RepoRef } from '@helios-ci/sdk';
+import { HeliosError, isHeliosError, type Forge, type ForgeEvent, type Logger, type PlanEvent, type PlanProblem, type RepoRef } from '@helios-ci/sdk';
 import type { InboxRecord, RunRecord, Store } from '../store/index.js';
 import { plan } from '../workflow/index.js';
 import { LocalRepository } from '../localRepo/localRepository.js';
 import type { Orchestrator } from './orchestrator.js';
 import { localRepoRef } from './runSources.js';
+import type { Reporter } from '../reporter/index.js';
+
+type PullRequestEvent = Extract<ForgeEvent, { kind: 'pullRequest' }>;
+const WRITERS = new Set(['write', 'admin']);
+const MAX_PLAN_ATTEMPTS = 12;
+
+/** Errors that another attempt cannot fix: bad input, unknown forge, invalid workflows. */
+function isPermanent(err: unknown): boolean {
+  if (!isHeliosError(err)) return false;
+  if ((err.details as { retryable?: boolean } | undefined)?.retryable === false) return true;
+  return ['E_FORGE_NOT_CONFIGURED', 'E_FORGE_REJECTED', 'E_WORKFLOW_NOT_FOUND', 'E_JOB_NOT_FOUND', 'E_NOT_A_REPOSITORY', 'E_NO_COMMITS', 'E_RUN_STATE'].includes(err.code) || err.code.endsWith('_INVALID');
+}
 
 /** An event from `helios run` or the REST API: a git repository reachable from this host. */
 export interface LocalEventPayload {
@@ -35,32 +47,59 @@ export interface PlannedDelivery {
  */
 export class RunPlanner {
   constructor(
-    private readonly o: { store: Store; orchestrator: Orchestrator; forges: readonly Forge[]; labels: () => readonly string[]; logger: Logger },
+    private readonly o: {
+      store: Store;
+      orchestrator: Orchestrator;
+      forges: readonly Forge[];
+      labels: () => readonly string[];
+      logger: Logger;
+      /** Opens and closes approval checks for held fork pull requests. */
+      reporter?: Reporter | null;
+      publicUrl?: string;
+    },
   ) {}
 
   private chain: Promise<unknown> = Promise.resolve();
+  private readonly retries = new Map<number, number>();
 
-  /** Plans an inbox record soon, one delivery at a time, off the webhook's request path. */
-  processLater(inboxId: number): void {
-    this.chain = this.chain.then(async () => {
-      const record = this.o.store.inbox.get(inboxId);
-      if (record && record.status === 'received') await this.process(record).catch(() => undefined);
-    });
+  /**
+   * Plans an inbox record soon, one delivery at a time, off the webhook's request path. A delivery
+   * that fails for a passing reason (the forge is down) stays received and is tried again later.
+   */
+  processLater(inboxId: number, delayMs = 0): void {
+    const run = () => {
+      this.chain = this.chain.then(async () => {
+        const record = this.o.store.inbox.get(inboxId);
+        if (record && record.status === 'received') await this.process(record).catch(() => undefined);
+      });
+    };
+    if (delayMs > 0) setTimeout(run, delayMs).unref();
+    else run();
   }
 
   /** Plans every delivery still in `received` (after a restart, or after a burst). */
   async drain(): Promise<void> {
-    for (const record of this.o.store.inbox.received()) await this.process(record);
+    for (const record of this.o.store.inbox.received()) await this.process(record).catch(() => undefined);
   }
 
   async process(record: InboxRecord): Promise<PlannedDelivery> {
     try {
       const result = await this.planRecord(record);
       this.o.store.inbox.markPlanned(record.id);
+      this.retries.delete(record.id);
       return result;
     } catch (err) {
-      this.o.logger.error('planning a delivery failed', { inbox: record.id, error: err });
-      this.o.store.inbox.markFailed(record.id, (err as Error).message);
+      const attempt = (this.retries.get(record.id) ?? 0) + 1;
+      if (isPermanent(err) || attempt > MAX_PLAN_ATTEMPTS) {
+        this.o.logger.error('planning a delivery failed', { inbox: record.id, error: err });
+        this.o.store.inbox.markFailed(record.id, (err as Error).message);
+        this.retries.delete(record.id);
+      } else {
+        const delay = Math.min(300_000, 1000 * 2 ** (attempt - 1));
+        this.o.logger.warn('planning a delivery failed; trying again later', { inbox: record.id, attempt, delayMs: delay, error: err });
+        this.retries.set(record.id, attempt);
+        this.processLater(record.id, delay);
+      }
       throw err;
     }
   }
@@ -70,36 +109,107 @@ export class RunPlanner {
     if (payload.kind === 'local') return this.planLocal(record, payload);
     const forge = this.o.forges.find((f) => f.id === record.forge);
     if (!forge) throw new HeliosError('E_FORGE_NOT_CONFIGURED', `delivery ${record.deliveryId} came from forge "${record.forge}", which is not configured`);
-    let repo: RepoRef;
-    let sha: string;
-    let event: PlanEvent;
-    let trusted = true;
     switch (payload.kind) {
-      case 'push':
+      case 'push': {
         if (/^0+$/.test(payload.after)) return { run: null, note: 'branch deleted' };
-        repo = payload.repo;
-        sha = payload.after;
-        event = { name: 'push', ref: payload.ref, sha, ...(payload.changedFiles ? { changedFiles: payload.changedFiles } : {}) };
-        break;
+        const event: PlanEvent = { name: 'push', ref: payload.ref, sha: payload.after, ...(payload.changedFiles ? { changedFiles: payload.changedFiles } : {}) };
+        return this.planForge(forge, record.id, payload.repo, payload.after, event, true);
+      }
       case 'pullRequest':
-        if (payload.fromFork) {
-          // Fork pull requests never run on their own (DESIGN §7): they wait for a writer's approval.
-          return { run: null, note: 'fork pull request: waiting for approval' };
-        }
-        repo = payload.repo;
-        sha = payload.head.sha;
-        trusted = !payload.fromFork;
-        event = { name: 'pull_request', ref: `refs/heads/${payload.base.ref}`, headRef: `refs/heads/${payload.head.ref}`, sha, action: payload.action };
-        break;
+        // Fork pull requests never run on their own (DESIGN §7): they wait for a writer's approval.
+        if (payload.fromFork) return this.holdForApproval(forge, record, payload);
+        return this.planPullRequest(forge, record.id, payload, true);
+      case 'approve':
+        return this.approve(forge, payload);
+      case 'rerun':
+        return this.rerun(forge, payload);
+      case 'cancel': {
+        if (!(await this.mayWrite(forge, payload.repo, payload.sender))) return { run: null, note: `${payload.sender} may not cancel: write access is needed` };
+        const job = this.o.store.jobs.get(payload.checkId);
+        if (!job) return { run: null, note: `no job ${payload.checkId}` };
+        this.o.orchestrator.cancelJob(job.id, `cancelled by ${payload.sender}`);
+        return { run: null, note: `cancel of ${job.id} requested by ${payload.sender}` };
+      }
       default:
         return { run: null, note: `${payload.kind} events do not start runs` };
     }
-    const files = await forge.fetchWorkflows(repo, sha);
-    const planned = await plan({ files, event, labels: this.o.labels(), readFile: (path) => forge.fetchFile(repo, sha, path) });
+  }
+
+  private planPullRequest(forge: Forge, inboxId: number, pr: PullRequestEvent, trusted: boolean): Promise<PlannedDelivery> {
+    const event: PlanEvent = { name: 'pull_request', ref: `refs/heads/${pr.base.ref}`, headRef: `refs/heads/${pr.head.ref}`, sha: pr.head.sha, action: pr.action };
+    // A fork's head commit lives in the fork: workflows and the clone come from there.
+    const source = pr.fromFork ? { ...pr.head.repo, installationId: pr.head.repo.installationId ?? pr.repo.installationId } : pr.repo;
+    return this.planForge(forge, inboxId, pr.repo, pr.head.sha, event, trusted, source);
+  }
+
+  private async planForge(forge: Forge, inboxId: number, repo: RepoRef, sha: string, event: PlanEvent, trusted: boolean, source: RepoRef = repo): Promise<PlannedDelivery> {
+    const files = await forge.fetchWorkflows(source, sha);
+    const planned = await plan({ files, event, labels: this.o.labels(), readFile: (path) => forge.fetchFile(source, sha, path) });
     if (planned.jobs.length === 0 && planned.problems.length === 0) return { run: null, note: 'no workflow matches this event' };
     // A run with invalid workflows is still recorded: it completes as a failure carrying the problems.
-    const run = this.o.orchestrator.submitRun({ plan: planned, repo, sha, ref: event.ref, forge: forge.id, trusted, inboxId: record.id });
-    return { run };
+    const run = this.o.orchestrator.submitRun({ plan: planned, repo, sha, ref: event.ref, forge: forge.id, trusted, inboxId });
+    return { run, problems: planned.problems };
+  }
+
+  /** Holds a fork pull request: an awaiting-approval check replaces any older hold of the same PR. */
+  private holdForApproval(forge: Forge, record: InboxRecord, pr: PullRequestEvent): PlannedDelivery {
+    const id = `approval-${record.id}`;
+    const { superseded } = this.o.store.approvals.create({ id, forge: forge.id, repo: pr.repo, prNumber: pr.number, headSha: pr.head.sha, inboxId: record.id });
+    for (const old of superseded) {
+      this.o.reporter?.approvalResolved(old.id, { conclusion: 'neutral', title: 'Superseded by a newer push', summary: `Pull request #${pr.number} has newer commits; approve the newest check instead.` });
+    }
+    this.o.reporter?.approvalRequested({
+      checkId: id,
+      forge: forge.id,
+      checkJob: {
+        jobId: id,
+        runId: '',
+        repo: pr.repo,
+        sha: pr.head.sha,
+        workflowName: 'Helios',
+        jobName: 'Approve and run',
+        detailsUrl: `${this.o.publicUrl ?? ''}/approvals/${id}`,
+        awaitingApproval: true,
+      },
+    });
+    this.o.logger.info('fork pull request held for approval', { approval: id, pr: pr.number, author: pr.author });
+    return { run: null, note: `fork pull request #${pr.number} by ${pr.author}: waiting for approval by a user with write access` };
+  }
+
+  private async approve(forge: Forge, event: Extract<ForgeEvent, { kind: 'approve' }>): Promise<PlannedDelivery> {
+    const pr = /^pr:(\d+)$/.exec(event.target);
+    const approval = pr ? this.o.store.approvals.latestPending(forge.id, event.repo, Number(pr[1])) : this.o.store.approvals.get(event.target);
+    if (!approval || approval.state !== 'pending') return { run: null, note: `nothing waits for approval at ${event.target}` };
+    if (!(await this.mayWrite(forge, approval.repo, event.sender))) {
+      this.o.logger.warn('approval refused: the sender lacks write access', { approval: approval.id, sender: event.sender });
+      return { run: null, note: `${event.sender} may not approve: write or admin access is needed` };
+    }
+    const held = this.o.store.inbox.get(approval.inboxId)!.payload as PullRequestEvent;
+    // Approved fork runs stay untrusted: they never receive secrets. Planned before the approval is
+    // recorded, so a forge outage while planning leaves it pending and the delivery is retried.
+    const result = await this.planPullRequest(forge, approval.inboxId, held, false);
+    this.o.store.approvals.approve(approval.id, event.sender, result.run?.id ?? null);
+    this.o.reporter?.approvalResolved(approval.id, { conclusion: 'neutral', title: `Approved by ${event.sender}`, summary: `${event.sender} approved running this pull request's workflows. Fork pull requests run without secrets.` });
+    return result;
+  }
+
+  private async rerun(forge: Forge, event: Extract<ForgeEvent, { kind: 'rerun' }>): Promise<PlannedDelivery> {
+    if (!(await this.mayWrite(forge, event.repo, event.sender))) return { run: null, note: `${event.sender} may not re-run: write access is needed` };
+    let runId: string | undefined;
+    let job;
+    if (event.checkId) {
+      job = this.o.store.jobs.get(event.checkId);
+      runId = job?.runId;
+    } else if (event.sha) {
+      runId = this.o.store.runs.list({ limit: 500 }).find((r) => r.forge === forge.id && r.sha === event.sha && r.repo.owner === event.repo.owner && r.repo.name === event.repo.name)?.id;
+    }
+    if (!runId) return { run: null, note: 'nothing to re-run: no run of Helios matches' };
+    if (event.scope === 'one' && job) return { run: this.o.orchestrator.rerunJob(job.id) };
+    return { run: this.o.orchestrator.rerunRun(runId, event.scope === 'failed' ? 'failed' : 'all') };
+  }
+
+  private async mayWrite(forge: Forge, repo: RepoRef, user: string): Promise<boolean> {
+    return WRITERS.has(await forge.permissionOf(repo, user));
   }
 
   private async planLocal(record: InboxRecord, p: LocalEventPayload): Promise<PlannedDelivery> {

@@ -67,6 +67,34 @@ export class Reporter {
     return check;
   }
 
+  /**
+   * A fork pull request is held for approval: its check (`awaitingApproval`) shows how to approve.
+   * Closed by `approvalResolved`.
+   */
+  approvalRequested(input: { checkId: string; forge: string; checkJob: CheckJob }): CheckRecord {
+    const check = this.store.transaction(() => {
+      const existing = this.store.checks.get(input.checkId);
+      if (existing) return existing;
+      const created = this.store.checks.create({ id: input.checkId, jobId: null, forge: input.forge, budgetKey: budgetKeyOf(input.forge, input.checkJob), checkJob: { ...input.checkJob, awaitingApproval: true } });
+      this.store.outbox.enqueue(created.id, 'open', {});
+      return created;
+    });
+    this.options.worker?.wake();
+    return check;
+  }
+
+  /** Closes an approval check (approved, or superseded by a newer push). Idempotent. */
+  approvalResolved(checkId: string, result: CheckResult): void {
+    const check = this.store.checks.get(checkId);
+    if (!check) return;
+    const wrote = this.store.transaction(() => {
+      if (this.store.outbox.listByCheck(check.id).some((r) => r.kind === 'close' && r.state !== 'superseded')) return false;
+      this.store.outbox.enqueue(check.id, 'close', { conclusion: result.conclusion, output: { title: result.title, summary: result.summary, text: result.text } });
+      return true;
+    });
+    if (wrote) this.options.worker?.wake();
+  }
+
   /** The job moved to provisioning or running. */
   jobStarted(jobId: string): void {
     this.touch(jobId);

@@ -81,9 +81,17 @@ export function registerCoreServices(options: CoreServiceOptions = {}) {
         }),
     });
     ctx.provide(RunPlannerToken, {
-      deps: { store: StoreToken, orchestrator: OrchestratorToken, forges: ForgeToken, runtimes: RuntimeToken },
-      factory: ({ store, orchestrator, forges, runtimes }) =>
-        new RunPlanner({ store, orchestrator, forges, labels: () => [...new Set(runtimes.flatMap((r) => r.labels))], logger: ctx.logger.child('planner') }),
+      deps: { store: StoreToken, orchestrator: OrchestratorToken, forges: ForgeToken, runtimes: RuntimeToken, reporting: ReporterToken },
+      factory: ({ store, orchestrator, forges, runtimes, reporting }) =>
+        new RunPlanner({
+          store,
+          orchestrator,
+          forges,
+          labels: () => [...new Set(runtimes.flatMap((r) => r.labels))],
+          logger: ctx.logger.child('planner'),
+          reporter: reporting.reporter,
+          publicUrl,
+        }),
     });
 
     ctx.onStart(async () => {

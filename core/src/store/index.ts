@@ -13,3 +13,4 @@ export type { CheckRepo } from './repos/checkRepo.js';
 export type { OutboxRepo } from './repos/outboxRepo.js';
 export type { ArtifactRepo } from './repos/artifactRepo.js';
 export type { QueueRepo, QueueRow } from './repos/queueRepo.js';
+export type { ApprovalRepo, ApprovalRecord, ApprovalState } from './repos/approvalRepo.js';

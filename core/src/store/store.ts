@@ -6,6 +6,7 @@ import { systemClock, type Clock } from '../clock/clock.js';
 import { migrate } from './migrate.js';
 import { MIGRATIONS, type Migration } from './migrations/index.js';
 import { AnnotationRepo } from './repos/annotationRepo.js';
+import { ApprovalRepo } from './repos/approvalRepo.js';
 import { ArtifactRepo } from './repos/artifactRepo.js';
 import { CheckRepo } from './repos/checkRepo.js';
 import { InboxRepo } from './repos/inboxRepo.js';
@@ -47,6 +48,7 @@ export class Store {
   readonly outbox: OutboxRepo;
   readonly artifacts: ArtifactRepo;
   readonly queue: QueueRepo;
+  readonly approvals: ApprovalRepo;
 
   private constructor(db: Database.Database, clock: Clock, schemaVersion: number) {
     this.db = db;
@@ -63,6 +65,7 @@ export class Store {
     this.outbox = new OutboxRepo(db, now);
     this.artifacts = new ArtifactRepo(db, now);
     this.queue = new QueueRepo(db, now);
+    this.approvals = new ApprovalRepo(db, now);
   }
 
   /** Opens (creating and migrating as needed). E_STORE_TOO_NEW for a database from a newer Helios. */

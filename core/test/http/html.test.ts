@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import { escapeHtml, html, raw } from '../../src/http/ui/html.js';
 import { jobPage } from '../../src/http/ui/jobPage.js';
 import { formatDuration } from '../../src/http/ui/format.js';
+import { JOB_PAGE_SCRIPT } from '../../src/http/ui/jobPageScript.js';
 import type { JobView } from '../../src/orchestrator/runView.js';
 
 const EVIL = `<script>alert("x")</script> & 'q' <img src=x onerror=alert(1)>`;
@@ -43,6 +44,43 @@ test('the job page escapes every repository-controlled string and keeps its scri
   // The script writes log text with textContent only.
   assert.not.match(page, /innerHTML/);
   assert.match(page, /div\.textContent = line\.text/);
+});
+
+test('the page script parses, and does nothing on a page without a live log', () => {
+  const script = new Function('document', 'window', JOB_PAGE_SCRIPT);
+  let opened = 0;
+  const doc = { getElementById: (id: string) => (id === 'log' ? { dataset: { live: '0', job: 'j', next: '1' } } : null) };
+  script(doc, { EventSource: function () { opened++; } });
+  assert.is(opened, 0);
+});
+
+test('the page script appends streamed lines as text, updates steps and the job state, and closes when finished', () => {
+  const children: Record<string, unknown>[] = [];
+  const log = { dataset: { live: '1', job: 'job 1', next: '7' }, scrollTop: 0, clientHeight: 0, scrollHeight: 0, appendChild: (c: Record<string, unknown>) => children.push(c) };
+  const jobState = { textContent: 'running', className: 'state running' };
+  const stepState = { textContent: 'pending', className: 'state pending' };
+  const row = { querySelector: (sel: string) => (sel === '.state' ? stepState : { textContent: '' }) };
+  const doc = {
+    getElementById: (id: string) => ({ log, 'job-state': jobState } as Record<string, unknown>)[id] ?? null,
+    querySelector: (sel: string) => (sel === 'tr[data-step="2"]' ? row : null),
+    createElement: () => ({ dataset: {} as Record<string, string> }),
+  };
+  const listeners: Record<string, (ev: { data: string }) => void> = {};
+  let url = '';
+  let closed = false;
+  function FakeEventSource(this: unknown, u: string) {
+    url = u;
+    return { addEventListener: (type: string, fn: (ev: { data: string }) => void) => (listeners[type] = fn), close: () => (closed = true) };
+  }
+  new Function('document', 'window', 'EventSource', JOB_PAGE_SCRIPT)(doc, { EventSource: FakeEventSource }, FakeEventSource);
+  assert.is(url, '/api/jobs/job%201/log/stream?from=7');
+  listeners.log!({ data: JSON.stringify({ seq: 7, step: 2, stream: 'stderr', ts: 1, text: EVIL }) });
+  assert.equal(children, [{ className: 'ln stderr', dataset: { seq: '7' }, textContent: EVIL }]);
+  listeners.step!({ data: JSON.stringify({ step: 2, name: 'x', state: 'finished', conclusion: 'failure' }) });
+  assert.equal(stepState, { textContent: 'failure', className: 'state failure' });
+  listeners.finished!({ data: JSON.stringify({ state: 'failed', reason: null, lastSeq: 7 }) });
+  assert.equal(jobState, { textContent: 'failed', className: 'state failed' });
+  assert.ok(closed);
 });
 
 test('durations read naturally', () => {

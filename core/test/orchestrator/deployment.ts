@@ -22,7 +22,7 @@ export interface RecordedCheck {
 export class Deployment extends TempProject {
   constructor(
     readonly repo: GitRepo,
-    options: { outageMs?: number; limits?: Record<string, number> } = {},
+    options: { outageMs?: number; limits?: Record<string, number>; permissions?: Record<string, string> } = {},
   ) {
     super();
     copyFileSync(join(REPO_ROOT, 'core/test/fixtures/plugins/recordingForge.mjs'), join(this.dir, 'recordingForge.mjs'));
@@ -40,20 +40,31 @@ plugins:
     config: { workRoot: ./machines, killGraceMs: 500 }
   fake:
     use: ./recordingForge.mjs
-    config: { repoDir: ${JSON.stringify(repo.dir)}, outageMs: ${options.outageMs ?? 0} }
+    config: { repoDir: ${JSON.stringify(repo.dir)}, outageMs: ${options.outageMs ?? 0}, permissions: ${JSON.stringify(options.permissions ?? {})} }
 limits: ${JSON.stringify(limits)}
 `,
     );
   }
 
   /** A signed push delivery for the recording forge's webhook route. */
-  async push(url: string, sha: string, ref = 'refs/heads/main', deliveryId = randomUUID()): Promise<Response> {
+  async push(url: string, sha: string, ref = 'refs/heads/main', deliveryId: string = randomUUID()): Promise<Response> {
     const body = JSON.stringify({ repo: { owner: 'acme', name: 'widget' }, ref, before: '0'.repeat(40), after: sha, sender: 'alice' });
     const signature = 'sha256=' + createHmac('sha256', 'fake-secret').update(body).digest('hex');
     return fetch(`${url}/hooks/fake`, {
       method: 'POST',
       body,
       headers: { 'content-type': 'application/json', 'x-fake-event': 'push', 'x-fake-delivery': deliveryId, 'x-fake-signature': signature },
+    });
+  }
+
+  /** A signed delivery of any normalised ForgeEvent (kind, repo, ...), as the recording forge accepts. */
+  async event(url: string, event: Record<string, unknown>, deliveryId: string = randomUUID()): Promise<Response> {
+    const body = JSON.stringify(event);
+    const signature = 'sha256=' + createHmac('sha256', 'fake-secret').update(body).digest('hex');
+    return fetch(`${url}/hooks/fake`, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json', 'x-fake-event': 'event', 'x-fake-delivery': deliveryId, 'x-fake-signature': signature },
     });
   }
 

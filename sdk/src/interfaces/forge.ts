@@ -29,8 +29,18 @@ export type ForgeEvent =
       fromFork: boolean;
       author: string;
     })
-  | (EventBase & { kind: 'rerun'; repo: RepoRef; checkId?: string; suiteId?: string; scope: 'one' | 'failed' | 'all'; sender: string })
+  /**
+   * A re-run request. `checkId` is a job's id (the check's external id); without it, `sha` names
+   * the commit whose latest run is re-run (a whole suite). Only senders with write access count.
+   */
+  | (EventBase & { kind: 'rerun'; repo: RepoRef; checkId?: string; suiteId?: string; sha?: string; scope: 'one' | 'failed' | 'all'; sender: string })
+  /** Cancel one job (`checkId` = the job id). Only senders with write access count. */
   | (EventBase & { kind: 'cancel'; repo: RepoRef; checkId: string; sender: string })
+  /**
+   * Approve a held fork pull request. `target` is the awaiting-approval check's job id, or
+   * `pr:<number>` (the newest held delivery of that pull request). The kernel checks the sender's
+   * permission (write or admin) before anything runs.
+   */
   | (EventBase & { kind: 'approve'; repo: RepoRef; target: string; sender: string })
   | (EventBase & { kind: 'installation'; action: string; installationId: string; repos: RepoRef[] })
   | (EventBase & { kind: 'ping' });

@@ -40,7 +40,7 @@ export function mountJobRoutes(router: Router, deps: ApiDeps): void {
     const q = parseInput(LogStreamQuery, { ...ctx.query }, 'E_QUERY_INVALID', 'the query', { convert: true });
     const header = ctx.get('last-event-id');
     // EventSource reconnects to the same URL (with its ?from) plus Last-Event-ID: the header wins.
-    const from = header ? parseInput(LastEventId, header, 'E_LAST_EVENT_ID_INVALID', 'the Last-Event-ID header', { convert: true }) + 0 : (q.from ?? 1);
+    const from = header ? parseInput(LastEventId, header, 'E_LAST_EVENT_ID_INVALID', 'the Last-Event-ID header', { convert: true }) + 1 : (q.from ?? 1);
     streamJobLog(ctx, deps, id, from);
   });
 

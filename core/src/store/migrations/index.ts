@@ -1,5 +1,6 @@
 import * as m001 from './001_initial.js';
 import * as m002 from './002_queue.js';
+import * as m003 from './003_approvals.js';
 
 export interface Migration {
   version: number;
@@ -8,6 +9,6 @@ export interface Migration {
 }
 
 /** Every migration, in order. Append only; the version is the position (1-based). */
-export const MIGRATIONS: readonly Migration[] = [m001, m002].map((m, i) => ({ version: i + 1, name: m.name, sql: m.sql }));
+export const MIGRATIONS: readonly Migration[] = [m001, m002, m003].map((m, i) => ({ version: i + 1, name: m.name, sql: m.sql }));
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;
