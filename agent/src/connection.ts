@@ -23,7 +23,7 @@ export interface Welcome {
 }
 
 type Body =
-  | { log: { step: string; stream: WireStream; ts: number; lines: string; lineCount: number } }
+  | { log: { step: string; stream: WireStream; ts: number; lines: Buffer; lineCount: number } }
   | { stepStarted: { step: string; name: string; parent: string; ts: number } }
   | { stepFinished: { step: string; exit: number; outputs: Record<string, string>; outcome: string; conclusion: string; ts: number; summary: string } }
   | { annotation: { step: string; level: string; message: string; title: string; file: string; line: number; col: number; endLine: number; endColumn: number } }
@@ -86,7 +86,7 @@ export class Connection {
   // Log batching: one open batch (step + stream); parts joined once at send time.
   private batchStep = '';
   private batchStream: WireStream = 'STDOUT';
-  private batchParts: string[] = [];
+  private batchParts: Buffer[] = [];
   private batchChars = 0;
   private batchLines = 0;
   private batchTs = 0;
@@ -129,8 +129,9 @@ export class Connection {
 
   // ---- log batching ---------------------------------------------------------------------------
 
-  /** Appends complete, masked lines (joined by "\n") to the open batch. */
-  log(step: string, stream: WireStream, text: string, lineCount: number): void {
+  /** Appends complete, masked lines (joined by "\n"; UTF-8 bytes or text) to the open batch. */
+  log(step: string, stream: WireStream, data: string | Buffer, lineCount: number): void {
+    const text = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     if (lineCount === 0) return;
     if (this.batchParts.length > 0 && (this.batchStep !== step || this.batchStream !== stream)) this.flushLog();
     if (this.batchParts.length === 0) {
@@ -154,7 +155,7 @@ export class Connection {
       this.batchTimer = null;
     }
     if (this.batchParts.length === 0) return;
-    const lines = this.batchParts.length === 1 ? this.batchParts[0]! : this.batchParts.join('\n');
+    const lines = this.batchParts.length === 1 ? this.batchParts[0]! : joinLines(this.batchParts, this.batchChars);
     const msg = { log: { step: this.batchStep, stream: this.batchStream, ts: this.batchTs, lines, lineCount: this.batchLines } };
     this.batchParts = [];
     this.batchChars = 0;
@@ -344,4 +345,16 @@ export class Connection {
     }, this.heartbeatMs);
     this.heartbeat.unref();
   }
+}
+
+const NEWLINE = Buffer.from('\n');
+
+/** The batch's parts joined by "\n" in one allocation. */
+function joinLines(parts: Buffer[], bytes: number): Buffer {
+  const list: Buffer[] = [];
+  for (const p of parts) {
+    if (list.length) list.push(NEWLINE);
+    list.push(p);
+  }
+  return Buffer.concat(list, bytes + parts.length - 1);
 }

@@ -7,6 +7,9 @@ export const MASK = '***';
 /** Shorter values would shred ordinary text; GitHub's runner has the same floor. */
 const MIN_LENGTH = 3;
 
+const COLONS = Buffer.from('::');
+const CR = 13;
+
 const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 export class Masker {
@@ -15,6 +18,7 @@ export class Masker {
   private replacer: RegExp | null = null;
   /** Matches anything that needs per-line work: a secret, a workflow command marker, a CR. */
   private special: RegExp = /\r|::/;
+  private valueBytes: Buffer[] = [];
 
   add(value: string): void {
     let changed = false;
@@ -32,6 +36,7 @@ export class Masker {
     this.probe = new RegExp(source);
     this.replacer = new RegExp(source, 'g');
     this.special = new RegExp(`\\r|::|${source}`);
+    this.valueBytes = [...this.values].map((v) => Buffer.from(v, 'utf8'));
   }
 
   /**
@@ -40,6 +45,13 @@ export class Masker {
    */
   needsWork(text: string): boolean {
     return this.special.test(text);
+  }
+
+  /** needsWork() on raw output bytes, so bulk output is forwarded without being decoded at all. */
+  needsWorkBytes(block: Buffer): boolean {
+    if (block.includes(COLONS) || block.includes(CR)) return true;
+    for (const v of this.valueBytes) if (block.includes(v)) return true;
+    return false;
   }
 
   get size(): number {

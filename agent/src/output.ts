@@ -72,7 +72,7 @@ export class OutputPipe {
       this.carry.push(chunk.subarray(nl + 1));
       this.carryLen = chunk.length - nl - 1;
     }
-    this.text(block.toString('utf8'));
+    this.block(block);
   }
 
   /** End of stream: a last line without newline is still a line. */
@@ -85,6 +85,16 @@ export class OutputPipe {
     const block = Buffer.concat(this.carry);
     this.carry = [];
     this.carryLen = 0;
+    this.block(block);
+  }
+
+  /** Complete lines as bytes: bulk output goes out undecoded; anything special takes the text path. */
+  private block(block: Buffer): void {
+    const state = this.state;
+    if (state.stopToken === null && !state.masker.needsWorkBytes(block)) {
+      state.conn.log(state.step, this.stream, block, countLineBytes(block));
+      return;
+    }
     this.text(block.toString('utf8'));
   }
 
@@ -165,6 +175,16 @@ export class OutputPipe {
   private emit(text: string, count: number): void {
     this.state.conn.log(this.state.step, this.stream, this.state.masker.mask(text), count);
   }
+}
+
+function countLineBytes(block: Buffer): number {
+  let n = 1;
+  let i = block.indexOf(10);
+  while (i >= 0) {
+    n++;
+    i = block.indexOf(10, i + 1);
+  }
+  return n;
 }
 
 function countLines(text: string): number {

@@ -45,7 +45,7 @@ interface WireAgentMessage {
   seq: number;
   body?: 'hello' | 'log' | 'stepStarted' | 'stepFinished' | 'annotation' | 'heartbeat' | 'finished';
   hello?: { jobToken: string; agentVersion: string; protocolVersion: number; resume: boolean };
-  log?: { step: string; stream: string; ts: number; lines: string; lineCount: number };
+  log?: { step: string; stream: string; ts: number; lines: Buffer | string; lineCount: number };
   stepStarted?: { step: string; name: string; parent: string; ts: number };
   stepFinished?: { step: string; exit: number; outputs: Record<string, string>; outcome: string; conclusion: string; ts: number; summary: string };
   annotation?: { step: string; level: string; message: string; title: string; file: string; line: number; col: number; endLine: number; endColumn: number };
@@ -96,6 +96,42 @@ const HELLO_TIMEOUT_MS = 30_000;
 
 const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
 
+/**
+ * HTTP/2 receive window for agent streams. grpc-js servers keep Node's 64 KiB default, which caps a
+ * log stream at one window per round trip between two busy event loops (about 60 MB/s here, well
+ * under what a step can print); a wider window lets output flow while acks and window updates are
+ * in flight. Memory stays bounded by the agent's unacknowledged-bytes limit and MAX_QUEUED_MESSAGES.
+ */
+const RECEIVE_WINDOW_BYTES = 8 * 1024 * 1024;
+
+/**
+ * grpc-js has no server option for the window (its client has `grpc-node.flow_control_window`),
+ * so the http2 settings object it passes to http2.createServer is extended before bind. Checked
+ * against the pinned grpc-js version; if its internals change, this does nothing and only speed suffers.
+ */
+function widenReceiveWindow(server: grpc.Server): void {
+  const internals = server as unknown as { commonServerOptions?: { settings?: Record<string, unknown> } };
+  if (!internals.commonServerOptions) return;
+  internals.commonServerOptions.settings = { ...internals.commonServerOptions.settings, initialWindowSize: RECEIVE_WINDOW_BYTES };
+}
+
+/** The connection-level window is per session: widen it as each agent connects. */
+function widenSessionWindows(server: grpc.Server): void {
+  const internals = server as unknown as { http2Servers?: Map<{ on(event: 'session', fn: (s: { setLocalWindowSize?(n: number): void }) => void): void }, unknown> };
+  for (const http2Server of internals.http2Servers?.keys() ?? []) {
+    http2Server.on('session', (session) => {
+      try {
+        session.setLocalWindowSize?.(RECEIVE_WINDOW_BYTES);
+      } catch {
+        /* an older Node without setLocalWindowSize: default window */
+      }
+    });
+  }
+}
+
+/** Messages (each ≤ maxMessageBytes) read ahead of a busy sink before reading stops. */
+const MAX_QUEUED_MESSAGES = 4;
+
 export class AgentService {
   private readonly opts: Required<Omit<AgentServiceOptions, 'uploads' | 'onWarning' | 'connectTimeoutMs'>> & {
     connectTimeoutMs: number | null;
@@ -140,6 +176,7 @@ export class AgentService {
       'grpc.keepalive_permit_without_calls': 1,
       'grpc.http2.min_ping_interval_without_data_ms': 5_000,
     });
+    widenReceiveWindow(server);
     server.addService(agentServiceDefinition(), {
       Session: (call: SessionCall) => this.onSession(call),
       UploadArtifact: (call: grpc.ServerReadableStream<WireUploadChunk, { size: number }>, cb: grpc.sendUnaryData<{ size: number }>) =>
@@ -153,6 +190,7 @@ export class AgentService {
       );
     });
     this.server = server;
+    widenSessionWindows(server);
     const host = this.opts.host.includes(':') && !this.opts.host.startsWith('[') ? `[${this.opts.host}]` : this.opts.host;
     this.boundEndpoint = `${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
     const tick = Math.max(20, Math.min(1000, Math.floor(this.opts.heartbeatTimeoutMs / 5)));
@@ -408,11 +446,9 @@ export class AgentService {
       if (msg.body === 'finished' && session && job.session === session) this.closeSession(j, null);
     };
 
+    let paused = false;
     const pump = async (): Promise<void> => {
       pumping = true;
-      // Not reading while the sink works is the flow control: grpc-js stops reading the HTTP/2
-      // stream once its small read queue is full, and the agent's writes block.
-      call.pause();
       try {
         while (queue.length > 0) await handle(queue.shift()!);
       } catch (err) {
@@ -422,10 +458,20 @@ export class AgentService {
       } finally {
         pumping = false;
       }
-      if (!session?.closed) call.resume();
+      if (paused && !session?.closed) {
+        paused = false;
+        call.resume();
+      }
     };
     call.on('data', (msg: WireAgentMessage) => {
       queue.push(msg);
+      // Flow control: once a few messages wait for a busy sink, stop reading the HTTP/2 stream
+      // (its window then fills and the agent's writes block). Pausing on every message instead
+      // would stall each one for a window update, halving log throughput.
+      if (queue.length >= MAX_QUEUED_MESSAGES && !paused) {
+        paused = true;
+        call.pause();
+      }
       if (!pumping) void pump();
     });
   }
@@ -435,7 +481,7 @@ export class AgentService {
     switch (msg.body) {
       case 'log': {
         const l = msg.log!;
-        const text = r.mask(l.lines);
+        const text = r.mask(typeof l.lines === 'string' ? l.lines : l.lines.toString('utf8'));
         const lines = l.lineCount === 0 ? [] : text.split('\n');
         await job.sink.onLog({ seq, step: l.step, stream: STREAMS[l.stream] ?? 'stdout', ts: l.ts, lines, text });
         return;

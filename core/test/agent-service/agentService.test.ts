@@ -83,7 +83,7 @@ function open(token: string, protocolVersion: number = PROTOCOL_VERSION, resume 
   });
 }
 
-const log = (seq: number, text: string) => ({ seq, log: { step: 's', stream: 'STDOUT', ts: Date.now(), lines: text, lineCount: text.split('\n').length } });
+const log = (seq: number, text: string) => ({ seq, log: { step: 's', stream: 'STDOUT', ts: Date.now(), lines: Buffer.from(text), lineCount: text.split('\n').length } });
 const waitFor = async (cond: () => boolean, ms = 5000) => {
   const end = Date.now() + ms;
   while (!cond()) {

@@ -76,6 +76,11 @@ export interface CheckJob {
   detailsUrl: string;
   /** Fork PRs awaiting approval open as action_required with an approve action. */
   awaitingApproval?: boolean;
+  /**
+   * Repository path of the job's workflow file (e.g. `.github/workflows/ci.yml`), when known.
+   * Forges that need a file for every annotation (GitHub) pin file-less annotations to it.
+   */
+  workflowFile?: string;
 }
 
 /** Opaque to the kernel; persisted in the store so a restart can keep updating the same check. */
@@ -130,4 +135,30 @@ export interface Forge {
   annotate(handle: CheckHandle, annotations: Annotation[]): Promise<void>;
   closeCheck(handle: CheckHandle, result: CheckResult): Promise<void>;
   permissionOf(repo: RepoRef, user: string): Promise<Permission>;
+}
+
+/** What `ForgeAdmin.installHook` did. */
+export interface InstalledHook {
+  /** The forge's id of the webhook. */
+  id: number;
+  /** Where the forge now delivers: `<publicUrl>/hooks/<forge id>`. */
+  url: string;
+  events: string[];
+  /** false when a webhook with the same URL existed and was updated instead. */
+  created: boolean;
+}
+
+/**
+ * Optional administrative actions a Forge object may also offer, for CLI commands such as
+ * `helios forgejo install-hook`. The kernel never calls them while serving; a forge without them
+ * (e.g. a GitHub App, whose webhook belongs to the App) simply does not implement them.
+ */
+export interface ForgeAdmin {
+  /** Creates (or updates, if one with the same URL exists) the webhook of `repo` (`owner/name`). */
+  installHook(input: { repo: string; publicUrl: string }): Promise<InstalledHook>;
+}
+
+/** True when the forge offers the ForgeAdmin actions. */
+export function isForgeAdmin(forge: Forge): forge is Forge & ForgeAdmin {
+  return typeof (forge as Partial<ForgeAdmin>).installHook === 'function';
 }

@@ -5,6 +5,7 @@ import { serveCommand } from './serve.js';
 import { validateCommand } from './validate.js';
 import { planCommand } from './plan.js';
 import { runCommand } from './run.js';
+import { forgejoInstallHookCommand } from './forgejoInstallHook.js';
 
 /** Every `helios` sub-command. Add a command by adding its file and one line here. */
-export const commands: Command[] = [serveCommand, configCheckCommand, pluginsListCommand, validateCommand, planCommand, runCommand];
+export const commands: Command[] = [serveCommand, configCheckCommand, pluginsListCommand, validateCommand, planCommand, runCommand, forgejoInstallHookCommand];
