@@ -56,7 +56,9 @@ export function evaluate(expression: string, scope: EvalScope): data.ExpressionD
     const lexed = new Lexer(expression).lex();
     const parsed = new Parser(lexed.tokens, CONTEXT_NAMES, FUNCTION_INFOS).parse();
     const ctx = new data.Dictionary();
-    for (const name of CONTEXT_NAMES) ctx.add(name, toData(scope.contexts[name] ?? {}));
+    // Converting a context costs a JSON round trip; only the ones the expression names are needed.
+    const lower = expression.toLowerCase();
+    for (const name of CONTEXT_NAMES) ctx.add(name, lower.includes(name) ? toData(scope.contexts[name] ?? {}) : new data.Dictionary());
     return new Evaluator(parsed, ctx, functions(scope)).evaluate();
   } catch (err) {
     throw new ExpressionFailure(`cannot evaluate \${{ ${expression} }}: ${err instanceof Error ? err.message : String(err)}`);
@@ -107,7 +109,8 @@ const STATUS_FN = /\b(success|failure|always|cancelled)\s*\(/i;
  */
 export function evaluateCondition(condition: string | null, scope: EvalScope): boolean {
   let expr = (condition ?? '').trim();
-  if (expr === '') expr = 'success()';
+  // The default (no `if:`) is success(): answered without building an evaluator.
+  if (expr === '') return scope.status === 'success' && !scope.cancelled;
   const whole = /^\$\{\{([\s\S]*)\}\}$/.exec(expr);
   if (whole && closingBraces(expr, 3) === expr.length - 2) expr = whole[1]!.trim();
   else if (expr.includes('${{')) expr = `'${interpolate(expr, scope).replace(/'/g, "''")}'`;

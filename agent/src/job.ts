@@ -49,7 +49,16 @@ const SHELLS: Record<string, { argv: string[]; ext: string }> = {
   python: { argv: ['python', '{0}'], ext: '.py' },
 };
 
+const whichCache = new Map<string, string | null>();
+
+/** PATH lookup, memoised per (name, PATH): every step asks for its shell, and PATH rarely changes. */
 function which(name: string, pathValue: string | undefined): string | null {
+  const key = `${name}\0${pathValue ?? ''}`;
+  if (!whichCache.has(key)) whichCache.set(key, lookPath(name, pathValue));
+  return whichCache.get(key)!;
+}
+
+function lookPath(name: string, pathValue: string | undefined): string | null {
   if (name.includes('/')) return existsSync(name) ? name : null;
   for (const dir of (pathValue ?? '').split(delimiter)) {
     if (dir && existsSync(join(dir, name))) return join(dir, name);
@@ -430,19 +439,27 @@ export class JobRunner {
     return { argv, ext: argv[0] && /python/.test(argv[0]) ? '.py' : '' };
   }
 
+  private fileCommands: Record<string, string> | null = null;
+
+  /**
+   * The GITHUB_ENV/OUTPUT/PATH/STEP_SUMMARY/STATE files. Made once per job and emptied after each
+   * step has been read (steps run one at a time): creating five files per step cost more than the
+   * step itself for trivial steps.
+   */
   private fileCommandPaths(): Record<string, string> {
+    if (this.fileCommands) return this.fileCommands;
     const dir = join(this.temp, '_runner_file_commands');
     mkdirSync(dir, { recursive: true });
     const u = randomUUID();
-    const files = {
+    this.fileCommands = {
       GITHUB_ENV: join(dir, `set_env_${u}`),
       GITHUB_OUTPUT: join(dir, `set_output_${u}`),
       GITHUB_PATH: join(dir, `add_path_${u}`),
       GITHUB_STEP_SUMMARY: join(dir, `step_summary_${u}`),
       GITHUB_STATE: join(dir, `save_state_${u}`),
     };
-    for (const f of Object.values(files)) writeFileSync(f, '');
-    return files;
+    for (const f of Object.values(this.fileCommands)) writeFileSync(f, '');
+    return this.fileCommands;
   }
 
   /** Applies GITHUB_ENV / GITHUB_PATH, returns outputs and summary; an error fails the step. */
@@ -450,7 +467,10 @@ export class JobRunner {
     let error = false;
     const read = (p: string) => {
       try {
-        return readFileSync(p, 'utf8');
+        const text = readFileSync(p, 'utf8');
+        // Emptied for the next step (the files are reused for the whole job).
+        if (text.length > 0) writeFileSync(p, '');
+        return text;
       } catch {
         return '';
       }

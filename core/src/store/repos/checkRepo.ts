@@ -32,6 +32,7 @@ const toRecord = (r: Row): CheckRecord => ({
  */
 export class CheckRepo {
   private readonly byId: Statement;
+  private byJobStmt: Statement | null = null;
 
   constructor(
     private readonly db: Database,
@@ -68,7 +69,7 @@ export class CheckRepo {
 
   /** The check of a job (the reporter uses the job id as the check id, so this is usually get(jobId)). */
   byJob(jobId: string): CheckRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM checks WHERE job_id = ? ORDER BY created_at DESC LIMIT 1').get(jobId) as Row | undefined;
+    const row = (this.byJobStmt ??= this.db.prepare('SELECT * FROM checks WHERE job_id = ? ORDER BY created_at DESC LIMIT 1')).get(jobId) as Row | undefined;
     return row && toRecord(row);
   }
 

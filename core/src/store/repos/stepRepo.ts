@@ -26,12 +26,23 @@ const toRecord = (r: Row): StepRecord => ({
 export class StepRepo {
   private readonly one: Statement;
   private readonly all: Statement;
+  private readonly upsertStart: Statement;
+  private readonly upsertFinish: Statement;
 
   constructor(
     private readonly db: Database,
     private readonly now: () => number,
   ) {
     this.one = db.prepare('SELECT * FROM steps WHERE job_id = ? AND idx = ?');
+    // Prepared once: start/finish run twice per step of every job, on the agent's event path.
+    this.upsertStart = db.prepare(
+      `INSERT INTO steps (job_id, idx, name, state, started_at) VALUES (?, ?, ?, 'running', ?)
+       ON CONFLICT (job_id, idx) DO UPDATE SET name = excluded.name, state = 'running', started_at = excluded.started_at`,
+    );
+    this.upsertFinish = db.prepare(
+      `INSERT INTO steps (job_id, idx, name, state, conclusion, finished_at) VALUES (?, ?, ?, 'completed', ?, ?)
+       ON CONFLICT (job_id, idx) DO UPDATE SET state = 'completed', conclusion = excluded.conclusion, finished_at = excluded.finished_at`,
+    );
     this.all = db.prepare('SELECT * FROM steps WHERE job_id = ? ORDER BY idx');
   }
 
@@ -45,12 +56,7 @@ export class StepRepo {
     return this.db.transaction(() => {
       const cur = this.get(jobId, idx);
       if (cur && cur.state !== 'pending') throw this.stateError(jobId, idx, cur.state, 'running');
-      this.db
-        .prepare(
-          `INSERT INTO steps (job_id, idx, name, state, started_at) VALUES (?, ?, ?, 'running', ?)
-           ON CONFLICT (job_id, idx) DO UPDATE SET name = excluded.name, state = 'running', started_at = excluded.started_at`,
-        )
-        .run(jobId, idx, name, this.now());
+      this.upsertStart.run(jobId, idx, name, this.now());
       return this.get(jobId, idx)!;
     })();
   }
@@ -62,12 +68,7 @@ export class StepRepo {
       if (cur?.state === 'completed') throw this.stateError(jobId, idx, cur.state, 'completed');
       if (!cur && name === undefined) throw new HeliosError('E_STEP_STATE', `step ${idx} of job ${jobId} was never declared or started; pass its name to finish() or start it first`);
       const t = this.now();
-      this.db
-        .prepare(
-          `INSERT INTO steps (job_id, idx, name, state, conclusion, finished_at) VALUES (?, ?, ?, 'completed', ?, ?)
-           ON CONFLICT (job_id, idx) DO UPDATE SET state = 'completed', conclusion = excluded.conclusion, finished_at = excluded.finished_at`,
-        )
-        .run(jobId, idx, name ?? cur!.name, conclusion, t);
+      this.upsertFinish.run(jobId, idx, name ?? cur!.name, conclusion, t);
       return this.get(jobId, idx)!;
     })();
   }
