@@ -191,7 +191,7 @@ test('no heartbeat → onLost with the reason, done = errored', async () => {
   const started = Date.now();
   assert.is(await h.done, 'errored');
   assert.ok(Date.now() - started >= 800);
-  assert.match(sink.lost ?? '', /no heartbeat from the agent for 0\.\d s \(session still open but silent\)/);
+  assert.match(sink.lost ?? '', /no heartbeat from the agent for \d+\.\d s \(session still open but silent\)/);
 });
 
 test('cancel before any agent connected ends the job as cancelled; the token then refuses', async () => {
