@@ -10,7 +10,7 @@ import type { BuiltinStep, CompositeStep, JobSpec, RunStep, Step } from '@helios
 import { parseKeyValueFile } from './commands.js';
 import type { Connection } from './connection.js';
 import { evaluateCondition, evaluateFlag, interpolate, type EvalScope, type JobStatus } from './expressions.js';
-import { Masker } from './masker.js';
+import { SecretMasker as Masker } from '@helios-ci/sdk/secret-masker';
 import { CommandState } from './output.js';
 import { ProcessGroups, runProcess, type ProcessResult } from './process.js';
 

@@ -7,7 +7,7 @@
  */
 import { parseCommand } from './commands.js';
 import type { Connection, WireStream } from './connection.js';
-import type { Masker } from './masker.js';
+import type { SecretMasker as Masker } from '@helios-ci/sdk/secret-masker';
 
 /** A line longer than this is cut (the cut may split a secret; GitHub's runner has a similar cap). */
 const MAX_LINE_BYTES = 1024 * 1024;

@@ -26,9 +26,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
-import { HeliosError, isHeliosError, PLAN_VERSION, type JobSpec } from '@helios-ci/sdk';
+import { HeliosError, isHeliosError, PLAN_VERSION, SecretMasker, type JobSpec } from '@helios-ci/sdk';
 import { toGrpcStatus } from './grpcStatus.js';
-import { LogMasker, maskRecord } from './masker.js';
 import { agentServiceDefinition, PROTOCOL_VERSION } from './proto.js';
 import type {
   AgentServiceOptions,
@@ -73,7 +72,7 @@ interface JobState {
   tokenHash: string;
   spec: JobSpec;
   sink: JobSink;
-  redactor: LogMasker;
+  redactor: SecretMasker;
   expiresAt: number;
   registeredAt: number;
   session: Session | null;
@@ -228,7 +227,7 @@ export class AgentService {
     }
     const token = randomBytes(32).toString('base64url');
     const tokenHash = hashToken(token);
-    const redactor = new LogMasker();
+    const redactor = new SecretMasker();
     for (const value of Object.values(spec.secrets)) redactor.add(value);
     if (spec.repository.token) redactor.add(spec.repository.token);
     let resolve!: (c: JobConclusion) => void;
@@ -499,7 +498,7 @@ export class AgentService {
           exit: s.exit < 0 ? null : s.exit,
           outcome: asStepResult(s.outcome),
           conclusion: asStepResult(s.conclusion),
-          outputs: maskRecord(r, s.outputs),
+          outputs: r.maskDeep(s.outputs),
           summary: s.summary ? r.mask(s.summary) : null,
           ts: s.ts,
         });
@@ -525,7 +524,7 @@ export class AgentService {
       case 'finished': {
         const f = msg.finished!;
         const conclusion = CONCLUSIONS.has(f.conclusion as JobConclusion) ? (f.conclusion as JobConclusion) : 'errored';
-        await this.finish(job, { conclusion, outputs: maskRecord(r, f.outputs), reason: f.reason ? r.mask(f.reason) : null });
+        await this.finish(job, { conclusion, outputs: r.maskDeep(f.outputs), reason: f.reason ? r.mask(f.reason) : null });
         return;
       }
       default:

@@ -167,6 +167,7 @@ test('cloneAccess: the clone URL Forgejo states and the token; git clones throug
     await git(null, 'init', '-q', 'w');
     const refused = await git(null, '-C', 'w', 'fetch', '-q', '--depth=1', access.url, env.sha).then(() => null, (err: Error) => err);
     assert.ok(refused, 'a clone without the token is refused');
+    assert.ok(env.standIn.requests.some((r) => r.path === '/acme/widget.git/info/refs' && r.status === 401), 'refused by the auth check');
     // Exactly what the agent sends (agent/src/job.ts): Basic with the token as password.
     const basic = `AUTHORIZATION: basic ${Buffer.from(`x-access-token:${access.token}`).toString('base64')}`;
     await git(basic, '-C', 'w', 'fetch', '-q', '--depth=1', access.url, env.sha);
