@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { RepoMirrors, validateRef, validateRepository } from '../../src/http/api/repoMirrors.js';
 import { LocalRepository } from '../../src/localRepo/localRepository.js';
-import { TestRepo } from './gitFixture.js';
+import { GitRepo as TestRepo } from '../helpers/gitRepo.js';
 
 /** The error code a promise rejects with ('resolved' if it does not). */
 const codeOf = (p: Promise<unknown>) => p.then(() => 'resolved', (err: Error & { code?: string }) => err.code ?? err.message);

@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { TestRepo } from './gitFixture.js';
+import { GitRepo as TestRepo } from '../helpers/gitRepo.js';
 import { ServeHarness, waitFor } from './serveHarness.js';
 import { openSse, type SseMessage } from './sseClient.js';
 

@@ -29,7 +29,9 @@ jobs:
   slow:
     runs-on: local
     steps:
-      - run: echo started-slow && sleep \${{ github.ref == 'refs/heads/main' && 30 || 5 }}
+      - run: |
+          echo started-slow
+          if [ "$GITHUB_REF" = refs/heads/main ]; then sleep 30; else sleep 5; fi
 `;
 
 let w: World;
@@ -54,7 +56,7 @@ function requestedAction(run: RecordedCheckRun, identifier: string, sender: stri
   return p;
 }
 
-const deliver = (event: string, payload: Payload, deliveryId = randomUUID()) => post(`${url}/hooks/github`, signedDelivery(event, payload, { deliveryId }));
+const deliver = (event: string, payload: Payload, deliveryId: string = randomUUID()) => post(`${url}/hooks/github`, signedDelivery(event, payload, { deliveryId }));
 
 const runsOf = (sha: string) => w.standIn.runs().filter((r) => r.head_sha === sha);
 const completed = (sha: string, n: number) => {
