@@ -43,6 +43,13 @@ export async function installHook(o: InstallHookOptions): Promise<InstalledHook>
     const res = await client.request<Hook>('PATCH', `${path}/${same.id}`, { body: { config, events: HOOK_EVENTS, active: true } });
     return { id: res.body.id, url: o.hookUrl, events: HOOK_EVENTS, created: false };
   }
-  const res = await client.request<Hook>('POST', path, { body: { type: 'forgejo', config, events: HOOK_EVENTS, active: true } });
+  const create = (type: string) => client.request<Hook>('POST', path, { body: { type, config, events: HOOK_EVENTS, active: true }, accept: [422] });
+  let res = await create('forgejo');
+  // Gitea has no "forgejo" hook type ("Invalid hook type", 422); its "gitea" type sends the same
+  // deliveries (X-Gitea-* headers), which this plugin reads as well.
+  if (res.status === 422 && /hook type/i.test(JSON.stringify(res.body))) res = await create('gitea');
+  if (res.status === 422) {
+    throw new HeliosError('E_FORGE_REJECTED', `Forgejo refused the webhook for ${o.repo}: ${JSON.stringify(res.body)}`, { details: { retryable: false, status: 422 } });
+  }
   return { id: res.body.id, url: o.hookUrl, events: HOOK_EVENTS, created: true };
 }

@@ -56,6 +56,18 @@ test('installHook creates an active forgejo hook with the events and the secret;
   }
 });
 
+test('against Gitea (no "forgejo" hook type) the hook is created with type gitea', async () => {
+  const gitea = await standInWithRepo({ flavour: 'gitea' });
+  try {
+    const r = await installHook({ baseUrl: gitea.standIn.url, token: TOKEN, repo: 'acme/widget', hookUrl: 'https://ci.example.org/hooks/gitea', secret: 's' });
+    assert.is(r.created, true);
+    assert.equal(gitea.standIn.hooks.map((h) => [h.type, h.active]), [['gitea', true]]);
+    assert.equal(gitea.standIn.requests.filter((q) => q.operationId === 'repoCreateHook').map((q) => q.status), [422, 201]);
+  } finally {
+    await gitea.cleanup();
+  }
+});
+
 test('helios forgejo install-hook --repo … --url …: reads helios.yaml, resolves the secrets, names the instance in the URL', async ({ env }) => {
   const dir = mkdtempSync(join(tmpdir(), 'helios-install-hook-'));
   try {

@@ -23,6 +23,8 @@ export interface StandInOptions {
   repos: StandInRepo[];
   /** Repository permission by user login: owner | admin | write | read. Unknown users are 404. */
   permissions?: Record<string, string>;
+  /** `gitea` behaves like Gitea where it differs from Forgejo: no "forgejo" hook type. */
+  flavour?: 'forgejo' | 'gitea';
 }
 
 export interface RecordedStatus {
@@ -309,6 +311,7 @@ export class ForgejoStandIn {
   private checkHook(body: Record<string, unknown>, creating: boolean): string | null {
     const config = (body.config ?? {}) as Record<string, string>;
     if (creating && !body.type) return 'type is required';
+    if (creating && this.o.flavour === 'gitea' && body.type === 'forgejo') return 'Invalid hook type';
     if (!config.url) return 'config.url is required';
     if (!config.content_type) return 'config.content_type is required';
     if (!HOOK_CONTENT_TYPES.includes(config.content_type)) return `invalid content type ${config.content_type}`;
