@@ -141,7 +141,7 @@ export class Orchestrator {
       reporter.jobQueued({
         jobId: job.id,
         forge: run.forge!,
-        checkJob: { ...base, jobId: job.id, workflowName: job.plan.workflow.name, jobName: job.plan.name, detailsUrl: `${this.o.publicUrl}/jobs/${job.id}` },
+        checkJob: { ...base, jobId: job.id, workflowName: job.plan.workflow.name, workflowFile: job.plan.workflow.file, jobName: job.plan.name, detailsUrl: `${this.o.publicUrl}/jobs/${job.id}` },
       });
     }
     const byFile = groupBy(run.plan.problems, (p) => p.file);
@@ -150,7 +150,7 @@ export class Orchestrator {
       reporter.standaloneCheck({
         checkId: `${run.id}:${file}`,
         forge: run.forge!,
-        checkJob: { ...base, jobId: `${run.id}:${file}`, workflowName: file, jobName: 'invalid workflow', detailsUrl: `${this.o.publicUrl}/runs/${run.id}` },
+        checkJob: { ...base, jobId: `${run.id}:${file}`, workflowName: file, workflowFile: file, jobName: 'invalid workflow', detailsUrl: `${this.o.publicUrl}/runs/${run.id}` },
         result: { conclusion: 'failure', title: `${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'}`, summary },
       });
     }
