@@ -5,3 +5,4 @@ export { queueConformance, type QueueSubject, type QueueConformanceOptions } fro
 export { createFakeForge, FAKE_FORGE_DEFAULT_CAPABILITIES, type FakeForge, type FakeForgeOptions, type FakeForgeCall, type FakeForgeMethod, type FakeFailureMode, type FakeCheck } from './fakeForge.js';
 export { forgeConformance, type ForgeConformanceHooks } from './forgeConformance.js';
 export { runtimeConformance, type RuntimeHarness, type RuntimeSubject } from './runtimeConformance.js';
+export { serveGit } from './gitHttpBackend.js';

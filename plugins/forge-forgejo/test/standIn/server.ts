@@ -5,7 +5,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { GitReader } from './git.js';
-import { serveGit } from './gitHttp.js';
+import { serveGit } from '@helios-ci/sdk/testkit';
 import { Swagger, type MatchedOperation } from './swagger.js';
 
 export interface StandInRepo {

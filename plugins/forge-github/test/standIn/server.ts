@@ -3,7 +3,7 @@ import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { serveGit } from './gitHttp.js';
+import { serveGit } from '@helios-ci/sdk/testkit';
 import { checkAppJwt } from './jwt.js';
 import { OpenApi } from './openApi.js';
 import type { SchemaProblem } from './schemaValidator.js';

@@ -3,8 +3,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { basename, dirname } from 'node:path';
 
 /**
- * Serves one local repository over git's smart HTTP protocol by running `git http-backend` as a CGI
- * program (argv array, CGI environment). Only fetches: upload-pack.
+ * For forge stand-ins in tests: serves one local repository over git's smart HTTP protocol by running
+ * the real `git http-backend` as a CGI program (argv array, CGI environment), so an agent's clone
+ * goes through the same protocol and auth header it would use against the real forge. Only fetches
+ * (upload-pack); fetching one exact sha at depth 1 is allowed, as GitHub and Forgejo allow it.
+ * `rest` is the path after `<owner>/<name>.git` (e.g. `/info/refs`), `query` the raw query string.
  */
 export function serveGit(req: IncomingMessage, res: ServerResponse, repoDir: string, rest: string, query: string): void {
   const env: NodeJS.ProcessEnv = {
