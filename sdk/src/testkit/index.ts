@@ -6,3 +6,4 @@ export { createFakeForge, FAKE_FORGE_DEFAULT_CAPABILITIES, type FakeForge, type 
 export { forgeConformance, type ForgeConformanceHooks } from './forgeConformance.js';
 export { runtimeConformance, type RuntimeHarness, type RuntimeSubject } from './runtimeConformance.js';
 export { serveGit } from './gitHttpBackend.js';
+export { TestGitRepo } from './testGitRepo.js';

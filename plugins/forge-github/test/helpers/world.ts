@@ -1,43 +1,13 @@
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
 import type { Logger } from '@helios-ci/sdk';
 import { GitHubForge, type GitHubForgeOptions } from '../../src/githubForge.js';
 import { parsePrivateKey } from '../../src/appJwt.js';
 import { GitHubStandIn, type Role, type StandInOptions, type StandInRepo } from '../standIn/server.js';
 import { TEST_WEBHOOK_SECRET } from './fixtures.js';
 
-/** A real git repository in a temp directory. */
-export class GitRepo {
-  readonly dir: string;
+/** The sdk test kit's repository helper, under the name these tests use. */
+import { TestGitRepo as GitRepo } from '@helios-ci/sdk/testkit';
 
-  constructor(name = 'widget') {
-    this.dir = join(mkdtempSync(join(tmpdir(), 'helios-gh-repo-')), name);
-    mkdirSync(this.dir);
-    this.git('init', '-q', '-b', 'main');
-  }
-
-  git(...args: string[]): string {
-    return execFileSync('git', ['-c', 'user.name=Test', '-c', 'user.email=test@example.org', ...args], { cwd: this.dir, encoding: 'utf8' }).trim();
-  }
-
-  write(path: string, content: string): this {
-    mkdirSync(dirname(join(this.dir, path)), { recursive: true });
-    writeFileSync(join(this.dir, path), content);
-    return this;
-  }
-
-  commit(message = 'change'): string {
-    this.git('add', '-A');
-    this.git('commit', '-q', '--allow-empty', '-m', message);
-    return this.git('rev-parse', 'HEAD');
-  }
-
-  cleanup(): void {
-    rmSync(dirname(this.dir), { recursive: true, force: true });
-  }
-}
+export { GitRepo };
 
 export const silentLogger: Logger = {
   debug() {},
