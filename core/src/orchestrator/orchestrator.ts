@@ -3,7 +3,6 @@ import {
   isHeliosError,
   type EventBus,
   type Forge,
-  type JobPlan,
   type JobState,
   type Logger,
   type Machine,
@@ -23,6 +22,9 @@ import { buildJobSpec, githubContext } from './jobSpecBuilder.js';
 import { StoreJobSink } from './jobSink.js';
 import { selectRuntime } from './runtimeSelector.js';
 import { cloneAccessFor } from './runSources.js';
+import { contend, groupsOf } from './concurrencyGroups.js';
+import { reconcile } from './reconciler.js';
+import { failedWithDependents, rerunPlans } from './rerunSelection.js';
 import type { Reporter } from '../reporter/index.js';
 import type { Redactor } from '../kernel/redactor.js';
 
@@ -90,7 +92,14 @@ export class Orchestrator {
 
   /** Reconciles what a crash left behind, then starts taking jobs from the queue. */
   async start(): Promise<void> {
-    await this.reconcile();
+    await reconcile({
+      store: this.o.store,
+      runtimes: this.o.runtimes,
+      logger: this.o.logger,
+      requeueOnRestart: this.o.requeueOnRestart ?? false,
+      errorJob: (job, reason) => this.finishJob(job, 'errored', reason),
+      advance: (runId) => this.advance(runId),
+    });
     this.accepting = true;
     this.subscription = await this.o.queue.consume(this.o.concurrentJobs, (d) => this.handleDelivery(d));
   }
@@ -197,34 +206,19 @@ export class Orchestrator {
   }
 
   /**
-   * Re-runs a run: `all` its jobs, or the `failed` ones (failed, timed out, errored, cancelled) and
-   * every job that needs them. The new run has the same commit, event and trust; needs on jobs
-   * that are not re-run are dropped (their outputs are not carried over).
+   * Re-runs a run: `all` its jobs, or the `failed` ones and every job that needs them
+   * (rerunSelection.ts). The new run has the same commit, event and trust.
    */
   rerunRun(runId: string, scope: 'all' | 'failed'): RunRecord {
     const jobs = this.o.store.jobs.listByRun(runId);
-    if (scope === 'all') return this.rerunJobs(runId, jobs);
-    const selected = new Set(jobs.filter((j) => ['failed', 'timed_out', 'errored', 'cancelled'].includes(j.state)).map((j) => j.plan.jobKey + '\0' + j.plan.workflow.file));
-    for (let grew = true; grew; ) {
-      grew = false;
-      for (const j of jobs) {
-        const key = j.plan.jobKey + '\0' + j.plan.workflow.file;
-        if (!selected.has(key) && j.plan.needs.some((n) => selected.has(n + '\0' + j.plan.workflow.file))) (selected.add(key), (grew = true));
-      }
-    }
-    const chosen = jobs.filter((j) => selected.has(j.plan.jobKey + '\0' + j.plan.workflow.file));
+    const chosen = scope === 'all' ? jobs : failedWithDependents(jobs);
     if (chosen.length === 0) throw new HeliosError('E_NOTHING_TO_RERUN', `run ${runId} has no failed jobs; use scope "all" to run it again`);
     return this.rerunJobs(runId, chosen);
   }
 
   private rerunJobs(runId: string, jobs: JobRecord[]): RunRecord {
     const prev = this.o.store.runs.get(runId)!;
-    const keys = new Set(jobs.map((j) => j.plan.workflow.file + '\0' + j.plan.jobKey));
-    const plans: JobPlan[] = jobs.map((j) => {
-      const needs = j.plan.needs.filter((n) => keys.has(j.plan.workflow.file + '\0' + n));
-      // A condition over needs that are not re-run could never see them: it no longer applies.
-      return { ...j.plan, needs, if: needs.length === j.plan.needs.length ? j.plan.if : null };
-    });
+    const plans = rerunPlans(jobs);
     const files = new Set(plans.map((p) => p.workflow.file));
     return this.submitRun({
       plan: { ...prev.plan, jobs: plans, workflows: prev.plan.workflows.filter((w) => files.has(w.file)), problems: [] },
@@ -311,19 +305,9 @@ export class Orchestrator {
       const siblings = this.o.store.jobs.listByRun(job.runId).filter((j) => j.plan.jobKey === job.plan.jobKey && j.plan.workflow.file === job.plan.workflow.file);
       if (siblings.filter((j) => j.state === 'provisioning' || j.state === 'running').length >= maxParallel) return true;
     }
-    const mine = this.groupsOf(job);
+    const mine = groupsOf(this.o.store, job);
     if (mine.length === 0) return false;
-    return this.o.store.jobs.listByState('provisioning', 'running').some((other) => other.id !== job.id && this.groupsOf(other).some((g) => mine.some((m) => sameHolder(m, g, job, other))));
-  }
-
-  /** The concurrency groups a job is in: its own `concurrency:` and its workflow's. */
-  private groupsOf(job: JobRecord): ConcurrencyGroup[] {
-    const groups: ConcurrencyGroup[] = [];
-    if (job.plan.concurrency) groups.push({ ...job.plan.concurrency, level: 'job' });
-    const run = this.o.store.runs.get(job.runId);
-    const wf = run?.plan.workflows.find((w) => w.file === job.plan.workflow.file) as { concurrency?: { group: string; cancelInProgress: boolean } } | undefined;
-    if (wf?.concurrency) groups.push({ ...wf.concurrency, level: 'workflow' });
-    return groups;
+    return this.o.store.jobs.listByState('provisioning', 'running').some((other) => other.id !== job.id && groupsOf(this.o.store, other).some((g) => mine.some((m) => contend(m, g, job, other))));
   }
 
   private async runJob(queued: JobRecord): Promise<void> {
@@ -418,10 +402,10 @@ export class Orchestrator {
    */
   private applyConcurrency(run: RunRecord, jobs: JobRecord[]): void {
     for (const job of jobs) {
-      for (const g of this.groupsOf(job)) {
+      for (const g of groupsOf(this.o.store, job)) {
         for (const other of this.o.store.jobs.listByState('queued', 'provisioning', 'running')) {
           if (other.runId === run.id) continue;
-          if (!this.groupsOf(other).some((h) => h.group === g.group)) continue;
+          if (!groupsOf(this.o.store, other).some((h) => h.group === g.group)) continue;
           if (g.cancelInProgress || other.state === 'queued') this.cancelJob(other.id, `superseded by run ${run.id} in concurrency group ${g.group}`);
         }
       }
@@ -433,51 +417,6 @@ export class Orchestrator {
     this.o.events.emit('job.finished', { runId: job.runId, jobId: job.id, state, ...(reason ? { reason } : {}) });
     return done;
   }
-
-  /**
-   * After a crash: machines with no live job are destroyed, jobs that were provisioning or running
-   * are errored (or re-queued), and every open run is advanced (which re-publishes ready jobs).
-   */
-  private async reconcile(): Promise<void> {
-    for (const runtime of this.o.runtimes) {
-      let machines;
-      try {
-        machines = await runtime.list();
-      } catch (err) {
-        this.o.logger.error('runtime list failed during reconciliation', { runtime: runtime.id, error: err });
-        continue;
-      }
-      for (const m of machines) {
-        if (m.jobId && this.active.has(m.jobId)) continue;
-        this.o.logger.warn('destroying a machine left by a previous run of Helios', { runtime: runtime.id, machine: m.id, jobId: m.jobId });
-        await runtime.destroy(m).catch((err) => this.o.logger.error('destroying a leftover machine failed', { machine: m.id, error: err }));
-      }
-    }
-    for (const job of this.o.store.jobs.listByState('provisioning', 'running')) {
-      const line = 'Helios restarted while this job was running; its machine was destroyed';
-      this.o.store.logs.append(job.id, [{ step: 0, stream: 'system', ts: Date.now(), text: line }]);
-      if (this.o.requeueOnRestart) {
-        this.o.store.jobs.transition(job.id, 'queued', { reason: 're-queued after a restart' });
-      } else {
-        this.finishJob(job, 'errored', 'Helios restarted while the job was running');
-      }
-    }
-    const open = new Set(this.o.store.jobs.listByState('queued').map((j) => j.runId));
-    for (const run of this.o.store.runs.list({ limit: 1000 })) if (run.state === 'running') open.add(run.id);
-    for (const runId of open) await this.advance(runId);
-  }
-}
-
-interface ConcurrencyGroup {
-  group: string;
-  cancelInProgress: boolean;
-  level: 'job' | 'workflow';
-}
-
-/** Two jobs contend for a group unless it is a workflow group and they are of the same run. */
-function sameHolder(a: ConcurrencyGroup, b: ConcurrencyGroup, ja: JobRecord, jb: JobRecord): boolean {
-  if (a.group !== b.group) return false;
-  return !(a.level === 'workflow' && b.level === 'workflow' && ja.runId === jb.runId);
 }
 
 function runConclusion(jobs: JobRecord[]): RunConclusion {
