@@ -10,7 +10,9 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = join(root, 'core/dist/src/cli/bin.js');
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+// Seven rounds: the slope is a difference of two ~1.5 s wall times over 80 steps, so startup noise
+// of ±150 ms in a single round moves it by ±2 ms; medians of seven hold it steady.
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const SIZES = [20, 100];
 
 function makeRepo(steps) {

@@ -128,6 +128,10 @@ function widenSessionWindows(server: grpc.Server): void {
   }
 }
 
+/** Acks are coalesced: at most this many delivered messages, or this long, without one. */
+const ACK_EVERY = 16;
+const ACK_DELAY_MS = 20;
+
 /** Messages (each ≤ maxMessageBytes) read ahead of a busy sink before reading stops. */
 const MAX_QUEUED_MESSAGES = 4;
 
@@ -386,6 +390,16 @@ export class AgentService {
       if (!call.writableEnded) call.end();
     });
 
+    let ackedUpTo = 0;
+    let ackTimer: NodeJS.Timeout | null = null;
+    const sendAck = () => {
+      if (ackTimer) clearTimeout(ackTimer);
+      ackTimer = null;
+      const seq = job?.lastSeq ?? 0;
+      if (seq <= ackedUpTo || !session || session.closed) return;
+      ackedUpTo = seq;
+      call.write({ ack: { seq } });
+    };
     const handle = async (msg: WireAgentMessage): Promise<void> => {
       if (!job) {
         clearTimeout(helloTimer);
@@ -441,7 +455,13 @@ export class AgentService {
       j.sinkBusy = false;
       j.lastActivity = Date.now();
       j.lastSeq = seq;
-      if (session && !session.closed) call.write({ ack: { seq } });
+      if (session && !session.closed) {
+        // Acks only free the agent's resend buffer, so they are coalesced: at once for Finished (the
+        // agent waits for it) and every ACK_EVERY messages, else after ACK_DELAY_MS. Two acks fewer
+        // per step is measurable on jobs of many short steps.
+        if (msg.body === 'finished' || seq - ackedUpTo >= ACK_EVERY) sendAck();
+        else ackTimer ??= setTimeout(sendAck, ACK_DELAY_MS);
+      }
       if (msg.body === 'finished' && session && job.session === session) this.closeSession(j, null);
     };
 
