@@ -59,20 +59,24 @@ export class OutputPipe {
       if (this.carryLen > MAX_LINE_BYTES) this.flushCarry();
       return;
     }
-    let block: Buffer;
     if (this.carryLen > 0) {
-      this.carry.push(chunk.subarray(0, nl));
-      block = Buffer.concat(this.carry);
+      // Only the line that straddles the chunk boundary is joined; the rest of the chunk goes on
+      // without a copy (copying every chunk cost a full extra pass over bulk output).
+      const first = chunk.indexOf(10);
+      this.carry.push(chunk.subarray(0, first));
+      const straddling = Buffer.concat(this.carry);
       this.carry = [];
       this.carryLen = 0;
+      this.block(straddling);
+      // The lines terminated by the newlines after `first`, if there are any.
+      if (nl > first) this.block(chunk.subarray(first + 1, nl));
     } else {
-      block = chunk.subarray(0, nl);
+      this.block(chunk.subarray(0, nl));
     }
     if (nl + 1 < chunk.length) {
       this.carry.push(chunk.subarray(nl + 1));
       this.carryLen = chunk.length - nl - 1;
     }
-    this.block(block);
   }
 
   /** End of stream: a last line without newline is still a line. */

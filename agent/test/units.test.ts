@@ -78,4 +78,35 @@ test('parseConfig: flags, bootstrap file, env; clear usage errors', () => {
   rmSync(dir, { recursive: true });
 });
 
+
+test('output lines are the same however the stream is chunked (straddling lines joined, bulk not copied)', async () => {
+  const { OutputPipe, CommandState } = await import('../src/output.js');
+  const { SecretMasker } = await import('@helios-ci/sdk/secret-masker');
+  let seed = 42;
+  const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+  for (let trial = 0; trial < 2000; trial++) {
+    const words = Array.from({ length: 1 + rand(8) }, () => ['', 'a', 'bc', 'hello world', 'x'.repeat(rand(30))][rand(5)]!);
+    const text = words.join('\n') + (rand(2) ? '\n' : '');
+    const got: string[] = [];
+    const conn = {
+      log(_step: string, _stream: string, data: string | Buffer, count: number) {
+        const lines = data.toString().split('\n');
+        assert.is(lines.length, count, 'line count sent with the batch');
+        got.push(...lines);
+      },
+      send() {},
+    };
+    const pipe = new OutputPipe(new CommandState('s', conn as never, new SecretMasker()), 'STDOUT');
+    const bytes = Buffer.from(text);
+    for (let i = 0; i < bytes.length; ) {
+      const k = 1 + rand(12);
+      pipe.write(bytes.subarray(i, i + k));
+      i += k;
+    }
+    pipe.end();
+    const want = text === '' ? [] : (text.endsWith('\n') ? text.slice(0, -1) : text).split('\n');
+    assert.equal(got, want, JSON.stringify(text));
+  }
+});
+
 test.run();
