@@ -1,5 +1,5 @@
 import type { Annotation, JobState, PlanProblem } from '@helios-ci/sdk';
-import type { Store } from '../store/index.js';
+import type { RunRecord, Store } from '../store/index.js';
 
 export interface StepView {
   number: number;
@@ -25,7 +25,8 @@ export interface JobView {
   annotations: Annotation[];
 }
 
-export interface RunView {
+/** The run's own fields, shared by the run view and the run list. */
+export interface RunFields {
   id: string;
   state: string;
   conclusion: string | null;
@@ -35,16 +36,14 @@ export interface RunView {
   repository: string;
   createdAt: string;
   durationMs: number | null;
+}
+
+export interface RunView extends RunFields {
   problems: PlanProblem[];
   jobs: JobView[];
 }
 
-const span = (from: number | null, to: number | null) => (from !== null && to !== null ? to - from : null);
-
-/** The final run record (`helios run --json`, `GET /api/runs/:id`): plain JSON, stable field names. */
-export function viewRun(store: Store, runId: string): RunView | null {
-  const run = store.runs.get(runId);
-  if (!run) return null;
+export function runFields(run: RunRecord): RunFields {
   return {
     id: run.id,
     state: run.state,
@@ -55,6 +54,17 @@ export function viewRun(store: Store, runId: string): RunView | null {
     repository: `${run.repo.owner}/${run.repo.name}`,
     createdAt: new Date(run.createdAt).toISOString(),
     durationMs: span(run.createdAt, run.finishedAt),
+  };
+}
+
+const span = (from: number | null, to: number | null) => (from !== null && to !== null ? to - from : null);
+
+/** The final run record (`helios run --json`, `GET /api/runs/:id`): plain JSON, stable field names. */
+export function viewRun(store: Store, runId: string): RunView | null {
+  const run = store.runs.get(runId);
+  if (!run) return null;
+  return {
+    ...runFields(run),
     problems: run.plan.problems,
     jobs: store.jobs.listByRun(runId).map((job) => viewJobRecord(store, job.id)!),
   };

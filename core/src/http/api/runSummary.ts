@@ -1,16 +1,8 @@
 import type { JobState } from '@helios-ci/sdk';
 import type { RunRecord, Store } from '../../store/index.js';
+import { runFields, type RunFields } from '../../orchestrator/runView.js';
 
-export interface RunSummary {
-  id: string;
-  state: string;
-  conclusion: string | null;
-  event: string;
-  ref: string;
-  sha: string;
-  repository: string;
-  createdAt: string;
-  durationMs: number | null;
+export interface RunSummary extends RunFields {
   /** Job counts by state (only states that occur). */
   jobs: Partial<Record<JobState, number>> & { total: number };
 }
@@ -22,16 +14,5 @@ export function summarizeRun(store: Store, run: RunRecord): RunSummary {
     jobs[job.state] = (jobs[job.state] ?? 0) + 1;
     jobs.total++;
   }
-  return {
-    id: run.id,
-    state: run.state,
-    conclusion: run.conclusion,
-    event: run.event,
-    ref: run.ref,
-    sha: run.sha,
-    repository: `${run.repo.owner}/${run.repo.name}`,
-    createdAt: new Date(run.createdAt).toISOString(),
-    durationMs: run.finishedAt === null ? null : run.finishedAt - run.createdAt,
-    jobs,
-  };
+  return { ...runFields(run), jobs };
 }
