@@ -215,6 +215,7 @@ export class RunPlanner {
   private async planLocal(record: InboxRecord, p: LocalEventPayload): Promise<PlannedDelivery> {
     const repo = await LocalRepository.open(p.repoDir);
     let files = await repo.workflowFiles(p.sha);
+    if (files.length === 0) return { run: null, note: `no workflow files (.github/workflows/*.yml or .forgejo/workflows/*.yml) at ${p.sha.slice(0, 12)}; add one (helios run --dirty also sees files not committed yet)` };
     if (p.workflows?.length) {
       files = files.filter((f) => p.workflows!.some((w) => f.path === w || f.path.endsWith(`/${w}`) || f.path.endsWith(`/${w}.yml`) || f.path.endsWith(`/${w}.yaml`)));
       if (files.length === 0) throw new HeliosError('E_WORKFLOW_NOT_FOUND', `no workflow file matches ${p.workflows.join(', ')} at ${p.sha.slice(0, 12)}; see .github/workflows/`);
