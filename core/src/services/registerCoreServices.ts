@@ -11,6 +11,8 @@ import { RunPlanner } from '../orchestrator/runPlanner.js';
 import { AgentServiceToken, OrchestratorToken, ReporterToken, RunPlannerToken, StoreToken } from './coreTokens.js';
 
 export interface CoreServiceOptions {
+  /** Base of job page links when server.publicUrl is not set (default: http://<server.listen>). */
+  publicUrl?: string;
   /** The store file (default `<dataDir>/helios.db`); `:memory:` for throw-away runs. */
   storePath?: string;
   /** Where agents connect (default 127.0.0.1:0, a free port). */
@@ -30,7 +32,7 @@ export interface CoreServiceOptions {
 export function registerCoreServices(options: CoreServiceOptions = {}) {
   return (ctx: PluginContext<unknown>, kernel: Kernel): void => {
     const config = kernel.config;
-    const publicUrl = config.server.publicUrl ?? `http://${config.server.listen}`;
+    const publicUrl = config.server.publicUrl ?? options.publicUrl ?? `http://${config.server.listen}`;
     ctx.provide(StoreToken, { factory: () => Store.open(options.storePath ?? join(kernel.dataDir, 'helios.db')) });
     if (kernel.graph.providersOf(QueueToken).length === 0) {
       ctx.provide(QueueToken, { deps: { store: StoreToken }, factory: ({ store }) => new InProcessQueue(store, { onHandlerError: (err, m) => ctx.logger.error('queue handler failed', { jobId: m.jobId, error: err }) }) });

@@ -27,14 +27,19 @@ ${CONFIG_HELP}
   options: { ...configOption, listen: { type: 'string' } },
   async run(args, io) {
     const stop = io.waitForStop();
-    const kernel = await Kernel.create({ ...kernelOptionsFrom(args, io), builtins: registerCoreServices() });
+    const listenOverride = args.values.listen as string | undefined;
+    // Without server.publicUrl, job page links use the address Helios really listens on.
+    const kernel = await Kernel.create({
+      ...kernelOptionsFrom(args, io),
+      builtins: registerCoreServices(listenOverride && !listenOverride.endsWith(':0') ? { publicUrl: `http://${listenOverride}` } : {}),
+    });
     await kernel.start();
     let server;
     let http;
     try {
       http = createServerHttp(kernel);
       const app = createHttpApp({ routes: kernel.routes, logger: kernel.logger.child('http'), redact: (t) => kernel.redactor.redact(t), middleware: http.middleware });
-      server = await listen(app, (args.values.listen as string | undefined) ?? kernel.config.server.listen);
+      server = await listen(app, listenOverride ?? kernel.config.server.listen);
     } catch (err) {
       http?.close();
       await kernel.stop('listen failed');
