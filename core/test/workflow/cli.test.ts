@@ -69,6 +69,8 @@ test('validate: no workflow files is an error that says where it looked', () => 
 test('plan: prints jobs with matrix values, needs and runs-on; --json is a RunPlan', () => {
   const dir = repo({ 'ci.yml': good });
   try {
+    // Without --labels, runs-on is checked against what the configured runtimes serve.
+    writeFileSync(join(dir, 'helios.yaml'), 'plugins:\n  local:\n    use: "@helios-ci/runtime-local"\n    config: { labels: [ubuntu-latest, illumos, local] }\n');
     const r = helios(['plan', '--event', 'push', '--ref', 'refs/heads/main'], dir);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, [
@@ -94,7 +96,7 @@ test('plan: --changed and --input feed filters and inputs; bad usage exits 2', (
   try {
     assert.match(helios(['plan', '--changed', 'docs/x.md'], dir).stdout, /no workflow runs for push refs\/heads\/main/);
     assert.match(helios(['plan', '--changed', 'src/x.c'], dir).stdout, /  a  \[runs-on: local; needs: -\]/);
-    assert.match(helios(['plan', '--event', 'workflow_dispatch', '--input', 'target=illumos'], dir).stdout, /  a  \[runs-on: illumos; needs: -\]/);
+    assert.match(helios(['plan', '--event', 'workflow_dispatch', '--input', 'target=illumos', '--labels', 'local,illumos'], dir).stdout, /  a  \[runs-on: illumos; needs: -\]/);
     assert.equal(helios(['plan', '--bogus'], dir).status, 2);
     const r = helios(['plan', '--event', 'schedule'], dir);
     assert.equal(r.status, 1);
@@ -104,10 +106,21 @@ test('plan: --changed and --input feed filters and inputs; bad usage exits 2', (
   }
 });
 
-test('help mentions the default labels', () => {
+test('help says where the default labels come from', () => {
   const r = helios(['plan', '--help'], repoRootDir);
   assert.equal(r.status, 0);
-  assert.match(r.stdout, /Default: ubuntu-latest, ubuntu-24.04, illumos, illumos-stable, self-hosted, local/);
+  assert.match(r.stdout, /Default: the labels of the runtimes configured in\s+helios\.yaml/);
+});
+
+test('plan without --labels on the embedded defaults uses the local runtime\'s labels', () => {
+  const dir = repo({ 'ci.yml': good });
+  try {
+    const r = helios(['plan'], dir);
+    assert.equal(r.status, 1);
+    assert.match(r.stdout, /runs-on label "illumos" is not served by any configured runtime; labels available: local, self-hosted, linux, ubuntu-latest/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test.run();

@@ -1,8 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { HeliosError, type PlanEvent } from '@helios-ci/sdk';
-import type { Command } from '../command.js';
-import { DEFAULT_LABELS, discoverWorkflowFiles, formatProblem, plan, repoRoot, WORKFLOW_DIRS, workingTreeReader } from '../../workflow/index.js';
+import { RuntimeToken } from '@helios-ci/sdk';
+import type { CliIO, Command, ParsedArgs } from '../command.js';
+import { Kernel } from '../../kernel/kernel.js';
+import { MemoryLogSink } from '../../kernel/logger.js';
+import { CONFIG_HELP, configOption, kernelOptionsFrom } from './configOption.js';
+import { discoverWorkflowFiles, formatProblem, plan, repoRoot, WORKFLOW_DIRS, workingTreeReader } from '../../workflow/index.js';
 
 const EVENTS = ['push', 'pull_request', 'workflow_dispatch'] as const;
 
@@ -23,8 +27,9 @@ Options:
   --action TYPE     pull_request activity type (opened, synchronize, ...)
   --changed PATH    a changed file, for paths filters (repeatable; none given = unknown, filters match)
   --input K=V       a workflow_dispatch input (repeatable)
-  --labels A,B      labels the runtimes serve. Default: ${DEFAULT_LABELS.join(', ')}
-                    (the CLI cannot read the configured runtimes' labels yet)
+  --labels A,B      labels the runtimes serve. Default: the labels of the runtimes configured in
+                    helios.yaml (--config, ./helios.yaml, $HELIOS_CONFIG, or the embedded defaults)
+${CONFIG_HELP}
   --json            print the RunPlan as JSON
 
 Exit 1 if any workflow has a problem.`,
@@ -37,6 +42,7 @@ Exit 1 if any workflow has a problem.`,
     input: { type: 'string', multiple: true },
     labels: { type: 'string' },
     json: { type: 'boolean' },
+    ...configOption,
   },
   async run(args, io) {
     const v = args.values;
@@ -58,7 +64,7 @@ Exit 1 if any workflow has a problem.`,
       ...(v.changed !== undefined && { changedFiles: v.changed as string[] }),
       ...(Object.keys(inputs).length && { inputs }),
     };
-    const labels = v.labels !== undefined ? (v.labels as string).split(',').map((l) => l.trim()).filter(Boolean) : DEFAULT_LABELS;
+    const labels = v.labels !== undefined ? (v.labels as string).split(',').map((l) => l.trim()).filter(Boolean) : await configuredLabels(args, io);
     const root = repoRoot(io.cwd);
     const paths = await discoverWorkflowFiles(WORKFLOW_DIRS, root);
     if (paths.length === 0) throw new HeliosError('E_WORKFLOW_NONE', `no workflow files in ${WORKFLOW_DIRS.join(' or ')} under ${root}`);
@@ -82,3 +88,9 @@ Exit 1 if any workflow has a problem.`,
     return result.problems.length ? 1 : 0;
   },
 };
+
+/** What the configured runtimes serve: the labels the server would accept for runs-on. */
+async function configuredLabels(args: ParsedArgs, io: CliIO): Promise<string[]> {
+  const kernel = await Kernel.create({ ...kernelOptionsFrom(args, io), logSink: new MemoryLogSink() });
+  return [...new Set(kernel.resolveAll(RuntimeToken).flatMap((r) => r.labels))];
+}
