@@ -2,7 +2,9 @@ import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { spawnSync } from 'node:child_process';
 import { GitRepo } from '../helpers/gitRepo.js';
+import { CLI } from '../helpers/tempProject.js';
 import { runHelios } from '../helpers/runCliCapture.js';
 
 const CI = `name: CI
@@ -153,6 +155,27 @@ test('invalid workflows print file:line:col problems and exit 1; outside a repos
     const outside = await runHelios(['run'], { cwd: '/', timeoutMs: 30_000 });
     assert.is(outside.code, 1);
     assert.match(outside.stderr, /error E_NOT_A_REPOSITORY: \/ is not inside a git repository/);
+  } finally {
+    repo.cleanup();
+  }
+});
+
+test('a terminal gets the live tree of jobs and steps, then the failing step\'s log', async () => {
+  const repo = new GitRepo();
+  try {
+    repo.write('.github/workflows/fails.yml', FAILING).commit('fails');
+    // `script` runs helios on a pseudo-terminal, as a user's shell would.
+    const quote = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
+    const out = spawnSync('script', ['-qfec', `${quote(process.execPath)} ${quote(CLI)} run`, '/dev/null'], { cwd: repo.dir, encoding: 'utf8', env: { PATH: process.env.PATH, HOME: repo.dir, TERM: 'xterm' }, timeout: 90_000 });
+    const screen = out.stdout.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
+    assert.match(screen, /✘ test\s+failed/);
+    assert.match(screen, /✔ Run echo "token is "\s+\d+ms/);
+    assert.match(screen, /✘ Run echo "::error file=src\/main\.c/);
+    assert.match(screen, /– deploy\s+skipped/);
+    assert.match(screen, /✔ report\s+succeeded/);
+    assert.match(screen, /── test: failed \(a step failed\) at step 2: /);
+    assert.match(out.stdout, /\x1b\[\d+A\x1b\[J/, 'the tree is redrawn in place');
+    assert.not.match(screen, /^\[test\] /m, 'no prefixed log lines on a terminal');
   } finally {
     repo.cleanup();
   }
