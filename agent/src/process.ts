@@ -3,7 +3,8 @@
  * reach every grandchild: SIGTERM to the whole group, SIGKILL after a grace period.
  */
 import { spawn } from 'node:child_process';
-import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
+import { groupAlive, isAlive, signalGroup } from '@helios-ci/sdk/process-liveness';
 import type { Connection } from './connection.js';
 import { CommandState, OutputPipe } from './output.js';
 
@@ -30,51 +31,7 @@ export interface RunOptions {
   onKillable(kill: (why: 'timeout' | 'cancel') => void): () => void;
 }
 
-/** True if a process exists and is not a zombie (a killed child can linger unreaped in containers). */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return true;
-  }
-}
-
-function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-  } catch {
-    return false;
-  }
-  // kill(0) succeeds while zombies remain in the group; look for a live member where /proc exists.
-  try {
-    for (const entry of readdirProc()) {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(rest[2]) === pgid && rest[0] !== 'Z') return true;
-    }
-    return false;
-  } catch {
-    return true;
-  }
-}
-
-function readdirProc(): string[] {
-  return readdirSync('/proc').filter((n) => /^\d+$/.test(n));
-}
-
-const signalGroup = (pgid: number, sig: NodeJS.Signals): void => {
-  try {
-    process.kill(-pgid, sig);
-  } catch {
-    /* already gone */
-  }
-};
+export { isAlive };
 
 /** Every process group the agent started; all are killed at job end (background processes included). */
 export class ProcessGroups {

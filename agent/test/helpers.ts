@@ -207,19 +207,7 @@ export async function harness(options: AgentServiceOptions = {}): Promise<Harnes
   };
 }
 
-/** True if the pid exists and is not a zombie. */
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return true;
-  }
-}
+/** True if the pid exists and is not a zombie (the agent's own check). */
+export { isAlive as pidAlive } from '../src/process.js';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

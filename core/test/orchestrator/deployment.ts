@@ -1,6 +1,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { deploymentConfig } from '@helios-ci/sdk/testkit';
 import Database from 'better-sqlite3';
 import { REPO_ROOT, TempProject } from '../helpers/tempProject.js';
 import type { GitRepo } from '../helpers/gitRepo.js';
@@ -29,20 +30,13 @@ export class Deployment extends TempProject {
     const limits = { concurrentJobs: 4, shutdownGraceSeconds: 1, forgeCallTimeoutSeconds: 1, checkUpdateIntervalSeconds: 0.2, ...options.limits };
     this.write(
       'helios.yaml',
-      `server:
-  dataDir: ./data
-  publicUrl: http://ci.test
-plugins:
-  secrets:
-    use: "@helios-ci/secrets-file"
-  local:
-    use: "@helios-ci/runtime-local"
-    config: { workRoot: ./machines, killGraceMs: 500 }
-  fake:
+      deploymentConfig(
+        `  fake:
     use: ./recordingForge.mjs
     config: { repoDir: ${JSON.stringify(repo.dir)}, outageMs: ${options.outageMs ?? 0}, permissions: ${JSON.stringify(options.permissions ?? {})} }
-limits: ${JSON.stringify(limits)}
 `,
+        limits,
+      ),
     );
   }
 

@@ -16,6 +16,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HeliosError, type Machine, type MachineRef, type MachineSpec, type Runtime } from '@helios-ci/sdk';
+import { groupAlive, signalGroup } from '@helios-ci/sdk/process-liveness';
 
 export const DEFAULT_LABELS = ['local', 'self-hosted', 'linux', 'ubuntu-latest', 'ubuntu-24.04', 'ubuntu-22.04'] as const;
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -65,37 +66,6 @@ function alive(pid: number): boolean {
   }
 }
 
-function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-  } catch {
-    return false;
-  }
-  // Zombies keep kill(0) succeeding; count only live members where /proc exists.
-  try {
-    for (const e of readdirSync('/proc')) {
-      if (!/^\d+$/.test(e)) continue;
-      try {
-        const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
-        const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        if (Number(rest[2]) === pgid && rest[0] !== 'Z') return true;
-      } catch {
-        /* raced with exit */
-      }
-    }
-    return false;
-  } catch {
-    return true;
-  }
-}
-
-const signal = (pgid: number, sig: NodeJS.Signals): void => {
-  try {
-    process.kill(-pgid, sig);
-  } catch {
-    /* gone */
-  }
-};
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -183,13 +153,13 @@ export class LocalRuntime implements Runtime {
     };
     if (groups.length > 0) {
       // SIGTERM first: the agent cancels its step and reports; SIGKILL whatever remains.
-      signal(groups[0]!, 'SIGTERM');
+      signalGroup(groups[0]!, 'SIGTERM');
       const deadline = Date.now() + this.opts.killGraceMs;
       while (Date.now() < deadline && groupAlive(groups[0]!)) await sleep(25);
-      signal(groups[0]!, 'SIGKILL');
+      signalGroup(groups[0]!, 'SIGKILL');
     }
     // Step process groups (the agent starts each step in its own group), also after an agent SIGKILL.
-    for (const g of pgidsOf()) if (groupAlive(g)) signal(g, 'SIGKILL');
+    for (const g of pgidsOf()) if (groupAlive(g)) signalGroup(g, 'SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   }
 

@@ -7,3 +7,4 @@ export { forgeConformance, type ForgeConformanceHooks } from './forgeConformance
 export { runtimeConformance, type RuntimeHarness, type RuntimeSubject } from './runtimeConformance.js';
 export { serveGit } from './gitHttpBackend.js';
 export { TestGitRepo } from './testGitRepo.js';
+export { deploymentConfig } from './deploymentConfig.js';

@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { deploymentConfig } from '@helios-ci/sdk/testkit';
 import Database from 'better-sqlite3';
 import { CLI } from './cli.js';
 import { FIXTURE_SECRET, fixturePayload, signedDelivery } from './fixtures.js';
@@ -20,24 +21,17 @@ export class Deployment {
   constructor(standInUrl: string) {
     writeFileSync(
       join(this.dir, 'helios.yaml'),
-      `server:
-  dataDir: ./data
-  publicUrl: http://ci.test
-plugins:
-  secrets:
-    use: "@helios-ci/secrets-file"
-  local:
-    use: "@helios-ci/runtime-local"
-    config: { workRoot: ./machines, killGraceMs: 500 }
-  codeberg:
+      deploymentConfig(
+        `  codeberg:
     use: "@helios-ci/forge-forgejo"
     config:
       baseUrl: ${standInUrl}
       token: { secret: forgejo/token }
       webhookSecret: { secret: forgejo/webhook }
       requestTimeoutSeconds: 2
-limits: { concurrentJobs: 4, shutdownGraceSeconds: 1, forgeCallTimeoutSeconds: 3, checkUpdateIntervalSeconds: 0.2 }
 `,
+        { concurrentJobs: 4, shutdownGraceSeconds: 1, forgeCallTimeoutSeconds: 3, checkUpdateIntervalSeconds: 0.2 },
+      ),
     );
   }
 

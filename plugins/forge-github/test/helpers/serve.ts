@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { deploymentConfig } from '@helios-ci/sdk/testkit';
 import Database from 'better-sqlite3';
 import type { GitHubStandIn } from '../standIn/server.js';
 
@@ -21,24 +22,17 @@ export class Deployment {
     const all = { concurrentJobs: 8, shutdownGraceSeconds: 1, forgeCallTimeoutSeconds: 30, checkUpdateIntervalSeconds: 0.5, ...limits };
     writeFileSync(
       join(this.dir, 'helios.yaml'),
-      `server:
-  dataDir: ./data
-  publicUrl: http://ci.test
-plugins:
-  secrets:
-    use: "@helios-ci/secrets-file"
-  local:
-    use: "@helios-ci/runtime-local"
-    config: { workRoot: ./machines, killGraceMs: 500 }
-  github:
+      deploymentConfig(
+        `  github:
     use: "@helios-ci/forge-github"
     config:
       appId: ${standIn.appId}
       privateKey: { file: ./app-key.pem }
       webhookSecret: { env: GH_HOOK_SECRET }
       baseUrl: ${standIn.apiUrl}
-limits: ${JSON.stringify(all)}
 `,
+        all,
+      ),
     );
   }
 
