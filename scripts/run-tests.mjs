@@ -7,7 +7,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+// HELIOS_TEST_ROOT lets the runner's own test point it at a scratch project.
+const root = process.env.HELIOS_TEST_ROOT ?? join(dirname(fileURLToPath(import.meta.url)), '..');
 const filters = process.argv.slice(2);
 const jobs = Number(process.env.HELIOS_TEST_JOBS ?? 2);
 const fileTimeoutMs = Number(process.env.HELIOS_TEST_FILE_TIMEOUT_S ?? 600) * 1000;
@@ -67,12 +68,21 @@ function runFile(file) {
       const skipped = num('Skipped');
       const name = relative(root, file);
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
-      if (code !== 0 || Number.isNaN(total)) {
-        const failed = Number.isNaN(total) ? 1 : Math.max(1, total - passed - (skipped || 0));
+      // uvu's reporter can crash on a thrown value it cannot format (an object `details`, a thrown
+      // string): the file then prints "(0 / 2)", "Passed: 0" and exits 0. Exit 0 is not enough: every
+      // test must be accounted for as passed or skipped, and a file must run at least one test.
+      const unaccounted = Number.isNaN(total) ? 1 : total - (Number.isNaN(passed) ? 0 : passed) - (skipped || 0);
+      const why = code !== 0 ? `exit ${code}`
+        : Number.isNaN(total) ? 'no uvu summary (did the file call .run()?)'
+        : total === 0 ? 'ran 0 tests'
+        : unaccounted > 0 ? `${unaccounted} of ${total} tests neither passed nor skipped (the reporter may have crashed)`
+        : null;
+      if (why) {
+        const failed = Math.max(1, unaccounted);
         totals.failed += failed;
         totals.passed += Number.isNaN(passed) ? 0 : passed;
         failures.push({ name, out });
-        console.log(`✘ ${name}: failed (exit ${code}, ${seconds} s)`);
+        console.log(`✘ ${name}: failed (${why}, ${seconds} s)`);
       } else {
         totals.passed += passed;
         totals.skipped += skipped || 0;

@@ -1,31 +1,28 @@
 import { status, Metadata, type StatusObject } from '@grpc/grpc-js';
 import { isHeliosError } from '@helios-ci/sdk';
 
-const BY_CODE: Record<string, status> = {
-  E_UNAUTHORIZED: status.UNAUTHENTICATED,
-  E_AGENT_TOKEN_INVALID: status.UNAUTHENTICATED,
-  E_AGENT_TOKEN_EXPIRED: status.UNAUTHENTICATED,
-  E_FORBIDDEN: status.PERMISSION_DENIED,
-  E_NOT_FOUND: status.NOT_FOUND,
-  E_CONFLICT: status.ALREADY_EXISTS,
-  E_AGENT_ALREADY_CONNECTED: status.ALREADY_EXISTS,
-  E_AGENT_PROTOCOL_MISMATCH: status.FAILED_PRECONDITION,
-  E_RATE_LIMITED: status.RESOURCE_EXHAUSTED,
-  E_PAYLOAD_TOO_LARGE: status.RESOURCE_EXHAUSTED,
-  E_UNAVAILABLE: status.UNAVAILABLE,
-  E_UNIMPLEMENTED: status.UNIMPLEMENTED,
-  E_CANCELLED: status.CANCELLED,
-  E_TIMEOUT: status.DEADLINE_EXCEEDED,
+/** HTTP status (from the sdk's error-code registry) → gRPC status, as grpc-gateway maps them back. */
+const BY_HTTP: Record<number, status> = {
+  400: status.INVALID_ARGUMENT,
+  401: status.UNAUTHENTICATED,
+  403: status.PERMISSION_DENIED,
+  404: status.NOT_FOUND,
+  409: status.ALREADY_EXISTS,
+  412: status.FAILED_PRECONDITION,
+  413: status.RESOURCE_EXHAUSTED,
+  422: status.FAILED_PRECONDITION,
+  429: status.RESOURCE_EXHAUSTED,
+  501: status.UNIMPLEMENTED,
+  502: status.UNAVAILABLE,
+  503: status.UNAVAILABLE,
+  504: status.DEADLINE_EXCEEDED,
 };
 
 /** The one place HeliosError codes become gRPC status codes (the HTTP twin is httpStatusOf). */
 export function grpcStatusOf(err: unknown): status {
   if (!isHeliosError(err)) return status.INTERNAL;
-  const known = BY_CODE[err.code];
-  if (known !== undefined) return known;
-  if (/_(INVALID|MALFORMED|BAD_REQUEST)$/.test(err.code) || err.code === 'E_USAGE') return status.INVALID_ARGUMENT;
-  if (/_NOT_FOUND$/.test(err.code)) return status.NOT_FOUND;
-  return status.INTERNAL;
+  if (err.code === 'E_CANCELLED') return status.CANCELLED;
+  return BY_HTTP[err.httpStatus] ?? status.INTERNAL;
 }
 
 /**

@@ -1,5 +1,15 @@
 #!/usr/bin/env node
 import { runCli } from './main.js';
+import { exitAfterFlush } from './exitAfterFlush.js';
+
+// A reader that closed the pipe early (`helios plan --json | head`): stop as a SIGPIPE'd tool would
+// (exit 141), instead of crashing with an unhandled EPIPE.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(141);
+    throw err;
+  });
+}
 
 // Signal handlers live only here, in the CLI (DESIGN §2): the kernel itself never installs any.
 let stopSignal: Promise<string> | null = null;
@@ -15,6 +25,4 @@ const code = await runCli(process.argv.slice(2), {
   env: process.env,
   waitForStop,
 });
-process.exitCode = code;
-// Long-running commands resolve only after a clean stop; anything still pending must not keep us up.
-setImmediate(() => process.exit(code));
+await exitAfterFlush(code);

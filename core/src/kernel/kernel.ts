@@ -404,6 +404,6 @@ export class Kernel {
     if (!isHeliosError(err)) return err;
     const message = this.redactor.redact(err.message);
     if (message === err.message) return err;
-    return new HeliosError(err.code, message, { cause: err.cause, details: this.redactor.redactDeep(err.details) });
+    return new HeliosError(err.code, message, { cause: err.cause, facts: this.redactor.redactDeep(err.facts) as Record<string, unknown> | undefined, retryable: err.retryable, retryAfterMs: err.retryAfterMs, upstreamStatus: err.upstreamStatus });
   }
 }

@@ -122,7 +122,7 @@ export function checkPlugin(candidate: unknown, label: string, where: string): P
     throw new HeliosError(
       'E_PLUGIN_API_MISMATCH',
       `${where}: ${label} is built for plugin API v${candidate.apiVersion}, but this Helios kernel speaks plugin API v${PLUGIN_API_VERSION}; install a version of the plugin built for API v${PLUGIN_API_VERSION}, or a Helios release that speaks v${candidate.apiVersion}`,
-      { details: { pluginApi: candidate.apiVersion, kernelApi: PLUGIN_API_VERSION } },
+      { facts: { pluginApi: candidate.apiVersion, kernelApi: PLUGIN_API_VERSION } },
     );
   }
   if (!candidate.configSchema || typeof candidate.configSchema !== 'object' || !(Kind in candidate.configSchema)) {

@@ -29,10 +29,10 @@ export function git(args: string[], options: { cwd: string; env?: NodeJS.Process
             return;
           }
           if (err.killed && options.timeoutMs) {
-            reject(new HeliosError('E_GIT_TIMEOUT', `git ${args[0]} in ${options.cwd} took longer than ${options.timeoutMs} ms; check that the repository is reachable`, { cause: err, details: { args } }));
+            reject(new HeliosError('E_GIT_TIMEOUT', `git ${args[0]} in ${options.cwd} took longer than ${options.timeoutMs} ms; check that the repository is reachable`, { cause: err, facts: { args } }));
             return;
           }
-          reject(new HeliosError('E_GIT_FAILED', `git ${args[0]} failed in ${options.cwd}: ${stderr.trim() || err.message}`, { cause: err, details: { args } }));
+          reject(new HeliosError('E_GIT_FAILED', `git ${args[0]} failed in ${options.cwd}: ${stderr.trim() || err.message}`, { cause: err, facts: { args } }));
           return;
         }
         resolve({ stdout, stderr });

@@ -13,8 +13,7 @@ const MAX_PLAN_ATTEMPTS = 12;
 /** Errors that another attempt cannot fix: bad input, unknown forge, invalid workflows. */
 function isPermanent(err: unknown): boolean {
   if (!isHeliosError(err)) return false;
-  if ((err.details as { retryable?: boolean } | undefined)?.retryable === false) return true;
-  return ['E_FORGE_NOT_CONFIGURED', 'E_FORGE_REJECTED', 'E_WORKFLOW_NOT_FOUND', 'E_JOB_NOT_FOUND', 'E_NOT_A_REPOSITORY', 'E_NO_COMMITS', 'E_RUN_STATE'].includes(err.code) || err.code.endsWith('_INVALID');
+  return !err.retryable;
 }
 
 /** An event from `helios run` or the REST API: a git repository reachable from this host. */

@@ -37,8 +37,8 @@ export interface OutboxWorkerOptions {
  * effect (the check handle), so nothing is sent twice by this process; after a crash between a
  * forge's answer and that commit, the row is sent once more, which is why Forge writes must be
  * idempotent (DESIGN §3). Permanent refusals (HeliosError `E_FORGE_REJECTED`, or any error with
- * `details.retryable === false`) make the row `dead` at once; a refused `open` kills the check's
- * remaining rows. A forge error with a numeric `details.retryAfterMs` pauses that installation's budget.
+ * `retryable === false`) make the row `dead` at once; a refused `open` kills the check's
+ * remaining rows. A forge error with `retryAfterMs` pauses that installation's budget.
  */
 export class OutboxWorker {
   private readonly store: Store;
@@ -211,7 +211,7 @@ export class OutboxWorker {
       return;
     }
     const handle = check.handle;
-    if (!handle) throw new HeliosError('E_CHECK_NOT_OPEN', `check ${check.id} has no forge handle yet`, { details: { retryable: false } });
+    if (!handle) throw new HeliosError('E_CHECK_NOT_OPEN', `check ${check.id} has no forge handle yet`, { retryable: false });
     const payload = row.payload as { conclusion?: CheckConclusion; output?: Omit<CheckUpdate, 'status'>; annotations?: [] };
     if (row.kind === 'annotate') {
       await forge.annotate(handle, payload.annotations ?? []);
@@ -233,8 +233,7 @@ export class OutboxWorker {
 
   private failed(row: OutboxRow, check: CheckRecord, err: unknown): void {
     const message = err instanceof Error ? err.message : String(err);
-    const details = isHeliosError(err) ? err.details : undefined;
-    const permanent = (isHeliosError(err) && err.code === 'E_FORGE_REJECTED') || details?.retryable === false;
+    const permanent = isHeliosError(err) && !err.retryable;
     const attempt = row.attempts + 1;
     const log = this.options.logger;
     if (permanent || attempt >= this.o.maxAttempts) {
@@ -246,7 +245,7 @@ export class OutboxWorker {
       return;
     }
     const now = this.clock.now();
-    const retryAfter = typeof details?.retryAfterMs === 'number' ? details.retryAfterMs : 0;
+    const retryAfter = isHeliosError(err) ? err.retryAfterMs ?? 0 : 0;
     if (retryAfter > 0) this.bucket(check).pauseUntil(now + retryAfter);
     const next = now + Math.max(retryAfter, backoffDelay(attempt, { baseMs: this.o.baseBackoffMs, maxMs: this.o.maxBackoffMs, random: this.o.random }));
     this.store.outbox.markRetry(row.id, next, message);

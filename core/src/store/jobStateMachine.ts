@@ -33,6 +33,6 @@ export function assertTransition(jobId: string, from: JobState, to: JobState): v
   throw new HeliosError(
     'E_JOB_STATE',
     `job ${jobId} cannot go from ${from} to ${to}; ${allowed.length ? `from ${from} it may go to ${allowed.join(', ')}` : `${from} is final (a rerun creates a new job)`}`,
-    { details: { jobId, from, to } },
+    { facts: { jobId, from, to } },
   );
 }

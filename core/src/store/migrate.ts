@@ -21,7 +21,7 @@ export function migrate(db: Database, migrations: readonly Migration[] = MIGRATI
     throw new HeliosError(
       'E_STORE_TOO_NEW',
       `the store ${db.name} is at schema version ${current}, but this Helios only knows up to ${target}; upgrade Helios (or restore a backup taken before the upgrade)`,
-      { details: { path: db.name, version: current, supported: target } },
+      { facts: { path: db.name, version: current, supported: target } },
     );
   }
   for (const m of migrations.slice(current)) {

@@ -97,7 +97,7 @@ test('grpcStatusOf maps HeliosError codes in one place', () => {
   assert.is(grpcStatusOf(new HeliosError('E_AGENT_TOKEN_EXPIRED', 'x')), grpc.status.UNAUTHENTICATED);
   assert.is(grpcStatusOf(new HeliosError('E_AGENT_ALREADY_CONNECTED', 'x')), grpc.status.ALREADY_EXISTS);
   assert.is(grpcStatusOf(new HeliosError('E_AGENT_PROTOCOL_MISMATCH', 'x')), grpc.status.FAILED_PRECONDITION);
-  assert.is(grpcStatusOf(new HeliosError('E_SOMETHING_INVALID', 'x')), grpc.status.INVALID_ARGUMENT);
+  assert.is(grpcStatusOf(new HeliosError('E_QUERY_INVALID', 'x')), grpc.status.INVALID_ARGUMENT);
   assert.is(grpcStatusOf(new HeliosError('E_JOB_NOT_FOUND', 'x')), grpc.status.NOT_FOUND);
   assert.is(grpcStatusOf(new Error('boom')), grpc.status.INTERNAL);
 });

@@ -51,28 +51,20 @@ test('text is stored byte for byte (unicode, empty lines, very long lines) and s
   }
 });
 
-test('append rate: batched inserts reach ≥ 200k lines/s (best of 3 trials, measured and printed)', () => {
+test('bulk appends in 1,000-line batches keep every line, in order, with contiguous seqs', () => {
+  // Throughput is measured by `npm run bench -- store-append`; here only the behaviour is checked.
   const t = openTempStore();
   try {
     const batch = 1000;
-    const perTrial = 200_000;
-    const text = 'npm WARN deprecated some-package@1.0.0: this line is about as long as a typical build log line';
-    const batches = Array.from({ length: perTrial / batch }, (_, b) => Array.from({ length: batch }, (_, i) => ({ step: 1, stream: 'stdout' as const, ts: b * batch + i, text })));
-    const rates: number[] = [];
-    // Best of three: the test runner runs two files at once on small machines; one slow trial is
-    // contention, not the store.
-    for (let trial = 0; trial < 3; trial++) {
-      const id = createRun(t.store, [`trial-${trial}`]).jobIds[0]!;
-      t.store.logs.append(id, batches[0]!); // warm-up (statement cache, page allocation)
-      const started = process.hrtime.bigint();
-      for (const b of batches.slice(1)) t.store.logs.append(id, b);
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      rates.push(Math.round((perTrial - batch) / seconds));
-      assert.is(t.store.logs.lastSeq(id), perTrial);
+    const total = 200_000;
+    const id = createRun(t.store, ['bulk']).jobIds[0]!;
+    for (let b = 0; b < total / batch; b++) {
+      const r = t.store.logs.append(id, Array.from({ length: batch }, (_, i) => ({ step: 1, stream: 'stdout' as const, ts: b * batch + i, text: `line ${b * batch + i + 1}` })));
+      assert.equal(r, { first: b * batch + 1, last: (b + 1) * batch });
     }
-    const best = Math.max(...rates);
-    console.log(`log append: best ${best} lines/s (trials ${rates.join(', ')}; batches of ${batch}, WAL, synchronous=NORMAL)`);
-    assert.ok(best >= 200_000, `only ${best} lines/s`);
+    assert.is(t.store.logs.lastSeq(id), total);
+    const sample = t.store.logs.read(id, { from: 123_456, limit: 3 });
+    assert.equal(sample.map((l) => [l.seq, l.text]), [[123_456, 'line 123456'], [123_457, 'line 123457'], [123_458, 'line 123458']]);
   } finally {
     t.cleanup();
   }

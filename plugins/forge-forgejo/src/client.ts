@@ -23,7 +23,7 @@ export const filePath = (p: string): string => p.split('/').filter(Boolean).map(
 /**
  * A small Forgejo/Gitea REST client. It maps failures onto the outbox worker's retry contract:
  * 408, 429, 5xx and network errors are retryable (`E_FORGE_UNAVAILABLE`), any other 4xx is a
- * permanent refusal (`E_FORGE_REJECTED`, `details.retryable = false`). The token goes only into
+ * permanent refusal (`E_FORGE_REJECTED`, `retryable: false`). The token goes only into
  * the Authorization header; error messages carry the method, path and status, never the token.
  */
 export class ForgejoClient {
@@ -57,7 +57,7 @@ export class ForgejoClient {
       });
     } catch (err) {
       const reason = (err as Error)?.name === 'TimeoutError' ? `no answer within ${this.o.timeoutMs} ms` : ((err as Error)?.cause as Error | undefined)?.message ?? (err as Error).message;
-      throw new HeliosError('E_FORGE_UNAVAILABLE', `${what} failed: ${reason}; Forgejo may be down, the request is retried`, { cause: err, details: { retryable: true } });
+      throw new HeliosError('E_FORGE_UNAVAILABLE', `${what} failed: ${reason}; Forgejo may be down, the request is retried`, { cause: err, retryable: true });
     }
     const text = await res.text().catch(() => '');
     if ((res.status >= 200 && res.status < 300) || options.accept?.includes(res.status)) {
@@ -66,7 +66,7 @@ export class ForgejoClient {
         try {
           body = JSON.parse(text);
         } catch {
-          if (res.status < 300) throw new HeliosError('E_FORGE_UNAVAILABLE', `${what} answered ${res.status} with a body that is not JSON; is baseUrl the Forgejo root URL?`, { details: { retryable: true, status: res.status } });
+          if (res.status < 300) throw new HeliosError('E_FORGE_UNAVAILABLE', `${what} answered ${res.status} with a body that is not JSON; is baseUrl the Forgejo root URL?`, { retryable: true, upstreamStatus: res.status });
         }
       }
       return { status: res.status, body: body as T };
@@ -75,11 +75,11 @@ export class ForgejoClient {
     if (res.status === 408 || res.status === 429 || res.status >= 500) {
       const retryAfterMs = retryAfter(res.headers.get('retry-after'));
       throw new HeliosError('E_FORGE_UNAVAILABLE', `${what} answered ${res.status}${message ? `: ${message}` : ''}; retrying later`, {
-        details: { retryable: true, status: res.status, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) },
+        retryable: true, upstreamStatus: res.status, retryAfterMs,
       });
     }
     const hint = res.status === 401 ? ' (check the token)' : res.status === 403 ? ' (the token lacks permission on this repository)' : res.status === 404 ? ' (no such repository or commit, or the token cannot see it)' : '';
-    throw new HeliosError('E_FORGE_REJECTED', `${what} was refused with ${res.status}${message ? `: ${message}` : ''}${hint}`, { details: { retryable: false, status: res.status } });
+    throw new HeliosError('E_FORGE_REJECTED', `${what} was refused with ${res.status}${message ? `: ${message}` : ''}${hint}`, { retryable: false, upstreamStatus: res.status });
   }
 }
 

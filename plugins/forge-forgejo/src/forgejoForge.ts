@@ -116,12 +116,12 @@ export class ForgejoForge implements Forge, ForgeAdmin {
   async cloneAccess(repo: RepoRef): Promise<{ url: string; token?: string }> {
     const res = await this.client.request<{ clone_url?: string }>('GET', `/repos/${seg(repo.owner)}/${seg(repo.name)}`);
     const url = res.body?.clone_url;
-    if (!url) throw new HeliosError('E_FORGE_REJECTED', `Forgejo did not state a clone URL for ${repo.owner}/${repo.name}`, { details: { retryable: false } });
+    if (!url) throw new HeliosError('E_FORGE_REJECTED', `Forgejo did not state a clone URL for ${repo.owner}/${repo.name}`, { retryable: false });
     return { url, token: this.config.token };
   }
 
   async openCheck(job: CheckJob): Promise<CheckHandle> {
-    if (!SHA.test(job.sha)) throw new HeliosError('E_FORGE_REJECTED', `cannot post a status for ${JSON.stringify(job.sha)}: not a commit SHA`, { details: { retryable: false } });
+    if (!SHA.test(job.sha)) throw new HeliosError('E_FORGE_REJECTED', `cannot post a status for ${JSON.stringify(job.sha)}: not a commit SHA`, { retryable: false });
     const target: StatusTarget = { owner: job.repo.owner, repo: job.repo.name, sha: job.sha, context: contextFor(this.config.contextTemplate, job), targetUrl: job.detailsUrl };
     await this.post(target, 'pending', job.awaitingApproval ? WAITING_FOR_APPROVAL : 'Queued');
     // The id names the status (a status is keyed by commit and context); it needs no Forgejo id.
@@ -180,7 +180,7 @@ export class ForgejoForge implements Forge, ForgeAdmin {
   private target(handle: CheckHandle): StatusTarget {
     const d = (handle?.forge === this.id ? handle.data : undefined) as Partial<StatusTarget> | undefined;
     if (!d || typeof d.owner !== 'string' || typeof d.repo !== 'string' || typeof d.sha !== 'string' || typeof d.context !== 'string' || typeof d.targetUrl !== 'string') {
-      throw new HeliosError('E_FORGE_REJECTED', `check handle ${JSON.stringify(handle?.id)} was not made by Forgejo forge ${this.id}`, { details: { retryable: false } });
+      throw new HeliosError('E_FORGE_REJECTED', `check handle ${JSON.stringify(handle?.id)} was not made by Forgejo forge ${this.id}`, { retryable: false });
     }
     return d as StatusTarget;
   }

@@ -49,7 +49,7 @@ export async function installHook(o: InstallHookOptions): Promise<InstalledHook>
   // deliveries (X-Gitea-* headers), which this plugin reads as well.
   if (res.status === 422 && /hook type/i.test(JSON.stringify(res.body))) res = await create('gitea');
   if (res.status === 422) {
-    throw new HeliosError('E_FORGE_REJECTED', `Forgejo refused the webhook for ${o.repo}: ${JSON.stringify(res.body)}`, { details: { retryable: false, status: 422 } });
+    throw new HeliosError('E_FORGE_REJECTED', `Forgejo refused the webhook for ${o.repo}: ${JSON.stringify(res.body)}`, { retryable: false, upstreamStatus: 422 });
   }
   return { id: res.body.id, url: o.hookUrl, events: HOOK_EVENTS, created: true };
 }

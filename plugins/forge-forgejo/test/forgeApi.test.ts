@@ -32,12 +32,12 @@ const job = (sha: string, o: Partial<CheckJob> = {}): CheckJob => ({
   ...o,
 });
 
-async function failure(p: Promise<unknown>): Promise<{ code: string; message: string; details: Record<string, unknown> | undefined }> {
+async function failure(p: Promise<unknown>): Promise<{ code: string; message: string; retryable: boolean; status: number | undefined }> {
   try {
     await p;
   } catch (err) {
     assert.ok(isHeliosError(err), `not a HeliosError: ${String(err)}`);
-    return { code: err.code, message: err.message, details: err.details };
+    return { code: err.code, message: err.message, retryable: err.retryable, status: err.upstreamStatus };
   }
   throw new Error('expected a failure');
 }
@@ -184,23 +184,23 @@ test('failures: 503 and connection resets are retryable, 4xx are permanent; the 
   env.standIn.down(60_000, '503');
   const down = await failure(forge.updateCheck(handle, { status: 'in_progress', title: 'Step 1/1: x', summary: '' }));
   assert.is(down.code, 'E_FORGE_UNAVAILABLE');
-  assert.is(down.details?.retryable, true);
+  assert.is(down.retryable, true);
   env.standIn.down(60_000, 'reset');
   const reset = await failure(forge.closeCheck(handle, { conclusion: 'success', title: 'Succeeded', summary: '' }));
   assert.is(reset.code, 'E_FORGE_UNAVAILABLE');
   env.standIn.up();
   const missing = await failure(forge.openCheck({ ...job(env.sha), repo: { owner: 'acme', name: 'nope' } }));
   assert.is(missing.code, 'E_FORGE_REJECTED');
-  assert.is(missing.details?.retryable, false);
-  assert.is(missing.details?.status, 404);
+  assert.is(missing.retryable, false);
+  assert.is(missing.status, 404);
   const badToken = await failure(forgeFor(env.standIn.url, { token: 'wrong-token-value' }).openCheck(job(env.sha)));
   assert.is(badToken.code, 'E_FORGE_REJECTED');
-  assert.is(badToken.details?.status, 401);
+  assert.is(badToken.status, 401);
   const unreachable = await failure(forgeFor('http://127.0.0.1:9').fetchWorkflows({ owner: 'acme', name: 'widget' }, env.sha));
   assert.is(unreachable.code, 'E_FORGE_UNAVAILABLE');
   for (const e of [down, reset, missing, badToken, unreachable]) assert.not.match(e.message, TOKEN);
   const handleMismatch = await failure(forge.updateCheck({ forge: 'other', id: 'x' }, { status: 'queued', title: 'Queued', summary: '' }));
-  assert.is(handleMismatch.details?.retryable, false);
+  assert.is(handleMismatch.retryable, false);
 });
 
 test.run();

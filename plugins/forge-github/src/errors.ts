@@ -54,23 +54,23 @@ export function toForgeError(err: unknown, forgeId: string, what: string): Helio
   const prefix = `GitHub forge ${forgeId}: ${what}`;
   if (status === 0 || status >= 500) {
     const reason = status ? `HTTP ${status}` : String(e?.message ?? err).slice(0, 200);
-    return new HeliosError('E_FORGE_UNAVAILABLE', `${prefix} failed (${reason}); will retry`, { details: { status, retryable: true } });
+    return new HeliosError('E_FORGE_UNAVAILABLE', `${prefix} failed (${reason}); will retry`, { upstreamStatus: status, retryable: true });
   }
   const message = githubMessage(e);
   if (isRateLimited(status, headers, message)) {
     const wait = retryAfterMs(headers);
     return new HeliosError('E_FORGE_RATE_LIMITED', `${prefix} was rate-limited by GitHub (${message}); waiting ${Math.round(wait / 1000)} s`, {
-      details: { status, retryable: true, retryAfterMs: wait },
+      upstreamStatus: status, retryable: true, retryAfterMs: wait,
     });
   }
   if (status === 401) {
-    return new HeliosError('E_FORGE_UNAUTHORIZED', `${prefix} was refused as unauthenticated (${message}); check appId and privateKey`, { details: { status, retryable: true } });
+    return new HeliosError('E_FORGE_UNAUTHORIZED', `${prefix} was refused as unauthenticated (${message}); check appId and privateKey`, { upstreamStatus: status, retryable: true });
   }
   if (status === 408 || status === 409) {
-    return new HeliosError('E_FORGE_UNAVAILABLE', `${prefix} failed (HTTP ${status}: ${message}); will retry`, { details: { status, retryable: true } });
+    return new HeliosError('E_FORGE_UNAVAILABLE', `${prefix} failed (HTTP ${status}: ${message}); will retry`, { upstreamStatus: status, retryable: true });
   }
   const hint = status === 403 || status === 404 ? '; check that the App is installed on the repository with checks:write, contents:read and metadata:read' : '';
-  return new HeliosError('E_FORGE_REJECTED', `${prefix} was refused (HTTP ${status}: ${message})${hint}`, { details: { status, retryable: false } });
+  return new HeliosError('E_FORGE_REJECTED', `${prefix} was refused (HTTP ${status}: ${message})${hint}`, { upstreamStatus: status, retryable: false });
 }
 
 export const statusOf = (err: unknown): number => {

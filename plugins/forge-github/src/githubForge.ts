@@ -300,7 +300,7 @@ export class GitHubForge implements Forge {
   private dataOf(handle: CheckHandle): HandleData {
     const d = handle?.data as Partial<HandleData> | undefined;
     if (!handle || handle.forge !== this.id || !d || typeof d.checkRunId !== 'number' || !d.installationId || !d.owner || !d.repo) {
-      throw new HeliosError('E_FORGE_REJECTED', `GitHub forge ${this.id}: check handle ${JSON.stringify(handle?.id)} was not made by this forge`, { details: { retryable: false } });
+      throw new HeliosError('E_FORGE_REJECTED', `GitHub forge ${this.id}: check handle ${JSON.stringify(handle?.id)} was not made by this forge`, { retryable: false });
     }
     return { approval: false, jobId: '', ...d } as HandleData;
   }
@@ -317,7 +317,7 @@ export class GitHubForge implements Forge {
       return String(data.id);
     } catch (err) {
       if (notFound(err)) {
-        throw new HeliosError('E_FORGE_REJECTED', `GitHub forge ${this.id}: the App is not installed on ${key}; install it from the App's settings page`, { details: { retryable: false } });
+        throw new HeliosError('E_FORGE_REJECTED', `GitHub forge ${this.id}: the App is not installed on ${key}; install it from the App's settings page`, { retryable: false });
       }
       throw err;
     }
@@ -325,7 +325,7 @@ export class GitHubForge implements Forge {
 }
 
 function notFound(err: unknown): boolean {
-  return isHeliosError(err) && (err.details as { status?: number } | undefined)?.status === 404;
+  return isHeliosError(err) && err.upstreamStatus === 404;
 }
 
 /** GitHub's role names are finer than Helios's permissions; `permission` is the legacy field. */

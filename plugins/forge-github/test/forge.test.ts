@@ -243,7 +243,7 @@ scenario('GitHub answering 502: a retryable E_FORGE_UNAVAILABLE (after plugin-re
   w.standIn.failFor(60_000, 502);
   const err = await rejects(f.updateCheck(h, { status: 'in_progress', title: 't', summary: 's' }));
   assert.is(err.code, 'E_FORGE_UNAVAILABLE');
-  assert.is(err.details!.retryable, true);
+  assert.is(err.retryable, true);
   const patches = w.standIn.requests.filter((r) => r.method === 'PATCH' && r.status === 502).length;
   assert.is(patches, 3, 'the PATCH was tried 1 + 2 times');
   const creates = w.standIn.requests.length;
@@ -262,7 +262,7 @@ scenario('a secondary rate limit (403 + retry-after) surfaces at once as E_FORGE
   const err = await rejects(f.updateCheck(h, { status: 'in_progress', title: 't', summary: 's' }));
   assert.ok(Date.now() - started < 5000, 'not waited out inside the plugin');
   assert.is(err.code, 'E_FORGE_RATE_LIMITED');
-  assert.ok((err.details!.retryAfterMs as number) >= 29_000 && (err.details!.retryAfterMs as number) <= 30_000, String(err.details!.retryAfterMs));
+  assert.ok(err.retryAfterMs! >= 29_000 && err.retryAfterMs! <= 30_000, String(err.retryAfterMs));
 });
 
 scenario('the stand-in limits content creation to 80 a minute per installation', async (w) => {
@@ -294,7 +294,7 @@ scenario('nothing secret is logged or put in errors', async (w) => {
   const e2 = await rejects(f.closeCheck({ ...h, data: { ...h.data, checkRunId: 999_999 } }, { conclusion: 'success', title: 't', summary: 's' }));
   assert.is(e2.code, 'E_FORGE_REJECTED');
   const secrets = [...w.standIn.tokens.keys(), w.standIn.privateKeyPem.split('\n')[1]!, 'helios-test-webhook-secret'];
-  const text = [...logger.lines, e1.message, e2.message, JSON.stringify(e1.details), JSON.stringify(e2.details)].join('\n');
+  const text = [...logger.lines, e1.message, e2.message, JSON.stringify(e1), JSON.stringify(e2)].join('\n');
   for (const s of secrets) assert.not.ok(text.includes(s), 'a secret leaked');
 });
 

@@ -105,13 +105,13 @@ test('errors: rate limits carry retryAfterMs, 4xx are permanent, 5xx retryable, 
   assert.is(retryAfterMs({}), 60_000);
   const limited = toForgeError({ status: 403, response: { headers: { 'retry-after': '7' }, data: { message: 'You have exceeded a secondary rate limit.' } } }, 'github', 'x');
   assert.is(limited.code, 'E_FORGE_RATE_LIMITED');
-  assert.is(limited.details!.retryAfterMs, 7000);
+  assert.is(limited.retryAfterMs, 7000);
   const refused = toForgeError({ status: 422, response: { headers: {}, data: { message: 'Invalid request.', errors: ['x'] } } }, 'github', 'x');
   assert.is(refused.code, 'E_FORGE_REJECTED');
-  assert.is(refused.details!.retryable, false);
+  assert.is(refused.retryable, false);
   const down = toForgeError({ status: 502, response: { headers: {} } }, 'github', 'x');
   assert.is(down.code, 'E_FORGE_UNAVAILABLE');
-  assert.is(down.details!.retryable, true);
+  assert.is(down.retryable, true);
   assert.is(toForgeError(new Error('socket hang up'), 'github', 'x').code, 'E_FORGE_UNAVAILABLE');
   assert.is(down.cause, undefined, 'the octokit error (which holds the request) is not attached');
 });

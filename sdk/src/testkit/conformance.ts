@@ -1,4 +1,5 @@
 import { suite, type Test } from 'uvu';
+import { describeThrown } from '../errors.js';
 
 export interface ConformanceCase<S> {
   name: string;
@@ -18,11 +19,17 @@ export function conformanceSuite<S>(title: string, create: () => Promise<Subject
   const test = suite(title);
   for (const c of cases) {
     test(c.name, async () => {
-      const { subject, cleanup } = await create();
+      // uvu's reporter crashes on some thrown values (an object `details`, a thrown string) and the
+      // file then exits 0 with the failure unreported; hand it a plain Error it can print.
       try {
-        await c.run(subject);
-      } finally {
-        await cleanup?.();
+        const { subject, cleanup } = await create();
+        try {
+          await c.run(subject);
+        } finally {
+          await cleanup?.();
+        }
+      } catch (err) {
+        throw describeThrown(err);
       }
     });
   }

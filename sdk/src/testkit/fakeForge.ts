@@ -88,7 +88,7 @@ export const FAKE_FORGE_DEFAULT_CAPABILITIES: ForgeCapabilities = {
   requestsPerMinute: 80,
 };
 
-const rejected = (status: number, message: string) => new HeliosError('E_FORGE_REJECTED', message, { details: { status } });
+const rejected = (status: number, message: string) => new HeliosError('E_FORGE_REJECTED', message, { upstreamStatus: status });
 
 /**
  * A recording in-memory Forge for tests. It validates what a real forge refuses (text over
@@ -122,7 +122,7 @@ export function createFakeForge(options: FakeForgeOptions = {}): FakeForge {
       }
       record.outcome = 'failed';
       record.error = '500 Internal Server Error';
-      throw new HeliosError('E_FORGE_UNAVAILABLE', `fake forge ${id}: ${method} failed with 500 (injected failure); retry later`, { details: { status: 500 } });
+      throw new HeliosError('E_FORGE_UNAVAILABLE', `fake forge ${id}: ${method} failed with 500 (injected failure); retry later`, { upstreamStatus: 500 });
     }
     try {
       return apply();

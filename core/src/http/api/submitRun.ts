@@ -39,7 +39,7 @@ export async function submitRun(deps: { store: Store; planner: RunPlanner; mirro
   if (planned.run) return planned.run;
   if (planned.problems?.length) {
     const list = planned.problems.map((p) => `${p.file}:${p.line ?? 1}:${p.col ?? 1}: ${p.message}`).join('\n');
-    throw new HeliosError('E_WORKFLOW_INVALID', `the workflows at ${commit.sha.slice(0, 12)} are invalid:\n${list}`, { details: { problems: planned.problems } });
+    throw new HeliosError('E_WORKFLOW_INVALID', `the workflows at ${commit.sha.slice(0, 12)} are invalid:\n${list}`, { facts: { problems: planned.problems } });
   }
   throw new HeliosError('E_NOTHING_TO_RUN', `nothing runs for ${body.event} to ${commit.ref} at ${commit.sha.slice(0, 12)}: ${planned.note ?? 'no jobs'}; check the workflows' "on:" triggers`);
 }

@@ -21,6 +21,6 @@ export function configInvalid(file: string, problems: ConfigProblem[]): HeliosEr
   return new HeliosError(
     'E_CONFIG_INVALID',
     `${file} has ${problems.length} problem${problems.length === 1 ? '' : 's'}; fix ${problems.length === 1 ? 'it' : 'them'} and start again:\n${lines.join('\n')}`,
-    { details: { file, problems } },
+    { facts: { file, problems } },
   );
 }

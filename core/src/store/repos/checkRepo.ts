@@ -49,7 +49,7 @@ export class CheckRepo {
         .run(input.id, input.jobId, input.forge, input.budgetKey, JSON.stringify(input.checkJob), t, t);
     } catch (err) {
       if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
-        throw new HeliosError('E_CHECK_EXISTS', `a check with id ${input.id} already exists; each job opens its check once`, { details: { checkId: input.id } });
+        throw new HeliosError('E_CHECK_EXISTS', `a check with id ${input.id} already exists; each job opens its check once`, { facts: { checkId: input.id } });
       }
       throw err;
     }
@@ -63,7 +63,7 @@ export class CheckRepo {
 
   require(id: string): CheckRecord {
     const check = this.get(id);
-    if (!check) throw new HeliosError('E_CHECK_NOT_FOUND', `check ${id} does not exist; open it with Reporter.jobQueued() first`, { details: { checkId: id } });
+    if (!check) throw new HeliosError('E_CHECK_NOT_FOUND', `check ${id} does not exist; open it with Reporter.jobQueued() first`, { facts: { checkId: id } });
     return check;
   }
 

@@ -82,7 +82,7 @@ export class InboxRepo {
     const record = this.get(id);
     if (!record) throw new HeliosError('E_INBOX_NOT_FOUND', `inbox delivery ${id} does not exist; pass the id InboxRepo.receive() returned`);
     if (info.changes === 0) {
-      throw new HeliosError('E_INBOX_STATE', `inbox delivery ${id} is already ${record.status}; only a received delivery can become ${to}`, { details: { id, from: record.status, to } });
+      throw new HeliosError('E_INBOX_STATE', `inbox delivery ${id} is already ${record.status}; only a received delivery can become ${to}`, { facts: { id, from: record.status, to } });
     }
     return record;
   }

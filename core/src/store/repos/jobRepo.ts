@@ -76,7 +76,7 @@ export class JobRepo {
   /** Like get, but a missing job is E_JOB_NOT_FOUND. */
   require(id: string): JobRecord {
     const job = this.get(id);
-    if (!job) throw new HeliosError('E_JOB_NOT_FOUND', `job ${id} does not exist; check the id (jobs are listed under GET /api/runs/:id)`, { details: { jobId: id } });
+    if (!job) throw new HeliosError('E_JOB_NOT_FOUND', `job ${id} does not exist; check the id (jobs are listed under GET /api/runs/:id)`, { facts: { jobId: id } });
     return job;
   }
 
@@ -116,7 +116,7 @@ export class JobRepo {
       const info = this.db
         .prepare(`UPDATE jobs SET ${sets.join(', ')} WHERE id = @id AND state = @from`)
         .run({ id, to, t, from: job.state, reason: options.reason ?? null, outputs: options.outputs ? JSON.stringify(options.outputs) : null });
-      if (info.changes !== 1) throw new HeliosError('E_JOB_STATE', `job ${id} changed state concurrently; re-read it and retry`, { details: { jobId: id } });
+      if (info.changes !== 1) throw new HeliosError('E_JOB_STATE', `job ${id} changed state concurrently; re-read it and retry`, { facts: { jobId: id } });
       // A re-queued job runs its steps again; the log stays (append-only) as the record of the lost attempt.
       if (to === 'queued') this.db.prepare('DELETE FROM steps WHERE job_id = ?').run(id);
       return this.get(id)!;

@@ -111,7 +111,7 @@ export class RunRepo {
     const info = this.db.prepare("UPDATE runs SET state = 'completed', conclusion = ?, finished_at = ? WHERE id = ? AND state = 'running'").run(conclusion, this.now(), id);
     const run = this.get(id);
     if (!run) throw new HeliosError('E_RUN_NOT_FOUND', `run ${id} does not exist`);
-    if (info.changes === 0) throw new HeliosError('E_RUN_STATE', `run ${id} is already completed (${run.conclusion}); a rerun creates new jobs`, { details: { runId: id } });
+    if (info.changes === 0) throw new HeliosError('E_RUN_STATE', `run ${id} is already completed (${run.conclusion}); a rerun creates new jobs`, { facts: { runId: id } });
     return run;
   }
 }

@@ -83,6 +83,6 @@ export class StepRepo {
   }
 
   private stateError(jobId: string, idx: number, from: StepState, to: StepState): HeliosError {
-    return new HeliosError('E_STEP_STATE', `step ${idx} of job ${jobId} is ${from} and cannot become ${to}; each step starts once and finishes once`, { details: { jobId, idx, from, to } });
+    return new HeliosError('E_STEP_STATE', `step ${idx} of job ${jobId} is ${from} and cannot become ${to}; each step starts once and finishes once`, { facts: { jobId, idx, from, to } });
   }
 }
