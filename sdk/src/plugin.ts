@@ -8,11 +8,42 @@ import type { Logger } from './logger.js';
 import type { EventBus } from './events.js';
 import type { PluginHttp } from './http.js';
 
-/** The kernel's plugin API major. A plugin built for another major is refused at load. */
-export const PLUGIN_API_VERSION = 1;
+/**
+ * The plugin API version this kernel speaks (semver). A plugin never imports it to fill its own
+ * `apiVersion`: it writes the range it was built for as a literal (`'1.x'`), and the kernel refuses
+ * it when this version is outside that range. A breaking change to the contract bumps the major.
+ */
+export const PLUGIN_API_VERSION = '1.0.0';
 export const PLUGIN_BRAND = Symbol.for('helios-ci/plugin');
 
 export const PLUGIN_NAME = /^[a-z][a-z0-9-]*$/;
+
+/** The interface kinds a plugin may provide; a custom token's name is a kind too. */
+export type PluginKind = 'forge' | 'runtime' | 'storage' | 'secrets' | 'queue' | (string & {});
+
+const KIND_NAME = /^[a-z][a-zA-Z0-9.-]*$/;
+
+// One version in a range: 1, 1.x, 1.2, 1.2.3, 1.2.3-beta.1 (x, X and * stand for "any").
+const PARTIAL = String.raw`v?(?:\d+|[xX*])(?:\.(?:\d+|[xX*])(?:\.(?:\d+|[xX*])(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?)?)?`;
+const COMPARATOR = new RegExp(String.raw`^(?:\^|~>?|>=?|<=?|=)?\s*${PARTIAL}$`);
+const HYPHEN = new RegExp(String.raw`^${PARTIAL}\s+-\s+${PARTIAL}$`);
+
+/**
+ * True for a semver range naming at least one major version, in the syntax npm's `semver` reads:
+ * `1.x`, `^1.0.0`, `~1.2`, `>=1.0.0 <3.0.0`, `1.0.0 - 1.4.0`, `1.x || 2.x`. `*` and `''` are refused:
+ * a plugin says which API it was built for.
+ */
+export function isApiRange(range: unknown): range is string {
+  if (typeof range !== 'string' || range.length > 256 || !/\d/.test(range)) return false;
+  return range.split('||').every((set) => {
+    const trimmed = set.trim();
+    if (trimmed === '') return false;
+    if (HYPHEN.test(trimmed)) return true;
+    // "> = 1" is not a comparator; ">= 1" is (semver allows space after the operator).
+    const parts = trimmed.replace(/(\^|~>?|>=?|<=?|=)\s+/g, '$1').split(/\s+/);
+    return parts.every((part) => COMPARATOR.test(part));
+  });
+}
 
 type DepValues<D extends Record<string, Token<unknown>>> = {
   [K in keyof D]: D[K] extends Token<infer T, infer M> ? (M extends true ? T[] : T) : never;
@@ -46,7 +77,17 @@ export interface PluginContext<C> {
 
 export interface PluginDefinition<S extends TSchema> {
   name: string;
-  apiVersion: number;
+  /**
+   * The plugin API range this plugin was built for, as a literal semver range (`'1.x'`,
+   * `'^1.0.0'`), like Fastify's `fastify: '5.x'`. Not `PLUGIN_API_VERSION`: importing the host's
+   * constant would make every kernel accept every plugin.
+   */
+  apiVersion: string;
+  /**
+   * The token names `register` provides (`'secrets'`, `'forge'`, ... or a custom token's name).
+   * The kernel checks after `register` that the instance provided exactly these.
+   */
+  kinds: readonly PluginKind[];
   configSchema: S;
   register(ctx: PluginContext<Static<S>>): void | Promise<void>;
 }
@@ -59,7 +100,28 @@ export function definePlugin<S extends TSchema>(definition: PluginDefinition<S>)
   if (!PLUGIN_NAME.test(definition.name)) {
     throw new TypeError(`plugin name "${definition.name}" must match ${PLUGIN_NAME}`);
   }
-  return Object.freeze({ ...definition, [PLUGIN_BRAND]: true as const });
+  if (!isApiRange(definition.apiVersion)) {
+    throw new TypeError(
+      `plugin "${definition.name}": apiVersion must be the plugin API range it was built for, as a literal semver range string such as '1.x' or '^1.0.0' (got ${describeValue(definition.apiVersion)}); this sdk's API version is ${PLUGIN_API_VERSION}`,
+    );
+  }
+  const kinds: unknown = definition.kinds;
+  if (!Array.isArray(kinds) || kinds.some((k) => typeof k !== 'string' || !KIND_NAME.test(k)) || new Set(kinds).size !== kinds.length) {
+    throw new TypeError(
+      `plugin "${definition.name}": kinds must list the token names register() provides, each once, e.g. kinds: ['secrets'] (one of forge, runtime, storage, secrets, queue, or a custom token's name; [] if it provides nothing); got ${describeValue(kinds)}`,
+    );
+  }
+  return Object.freeze({ ...definition, kinds: Object.freeze([...definition.kinds]), [PLUGIN_BRAND]: true as const });
+}
+
+function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (value === undefined) return 'nothing';
+  try {
+    return `${typeof value} ${JSON.stringify(value)}`;
+  } catch {
+    return typeof value;
+  }
 }
 
 /** True for a plugin made by any copy of the sdk. */

@@ -2,6 +2,7 @@ import { resolve as resolvePath } from 'node:path';
 import {
   HeliosError,
   isHeliosError,
+  PLUGIN_API_VERSION,
   SecretsToken,
   type EventBus,
   type HttpRoute,
@@ -22,6 +23,9 @@ import { Redactor } from './redactor.js';
 import { createLogger, type LogSink } from './logger.js';
 import { createEventBus } from './eventBus.js';
 import { runWithTimeout } from './timeout.js';
+import { checkProvidedKinds } from './pluginKinds.js';
+import { checkInstanceIds } from './instanceIds.js';
+import { EMBEDDED_DEFAULTS, filledMessage, freeInstanceName, type FilledDefault } from './embeddedDefaults.js';
 
 export interface KernelOptions {
   /** Path to helios.yaml; undefined (and no configText) means the embedded defaults. */
@@ -43,6 +47,11 @@ export interface KernelOptions {
    * they can see what the plugins provide; they start after all plugins and stop before them.
    */
   builtins?: (ctx: PluginContext<unknown>, kernel: Kernel) => void | Promise<void>;
+  /**
+   * Fill a kind no enabled plugin declares (runtime, secrets) with its embedded default, with a
+   * warning (default true). The test kit turns it off: a plugin's tests load only what they name.
+   */
+  embeddedDefaults?: boolean;
 }
 
 export interface PluginInfo {
@@ -54,6 +63,8 @@ export interface PluginInfo {
   kinds: string[];
   /** Config with defaults, references shown as `<secret:ref>`, secret values redacted. */
   config: unknown;
+  /** True for an embedded default the kernel filled in because no plugin configured its kind. */
+  default: boolean;
 }
 
 interface Instance {
@@ -69,6 +80,8 @@ interface Instance {
   secretSites: RefSite[];
   provided: Token<unknown>[];
   hooks: Hooks;
+  /** Filled in by the kernel (no configured plugin of its kind), not written in the config. */
+  isDefault?: boolean;
 }
 
 export interface StopReport {
@@ -93,6 +106,8 @@ export class Kernel {
   readonly events: EventBus;
   readonly graph = new ProviderGraph();
   readonly routes: { instance: string; route: HttpRoute }[] = [];
+  /** Kinds nobody configured, filled with their embedded default (`config check` warns of each). */
+  readonly filledDefaults: FilledDefault[] = [];
   private readonly instances: Instance[] = [];
   private state: KernelState = 'prepared';
   private started: Instance[] = [];
@@ -132,10 +147,12 @@ export class Kernel {
 
   private async prepare(): Promise<void> {
     const { config, configDir, positionOf, file } = this.loaded;
-    const problems: ConfigProblem[] = [];
+    // Structural problems do not stop here: every plugin config that can be checked still is, so
+    // one `config check` reports a bad server key and a bad plugin key together.
+    const problems: ConfigProblem[] = [...this.loaded.problems];
 
     // 1. Import every enabled plugin; collect load errors so all are reported together.
-    const loadErrors: HeliosError[] = [];
+    const loadErrors: { name: string; err: HeliosError }[] = [];
     if (CORE_INSTANCE in config.plugins) {
       problems.push({ path: `plugins.${CORE_INSTANCE}`, ...positionOf(['plugins', CORE_INSTANCE], true), message: `"${CORE_INSTANCE}" is reserved for Helios's own services; name this plugin instance differently` });
       throw configInvalid(file, problems);
@@ -171,13 +188,19 @@ export class Kernel {
         }
       } catch (err) {
         if (!isHeliosError(err)) throw err;
-        loadErrors.push(err);
+        loadErrors.push({ name, err });
       }
     }
-    if (loadErrors.length === 1) throw loadErrors[0];
-    if (loadErrors.length > 1) {
-      throw new HeliosError(loadErrors[0]!.code, loadErrors.map((e) => `${e.code}: ${e.message}`).join('\n'), { cause: loadErrors[0] });
+    if (problems.length) {
+      // Listed with the structural problems, so one report still has everything.
+      for (const { name, err } of loadErrors) problems.push({ path: '', ...positionOf(['plugins', name, 'use']), message: `${err.code}: ${err.message}` });
+    } else if (loadErrors.length === 1) {
+      throw loadErrors[0]!.err;
+    } else if (loadErrors.length > 1) {
+      const first = loadErrors[0]!.err;
+      throw new HeliosError(first.code, loadErrors.map(({ err }) => `${err.code}: ${err.message}`).join('\n'), { cause: first });
     }
+    if (this.options.embeddedDefaults !== false && loadErrors.length === 0) await this.fillDefaults();
 
     // 2. Resolve { env } / { file } references and validate every plugin config at once.
     for (const inst of this.enabled()) {
@@ -217,7 +240,7 @@ export class Kernel {
       const core: Instance = {
         name: CORE_INSTANCE,
         use: '@helios-ci/core',
-        plugin: { name: 'core', apiVersion: 1, configSchema: {} as never, register: (ctx: PluginContext<unknown>) => builtins(ctx, this) } as unknown as Plugin,
+        plugin: { name: 'core', apiVersion: PLUGIN_API_VERSION, kinds: [], configSchema: {} as never, register: (ctx: PluginContext<unknown>) => builtins(ctx, this) } as unknown as Plugin,
         packageName: '@helios-ci/core',
         version: '',
         enabled: true,
@@ -234,6 +257,51 @@ export class Kernel {
 
     // 4. Build every value in dependency order (missing deps and cycles fail before any start).
     await this.graph.build();
+    checkInstanceIds(
+      this.graph,
+      this.enabled().filter((i) => i.name !== CORE_INSTANCE).map((i) => ({ name: i.name, label: i.packageName })),
+    );
+  }
+
+  /**
+   * A kind no enabled plugin declares gets its embedded default, so a helios.yaml with only
+   * `server:` still runs jobs. A disabled entry of the default's own package counts as a choice.
+   */
+  private async fillDefaults(): Promise<void> {
+    for (const d of EMBEDDED_DEFAULTS) {
+      const declared = this.enabled().some((i) => i.plugin!.kinds.includes(d.kind));
+      const chosen = this.instances.some((i) => i.use === d.use || i.packageName === d.use);
+      if (declared || chosen) continue;
+      const name = freeInstanceName(d.instance, this.instances.map((i) => i.name));
+      let resolved: Awaited<ReturnType<typeof resolvePlugin>>;
+      try {
+        resolved = await resolvePlugin(d.use, this.loaded.configDir, `embedded default ${d.kind} "${name}"`);
+      } catch (err) {
+        throw new HeliosError(
+          'E_PLUGIN_NOT_FOUND',
+          `no ${d.kind} is configured, and the embedded default ${d.use} cannot be loaded (${(err as Error).message}); configure a ${d.kind} plugin under plugins: in ${this.loaded.file}`,
+          { cause: err },
+        );
+      }
+      const message = filledMessage(d, name);
+      this.logger.warn(message, { kind: d.kind, instance: name, package: d.use });
+      this.filledDefaults.push({ kind: d.kind, instance: name, package: d.use, message });
+      this.instances.push({
+        name,
+        use: d.use,
+        plugin: resolved.plugin,
+        packageName: resolved.packageName,
+        version: resolved.version,
+        enabled: true,
+        rawConfig: {},
+        config: undefined,
+        refSites: [],
+        secretSites: [],
+        provided: [],
+        hooks: { start: [], stop: [] },
+        isDefault: true,
+      });
+    }
   }
 
   private configEntry(name: string): unknown {
@@ -301,6 +369,7 @@ export class Kernel {
       (ctx as unknown as { endRegistration(): void }).endRegistration();
     }
     inst.provided = ctx.provided;
+    if (inst.name !== CORE_INSTANCE) checkProvidedKinds(inst.name, inst.packageName, inst.plugin!.kinds, inst.provided);
   }
 
   private addRoute(instance: string, route: HttpRoute): void {
@@ -395,6 +464,7 @@ export class Kernel {
         enabled: inst.enabled,
         kinds: [...new Set(inst.provided.map((t) => t.name))],
         config: this.redactor.redactDeep(shown),
+        default: inst.isDefault === true,
       };
     });
   }

@@ -2,7 +2,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Kind } from '@sinclair/typebox';
-import { HeliosError, isPlugin, PLUGIN_API_VERSION, type Plugin } from '@helios-ci/sdk';
+import { HeliosError, isPlugin, type Plugin } from '@helios-ci/sdk';
+import { checkApiVersion } from './apiVersion.js';
 
 export interface ResolvedPlugin {
   plugin: Plugin;
@@ -17,7 +18,8 @@ const PACKAGE_NAME = /^(@[a-z0-9][a-z0-9._-]*\/)?[a-z0-9][a-z0-9._-]*$/;
 const CORE_DIR = dirname(fileURLToPath(import.meta.url));
 
 function isPathSpec(use: string): boolean {
-  return use.startsWith('./') || use.startsWith('../') || isAbsolute(use);
+  // "." and ".." too: verifyPlugin('.') from the plugin's own directory is a path, not a package.
+  return use === '.' || use === '..' || use.startsWith('./') || use.startsWith('../') || isAbsolute(use);
 }
 
 /** Finds the file `use` names: a path relative to the config file, or an installed package. */
@@ -89,7 +91,7 @@ function findPackageDir(start: string): string | null {
   }
 }
 
-/** Locates, imports and checks one plugin (brand and API version). */
+/** Locates, imports and checks one plugin (brand, API range, kinds, schema). */
 export async function resolvePlugin(use: string, configDir: string, where: string): Promise<ResolvedPlugin> {
   const { entry, packageDir } = locatePlugin(use, configDir, where);
   let pkg: { name?: string; version?: string } = {};
@@ -118,12 +120,10 @@ export function checkPlugin(candidate: unknown, label: string, where: string): P
       `${where}: ${label} is not a Helios plugin: its default export must be the result of definePlugin({...}) from @helios-ci/sdk`,
     );
   }
-  if (candidate.apiVersion !== PLUGIN_API_VERSION) {
-    throw new HeliosError(
-      'E_PLUGIN_API_MISMATCH',
-      `${where}: ${label} is built for plugin API v${candidate.apiVersion}, but this Helios kernel speaks plugin API v${PLUGIN_API_VERSION}; install a version of the plugin built for API v${PLUGIN_API_VERSION}, or a Helios release that speaks v${candidate.apiVersion}`,
-      { facts: { pluginApi: candidate.apiVersion, kernelApi: PLUGIN_API_VERSION } },
-    );
+  checkApiVersion(candidate.apiVersion, label, where);
+  const kinds: unknown = candidate.kinds;
+  if (!Array.isArray(kinds) || kinds.some((k) => typeof k !== 'string')) {
+    throw new HeliosError('E_PLUGIN_INVALID', `${where}: ${label} does not say what it provides; definePlugin needs kinds: the token names register() provides, e.g. kinds: ['secrets'] ([] for none)`);
   }
   if (!candidate.configSchema || typeof candidate.configSchema !== 'object' || !(Kind in candidate.configSchema)) {
     throw new HeliosError('E_PLUGIN_INVALID', `${where}: ${label} has no valid configSchema; it must be a typebox schema, e.g. Type.Object({...}) with Type from @helios-ci/sdk`);

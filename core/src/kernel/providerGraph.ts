@@ -36,6 +36,13 @@ export class ProviderGraph {
     return this.providers.filter((p) => p.token.key === token.key);
   }
 
+  /** The values one instance provided for `token`, once built. */
+  builtValuesOf(instance: string, token: Token<unknown>): unknown[] {
+    return this.providersOf(token)
+      .filter((p) => p.instance === instance && this.built.has(p))
+      .map((p) => this.built.get(p));
+  }
+
   /** Instances in the order their first value was built: dependencies before dependents. */
   instanceOrder(): string[] {
     return [...new Set(this.buildOrder.map((p) => p.instance))];

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { isHeliosError, type Plugin } from '@helios-ci/sdk';
 import { resolvePlugin } from './pluginResolver.js';
 import { Kernel } from './kernel.js';
@@ -13,7 +16,7 @@ export interface VerifyStep {
 export interface VerifyOptions {
   /** The plugin's config, as it would stand under `config:` in helios.yaml. */
   config?: unknown;
-  /** Where relative paths start (default: the working directory). */
+  /** Where `use` paths and relative config paths start (default: the working directory, so `verifyPlugin('.')` in a plugin's directory verifies that plugin). */
   configDir?: string;
   instance?: string;
   /** Other plugin instances it needs (e.g. a secrets backend), as helios.yaml entries. */
@@ -44,7 +47,7 @@ export async function verifyPlugin(use: string | Plugin, options: VerifyOptions 
   if (typeof use === 'string') {
     try {
       const resolved = await resolvePlugin(use, configDir, `plugins.${instance}.use`);
-      steps.push({ step: 'load', ok: true, detail: `${resolved.packageName}@${resolved.version} (plugin "${resolved.plugin.name}", API v${resolved.plugin.apiVersion}) from ${resolved.entry}` });
+      steps.push({ step: 'load', ok: true, detail: `${resolved.packageName}@${resolved.version} (plugin "${resolved.plugin.name}", API ${resolved.plugin.apiVersion}, kinds ${resolved.plugin.kinds.join(', ') || 'none'}) from ${resolved.entry}` });
     } catch (err) {
       return fail('load', err);
     }
@@ -53,14 +56,32 @@ export async function verifyPlugin(use: string | Plugin, options: VerifyOptions 
   }
   const plugins: Record<string, { use: string; config?: unknown }> = { [instance]: { use: mainUse, config: options.config ?? {} } };
   for (const [name, entry] of Object.entries(options.alongside ?? {})) plugins[name] = { use: useName(entry.use, name), config: entry.config };
+  // A data dir of its own, removed afterwards: verifying a plugin leaves nothing in its directory.
+  const dataDir = mkdtempSync(join(tmpdir(), 'helios-verify-'));
+  try {
+    return await verifyWithKernel(steps, fail, { plugins, configDir, env: options.env, objects, dataDir, instance });
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function verifyWithKernel(
+  steps: VerifyStep[],
+  fail: (step: VerifyStep['step'], err: unknown) => VerifyStep[],
+  o: { plugins: Record<string, { use: string; config?: unknown }>; configDir: string; env?: NodeJS.ProcessEnv; objects: Record<string, Plugin>; dataDir: string; instance: string },
+): Promise<VerifyStep[]> {
+  const { instance } = o;
   let kernel: Kernel;
   try {
     kernel = await Kernel.create({
-      configText: JSON.stringify({ server: { dataDir: './.helios-verify' }, plugins }),
-      configDir,
-      env: options.env,
-      pluginObjects: objects,
+      configText: JSON.stringify({ plugins: o.plugins }),
+      configDir: o.configDir,
+      env: o.env,
+      pluginObjects: o.objects,
       logSink: new MemoryLogSink(),
+      dataDir: o.dataDir,
+      // Only what is named: a forge under test does not get a runtime filled in beside it.
+      embeddedDefaults: false,
     });
     const info = kernel.plugins().find((p) => p.instance === instance)!;
     steps.push({ step: 'configure', ok: true, detail: `config valid; provides ${info.kinds.join(', ') || 'nothing'}` });

@@ -5,8 +5,14 @@ export function selectRuntime(runtimes: readonly Runtime[], labels: readonly str
   const runtime = runtimes.find((r) => labels.every((l) => r.labels.includes(l)));
   if (runtime) return runtime;
   const served = [...new Set(runtimes.flatMap((r) => r.labels))];
+  if (served.length === 0) {
+    throw new HeliosError(
+      'E_NO_RUNTIME',
+      `no runtime is configured, so nothing serves runs-on [${labels.join(', ')}]; configure a runtime plugin in helios.yaml (e.g. @helios-ci/runtime-local, which serves "local")`,
+    );
+  }
   throw new HeliosError(
     'E_NO_RUNTIME',
-    `no configured runtime serves runs-on [${labels.join(', ')}]; the runtimes serve: ${served.join(', ') || '(none: enable a runtime plugin)'}; change runs-on or add the label to a runtime's config`,
+    `no configured runtime serves runs-on [${labels.join(', ')}]; the runtimes serve: ${served.join(', ')}; change runs-on or add the label to a runtime's config`,
   );
 }

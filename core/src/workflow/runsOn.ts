@@ -29,6 +29,10 @@ export function resolveRunsOn(written: unknown, ctx: PlanContexts, available: re
     const unknown = labels.filter((l) => !known.has(l.toLowerCase()));
     if (unknown.length) {
       const what = unknown.length === 1 ? `label "${unknown[0]}" is` : `labels ${unknown.map((l) => `"${l}"`).join(', ')} are`;
+      // An empty enumeration ("labels available: .") reads as a bug; say what it means.
+      if (available.length === 0) {
+        return { ok: false, message: `runs-on ${what} not served: no runtime is configured. Configure a runtime plugin with that label in helios.yaml (e.g. @helios-ci/runtime-local, which serves "local")` };
+      }
       return { ok: false, message: `runs-on ${what} not served by any configured runtime; labels available: ${available.join(', ')}. Change runs-on or configure a runtime with that label` };
     }
   }

@@ -63,7 +63,9 @@ test('config check passes on a good file and reports the plugins it loaded', asy
     p.write('helios.yaml', 'server: { listen: 127.0.0.1:9999 }\nplugins:\n  secrets: { use: "@helios-ci/secrets-file" }\n  old: { use: "@helios-ci/nothing-here", enabled: false }\n');
     const r = await runHelios(['config', 'check'], { cwd: p.dir });
     assert.is(r.code, 0, r.stderr);
-    assert.is(r.stdout, 'helios.yaml: ok (1 plugin: secrets)\n');
+    // No runtime is configured: the embedded default fills in, with a warning (not an error).
+    assert.is(r.stdout, 'helios.yaml: ok (2 plugins: secrets, local)\n');
+    assert.match(r.stderr, /^warning: helios\.yaml: no runtime configured: using the embedded default @helios-ci\/runtime-local as instance "local"/);
   } finally {
     p.cleanup();
   }

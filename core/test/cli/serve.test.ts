@@ -29,7 +29,7 @@ test('plugin routes are served with the raw body; oversized bodies are refused w
   try {
     p.plugin(
       'echo.mjs',
-      `export default definePlugin({ name: 'echo', apiVersion: PLUGIN_API_VERSION, configSchema: Type.Object({}),
+      `export default definePlugin({ name: 'echo', apiVersion: '1.x', kinds: [], configSchema: Type.Object({}),
   register(ctx) {
     ctx.http.route({ method: 'POST', path: '/hooks/' + ctx.instance, maxBodyBytes: 1024, handler: async (req) => ({ status: 202, body: { bytes: req.rawBody.length, sig: req.headers['x-sig'] ?? null, text: req.rawBody.toString('utf8') } }) });
   } });`,

@@ -30,9 +30,12 @@ export class TempProject {
     return readFileSync(join(this.dir, path), 'utf8');
   }
 
-  /** A plugin module importing the sdk the way a third party would. */
+  /**
+   * A plugin module importing the sdk the way a third party would (so it writes its apiVersion
+   * range as a literal, never the host's PLUGIN_API_VERSION).
+   */
   plugin(path: string, body: string): string {
-    return this.write(path, `import { definePlugin, defineToken, PLUGIN_API_VERSION, Type, HeliosError } from '@helios-ci/sdk';\n${body}\n`);
+    return this.write(path, `import { definePlugin, defineToken, Type, HeliosError } from '@helios-ci/sdk';\n${body}\n`);
   }
 
   /** A package under node_modules with package.json (name, version) and an entry file. */

@@ -6,7 +6,7 @@ import { TempProject } from '../helpers/tempProject.js';
 import { runHelios } from '../helpers/runCliCapture.js';
 
 const PLUGIN_WITH_SCHEMA = `export default definePlugin({
-  name: 'typed', apiVersion: PLUGIN_API_VERSION,
+  name: 'typed', apiVersion: '1.x', kinds: [],
   configSchema: Type.Object({ appId: Type.Integer(), mode: Type.Union([Type.Literal('fast'), Type.Literal('safe')]), token: Type.Optional(Type.String()) }, { additionalProperties: false }),
   register() {},
 });`;
@@ -21,7 +21,7 @@ async function createError(p: TempProject, yaml: string, env: NodeJS.ProcessEnv 
   throw new Error('expected the config to be refused');
 }
 
-test('several problems are all reported at once, with paths and positions; exit code 1', async () => {
+test('server, limits and plugin config problems are all reported in one pass, with paths and positions; exit code 1', async () => {
   const p = new TempProject();
   try {
     p.plugin('plugins/typed.mjs', PLUGIN_WITH_SCHEMA);
@@ -43,13 +43,20 @@ limits:
     );
     const r = await runHelios(['config', 'check', '--config', 'helios.yaml'], { cwd: p.dir });
     assert.is(r.code, 1);
-    assert.match(r.stderr, /^error E_CONFIG_INVALID: helios.yaml has 3 problems/m);
-    // Top-level problems come first (structure), all in one report.
+    // Structure (server, limits) and plugin config problems in one report: a bad server key does
+    // not hide the plugin's problems until it is fixed.
+    assert.match(r.stderr, /^error E_CONFIG_INVALID: helios.yaml has 6 problems/m);
     assert.match(r.stderr, /helios\.yaml:2:11: server\.listen: "nowhere" does not match the pattern/);
     assert.match(r.stderr, /helios\.yaml:3:3: server\.colour: unknown key; remove it or use one of: listen, publicUrl, dataDir, logLevel/);
+    assert.match(r.stderr, /helios\.yaml:8:14: plugins\.one\.config\.appId: expected integer, got a string/);
+    assert.match(r.stderr, /helios\.yaml:9:13: plugins\.one\.config\.mode: expected one of "fast", "safe", got "turbo"/);
+    assert.match(r.stderr, /helios\.yaml:10:7: plugins\.one\.config\.extra: unknown key; remove it or use one of: appId, mode, token/);
     assert.match(r.stderr, /helios\.yaml:12:19: limits\.concurrentJobs: expected integer to be greater or equal to 1/);
+    // In file order, so the report reads top to bottom.
+    const lines = r.stderr.split('\n').filter((l) => l.startsWith('  helios.yaml:')).map((l) => Number(l.split(':')[1]));
+    assert.equal(lines, [...lines].sort((a, b) => a - b));
 
-    // Once the structure is right, every plugin config problem is reported together.
+    // Without the structural problems, the plugin config problems are all reported together.
     p.write('helios.yaml', `plugins:\n  one:\n    use: ./plugins/typed.mjs\n    config:\n      appId: "abc"\n      mode: turbo\n      extra: 1\n`);
     const r2 = await runHelios(['config', 'check'], { cwd: p.dir });
     assert.is(r2.code, 1);
@@ -57,6 +64,21 @@ limits:
     assert.match(r2.stderr, /helios\.yaml:5:14: plugins\.one\.config\.appId: expected integer, got a string/);
     assert.match(r2.stderr, /helios\.yaml:6:13: plugins\.one\.config\.mode: expected one of "fast", "safe", got "turbo"/);
     assert.match(r2.stderr, /helios\.yaml:7:7: plugins\.one\.config\.extra: unknown key; remove it or use one of: appId, mode, token/);
+  } finally {
+    p.cleanup();
+  }
+});
+
+test('a plugin that cannot be loaded is listed with the structural problems, in one report', async () => {
+  const p = new TempProject();
+  try {
+    p.plugin('plugins/typed.mjs', PLUGIN_WITH_SCHEMA);
+    const err = await createError(p, 'server:\n  colour: blue\nplugins:\n  gone:\n    use: ./plugins/missing.mjs\n  one:\n    use: ./plugins/typed.mjs\n    config: { appId: 1, mode: warp }\n');
+    assert.is(err.code, 'E_CONFIG_INVALID');
+    assert.match(err.message, /has 3 problems/);
+    assert.match(err.message, /helios\.yaml:2:3: server\.colour: unknown key/);
+    assert.match(err.message, /helios\.yaml:5:10: E_PLUGIN_NOT_FOUND: plugins\.gone\.use: plugin path \.\/plugins\/missing\.mjs does not exist/);
+    assert.match(err.message, /helios\.yaml:8:31: plugins\.one\.config\.mode: expected one of "fast", "safe", got "warp"/);
   } finally {
     p.cleanup();
   }

@@ -9,14 +9,15 @@ function graphPlugin(p: TempProject, file: string, provides: string, needs: stri
   const deps = needs.map((n) => `'${n}': defineToken('${n}')`).join(', ');
   p.plugin(
     file,
-    `export default definePlugin({ name: 'graph', apiVersion: PLUGIN_API_VERSION, configSchema: Type.Object({}),
+    `export default definePlugin({ name: 'graph', apiVersion: '1.x', kinds: ['${provides}'], configSchema: Type.Object({}),
   register(ctx) { ctx.provide(defineToken('${provides}'), { deps: { ${deps} }, factory: async (deps) => { await new Promise((r) => setTimeout(r, 5)); ${factory} } }); } });`,
   );
 }
 
 async function create(p: TempProject, yaml: string) {
   p.write('helios.yaml', yaml);
-  return Kernel.create({ configPath: 'helios.yaml', cwd: p.dir, env: {}, logSink: new MemoryLogSink() });
+  // Only the plugins named: the graph under test, without a default runtime and secrets beside it.
+  return Kernel.create({ configPath: 'helios.yaml', cwd: p.dir, env: {}, logSink: new MemoryLogSink(), embeddedDefaults: false });
 }
 
 test('async factories are awaited in dependency order, whatever the config order', async () => {

@@ -6,13 +6,14 @@ import { TempProject } from '../helpers/tempProject.js';
 
 /**
  * Plugins that record their lifecycle into globalThis.__events; `needs` makes the start order
- * follow the dependency graph; `startFails`/`stopHangs` inject failures.
+ * follow the dependency graph; `startFails`/`stopHangs` inject failures. Each instance provides a
+ * token named after it, so each gets a module of its own (`life-<name>.mjs`): kinds are static.
  */
-function lifecyclePlugin(p: TempProject) {
-  p.plugin(
-    'life.mjs',
+function lifecyclePlugin(p: TempProject, ...names: string[]) {
+  for (const name of names) p.plugin(
+    `life-${name}.mjs`,
     `export default definePlugin({
-  name: 'life', apiVersion: PLUGIN_API_VERSION,
+  name: 'life', apiVersion: '1.x', kinds: ['life.${name}'],
   configSchema: Type.Object({ needs: Type.Optional(Type.String()), startFails: Type.Boolean({ default: false }), stopHangs: Type.Boolean({ default: false }), stopThrows: Type.Boolean({ default: false }) }),
   register(ctx) {
     const log = (e) => (globalThis.__events ??= []).push(e + ':' + ctx.instance);
@@ -40,8 +41,8 @@ async function kernelFor(p: TempProject, yaml: string, stopHookTimeoutMs = 2000)
 test('start runs in dependency order, stop in reverse; stop is idempotent', async () => {
   const p = new TempProject();
   try {
-    lifecyclePlugin(p);
-    const kernel = await kernelFor(p, 'plugins:\n  web: { use: ./life.mjs, config: { needs: db } }\n  db: { use: ./life.mjs, config: { needs: disk } }\n  disk: { use: ./life.mjs }\n');
+    lifecyclePlugin(p, 'web', 'db', 'disk');
+    const kernel = await kernelFor(p, 'plugins:\n  web: { use: ./life-web.mjs, config: { needs: db } }\n  db: { use: ./life-db.mjs, config: { needs: disk } }\n  disk: { use: ./life-disk.mjs }\n');
     await kernel.start();
     assert.equal(events(), ['start:disk', 'start:db', 'start:web']);
     const [first, second] = await Promise.all([kernel.stop(), kernel.stop()]);
@@ -57,8 +58,8 @@ test('start runs in dependency order, stop in reverse; stop is idempotent', asyn
 test('a stop hook that hangs times out and the others still run', async () => {
   const p = new TempProject();
   try {
-    lifecyclePlugin(p);
-    const kernel = await kernelFor(p, 'plugins:\n  a: { use: ./life.mjs }\n  b: { use: ./life.mjs, config: { stopHangs: true } }\n  c: { use: ./life.mjs, config: { stopThrows: true } }\n', 200);
+    lifecyclePlugin(p, 'a', 'b', 'c');
+    const kernel = await kernelFor(p, 'plugins:\n  a: { use: ./life-a.mjs }\n  b: { use: ./life-b.mjs, config: { stopHangs: true } }\n  c: { use: ./life-c.mjs, config: { stopThrows: true } }\n', 200);
     await kernel.start();
     const started = Date.now();
     const reports = await kernel.stop();
@@ -74,8 +75,8 @@ test('a stop hook that hangs times out and the others still run', async () => {
 test('a plugin that throws during start aborts the start; what started is stopped', async () => {
   const p = new TempProject();
   try {
-    lifecyclePlugin(p);
-    const kernel = await kernelFor(p, 'plugins:\n  a: { use: ./life.mjs }\n  b: { use: ./life.mjs, config: { needs: a, startFails: true } }\n  c: { use: ./life.mjs, config: { needs: b } }\n');
+    lifecyclePlugin(p, 'a', 'b', 'c');
+    const kernel = await kernelFor(p, 'plugins:\n  a: { use: ./life-a.mjs }\n  b: { use: ./life-b.mjs, config: { needs: a, startFails: true } }\n  c: { use: ./life-c.mjs, config: { needs: b } }\n');
     try {
       await kernel.start();
       assert.unreachable();
@@ -92,7 +93,7 @@ test('a plugin that throws during start aborts the start; what started is stoppe
 test('register-time calls after register() returned are refused', async () => {
   const p = new TempProject();
   try {
-    p.plugin('late.mjs', `export default definePlugin({ name: 'late', apiVersion: PLUGIN_API_VERSION, configSchema: Type.Object({}),
+    p.plugin('late.mjs', `export default definePlugin({ name: 'late', apiVersion: '1.x', kinds: [], configSchema: Type.Object({}),
   register(ctx) { globalThis.__lateCtx = ctx; } });`);
     p.write('helios.yaml', 'plugins:\n  late: { use: ./late.mjs }\n');
     await Kernel.create({ configPath: 'helios.yaml', cwd: p.dir, env: {}, logSink: new MemoryLogSink() });

@@ -16,7 +16,7 @@ async function refused(p: TempProject, yaml: string): Promise<{ code: string; me
 
 const COUNTER = `export const Counter = defineToken('test.counter', { multiple: true });
 export default definePlugin({
-  name: 'counter', apiVersion: PLUGIN_API_VERSION,
+  name: 'counter', apiVersion: '1.x', kinds: ['test.counter'],
   configSchema: Type.Object({ start: Type.Integer({ default: 0 }) }, { additionalProperties: false }),
   register(ctx) { ctx.provide(Counter, { factory: () => ({ instance: ctx.instance, value: ctx.config.start }) }); },
 });`;
@@ -56,10 +56,10 @@ test('two instances of one plugin each get their own config and value', async ()
 test('a package plugin resolves from node_modules next to the config, with its version', async () => {
   const p = new TempProject();
   try {
-    p.pkg('helios-plugin-acme', '2.3.4', `import { definePlugin, PLUGIN_API_VERSION, Type } from '@helios-ci/sdk';
-export default definePlugin({ name: 'acme', apiVersion: PLUGIN_API_VERSION, configSchema: Type.Object({}), register() {} });`);
+    p.pkg('helios-plugin-acme', '2.3.4', `import { definePlugin, Type } from '@helios-ci/sdk';
+export default definePlugin({ name: 'acme', apiVersion: '1.x', kinds: [], configSchema: Type.Object({}), register() {} });`);
     p.write('helios.yaml', 'plugins:\n  acme:\n    use: helios-plugin-acme\n');
-    const kernel = await Kernel.create({ configPath: 'helios.yaml', cwd: p.dir, env: {}, logSink: new MemoryLogSink() });
+    const kernel = await Kernel.create({ configPath: 'helios.yaml', cwd: p.dir, env: {}, logSink: new MemoryLogSink(), embeddedDefaults: false });
     assert.equal(kernel.plugins().map((x) => [x.package, x.version]), [['helios-plugin-acme', '2.3.4']]);
   } finally {
     p.cleanup();
@@ -99,10 +99,10 @@ test('a package without the plugin brand is refused', async () => {
 test('an apiVersion mismatch names both versions', async () => {
   const p = new TempProject();
   try {
-    p.plugin('future.mjs', `export default definePlugin({ name: 'future', apiVersion: 7, configSchema: Type.Object({}), register() {} });`);
+    p.plugin('future.mjs', `export default definePlugin({ name: 'future', apiVersion: '7.x', kinds: [], configSchema: Type.Object({}), register() {} });`);
     const err = await refused(p, 'plugins:\n  future:\n    use: ./future.mjs\n');
     assert.is(err.code, 'E_PLUGIN_API_MISMATCH');
-    assert.match(err.message, /is built for plugin API v7, but this Helios kernel speaks plugin API v1/);
+    assert.match(err.message, /is built for plugin API "7\.x", but this Helios kernel speaks plugin API 1\.0\.0, which is outside that range/);
   } finally {
     p.cleanup();
   }
@@ -124,7 +124,7 @@ test('a plugin brand from another sdk copy is still recognised (Symbol.for)', as
   const p = new TempProject();
   try {
     // No sdk import at all: only the shared brand symbol.
-    p.write('bare.mjs', `export default { [Symbol.for('helios-ci/plugin')]: true, name: 'bare', apiVersion: 1, configSchema: { [Symbol.for('TypeBox.Kind')]: 'Object', type: 'object', properties: {} }, register() {} };`);
+    p.write('bare.mjs', `export default { [Symbol.for('helios-ci/plugin')]: true, name: 'bare', apiVersion: '1.x', kinds: [], configSchema: { [Symbol.for('TypeBox.Kind')]: 'Object', type: 'object', properties: {} }, register() {} };`);
     p.write('helios.yaml', 'plugins:\n  bare:\n    use: ./bare.mjs\n');
     const kernel = await Kernel.create({ configPath: 'helios.yaml', cwd: p.dir, env: {}, logSink: new MemoryLogSink() });
     assert.is(kernel.plugins()[0]!.instance, 'bare');
@@ -136,7 +136,7 @@ test('a plugin brand from another sdk copy is still recognised (Symbol.for)', as
 test('a plain JSON schema instead of a typebox schema is refused clearly', async () => {
   const p = new TempProject();
   try {
-    p.write('plain.mjs', `export default { [Symbol.for('helios-ci/plugin')]: true, name: 'plain', apiVersion: 1, configSchema: { type: 'object' }, register() {} };`);
+    p.write('plain.mjs', `export default { [Symbol.for('helios-ci/plugin')]: true, name: 'plain', apiVersion: '1.x', kinds: [], configSchema: { type: 'object' }, register() {} };`);
     const err = await refused(p, 'plugins:\n  plain:\n    use: ./plain.mjs\n');
     assert.is(err.code, 'E_PLUGIN_INVALID');
     assert.match(err.message, /has no valid configSchema; it must be a typebox schema/);

@@ -13,7 +13,7 @@ const FILE_VALUE = 'file-s3cr3t-value';
 function setup(p: TempProject, extraConfig = '') {
   p.plugin(
     'forge.mjs',
-    `export default definePlugin({ name: 'forge', apiVersion: PLUGIN_API_VERSION,
+    `export default definePlugin({ name: 'forge', apiVersion: '1.x', kinds: [],
   configSchema: Type.Object({ appId: Type.Integer(), privateKey: Type.String(), webhookSecret: Type.String(), deployKey: Type.String(), pin: Type.Optional(Type.Integer()) }, { additionalProperties: false }),
   register(ctx) { ctx.logger.info('configured', { key: ctx.config.privateKey, hook: ctx.config.webhookSecret }); } });`,
   );
@@ -73,7 +73,7 @@ test('secret values are redacted in error messages and in logs', async () => {
     setup(p);
     const sink = new MemoryLogSink();
     await Kernel.create({ configPath: 'helios.yaml', cwd: p.dir, env: { HOOK_SECRET: HOOK }, logSink: sink });
-    const line = sink.lines.find((l) => l.includes('configured'))!;
+    const line = sink.lines.find((l) => l.includes('"msg":"configured"'))!;
     assert.ok(line, 'the plugin logged');
     assert.not.ok(line.includes(APP_KEY) || line.includes(HOOK));
     assert.match(line, /"key":"\*\*\*","hook":"\*\*\*"/);

@@ -1,4 +1,4 @@
-import { definePlugin, ForgeToken, PLUGIN_API_VERSION } from '@helios-ci/sdk';
+import { definePlugin, ForgeToken } from '@helios-ci/sdk';
 import { ForgejoConfigSchema } from './config.js';
 import { ForgejoForge } from './forgejoForge.js';
 
@@ -12,7 +12,9 @@ export { WORKFLOW_DIRS } from './contents.js';
 
 export default definePlugin({
   name: 'forge-forgejo',
-  apiVersion: PLUGIN_API_VERSION,
+  // The plugin API range this package is built for (a literal: the kernel checks it against its own).
+  apiVersion: '1.x',
+  kinds: ['forge'],
   configSchema: ForgejoConfigSchema,
   register(ctx) {
     // The kernel mounts POST /hooks/<forge.id> for every forge, so the id is the instance name.

@@ -1,4 +1,4 @@
-import { definePlugin, ForgeToken, PLUGIN_API_VERSION } from '@helios-ci/sdk';
+import { definePlugin, ForgeToken } from '@helios-ci/sdk';
 import { parsePrivateKey } from './appJwt.js';
 import { GitHubConfigSchema } from './config.js';
 import { GitHubForge } from './githubForge.js';
@@ -14,7 +14,9 @@ export { toForgeError, retryAfterMs } from './errors.js';
 
 export default definePlugin({
   name: 'forge-github',
-  apiVersion: PLUGIN_API_VERSION,
+  // The plugin API range this package is built for (a literal: the kernel checks it against its own).
+  apiVersion: '1.x',
+  kinds: ['forge'],
   configSchema: GitHubConfigSchema,
   register(ctx) {
     const c = ctx.config;

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
-import { definePlugin, PLUGIN_API_VERSION, RuntimeToken, Type } from '@helios-ci/sdk';
+import { definePlugin, RuntimeToken, Type } from '@helios-ci/sdk';
 import { DEFAULT_LABELS, DEFAULT_PATH, LocalRuntime } from './localRuntime.js';
 
 export { LocalRuntime, DEFAULT_LABELS, DEFAULT_PATH, type LocalRuntimeOptions } from './localRuntime.js';
@@ -15,7 +15,9 @@ export function defaultAgentPath(): string {
 
 export default definePlugin({
   name: 'runtime-local',
-  apiVersion: PLUGIN_API_VERSION,
+  // The plugin API range this package is built for (a literal: the kernel checks it against its own).
+  apiVersion: '1.x',
+  kinds: ['runtime'],
   configSchema: Type.Object(
     {
       labels: Type.Array(Type.String({ minLength: 1 }), { default: [...DEFAULT_LABELS], minItems: 1, description: 'runs-on labels this runtime serves' }),

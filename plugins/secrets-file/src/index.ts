@@ -1,12 +1,14 @@
 import { resolve } from 'node:path';
-import { definePlugin, PLUGIN_API_VERSION, SecretsToken, Type } from '@helios-ci/sdk';
+import { definePlugin, SecretsToken, Type } from '@helios-ci/sdk';
 import { FileSecrets } from './secretsFile.js';
 
 export { FileSecrets, parseSecretsFile } from './secretsFile.js';
 
 export default definePlugin({
   name: 'secrets-file',
-  apiVersion: PLUGIN_API_VERSION,
+  // The plugin API range this package is built for (a literal: the kernel checks it against its own).
+  apiVersion: '1.x',
+  kinds: ['secrets'],
   configSchema: Type.Object(
     {
       path: Type.Optional(Type.String({ minLength: 1, description: 'YAML secrets file (mode 600), relative to helios.yaml' })),

@@ -109,12 +109,29 @@ test('verifyPlugin loads the package through the production loader, step by step
     writeSecrets(dir, 'secrets:\n  A: b\n');
     const steps = await verifyPlugin(PACKAGE_DIR, { config: { path: join(dir, 'secrets.yaml') }, configDir: dir });
     assert.equal(steps.map((s) => [s.step, s.ok]), [['load', true], ['configure', true], ['start', true], ['stop', true]]);
-    assert.match(steps[0]!.detail, /^@helios-ci\/secrets-file@\d+\.\d+\.\d+ \(plugin "secrets-file", API v1\)/);
+    assert.match(steps[0]!.detail, /^@helios-ci\/secrets-file@\d+\.\d+\.\d+ \(plugin "secrets-file", API 1\.x, kinds secrets\)/);
     assert.match(steps[1]!.detail, /provides secrets/);
     const bad = await verifyPlugin(PACKAGE_DIR, { config: { path: 'missing.yaml' }, configDir: dir });
     assert.equal(bad.map((s) => [s.step, s.ok, s.code]), [['load', true, undefined], ['configure', false, 'E_PLUGIN_FACTORY_FAILED']]);
     assert.match(bad[1]!.detail, /secrets file .*missing\.yaml cannot be read \(ENOENT\)/);
   } finally {
+    rmSync(dir, { recursive: true });
+  }
+});
+
+test("verifyPlugin('.') from the package's own directory verifies this package", async () => {
+  const dir = tempDir();
+  const before = process.cwd();
+  try {
+    writeSecrets(dir, 'secrets:\n  A: b\n');
+    // As a plugin's own tests run it: `npm test` in the package root, '.' meaning this package.
+    process.chdir(PACKAGE_DIR);
+    const steps = await verifyPlugin('.', { config: { path: join(dir, 'secrets.yaml') } });
+    assert.equal(steps.filter((s) => !s.ok), []);
+    assert.match(steps[0]!.detail, /^@helios-ci\/secrets-file@\S+ \(plugin "secrets-file", API 1\.x, kinds secrets\) from .*\/dist\/src\/index\.js$/);
+    assert.equal(steps.map((s) => s.step), ['load', 'configure', 'start', 'stop']);
+  } finally {
+    process.chdir(before);
     rmSync(dir, { recursive: true });
   }
 });

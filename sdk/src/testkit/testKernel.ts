@@ -17,7 +17,7 @@ export interface TestKernel {
   resolveAll<T>(token: Token<T>): T[];
   /** Structured log lines written so far (JSON strings, secrets redacted). */
   readonly logs: string[];
-  plugins(): { instance: string; package: string; version: string; kinds: string[]; config: unknown }[];
+  plugins(): { instance: string; package: string; version: string; kinds: string[]; config: unknown; default: boolean }[];
   start(): Promise<void>;
   stop(): Promise<{ instance: string; outcome: string; error?: string }[]>;
 }
@@ -56,6 +56,8 @@ export async function createTestKernel(options: TestKernelOptions): Promise<Test
     pluginObjects: objects,
     logSink: sink,
     stopHookTimeoutMs: options.stopHookTimeoutMs,
+    // A plugin's tests load exactly the instances they name; no runtime or secrets is filled in.
+    embeddedDefaults: false,
   });
   if (options.start !== false) await kernel.start();
   return {
@@ -70,7 +72,12 @@ export async function createTestKernel(options: TestKernelOptions): Promise<Test
   };
 }
 
-/** Loads a plugin through the production loader and reports each step (load, configure, start, stop). */
+/**
+ * Loads a plugin through the production loader and reports each step (load, configure, start,
+ * stop). `use` is a package name, a path (`'.'` is the plugin in the working directory: run your
+ * tests from the package root), or a plugin object. Relative paths start at `options.configDir`
+ * (default: the working directory).
+ */
 export async function verifyPlugin(
   use: string | Plugin,
   options: { config?: unknown; configDir?: string; alongside?: Record<string, { use: string | Plugin; config?: unknown }>; env?: NodeJS.ProcessEnv } = {},

@@ -10,7 +10,9 @@ export const configCheckCommand: Command = {
 
 Loads the config, imports and checks every plugin, validates every plugin's config, resolves
 { secret | env | file } references and builds every plugin value — everything "serve" does short
-of starting. Prints every problem with its file position; exit 1 if there are any.
+of starting. Prints every problem with its file position (structure and plugin configs in one
+pass); exit 1 if there are any. A kind no plugin provides (runtime, secrets) is filled with its
+embedded default and reported as a warning (exit 0).
 
 Options:
 ${CONFIG_HELP}`,
@@ -19,6 +21,8 @@ ${CONFIG_HELP}`,
     const logs = new MemoryLogSink();
     const kernel = await Kernel.create({ ...kernelOptionsFrom(args, io), logSink: logs });
     const names = kernel.plugins().filter((p) => p.enabled).map((p) => p.instance);
+    // A kind nobody configured is not an error (the defaults run), but the operator should know.
+    for (const filled of kernel.filledDefaults) io.stderr.write(`warning: ${kernel.loaded.file}: ${filled.message}\n`);
     io.stdout.write(`${kernel.loaded.file}: ok (${names.length} plugin${names.length === 1 ? '' : 's'}: ${names.join(', ')})\n`);
     return 0;
   },

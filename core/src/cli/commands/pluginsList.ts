@@ -8,6 +8,9 @@ export const pluginsListCommand: Command = {
   summary: 'list the configured plugin instances: package, version, kinds, config (secrets redacted)',
   help: `Usage: helios plugins list [--config FILE] [--json]
 
+An instance marked "(default)" is an embedded default the kernel filled in because no configured
+plugin provides its kind (runtime, secrets); --json marks it "default": true.
+
 Options:
 ${CONFIG_HELP}
       --json          one JSON array on stdout`,
@@ -20,7 +23,8 @@ ${CONFIG_HELP}
       return 0;
     }
     io.stdout.write(`config: ${kernel.loaded.file}\n`);
-    const rows = plugins.map((p) => [p.instance, `${p.package}@${p.version}`, p.enabled ? p.kinds.join(',') || '-' : 'disabled', JSON.stringify(p.config)]);
+    // Instances the kernel filled in (nobody configured their kind) are marked, not hidden.
+    const rows = plugins.map((p) => [p.default ? `${p.instance} (default)` : p.instance, `${p.package}@${p.version}`, p.enabled ? p.kinds.join(',') || '-' : 'disabled', JSON.stringify(p.config)]);
     const header = ['INSTANCE', 'PACKAGE', 'KINDS', 'CONFIG'];
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
     for (const row of [header, ...rows]) {

@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument, isMap, isNode, isSeq, type Document } from 'yaml';
 import { HeliosError } from '@helios-ci/sdk';
-import { EMBEDDED_DEFAULT_CONFIG, HeliosConfigSchema, type HeliosConfig } from './schema.js';
+import type { Static, TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { EMBEDDED_DEFAULT_CONFIG, HeliosConfigSchema, INSTANCE_NAME, PluginEntrySchema, type HeliosConfig } from './schema.js';
 import { configInvalid, type ConfigProblem } from './problems.js';
 import { validateAgainst, type PositionOf } from './validate.js';
 
@@ -13,6 +15,12 @@ export interface LoadedConfig {
   config: HeliosConfig;
   positionOf: PositionOf;
   embedded: boolean;
+  /**
+   * Problems with the file's own structure (server, limits, plugin entries). The kernel reports
+   * them together with every plugin config problem it can still find, in one pass; `config` is
+   * then a best-effort reading (defaults where a section is wrong, only well-formed plugin entries).
+   */
+  problems: ConfigProblem[];
 }
 
 const MAX_CONFIG_BYTES = 1024 * 1024;
@@ -66,8 +74,28 @@ export function parseConfigText(text: string, file: string, configDir: string, e
     throw configInvalid(file, [{ path: '', message: 'the top level must be a mapping with server, plugins and limits keys', line: 1, col: 1 }]);
   }
   const { value, problems: schemaProblems } = validateAgainst(HeliosConfigSchema, raw, [], positionOf);
-  if (schemaProblems.length) throw configInvalid(file, schemaProblems);
-  return { file, configDir, config: value as HeliosConfig, positionOf, embedded };
+  if (schemaProblems.length === 0) return { file, configDir, config: value as HeliosConfig, positionOf, embedded, problems: [] };
+  return { file, configDir, config: salvage(raw as Record<string, unknown>), positionOf, embedded, problems: schemaProblems };
+}
+
+/**
+ * What can still be read from a config with structural problems: each section that is valid on
+ * its own, defaults for the others, and every well-formed plugin entry (so its config is checked).
+ */
+function salvage(raw: Record<string, unknown>): HeliosConfig {
+  const section = <S extends TSchema>(schema: S, input: unknown): Static<S> => {
+    const candidate = Value.Default(schema, Value.Clone(input ?? {}));
+    return Value.Check(schema, candidate) ? candidate : Value.Default(schema, {});
+  };
+  const plugins: HeliosConfig['plugins'] = {};
+  const rawPlugins = raw.plugins;
+  if (rawPlugins && typeof rawPlugins === 'object' && !Array.isArray(rawPlugins)) {
+    for (const [name, entry] of Object.entries(rawPlugins)) {
+      if (INSTANCE_NAME.test(name) && Value.Check(PluginEntrySchema, entry)) plugins[name] = entry;
+    }
+  }
+  const { server, limits } = HeliosConfigSchema.properties;
+  return { server: section(server, raw.server), plugins, limits: section(limits, raw.limits) };
 }
 
 function makePositionOf(doc: Document, lineCounter: LineCounter): PositionOf {
