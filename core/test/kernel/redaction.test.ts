@@ -17,7 +17,7 @@ function setup(p: TempProject, extraConfig = '') {
   configSchema: Type.Object({ appId: Type.Integer(), privateKey: Type.String(), webhookSecret: Type.String(), deployKey: Type.String(), pin: Type.Optional(Type.Integer()) }, { additionalProperties: false }),
   register(ctx) { ctx.logger.info('configured', { key: ctx.config.privateKey, hook: ctx.config.webhookSecret }); } });`,
   );
-  p.write('secrets.yaml', `secrets:\n  github/app-key: ${APP_KEY}\n`);
+  p.write('secrets.yaml', `config:\n  github/app-key: ${APP_KEY}\n`);
   chmodSync(`${p.dir}/secrets.yaml`, 0o600);
   p.write('deploy.key', FILE_VALUE + '\n');
   p.write(
