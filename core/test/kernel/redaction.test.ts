@@ -89,7 +89,7 @@ test('a { secret } reference that does not exist is reported with the fix', asyn
     p.write('helios.yaml', p.read('helios.yaml').replace('github/app-key }', 'github/other-key }'));
     const r = await runHelios(['config', 'check'], { cwd: p.dir, env: { HOOK_SECRET: HOOK } });
     assert.is(r.code, 1);
-    assert.match(r.stderr, /helios\.yaml:9:7: plugins\.github\.config\.privateKey: secret "github\/other-key" does not exist in the secrets backend/);
+    assert.match(r.stderr, /helios\.yaml:9:7: plugins\.github\.config\.privateKey: config secret "github\/other-key" does not exist in the secrets backend; add it to its config namespace \(secrets-file: a "github\/other-key" key under "config:"/);
   } finally {
     p.cleanup();
   }
