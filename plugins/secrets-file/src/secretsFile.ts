@@ -128,8 +128,8 @@ function toMap(value: unknown, where: string, file: string, namesOnly: boolean):
   const out = new Map<string, string>();
   for (const [name, v] of Object.entries(value as Record<string, unknown>)) {
     // Config keys are references such as github/app-key; job secret names are plain names.
-    if (namesOnly ? !SECRET_NAME.test(name) : !/^[A-Za-z_][A-Za-z0-9_./-]*$/.test(name)) {
-      throw invalid(file, `"${where}.${name}" is not a valid secret name (letters, digits, _${namesOnly ? '' : ', and / . - for references'})`);
+    if (namesOnly ? !SECRET_NAME.test(name) : !/^[A-Za-z_][A-Za-z0-9_./#-]*$/.test(name)) {
+      throw invalid(file, `"${where}.${name}" is not a valid secret name (letters, digits, _${namesOnly ? '' : ', and / . - # for references'})`);
     }
     if (typeof v !== 'string') throw invalid(file, `"${where}.${name}" must be a string; quote it`);
     out.set(name, v);

@@ -93,7 +93,9 @@ export class VaultSession {
   private async doRefresh(why: string, forceLogin: boolean): Promise<Lease> {
     const current = this.lease;
     let next: Lease | null = null;
-    if (!forceLogin && current && current.renewable && current.expiresAt !== null && this.now() < current.expiresAt) {
+    // Renew only while the token is safely alive: a timer that fires late (a busy event loop) must
+    // not send renew-self with a token that lapses on the way; log in instead.
+    if (!forceLogin && current && current.renewable && current.expiresAt !== null && !this.expiring(current)) {
       try {
         next = await this.renew(current);
       } catch (err) {
