@@ -144,9 +144,17 @@ export const ERROR_CODES = {
 
   // Secrets.
   E_SECRET_NAME_INVALID: c(400, false, 'A secret name is not of the form [A-Za-z_][A-Za-z0-9_]*.'),
+  E_SECRET_NOT_FOUND: c(404, false, 'A job references a secret the backend does not hold at any of the places it looks.'),
+  E_SECRET_IS_CONFIG_SECRET: c(403, false, "A job secret has the same value as one of the server's own (config) secrets; it is refused."),
   E_SECRETS_FILE_INVALID: c(500, false, 'The secrets file is not the YAML map secrets-file reads.'),
   E_SECRETS_FILE_NOT_FOUND: c(500, false, 'The secrets file cannot be read.'),
   E_SECRETS_FILE_PERMISSIONS: c(500, false, 'The secrets file is readable by group or others.'),
+  E_VAULT_AUTH_FAILED: c(502, false, 'Vault refused the login (wrong AppRole role_id/secret_id, or a token that is not valid).'),
+  E_VAULT_CONFIG: c(500, false, 'The secrets-vault configuration is unusable (unreadable CA bundle, token or secret_id file).'),
+  E_VAULT_DENIED: c(403, false, "Vault denied a read (403): the token's policy does not allow the path."),
+  E_VAULT_INVALID_RESPONSE: c(502, false, 'Vault answered with a body that is not the documented JSON envelope.'),
+  E_VAULT_TIMEOUT: c(504, true, 'Vault did not answer in time.'),
+  E_VAULT_UNAVAILABLE: c(503, true, 'Vault is sealed, a standby, rate-limiting, failing or unreachable (retried with backoff first).'),
 } as const satisfies Record<`E_${string}`, ErrorCodeInfo>;
 
 /** A code the sdk registry knows. Plugins with codes of their own use `defineErrorCodes`. */

@@ -20,6 +20,7 @@ import { checkPlugin, resolvePlugin } from './pluginResolver.js';
 import { ProviderGraph } from './providerGraph.js';
 import { createPluginContext, type Hooks } from './pluginContext.js';
 import { Redactor } from './redactor.js';
+import { ConfigSecretValues } from './configSecretGuard.js';
 import { createLogger, type LogSink } from './logger.js';
 import { createEventBus } from './eventBus.js';
 import { runWithTimeout } from './timeout.js';
@@ -102,6 +103,8 @@ type KernelState = 'prepared' | 'starting' | 'started' | 'stopping' | 'stopped';
  */
 export class Kernel {
   readonly redactor = new Redactor();
+  /** Every value a `{ secret | env | file }` reference in helios.yaml resolved to (job secrets may not equal one). */
+  readonly configSecrets = new ConfigSecretValues();
   readonly logger: Logger;
   readonly events: EventBus;
   readonly graph = new ProviderGraph();
@@ -209,7 +212,10 @@ export class Kernel {
         configDir,
         env: this.options.env ?? process.env,
         positionOf,
-        onValue: (v) => this.redactor.add(v),
+        onValue: (v) => {
+          this.redactor.add(v);
+          this.configSecrets.add(v);
+        },
       });
       problems.push(...local.problems);
       inst.secretSites = local.secretSites;
@@ -334,10 +340,11 @@ export class Kernel {
         const secret = await secrets.read(site.ref);
         if (secret === undefined) {
           missing = true;
-          problems.push({ path: full.join('.'), ...positionOf(full), message: `secret "${site.ref}" does not exist in the secrets backend; add it there (for secrets-file: a "${site.ref}" key in the secrets file, or HELIOS_SECRET_<NAME>)` });
+          problems.push({ path: full.join('.'), ...positionOf(full), message: `config secret "${site.ref}" does not exist in the secrets backend; add it to its config namespace (secrets-file: a "${site.ref}" key under "config:" in the secrets file, or HELIOS_CONFIG_SECRET_<REF>; secrets-vault: the config path)` });
           continue;
         }
         this.redactor.add(secret);
+        this.configSecrets.add(secret);
         value = setAt(value, site.path, secret);
       }
       if (missing) continue;

@@ -324,9 +324,19 @@ export class Orchestrator {
     const sink = new StoreJobSink(this.o.store, this.o.events, run.id, job.id, job.plan);
     sink.system(`Helios: job ${job.plan.name} on runtime ${runtime.id} (runs-on: ${job.plan.runsOn.join(', ')})`);
 
-    const secrets = run.trusted && this.o.secrets && job.plan.secretNames.length
-      ? await this.o.secrets.resolve({ repo: `${run.repo.owner}/${run.repo.name}`, event: run.event, names: job.plan.secretNames })
-      : {};
+    let secrets: Record<string, string> = {};
+    try {
+      if (run.trusted && this.o.secrets && job.plan.secretNames.length) {
+        secrets = await this.o.secrets.resolve({ repo: `${run.repo.owner}/${run.repo.name}`, event: run.event, names: job.plan.secretNames });
+      }
+    } catch (err) {
+      // A missing, refused or unreachable secret fails the job here, before any machine exists;
+      // backends never put values in their messages, the redactor masks anything known anyway.
+      const reason = this.o.redactor.redact(`secrets: ${isHeliosError(err) ? `${err.code}: ` : ''}${(err as Error).message}`);
+      sink.system(`Helios: ${reason}`);
+      this.finishJob(job, 'errored', reason);
+      return;
+    }
     for (const value of Object.values(secrets)) this.o.redactor.add(value);
     if (!run.trusted && job.plan.secretNames.length) sink.system('Helios: this run is untrusted (fork pull request): no secrets are given to it');
     const clone = await cloneAccessFor(run, this.o.forges);

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { ForgeToken, QueueToken, RuntimeToken, SecretsToken, type PluginContext } from '@helios-ci/sdk';
 import { CORE_INSTANCE, type Kernel } from '../kernel/kernel.js';
+import { JobSecretGuard } from '../kernel/configSecretGuard.js';
 import { webhookRoute } from '../http/webhookRoute.js';
 import { Store } from '../store/index.js';
 import { InProcessQueue } from '../queue/inProcessQueue.js';
@@ -71,7 +72,7 @@ export function registerCoreServices(options: CoreServiceOptions = {}) {
           queue,
           runtimes,
           forges,
-          secrets: kernel.has(SecretsToken) ? kernel.resolve(SecretsToken) : null,
+          secrets: kernel.has(SecretsToken) ? new JobSecretGuard(kernel.resolve(SecretsToken), kernel.configSecrets) : null,
           agents,
           reporter: reporting.reporter,
           events: ctx.events,

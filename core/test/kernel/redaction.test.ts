@@ -17,7 +17,7 @@ function setup(p: TempProject, extraConfig = '') {
   configSchema: Type.Object({ appId: Type.Integer(), privateKey: Type.String(), webhookSecret: Type.String(), deployKey: Type.String(), pin: Type.Optional(Type.Integer()) }, { additionalProperties: false }),
   register(ctx) { ctx.logger.info('configured', { key: ctx.config.privateKey, hook: ctx.config.webhookSecret }); } });`,
   );
-  p.write('secrets.yaml', `secrets:\n  github/app-key: ${APP_KEY}\n`);
+  p.write('secrets.yaml', `config:\n  github/app-key: ${APP_KEY}\n`);
   chmodSync(`${p.dir}/secrets.yaml`, 0o600);
   p.write('deploy.key', FILE_VALUE + '\n');
   p.write(
@@ -89,7 +89,7 @@ test('a { secret } reference that does not exist is reported with the fix', asyn
     p.write('helios.yaml', p.read('helios.yaml').replace('github/app-key }', 'github/other-key }'));
     const r = await runHelios(['config', 'check'], { cwd: p.dir, env: { HOOK_SECRET: HOOK } });
     assert.is(r.code, 1);
-    assert.match(r.stderr, /helios\.yaml:9:7: plugins\.github\.config\.privateKey: secret "github\/other-key" does not exist in the secrets backend/);
+    assert.match(r.stderr, /helios\.yaml:9:7: plugins\.github\.config\.privateKey: config secret "github\/other-key" does not exist in the secrets backend; add it to its config namespace \(secrets-file: a "github\/other-key" key under "config:"/);
   } finally {
     p.cleanup();
   }

@@ -75,7 +75,7 @@ test('helios forgejo install-hook --repo … --url …: reads helios.yaml, resol
       join(dir, 'helios.yaml'),
       `server:\n  dataDir: ./data\n  publicUrl: https://ci.example.org\nplugins:\n  secrets:\n    use: "@helios-ci/secrets-file"\n  codeberg:\n    use: "@helios-ci/forge-forgejo"\n    config:\n      baseUrl: ${env.standIn.url}\n      token: { secret: forgejo/token }\n      webhookSecret: { secret: forgejo/webhook }\n`,
     );
-    const secrets = { HELIOS_SECRET_FORGEJO_TOKEN: TOKEN, HELIOS_SECRET_FORGEJO_WEBHOOK: 'from-the-secrets-backend' };
+    const secrets = { HELIOS_CONFIG_SECRET_FORGEJO_TOKEN: TOKEN, HELIOS_CONFIG_SECRET_FORGEJO_WEBHOOK: 'from-the-secrets-backend' };
     const r = await helios(['forgejo', 'install-hook', '--repo', 'acme/widget'], dir, secrets);
     assert.is(r.code, 0, r.stderr);
     assert.match(r.stdout, /created webhook #\d+ on acme\/widget: https:\/\/ci\.example\.org\/hooks\/codeberg/);

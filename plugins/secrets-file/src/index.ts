@@ -12,7 +12,8 @@ export default definePlugin({
   configSchema: Type.Object(
     {
       path: Type.Optional(Type.String({ minLength: 1, description: 'YAML secrets file (mode 600), relative to helios.yaml' })),
-      envPrefix: Type.String({ default: 'HELIOS_SECRET_', pattern: '^[A-Z][A-Z0-9_]*$' }),
+      envPrefix: Type.String({ default: 'HELIOS_SECRET_', pattern: '^[A-Z][A-Z0-9_]*$', description: 'job secrets: <prefix><NAME>' }),
+      configEnvPrefix: Type.String({ default: 'HELIOS_CONFIG_SECRET_', pattern: '^[A-Z][A-Z0-9_]*$', description: 'config secrets ({ secret: ref }): <prefix><REF>' }),
     },
     { additionalProperties: false },
   ),
@@ -22,6 +23,7 @@ export default definePlugin({
         new FileSecrets({
           file: ctx.config.path ? resolve(ctx.configDir, ctx.config.path) : null,
           envPrefix: ctx.config.envPrefix,
+          configEnvPrefix: ctx.config.configEnvPrefix,
           env: process.env,
         }),
     });

@@ -3,28 +3,45 @@ import { parse } from 'yaml';
 import { HeliosError, SECRET_NAME, type SecretScope, type Secrets } from '@helios-ci/sdk';
 
 interface FileContents {
+  /** CONFIG secrets (`config:`), for the kernel's `{ secret: ref }` only. */
+  config: Map<string, string>;
+  /** JOB secrets for every repository (`secrets:`). */
   global: Map<string, string>;
+  /** JOB secrets for one repository (`repos.<owner/name>:`). */
   repos: Map<string, Map<string, string>>;
 }
 
-const EMPTY: FileContents = { global: new Map(), repos: new Map() };
+const EMPTY: FileContents = { config: new Map(), global: new Map(), repos: new Map() };
 
 export interface SecretsFileOptions {
   /** Absolute path of the YAML file, or null for environment variables only. */
   file: string | null;
+  /** Prefix of JOB secret variables (`HELIOS_SECRET_`). */
   envPrefix: string;
+  /** Prefix of CONFIG secret variables (`HELIOS_CONFIG_SECRET_`); neither prefix may start with the other. */
+  configEnvPrefix?: string;
   env: NodeJS.ProcessEnv;
 }
 
+export const DEFAULT_CONFIG_ENV_PREFIX = 'HELIOS_CONFIG_SECRET_';
+
 /**
- * Secrets from a YAML file (`secrets:` for every repository, `repos.<owner/name>:` for one) and
- * `HELIOS_SECRET_<NAME>` variables. The file is re-read when it changes, so an operator can add a
- * secret without a restart; a file readable by group or others is refused.
+ * Secrets from a YAML file and environment variables, in two namespaces that never meet:
+ * JOB secrets (`secrets:` for every repository, `repos.<owner/name>:` for one, `HELIOS_SECRET_<NAME>`)
+ * and CONFIG secrets for the kernel's `{ secret: ref }` (`config:`, `HELIOS_CONFIG_SECRET_<REF>`).
+ * The file is re-read when it changes, so an operator can add a secret without a restart; a file
+ * readable by group or others is refused.
  */
 export class FileSecrets implements Secrets {
   private cache: { mtimeMs: number; size: number; contents: FileContents } | null = null;
+  private readonly configEnvPrefix: string;
 
   constructor(private readonly options: SecretsFileOptions) {
+    this.configEnvPrefix = options.configEnvPrefix ?? DEFAULT_CONFIG_ENV_PREFIX;
+    // Overlapping prefixes would merge the namespaces: HELIOS_SECRET_X could also be config ref x.
+    if (this.configEnvPrefix.startsWith(options.envPrefix) || options.envPrefix.startsWith(this.configEnvPrefix)) {
+      throw new HeliosError('E_CONFIG_INVALID', `secrets-file: envPrefix "${options.envPrefix}" and configEnvPrefix "${this.configEnvPrefix}" overlap; job and config secrets need prefixes where neither starts with the other (defaults: HELIOS_SECRET_ and HELIOS_CONFIG_SECRET_)`);
+    }
     this.contents();
   }
 
@@ -45,11 +62,11 @@ export class FileSecrets implements Secrets {
   }
 
   async read(ref: string): Promise<string | undefined> {
-    return this.fromEnv(ref) ?? this.contents().global.get(ref);
+    return this.fromEnv(ref, this.configEnvPrefix) ?? this.contents().config.get(ref);
   }
 
-  private fromEnv(name: string): string | undefined {
-    return this.options.env[this.options.envPrefix + name.toUpperCase().replace(/[^A-Z0-9_]/g, '_')];
+  private fromEnv(name: string, prefix = this.options.envPrefix): string | undefined {
+    return this.options.env[prefix + name.toUpperCase().replace(/[^A-Z0-9_]/g, '_')];
   }
 
   private contents(): FileContents {
@@ -82,14 +99,19 @@ export function parseSecretsFile(text: string, file: string): FileContents {
     doc = parse(text, { uniqueKeys: true, maxAliasCount: 0 }) ?? {};
   } catch (err) {
     const pos = (err as { linePos?: { line: number; col: number }[] }).linePos?.[0];
-    throw invalid(file, `not valid YAML${pos ? ` at line ${pos.line}, column ${pos.col}` : ''}; expected "secrets:" and "repos:" mappings`);
+    throw invalid(file, `not valid YAML${pos ? ` at line ${pos.line}, column ${pos.col}` : ''}; expected "config:", "secrets:" and "repos:" mappings`);
   }
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw invalid(file, 'the top level must be a mapping with "secrets" and/or "repos"');
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw invalid(file, 'the top level must be a mapping with "config", "secrets" and/or "repos"');
   const top = doc as Record<string, unknown>;
   for (const key of Object.keys(top)) {
-    if (key !== 'secrets' && key !== 'repos') throw invalid(file, `unknown top-level key "${key}"; use "secrets" (every repository) or "repos" (per repository)`);
+    if (key !== 'secrets' && key !== 'repos' && key !== 'config') throw invalid(file, `unknown top-level key "${key}"; use "config" (the server's own { secret: ref } values), "secrets" (job secrets, every repository) or "repos" (job secrets, per repository)`);
   }
+  const config = toMap(top.config, 'config', file, false);
   const global = toMap(top.secrets, 'secrets', file, false);
+  for (const name of global.keys()) {
+    // Before the split, config refs lived in "secrets:": say where they go now.
+    if (!SECRET_NAME.test(name)) throw invalid(file, `"secrets.${name}" is not a valid job secret name (letters, digits, _); config references such as { secret: ${name} } belong under "config:"`);
+  }
   const repos = new Map<string, Map<string, string>>();
   const repoMap = top.repos ?? {};
   if (typeof repoMap !== 'object' || Array.isArray(repoMap)) throw invalid(file, '"repos" must map owner/name to a mapping of secrets');
@@ -97,7 +119,7 @@ export function parseSecretsFile(text: string, file: string): FileContents {
     if (!/^[^/\s]+\/[^/\s]+$/.test(repo)) throw invalid(file, `repos key "${repo}" must be owner/name`);
     repos.set(repo, toMap(values, `repos.${repo}`, file, true));
   }
-  return { global, repos };
+  return { config, global, repos };
 }
 
 function toMap(value: unknown, where: string, file: string, namesOnly: boolean): Map<string, string> {
@@ -105,9 +127,9 @@ function toMap(value: unknown, where: string, file: string, namesOnly: boolean):
   if (typeof value !== 'object' || Array.isArray(value)) throw invalid(file, `"${where}" must be a mapping of name: value`);
   const out = new Map<string, string>();
   for (const [name, v] of Object.entries(value as Record<string, unknown>)) {
-    // Global keys may also be config references such as github/app-key.
-    if (namesOnly ? !SECRET_NAME.test(name) : !/^[A-Za-z_][A-Za-z0-9_./-]*$/.test(name)) {
-      throw invalid(file, `"${where}.${name}" is not a valid secret name (letters, digits, _${namesOnly ? '' : ', and / . - for references'})`);
+    // Config keys are references such as github/app-key; job secret names are plain names.
+    if (namesOnly ? !SECRET_NAME.test(name) : !/^[A-Za-z_][A-Za-z0-9_./#-]*$/.test(name)) {
+      throw invalid(file, `"${where}.${name}" is not a valid secret name (letters, digits, _${namesOnly ? '' : ', and / . - # for references'})`);
     }
     if (typeof v !== 'string') throw invalid(file, `"${where}.${name}" must be a string; quote it`);
     out.set(name, v);

@@ -23,10 +23,10 @@ function writeSecrets(dir: string, text: string, mode = 0o600): string {
   return file;
 }
 
-// The conformance suite, with the seed written as a real file (refs go in the global section).
+// The conformance suite, with the seed written as a real file (config refs in their own section).
 secretsConformance('secrets-file', async (seed) => {
   const dir = tempDir();
-  const file = writeSecrets(dir, stringify({ secrets: { ...seed.global, ...seed.refs }, repos: seed.repos }));
+  const file = writeSecrets(dir, stringify({ config: seed.refs, secrets: seed.global, repos: seed.repos }));
   return { subject: new FileSecrets({ file, envPrefix: 'HELIOS_SECRET_', env: {} }), cleanup: () => rmSync(dir, { recursive: true }) };
 }).run();
 
@@ -51,7 +51,7 @@ test('HELIOS_SECRET_<NAME> variables supply secrets; repo-scoped file entries st
   const dir = tempDir();
   try {
     const file = writeSecrets(dir, 'secrets:\n  TOKEN: from-file\nrepos:\n  acme/widget:\n    TOKEN: from-repo\n');
-    const s = new FileSecrets({ file, envPrefix: 'HELIOS_SECRET_', env: { HELIOS_SECRET_TOKEN: 'from-env', HELIOS_SECRET_GITHUB_APP_KEY: 'ref-from-env' } });
+    const s = new FileSecrets({ file, envPrefix: 'HELIOS_SECRET_', env: { HELIOS_SECRET_TOKEN: 'from-env', HELIOS_CONFIG_SECRET_GITHUB_APP_KEY: 'ref-from-env' } });
     assert.equal(await s.resolve({ repo: 'other/x', event: 'push', names: ['TOKEN'] }), { TOKEN: 'from-env' });
     assert.equal(await s.resolve({ repo: 'acme/widget', event: 'push', names: ['TOKEN'] }), { TOKEN: 'from-repo' });
     assert.is(await s.read('github/app-key'), 'ref-from-env');
@@ -59,6 +59,26 @@ test('HELIOS_SECRET_<NAME> variables supply secrets; repo-scoped file entries st
     assert.equal(await envOnly.resolve({ repo: 'a/b', event: 'push', names: ['NPM', 'OTHER'] }), { NPM: 'n' });
   } finally {
     rmSync(dir, { recursive: true });
+  }
+});
+
+test('config and job namespaces stay apart in the environment too', async () => {
+  const env = { HELIOS_SECRET_FORGEJO_TOKEN: 'job-value', HELIOS_CONFIG_SECRET_FORGEJO_TOKEN: 'config-value', HELIOS_CONFIG_SECRET_GITHUB_APP_KEY: 'app-key' };
+  const s = new FileSecrets({ file: null, envPrefix: 'HELIOS_SECRET_', env });
+  assert.is(await s.read('forgejo/token'), 'config-value');
+  assert.is(await s.read('FORGEJO_TOKEN'), 'config-value');
+  assert.equal(await s.resolve({ repo: 'a/b', event: 'push', names: ['FORGEJO_TOKEN', 'GITHUB_APP_KEY'] }), { FORGEJO_TOKEN: 'job-value' });
+  const configOnly = new FileSecrets({ file: null, envPrefix: 'HELIOS_SECRET_', env: { HELIOS_CONFIG_SECRET_FORGEJO_TOKEN: 'config-value' } });
+  assert.equal(await configOnly.resolve({ repo: 'a/b', event: 'push', names: ['FORGEJO_TOKEN'] }), {});
+  assert.is(await new FileSecrets({ file: null, envPrefix: 'HELIOS_SECRET_', env: { HELIOS_SECRET_FORGEJO_TOKEN: 'job' } }).read('forgejo/token'), undefined);
+  for (const [envPrefix, configEnvPrefix] of [['HELIOS_', 'HELIOS_CONFIG_'], ['X_', 'X_']]) {
+    try {
+      new FileSecrets({ file: null, envPrefix: envPrefix!, configEnvPrefix, env: {} });
+      assert.unreachable(`${envPrefix} / ${configEnvPrefix} accepted`);
+    } catch (err) {
+      assert.ok(isHeliosError(err));
+      assert.match(err.message, /overlap/);
+    }
   }
 });
 
@@ -81,6 +101,7 @@ test('bad files are explained without quoting any value', async () => {
     const cases: [string, RegExp][] = [
       ['secrets:\n  A: "unterminated\n', /not valid YAML at line \d+, column \d+/],
       ['secrets:\n  PORT: 8080\n', /"secrets\.PORT" must be a string; quote it/],
+      ['secrets:\n  github/app-key: hunter22\n', /"secrets\.github\/app-key" is not a valid job secret name .*belong under "config:"/],
       ['tokens:\n  A: b\n', /unknown top-level key "tokens"/],
       ['repos:\n  nope:\n    A: b\n', /repos key "nope" must be owner\/name/],
       ['repos:\n  a/b:\n    "BAD-NAME": hunter22\n', /"repos\.a\/b\.BAD-NAME" is not a valid secret name/],

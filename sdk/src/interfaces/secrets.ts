@@ -11,17 +11,26 @@ export interface SecretScope {
 /**
  * A secrets backend. The kernel decides *whether* a job may see secrets (never an untrusted fork
  * PR) and masks every value; the backend only looks values up.
+ *
+ * Two namespaces that never overlap, in every backend:
+ * - CONFIG secrets (`read`): the server's own credentials, written `{ secret: github/app-key }` in
+ *   helios.yaml (forge tokens, webhook secrets, the GitHub App key). Only the kernel reads them.
+ * - JOB secrets (`resolve`): what workflows ask for as `${{ secrets.NAME }}`.
+ * A config ref is never resolvable as a job secret and a job secret is never readable as a config
+ * ref, so no workflow can ask for the server's credentials by name. On top of that the kernel
+ * refuses (at dispatch) a job secret whose value equals a config secret's value.
  */
 export interface Secrets {
   /**
-   * Values for the requested names that exist (repository-scoped values win over global ones).
-   * Names not found are simply absent. Names must match `^[A-Za-z_][A-Za-z0-9_]*$`, else
-   * `E_SECRET_NAME_INVALID`.
+   * JOB secrets: values for the requested names that exist (repository-scoped values win over
+   * global ones). Names not found are absent, or — for a backend configured to fail on a missing
+   * secret — `E_SECRET_NOT_FOUND` naming the secret and where it was looked for (never a value).
+   * Names must match `^[A-Za-z_][A-Za-z0-9_]*$`, else `E_SECRET_NAME_INVALID`.
    */
   resolve(scope: SecretScope): Promise<Record<string, string>>;
   /**
-   * One value by reference (config values written `{ secret: github/app-key }`); `undefined` when
-   * the reference does not exist.
+   * One CONFIG secret by reference (config values written `{ secret: github/app-key }`);
+   * `undefined` when the reference does not exist. Never looks in the job namespace.
    */
   read(ref: string): Promise<string | undefined>;
 }

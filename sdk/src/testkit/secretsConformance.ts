@@ -10,7 +10,11 @@ export interface SecretSeed {
   global: Record<string, string>;
   /** Secrets one repository sees (`owner/name` → name → value); they win over global ones. */
   repos: Record<string, Record<string, string>>;
-  /** Values for `read(ref)` (config references such as `github/app-key`). */
+  /**
+   * CONFIG secrets: values for `read(ref)` (references such as `github/app-key`), a namespace of
+   * their own. Some refs share a name with a job secret or look like one (`FORGEJO_TOKEN`): the
+   * suite proves neither namespace leaks into the other.
+   */
   refs: Record<string, string>;
 }
 
@@ -21,7 +25,12 @@ export const SECRET_SEED: SecretSeed = {
     MULTI_LINE: '-----BEGIN KEY-----\nline two\nline three\n-----END KEY-----',
   },
   repos: { 'acme/widget': { SHARED: 'shared-widget-value', DEPLOY_KEY: 'deploy-widget-value' } },
-  refs: { 'github/app-key': 'app-key-value-42', 'forgejo/token': 'forgejo-token-value' },
+  refs: {
+    'github/app-key': 'app-key-value-42',
+    'forgejo/token': 'forgejo-token-value',
+    FORGEJO_TOKEN: 'forgejo-config-token-value',
+    SHARED: 'shared-config-value',
+  },
 };
 
 const allValues = () => [
@@ -71,6 +80,24 @@ const cases: ConformanceCase<Secrets>[] = [
       assert.is(await s.read('github/app-key'), SECRET_SEED.refs['github/app-key']);
       assert.is(await s.read('forgejo/token'), SECRET_SEED.refs['forgejo/token']);
       assert.is(await s.read('missing/ref'), undefined);
+    },
+  },
+  {
+    name: 'a config secret is never a job secret, even under a valid job name',
+    async run(s) {
+      assert.equal(await s.resolve(scope('acme/widget', ['FORGEJO_TOKEN'])), {});
+      assert.equal(await s.resolve(scope('other/repo', ['FORGEJO_TOKEN'])), {});
+      // Same name in both namespaces: each side sees only its own value.
+      assert.equal(await s.resolve(scope('other/repo', ['SHARED'])), { SHARED: SECRET_SEED.global.SHARED });
+      assert.is(await s.read('SHARED'), SECRET_SEED.refs.SHARED);
+    },
+  },
+  {
+    name: 'a job secret is never readable as a config ref',
+    async run(s) {
+      assert.is(await s.read('NPM_TOKEN'), undefined);
+      assert.is(await s.read('DEPLOY_KEY'), undefined);
+      assert.is(await s.read('MULTI_LINE'), undefined);
     },
   },
   {

@@ -39,7 +39,7 @@ export class Deployment {
   async start(): Promise<string> {
     const child = spawn(process.execPath, [CLI, 'serve', '--listen', '127.0.0.1:0'], {
       cwd: this.dir,
-      env: { PATH: process.env.PATH, HOME: this.dir, HELIOS_SECRET_FORGEJO_TOKEN: TOKEN, HELIOS_SECRET_FORGEJO_WEBHOOK: FIXTURE_SECRET, HELIOS_SECRET_DEPLOY_KEY: DEPLOY_SECRET },
+      env: { PATH: process.env.PATH, HOME: this.dir, HELIOS_CONFIG_SECRET_FORGEJO_TOKEN: TOKEN, HELIOS_CONFIG_SECRET_FORGEJO_WEBHOOK: FIXTURE_SECRET, HELIOS_SECRET_DEPLOY_KEY: DEPLOY_SECRET },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
