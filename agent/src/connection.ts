@@ -8,26 +8,24 @@
  * it has already seen, so nothing is lost or duplicated.
  */
 import * as grpc from '@grpc/grpc-js';
+import type { AgentMessage, Annotation, Finished, Log, ServerMessage__Output, StepFinished, StepStarted, Stream__Output, Welcome__Output } from '@helios-ci/proto';
 import { loadAgentClient, PROTOCOL_VERSION } from './protocol.js';
 
 export const AGENT_VERSION = '0.1.0';
 
-export type WireStream = 'STDOUT' | 'STDERR' | 'SYSTEM';
+/** The output streams a log batch can belong to (agent.proto's Stream, without its zero value). */
+export type WireStream = Exclude<Stream__Output, 'STREAM_UNSPECIFIED'>;
 
-export interface Welcome {
-  protocolVersion: number;
-  jobSpecJson: string;
-  planVersion: number;
-  ackedSeq: number;
-  heartbeatIntervalMs: number;
-}
+/** The Welcome as the agent receives it (agent.proto, generated in @helios-ci/proto). */
+export type Welcome = Welcome__Output;
 
+/** One job-state message body (agent.proto's AgentMessage oneof), as the agent sends it. */
 type Body =
-  | { log: { step: string; stream: WireStream; ts: number; lines: Buffer; lineCount: number } }
-  | { stepStarted: { step: string; name: string; parent: string; ts: number } }
-  | { stepFinished: { step: string; exit: number; outputs: Record<string, string>; outcome: string; conclusion: string; ts: number; summary: string } }
-  | { annotation: { step: string; level: string; message: string; title: string; file: string; line: number; col: number; endLine: number; endColumn: number } }
-  | { finished: { conclusion: string; outputs: Record<string, string>; reason: string } };
+  | { log: Log & { stream: WireStream; lines: Buffer } }
+  | { stepStarted: StepStarted }
+  | { stepFinished: StepFinished }
+  | { annotation: Annotation }
+  | { finished: Finished };
 
 interface Pending {
   seq: number;
@@ -35,14 +33,7 @@ interface Pending {
   bytes: number;
 }
 
-interface ServerMessage {
-  body?: 'welcome' | 'cancel' | 'ack';
-  welcome?: Welcome;
-  cancel?: { reason: string };
-  ack?: { seq: number };
-}
-
-type Call = grpc.ClientDuplexStream<Record<string, unknown>, ServerMessage>;
+type Call = grpc.ClientDuplexStream<AgentMessage, ServerMessage__Output>;
 
 /** A refusal that retrying cannot fix (bad token, protocol mismatch). */
 export class FatalConnectionError extends Error {}
@@ -269,7 +260,7 @@ export class Connection {
     return new Promise<Welcome>((resolve, reject) => {
       const call = this.client.Session();
       let welcomed = false;
-      call.on('data', (msg: ServerMessage) => {
+      call.on('data', (msg: ServerMessage__Output) => {
         if (msg.body === 'welcome' && msg.welcome && !welcomed) {
           welcomed = true;
           const w = msg.welcome;

@@ -27,6 +27,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { HeliosError, isHeliosError, PLAN_VERSION, SecretMasker, type JobSpec } from '@helios-ci/sdk';
+import type { AgentMessage__Output, ServerMessage, UploadChunk__Output } from '@helios-ci/proto';
 import { toGrpcStatus } from './grpcStatus.js';
 import { agentServiceDefinition, PROTOCOL_VERSION } from './proto.js';
 import type {
@@ -39,27 +40,13 @@ import type {
   StepResult,
 } from './types.js';
 
-/** Wire shapes as proto-loader decodes them (camelCase, longs as numbers, enums as names). */
-interface WireAgentMessage {
-  seq: number;
-  body?: 'hello' | 'log' | 'stepStarted' | 'stepFinished' | 'annotation' | 'heartbeat' | 'finished';
-  hello?: { jobToken: string; agentVersion: string; protocolVersion: number; resume: boolean };
-  log?: { step: string; stream: string; ts: number; lines: Buffer | string; lineCount: number };
-  stepStarted?: { step: string; name: string; parent: string; ts: number };
-  stepFinished?: { step: string; exit: number; outputs: Record<string, string>; outcome: string; conclusion: string; ts: number; summary: string };
-  annotation?: { step: string; level: string; message: string; title: string; file: string; line: number; col: number; endLine: number; endColumn: number };
-  heartbeat?: { ts: number };
-  finished?: { conclusion: string; outputs: Record<string, string>; reason: string };
-}
-type WireServerMessage =
-  | { welcome: { protocolVersion: number; jobSpecJson: string; planVersion: number; ackedSeq: number; heartbeatIntervalMs: number } }
-  | { cancel: { reason: string } }
-  | { ack: { seq: number } };
-interface WireUploadChunk {
-  body?: 'header' | 'data';
-  header?: { jobToken: string; name: string; protocolVersion: number };
-  data?: Buffer;
-}
+/**
+ * Wire shapes, generated from agent.proto (@helios-ci/proto): the agent's messages as proto-loader
+ * decodes them (`__Output`), the server's as it may send them.
+ */
+type WireAgentMessage = AgentMessage__Output;
+type WireServerMessage = ServerMessage;
+type WireUploadChunk = UploadChunk__Output;
 type SessionCall = grpc.ServerDuplexStream<WireAgentMessage, WireServerMessage>;
 
 interface Session {
