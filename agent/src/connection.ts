@@ -8,41 +8,23 @@
  * it has already seen, so nothing is lost or duplicated.
  */
 import * as grpc from '@grpc/grpc-js';
+import type { AgentMessage, Annotation, Finished, ServerMessage__Output, StepFinished, StepStarted, Welcome__Output } from '@helios-ci/proto';
 import { loadAgentClient, PROTOCOL_VERSION } from './protocol.js';
+import { AckTracker } from './session/ackTracker.js';
+import { LogBatcher, type LogBody, type WireStream } from './session/logBatcher.js';
+import { ResendBuffer } from './session/resendBuffer.js';
 
 export const AGENT_VERSION = '0.1.0';
 
-export type WireStream = 'STDOUT' | 'STDERR' | 'SYSTEM';
+export type { WireStream };
 
-export interface Welcome {
-  protocolVersion: number;
-  jobSpecJson: string;
-  planVersion: number;
-  ackedSeq: number;
-  heartbeatIntervalMs: number;
-}
+/** The Welcome as the agent receives it (agent.proto, generated in @helios-ci/proto). */
+export type Welcome = Welcome__Output;
 
-type Body =
-  | { log: { step: string; stream: WireStream; ts: number; lines: Buffer; lineCount: number } }
-  | { stepStarted: { step: string; name: string; parent: string; ts: number } }
-  | { stepFinished: { step: string; exit: number; outputs: Record<string, string>; outcome: string; conclusion: string; ts: number; summary: string } }
-  | { annotation: { step: string; level: string; message: string; title: string; file: string; line: number; col: number; endLine: number; endColumn: number } }
-  | { finished: { conclusion: string; outputs: Record<string, string>; reason: string } };
+/** One job-state message body (agent.proto's AgentMessage oneof), as the agent sends it. */
+type Body = { log: LogBody } | { stepStarted: StepStarted } | { stepFinished: StepFinished } | { annotation: Annotation } | { finished: Finished };
 
-interface Pending {
-  seq: number;
-  msg: Body & { seq: number };
-  bytes: number;
-}
-
-interface ServerMessage {
-  body?: 'welcome' | 'cancel' | 'ack';
-  welcome?: Welcome;
-  cancel?: { reason: string };
-  ack?: { seq: number };
-}
-
-type Call = grpc.ClientDuplexStream<Record<string, unknown>, ServerMessage>;
+type Call = grpc.ClientDuplexStream<AgentMessage, ServerMessage__Output>;
 
 /** A refusal that retrying cannot fix (bad token, protocol mismatch). */
 export class FatalConnectionError extends Error {}
@@ -66,13 +48,12 @@ const RETRYABLE = new Set([grpc.status.UNAVAILABLE, grpc.status.ALREADY_EXISTS, 
 export class Connection {
   private readonly client: grpc.Client & { Session(): Call };
   private call: Call | null = null;
-  private seq = 0;
-  private acked = 0;
-  private readonly unacked: Pending[] = [];
-  private unackedBytes = 0;
+  /** Seq numbering and what the server has not acknowledged yet. */
+  private readonly resend = new ResendBuffer<Body>();
+  private readonly acks = new AckTracker();
+  private readonly batcher: LogBatcher;
   private writable = true;
   private waiters: (() => void)[] = [];
-  private ackWaiters: { seq: number; resolve: () => void }[] = [];
   private heartbeat: NodeJS.Timeout | null = null;
   private heartbeatMs = 5_000;
   private closing = false;
@@ -83,16 +64,8 @@ export class Connection {
   private fatalHandlers: ((err: Error) => void)[] = [];
   onCancel: (reason: string) => void = () => undefined;
 
-  // Log batching: one open batch (step + stream); parts joined once at send time.
-  private batchStep = '';
-  private batchStream: WireStream = 'STDOUT';
-  private batchParts: Buffer[] = [];
-  private batchChars = 0;
-  private batchLines = 0;
-  private batchTs = 0;
-  private batchTimer: NodeJS.Timeout | null = null;
-
   constructor(private readonly opts: ConnectionOptions) {
+    this.batcher = new LogBatcher(opts, (log, bytes) => this.enqueue({ log }, bytes));
     const Client = loadAgentClient();
     this.client = new Client(opts.endpoint, grpc.credentials.createInsecure(), {
       'grpc.keepalive_time_ms': 20_000,
@@ -114,7 +87,7 @@ export class Connection {
    * every full 64 KB window would make throughput a function of round trips.
    */
   get congested(): boolean {
-    return this.unackedBytes > this.opts.maxUnackedBytes || this.call === null;
+    return this.resend.bytes > this.opts.maxUnackedBytes || this.call === null;
   }
 
   /** Resolves when `congested` is false again (or the connection failed for good). */
@@ -131,36 +104,11 @@ export class Connection {
 
   /** Appends complete, masked lines (joined by "\n"; UTF-8 bytes or text) to the open batch. */
   log(step: string, stream: WireStream, data: string | Buffer, lineCount: number): void {
-    const text = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    if (lineCount === 0) return;
-    if (this.batchParts.length > 0 && (this.batchStep !== step || this.batchStream !== stream)) this.flushLog();
-    if (this.batchParts.length === 0) {
-      this.batchStep = step;
-      this.batchStream = stream;
-      this.batchTs = Date.now();
-      this.batchTimer ??= setTimeout(() => {
-        this.batchTimer = null;
-        this.flushLog();
-      }, this.opts.batchDelayMs);
-    }
-    this.batchParts.push(text);
-    this.batchChars += text.length;
-    this.batchLines += lineCount;
-    if (this.batchChars >= this.opts.batchBytes) this.flushLog();
+    this.batcher.add(step, stream, data, lineCount);
   }
 
   flushLog(): void {
-    if (this.batchTimer) {
-      clearTimeout(this.batchTimer);
-      this.batchTimer = null;
-    }
-    if (this.batchParts.length === 0) return;
-    const lines = this.batchParts.length === 1 ? this.batchParts[0]! : joinLines(this.batchParts, this.batchChars);
-    const msg = { log: { step: this.batchStep, stream: this.batchStream, ts: this.batchTs, lines, lineCount: this.batchLines } };
-    this.batchParts = [];
-    this.batchChars = 0;
-    this.batchLines = 0;
-    this.enqueue(msg, lines.length);
+    this.batcher.flush();
   }
 
   // ---- other events (each flushes pending log lines first, to keep the order) ------------------
@@ -181,8 +129,7 @@ export class Connection {
         clearTimeout(timer);
         resolve(true);
       };
-      if (this.acked >= seq) done();
-      else this.ackWaiters.push({ seq, resolve: done });
+      this.acks.whenAcked(seq, done);
       this.onFatal(() => {
         clearTimeout(timer);
         resolve(false);
@@ -195,7 +142,7 @@ export class Connection {
   close(): void {
     this.closing = true;
     if (this.heartbeat) clearInterval(this.heartbeat);
-    if (this.batchTimer) clearTimeout(this.batchTimer);
+    this.batcher.stop();
     const call = this.call;
     this.call = null;
     if (call) {
@@ -207,15 +154,12 @@ export class Connection {
   }
 
   private enqueue(body: Body, bytes: number): number {
-    const seq = ++this.seq;
-    const msg = { ...body, seq } as Body & { seq: number };
-    this.unacked.push({ seq, msg, bytes });
-    this.unackedBytes += bytes;
+    const { seq, msg } = this.resend.add(body, bytes);
     if (this.call) this.write(msg);
     return seq;
   }
 
-  private write(msg: Record<string, unknown>): void {
+  private write(msg: AgentMessage): void {
     const call = this.call;
     if (!call) return;
     if (!call.write(msg) && this.writable) {
@@ -236,17 +180,9 @@ export class Connection {
   }
 
   private onAck(seq: number): void {
-    if (seq <= this.acked) return;
-    this.acked = seq;
+    if (!this.acks.advance(seq)) return;
     if (seq >= this.finishSeq) this.closing = true;
-    while (this.unacked.length > 0 && this.unacked[0]!.seq <= seq) {
-      this.unackedBytes -= this.unacked.shift()!.bytes;
-    }
-    if (this.ackWaiters.length) {
-      const ready = this.ackWaiters.filter((w) => w.seq <= seq);
-      this.ackWaiters = this.ackWaiters.filter((w) => w.seq > seq);
-      for (const w of ready) w.resolve();
-    }
+    this.resend.release(seq);
     this.wake();
   }
 
@@ -269,7 +205,7 @@ export class Connection {
     return new Promise<Welcome>((resolve, reject) => {
       const call = this.client.Session();
       let welcomed = false;
-      call.on('data', (msg: ServerMessage) => {
+      call.on('data', (msg: ServerMessage__Output) => {
         if (msg.body === 'welcome' && msg.welcome && !welcomed) {
           welcomed = true;
           const w = msg.welcome;
@@ -279,7 +215,7 @@ export class Connection {
           this.startHeartbeat();
           this.onAck(w.ackedSeq);
           // Resend what the server has not processed, in order (it drops duplicates by seq anyway).
-          for (const p of this.unacked) this.write(p.msg);
+          for (const p of this.resend.pending()) this.write(p.msg);
           this.wake();
           resolve(w);
         } else if (msg.body === 'ack' && msg.ack) {
@@ -345,16 +281,4 @@ export class Connection {
     }, this.heartbeatMs);
     this.heartbeat.unref();
   }
-}
-
-const NEWLINE = Buffer.from('\n');
-
-/** The batch's parts joined by "\n" in one allocation. */
-function joinLines(parts: Buffer[], bytes: number): Buffer {
-  const list: Buffer[] = [];
-  for (const p of parts) {
-    if (list.length) list.push(NEWLINE);
-    list.push(p);
-  }
-  return Buffer.concat(list, bytes + parts.length - 1);
 }

@@ -14,7 +14,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PLAN_VERSION, type JobSpec } from '@helios-ci/sdk';
 import { AGENT_VERSION, Connection, FatalConnectionError } from './connection.js';
-import { JobRunner, type JobConclusion } from './job.js';
+import { JobRunner, type JobConclusion } from './job/jobRunner.js';
 
 export const EXIT_CODES: Record<JobConclusion, number> = { success: 0, failure: 1, cancelled: 2, timed_out: 3, errored: 4 };
 const EXIT_USAGE = 64;

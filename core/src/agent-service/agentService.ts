@@ -26,8 +26,12 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
-import { HeliosError, isHeliosError, PLAN_VERSION, SecretMasker, type JobSpec } from '@helios-ci/sdk';
+import { HeliosError, PLAN_VERSION, SecretMasker, type JobSpec } from '@helios-ci/sdk';
+import type { AgentMessage__Output, UploadChunk__Output } from '@helios-ci/proto';
+import { AgentSession, type SessionHost } from './agentSession.js';
 import { toGrpcStatus } from './grpcStatus.js';
+import { lostReason, watchdogTickMs } from './heartbeatWatchdog.js';
+import type { JobState, SessionCall } from './jobState.js';
 import { agentServiceDefinition, PROTOCOL_VERSION } from './proto.js';
 import type {
   AgentServiceOptions,
@@ -39,59 +43,13 @@ import type {
   StepResult,
 } from './types.js';
 
-/** Wire shapes as proto-loader decodes them (camelCase, longs as numbers, enums as names). */
-interface WireAgentMessage {
-  seq: number;
-  body?: 'hello' | 'log' | 'stepStarted' | 'stepFinished' | 'annotation' | 'heartbeat' | 'finished';
-  hello?: { jobToken: string; agentVersion: string; protocolVersion: number; resume: boolean };
-  log?: { step: string; stream: string; ts: number; lines: Buffer | string; lineCount: number };
-  stepStarted?: { step: string; name: string; parent: string; ts: number };
-  stepFinished?: { step: string; exit: number; outputs: Record<string, string>; outcome: string; conclusion: string; ts: number; summary: string };
-  annotation?: { step: string; level: string; message: string; title: string; file: string; line: number; col: number; endLine: number; endColumn: number };
-  heartbeat?: { ts: number };
-  finished?: { conclusion: string; outputs: Record<string, string>; reason: string };
-}
-type WireServerMessage =
-  | { welcome: { protocolVersion: number; jobSpecJson: string; planVersion: number; ackedSeq: number; heartbeatIntervalMs: number } }
-  | { cancel: { reason: string } }
-  | { ack: { seq: number } };
-interface WireUploadChunk {
-  body?: 'header' | 'data';
-  header?: { jobToken: string; name: string; protocolVersion: number };
-  data?: Buffer;
-}
-type SessionCall = grpc.ServerDuplexStream<WireAgentMessage, WireServerMessage>;
-
-interface Session {
-  call: SessionCall;
-  closed: boolean;
-}
-
-interface JobState {
-  jobId: string;
-  tokenHash: string;
-  spec: JobSpec;
-  sink: JobSink;
-  redactor: SecretMasker;
-  expiresAt: number;
-  registeredAt: number;
-  session: Session | null;
-  everConnected: boolean;
-  /** Highest seq delivered to the sink. */
-  lastSeq: number;
-  lastActivity: number;
-  sinkBusy: boolean;
-  ended: boolean;
-  cancelReason: string | null;
-  lastDisconnect: string | null;
-  resolve: (c: JobConclusion) => void;
-}
+/** Upload chunks as proto-loader decodes them (agent.proto, generated in @helios-ci/proto). */
+type WireUploadChunk = UploadChunk__Output;
 
 const CONCLUSIONS = new Set<JobConclusion>(['success', 'failure', 'cancelled', 'timed_out', 'errored']);
 const STEP_RESULTS = new Set<StepResult>(['success', 'failure', 'cancelled', 'skipped']);
 const STREAMS: Record<string, LogStream> = { STDOUT: 'stdout', STDERR: 'stderr', SYSTEM: 'system' };
 const MAX_TOMBSTONES = 10_000;
-const HELLO_TIMEOUT_MS = 30_000;
 
 const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
 
@@ -128,13 +86,6 @@ function widenSessionWindows(server: grpc.Server): void {
   }
 }
 
-/** Acks are coalesced: at most this many delivered messages, or this long, without one. */
-const ACK_EVERY = 16;
-const ACK_DELAY_MS = 20;
-
-/** Messages (each ≤ maxMessageBytes) read ahead of a busy sink before reading stops. */
-const MAX_QUEUED_MESSAGES = 4;
-
 export class AgentService {
   private readonly opts: Required<Omit<AgentServiceOptions, 'uploads' | 'onWarning' | 'connectTimeoutMs'>> & {
     connectTimeoutMs: number | null;
@@ -147,6 +98,7 @@ export class AgentService {
   private server: grpc.Server | null = null;
   private watchdog: NodeJS.Timeout | null = null;
   private boundEndpoint: string | null = null;
+  private readonly sessionHost: SessionHost;
 
   constructor(options: AgentServiceOptions = {}) {
     this.opts = {
@@ -163,6 +115,14 @@ export class AgentService {
     }
     this.uploads = options.uploads;
     this.warn = options.onWarning ?? (() => undefined);
+    this.sessionHost = {
+      heartbeatIntervalMs: this.opts.heartbeatIntervalMs,
+      authenticate: (token) => this.authenticate(token),
+      closeSession: (job, err) => this.closeSession(job, err),
+      lose: (job, reason) => this.lose(job, reason),
+      deliver: (job, seq, msg) => this.deliver(job, seq, msg),
+      warn: (message, fields) => this.warn(message, fields),
+    };
   }
 
   /** `host:port` agents should dial; only valid after start(). */
@@ -196,8 +156,7 @@ export class AgentService {
     widenSessionWindows(server);
     const host = this.opts.host.includes(':') && !this.opts.host.startsWith('[') ? `[${this.opts.host}]` : this.opts.host;
     this.boundEndpoint = `${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
-    const tick = Math.max(20, Math.min(1000, Math.floor(this.opts.heartbeatTimeoutMs / 5)));
-    this.watchdog = setInterval(() => this.checkLiveness(), tick);
+    this.watchdog = setInterval(() => this.checkLiveness(), watchdogTickMs(this.opts.heartbeatTimeoutMs));
     this.watchdog.unref();
     return { endpoint: this.boundEndpoint, port };
   }
@@ -279,19 +238,10 @@ export class AgentService {
 
   private checkLiveness(): void {
     const now = Date.now();
+    const limits = { heartbeatTimeoutMs: this.opts.heartbeatTimeoutMs, connectTimeoutMs: this.opts.connectTimeoutMs, endpoint: this.boundEndpoint };
     for (const job of this.jobs.values()) {
-      if (job.ended || job.sinkBusy) continue;
-      if (!job.everConnected) {
-        if (this.opts.connectTimeoutMs !== null && now - job.registeredAt > this.opts.connectTimeoutMs) {
-          void this.lose(job, `the agent never connected within ${(this.opts.connectTimeoutMs / 1000).toFixed(1)} s of registration; check the runtime's console output and that the machine can reach ${this.boundEndpoint ?? 'the agent endpoint'}`);
-        }
-        continue;
-      }
-      const silent = now - job.lastActivity;
-      if (silent > this.opts.heartbeatTimeoutMs) {
-        const why = job.lastDisconnect ? ` (stream ${job.lastDisconnect})` : ' (session still open but silent)';
-        void this.lose(job, `no heartbeat from the agent for ${(silent / 1000).toFixed(1)} s${why}; the machine or agent process died or lost its network`);
-      }
+      const reason = lostReason(job, now, limits);
+      if (reason !== null) void this.lose(job, reason);
     }
   }
 
@@ -357,145 +307,11 @@ export class AgentService {
   }
 
   private onSession(call: SessionCall): void {
-    let job: JobState | null = null;
-    let session: Session | null = null;
-    const queue: WireAgentMessage[] = [];
-    let pumping = false;
-    const helloTimer = setTimeout(() => fail(new HeliosError('E_AGENT_PROTOCOL_INVALID', `no Hello within ${HELLO_TIMEOUT_MS / 1000} s of opening the session`)), HELLO_TIMEOUT_MS);
-    helloTimer.unref();
-
-    const fail = (err: unknown): void => {
-      clearTimeout(helloTimer);
-      if (job && session && job.session === session) {
-        this.closeSession(job, err);
-      } else if (!session || !session.closed) {
-        if (session) session.closed = true;
-        call.emit('error', toGrpcStatus(err));
-      }
-      if (!isHeliosError(err)) this.warn('agent service: session failed', { jobId: job?.jobId, error: err });
-    };
-    const dropped = (what: string): void => {
-      clearTimeout(helloTimer);
-      if (job && session && job.session === session) {
-        session.closed = true;
-        job.session = null;
-        job.lastDisconnect = what;
-      }
-    };
-    call.on('cancelled', () => dropped('cancelled by the agent side'));
-    call.on('error', (err: Error) => dropped(`failed: ${err.message}`));
-    call.on('end', () => {
-      // The agent half-closed; finish our side unless we are mid-job (then the drop is real).
-      dropped('closed by the agent');
-      if (!call.writableEnded) call.end();
-    });
-
-    let ackedUpTo = 0;
-    let ackTimer: NodeJS.Timeout | null = null;
-    const sendAck = () => {
-      if (ackTimer) clearTimeout(ackTimer);
-      ackTimer = null;
-      const seq = job?.lastSeq ?? 0;
-      if (seq <= ackedUpTo || !session || session.closed) return;
-      ackedUpTo = seq;
-      call.write({ ack: { seq } });
-    };
-    const handle = async (msg: WireAgentMessage): Promise<void> => {
-      if (!job) {
-        clearTimeout(helloTimer);
-        if (msg.body !== 'hello' || !msg.hello) throw new HeliosError('E_AGENT_PROTOCOL_INVALID', 'the first message of a session must be Hello');
-        const hello = msg.hello;
-        if (hello.protocolVersion !== PROTOCOL_VERSION) {
-          throw new HeliosError('E_AGENT_PROTOCOL_MISMATCH', `agent ${hello.agentVersion || '(unknown version)'} speaks protocol v${hello.protocolVersion}, this server speaks v${PROTOCOL_VERSION}; install the helios-agent bundle shipped with this server`);
-        }
-        const j = this.authenticate(hello.jobToken);
-        if (j.session && !j.session.closed) {
-          throw new HeliosError('E_AGENT_ALREADY_CONNECTED', `job ${j.jobId} already has a connected agent; one job token admits one agent at a time (a resumed agent retries once the old session is gone)`);
-        }
-        job = j;
-        session = { call, closed: false };
-        j.session = session;
-        j.everConnected = true;
-        j.lastActivity = Date.now();
-        j.lastDisconnect = null;
-        call.write({
-          welcome: {
-            protocolVersion: PROTOCOL_VERSION,
-            jobSpecJson: JSON.stringify(j.spec),
-            planVersion: j.spec.planVersion,
-            ackedSeq: j.lastSeq,
-            heartbeatIntervalMs: this.opts.heartbeatIntervalMs,
-          },
-        });
-        if (j.cancelReason !== null) call.write({ cancel: { reason: j.cancelReason } });
-        return;
-      }
-      const j = job;
-      if (j.ended) return;
-      j.lastActivity = Date.now();
-      if (msg.body === 'heartbeat' || msg.body === 'hello') return;
-      const seq = msg.seq;
-      if (!(seq > 0)) throw new HeliosError('E_AGENT_PROTOCOL_INVALID', `message ${msg.body ?? '(empty)'} without a sequence number`);
-      if (seq <= j.lastSeq) {
-        // A resend of something already delivered: acknowledge again, deliver nothing.
-        call.write({ ack: { seq: j.lastSeq } });
-        return;
-      }
-      if (seq !== j.lastSeq + 1) {
-        throw new HeliosError('E_AGENT_PROTOCOL_INVALID', `sequence gap: got ${seq} after ${j.lastSeq}; the agent lost messages`);
-      }
-      j.sinkBusy = true;
-      try {
-        await this.deliver(j, seq, msg);
-      } catch (err) {
-        j.sinkBusy = false;
-        await this.lose(j, `the job sink failed: ${err instanceof Error ? err.message : String(err)}`);
-        return;
-      }
-      j.sinkBusy = false;
-      j.lastActivity = Date.now();
-      j.lastSeq = seq;
-      if (session && !session.closed) {
-        // Acks only free the agent's resend buffer, so they are coalesced: at once for Finished (the
-        // agent waits for it) and every ACK_EVERY messages, else after ACK_DELAY_MS. Two acks fewer
-        // per step is measurable on jobs of many short steps.
-        if (msg.body === 'finished' || seq - ackedUpTo >= ACK_EVERY) sendAck();
-        else ackTimer ??= setTimeout(sendAck, ACK_DELAY_MS);
-      }
-      if (msg.body === 'finished' && session && job.session === session) this.closeSession(j, null);
-    };
-
-    let paused = false;
-    const pump = async (): Promise<void> => {
-      pumping = true;
-      try {
-        while (queue.length > 0) await handle(queue.shift()!);
-      } catch (err) {
-        queue.length = 0;
-        fail(err);
-        return;
-      } finally {
-        pumping = false;
-      }
-      if (paused && !session?.closed) {
-        paused = false;
-        call.resume();
-      }
-    };
-    call.on('data', (msg: WireAgentMessage) => {
-      queue.push(msg);
-      // Flow control: once a few messages wait for a busy sink, stop reading the HTTP/2 stream
-      // (its window then fills and the agent's writes block). Pausing on every message instead
-      // would stall each one for a window update, halving log throughput.
-      if (queue.length >= MAX_QUEUED_MESSAGES && !paused) {
-        paused = true;
-        call.pause();
-      }
-      if (!pumping) void pump();
-    });
+    // The session lives on through the listeners it puts on the call.
+    new AgentSession(call, this.sessionHost);
   }
 
-  private async deliver(job: JobState, seq: number, msg: WireAgentMessage): Promise<void> {
+  private async deliver(job: JobState, seq: number, msg: AgentMessage__Output): Promise<void> {
     const r = job.redactor;
     switch (msg.body) {
       case 'log': {

@@ -1,0 +1,104 @@
+/**
+ * What every part of a running job shares: the spec, the connection, the secret masker, the process
+ * groups, the env layers added by earlier steps, and the cancel/timeout state that kills processes.
+ */
+import { join } from 'node:path';
+import type { JobSpec } from '@helios-ci/sdk';
+import { SecretMasker as Masker } from '@helios-ci/sdk/secret-masker';
+import type { Connection } from '../connection.js';
+import { CommandState } from '../output.js';
+import { ProcessGroups, runProcess, type ProcessResult } from '../process.js';
+import { FileCommands } from './fileCommands.js';
+
+export interface JobOptions {
+  workDir: string;
+  killGraceMs: number;
+  pgidFile: string | null;
+  /** Time given to `if: always()` steps after a cancel or job timeout. */
+  cleanupMs: number;
+}
+
+export type KillReason = 'timeout' | 'cancel';
+
+export class JobContext {
+  readonly masker = new Masker();
+  readonly groups: ProcessGroups;
+  readonly workspace: string;
+  readonly temp: string;
+  readonly baseEnv: NodeJS.ProcessEnv;
+  /** GITHUB_ENV additions, in effect for every later step of the job. */
+  readonly addedEnv: Record<string, string> = {};
+  /** GITHUB_PATH additions, newest first. */
+  readonly addedPath: string[] = [];
+  /** Workflow env overlaid with job env, evaluated once at job start. */
+  readonly jobEnv: Record<string, string> = {};
+  readonly fileCommands: FileCommands;
+  cancelReason: string | null = null;
+  timedOut = false;
+  private readonly killers = new Set<(why: KillReason) => void>();
+  /** The running step was started after a cancel (an always() step): only a new kill reason stops it. */
+  stepStartedCancelled = false;
+
+  constructor(
+    readonly spec: JobSpec,
+    readonly conn: Connection,
+    readonly opts: JobOptions,
+  ) {
+    this.groups = new ProcessGroups(opts.pgidFile);
+    for (const value of Object.values(spec.secrets)) this.masker.add(value);
+    if (spec.repository.token) {
+      this.masker.add(spec.repository.token);
+      this.masker.add(Buffer.from(`x-access-token:${spec.repository.token}`).toString('base64'));
+    }
+    const repoName = spec.repository.fullName.split('/').pop() ?? '';
+    this.workspace = join(opts.workDir, /^[A-Za-z0-9._-]+$/.test(repoName) && !/^\.+$/.test(repoName) ? repoName : 'workspace');
+    this.temp = join(opts.workDir, '_temp');
+    // The agent's own environment minus anything of the agent's (its token must not reach steps).
+    this.baseEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('HELIOS_AGENT_')));
+    this.fileCommands = new FileCommands(join(this.temp, '_runner_file_commands'));
+  }
+
+  get cancelled(): boolean {
+    return this.cancelReason !== null || this.timedOut;
+  }
+
+  /** Stops every running process of the job for `why`. */
+  killRunning(why: KillReason): void {
+    for (const kill of this.killers) kill(why);
+  }
+
+  /** A SYSTEM log line for `step`, masked. */
+  system(step: string, line: string): void {
+    this.conn.log(step, 'SYSTEM', this.masker.mask(line), 1);
+  }
+
+  /** Runs one process of step `id`, streaming its output and obeying cancel and the job timeout. */
+  async exec(id: string, argv: string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs: number | null): Promise<ProcessResult> {
+    const state = new CommandState(id, this.conn, this.masker);
+    return runProcess({
+      argv,
+      cwd,
+      env,
+      state,
+      conn: this.conn,
+      timeoutMs,
+      killGraceMs: this.opts.killGraceMs,
+      groups: this.groups,
+      onKillable: (kill) => {
+        this.killers.add(kill);
+        // A cancel or job timeout that came before the process started still applies to it.
+        if (this.cancelled && !this.stepStartedCancelled) queueMicrotask(() => kill(this.timedOut ? 'timeout' : 'cancel'));
+        return () => this.killers.delete(kill);
+      },
+    });
+  }
+}
+
+/** How a finished process is named in an error line. */
+export function describeResult(r: ProcessResult): string {
+  if (r.spawnError) return r.spawnError;
+  if (r.killed === 'timeout') return 'timed out';
+  if (r.killed === 'cancel') return 'cancelled';
+  if (r.signal) return `signal ${r.signal}`;
+  return `exit code ${r.exit}`;
+}

@@ -1,0 +1,76 @@
+/**
+ * What a step sees: the expression contexts (`github`, `env`, `steps`, `runner`, …) and the process
+ * environment, both layered workflow → job → GITHUB_ENV → composite → step.
+ */
+import { arch, hostname, platform } from 'node:os';
+import { delimiter, join } from 'node:path';
+import type { EvalScope } from '../expressions.js';
+import type { Frame } from './frame.js';
+import type { JobContext } from './jobContext.js';
+
+export function expressionScope(job: JobContext, frame: Frame, stepEnv: Record<string, string>): EvalScope {
+  const s = job.spec;
+  const github = {
+    ...s.github,
+    workspace: job.workspace,
+    sha: s.repository.sha,
+    ref: s.repository.ref,
+    repository: s.repository.fullName,
+    job: s.job.jobKey,
+    run_id: s.runId,
+    action_path: frame.actionPath ?? '',
+  };
+  return {
+    contexts: {
+      github,
+      env: { ...job.jobEnv, ...job.addedEnv, ...frame.env, ...stepEnv },
+      vars: s.vars,
+      secrets: s.secrets,
+      matrix: s.job.matrix ?? {},
+      needs: s.needs,
+      steps: frame.steps,
+      job: { status: job.cancelled ? 'cancelled' : frame.status, container: {}, services: {} },
+      runner: runnerContext(job),
+      inputs: frame.inputs,
+      strategy: { 'fail-fast': s.job.strategy.failFast, 'max-parallel': s.job.strategy.maxParallel ?? 1 },
+    },
+    status: frame.status,
+    cancelled: job.cancelled,
+    workspace: job.workspace,
+  };
+}
+
+export function runnerContext(job: JobContext): Record<string, string> {
+  const os = platform() === 'linux' ? 'Linux' : platform() === 'darwin' ? 'macOS' : platform() === 'sunos' ? 'illumos' : platform();
+  const a = arch() === 'x64' ? 'X64' : arch() === 'arm64' ? 'ARM64' : arch().toUpperCase();
+  return { os, arch: a, name: hostname(), temp: job.temp, tool_cache: join(job.opts.workDir, '_tool') };
+}
+
+/** The environment of a step's process; `files` are the GITHUB_ENV/OUTPUT/… paths. */
+export function processEnv(job: JobContext, frame: Frame, stepEnv: Record<string, string>, files: Record<string, string>): NodeJS.ProcessEnv {
+  const s = job.spec;
+  const env: NodeJS.ProcessEnv = {
+    ...job.baseEnv,
+    CI: 'true',
+    GITHUB_ACTIONS: 'true',
+    HELIOS_CI: 'true',
+    GITHUB_WORKSPACE: job.workspace,
+    GITHUB_SHA: s.repository.sha,
+    GITHUB_REF: s.repository.ref,
+    GITHUB_REPOSITORY: s.repository.fullName,
+    GITHUB_RUN_ID: s.runId,
+    GITHUB_JOB: s.job.jobKey,
+    GITHUB_EVENT_NAME: String(s.github.event_name ?? ''),
+    RUNNER_TEMP: job.temp,
+    RUNNER_OS: runnerContext(job).os,
+    RUNNER_ARCH: runnerContext(job).arch,
+    ...job.jobEnv,
+    ...job.addedEnv,
+    ...frame.env,
+    ...stepEnv,
+    ...files,
+  };
+  if (frame.actionPath) env.GITHUB_ACTION_PATH = frame.actionPath;
+  if (job.addedPath.length > 0) env.PATH = [...job.addedPath, env.PATH ?? ''].filter(Boolean).join(delimiter);
+  return env;
+}

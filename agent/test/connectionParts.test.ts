@@ -1,0 +1,102 @@
+// The agent connection's parts on their own: log batcher, resend buffer, ack tracker.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { AckTracker } from '../src/session/ackTracker.js';
+import { LogBatcher, type LogBody } from '../src/session/logBatcher.js';
+import { ResendBuffer } from '../src/session/resendBuffer.js';
+
+const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function batcher(batchBytes = 1024, batchDelayMs = 60_000) {
+  const out: { log: LogBody; bytes: number }[] = [];
+  const b = new LogBatcher({ batchBytes, batchDelayMs }, (log, bytes) => out.push({ log, bytes }));
+  const texts = () => out.map((o) => `${o.log.step}/${o.log.stream}:${o.log.lines.toString('utf8')}#${o.log.lineCount}`);
+  return { b, out, texts };
+}
+
+test('batcher: lines of one step and stream become one batch, joined by newline, in order', () => {
+  const { b, out, texts } = batcher();
+  b.add('s1', 'STDOUT', 'a', 1);
+  b.add('s1', 'STDOUT', Buffer.from('b\nc'), 2);
+  assert.equal(out, []);
+  b.flush();
+  assert.equal(texts(), ['s1/STDOUT:a\nb\nc#3']);
+  assert.is(out[0]!.bytes, 'a\nb\nc'.length);
+  b.flush();
+  assert.is(out.length, 1, 'an empty flush sends nothing');
+});
+
+test('batcher: a change of step or stream closes the batch first, keeping the order', () => {
+  const { b, texts } = batcher();
+  b.add('s1', 'STDOUT', 'a', 1);
+  b.add('s1', 'STDERR', 'b', 1);
+  b.add('s2', 'STDERR', 'c', 1);
+  b.add('s2', 'STDERR', 'd', 1);
+  b.add('s2', 'STDERR', '', 0);
+  b.flush();
+  assert.equal(texts(), ['s1/STDOUT:a#1', 's1/STDERR:b#1', 's2/STDERR:c\nd#2']);
+});
+
+test('batcher: a batch is sent when it reaches batchBytes, and after batchDelayMs', async () => {
+  const { b, texts } = batcher(4, 30);
+  b.add('s', 'STDOUT', 'ab', 1);
+  b.add('s', 'STDOUT', 'cd', 1);
+  assert.equal(texts(), ['s/STDOUT:ab\ncd#2']);
+  b.add('s', 'STDOUT', 'e', 1);
+  assert.is(texts().length, 1);
+  await tick(200);
+  assert.equal(texts(), ['s/STDOUT:ab\ncd#2', 's/STDOUT:e#1']);
+});
+
+test('batcher: after stop() nothing is sent by the timer; flush() still sends', async () => {
+  const { b, texts } = batcher(1024, 20);
+  b.add('s', 'STDOUT', 'a', 1);
+  b.stop();
+  await tick(100);
+  assert.equal(texts(), []);
+  b.flush();
+  assert.equal(texts(), ['s/STDOUT:a#1']);
+});
+
+test('resend buffer: numbers messages 1, 2, 3 … and keeps them until acknowledged', () => {
+  const r = new ResendBuffer<{ body: string }>();
+  assert.equal(['a', 'b', 'c'].map((body) => r.add({ body }, 10).seq), [1, 2, 3]);
+  assert.equal(r.pending().map((p) => p.msg), [{ body: 'a', seq: 1 }, { body: 'b', seq: 2 }, { body: 'c', seq: 3 }]);
+  assert.is(r.bytes, 30);
+  r.release(2);
+  assert.equal(r.pending().map((p) => p.seq), [3]);
+  assert.is(r.bytes, 10);
+  r.release(1);
+  assert.equal(r.pending().map((p) => p.seq), [3], 'a stale ack releases nothing');
+});
+
+test('resend buffer: after a reconnect, what follows Welcome.ackedSeq is resent in order, nothing twice', () => {
+  const r = new ResendBuffer<{ n: number }>();
+  for (let n = 1; n <= 6; n++) r.add({ n }, 1);
+  // The stream dropped; the server had processed up to 4 (its Welcome.ackedSeq).
+  r.release(4);
+  assert.equal(r.pending().map((p) => p.msg.seq), [5, 6]);
+  const seq = r.add({ n: 7 }, 1).seq;
+  assert.is(seq, 7, 'numbering continues across the reconnect');
+  r.release(7);
+  assert.equal(r.pending(), []);
+  assert.is(r.bytes, 0);
+});
+
+test('ack tracker: cumulative acks resolve every waiter they cover; stale and repeated acks are ignored', () => {
+  const t = new AckTracker();
+  const done: number[] = [];
+  t.whenAcked(2, () => done.push(2));
+  t.whenAcked(5, () => done.push(5));
+  assert.is(t.advance(3), true);
+  assert.equal(done, [2]);
+  assert.is(t.advance(3), false);
+  assert.is(t.advance(1), false);
+  assert.is(t.acked, 3);
+  t.whenAcked(3, () => done.push(3));
+  assert.equal(done, [2, 3], 'an already acknowledged seq resolves at once');
+  assert.is(t.advance(9), true);
+  assert.equal(done, [2, 3, 5]);
+});
+
+test.run();
