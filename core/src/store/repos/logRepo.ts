@@ -105,16 +105,11 @@ export class LogRepo {
       }
     });
     if (state.bytes <= cap) return;
-    if (state.noticeSeq === null) {
-      const seq = base + lines.length;
-      const text = `${LOG_CAP_NOTICE} (${cap} bytes): its first part and its newest lines are kept, lines in between are dropped`;
-      this.insertOf(1).run([jobId, seq, lines[lines.length - 1]?.step ?? 0, 'system', Date.now(), text]);
-      state.noticeSeq = seq;
-      state.bytes += Buffer.byteLength(text);
-    }
     let excess = state.bytes - Math.floor((cap * 7) / 8);
-    let after = state.headEnd ?? 0;
-    let upTo = after;
+    const headEnd = state.headEnd ?? 0;
+    const newest = base + lines.length - 1;
+    let after = headEnd;
+    let upTo = headEnd;
     while (excess > 0) {
       const rows = this.capScan.all(jobId, after) as { seq: number; n: number }[];
       if (rows.length === 0) break;
@@ -122,7 +117,7 @@ export class LogRepo {
         after = r.seq;
         if (r.seq === state.noticeSeq) continue;
         // The newest line always stays, even when it alone is over the cap.
-        if (r.seq >= base + lines.length - 1) {
+        if (r.seq >= newest) {
           excess = 0;
           break;
         }
@@ -132,7 +127,15 @@ export class LogRepo {
         if (excess <= 0) break;
       }
     }
-    if (upTo > (state.headEnd ?? 0)) this.capDelete.run(jobId, state.headEnd ?? 0, upTo, state.noticeSeq ?? -1);
+    if (upTo > headEnd) this.capDelete.run(jobId, headEnd, upTo, state.noticeSeq ?? -1);
+    if (state.noticeSeq === null) {
+      // The notice takes the last freed seq, so it reads between the head and what is kept of the rest.
+      const seq = upTo > headEnd ? upTo : newest + 1;
+      const text = `${LOG_CAP_NOTICE} (${cap} bytes): its first part and its newest lines are kept, lines in between are dropped`;
+      this.insertOf(1).run([jobId, seq, lines[lines.length - 1]?.step ?? 0, 'system', Date.now(), text]);
+      state.noticeSeq = seq;
+      state.bytes += Buffer.byteLength(text);
+    }
   }
 
   /** The seq at which the log's running byte total first reaches `bytes`. */
