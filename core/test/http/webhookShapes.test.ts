@@ -47,8 +47,8 @@ test('signed deliveries whose fields have the wrong types get 400 E_WEBHOOK_INVA
     const cases: [string, () => ReturnType<typeof forgejo>][] = [
       // Forgejo: a number where the ref string belongs (was 202, then planning failed and retried).
       ['forgejo push ref: 42', () => forgejo(h, 'push', { ...fixture('forgejo/push.json'), ref: 42 })],
-      // Forgejo: an object where the commit list belongs (was a TypeError: 500).
-      ['forgejo push commits: {}', () => forgejo(h, 'push', { ...fixture('forgejo/push.json'), commits: { a: 1 } })],
+      // Forgejo: a number where a commit's file list belongs (was a TypeError: 500).
+      ['forgejo push commits[0].added: 5', () => forgejo(h, 'push', { ...fixture('forgejo/push.json'), commits: [{ added: 5 }], total_commits: 1 })],
       ['forgejo pull_request head.sha: 123', () => {
         const p = fixture('forgejo/pull_request.json');
         p.pull_request.head.sha = 123;
