@@ -1,4 +1,8 @@
-import { chmodSync, readdirSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { get, type IncomingMessage, type ClientRequest } from 'node:http';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -172,6 +176,77 @@ test('limits.maxLogBytesPerJob: a job printing more keeps its head and newest li
     assert.ok(at('loud line 1 of') < at('limits.maxLogBytesPerJob') && at('limits.maxLogBytesPerJob') < at('loud line 3000 of'), 'head, notice, tail in that order');
   } finally {
     repo.cleanup();
+    await h.stop();
+  }
+});
+
+/** Every process's argv on this host that contains `needle` (what `ps` would show). */
+function argvContaining(needle: string): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (argv.includes(needle)) found.push(argv.replace(/\0/g, ' '));
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  return found;
+}
+
+test('credentials in a POST /api/runs repository URL reach git as an HTTP header, never its argv or the mirror config', async () => {
+  const secret = 'S3cretPassw0rd';
+  const expected = `Basic ${Buffer.from(`bot:${secret}`).toString('base64')}`;
+  const repo = new TestRepo();
+  const root = mkdtempSync(join(tmpdir(), 'helios-dumb-http-'));
+  const h = new ServeHarness();
+  let server: Server | undefined;
+  const seen = { authorized: 0, refused: 0, argv: [] as string[] };
+  try {
+    repo.write('README', 'no workflows\n').commit('init');
+    const bare = join(root, 'widget.git');
+    execFileSync('git', ['clone', '-q', '--bare', repo.dir, bare]);
+    execFileSync('git', ['update-server-info'], { cwd: bare });
+    // git's "dumb" HTTP protocol: static files of a bare repository, behind Basic auth.
+    server = createServer((req, res) => {
+      seen.argv.push(...argvContaining(secret));
+      if (req.headers.authorization !== expected) {
+        seen.refused++;
+        res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="git"' }).end();
+        return;
+      }
+      seen.authorized++;
+      const path = new URL(req.url!, 'http://x').pathname.replace(/^\/widget\.git\//, '');
+      try {
+        res.writeHead(200, { 'Content-Type': 'application/octet-stream' }).end(readFileSync(join(bare, path)));
+      } catch {
+        res.writeHead(404).end();
+      }
+    });
+    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    await h.start();
+    const res = await h.api('POST', '/api/runs', { auth: true, body: { repository: `http://bot:${secret}@127.0.0.1:${port}/widget.git`, ref: 'main' } });
+    // Cloned and resolved; nothing runs because the commit has no workflows.
+    assert.is(res.status, 422, JSON.stringify(res.body));
+    assert.is(res.body.error.code, 'E_NOTHING_TO_RUN');
+    assert.ok(seen.authorized > 0, 'git sent the credentials');
+    assert.equal(seen.argv, [], 'no process had the password in its argv');
+    const mirrors = join(h.dir, 'data/mirrors');
+    const [key] = readdirSync(mirrors);
+    const [mirror] = readdirSync(join(mirrors, key!));
+    const config = readFileSync(join(mirrors, key!, mirror!, 'config'), 'utf8');
+    assert.not.ok(config.includes(secret), 'the mirror config has no password');
+    assert.match(config, new RegExp(`url = http://127\\.0\\.0\\.1:${port}/widget\\.git`));
+    assert.not.ok((h.output().stdout + h.output().stderr).includes(secret));
+    // A second request fetches the existing mirror with the same credentials.
+    const again = await h.api('POST', '/api/runs', { auth: true, body: { repository: `http://bot:${secret}@127.0.0.1:${port}/widget.git`, ref: 'main' } });
+    assert.is(again.body.error?.code, 'E_NOTHING_TO_RUN', JSON.stringify(again.body));
+    assert.equal(seen.argv, []);
+  } finally {
+    server?.close();
+    repo.cleanup();
+    rmSync(root, { recursive: true, force: true });
     await h.stop();
   }
 });
