@@ -20,7 +20,8 @@ export interface AppOptions {
 function isClientGone(ctx: Koa.Context, err: unknown): boolean {
   if (isHeliosError(err)) return err.code === 'E_CLIENT_ABORTED' || err.code === 'E_REQUEST_TIMEOUT';
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  return code === 'ECONNRESET' || code === 'EPIPE' || code === 'ERR_STREAM_PREMATURE_CLOSE' || ctx.req.destroyed;
+  // Not `req.destroyed`: a request whose body was read in full is destroyed too (autoDestroy).
+  return code === 'ECONNRESET' || code === 'EPIPE' || code === 'ERR_STREAM_PREMATURE_CLOSE' || ctx.req.socket?.destroyed === true;
 }
 
 interface CompiledRoute {
