@@ -20,7 +20,11 @@ job and run pages at /jobs/<id> and /runs/<id>, and Prometheus metrics at /metri
 SIGTERM stops accepting work, runs the plugins' stop hooks in reverse order and exits 0.
 
 The admin token (Authorization: Bearer <token>) is $HELIOS_ADMIN_TOKEN, or else the contents of
-<server.dataDir>/admin-token, created with a random token (mode 600) on the first start.
+<server.dataDir>/admin-token, created with a random token (mode 600) on the first start. With
+server.requireAuthForLogs: true, reading runs, jobs, logs and their pages needs it too. The data
+dir is kept mode 700 (tightened at start). Webhook bodies, connections and log streams are bounded
+by the limits.* keys (hookBytesInFlight, hookBodyTimeoutSeconds, headersTimeoutSeconds,
+maxConnections, logStreamsPerJob, logStreamsPerClient, maxLogBytesPerJob).
 
 Options:
 ${CONFIG_HELP}
