@@ -34,7 +34,7 @@ export function registerCoreServices(options: CoreServiceOptions = {}) {
   return (ctx: PluginContext<unknown>, kernel: Kernel): void => {
     const config = kernel.config;
     const publicUrl = config.server.publicUrl ?? options.publicUrl ?? `http://${config.server.listen}`;
-    ctx.provide(StoreToken, { factory: () => Store.open(options.storePath ?? join(kernel.dataDir, 'helios.db')) });
+    ctx.provide(StoreToken, { factory: () => Store.open({ path: options.storePath ?? join(kernel.dataDir, 'helios.db'), maxLogBytesPerJob: config.limits.maxLogBytesPerJob }) });
     if (kernel.graph.providersOf(QueueToken).length === 0) {
       ctx.provide(QueueToken, { deps: { store: StoreToken }, factory: ({ store }) => new InProcessQueue(store, { onHandlerError: (err, m) => ctx.logger.error('queue handler failed', { jobId: m.jobId, error: err }) }) });
     }

@@ -1,9 +1,9 @@
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { HeliosError } from '@helios-ci/sdk';
 import { systemClock, type Clock } from '../clock/clock.js';
 import { migrate } from './migrate.js';
+import { createPrivateDir, ensurePrivateFile, tightenFile } from './privateFiles.js';
 import { MIGRATIONS, type Migration } from './migrations/index.js';
 import { AnnotationRepo } from './repos/annotationRepo.js';
 import { ApprovalRepo } from './repos/approvalRepo.js';
@@ -24,6 +24,8 @@ export interface StoreOptions {
   clock?: Clock;
   /** How long a write waits for another connection's lock before SQLITE_BUSY (default 5,000 ms). */
   busyTimeoutMs?: number;
+  /** Log bytes kept per job (limits.maxLogBytesPerJob); past it a log keeps its head and tail. Default: no cap. */
+  maxLogBytesPerJob?: number;
   /** Tests only: migrate with this list instead of the code's (e.g. just migration 1). */
   migrations?: readonly Migration[];
 }
@@ -50,7 +52,7 @@ export class Store {
   readonly queue: QueueRepo;
   readonly approvals: ApprovalRepo;
 
-  private constructor(db: Database.Database, clock: Clock, schemaVersion: number) {
+  private constructor(db: Database.Database, clock: Clock, schemaVersion: number, maxLogBytesPerJob?: number) {
     this.db = db;
     this.clock = clock;
     this.schemaVersion = schemaVersion;
@@ -59,7 +61,7 @@ export class Store {
     this.jobs = new JobRepo(db, now);
     this.runs = new RunRepo(db, now, this.jobs);
     this.steps = new StepRepo(db, now);
-    this.logs = new LogRepo(db);
+    this.logs = new LogRepo(db, maxLogBytesPerJob);
     this.annotations = new AnnotationRepo(db);
     this.checks = new CheckRepo(db, now);
     this.outbox = new OutboxRepo(db, now);
@@ -74,7 +76,11 @@ export class Store {
     const clock = o.clock ?? systemClock;
     let db: Database.Database;
     try {
-      if (o.path !== ':memory:') mkdirSync(dirname(o.path), { recursive: true });
+      if (o.path !== ':memory:') {
+        // Job logs and secrets-adjacent state: owner only. SQLite gives -wal/-shm the main file's mode.
+        createPrivateDir(dirname(o.path));
+        ensurePrivateFile(o.path);
+      }
       db = new Database(o.path);
     } catch (err) {
       throw new HeliosError('E_STORE_OPEN', `cannot open the store at ${o.path}: ${(err as Error).message}; check that server.dataDir is writable`, { cause: err });
@@ -85,8 +91,10 @@ export class Store {
       db.pragma('synchronous = NORMAL');
       db.pragma('foreign_keys = ON');
       db.pragma(`busy_timeout = ${Math.max(0, Math.floor(o.busyTimeoutMs ?? 5000))}`);
+      // Files left by an older Helios (created 644) are tightened too.
+      if (o.path !== ':memory:') for (const suffix of ['-wal', '-shm']) tightenFile(o.path + suffix);
       const version = migrate(db, o.migrations ?? MIGRATIONS, () => clock.now());
-      return new Store(db, clock, version);
+      return new Store(db, clock, version, o.maxLogBytesPerJob);
     } catch (err) {
       db.close();
       throw err;

@@ -16,12 +16,16 @@ export class ServeHarness {
   url = '';
   token = '';
 
-  constructor(private readonly extraYaml = '') {}
+  /** `extraYaml` is appended to the file (plugin entries, or top-level keys); `serverYaml` goes under `server:`. */
+  constructor(
+    private readonly extraYaml = '',
+    private readonly serverYaml = '',
+  ) {}
 
   async start(env: NodeJS.ProcessEnv = {}): Promise<this> {
     writeFileSync(
       join(this.dir, 'helios.yaml'),
-      `server:\n  dataDir: ./data\nplugins:\n  secrets:\n    use: "@helios-ci/secrets-file"\n  local:\n    use: "@helios-ci/runtime-local"\n    config:\n      workRoot: ./work\n${this.extraYaml}`,
+      `server:\n  dataDir: ./data\n${this.serverYaml}plugins:\n  secrets:\n    use: "@helios-ci/secrets-file"\n  local:\n    use: "@helios-ci/runtime-local"\n    config:\n      workRoot: ./work\n${this.extraYaml}`,
     );
     const child = spawn(process.execPath, [CLI, 'serve', '--listen', '127.0.0.1:0', '--config', join(this.dir, 'helios.yaml')], {
       cwd: this.dir,

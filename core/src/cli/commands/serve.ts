@@ -4,6 +4,7 @@ import { Kernel } from '../../kernel/kernel.js';
 import { createHttpApp } from '../../http/app.js';
 import { createServerHttp } from '../../http/api/index.js';
 import { closeServer, listen } from '../../http/listen.js';
+import { ensurePrivateDir } from '../../store/privateFiles.js';
 import { registerCoreServices } from '../../services/registerCoreServices.js';
 import { CONFIG_HELP, configOption, kernelOptionsFrom } from './configOption.js';
 
@@ -19,7 +20,11 @@ job and run pages at /jobs/<id> and /runs/<id>, and Prometheus metrics at /metri
 SIGTERM stops accepting work, runs the plugins' stop hooks in reverse order and exits 0.
 
 The admin token (Authorization: Bearer <token>) is $HELIOS_ADMIN_TOKEN, or else the contents of
-<server.dataDir>/admin-token, created with a random token (mode 600) on the first start.
+<server.dataDir>/admin-token, created with a random token (mode 600) on the first start. With
+server.requireAuthForLogs: true, reading runs, jobs, logs and their pages needs it too. The data
+dir is kept mode 700 (tightened at start). Webhook bodies, connections and log streams are bounded
+by the limits.* keys (hookBytesInFlight, hookBodyTimeoutSeconds, headersTimeoutSeconds,
+maxConnections, logStreamsPerJob, logStreamsPerClient, maxLogBytesPerJob).
 
 Options:
 ${CONFIG_HELP}
@@ -33,13 +38,28 @@ ${CONFIG_HELP}
       ...kernelOptionsFrom(args, io),
       builtins: registerCoreServices(listenOverride && !listenOverride.endsWith(':0') ? { publicUrl: `http://${listenOverride}` } : {}),
     });
+    // The data dir holds the database, the admin token and mirrors: owner only (700), said when tightened.
+    const tightened = ensurePrivateDir(kernel.dataDir);
+    if (tightened.tightenedFrom !== undefined) {
+      kernel.logger.info('data dir permissions tightened', { dir: kernel.dataDir, from: tightened.tightenedFrom.toString(8), to: '700' });
+    }
     await kernel.start();
     let server;
     let http;
     try {
       http = createServerHttp(kernel);
-      const app = createHttpApp({ routes: kernel.routes, logger: kernel.logger.child('http'), redact: (t) => kernel.redactor.redact(t), middleware: http.middleware });
-      server = await listen(app, listenOverride ?? kernel.config.server.listen);
+      const limits = kernel.config.limits;
+      const app = createHttpApp({
+        routes: kernel.routes,
+        logger: kernel.logger.child('http'),
+        redact: (t) => kernel.redactor.redact(t),
+        middleware: http.middleware,
+        hookLimits: { bytesInFlight: limits.hookBytesInFlight, bodyTimeoutMs: limits.hookBodyTimeoutSeconds * 1000 },
+      });
+      server = await listen(app, listenOverride ?? kernel.config.server.listen, {
+        maxConnections: limits.maxConnections,
+        headersTimeoutMs: limits.headersTimeoutSeconds * 1000,
+      });
     } catch (err) {
       http?.close();
       await kernel.stop('listen failed');

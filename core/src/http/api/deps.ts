@@ -3,6 +3,7 @@ import type { Store } from '../../store/index.js';
 import type { Orchestrator } from '../../orchestrator/orchestrator.js';
 import type { RunPlanner } from '../../orchestrator/runPlanner.js';
 import type { RepoMirrors } from './repoMirrors.js';
+import type { StreamSlots } from './streamSlots.js';
 
 /** What the REST API and the pages need from the running kernel. */
 export interface ApiDeps {
@@ -14,4 +15,6 @@ export interface ApiDeps {
   /** The admin token the write endpoints require. */
   adminToken: string;
   logger: Logger;
+  /** Live log streams per job and per client address. */
+  streamSlots: StreamSlots;
 }

@@ -11,7 +11,12 @@ import { ADMIN_TOKEN_ENV, loadAdminToken } from './adminToken.js';
 import type { ApiDeps } from './deps.js';
 import { mountJobRoutes } from './jobRoutes.js';
 import { RepoMirrors } from './repoMirrors.js';
+import { requireAdmin } from './requireAdmin.js';
 import { mountRunRoutes } from './runRoutes.js';
+import { StreamSlots } from './streamSlots.js';
+
+/** Paths that show runs, jobs or logs (API and pages): behind the admin token with server.requireAuthForLogs. */
+const PRIVATE_READS = /^\/+(api\/+)?(runs|jobs)(\/|$)/i;
 
 export interface ServerHttp {
   /** For createHttpApp's `middleware` option. */
@@ -36,6 +41,7 @@ export function createServerHttp(kernel: Kernel, env: NodeJS.ProcessEnv = proces
     mirrors: new RepoMirrors(join(kernel.dataDir, 'mirrors')),
     adminToken: token.value,
     logger: kernel.logger.child('api'),
+    streamSlots: new StreamSlots({ perJob: kernel.config.limits.logStreamsPerJob, perClient: kernel.config.limits.logStreamsPerClient }),
   };
   const agents = kernel.resolve(AgentServiceToken);
   const metrics = new HeliosMetrics({ store: deps.store, events: kernel.events, agentSessions: () => agents.activeJobs().filter((j) => j.connected).length });
@@ -59,7 +65,13 @@ export function createServerHttp(kernel: Kernel, env: NodeJS.ProcessEnv = proces
       throw new HeliosError('E_NOT_FOUND', `no API endpoint ${ctx.method} ${ctx.path}; see the serve documentation for the routes`);
     }
   };
+  // server.requireAuthForLogs: everything that shows a run, a job or a log needs the admin token.
+  const admin = requireAdmin(deps.adminToken);
+  const readGuard: Koa.Middleware = async (ctx, next) => {
+    if (kernel.config.server.requireAuthForLogs && PRIVATE_READS.test(ctx.path)) return admin(ctx, next);
+    await next();
+  };
   // The router's types demand ctx.params/ctx.router up front; it adds them itself when it runs.
   const routerMiddleware = [router.routes(), router.allowedMethods()] as unknown as Koa.Middleware[];
-  return { middleware: [apiNotFound, ...routerMiddleware], notices, close: () => metrics.close() };
+  return { middleware: [apiNotFound, readGuard, ...routerMiddleware], notices, close: () => metrics.close() };
 }

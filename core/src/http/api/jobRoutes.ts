@@ -41,7 +41,8 @@ export function mountJobRoutes(router: Router, deps: ApiDeps): void {
     const header = ctx.get('last-event-id');
     // EventSource reconnects to the same URL (with its ?from) plus Last-Event-ID: the header wins.
     const from = header ? parseInput(LastEventId, header, 'E_LAST_EVENT_ID_INVALID', 'the Last-Event-ID header', { convert: true }) + 1 : (q.from ?? 1);
-    streamJobLog(ctx, deps, id, from);
+    const release = deps.streamSlots.acquire(id, ctx.req.socket.remoteAddress ?? 'unknown');
+    streamJobLog(ctx, deps, id, from, release);
   });
 
   router.post('/api/jobs/:id/cancel', requireAdmin(deps.adminToken), (ctx) => {

@@ -1,8 +1,10 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Context } from 'koa';
 import type { EventBus, JobState, Logger } from '@helios-ci/sdk';
 import { isTerminalJobState, type Store } from '../../store/index.js';
 import { SseStream, type SseEvent } from './sse.js';
 
+/** Lines read from the store and written per turn of the event loop. */
 const PAGE = 500;
 
 /**
@@ -15,10 +17,25 @@ const PAGE = 500;
  * before the first read. Each line is `event: log` with `id: <seq>`, so EventSource's reconnect
  * (`Last-Event-ID`) resumes right after it. `step` events follow the lines logged before them;
  * `finished` comes once the job is final and every line was sent, and then the stream ends.
+ *
+ * A long backlog goes out one page per turn of the event loop (one write per page, waiting for
+ * 'drain' when the socket's buffer is full), so a few readers of a huge log cannot starve the rest
+ * of the server. `release` (a stream slot) is called once, when the response closes.
  */
-export function streamJobLog(ctx: Context, deps: { store: Store; events: EventBus; logger: Logger }, jobId: string, from: number): void {
+export function streamJobLog(
+  ctx: Context,
+  deps: { store: Store; events: EventBus; logger: Logger },
+  jobId: string,
+  from: number,
+  release: () => void = () => undefined,
+): void {
   const { store, events } = deps;
-  store.jobs.require(jobId);
+  try {
+    store.jobs.require(jobId);
+  } catch (err) {
+    release();
+    throw err;
+  }
   // The response is written by hand from here on; Koa must not touch it (status is for its logs).
   ctx.status = 200;
   ctx.respond = false;
@@ -42,20 +59,25 @@ export function streamJobLog(ctx: Context, deps: { store: Store; events: EventBu
       pump();
     }),
   ];
-  const cleanup = () => unsubscribe.forEach((off) => off());
+  const cleanup = () => {
+    unsubscribe.forEach((off) => off());
+    release();
+  };
   ctx.res.on('close', cleanup);
 
   async function drain(): Promise<void> {
     do {
       again = false;
       for (;;) {
+        if (sse.isClosed) return;
         const lines = store.logs.read(jobId, { from: next, limit: PAGE });
-        for (const l of lines) {
-          if (sse.isClosed) return;
-          await sse.send({ id: l.seq, event: 'log', data: { seq: l.seq, step: l.step, stream: l.stream, ts: l.ts, text: l.text } });
-          next = l.seq + 1;
+        if (lines.length) {
+          await sse.sendAll(lines.map((l) => ({ id: l.seq, event: 'log', data: { seq: l.seq, step: l.step, stream: l.stream, ts: l.ts, text: l.text } })));
+          next = lines[lines.length - 1]!.seq + 1;
         }
         if (lines.length < PAGE) break;
+        // Let health checks, webhooks and other streams in before the next page.
+        await yieldToEventLoop();
       }
       while (steps.length && !sse.isClosed) await sse.send(steps.shift()!);
     } while (again && !sse.isClosed);

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { isAbsolute, join, normalize } from 'node:path';
 import { HeliosError, isHeliosError } from '@helios-ci/sdk';
 import { git } from '../../localRepo/git.js';
+import { createPrivateDir, tightenFile } from '../../store/privateFiles.js';
 
 /** Transports git may use for mirrors; `ext::`, ssh and the rest are refused (also for submodules). */
 const GIT_ENV = { GIT_ALLOW_PROTOCOL: 'http:https:git:file', GIT_TERMINAL_PROMPT: '0' };
@@ -11,7 +12,7 @@ const LOCAL_TIMEOUT_MS = 30_000;
 const SHA = /^[0-9a-f]{40}$|^[0-9a-f]{64}$/;
 
 /** A repository the REST API may run: a URL (http(s), git, file) or an absolute path on this host. */
-export function validateRepository(input: string): { source: string; display: string; name: string } {
+export function validateRepository(input: string): { source: string; display: string; name: string; auth?: { user: string; password: string } } {
   const fail = (why: string) =>
     new HeliosError('E_REPOSITORY_INVALID', `repository ${JSON.stringify(input)} ${why}; give an http(s)://, git:// or file:// URL, or an absolute path of a git repository`);
   // A leading "-" would be read by git as an option; control characters have no place in a URL or path.
@@ -20,6 +21,7 @@ export function validateRepository(input: string): { source: string; display: st
   let source: string;
   let display: string;
   let path: string;
+  let auth: { user: string; password: string } | undefined;
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(input)) {
     let url: URL;
     try {
@@ -29,10 +31,25 @@ export function validateRepository(input: string): { source: string; display: st
     }
     if (!['http:', 'https:', 'git:', 'file:'].includes(url.protocol)) throw fail(`uses ${url.protocol.slice(0, -1)}://, which is not supported`);
     if (url.protocol === 'file:' && (url.host !== '' || !url.pathname.startsWith('/'))) throw fail('is a file:// URL with a host; write file:///absolute/path');
+    const badEscape = (where: string) => fail(`has a malformed percent-escape in its ${where} (a "%" must be followed by two hex digits; write a literal % as %25)`);
+    try {
+      path = decodeURIComponent(url.pathname);
+    } catch {
+      throw badEscape('path');
+    }
+    if (url.username || url.password) {
+      try {
+        auth = { user: decodeURIComponent(url.username), password: decodeURIComponent(url.password) };
+      } catch {
+        throw badEscape('user name or password');
+      }
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw fail('carries credentials, which only http(s):// URLs can use');
+      // Credentials never reach git's argv (ps) or the mirror's config: they go in an HTTP header through the environment.
+      url.username = '';
+      url.password = '';
+    }
     source = url.href;
-    path = decodeURIComponent(url.pathname);
-    // Credentials in the URL stay out of logs and run records.
-    display = url.username || url.password ? `${url.protocol}//${url.host}${url.pathname}` : url.href;
+    display = url.href;
   } else if (isAbsolute(input)) {
     source = normalize(input);
     display = source;
@@ -42,7 +59,18 @@ export function validateRepository(input: string): { source: string; display: st
   }
   const last = path.replace(/\/+$/, '').split('/').pop() ?? '';
   const name = last.replace(/\.git$/, '').replace(/[^A-Za-z0-9._-]/g, '_').replace(/^[.-]+/, '') || 'repo';
-  return { source, display, name };
+  return { source, display, name, ...(auth ? { auth } : {}) };
+}
+
+/**
+ * git's environment for one repository: the allowed transports and, for a URL that carried
+ * credentials, an `Authorization: Basic` header scoped to that URL, given as GIT_CONFIG_* variables
+ * (git ≥ 2.31) so it is neither in any process's argv nor written to the mirror's config.
+ */
+function gitEnvFor(repo: { source: string; auth?: { user: string; password: string } }): NodeJS.ProcessEnv {
+  if (!repo.auth) return GIT_ENV;
+  const basic = Buffer.from(`${repo.auth.user}:${repo.auth.password}`, 'utf8').toString('base64');
+  return { ...GIT_ENV, GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: `http.${repo.source}.extraHeader`, GIT_CONFIG_VALUE_0: `Authorization: Basic ${basic}` };
 }
 
 /** A ref from a request: branch, tag, `refs/...` or a commit sha. */
@@ -78,7 +106,11 @@ export class RepoMirrors {
   async resolve(repository: string, ref: string): Promise<ResolvedCommit> {
     const repo = validateRepository(repository);
     validateRef(ref);
-    const key = createHash('sha256').update(repo.source).digest('hex').slice(0, 16);
+    // Keyed by the URL with its credentials, so a mirror is only ever fetched with the credentials that cloned it.
+    const key = createHash('sha256')
+      .update(repo.auth ? `${repo.source}\n${repo.auth.user}:${repo.auth.password}` : repo.source)
+      .digest('hex')
+      .slice(0, 16);
     const dir = join(this.root, key, `${repo.name}.git`);
     return this.exclusive(dir, async () => {
       await this.sync(repo, dir);
@@ -97,21 +129,26 @@ export class RepoMirrors {
     return result;
   }
 
-  private async sync(repo: { source: string; display: string }, dir: string): Promise<void> {
+  private async sync(repo: { source: string; display: string; auth?: { user: string; password: string } }, dir: string): Promise<void> {
     const isLocal = repo.source.startsWith('/') || repo.source.startsWith('file:');
+    const env = gitEnvFor(repo);
     const timeoutMs = isLocal ? LOCAL_TIMEOUT_MS : FETCH_TIMEOUT_MS;
     try {
       if (existsSync(dir)) {
+        // Mirrors cloned by an older Helios have a 644 config (it names the origin URL).
+        tightenFile(join(dir, 'config'));
         // No --prune: it would delete the pins, which the origin does not have.
-        await git(['fetch', '--quiet', '--force', '--no-recurse-submodules', 'origin'], { cwd: dir, env: GIT_ENV, timeoutMs });
+        await git(['fetch', '--quiet', '--force', '--no-recurse-submodules', 'origin'], { cwd: dir, env, timeoutMs });
         return;
       }
       // Clone beside the final place and rename, so a failed or interrupted clone never looks like a mirror.
       const parent = join(dir, '..');
-      mkdirSync(parent, { recursive: true });
+      createPrivateDir(this.root);
+      mkdirSync(parent, { recursive: true, mode: 0o700 });
       const tmp = join(parent, `.clone-${randomUUID()}`);
       try {
-        await git(['clone', '--mirror', '--quiet', '--', repo.source, tmp], { cwd: parent, env: GIT_ENV, timeoutMs });
+        await git(['clone', '--mirror', '--quiet', '--', repo.source, tmp], { cwd: parent, env, timeoutMs });
+        tightenFile(join(tmp, 'config'));
         renameSync(tmp, dir);
       } finally {
         rmSync(tmp, { recursive: true, force: true });

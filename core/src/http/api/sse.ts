@@ -39,11 +39,18 @@ export class SseStream {
   }
 
   async send(e: SseEvent): Promise<void> {
-    if (this.isClosed) return;
+    return this.sendAll([e]);
+  }
+
+  /** Several events in one write (one syscall per page of log lines, not one per line). */
+  async sendAll(events: readonly SseEvent[]): Promise<void> {
+    if (this.isClosed || events.length === 0) return;
     let frame = '';
-    if (e.id !== undefined) frame += `id: ${e.id}\n`;
-    if (e.event) frame += `event: ${e.event}\n`;
-    frame += `data: ${JSON.stringify(e.data)}\n\n`;
+    for (const e of events) {
+      if (e.id !== undefined) frame += `id: ${e.id}\n`;
+      if (e.event) frame += `event: ${e.event}\n`;
+      frame += `data: ${JSON.stringify(e.data)}\n\n`;
+    }
     if (!this.res.write(frame)) await new Promise<void>((resolve) => {
       const done = () => {
         this.res.off('drain', done);

@@ -21,6 +21,8 @@ export const HeliosConfigSchema = Type.Object(
         logLevel: Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error')], {
           default: 'info',
         }),
+        /** Job logs, job and run views (API and pages) need the admin token: for private repositories. */
+        requireAuthForLogs: Type.Boolean({ default: false }),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -35,6 +37,20 @@ export const HeliosConfigSchema = Type.Object(
         forgeCallTimeoutSeconds: Type.Number({ exclusiveMinimum: 0, default: 30 }),
         /** At most one check update per job this often (live log in the forge). */
         checkUpdateIntervalSeconds: Type.Number({ minimum: 0, default: 3 }),
+        /** Webhook (plugin route) body bytes buffered at once, over all requests; beyond it: 503 + Retry-After. */
+        hookBytesInFlight: Type.Integer({ minimum: 1024, default: 64 * 1024 * 1024 }),
+        /** A webhook body not received in full this long after its headers is dropped (stalled clients). */
+        hookBodyTimeoutSeconds: Type.Number({ exclusiveMinimum: 0, default: 10 }),
+        /** Time for a client to send the request headers (all routes). */
+        headersTimeoutSeconds: Type.Number({ exclusiveMinimum: 0, default: 15 }),
+        /** Open HTTP connections at once; further ones are closed by the server at once. */
+        maxConnections: Type.Integer({ minimum: 1, default: 1024 }),
+        /** Live log streams (SSE) open on one job at once; beyond it: 429. */
+        logStreamsPerJob: Type.Integer({ minimum: 1, default: 16 }),
+        /** Live log streams open from one client address at once; beyond it: 429. */
+        logStreamsPerClient: Type.Integer({ minimum: 1, default: 8 }),
+        /** Log bytes kept per job: past it the head and the last part (the tail) are kept, the middle dropped. */
+        maxLogBytesPerJob: Type.Integer({ minimum: 1024, default: 100 * 1024 * 1024 }),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -13,6 +13,17 @@ interface Row {
 /** 64 rows × 6 columns = 384 parameters, well under SQLite's 32,766 limit. */
 const ROWS_PER_INSERT = 64;
 
+/** The line a capped log gets, once, between its head and its tail. */
+export const LOG_CAP_NOTICE = '[helios] this job log is over limits.maxLogBytesPerJob';
+
+/** Per job: bytes stored, where the kept head ends, and the notice line's seq once the cap was hit. */
+interface CapState {
+  bytes: number;
+  headBytes: number;
+  headEnd: number | null;
+  noticeSeq: number | null;
+}
+
 const toLine = (r: Row): LogLine => ({ jobId: r.job_id, seq: r.seq, step: r.step, stream: r.stream, ts: r.ts, text: r.text });
 
 /**
@@ -29,7 +40,21 @@ export class LogRepo {
   private readonly backward: Statement;
   private readonly appendTx: (jobId: string, lines: readonly LogLineInput[]) => { first: number; last: number };
 
-  constructor(private readonly db: Database) {
+  private readonly caps = new Map<string, CapState>();
+  private readonly capFirst: Statement;
+  private readonly capScan: Statement;
+  private readonly capNotice: Statement;
+  private readonly capDelete: Statement;
+
+  /** `maxBytesPerJob`: past it a job's log keeps its first half (head) and its newest lines (tail). */
+  constructor(
+    private readonly db: Database,
+    private readonly maxBytesPerJob = Number.POSITIVE_INFINITY,
+  ) {
+    this.capFirst = db.prepare('SELECT coalesce(sum(length(CAST(text AS BLOB))), 0) AS b FROM log_lines WHERE job_id = ?').pluck();
+    this.capScan = db.prepare('SELECT seq, length(CAST(text AS BLOB)) AS n FROM log_lines WHERE job_id = ? AND seq > ? ORDER BY seq LIMIT 1000');
+    this.capNotice = db.prepare("SELECT seq FROM log_lines WHERE job_id = ? AND stream = 'system' AND text LIKE ? ORDER BY seq LIMIT 1").pluck();
+    this.capDelete = db.prepare('DELETE FROM log_lines WHERE job_id = ? AND seq > ? AND seq <= ? AND seq <> ?');
     this.maxSeq = db.prepare('SELECT max(seq) AS m FROM log_lines WHERE job_id = ?').pluck();
     this.range = db.prepare('SELECT * FROM log_lines WHERE job_id = ? AND seq >= ? ORDER BY seq LIMIT ?');
     this.backward = db.prepare('SELECT * FROM log_lines WHERE job_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?');
@@ -50,8 +75,82 @@ export class LogRepo {
         }
         this.insertOf(n).run(args);
       }
+      if (Number.isFinite(this.maxBytesPerJob)) this.applyCap(jobId, lines, base);
       return { first: base, last: base + lines.length - 1 };
     });
+  }
+
+  /**
+   * Keeps a job's log within maxBytesPerJob: lines go into the head until it holds half the cap;
+   * when the whole log passes the cap, one notice line is written and from then on the oldest lines
+   * after the head (never the notice) are deleted, so the log reads head, notice, newest lines.
+   * Trimming goes down to 7/8 of the cap, so it runs once per cap/8 bytes, not per batch.
+   */
+  private applyCap(jobId: string, lines: readonly LogLineInput[], base: number): void {
+    const cap = this.maxBytesPerJob;
+    let state = this.caps.get(jobId);
+    if (!state) {
+      // First append in this process: the batch just inserted is counted below, so leave it out here.
+      const before = (this.capFirst.get(jobId) as number) - lines.reduce((n, l) => n + Buffer.byteLength(l.text), 0);
+      const noticeSeq = (this.capNotice.get(jobId, `${LOG_CAP_NOTICE}%`) as number | undefined) ?? null;
+      state = { bytes: before, headBytes: Math.min(before, cap / 2), headEnd: before >= cap / 2 ? this.seqAtBytes(jobId, cap / 2) : null, noticeSeq };
+      this.caps.set(jobId, state);
+    }
+    lines.forEach((l, i) => {
+      const n = Buffer.byteLength(l.text);
+      state.bytes += n;
+      if (state.headEnd === null) {
+        state.headBytes += n;
+        if (state.headBytes >= cap / 2) state.headEnd = base + i;
+      }
+    });
+    if (state.bytes <= cap) return;
+    let excess = state.bytes - Math.floor((cap * 7) / 8);
+    const headEnd = state.headEnd ?? 0;
+    const newest = base + lines.length - 1;
+    let after = headEnd;
+    let upTo = headEnd;
+    while (excess > 0) {
+      const rows = this.capScan.all(jobId, after) as { seq: number; n: number }[];
+      if (rows.length === 0) break;
+      for (const r of rows) {
+        after = r.seq;
+        if (r.seq === state.noticeSeq) continue;
+        // The newest line always stays, even when it alone is over the cap.
+        if (r.seq >= newest) {
+          excess = 0;
+          break;
+        }
+        upTo = r.seq;
+        excess -= r.n;
+        state.bytes -= r.n;
+        if (excess <= 0) break;
+      }
+    }
+    if (upTo > headEnd) this.capDelete.run(jobId, headEnd, upTo, state.noticeSeq ?? -1);
+    if (state.noticeSeq === null) {
+      // The notice takes the last freed seq, so it reads between the head and what is kept of the rest.
+      const seq = upTo > headEnd ? upTo : newest + 1;
+      const text = `${LOG_CAP_NOTICE} (${cap} bytes): its first part and its newest lines are kept, lines in between are dropped`;
+      this.insertOf(1).run([jobId, seq, lines[lines.length - 1]?.step ?? 0, 'system', Date.now(), text]);
+      state.noticeSeq = seq;
+      state.bytes += Buffer.byteLength(text);
+    }
+  }
+
+  /** The seq at which the log's running byte total first reaches `bytes`. */
+  private seqAtBytes(jobId: string, bytes: number): number {
+    let total = 0;
+    let after = 0;
+    for (;;) {
+      const rows = this.capScan.all(jobId, after) as { seq: number; n: number }[];
+      if (rows.length === 0) return after;
+      for (const r of rows) {
+        total += r.n;
+        after = r.seq;
+        if (total >= bytes) return r.seq;
+      }
+    }
   }
 
   private insertOf(rows: number): Statement {
