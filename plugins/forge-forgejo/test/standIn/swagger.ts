@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** plugins/forge-forgejo/dist/test/standIn → the repository root, then ../shared. */
-export const SHARED_DIR = join(dirname(fileURLToPath(import.meta.url)), '../../../../../../shared');
+export const SHARED_DIR = process.env.HELIOS_SHARED_DIR ?? join(dirname(fileURLToPath(import.meta.url)), '../../../../../../shared');
 
 type Schema = Record<string, unknown>;
 interface Parameter {
