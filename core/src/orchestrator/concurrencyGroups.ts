@@ -1,23 +1,33 @@
-import type { JobRecord, Store } from '../store/index.js';
+import type { JobRecord, RunRecord, Store } from '../store/index.js';
+import { scopedGroupKey, type AdmissionGroup, type AdmissionJob } from './admission.js';
 
-export interface ConcurrencyGroup {
-  group: string;
-  cancelInProgress: boolean;
-  level: 'job' | 'workflow';
-}
-
-/** The concurrency groups a job is in: its own `concurrency:` and its workflow's. */
-export function groupsOf(store: Store, job: JobRecord): ConcurrencyGroup[] {
-  const groups: ConcurrencyGroup[] = [];
-  if (job.plan.concurrency) groups.push({ ...job.plan.concurrency, level: 'job' });
-  const run = store.runs.get(job.runId);
+/** The concurrency groups a job is in (its own `concurrency:` and its workflow's), scoped by forge + repository. */
+export function groupsOf(run: RunRecord | undefined, job: JobRecord): AdmissionGroup[] {
+  const scope = { forge: run?.forge ?? null, repo: run ? repoScope(run) : `run:${job.runId}` };
+  const groups: AdmissionGroup[] = [];
+  if (job.plan.concurrency) groups.push({ ...job.plan.concurrency, key: scopedGroupKey(scope, job.plan.concurrency.group), level: 'job' });
   const wf = run?.plan.workflows.find((w) => w.file === job.plan.workflow.file);
-  if (wf?.concurrency) groups.push({ ...wf.concurrency, level: 'workflow' });
+  if (wf?.concurrency) groups.push({ ...wf.concurrency, key: scopedGroupKey(scope, wf.concurrency.group), level: 'workflow' });
   return groups;
 }
 
-/** Two jobs contend for a group unless it is a workflow group and they are of the same run. */
-export function contend(a: ConcurrencyGroup, b: ConcurrencyGroup, ja: JobRecord, jb: JobRecord): boolean {
-  if (a.group !== b.group) return false;
-  return !(a.level === 'workflow' && b.level === 'workflow' && ja.runId === jb.runId);
+/** Forge runs by owner/name (what the forge calls the repository); local and API runs by clone URL. */
+function repoScope(run: RunRecord): string {
+  const name = `${run.repo.owner}/${run.repo.name}`.toLowerCase();
+  return run.forge === null ? `${name} ${run.repo.id ?? ''}` : name;
+}
+
+/** What admission needs to know of a stored job. */
+export function admissionJob(store: Store, job: JobRecord, runs = new Map<string, RunRecord | undefined>()): AdmissionJob {
+  if (!runs.has(job.runId)) runs.set(job.runId, store.runs.get(job.runId));
+  return {
+    id: job.id,
+    runId: job.runId,
+    state: job.state,
+    matrixKey: job.plan.matrix ? `${job.plan.workflow.file}#${job.plan.jobKey}` : null,
+    maxParallel: job.plan.strategy.maxParallel,
+    failFast: job.plan.strategy.failFast,
+    continueOnError: job.plan.continueOnError === true,
+    groups: groupsOf(runs.get(job.runId), job),
+  };
 }

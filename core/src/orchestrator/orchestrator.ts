@@ -22,11 +22,14 @@ import { buildJobSpec, githubContext } from './jobSpecBuilder.js';
 import { StoreJobSink } from './jobSink.js';
 import { selectRuntime } from './runtimeSelector.js';
 import { cloneAccessFor } from './runSources.js';
-import { contend, groupsOf } from './concurrencyGroups.js';
+import { admissionJob } from './concurrencyGroups.js';
+import { admit, type AdmissionInput, type AdmissionJob } from './admission.js';
 import { reconcile } from './reconciler.js';
 import { failedWithDependents, rerunPlans } from './rerunSelection.js';
 import type { Reporter } from '../reporter/index.js';
 import type { Redactor } from '../kernel/redactor.js';
+import { systemClock, type Clock } from '../clock/clock.js';
+import { backoffDelay } from '../reporter/backoff.js';
 
 export interface OrchestratorOptions {
   store: Store;
@@ -51,6 +54,13 @@ export interface OrchestratorOptions {
   timeoutGraceMs?: number;
   /** Time a cancelled job's agent gets to stop before the machine is destroyed anyway. */
   cancelGraceMs?: number;
+  /** Every wait (timeouts, retries, shutdown) goes through it; tests inject a ManualClock. */
+  clock?: Clock;
+  /**
+   * A forge call at dispatch (clone access) failing with a retryable error is tried this many
+   * times in all, with exponential backoff between `baseMs` and `maxMs` (default 5, 1 s, 30 s).
+   */
+  dispatchRetry?: { attempts: number; baseMs: number; maxMs: number; random?: () => number };
 }
 
 export interface SubmitRunInput {
@@ -87,8 +97,15 @@ export class Orchestrator {
   private subscription: QueueSubscription | null = null;
   private accepting = false;
   private readonly runWaiters = new Map<string, ((run: RunRecord) => void)[]>();
+  private readonly clock: Clock;
 
-  constructor(private readonly o: OrchestratorOptions) {}
+  constructor(private readonly o: OrchestratorOptions) {
+    this.clock = o.clock ?? systemClock;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => this.clock.setTimer(ms, resolve));
+  }
 
   /** Reconciles what a crash left behind, then starts taking jobs from the queue. */
   async start(): Promise<void> {
@@ -109,15 +126,15 @@ export class Orchestrator {
     this.accepting = false;
     await this.subscription?.close();
     this.subscription = null;
-    const deadline = Date.now() + graceMs;
-    while (this.active.size > 0 && Date.now() < deadline) await sleep(50);
+    const deadline = this.clock.now() + graceMs;
+    while (this.active.size > 0 && this.clock.now() < deadline) await this.sleep(50);
     for (const [jobId, a] of this.active) {
       a.cancelRequested ??= { state: 'cancelled', reason: 'Helios is shutting down' };
       a.handle?.cancel('Helios is shutting down');
       this.o.logger.warn('cancelling job at shutdown', { jobId });
     }
-    const hard = Date.now() + (this.o.cancelGraceMs ?? 10_000) + 2000;
-    while (this.active.size > 0 && Date.now() < hard) await sleep(50);
+    const hard = this.clock.now() + (this.o.cancelGraceMs ?? 10_000) + 2000;
+    while (this.active.size > 0 && this.clock.now() < hard) await this.sleep(50);
   }
 
   /** Stores a planned run with its jobs, cancels what its concurrency groups displace, queues what is ready. */
@@ -278,7 +295,9 @@ export class Orchestrator {
       await (job && job.state === 'queued' ? delivery.nack(1000) : delivery.ack());
       return;
     }
-    if (this.mustWait(job)) {
+    const decision = this.decide({ candidates: [admissionJob(this.o.store, job)] });
+    if (decision.start.length === 0) {
+      this.o.logger.debug('job waits', { jobId: job.id, reason: decision.wait[0]?.reason });
       await delivery.nack(500);
       return;
     }
@@ -298,16 +317,13 @@ export class Orchestrator {
     }
   }
 
-  /** max-parallel of a matrix, and a concurrency group held by a job that is already running. */
-  private mustWait(job: JobRecord): boolean {
-    const maxParallel = job.plan.strategy.maxParallel;
-    if (maxParallel !== null && job.plan.matrix) {
-      const siblings = this.o.store.jobs.listByRun(job.runId).filter((j) => j.plan.jobKey === job.plan.jobKey && j.plan.workflow.file === job.plan.workflow.file);
-      if (siblings.filter((j) => j.state === 'provisioning' || j.state === 'running').length >= maxParallel) return true;
-    }
-    const mine = groupsOf(this.o.store, job);
-    if (mine.length === 0) return false;
-    return this.o.store.jobs.listByState('provisioning', 'running').some((other) => other.id !== job.id && groupsOf(this.o.store, other).some((g) => mine.some((m) => contend(m, g, job, other))));
+  /** Admission (admission.ts) over every unfinished job; cancellations it decides are applied here. */
+  private decide(input: Omit<AdmissionInput, 'jobs' | 'capacity'>): ReturnType<typeof admit> {
+    const runs = new Map<string, RunRecord | undefined>();
+    const jobs: AdmissionJob[] = this.o.store.jobs.listByState('queued', 'provisioning', 'running').map((j) => admissionJob(this.o.store, j, runs));
+    const decision = admit({ ...input, jobs, capacity: this.o.concurrentJobs });
+    for (const c of decision.cancel) this.cancelJob(c.jobId, c.reason);
+    return decision;
   }
 
   private async runJob(queued: JobRecord): Promise<void> {
@@ -339,27 +355,31 @@ export class Orchestrator {
     }
     for (const value of Object.values(secrets)) this.o.redactor.add(value);
     if (!run.trusted && job.plan.secretNames.length) sink.system('Helios: this run is untrusted (fork pull request): no secrets are given to it');
-    const clone = await cloneAccessFor(run, this.o.forges);
+    const clone = await this.cloneAccessWithRetry(run, sink, active);
+    if (!clone.ok) {
+      this.finishJob(job, active.cancelRequested?.state ?? 'errored', active.cancelRequested?.reason ?? clone.reason);
+      return;
+    }
     const workflowJobs = this.o.store.jobs.listByRun(run.id).filter((j) => j.plan.workflow.file === job.plan.workflow.file);
-    const spec = buildJobSpec({ run, jobId: job.id, plan: job.plan, needs: needsContext(workflowJobs as GraphJob[], job.plan), secrets, clone, publicUrl: this.o.publicUrl });
+    const spec = buildJobSpec({ run, jobId: job.id, plan: job.plan, needs: needsContext(workflowJobs as GraphJob[], job.plan), secrets, clone: clone.access, publicUrl: this.o.publicUrl });
     const handle = this.o.agents.registerJob(spec, sink);
     active.handle = handle;
     if (active.cancelRequested) handle.cancel(active.cancelRequested.reason);
 
     let machine: Machine | null = null;
     const timeoutMs = job.plan.timeoutMinutes * 60_000 + (this.o.timeoutGraceMs ?? 60_000);
-    const timer = setTimeout(() => {
+    const clearTimer = this.clock.setTimer(timeoutMs, () => {
       sink.system(`Helios: the job exceeded timeout-minutes (${job.plan.timeoutMinutes}); cancelling it`);
       active.cancelRequested ??= { state: 'timed_out', reason: `exceeded timeout-minutes (${job.plan.timeoutMinutes})` };
       handle.cancel('job timeout');
-    }, timeoutMs);
+    });
     try {
       try {
+        const label = job.plan.runsOn[0] ?? 'local';
         machine = await runtime.provision({
           jobId: job.id,
-          label: job.plan.runsOn[0] ?? 'local',
-          cpus: 2,
-          memoryMb: 4096,
+          label,
+          ...runtime.machineSize(label),
           volumes: [],
           agent: { endpoint: this.o.agents.endpoint, token: handle.token },
         });
@@ -380,10 +400,32 @@ export class Orchestrator {
         reason = requested.reason;
       }
       this.finishJob(job, state, reason ?? undefined, sink.finished?.outputs);
-      if (state === 'failed' && job.plan.strategy.failFast && job.plan.matrix && job.plan.continueOnError !== true) this.failFast(job);
+      if (state === 'failed') this.decide({ failed: [admissionJob(this.o.store, job)] });
     } finally {
-      clearTimeout(timer);
+      clearTimer();
       if (machine) await this.destroy(runtime, machine, sink);
+    }
+  }
+
+  /**
+   * The forge's clone credential, retried with backoff (on the Clock) while the forge says its
+   * failure is passing (`retryable`); then the job errors with the forge's own reason.
+   */
+  private async cloneAccessWithRetry(run: RunRecord, sink: StoreJobSink, active: ActiveJob): Promise<{ ok: true; access: { url: string; token?: string } } | { ok: false; reason: string }> {
+    const r = this.o.dispatchRetry ?? { attempts: 5, baseMs: 1000, maxMs: 30_000 };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return { ok: true, access: await cloneAccessFor(run, this.o.forges) };
+      } catch (err) {
+        const what = `${isHeliosError(err) ? `${err.code}: ` : ''}${(err as Error).message}`;
+        if (!isHeliosError(err) || !err.retryable) return { ok: false, reason: `could not get clone access: ${what}` };
+        if (attempt >= r.attempts) return { ok: false, reason: `could not get clone access after ${attempt} attempts; last error ${what}` };
+        if (active.cancelRequested) return { ok: false, reason: active.cancelRequested.reason };
+        const delay = Math.max(err.retryAfterMs ?? 0, backoffDelay(attempt, { baseMs: r.baseMs, maxMs: r.maxMs, random: r.random ?? Math.random }));
+        sink.system(`Helios: the forge failed at dispatch (${what}); retrying in ${Math.ceil(delay / 1000)} s (attempt ${attempt} of ${r.attempts})`);
+        this.o.logger.warn('clone access failed; retrying', { runId: run.id, attempt, retryInMs: delay, error: what });
+        await this.sleep(delay);
+      }
     }
   }
 
@@ -397,29 +439,14 @@ export class Orchestrator {
     }
   }
 
-  /** A failed matrix instance cancels its siblings (strategy.fail-fast, GitHub's default). */
-  private failFast(failed: JobRecord): void {
-    for (const sibling of this.o.store.jobs.listByRun(failed.runId)) {
-      if (sibling.id === failed.id || sibling.plan.jobKey !== failed.plan.jobKey || sibling.plan.workflow.file !== failed.plan.workflow.file) continue;
-      this.cancelJob(sibling.id, `fail-fast: ${failed.plan.name} failed`);
-    }
-  }
-
   /**
-   * concurrency groups: with cancel-in-progress, older jobs of the group are cancelled; without it,
-   * only the newest pending job waits (older pending ones are cancelled), as on GitHub. A workflow
-   * group is held by a whole run, a job group by one job.
+   * concurrency groups (scoped by forge + repository): with cancel-in-progress, other runs' jobs of
+   * the group are cancelled; without it, only the newest pending job waits (older pending ones are
+   * cancelled), as on GitHub. A workflow group is held by a whole run, a job group by one job.
    */
   private applyConcurrency(run: RunRecord, jobs: JobRecord[]): void {
-    for (const job of jobs) {
-      for (const g of groupsOf(this.o.store, job)) {
-        for (const other of this.o.store.jobs.listByState('queued', 'provisioning', 'running')) {
-          if (other.runId === run.id) continue;
-          if (!groupsOf(this.o.store, other).some((h) => h.group === g.group)) continue;
-          if (g.cancelInProgress || other.state === 'queued') this.cancelJob(other.id, `superseded by run ${run.id} in concurrency group ${g.group}`);
-        }
-      }
-    }
+    const runs = new Map<string, RunRecord | undefined>([[run.id, run]]);
+    this.decide({ arrived: jobs.map((j) => admissionJob(this.o.store, j, runs)) });
   }
 
   private finishJob(job: JobRecord, state: JobState, reason?: string, outputs?: Record<string, string>): JobRecord {
@@ -442,4 +469,3 @@ function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
   return map;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

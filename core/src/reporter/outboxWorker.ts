@@ -276,6 +276,7 @@ export class OutboxWorker {
       plannedSteps: job ? job.plan.steps.map((s) => s.name) : [],
       steps: jobId ? this.store.steps.list(jobId) : [],
       annotations: jobId && !caps.annotations ? this.store.annotations.list(jobId) : [],
+      annotationCount: jobId ? this.store.annotations.count(jobId) : 0,
       logTail: jobId && caps.liveLog ? buildLogTail((before, limit) => this.store.logs.readBackward(jobId, before, limit), this.store.logs.lastSeq(jobId), caps.maxLogChars, fullLogUrl) : '',
       fullLogUrl,
       now: this.clock.now(),
@@ -288,7 +289,7 @@ export class OutboxWorker {
 
   private renderFinal(forge: Forge, check: CheckRecord): Omit<CheckUpdate, 'status'> {
     const v = this.view(forge, check);
-    const out: Omit<CheckUpdate, 'status'> = { title: renderTitle(v), summary: renderSummary(v, forge.capabilities) };
+    const out: Omit<CheckUpdate, 'status'> = { title: renderTitle(v), summary: renderSummary(v, forge.capabilities), annotationCount: v.annotationCount };
     if (forge.capabilities.liveLog && v.logTail) out.text = v.logTail;
     return out;
   }

@@ -11,6 +11,8 @@ export interface CheckView {
   steps: StepRecord[];
   /** Annotations, listed in the summary when the forge cannot show them itself. */
   annotations: Annotation[];
+  /** How many annotations the job has (whatever the forge's capabilities). */
+  annotationCount: number;
   /** Already cut to the forge's limit (see buildLogTail); '' when there is no log. */
   logTail: string;
   fullLogUrl: string;
@@ -102,7 +104,7 @@ export function renderSummary(v: CheckView, caps: ForgeCapabilities): string {
 
 /** The CheckUpdate for a check, degraded by capability (no liveLog → no text). */
 export function renderUpdate(v: CheckView, caps: ForgeCapabilities): CheckUpdate {
-  const update: CheckUpdate = { status: v.jobState === 'queued' ? 'queued' : 'in_progress', title: renderTitle(v), summary: renderSummary(v, caps) };
+  const update: CheckUpdate = { status: v.jobState === 'queued' ? 'queued' : 'in_progress', title: renderTitle(v), summary: renderSummary(v, caps), annotationCount: v.annotationCount };
   if (caps.liveLog && v.logTail) update.text = v.logTail;
   return update;
 }

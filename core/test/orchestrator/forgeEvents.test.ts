@@ -6,6 +6,10 @@ import { Deployment } from './deployment.js';
 
 const repoRef = { owner: 'acme', name: 'widget', installationId: '7' };
 
+/** A delivery's handling is over once the inbox row leaves `received` (planned or failed): the positive event that follows a refusal. */
+const handled = (d: Deployment, deliveryId: string) =>
+  waitFor(`delivery ${deliveryId} to be handled`, () => d.query<{ status: string }>('SELECT status FROM inbox WHERE delivery_id = ?', deliveryId).find((r) => r.status !== 'received'));
+
 test('fork pull request: held for approval; a reader cannot approve; a writer can, and it runs without secrets', async () => {
   const repo = new GitRepo();
   repo.write('.github/workflows/pr.yml', 'on: pull_request\njobs:\n  check:\n    runs-on: local\n    steps:\n      - run: echo "secret=[${{ secrets.DEPLOY_KEY }}]"\n');
@@ -21,8 +25,8 @@ test('fork pull request: held for approval; a reader cannot approve; a writer ca
     assert.is(held.status, 'queued');
     assert.is(d.jobs().length, 0, 'nothing ran');
 
-    await d.event(url, { kind: 'approve', repo: repoRef, target: 'pr:8', sender: 'bob' });
-    await new Promise((r) => setTimeout(r, 1500));
+    await d.event(url, { kind: 'approve', repo: repoRef, target: 'pr:8', sender: 'bob' }, 'approve-bob');
+    await handled(d, 'approve-bob');
     assert.is(d.jobs().length, 0, 'a reader cannot approve');
 
     await d.event(url, { kind: 'approve', repo: repoRef, target: 'pr:8', sender: 'alice' });
@@ -32,8 +36,8 @@ test('fork pull request: held for approval; a reader cannot approve; a writer ca
     assert.is(approval.result!.conclusion, 'neutral');
     assert.is(approval.result!.title, 'Approved by alice');
     // Approving again runs nothing more.
-    await d.event(url, { kind: 'approve', repo: repoRef, target: 'pr:8', sender: 'alice' });
-    await new Promise((r) => setTimeout(r, 1000));
+    await d.event(url, { kind: 'approve', repo: repoRef, target: 'pr:8', sender: 'alice' }, 'approve-again');
+    await handled(d, 'approve-again');
     assert.is(d.jobs().length, 1);
   } finally {
     await serve.stop();
@@ -52,9 +56,10 @@ test('cancel and re-run buttons: only writers; cancel stops a running job, re-ru
     const url = await serve.url;
     await d.push(url, sha);
     const running = await waitFor('the job to run', () => d.jobs().find((j) => j.state === 'running'));
-    await d.event(url, { kind: 'cancel', repo: repoRef, checkId: running.id, sender: 'bob' });
-    await new Promise((r) => setTimeout(r, 1500));
+    await d.event(url, { kind: 'cancel', repo: repoRef, checkId: running.id, sender: 'bob' }, 'cancel-bob');
+    await handled(d, 'cancel-bob');
     assert.is(d.jobs()[0]!.state, 'running', 'a reader cannot cancel');
+    // The first cancel reason of a job sticks, so "cancelled by alice" below also proves bob's did not count.
     await d.event(url, { kind: 'cancel', repo: repoRef, checkId: running.id, sender: 'alice' });
     const cancelled = await waitFor('the job to be cancelled', () => d.jobs().find((j) => j.state === 'cancelled'), 30_000);
     assert.match(cancelled.reason!, /cancelled by alice/);
@@ -90,7 +95,7 @@ test('a bad signature is refused with 401 and stores nothing; a replayed deliver
     assert.equal([first.status, again.status], [202, 202]);
     assert.is((await again.json()).status, 'duplicate');
     await waitFor('the job to succeed', () => d.jobs().find((j) => j.state === 'succeeded'), 30_000);
-    await new Promise((r) => setTimeout(r, 500));
+    assert.is(d.query('SELECT * FROM inbox').length, 1, 'the replay was never stored, so nothing can plan it later');
     assert.is(d.jobs().length, 1);
   } finally {
     await serve.stop();

@@ -143,6 +143,28 @@ test('degrades by capability: no annotations → listed in the summary; no liveL
   }
 });
 
+for (const annotations of [false, true]) {
+  test(`updates and the close state the job's annotation count as a typed field (forge annotations: ${annotations})`, async () => {
+    const h = harness({ capabilities: { annotations } });
+    try {
+      const [id] = h.queueJobs(['build']) as [string];
+      h.startJob(id);
+      h.reporter.annotation(id, anns(2));
+      await h.tick(5000);
+      h.reporter.annotation(id, anns(3, 3));
+      h.finishJob(id, 'failed');
+      await h.drain();
+      const check = [...h.forge.checks.values()][0]!;
+      assert.ok(check.updates.length > 0, 'at least one update was sent');
+      for (const u of check.updates) assert.type(u.annotationCount, 'number');
+      assert.is(check.updates.at(-1)!.annotationCount! >= 2, true);
+      assert.is(check.result!.annotationCount, 5);
+    } finally {
+      h.cleanup();
+    }
+  });
+}
+
 test('the log tail sent to the forge is cut to maxLogChars with a marker linking the full log', async () => {
   const h = harness({ capabilities: { maxLogChars: 1000 } });
   try {

@@ -14,6 +14,7 @@ const view = (over: Partial<CheckView> = {}): CheckView => ({
     { jobId: 'j', idx: 2, name: 'Build | compile', state: 'running', conclusion: null, startedAt: 1200, finishedAt: null },
   ],
   annotations: [],
+  annotationCount: 0,
   logTail: 'compiling…',
   fullLogUrl: 'https://ci.example.org/jobs/j',
   now: 4200,

@@ -2,21 +2,12 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { isHeliosError, type JobState } from '@helios-ci/sdk';
 import { canTransition } from '../../src/store/jobStateMachine.js';
+import { isTerminalJobState } from '../../src/store/index.js';
 import { ManualClock } from '../../src/clock/manualClock.js';
 import { createRun, jobPlan, openTempStore, REPO, runPlan } from '../helpers/storeFixtures.js';
 
 const ALL: JobState[] = ['queued', 'provisioning', 'running', 'succeeded', 'failed', 'cancelled', 'timed_out', 'errored', 'skipped'];
-const EXPECTED: Record<JobState, JobState[]> = {
-  queued: ['provisioning', 'cancelled', 'skipped', 'errored'],
-  provisioning: ['running', 'queued', 'failed', 'cancelled', 'timed_out', 'errored'],
-  running: ['queued', 'succeeded', 'failed', 'cancelled', 'timed_out', 'errored'],
-  succeeded: [],
-  failed: [],
-  cancelled: [],
-  timed_out: [],
-  errored: [],
-  skipped: [],
-};
+const FINAL: JobState[] = ['succeeded', 'failed', 'cancelled', 'timed_out', 'errored', 'skipped'];
 
 function expectJobState(fn: () => unknown): void {
   try {
@@ -28,8 +19,42 @@ function expectJobState(fn: () => unknown): void {
   }
 }
 
-test('the transition table is exactly the documented state machine', () => {
-  for (const from of ALL) for (const to of ALL) assert.is(canTransition(from, to), EXPECTED[from].includes(to), `${from} → ${to}`);
+// Invariants of the state machine, stated independently of its table (not a copy of it).
+test('final states are terminal: nothing leaves them, and they are exactly the states isTerminalJobState names', () => {
+  for (const from of ALL) {
+    const exits = ALL.filter((to) => canTransition(from, to));
+    assert.is(exits.length === 0, FINAL.includes(from), `${from}: exits ${exits.join(', ')}`);
+    assert.is(isTerminalJobState(from), FINAL.includes(from), from);
+  }
+});
+
+test('no state moves to itself; a job must be provisioned before it runs and run before it succeeds', () => {
+  for (const s of ALL) assert.not.ok(canTransition(s, s), `${s} → ${s}`);
+  assert.not.ok(canTransition('queued', 'running'));
+  assert.not.ok(canTransition('queued', 'succeeded'));
+  assert.not.ok(canTransition('provisioning', 'succeeded'), 'success needs the agent to have run');
+  assert.not.ok(canTransition('provisioning', 'skipped'), 'only a job that never started is skipped');
+  assert.not.ok(canTransition('running', 'skipped'));
+});
+
+test('every unfinished job can always be cancelled or errored (crash recovery, cancel button), and everything is reachable from queued', () => {
+  for (const s of ALL.filter((x) => !FINAL.includes(x))) {
+    assert.ok(canTransition(s, 'cancelled'), `${s} → cancelled`);
+    assert.ok(canTransition(s, 'errored'), `${s} → errored`);
+  }
+  const seen = new Set<JobState>(['queued']);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const from of [...seen]) for (const to of ALL) if (canTransition(from, to) && !seen.has(to)) (seen.add(to), (grew = true));
+  }
+  assert.equal([...seen].sort(), [...ALL].sort());
+});
+
+test('a running or provisioning job may be re-queued (restart with requeueOnRestart); the happy path is legal step by step', () => {
+  assert.ok(canTransition('running', 'queued'));
+  assert.ok(canTransition('provisioning', 'queued'));
+  const path: JobState[] = ['queued', 'provisioning', 'running', 'succeeded'];
+  for (let i = 1; i < path.length; i++) assert.ok(canTransition(path[i - 1]!, path[i]!), `${path[i - 1]} → ${path[i]}`);
 });
 
 test('the happy path records timestamps; a run and its jobs are created together', () => {
@@ -76,7 +101,7 @@ test('every illegal transition throws E_JOB_STATE and changes nothing', () => {
       for (const step of paths[from]) t.store.jobs.transition(id, step);
       const before = t.store.jobs.get(id)!;
       assert.is(before.state, from);
-      for (const to of ALL.filter((s) => !EXPECTED[from].includes(s))) {
+      for (const to of ALL.filter((s) => !canTransition(from, s))) {
         expectJobState(() => t.store.jobs.transition(id, to));
         assert.equal(t.store.jobs.get(id), before, `${from} → ${to} changed the job`);
       }

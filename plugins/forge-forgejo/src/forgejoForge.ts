@@ -15,6 +15,8 @@ import {
   type Permission,
   type RepoRef,
   type WorkflowFile,
+  ownerAllowed,
+  permissionFromRole,
 } from '@helios-ci/sdk';
 import { ForgejoClient, seg } from './client.js';
 import type { ForgejoConfig } from './config.js';
@@ -22,7 +24,7 @@ import { readFile, readWorkflows } from './contents.js';
 import { parseDelivery } from './events.js';
 import { installHook } from './installHook.js';
 import { forgejoHeader, verifySignature } from './signature.js';
-import { annotationsInSummary, contextFor, describe, finalStatus, WAITING_FOR_APPROVAL, type StatusBody } from './statuses.js';
+import { contextFor, describe, finalStatus, WAITING_FOR_APPROVAL, type StatusBody } from './statuses.js';
 
 export interface ForgejoForgeOptions {
   /** The plugin instance name: the webhook route is /hooks/<id>. */
@@ -53,7 +55,7 @@ export class ForgejoForge implements Forge, ForgeAdmin {
   private readonly client: ForgejoClient;
   private readonly config: ForgejoConfig;
   private readonly logger: Logger;
-  /** Annotations reported through annotate() per check (the reporter normally puts them in the summary). */
+  /** Annotations reported through annotate() per check, for callers that do not state `annotationCount`. */
   private readonly annotated = new Map<string, number>();
 
   constructor(private readonly o: ForgejoForgeOptions) {
@@ -67,8 +69,7 @@ export class ForgejoForge implements Forge, ForgeAdmin {
       liveLog: false,
       actions: false,
       // Nothing of the summary or log reaches Forgejo (a status has a one-line description); the
-      // reporter still renders the summary for us, which is where the annotation count is read,
-      // so give it room enough never to cut the `### Annotations (N)` heading.
+      // annotation count comes from the typed `annotationCount` of each update.
       maxLogChars: 16_000,
       requestsPerMinute: o.config.requestsPerMinute,
     };
@@ -93,7 +94,7 @@ export class ForgejoForge implements Forge, ForgeAdmin {
       return null;
     }
     const owner = 'repo' in parsed.event ? parsed.event.repo.owner : undefined;
-    if (owner !== undefined && this.config.allowedOwners && !this.config.allowedOwners.some((a) => a.toLowerCase() === owner.toLowerCase())) {
+    if (owner !== undefined && !ownerAllowed(this.config.allowedOwners, owner)) {
       this.logger.warn('webhook ignored: the repository owner is not in allowedOwners', { delivery: deliveryId, event, owner });
       return null;
     }
@@ -129,7 +130,7 @@ export class ForgejoForge implements Forge, ForgeAdmin {
   }
 
   async updateCheck(handle: CheckHandle, update: CheckUpdate): Promise<void> {
-    await this.post(this.target(handle), 'pending', describe(update.title || (update.status === 'queued' ? 'Queued' : 'Running'), this.annotationCount(handle, update.summary)));
+    await this.post(this.target(handle), 'pending', describe(update.title || (update.status === 'queued' ? 'Queued' : 'Running'), this.annotationCount(handle, update.annotationCount)));
   }
 
   async annotate(handle: CheckHandle, annotations: Annotation[]): Promise<void> {
@@ -142,23 +143,13 @@ export class ForgejoForge implements Forge, ForgeAdmin {
   async closeCheck(handle: CheckHandle, result: CheckResult): Promise<void> {
     const target = this.target(handle);
     const { state, description } = finalStatus(result.conclusion, result.title);
-    await this.post(target, state, describe(description, this.annotationCount(handle, result.summary)));
+    await this.post(target, state, describe(description, this.annotationCount(handle, result.annotationCount)));
   }
 
   async permissionOf(repo: RepoRef, user: string): Promise<Permission> {
     const res = await this.client.request<{ permission?: string }>('GET', `/repos/${seg(repo.owner)}/${seg(repo.name)}/collaborators/${seg(user)}/permission`, { accept: [403, 404] });
     if (res.status !== 200) return 'none';
-    switch (res.body?.permission) {
-      case 'owner':
-      case 'admin':
-        return 'admin';
-      case 'write':
-        return 'write';
-      case 'read':
-        return 'read';
-      default:
-        return 'none';
-    }
+    return permissionFromRole(res.body?.permission);
   }
 
   installHook(input: { repo: string; publicUrl: string }): Promise<InstalledHook> {
@@ -173,8 +164,9 @@ export class ForgejoForge implements Forge, ForgeAdmin {
     });
   }
 
-  private annotationCount(handle: CheckHandle, summary: string): number {
-    return annotationsInSummary(summary) + (this.annotated.get(handle.id) ?? 0);
+  /** The kernel's count when it states one (it knows them all); else what annotate() was given. */
+  private annotationCount(handle: CheckHandle, stated: number | undefined): number {
+    return stated ?? this.annotated.get(handle.id) ?? 0;
   }
 
   private target(handle: CheckHandle): StatusTarget {

@@ -66,12 +66,3 @@ export function finalStatus(conclusion: CheckConclusion, title: string): { state
       return { state: 'error', description: leading(`Unknown conclusion ${String(conclusion)}`, title) };
   }
 }
-
-/**
- * How many annotations the kernel listed in the summary: when a forge cannot show annotations the
- * reporter appends `### Annotations (N)` to the summary it renders, and that list is on the job page.
- */
-export function annotationsInSummary(summary: string): number {
-  const m = /^### Annotations \((\d+)\)\s*$/m.exec(summary);
-  return m ? Number(m[1]) : 0;
-}

@@ -104,8 +104,9 @@ test('status mapping for every conclusion; the description is ≤ 140 characters
   const long = 'Step 12/40: ' + 'very long step name '.repeat(20);
   const h = await forge.openCheck(job(env.sha, { jobName: 'long' }));
   await forge.updateCheck(h, { status: 'in_progress', title: long, summary: '' });
-  const summary = '| # |\n\n### Annotations (3)\n- **failure** `a.ts:1` x\n- y\n- z';
-  await forge.closeCheck(h, { conclusion: 'failure', title: `Failed at ${long}`, summary });
+  // The count is the typed annotationCount; the rendered markdown is not read (it says 9 here).
+  const summary = '| # |\n\n### Annotations (9)\n- **failure** `a.ts:1` x';
+  await forge.closeCheck(h, { conclusion: 'failure', title: `Failed at ${long}`, summary, annotationCount: 3 });
   const [, update, close] = env.standIn.statusesOf(env.sha, 'ci/long');
   assert.is(Array.from(update!.description).length, MAX_DESCRIPTION);
   assert.ok(update!.description.endsWith('…'));
@@ -118,8 +119,8 @@ test('awaiting approval opens as pending "Waiting for approval…"; annotate() c
   const h = await forge.openCheck(job(env.sha, { workflowName: 'Helios', jobName: 'Approve and run', awaitingApproval: true }));
   assert.equal(env.standIn.statusesOf(env.sha).map((s) => [s.state, s.description, s.context]), [['pending', WAITING_FOR_APPROVAL, 'helios/Helios/Approve and run']]);
   await forge.annotate(h, [{ level: 'warning', message: 'w' }]);
-  await forge.closeCheck(h, { conclusion: 'neutral', title: 'Approved by alice', summary: '' });
-  assert.is(env.standIn.statusesOf(env.sha).at(-1)!.description, 'Approved by alice · 1 annotation');
+  await forge.closeCheck(h, { conclusion: 'neutral', title: 'Approved by alice', summary: '### Annotations (5)' });
+  assert.is(env.standIn.statusesOf(env.sha).at(-1)!.description, 'Approved by alice · 1 annotation', 'without annotationCount, what annotate() got; never the markdown');
 });
 
 test('fetchWorkflows reads .forgejo/workflows and .github/workflows (yml/yaml only) at the SHA; fetchFile', async ({ env }) => {

@@ -1,12 +1,12 @@
-import { HeliosError, type ForgeEvent, type RepoRef } from '@helios-ci/sdk';
+import { HeliosError, ownerAllowed as ownerListed, type ForgeEvent, type RepoRef } from '@helios-ci/sdk';
 
 /** What the mapping needs to know besides the payload. */
 export interface MappingContext {
   forge: string;
   deliveryId: string;
   appId: number;
-  /** Lower-cased owner allow-list; null = every owner. */
-  allowedOwners: ReadonlySet<string> | null;
+  /** Owner allow-list (any case); null = every owner. */
+  allowedOwners: readonly string[] | null;
 }
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- webhook payloads are untyped JSON
@@ -56,7 +56,7 @@ function changedFilesOf(body: Json): string[] | undefined {
   return [...files].sort();
 }
 
-const ownerAllowed = (ctx: MappingContext, repo: RepoRef) => ctx.allowedOwners === null || ctx.allowedOwners.has(repo.owner.toLowerCase());
+const ownerAllowed = (ctx: MappingContext, repo: RepoRef) => ownerListed(ctx.allowedOwners, repo.owner);
 
 /**
  * Normalises one GitHub delivery (already signature-checked) into the kernel's ForgeEvent; null for
@@ -71,7 +71,7 @@ export function mapWebhook(event: string, body: Json, ctx: MappingContext): Forg
       const installationId = installationOf(ctx, event, body);
       const repos = ((body.repositories as Json[] | undefined) ?? []).map((r) => repoRefOf(r, installationId)).filter((r): r is RepoRef => r !== null);
       const account = String(body.installation?.account?.login ?? '');
-      if (ctx.allowedOwners !== null && !ctx.allowedOwners.has(account.toLowerCase())) return null;
+      if (!ownerListed(ctx.allowedOwners, account)) return null;
       return { ...base, kind: 'installation', action: String(body.action ?? ''), installationId, repos };
     }
     case 'push': {

@@ -15,6 +15,8 @@ import {
   type Permission,
   type RepoRef,
   type WorkflowFile,
+  permissionFromRole,
+  webhookHeader,
 } from '@helios-ci/sdk';
 import { GitHubClient } from './client.js';
 import { renderCheckName } from './checkName.js';
@@ -64,12 +66,7 @@ const APPROVAL_SUMMARY =
   'A user with **write** (or admin) access to this repository must press **Approve and run** above after reviewing the changes. ' +
   'Approved fork runs never receive secrets.';
 
-const header = (headers: Record<string, string | undefined>, name: string): string | undefined => {
-  const direct = headers[name];
-  if (direct !== undefined) return direct;
-  const key = Object.keys(headers).find((k) => k.toLowerCase() === name);
-  return key === undefined ? undefined : headers[key];
-};
+const header = webhookHeader;
 
 /** A GitHub (or GitHub Enterprise Server) App as a Helios forge. */
 export class GitHubForge implements Forge {
@@ -85,13 +82,13 @@ export class GitHubForge implements Forge {
   };
   private readonly client: GitHubClient;
   private readonly webUrl: string;
-  private readonly allowedOwners: ReadonlySet<string> | null;
+  private readonly allowedOwners: readonly string[] | null;
   private readonly installations = new Map<string, string>();
 
   constructor(private readonly o: GitHubForgeOptions) {
     this.id = o.id;
     this.webUrl = (o.webUrl ?? deriveWebUrl(o.baseUrl)).replace(/\/+$/, '');
-    this.allowedOwners = o.allowedOwners ? new Set(o.allowedOwners.map((x) => x.toLowerCase())) : null;
+    this.allowedOwners = o.allowedOwners ?? null;
     this.client = new GitHubClient({
       forgeId: o.id,
       appId: o.appId,
@@ -328,18 +325,7 @@ function notFound(err: unknown): boolean {
   return isHeliosError(err) && err.upstreamStatus === 404;
 }
 
-/** GitHub's role names are finer than Helios's permissions; `permission` is the legacy field. */
+/** GitHub's role name (`role_name`), else the legacy `permission` field, as Helios's permission (sdk mapping). */
 export function toPermission(roleName: string | undefined, permission: string | undefined): Permission {
-  switch (roleName ?? permission) {
-    case 'admin':
-    case 'maintain':
-      return 'admin';
-    case 'write':
-      return 'write';
-    case 'triage':
-    case 'read':
-      return 'read';
-    default:
-      return 'none';
-  }
+  return permissionFromRole(roleName ?? permission);
 }

@@ -1,19 +1,13 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
-import { HeliosError } from '@helios-ci/sdk';
+import { HeliosError, hmacSha256Hex, verifyHmacSha256 } from '@helios-ci/sdk';
 
 /** `sha256=<lowercase hex HMAC-SHA256 of the raw body>`, as GitHub sends in X-Hub-Signature-256. */
 export function signBody(secret: string, rawBody: Buffer | string): string {
-  return 'sha256=' + createHmac('sha256', secret).update(rawBody).digest('hex');
+  return 'sha256=' + hmacSha256Hex(secret, rawBody);
 }
 
-/**
- * Checks X-Hub-Signature-256 over the exact bytes received. The comparison is constant-time on
- * equal-length digests; the length check leaks only the (public) digest length.
- */
+/** Checks X-Hub-Signature-256 over the exact bytes received (constant-time, sdk `verifyHmacSha256`). */
 export function verifySignature(secret: string, rawBody: Buffer, header: string | undefined, forgeId: string): void {
-  const expected = Buffer.from(signBody(secret, rawBody), 'utf8');
-  const given = Buffer.from(typeof header === 'string' ? header.trim() : '', 'utf8');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+  if (!verifyHmacSha256(secret, rawBody, header, { prefix: 'required' })) {
     throw new HeliosError(
       'E_SIGNATURE_INVALID',
       header

@@ -13,6 +13,11 @@ export function defaultAgentPath(): string {
   return createRequire(import.meta.url).resolve('@helios-ci/agent/bundle');
 }
 
+const MachineSizeSchema = Type.Object(
+  { cpus: Type.Integer({ minimum: 1 }), memoryMb: Type.Integer({ minimum: 64 }) },
+  { additionalProperties: false },
+);
+
 export default definePlugin({
   name: 'runtime-local',
   // The plugin API range this package is built for (a literal: the kernel checks it against its own).
@@ -25,6 +30,15 @@ export default definePlugin({
       agentPath: Type.Optional(Type.String({ minLength: 1, description: 'the helios-agent bundle (default: the installed @helios-ci/agent)' })),
       path: Type.String({ default: DEFAULT_PATH, description: 'PATH for the agent and its steps' }),
       killGraceMs: Type.Integer({ default: 5000, minimum: 0, description: 'SIGTERM→SIGKILL grace on destroy and cancel' }),
+      machineSizes: Type.Optional(
+        Type.Object(
+          {
+            default: Type.Optional(MachineSizeSchema),
+            labels: Type.Optional(Type.Record(Type.String({ minLength: 1 }), MachineSizeSchema)),
+          },
+          { additionalProperties: false, description: 'machine size per runs-on label (reported to jobs, not enforced: a local machine is a process)' },
+        ),
+      ),
     },
     { additionalProperties: false },
   ),
@@ -40,6 +54,7 @@ export default definePlugin({
           agentPath: ctx.config.agentPath ? resolve(ctx.configDir, ctx.config.agentPath) : defaultAgentPath(),
           path: ctx.config.path,
           killGraceMs: ctx.config.killGraceMs,
+          ...(ctx.config.machineSizes ? { machineSizes: ctx.config.machineSizes } : {}),
         }),
     });
   },

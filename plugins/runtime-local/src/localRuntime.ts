@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { HeliosError, type Machine, type MachineRef, type MachineSpec, type Runtime } from '@helios-ci/sdk';
+import { HeliosError, type Machine, type MachineRef, type MachineSize, type MachineSpec, type Runtime } from '@helios-ci/sdk';
 import { groupAlive, signalGroup } from '@helios-ci/sdk/process-liveness';
 
 export const DEFAULT_LABELS = ['local', 'self-hosted', 'linux', 'ubuntu-latest', 'ubuntu-24.04', 'ubuntu-22.04'] as const;
@@ -33,7 +33,15 @@ export interface LocalRuntimeOptions {
   path: string;
   /** Grace between SIGTERM and SIGKILL on destroy, and for the agent's step kills. */
   killGraceMs: number;
+  /**
+   * The size stated for each label (`machineSize`); labels not listed get `default`, or
+   * DEFAULT_MACHINE_SIZE. A local machine is a process: the size is reported, not enforced.
+   */
+  machineSizes?: { default?: MachineSize; labels?: Readonly<Record<string, MachineSize>> };
 }
+
+/** What a label without a configured size gets (the size Helios always assumed before sizes were configurable). */
+export const DEFAULT_MACHINE_SIZE: MachineSize = { cpus: 2, memoryMb: 4096 };
 
 interface Marker {
   id: string;
@@ -76,6 +84,14 @@ export class LocalRuntime implements Runtime {
   constructor(private readonly opts: LocalRuntimeOptions) {
     this.id = opts.id;
     this.labels = opts.labels;
+  }
+
+  machineSize(label: string): MachineSize {
+    if (!this.labels.includes(label)) {
+      throw new HeliosError('E_LABEL_NOT_FOUND', `runtime-local ${this.id} does not serve label ${JSON.stringify(label)}; it serves ${this.labels.join(', ')} (config: labels)`);
+    }
+    const sizes = this.opts.machineSizes;
+    return { ...(sizes?.labels?.[label] ?? sizes?.default ?? DEFAULT_MACHINE_SIZE) };
   }
 
   private dirOf(id: string): string {

@@ -9,6 +9,7 @@ import { AgentService, type JobSink, type LogBatch } from '@helios-ci/core';
 import { PLAN_VERSION, type JobSpec, type MachineRef } from '@helios-ci/sdk';
 import { runtimeConformance, verifyPlugin } from '@helios-ci/sdk/testkit';
 import plugin, { defaultAgentPath, LocalRuntime, DEFAULT_LABELS, DEFAULT_PATH } from '../src/index.js';
+import { DEFAULT_MACHINE_SIZE } from '../src/localRuntime.js';
 
 const root = mkdtempSync(join(tmpdir(), 'helios-runtime-local-test-'));
 const repoDir = join(root, 'repo');
@@ -158,6 +159,24 @@ test('the agent gets a minimal environment: nothing of the server leaks, HOME is
   await runtime.destroy(machine);
   assert.equal(await runtime.list(), []);
   delete process.env.HELIOS_TEST_SERVER_SECRET;
+});
+
+test('machineSize: a configured size per label, the configured default for others, 2 CPUs / 4096 MB without config', () => {
+  const base = { id: 'local', labels: ['local', 'big', 'medium'], workRoot: join(root, 'sizes'), agentPath: defaultAgentPath(), path: DEFAULT_PATH, killGraceMs: 300 };
+  assert.equal(new LocalRuntime(base).machineSize('big'), DEFAULT_MACHINE_SIZE);
+  assert.equal(DEFAULT_MACHINE_SIZE, { cpus: 2, memoryMb: 4096 });
+  const sized = new LocalRuntime({ ...base, machineSizes: { default: { cpus: 4, memoryMb: 8192 }, labels: { big: { cpus: 16, memoryMb: 65536 } } } });
+  assert.equal(sized.machineSize('big'), { cpus: 16, memoryMb: 65536 });
+  assert.equal(sized.machineSize('medium'), { cpus: 4, memoryMb: 8192 });
+  const err = (() => {
+    try {
+      sized.machineSize('gpu');
+    } catch (e) {
+      return e as { code?: string };
+    }
+    return null;
+  })();
+  assert.is(err?.code, 'E_LABEL_NOT_FOUND');
 });
 
 test('a machine id that is not ours is refused before touching the filesystem', async () => {

@@ -98,6 +98,14 @@ export interface CheckUpdate {
   summary: string;
   /** Log tail already cut to `maxLogChars` with a truncation marker. */
   text?: string;
+  /**
+   * How many annotations the job has produced so far, all of them (whether sent through
+   * `annotate()` or listed in the summary). Set by the kernel's reporter on every update and close
+   * of a job's check; absent on checks that belong to no job (invalid workflow, approval). Forges
+   * that cannot show annotations (commit statuses) state the count from here, never by parsing
+   * `summary`, whose markdown is not a contract.
+   */
+  annotationCount?: number;
 }
 
 export interface Annotation {

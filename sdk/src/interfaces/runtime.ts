@@ -1,5 +1,11 @@
 import type { Volume } from './storage.js';
 
+/** CPUs and memory of one machine. */
+export interface MachineSize {
+  cpus: number;
+  memoryMb: number;
+}
+
 /** What the runtime needs to start one job's machine. */
 export interface MachineSpec {
   jobId: string;
@@ -28,6 +34,12 @@ export interface Runtime {
   readonly id: string;
   /** The runs-on labels this runtime serves. */
   readonly labels: readonly string[];
+  /**
+   * The machine size for a job on `label` (one of `labels`), from the runtime's own configuration
+   * (typically a size per label with a default). The orchestrator passes it to `provision` as
+   * `cpus`/`memoryMb`; it never picks a size itself.
+   */
+  machineSize(label: string): MachineSize;
   provision(spec: MachineSpec): Promise<Machine>;
   /** Idempotent; must succeed on a half-built machine and on one already gone. */
   destroy(machine: MachineRef): Promise<void>;

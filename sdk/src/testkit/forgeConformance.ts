@@ -25,10 +25,11 @@ export interface ForgeConformanceHooks {
   /** A delivery whose signature is wrong (verifyAndParse must throw E_SIGNATURE_INVALID). */
   badSignature(forge: Forge): WebhookRequest | Promise<WebhookRequest>;
   /**
-   * Optional: what the forge now shows for a check, so the suite can check that the writes landed.
-   * Return null if unknown.
+   * What the forge (or its stand-in) now shows for a check, so the suite checks that writes landed
+   * rather than only that they did not throw. `conclusion` may be omitted where the forge shows none;
+   * null means the forge shows nothing for the handle (which fails the suite).
    */
-  inspectCheck?(forge: Forge, handle: CheckHandle): Promise<{ completed: boolean; conclusion?: string; annotations: number } | null>;
+  inspectCheck(forge: Forge, handle: CheckHandle): Promise<{ completed: boolean; conclusion?: string; annotations: number } | null>;
 }
 
 const PERMISSIONS = ['admin', 'write', 'read', 'none'];
@@ -94,12 +95,11 @@ function cases(h: ForgeConformanceHooks): ConformanceCase<Forge>[] {
         await f.updateCheck(roundTrip(handle), { status: 'in_progress', title: 'Step 1/2: build', summary: '| # | Step |\n|---|---|\n| 1 | build |', text: 'line 1\nline 2' });
         await f.annotate(roundTrip(handle), annotations(3));
         await f.closeCheck(roundTrip(handle), { conclusion: 'failure', title: 'Failed', summary: 'step 2 failed', text: 'line 3' });
-        const seen = await h.inspectCheck?.(f, handle);
-        if (seen) {
-          assert.ok(seen.completed, 'the check is not completed after closeCheck');
-          if (seen.conclusion !== undefined) assert.is(seen.conclusion, 'failure');
-          if (f.capabilities.annotations) assert.is(seen.annotations, 3);
-        }
+        const seen = await h.inspectCheck(f, handle);
+        assert.ok(seen, 'the forge shows nothing for the check that was opened, updated and closed');
+        assert.ok(seen.completed, 'the check is not completed after closeCheck');
+        if (seen.conclusion !== undefined) assert.is(seen.conclusion, 'failure');
+        if (f.capabilities.annotations) assert.is(seen.annotations, 3);
       },
     },
     {
@@ -108,7 +108,13 @@ function cases(h: ForgeConformanceHooks): ConformanceCase<Forge>[] {
         const handle = await f.openCheck(h.checkJob);
         const result = { conclusion: 'success' as const, title: 'Succeeded', summary: 'all good' };
         await f.closeCheck(roundTrip(handle), result);
+        const once = await h.inspectCheck(f, handle);
         await f.closeCheck(roundTrip(handle), result);
+        const twice = await h.inspectCheck(f, handle);
+        assert.ok(once && twice, 'the forge shows nothing for the closed check');
+        assert.ok(twice.completed, 'the check is not completed after a repeated closeCheck');
+        if (twice.conclusion !== undefined) assert.is(twice.conclusion, 'success');
+        assert.equal(twice, once, 'a repeated close changes nothing the forge shows');
       },
     },
     {
@@ -117,8 +123,15 @@ function cases(h: ForgeConformanceHooks): ConformanceCase<Forge>[] {
         const handle = await f.openCheck(h.checkJob);
         const max = f.capabilities.maxLogChars;
         await f.updateCheck(handle, { status: 'in_progress', title: 'Step 1/1: big', summary: 's'.repeat(max), text: 't'.repeat(max) });
+        const running = await h.inspectCheck(f, handle);
+        assert.ok(running, 'the forge shows nothing for the updated check');
+        assert.not.ok(running.completed, 'an in_progress update completed the check');
         if (f.capabilities.annotations) await f.annotate(handle, annotations(50));
         await f.closeCheck(handle, { conclusion: 'success', title: 'Succeeded', summary: 'ok' });
+        const done = await h.inspectCheck(f, handle);
+        assert.ok(done?.completed, 'the check is not completed after closeCheck');
+        if (done.conclusion !== undefined) assert.is(done.conclusion, 'success');
+        if (f.capabilities.annotations) assert.is(done.annotations, 50, 'all 50 annotations of the one call landed');
       },
     },
     {

@@ -67,6 +67,22 @@ const cases: ConformanceCase<RuntimeSubject>[] = [
     },
   },
   {
+    name: 'states a machine size (whole CPUs ≥ 1, memory in MB ≥ 1) for every label it serves, and refuses others',
+    async run({ runtime }) {
+      for (const label of runtime.labels) {
+        const size = runtime.machineSize(label);
+        assert.ok(Number.isInteger(size.cpus) && size.cpus >= 1, `${label}: cpus ${size.cpus}`);
+        assert.ok(Number.isInteger(size.memoryMb) && size.memoryMb >= 1, `${label}: memoryMb ${size.memoryMb}`);
+      }
+      try {
+        runtime.machineSize('no-such-label-xyz');
+        assert.unreachable('a size was stated for an unserved label');
+      } catch (err) {
+        assert.ok(isHeliosError(err), `expected a HeliosError, got ${String(err)}`);
+      }
+    },
+  },
+  {
     name: 'provision → the agent connects → destroy leaves nothing',
     async run({ runtime, harness }) {
       const { spec, connected } = await specFor(harness);

@@ -13,6 +13,10 @@ export class AnnotationRepo {
     })();
   }
 
+  count(jobId: string): number {
+    return this.db.prepare('SELECT count(*) FROM annotations WHERE job_id = ?').pluck().get(jobId) as number;
+  }
+
   list(jobId: string): Annotation[] {
     return (this.db.prepare('SELECT json FROM annotations WHERE job_id = ? ORDER BY seq').pluck().all(jobId) as string[]).map((j) => JSON.parse(j) as Annotation);
   }
