@@ -1,6 +1,6 @@
 import type { PlanProblem } from '@helios-ci/sdk';
-import { convertActionTemplate, NoOperationTraceWriter, parseAction, type TemplateToken } from './vendor/workflowParser.js';
-import { guardWorkflowInput } from './inputGuard.js';
+import { convertActionTemplate, NoOperationTraceWriter, parseActionLinear, type TemplateToken } from './vendor/workflowParser.js';
+import { guardWorkflowInput, MAX_ALIAS_EXPANSIONS } from './inputGuard.js';
 import { validationProblems } from './parseWorkflow.js';
 import { problem, ProblemCode } from './problems.js';
 import { field, TokenReader } from './tokens.js';
@@ -57,7 +57,7 @@ export class ActionLoader {
 export async function parseCompositeAction(path: string, content: string | Uint8Array, uses: string): Promise<ActionLoad> {
   const guarded = guardWorkflowInput(path, content);
   if (!guarded.ok) return { ok: false, problems: guarded.problems };
-  const parsed = parseAction({ name: path, content: guarded.text }, new NoOperationTraceWriter());
+  const parsed = parseActionLinear({ name: path, content: guarded.text }, new NoOperationTraceWriter(), MAX_ALIAS_EXPANSIONS);
   const root = parsed.value;
   if (root) convertActionTemplate(parsed.context, root);
   const problems = validationProblems(path, parsed.context.errors.getErrors());

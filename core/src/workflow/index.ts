@@ -6,7 +6,7 @@ export { DEFAULT_LABELS } from './defaultLabels.js';
 export { matchesFilters, filterPatternToRegExp } from './filterPattern.js';
 export { expandMatrix, MAX_MATRIX_JOBS, type MatrixValues } from './matrix.js';
 export { formatProblem, ProblemCode } from './problems.js';
-export { MAX_WORKFLOW_BYTES, MAX_NESTING_DEPTH, MAX_EXPANDED_NODES } from './inputGuard.js';
+export { MAX_WORKFLOW_BYTES, MAX_NESTING_DEPTH, MAX_NODES, MAX_EXPANDED_NODES, MAX_ALIAS_EXPANSIONS, type InputShape } from './inputGuard.js';
 export { DEFAULT_TIMEOUT_MINUTES } from './planWorkflow.js';
 export type { ReadFile } from './compositeAction.js';
 export { discoverWorkflowFiles, WORKFLOW_DIRS } from './discover.js';
