@@ -8,6 +8,14 @@ import { field, TokenReader } from './tokens.js';
 /** Reads a file of the repository at the planned commit; null when it does not exist. */
 export type ReadFile = (path: string) => Promise<string | Uint8Array | null>;
 
+/** Thrown by a ReadFile that refuses a file (a symlink out of the repository): a problem of the plan, not a failure. */
+export class FileRefusedError extends Error {
+  constructor(readonly path: string, message: string) {
+    super(message);
+    this.name = 'FileRefusedError';
+  }
+}
+
 export interface LoadedAction {
   /** Repository path of the action.yml that was read. */
   file: string;
@@ -46,7 +54,13 @@ export class ActionLoader {
     }
     for (const name of ['action.yml', 'action.yaml']) {
       const path = dir ? `${dir}/${name}` : name;
-      const content = await this.readFile(path);
+      let content: string | Uint8Array | null;
+      try {
+        content = await this.readFile(path);
+      } catch (err) {
+        if (err instanceof FileRefusedError) return { ok: false, problems: [problem(err.path, ProblemCode.symlink, err.message)] };
+        throw err;
+      }
       if (content === null) continue;
       return parseCompositeAction(path, content, uses);
     }

@@ -8,6 +8,7 @@ export { expandMatrix, MAX_MATRIX_JOBS, type MatrixValues } from './matrix.js';
 export { formatProblem, ProblemCode } from './problems.js';
 export { MAX_WORKFLOW_BYTES, MAX_NESTING_DEPTH, MAX_NODES, MAX_EXPANDED_NODES, MAX_ALIAS_EXPANSIONS, type InputShape } from './inputGuard.js';
 export { DEFAULT_TIMEOUT_MINUTES } from './planWorkflow.js';
-export type { ReadFile } from './compositeAction.js';
+export { FileRefusedError, type ReadFile } from './compositeAction.js';
+export { planOffThread, DEFAULT_PLAN_TIMEOUT_MS, type PlanOffThreadOptions } from './planOffThread.js';
 export { discoverWorkflowFiles, WORKFLOW_DIRS } from './discover.js';
 export { repoRoot, workingTreeReader } from './repoFiles.js';

@@ -4,6 +4,7 @@ import type { PlanProblem } from '@helios-ci/sdk';
 import { Alias } from 'yaml';
 import { MAX_ALIAS_EXPANSIONS, MAX_EXPANDED_NODES, MAX_NESTING_DEPTH, MAX_NODES, validateWorkflow } from '../../src/workflow/index.js';
 import { parseWorkflow } from '../../src/workflow/parseWorkflow.js';
+import { aliasHeavyWorkflow } from './heavyWorkflows.js';
 
 const noFiles = async () => null;
 
@@ -30,14 +31,6 @@ async function countingAliasResolves<T>(fn: () => Promise<T>): Promise<{ value: 
   } finally {
     Alias.prototype.resolve = original;
   }
-}
-
-/** Hundreds of jobs sharing one anchored step list whose steps share an anchored env: small file, many expansions. */
-function aliasHeavyWorkflow(jobs: number, steps = 20): string {
-  let t = 'on: push\nenv: &env { A: "1", B: "2", C: "3" }\njobs:\n  j0:\n    runs-on: local\n    steps: &steps\n';
-  for (let i = 0; i < steps; i++) t += `      - name: step ${i}\n        run: echo ${i}\n        env: *env\n`;
-  for (let j = 1; j < jobs; j++) t += `  job-number-${j}:\n    name: the job number ${j} of this workflow\n    runs-on: local\n    timeout-minutes: 10\n    steps: *steps\n`;
-  return t;
 }
 
 test('binary content is refused with the position of the first NUL', async () => {
