@@ -134,6 +134,9 @@ export const ERROR_CODES = {
   E_WORKFLOW_INPUT: c(400, false, 'workflow_dispatch inputs are missing or invalid.'),
   E_WORKFLOW_REFUSED: c(400, false, 'A workflow uses a feature Helios refuses on purpose (pull_request_target).'),
   E_WORKFLOW_UNSUPPORTED: c(400, false, 'A workflow uses a feature Helios does not support yet.'),
+  E_WORKFLOW_TIMEOUT: c(400, false, 'Planning workflows took longer (or more memory) than its limit and was stopped.'),
+  E_WORKFLOW_SYMLINK: c(400, false, 'A workflow or action file is a symbolic link leading out of the repository.'),
+  E_PLAN_FAILED: c(500, false, 'Planning failed unexpectedly (a Helios defect); the delivery is marked failed.'),
 
   // Forges and webhooks.
   E_SIGNATURE_INVALID: c(401, false, 'A webhook delivery has a missing or wrong signature.'),

@@ -15,3 +15,4 @@ export * from './interfaces/secrets.js';
 export * from './interfaces/queue.js';
 export { Type } from '@sinclair/typebox';
 export type { Static, TSchema } from '@sinclair/typebox';
+export { MAX_TIMER_MS, timerDelayMs } from './timers.js';

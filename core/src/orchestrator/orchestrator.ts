@@ -13,6 +13,7 @@ import {
   type RunPlan,
   type Runtime,
   type Secrets,
+  timerDelayMs,
 } from '@helios-ci/sdk';
 import type { AgentService } from '../agent-service/agentService.js';
 import type { JobConclusion, JobHandle } from '../agent-service/types.js';
@@ -367,7 +368,8 @@ export class Orchestrator {
     if (active.cancelRequested) handle.cancel(active.cancelRequested.reason);
 
     let machine: Machine | null = null;
-    const timeoutMs = job.plan.timeoutMinutes * 60_000 + (this.o.timeoutGraceMs ?? 60_000);
+    // Clamped: minutes past the timer's range would overflow and time the job out at once.
+    const timeoutMs = timerDelayMs(job.plan.timeoutMinutes * 60_000 + (this.o.timeoutGraceMs ?? 60_000));
     const clearTimer = this.clock.setTimer(timeoutMs, () => {
       sink.system(`Helios: the job exceeded timeout-minutes (${job.plan.timeoutMinutes}); cancelling it`);
       active.cancelRequested ??= { state: 'timed_out', reason: `exceeded timeout-minutes (${job.plan.timeoutMinutes})` };

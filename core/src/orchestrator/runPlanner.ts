@@ -1,6 +1,6 @@
 import { HeliosError, isHeliosError, type Forge, type ForgeEvent, type Logger, type PlanEvent, type PlanProblem, type RepoRef } from '@helios-ci/sdk';
 import type { InboxRecord, RunRecord, Store } from '../store/index.js';
-import { plan } from '../workflow/index.js';
+import { planOffThread, type PlanRequest } from '../workflow/index.js';
 import { LocalRepository } from '../localRepo/localRepository.js';
 import type { Orchestrator } from './orchestrator.js';
 import { localRepoRef } from './runSources.js';
@@ -55,8 +55,15 @@ export class RunPlanner {
       /** Opens and closes approval checks for held fork pull requests. */
       reporter?: Reporter | null;
       publicUrl?: string;
+      /** Compute budget of planning one delivery (in a worker thread); default DEFAULT_PLAN_TIMEOUT_MS. */
+      planTimeoutMs?: number;
     },
   ) {}
+
+  /** Planning runs off the event loop with a time budget: no workflow can stall the server. */
+  private plan(request: PlanRequest) {
+    return planOffThread(request, this.o.planTimeoutMs !== undefined ? { timeoutMs: this.o.planTimeoutMs } : {});
+  }
 
   private chain: Promise<unknown> = Promise.resolve();
   private readonly retries = new Map<number, number>();
@@ -143,7 +150,7 @@ export class RunPlanner {
 
   private async planForge(forge: Forge, inboxId: number, repo: RepoRef, sha: string, event: PlanEvent, trusted: boolean, source: RepoRef = repo): Promise<PlannedDelivery> {
     const files = await forge.fetchWorkflows(source, sha);
-    const planned = await plan({ files, event, labels: this.o.labels(), readFile: (path) => forge.fetchFile(source, sha, path) });
+    const planned = await this.plan({ files, event, labels: this.o.labels(), readFile: (path) => forge.fetchFile(source, sha, path) });
     if (planned.jobs.length === 0 && planned.problems.length === 0) return { run: null, note: 'no workflow matches this event' };
     // A run with invalid workflows is still recorded: it completes as a failure carrying the problems.
     const run = this.o.orchestrator.submitRun({ plan: planned, repo, sha, ref: event.ref, forge: forge.id, trusted, inboxId });
@@ -219,7 +226,7 @@ export class RunPlanner {
       files = files.filter((f) => p.workflows!.some((w) => f.path === w || f.path.endsWith(`/${w}`) || f.path.endsWith(`/${w}.yml`) || f.path.endsWith(`/${w}.yaml`)));
       if (files.length === 0) throw new HeliosError('E_WORKFLOW_NOT_FOUND', `no workflow file matches ${p.workflows.join(', ')} at ${p.sha.slice(0, 12)}; see .github/workflows/`);
     }
-    let planned = await plan({ files, event: p.event, labels: this.o.labels(), readFile: (path) => repo.readFile(p.sha, path) });
+    let planned = await this.plan({ files, event: p.event, labels: this.o.labels(), readFile: (path) => repo.readFile(p.sha, path) });
     if (p.jobs?.length) {
       const wanted = new Set<string>(p.jobs);
       // Keep the jobs asked for and, transitively, the jobs they need.

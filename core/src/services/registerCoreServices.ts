@@ -94,6 +94,7 @@ export function registerCoreServices(options: CoreServiceOptions = {}) {
           logger: ctx.logger.child('planner'),
           reporter: reporting.reporter,
           publicUrl,
+          planTimeoutMs: config.limits.planTimeoutSeconds * 1000,
         }),
     });
 

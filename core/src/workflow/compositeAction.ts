@@ -1,12 +1,20 @@
 import type { PlanProblem } from '@helios-ci/sdk';
-import { convertActionTemplate, NoOperationTraceWriter, parseAction, type TemplateToken } from './vendor/workflowParser.js';
-import { guardWorkflowInput } from './inputGuard.js';
+import { convertActionTemplate, NoOperationTraceWriter, parseActionLinear, type TemplateToken } from './vendor/workflowParser.js';
+import { guardWorkflowInput, MAX_ALIAS_EXPANSIONS } from './inputGuard.js';
 import { validationProblems } from './parseWorkflow.js';
 import { problem, ProblemCode } from './problems.js';
 import { field, TokenReader } from './tokens.js';
 
 /** Reads a file of the repository at the planned commit; null when it does not exist. */
 export type ReadFile = (path: string) => Promise<string | Uint8Array | null>;
+
+/** Thrown by a ReadFile that refuses a file (a symlink out of the repository): a problem of the plan, not a failure. */
+export class FileRefusedError extends Error {
+  constructor(readonly path: string, message: string) {
+    super(message);
+    this.name = 'FileRefusedError';
+  }
+}
 
 export interface LoadedAction {
   /** Repository path of the action.yml that was read. */
@@ -46,7 +54,13 @@ export class ActionLoader {
     }
     for (const name of ['action.yml', 'action.yaml']) {
       const path = dir ? `${dir}/${name}` : name;
-      const content = await this.readFile(path);
+      let content: string | Uint8Array | null;
+      try {
+        content = await this.readFile(path);
+      } catch (err) {
+        if (err instanceof FileRefusedError) return { ok: false, problems: [problem(err.path, ProblemCode.symlink, err.message)] };
+        throw err;
+      }
       if (content === null) continue;
       return parseCompositeAction(path, content, uses);
     }
@@ -57,7 +71,7 @@ export class ActionLoader {
 export async function parseCompositeAction(path: string, content: string | Uint8Array, uses: string): Promise<ActionLoad> {
   const guarded = guardWorkflowInput(path, content);
   if (!guarded.ok) return { ok: false, problems: guarded.problems };
-  const parsed = parseAction({ name: path, content: guarded.text }, new NoOperationTraceWriter());
+  const parsed = parseActionLinear({ name: path, content: guarded.text }, new NoOperationTraceWriter(), MAX_ALIAS_EXPANSIONS);
   const root = parsed.value;
   if (root) convertActionTemplate(parsed.context, root);
   const problems = validationProblems(path, parsed.context.errors.getErrors());

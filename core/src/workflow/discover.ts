@@ -15,7 +15,8 @@ export async function discoverWorkflowFiles(paths: readonly string[], cwd: strin
     if (!s) continue;
     if (s.isDirectory()) {
       for (const e of (await readdir(full, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-        if (e.isFile() && isWorkflowName(e.name)) out.push(relative(cwd, join(full, e.name)));
+        // Symlinks are listed too: reading refuses those that leave the repository, with a problem.
+        if ((e.isFile() || e.isSymbolicLink()) && isWorkflowName(e.name)) out.push(relative(cwd, join(full, e.name)));
       }
     } else {
       out.push(relative(cwd, full));

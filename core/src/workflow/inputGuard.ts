@@ -1,15 +1,20 @@
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import type { PlanProblem } from '@helios-ci/sdk';
 import { problem, ProblemCode } from './problems.js';
+import { aliasTargets } from './aliasTargets.js';
 
 /** Larger files are refused unread: real workflows are a few KiB, and the parser's cost grows with size. */
 export const MAX_WORKFLOW_BYTES = 1024 * 1024;
 /** Deeper YAML is refused: real workflows nest about 8 levels; recursion must stay far from the stack limit. */
 export const MAX_NESTING_DEPTH = 64;
-/** Aliases may at most expand the document to this many nodes (billion-laughs guard). */
+/** Values a file may hold as written: real workflows have a few thousand; parsing cost grows with them. */
+export const MAX_NODES = 100_000;
+/** Aliases may at most expand the document to this many values (billion-laughs guard). */
 export const MAX_EXPANDED_NODES = 100_000;
+/** Alias expansions (each copy of an alias inside anchored content counts): bounds the parser's alias work. */
+export const MAX_ALIAS_EXPANSIONS = 10_000;
 
-export type GuardResult = { ok: true; text: string; scalars: ScalarTexts } | { ok: false; problems: PlanProblem[] };
+export type GuardResult = { ok: true; text: string; scalars: ScalarTexts; shape: InputShape } | { ok: false; problems: PlanProblem[]; shape?: InputShape };
 
 function lineColOfByte(bytes: Uint8Array, offset: number): { line: number; col: number } {
   let line = 1;
@@ -67,19 +72,28 @@ export function guardWorkflowInput(file: string, content: string | Uint8Array): 
     const message = err.code === 'TAB_AS_INDENT'
       ? 'tabs are not allowed for indentation in YAML. Indent with spaces'
       : /call stack/i.test(err.message)
-        ? `the YAML nests deeper than ${MAX_NESTING_DEPTH} levels, which no workflow needs. Flatten it`
+        ? `the YAML nests deeper than ${MAX_NESTING_DEPTH} levels (limit: nesting depth), which no workflow needs. Flatten it`
         : `${firstLine(err.message).replace(/ at line \d+, column \d+:?$/, '')}. Fix the YAML syntax`;
     const at = err.linePos?.[0];
     return refuse(file, /call stack/i.test(err.message) ? ProblemCode.refused : ProblemCode.yaml, message, at ? { line: at.line, col: at.col } : undefined);
   }
-  const shape = measure(doc, lineCounter);
-  if (shape.tooDeep) {
-    return refuse(file, ProblemCode.refused, `the YAML nests deeper than ${MAX_NESTING_DEPTH} levels, which no workflow needs. Flatten it`, shape.tooDeep);
+  const { shape, limit } = measure(doc, lineCounter);
+  if (limit) return { ok: false, problems: [problem(file, ProblemCode.refused, limitMessage(limit.what, shape), limit.at)], shape };
+  return { ok: true, text, scalars: scalarTexts(doc, lineCounter), shape };
+}
+
+/** Each limit its own message, with the number counted when the guard stopped and the limit. */
+function limitMessage(what: Limit['what'], shape: InputShape): string {
+  switch (what) {
+    case 'depth':
+      return `the YAML nests deeper than ${MAX_NESTING_DEPTH} levels (limit: nesting depth, counting what aliases expand to), which no workflow needs. Flatten it`;
+    case 'nodes':
+      return `the YAML has more than ${MAX_NODES} values (limit: values per file; counted ${shape.nodes} before stopping). Split it into several workflows`;
+    case 'aliasExpansions':
+      return `YAML aliases here would be expanded ${shape.aliasExpansions} times (limit: ${MAX_ALIAS_EXPANSIONS} alias expansions per file). Write the values out, or reuse less through aliases`;
+    case 'expandedNodes':
+      return `YAML aliases here expand the document to ${shape.expandedNodes} values (limit: ${MAX_EXPANDED_NODES} values after alias expansion; an "alias bomb"). Write the values out instead of nesting aliases`;
   }
-  if (shape.bomb) {
-    return refuse(file, ProblemCode.refused, `YAML aliases here expand the document to more than ${MAX_EXPANDED_NODES} values (an "alias bomb"). Write the values out instead of nesting aliases`, shape.bomb);
-  }
-  return { ok: true, text, scalars: scalarTexts(doc, lineCounter) };
 }
 
 function refuse(file: string, code: string, message: string, at?: { line: number; col: number }): GuardResult {
@@ -98,25 +112,43 @@ function positionOf(text: string, offset: number): { line: number; col: number }
   return { line, col: offset - start + 1 };
 }
 
+/** What the guard counted; tests assert on it, and it says how far counting went before a refusal. */
+export interface InputShape {
+  /** Values written in the file (mappings, sequences, scalars; an alias counts as one). */
+  nodes: number;
+  /** Values once every alias is replaced by what it stands for (what the parser would build). */
+  expandedNodes: number;
+  /** Alias expansions the parser would perform (aliases inside anchored content count per copy). */
+  aliasExpansions: number;
+  /** Deepest nesting, counting what aliases expand to. */
+  depth: number;
+}
+
+type Limit = { what: 'depth' | 'nodes' | 'expandedNodes' | 'aliasExpansions'; at: { line: number; col: number } };
+
 /**
- * Depth and alias-expanded size, computed iteratively (no recursion, whatever the input) with the
- * expanded size of every anchored node memoised, so a bomb is measured in linear time.
+ * Depth, size and alias expansion, computed iteratively (no recursion, whatever the input) with the
+ * expanded size of every node memoised and every alias resolved from one walk (aliasTargets), so
+ * measuring is linear in the file whatever it expands to. Stops at the first limit it crosses.
  */
-function measure(doc: Document, lines: LineCounter): { tooDeep?: { line: number; col: number }; bomb?: { line: number; col: number } } {
+function measure(doc: Document, lines: LineCounter): { shape: InputShape; limit?: Limit } {
   const at = (node: unknown) => {
     const range = (node as { range?: [number, number, number] } | null)?.range;
     const pos = lines.linePos(range?.[0] ?? 0);
     return { line: pos.line, col: pos.col };
   };
-  const sizeOf = new Map<unknown, number>();
-  // Post-order traversal: children before parents, so an alias target's size is known when needed.
+  const targets = aliasTargets(doc);
+  type Measured = { size: number; aliases: number; height: number };
+  const measured = new Map<unknown, Measured>();
+  const shape: InputShape = { nodes: 0, expandedNodes: 0, aliasExpansions: 0, depth: 0 };
+  // Post-order traversal: children before parents, so an alias target is measured when needed.
   type Frame = { node: unknown; depth: number; expanded: boolean };
   const stack: Frame[] = [{ node: doc.contents, depth: 1, expanded: false }];
-  let total = 0;
+  const stop = (what: Limit['what'], node: unknown) => ({ shape, limit: { what, at: at(node) } });
   while (stack.length) {
     const frame = stack[stack.length - 1]!;
     const { node, depth } = frame;
-    if (depth > MAX_NESTING_DEPTH) return { tooDeep: at(node) };
+    if (depth > MAX_NESTING_DEPTH) return (shape.depth = depth), stop('depth', node);
     const kids = children(node);
     if (!frame.expanded) {
       frame.expanded = true;
@@ -125,21 +157,32 @@ function measure(doc: Document, lines: LineCounter): { tooDeep?: { line: number;
       continue;
     }
     stack.pop();
-    let size: number;
+    let m: Measured;
     if (isAlias(node)) {
-      const target = node.resolve(doc);
-      size = target ? (sizeOf.get(target) ?? 1) : 1;
-      total += size;
-      if (total > MAX_EXPANDED_NODES) return { bomb: at(node) };
+      // A target still open (an alias inside its own anchor) expands to nothing, as in GitHub's reader.
+      const target = measured.get(targets.get(node));
+      m = { size: target?.size ?? 1, aliases: 1 + (target?.aliases ?? 0), height: target?.height ?? 1 };
+      shape.nodes += 1;
+      shape.expandedNodes += m.size;
+      shape.aliasExpansions += m.aliases;
     } else {
-      size = 1;
-      for (const k of kids) size += sizeOf.get(k) ?? 1;
-      if (!isPair(node)) total += 1;
+      m = { size: isPair(node) ? 0 : 1, aliases: 0, height: 0 };
+      for (const k of kids) {
+        const c = measured.get(k);
+        m.size += c?.size ?? 1;
+        m.aliases += c?.aliases ?? 0;
+        m.height = Math.max(m.height, c?.height ?? 1);
+      }
+      if (!isPair(node)) (m.height += 1), (shape.nodes += 1), (shape.expandedNodes += 1);
     }
-    sizeOf.set(node, size);
-    if (size > MAX_EXPANDED_NODES) return { bomb: at(node) };
+    measured.set(node, m);
+    shape.depth = Math.max(shape.depth, depth - 1 + m.height);
+    if (shape.nodes > MAX_NODES) return stop('nodes', node);
+    if (shape.aliasExpansions > MAX_ALIAS_EXPANSIONS || m.aliases > MAX_ALIAS_EXPANSIONS) return stop('aliasExpansions', node);
+    if (shape.expandedNodes > MAX_EXPANDED_NODES || m.size > MAX_EXPANDED_NODES) return stop('expandedNodes', node);
+    if (shape.depth > MAX_NESTING_DEPTH) return stop('depth', node);
   }
-  return {};
+  return { shape };
 }
 
 function children(node: unknown): unknown[] {

@@ -2,12 +2,12 @@ import type { PlanProblem } from '@helios-ci/sdk';
 import {
   convertWorkflowTemplate,
   NoOperationTraceWriter,
-  parseWorkflow as parseWithGitHub,
+  parseWorkflowLinear,
   type TemplateToken,
   type TemplateValidationError,
   type WorkflowTemplate,
 } from './vendor/workflowParser.js';
-import { guardWorkflowInput } from './inputGuard.js';
+import { guardWorkflowInput, MAX_ALIAS_EXPANSIONS, type InputShape } from './inputGuard.js';
 import { problem, ProblemCode } from './problems.js';
 import { TokenReader } from './tokens.js';
 import { findNeedsCycles } from './needsGraph.js';
@@ -24,6 +24,10 @@ export interface ParsedWorkflow {
   reader: TokenReader;
   /** Problems that do not depend on the event: syntax, schema, triggers, needs cycles. */
   problems: PlanProblem[];
+  /** What the input guard counted (absent when the file was refused before YAML was read). */
+  shape?: InputShape;
+  /** Alias expansions GitHub's reader performed: never more than the guard counted. */
+  aliasExpansions: number;
 }
 
 /** GitHub's validation errors as problems: the position from the range, the message without its `file (Line: n, Col: m): ` prefix. */
@@ -49,9 +53,9 @@ const NO_ROOT_JOB = 'The workflow must contain at least one job with no dependen
  */
 export async function parseWorkflow(file: string, content: string | Uint8Array): Promise<ParsedWorkflow> {
   const guarded = guardWorkflowInput(file, content);
-  if (!guarded.ok) return { file, name: file, root: null, template: null, reader: new TokenReader(new Map()), problems: guarded.problems };
+  if (!guarded.ok) return { file, name: file, root: null, template: null, reader: new TokenReader(new Map()), problems: guarded.problems, ...(guarded.shape && { shape: guarded.shape }), aliasExpansions: 0 };
   const reader = new TokenReader(guarded.scalars);
-  const parsed = parseWithGitHub({ name: file, content: guarded.text }, new NoOperationTraceWriter());
+  const parsed = parseWorkflowLinear({ name: file, content: guarded.text }, new NoOperationTraceWriter(), MAX_ALIAS_EXPANSIONS);
   const root = parsed.value ?? null;
   let template: WorkflowTemplate | null = null;
   if (root) template = await convertWorkflowTemplate(parsed.context, root);
@@ -70,5 +74,5 @@ export async function parseWorkflow(file: string, content: string | Uint8Array):
       if (cycles.length && !problems.some((p) => p.message.includes('creates a cycle'))) problems = problems.filter((p) => p.message !== NO_ROOT_JOB).concat(cycles);
     }
   }
-  return { file, name, root, template: problems.length ? null : template, reader, problems };
+  return { file, name, root, template: problems.length ? null : template, reader, problems, shape: guarded.shape, aliasExpansions: parsed.aliasExpansions };
 }

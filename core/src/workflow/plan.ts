@@ -19,6 +19,8 @@ export interface PlanRequest {
   labels: readonly string[];
   /** Reads a repository file at the planned commit (local composite actions); null if absent. */
   readFile: ReadFile;
+  /** Told before each workflow file is planned (the planning worker reports progress with it). */
+  onFile?: (path: string) => void;
 }
 
 /** The `github` context fields known before any job runs (others stay unevaluated). */
@@ -59,6 +61,7 @@ export async function plan(request: PlanRequest): Promise<RunPlan> {
   const result: RunPlan = { version: PLAN_VERSION, event: request.event, workflows: [], jobs: [], problems: [] };
   const files = [...request.files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   for (const f of files) {
+    request.onFile?.(f.path);
     const w = await parseWorkflow(f.path, f.content);
     if (w.problems.length || !w.template) {
       result.problems.push(...w.problems);

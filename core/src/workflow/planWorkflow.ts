@@ -7,7 +7,7 @@ import { topologicalOrder } from './needsGraph.js';
 import type { ParsedWorkflow } from './parseWorkflow.js';
 import { problem, ProblemCode } from './problems.js';
 import { resolveRunsOn } from './runsOn.js';
-import { planNumber, planSteps } from './steps.js';
+import { planNumber, planSteps, TIMEOUT_RANGE } from './steps.js';
 import { at, entries, field, keyToken } from './tokens.js';
 
 /** GitHub's default job timeout. */
@@ -159,7 +159,7 @@ export async function planWorkflowJobs(w: ParsedWorkflow, opts: WorkflowPlanOpti
       }
       const timeout = planNumber(field(t, 'timeout-minutes'), w.reader, ctx);
       if (timeout === 'invalid' || (timeout === 'later' && !validating)) {
-        problems.push(problem(w.file, ProblemCode.expression, `${where}timeout-minutes must be a positive number known when the run is planned (literal, matrix, inputs or github values)`, at(field(t, 'timeout-minutes'))));
+        problems.push(problem(w.file, ProblemCode.expression, `${where}timeout-minutes must be ${TIMEOUT_RANGE}, known when the run is planned (literal, matrix, inputs or github values)`, at(field(t, 'timeout-minutes'))));
       }
       const coe = field(t, 'continue-on-error');
       let continueOnError: boolean | string = false;

@@ -18,6 +18,10 @@ export const ProblemCode = {
   expression: 'E_WORKFLOW_EXPRESSION',
   input: 'E_WORKFLOW_INPUT',
   unsupported: 'E_WORKFLOW_UNSUPPORTED',
+  /** A workflow or action file is a symlink leading out of the repository: refused unread. */
+  symlink: 'E_WORKFLOW_SYMLINK',
+  /** Planning took longer (or more memory) than its budget and was stopped. */
+  timeout: 'E_WORKFLOW_TIMEOUT',
 } as const;
 
 export interface Position {

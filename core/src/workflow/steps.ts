@@ -1,4 +1,4 @@
-import type { PlanProblem, Step } from '@helios-ci/sdk';
+import { MAX_TIMER_MS, type PlanProblem, type Step } from '@helios-ci/sdk';
 import { isBoolean, isNumber, isSequence, type TemplateToken } from './vendor/workflowParser.js';
 import { builtinAction, isLocalAction } from './builtinActions.js';
 import type { ActionLoader } from './compositeAction.js';
@@ -26,15 +26,25 @@ function firstLine(text: string): string {
   return text.trim().split('\n')[0]!.trim();
 }
 
-/** A whole-number timeout, evaluated at plan time if written as an expression. */
+/**
+ * The longest timeout-minutes: the server and agent turn minutes into a timer, and Node's timers
+ * hold at most 2^31-1 ms (about 24.8 days); a longer one fires at once.
+ */
+export const MAX_TIMEOUT_MINUTES = Math.floor(MAX_TIMER_MS / 60_000);
+/** What a timeout-minutes problem says the value must be. */
+export const TIMEOUT_RANGE = `a number greater than 0 and at most ${MAX_TIMEOUT_MINUTES} (about 24.8 days)`;
+
+/** A timeout in minutes, evaluated at plan time if written as an expression; 'invalid' outside (0, MAX_TIMEOUT_MINUTES]. */
 export function planNumber(token: TemplateToken | undefined, reader: TokenReader, ctx: PlanContexts): number | null | 'later' | 'invalid' {
   if (!token) return null;
-  if (isNumber(token)) return token.value;
-  const text = reader.text(token) ?? '';
-  const r = evaluateTemplate(text, ctx);
-  if (!r) return 'later';
-  const n = typeof r.value === 'number' ? r.value : Number(r.value);
-  return Number.isFinite(n) && n > 0 ? n : 'invalid';
+  let n: number;
+  if (isNumber(token)) n = token.value;
+  else {
+    const r = evaluateTemplate(reader.text(token) ?? '', ctx);
+    if (!r) return 'later';
+    n = typeof r.value === 'number' ? r.value : Number(r.value);
+  }
+  return Number.isFinite(n) && n > 0 && n <= MAX_TIMEOUT_MINUTES ? n : 'invalid';
 }
 
 function continueOnError(token: TemplateToken | undefined, reader: TokenReader, ctx: PlanContexts): boolean | string {
@@ -69,7 +79,7 @@ async function planStep(token: TemplateToken, index: number, scope: StepScope): 
   const name = written ?? (run !== undefined ? `Run ${firstLine(run)}` : `Run ${uses ?? ''}`);
   const timeout = planNumber(field(token, 'timeout-minutes'), reader, scope.ctx);
   if (timeout === 'invalid' || timeout === 'later') {
-    scope.problems.push(problem(file, ProblemCode.expression, `timeout-minutes of step "${name}" in job "${scope.jobKey}" must be a positive number known when the run is planned (literal, matrix, inputs or github values)`, at(field(token, 'timeout-minutes'))));
+    scope.problems.push(problem(file, ProblemCode.expression, `timeout-minutes of step "${name}" in job "${scope.jobKey}" must be ${TIMEOUT_RANGE}, known when the run is planned (literal, matrix, inputs or github values)`, at(field(token, 'timeout-minutes'))));
   }
   const common = {
     id,

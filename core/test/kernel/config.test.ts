@@ -123,7 +123,7 @@ test('{ file } reference is read relative to the config file; a missing file is 
   }
 });
 
-test('YAML errors: duplicate keys, tabs and alias bombs are refused with positions, quickly', async () => {
+test('YAML errors: duplicate keys, tabs and alias bombs are refused with positions, before expanding', async () => {
   const p = new TempProject();
   try {
     let err = await createError(p, 'server:\n  listen: 127.0.0.1:1\n  listen: 127.0.0.1:2\n');
@@ -131,10 +131,9 @@ test('YAML errors: duplicate keys, tabs and alias bombs are refused with positio
     err = await createError(p, 'server:\n\tlisten: 127.0.0.1:1\n');
     assert.match(err.message, /helios\.yaml:2:1: YAML: /);
     const bomb = ['a: &a [x,x,x,x,x,x,x,x,x,x]', ...Array.from({ length: 9 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(10).fill('*' + String.fromCharCode(97 + i)).join(',')}]`)].join('\n');
-    const started = Date.now();
     err = await createError(p, bomb + '\n');
-    assert.ok(Date.now() - started < 1000, 'alias bomb took too long');
-    assert.match(err.message, /YAML: Excessive alias count/);
+    // yaml's own counter (maxAliasCount: 100) refused it: the 10^10 values were never built.
+    assert.match(err.message, /YAML: Excessive alias count indicates a resource exhaustion attack/);
   } finally {
     p.cleanup();
   }

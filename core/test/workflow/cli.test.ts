@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -120,6 +120,39 @@ test('plan without --labels on the embedded defaults uses the local runtime\'s l
     assert.match(r.stdout, /runs-on label "illumos" is not served by any configured runtime; labels available: local, self-hosted, linux, ubuntu-latest/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('validate and plan refuse symlinks that leave the repository, naming the path and never printing the target', () => {
+  const outside = mkdtempSync(join(tmpdir(), 'helios-outside-'));
+  const secret = 'root:x:0:0:TOP-SECRET-CONTENT:/root:/bin/sh\n';
+  writeFileSync(join(outside, 'passwd'), secret);
+  const uses = `on: push\njobs:\n  build:\n    runs-on: local\n    steps:\n      - uses: ./.github/actions/evil\n`;
+  const dir = repo({ 'ci.yml': uses });
+  try {
+    mkdirSync(join(dir, '.github/actions/evil'), { recursive: true });
+    symlinkSync(join(outside, 'passwd'), join(dir, '.github/actions/evil/action.yml'));
+    symlinkSync(join(outside, 'passwd'), join(dir, '.github/workflows/linked.yml'));
+    // A link that stays inside the repository is followed as before.
+    symlinkSync('ci.yml', join(dir, '.github/workflows/alias.yml'));
+    const refusal = (path: string) => `${path}: ${path} is a symbolic link that leads out of the repository; Helios does not follow it. Replace it with the file itself (or a link to a file inside the repository)`;
+    for (const args of [['validate'], ['plan', '--labels', 'local']]) {
+      const r = helios(args, dir);
+      assert.is(r.status, 1, r.stderr);
+      assert.ok(!r.stdout.includes('TOP-SECRET') && !r.stderr.includes('TOP-SECRET'), r.stdout);
+      const lines = r.stdout.split('\n');
+      assert.ok(lines.includes(refusal('.github/actions/evil/action.yml')), r.stdout);
+      assert.ok(lines.includes(refusal('.github/workflows/linked.yml')), r.stdout);
+    }
+    const json = JSON.parse(helios(['validate', '--json'], dir).stdout);
+    assert.equal(json.problems.map((p: { file: string; code: string }) => [p.file, p.code]).filter(([, c]: string[]) => c === 'E_WORKFLOW_SYMLINK').sort(), [
+      ['.github/actions/evil/action.yml', 'E_WORKFLOW_SYMLINK'],
+      ['.github/actions/evil/action.yml', 'E_WORKFLOW_SYMLINK'],
+      ['.github/workflows/linked.yml', 'E_WORKFLOW_SYMLINK'],
+    ]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(outside, { recursive: true, force: true });
   }
 });
 

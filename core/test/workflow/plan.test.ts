@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { PlanEvent } from '@helios-ci/sdk';
+import { MAX_TIMER_MS, timerDelayMs, type PlanEvent } from '@helios-ci/sdk';
 import { DEFAULT_LABELS, parseWorkflow, plan, runPlanErrors } from '../../src/workflow/index.js';
 import { corpusDir, fixtureReader, repoRootDir } from './fixtures.js';
 
@@ -88,6 +88,28 @@ test('the bundled parser loads on plain node (no loader, no flags)', () => {
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(entry)}); const w = await m.parseWorkflow('a.yml', 'on: push\\njobs:\\n  a:\\n    runs-on: x\\n    steps: [{run: a}]\\n'); console.log(w.problems.length)`], { encoding: 'utf8' });
   assert.equal(r.stderr, '');
   assert.equal(r.stdout.trim(), '0');
+});
+
+test('timeout-minutes outside (0, 35791] is a problem at the value (longer overflows the timer and fired at once)', async () => {
+  const job = (t: string, step = '') => `on: push\njobs:\n  build:\n    runs-on: local\n    timeout-minutes: ${t}\n    steps:\n      - run: make\n${step}`;
+  for (const bad of ['40000', '-5', '0', '35792']) {
+    const r = await run(job(bad));
+    assert.equal(r.jobs, [], bad);
+    assert.equal(r.problems.map((p) => [p.line, p.col, p.code, p.message]), [
+      [5, 22, 'E_WORKFLOW_EXPRESSION', 'job "build": timeout-minutes must be a number greater than 0 and at most 35791 (about 24.8 days), known when the run is planned (literal, matrix, inputs or github values)'],
+    ], bad);
+  }
+  assert.is((await run(job('35791'))).jobs[0]!.timeoutMinutes, 35791);
+  assert.is((await run(job("${{ fromJSON('120') }}"))).jobs[0]!.timeoutMinutes, 120);
+  const step = await run(job('10', '        timeout-minutes: 99999\n'));
+  assert.match(step.problems[0]!.message, /^timeout-minutes of step "[^"]*make" in job "build" must be a number greater than 0 and at most 35791/);
+});
+
+test('timer delays are clamped to what setTimeout holds', () => {
+  assert.is(timerDelayMs(35791 * 60_000 + 60_000), MAX_TIMER_MS);
+  assert.is(timerDelayMs(-1), 0);
+  assert.is(timerDelayMs(Number.NaN), MAX_TIMER_MS);
+  assert.is(timerDelayMs(1234), 1234);
 });
 
 test.run();

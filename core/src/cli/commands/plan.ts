@@ -1,12 +1,10 @@
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { HeliosError, type PlanEvent } from '@helios-ci/sdk';
 import { RuntimeToken } from '@helios-ci/sdk';
 import type { CliIO, Command, ParsedArgs } from '../command.js';
 import { Kernel } from '../../kernel/kernel.js';
 import { MemoryLogSink } from '../../kernel/logger.js';
 import { CONFIG_HELP, configOption, kernelOptionsFrom } from './configOption.js';
-import { discoverWorkflowFiles, formatProblem, plan, repoRoot, WORKFLOW_DIRS, workingTreeReader } from '../../workflow/index.js';
+import { discoverWorkflowFiles, formatProblem, plan, readWorkflowFiles, repoRoot, sortProblems, WORKFLOW_DIRS, workingTreeReader } from '../../workflow/index.js';
 
 const EVENTS = ['push', 'pull_request', 'workflow_dispatch'] as const;
 
@@ -68,8 +66,10 @@ Exit 1 if any workflow has a problem.`,
     const root = repoRoot(io.cwd);
     const paths = await discoverWorkflowFiles(WORKFLOW_DIRS, root);
     if (paths.length === 0) throw new HeliosError('E_WORKFLOW_NONE', `no workflow files in ${WORKFLOW_DIRS.join(' or ')} under ${root}`);
-    const files = await Promise.all(paths.map(async (path) => ({ path, content: await readFile(resolve(root, path)) })));
-    const result = await plan({ files, event, labels, readFile: workingTreeReader(root) });
+    // Symlinks out of the repository are refused unread (a problem naming the path, never the target's text).
+    const readable = await readWorkflowFiles(root, paths);
+    const planned = await plan({ files: readable.files, event, labels, readFile: workingTreeReader(root) });
+    const result = { ...planned, problems: sortProblems([...readable.problems, ...planned.problems]) };
     if (v.json) {
       io.stdout.write(`${JSON.stringify(result)}\n`);
     } else {

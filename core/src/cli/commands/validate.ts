@@ -1,8 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { HeliosError, type PlanProblem } from '@helios-ci/sdk';
 import type { Command } from '../command.js';
-import { discoverWorkflowFiles, formatProblem, repoRoot, validateWorkflow, WORKFLOW_DIRS, workingTreeReader } from '../../workflow/index.js';
+import { discoverWorkflowFiles, formatProblem, readWorkflowFiles, repoRoot, sortProblems, validateWorkflow, WORKFLOW_DIRS, workingTreeReader } from '../../workflow/index.js';
 
 export const validateCommand: Command = {
   path: ['validate'],
@@ -28,8 +27,11 @@ Options:
       throw new HeliosError('E_WORKFLOW_NONE', `no workflow files (*.yml, *.yaml) found in ${targets.join(', ')} under ${root}; pass the files or folders to check`);
     }
     const read = workingTreeReader(root);
-    const problems: PlanProblem[] = [];
-    for (const path of files) problems.push(...(await validateWorkflow({ path, content: await readFile(resolve(root, path)) }, read)));
+    // Symlinks out of the repository are refused unread (a problem naming the path, never the target's text).
+    const readable = await readWorkflowFiles(root, files);
+    let problems: PlanProblem[] = [...readable.problems];
+    for (const file of readable.files) problems.push(...(await validateWorkflow(file, read)));
+    problems = sortProblems(problems);
     if (args.values.json) {
       io.stdout.write(`${JSON.stringify({ files, problems })}\n`);
     } else if (problems.length) {

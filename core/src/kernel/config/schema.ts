@@ -35,6 +35,8 @@ export const HeliosConfigSchema = Type.Object(
         shutdownGraceSeconds: Type.Number({ minimum: 0, default: 30 }),
         /** A forge call taking longer counts as failed and is retried later. */
         forgeCallTimeoutSeconds: Type.Number({ exclusiveMinimum: 0, default: 30 }),
+        /** Planning one delivery may compute this long (in a worker thread); over it the run gets a problem. */
+        planTimeoutSeconds: Type.Number({ exclusiveMinimum: 0, default: 10 }),
         /** At most one check update per job this often (live log in the forge). */
         checkUpdateIntervalSeconds: Type.Number({ minimum: 0, default: 3 }),
         /** Webhook (plugin route) body bytes buffered at once, over all requests; beyond it: 503 + Retry-After. */

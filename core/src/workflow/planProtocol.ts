@@ -1,0 +1,15 @@
+import type { RunPlan } from '@helios-ci/sdk';
+
+/** What the planning worker sends its parent. */
+export type ToParent =
+  /** Planning needs a repository file (a local composite action) at the planned commit. */
+  | { type: 'read'; id: number; path: string }
+  /** Planning moved on to this workflow file: a timeout names it. */
+  | { type: 'planning'; path: string }
+  | { type: 'done'; plan: RunPlan }
+  | { type: 'failed'; error: { message: string; code?: string; stack?: string } };
+
+/** The parent's answer to a `read`: the file (null when absent) or why it could not be read. */
+export type ToWorker =
+  | { id: number; content: string | Uint8Array | null }
+  | { id: number; error: { message: string; code?: string; refused?: boolean; path?: string } };

@@ -1,0 +1,41 @@
+/**
+ * The worker side of planOffThread: plans one request in a worker thread, so that however long a
+ * workflow takes to plan, the server's event loop keeps answering. Everything arrives as data; the
+ * files planning asks for (local composite actions) are requested from the parent by message.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { PlanEvent } from '@helios-ci/sdk';
+import { plan, type WorkflowFile } from './plan.js';
+import type { ToParent, ToWorker } from './planProtocol.js';
+import { FileRefusedError } from './compositeAction.js';
+
+const port = parentPort!;
+const data = workerData as { files: WorkflowFile[]; event: PlanEvent; labels: string[] };
+const pending = new Map<number, { resolve: (v: string | Uint8Array | null) => void; reject: (e: Error) => void }>();
+let nextId = 1;
+const send = (m: ToParent) => port.postMessage(m);
+
+port.on('message', (m: ToWorker) => {
+  const waiter = pending.get(m.id);
+  if (!waiter) return;
+  pending.delete(m.id);
+  if (!('error' in m)) waiter.resolve(m.content);
+  else if (m.error.refused) waiter.reject(new FileRefusedError(m.error.path ?? '', m.error.message));
+  else waiter.reject(Object.assign(new Error(m.error.message), { code: m.error.code }));
+});
+
+plan({
+  files: data.files,
+  event: data.event,
+  labels: data.labels,
+  readFile: (path) =>
+    new Promise((resolve, reject) => {
+      const id = nextId++;
+      pending.set(id, { resolve, reject });
+      send({ type: 'read', id, path });
+    }),
+  onFile: (path) => send({ type: 'planning', path }),
+}).then(
+  (result) => send({ type: 'done', plan: result }),
+  (err: Error & { code?: string }) => send({ type: 'failed', error: { message: err.message, ...(err.code && { code: err.code }), ...(err.stack && { stack: err.stack }) } }),
+);
