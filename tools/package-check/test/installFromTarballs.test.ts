@@ -90,6 +90,15 @@ test('the project lies outside the repository', () => {
   assert.ok(publishable.length >= 8, `expected sdk, core, proto, agent and the plugins to be publishable, found ${publishable.map((w) => w.pkg.name).join(', ')}`);
 });
 
+test('helios is on the repository\'s node_modules/.bin and runs after the build', () => {
+  const helios = join(repoRoot, 'node_modules/.bin/helios');
+  assert.ok(existsSync(helios), `${helios} is missing: npm ci links the bin of @helios-ci/core; check core/package.json "bin"`);
+  assert.ok((statSync(helios).mode & 0o111) !== 0, `${helios} is not executable: scripts/build.mjs marks bin targets executable`);
+  const r = run(helios, ['--version'], repoRoot);
+  assert.is(r.status, 0, describe('node_modules/.bin/helios --version', r));
+  assert.is(r.stdout.trim(), `helios ${versions.get('@helios-ci/core')}`);
+});
+
 test('every publishable package packs what it declares, with README and CHANGELOG and no tests', () => {
   mkdirSync(tarballDir, { recursive: true });
   const out = npm(['pack', '--json', '--pack-destination', tarballDir, ...publishable.flatMap((w) => ['--workspace', w.dir])], repoRoot);
