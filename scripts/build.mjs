@@ -1,7 +1,9 @@
 // Builds every workspace: `tsc -b` (type check + emit), then each package's own bundling step
-// (`<package>/scripts/bundle.mjs`, run after tsc so a bundle can replace a tsc-emitted file).
+// (`<package>/scripts/bundle.mjs`, run after tsc so a bundle can replace a tsc-emitted file), then
+// marks every `bin` target executable (tsc writes 0644; npm links node_modules/.bin/helios to the
+// built file at install, before it exists, so the mode must come from the build).
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -30,4 +32,16 @@ function listDirs(dir) {
 for (const dir of dirs) {
   const script = join(root, dir, 'scripts/bundle.mjs');
   if (existsSync(script)) console.log(`build: bundled ${dir} in ${run([script], join(root, dir))} ms`);
+}
+for (const dir of dirs) {
+  const pkg = JSON.parse(readFileSync(join(root, dir, 'package.json'), 'utf8'));
+  const bins = typeof pkg.bin === 'string' ? [pkg.bin] : Object.values(pkg.bin ?? {});
+  for (const bin of bins) {
+    const target = join(root, dir, bin);
+    if (!existsSync(target)) {
+      console.error(`build: ${dir}/package.json names bin ${bin}, which the build did not produce`);
+      process.exit(1);
+    }
+    chmodSync(target, 0o755);
+  }
 }

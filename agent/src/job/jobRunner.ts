@@ -6,6 +6,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JobSpec, Step } from '@helios-ci/sdk';
+import { timerDelayMs } from '@helios-ci/sdk/timers';
 import type { Connection } from '../connection.js';
 import { evaluateCondition, evaluateFlag, interpolate, type EvalScope } from '../expressions.js';
 import { checkout } from './checkout.js';
@@ -53,7 +54,8 @@ export class JobRunner {
   async run(): Promise<{ conclusion: JobConclusion; outputs: Record<string, string>; reason: string }> {
     const { job: ctx } = this;
     const job = ctx.spec.job;
-    const timeoutMs = job.timeoutMinutes > 0 ? job.timeoutMinutes * 60_000 : null;
+    // Clamped: a plan from before the planner's range check could overflow the timer (fires at once).
+    const timeoutMs = job.timeoutMinutes > 0 ? timerDelayMs(job.timeoutMinutes * 60_000) : null;
     const jobTimer = timeoutMs !== null
       ? setTimeout(() => {
           ctx.timedOut = true;
@@ -172,7 +174,7 @@ export class JobRunner {
         stepEnv[k] = interpolate(v, expressionScope(ctx, frame, stepEnv));
       }
       scope = expressionScope(ctx, frame, stepEnv);
-      let timeoutMs = step.timeoutMinutes !== null && step.timeoutMinutes > 0 ? step.timeoutMinutes * 60_000 : null;
+      let timeoutMs = step.timeoutMinutes !== null && step.timeoutMinutes > 0 ? timerDelayMs(step.timeoutMinutes * 60_000) : null;
       if (startedCancelled) timeoutMs = Math.min(timeoutMs ?? Infinity, ctx.opts.cleanupMs);
       const saved = ctx.stepStartedCancelled;
       ctx.stepStartedCancelled = startedCancelled;
