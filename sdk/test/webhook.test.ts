@@ -7,7 +7,7 @@ import { hmacSha256Hex, ownerAllowed, permissionFromRole, verifyHmacSha256, webh
 import { pathToFileURL } from 'node:url';
 
 // sdk/dist/test/ → the repository's parent holds shared/ (HELIOS_SHARED_DIR overrides, as in the forge tests).
-const FIXTURES = process.env.HELIOS_SHARED_DIR ? pathToFileURL(`${process.env.HELIOS_SHARED_DIR}/fixtures/`) : new URL('../../../../../shared/fixtures/', import.meta.url);
+const FIXTURES = process.env.HELIOS_SHARED_DIR ? pathToFileURL(`${process.env.HELIOS_SHARED_DIR}/fixtures/`) : new URL('../../../../shared/fixtures/', import.meta.url);
 
 test('webhookHeader: any case of the name, either case of the key; first of a repeated header', () => {
   const headers = { 'x-github-event': 'push', 'X-Forgejo-Delivery': 'abc', 'x-multi': ['one', 'two'], 'x-empty': '' };

@@ -131,12 +131,14 @@ test('Forgejo down for a while (503, then connection resets): statuses arrive af
       await waitFor('the queued status', () => standIn.statusesOf(sha, 'helios/CI/slow').length > 0);
       // Forgejo also serves the clone: go down once the job has its code and runs.
       await waitFor('the first step to run', () => d.jobs().some((j) => d.log(j.id).includes('started-step-one')));
+      // Both windows end at fixed times set up front: a late timer in the test must neither open a
+      // gap between the two outages nor stretch what the test counts as "during" past the real end.
       const outageStart = Date.now();
-      standIn.down(2500, '503');
+      const outageEnd = outageStart + 5000;
+      standIn.downUntilTime(outageEnd, '503');
       await new Promise((r) => setTimeout(r, 2500));
-      standIn.down(2500, 'reset');
-      await new Promise((r) => setTimeout(r, 2500));
-      const outageEnd = Date.now();
+      standIn.downUntilTime(outageEnd, 'reset');
+      await new Promise((r) => setTimeout(r, Math.max(0, outageEnd - Date.now())));
       const job = await waitFor('the job to finish', () => d.jobs().find((j) => j.finished_at !== null));
       assert.is(job.state, 'succeeded');
       assert.ok(job.finished_at! < outageEnd, 'the job finished while Forgejo was down');

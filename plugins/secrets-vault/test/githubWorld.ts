@@ -1,7 +1,7 @@
 // The GitHub stand-in and its helpers live in forge-github's tests; the end-to-end tests here load
 // their compiled modules (built by the root `tsc -b`) rather than copy them. Only what is used is typed.
 import { randomUUID } from 'node:crypto';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { startHeliosServe, waitFor, type HeliosServe } from '@helios-ci/sdk/testkit';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { SHARED } from './standIn/vaultSpec.js';
@@ -56,49 +56,11 @@ export function checkSuiteRequested(gh: GitHubHelpers, w: World, sha: string): {
   return gh.signedDelivery('check_suite', p, { deliveryId: randomUUID() });
 }
 
-export interface Serve {
-  child: ChildProcess;
-  url: Promise<string>;
-  output(): string;
-  stop(): Promise<void>;
-}
+export type Serve = HeliosServe;
 
 /** The real `helios serve` in `dir` on a free port, with exactly the environment given (plus PATH, HOME). */
 export function startServe(dir: string, env: Record<string, string> = {}): Serve {
-  const child = spawn(process.execPath, [CLI, 'serve', '--listen', '127.0.0.1:0'], { cwd: dir, env: { PATH: process.env.PATH, HOME: dir, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (c) => (out += c));
-  child.stderr!.on('data', (c) => (out += c));
-  const exited = new Promise<void>((r) => child.on('exit', () => r()));
-  const url = new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${out}`)), 60_000);
-    child.stdout!.on('data', () => {
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) (clearTimeout(timer), resolve(m[1]!));
-    });
-    void exited.then(() => (clearTimeout(timer), reject(new Error(`serve exited:\n${out}`))));
-  });
-  url.catch(() => undefined);
-  return {
-    child,
-    url,
-    output: () => out,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
+  return startHeliosServe(dir, { env });
 }
 
-export async function waitFor<T>(what: string, check: () => T | undefined | false | null, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value !== undefined && value !== false && value !== null) return value as T;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+export { waitFor };

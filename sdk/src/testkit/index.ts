@@ -8,3 +8,4 @@ export { runtimeConformance, type RuntimeHarness, type RuntimeSubject } from './
 export { serveGit } from './gitHttpBackend.js';
 export { TestGitRepo } from './testGitRepo.js';
 export { deploymentConfig } from './deploymentConfig.js';
+export { startHeliosServe, heliosCliPath, waitFor, type HeliosServe } from './heliosServe.js';

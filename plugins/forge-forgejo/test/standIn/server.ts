@@ -106,7 +106,12 @@ export class ForgejoStandIn {
 
   /** For `ms` from now every API request fails: 503, or the connection is reset. */
   down(ms: number, mode: '503' | 'reset' = '503'): void {
-    this.downUntil = Date.now() + ms;
+    this.downUntilTime(Date.now() + ms, mode);
+  }
+
+  /** Down until the absolute time `at` (ms since the epoch): back-to-back outages leave no gap. */
+  downUntilTime(at: number, mode: '503' | 'reset' = '503'): void {
+    this.downUntil = at;
     this.downMode = mode;
   }
 

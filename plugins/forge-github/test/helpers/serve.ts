@@ -1,8 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { deploymentConfig } from '@helios-ci/sdk/testkit';
+import { deploymentConfig, startHeliosServe, waitFor, type HeliosServe } from '@helios-ci/sdk/testkit';
 import Database from 'better-sqlite3';
 import type { GitHubStandIn } from '../standIn/server.js';
 
@@ -56,53 +55,11 @@ export class Deployment {
   }
 }
 
-export interface ServeProcess {
-  child: ChildProcess;
-  url: Promise<string>;
-  output(): string;
-  stop(): Promise<void>;
-}
+export type ServeProcess = HeliosServe;
 
-/** The real `helios serve` on a free port. */
+/** The real `helios serve` on a free port, with the webhook secret in its environment. */
 export function startServe(d: Deployment): ServeProcess {
-  const child = spawn(process.execPath, [CLI, 'serve', '--listen', '127.0.0.1:0'], {
-    cwd: d.dir,
-    env: { PATH: process.env.PATH, HOME: d.dir, GH_HOOK_SECRET: d.webhookSecret },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (c) => (out += c));
-  child.stderr!.on('data', (c) => (out += c));
-  const exited = new Promise<void>((r) => child.on('exit', () => r()));
-  const url = new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${out}`)), 30_000);
-    child.stdout!.on('data', () => {
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) (clearTimeout(timer), resolve(m[1]!));
-    });
-    void exited.then(() => (clearTimeout(timer), reject(new Error(`serve exited:\n${out}`))));
-  });
-  url.catch(() => undefined);
-  return {
-    child,
-    url,
-    output: () => out,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-      await exited;
-      clearTimeout(timer);
-    },
-  };
+  return startHeliosServe(d.dir, { env: { GH_HOOK_SECRET: d.webhookSecret }, startTimeoutMs: 30_000 });
 }
 
-export async function waitFor<T>(what: string, check: () => T | undefined | false | null, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value !== undefined && value !== false && value !== null) return value as T;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+export { waitFor };
