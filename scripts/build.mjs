@@ -18,7 +18,11 @@ const run = (args, cwd = root) => {
   return Date.now() - started;
 };
 
-const tscMs = run([join(root, 'node_modules/typescript/bin/tsc'), '-b']);
+// Two invocations on purpose: the sdk declares @helios-ci/core as an (optional) peer, and tsc resolves
+// peers while it builds the sdk; in a clean checkout core has no .d.ts yet, and tsc -b keeps that
+// failed resolution for the rest of the invocation, so agent and plugins would not find core's types.
+const tsc = join(root, 'node_modules/typescript/bin/tsc');
+const tscMs = run([tsc, '-b', 'core']) + run([tsc, '-b']);
 console.log(`build: tsc -b done in ${tscMs} ms`);
 const workspaces = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).workspaces;
 const dirs = workspaces.flatMap((w) => {
