@@ -12,7 +12,7 @@ test.before(async () => {
   h = await harness();
 });
 test.after(async () => {
-  for (const p of bystanders) try { process.kill(p, 'SIGKILL'); } catch { /* gone */ }
+  for (const p of [...bystanders, ...seenDaemons]) try { process.kill(p, 'SIGKILL'); } catch { /* gone */ }
   await h.close();
 });
 
@@ -25,7 +25,13 @@ const DAEMONS = [
   'echo "marker=$HELIOS_TRACKING_ID"',
 ].join('\n');
 
-const daemonPids = (lines: string[]) => lines.map((l) => /^daemon-pid=(\d+)$/.exec(l)).filter((m) => m !== null).map((m) => Number(m[1]));
+/** Every daemon pid seen is also killed at the end, so a failing test leaves nothing behind. */
+const seenDaemons = new Set<number>();
+const daemonPids = (lines: string[]) => {
+  const pids = lines.map((l) => /^daemon-pid=(\d+)$/.exec(l)).filter((m) => m !== null).map((m) => Number(m[1]));
+  for (const p of pids) seenDaemons.add(p);
+  return pids;
+};
 
 async function until(cond: () => boolean, ms = 10_000): Promise<boolean> {
   const end = Date.now() + ms;

@@ -216,7 +216,13 @@ function daemonSpec(jobId: string, tail: string): JobSpec {
   return spec;
 }
 
-const daemonPids = (lines: string[]) => lines.map((l) => /^daemon-pid=(\d+)$/.exec(l)).filter((m) => m !== null).map((m) => Number(m[1]));
+/** Every daemon pid seen is also killed at the end, so a failing test leaves nothing behind. */
+const seenDaemons = new Set<number>();
+const daemonPids = (lines: string[]) => {
+  const pids = lines.map((l) => /^daemon-pid=(\d+)$/.exec(l)).filter((m) => m !== null).map((m) => Number(m[1]));
+  for (const p of pids) seenDaemons.add(p);
+  return pids;
+};
 
 async function until(cond: () => boolean, ms = 10_000): Promise<boolean> {
   const end = Date.now() + ms;
@@ -228,8 +234,10 @@ async function until(cond: () => boolean, ms = 10_000): Promise<boolean> {
 function otherMachineProcess(): number {
   const c = spawn('sleep', ['1000'], { env: { PATH: process.env.PATH, HELIOS_TRACKING_ID: 'hl-ffffffffffffffff' }, detached: true, stdio: 'ignore' });
   c.unref();
+  others.push(c.pid!);
   return c.pid!;
 }
+const others: number[] = [];
 
 test('setsid and double-forked daemons of a step do not survive the job end', async () => {
   const workRoot = mkdtempSync(join(root, 'daemon-end-'));
@@ -290,6 +298,7 @@ test('agent killed with SIGKILL, server restarted: destroy from list() kills the
 });
 
 test.after(async () => {
+  for (const p of [...others, ...seenDaemons]) try { process.kill(p, 'SIGKILL'); } catch { /* gone */ }
   for (const h of handles) h.cancel('test over');
   await service.stop();
   rmSync(root, { recursive: true, force: true });
