@@ -25,12 +25,18 @@ export interface AgentConfig {
   workDir: string;
   killGraceMs: number;
   pgidFile: string | null;
+  /**
+   * HELIOS_TRACKING_ID given to every process of the job (runtime-local: the machine id). Only an
+   * explicit one counts, never an inherited HELIOS_TRACKING_ID: an agent started inside another
+   * job must not kill that job's processes. Null: the agent makes one up.
+   */
+  trackingId: string | null;
   reconnectWindowMs: number;
   /** Log batch size in characters (tuning; default 256 KiB). */
   batchBytes: number;
 }
 
-const USAGE = `usage: helios-agent --endpoint HOST:PORT --token TOKEN [--workdir DIR]
+const USAGE = `usage: helios-agent --endpoint HOST:PORT --token TOKEN [--workdir DIR] [--kill-grace-ms MS] [--pgid-file FILE] [--tracking-id ID]
        helios-agent --bootstrap FILE
        HELIOS_AGENT_ENDPOINT=HOST:PORT HELIOS_AGENT_TOKEN=TOKEN helios-agent`;
 
@@ -41,7 +47,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): AgentConfig
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--help' || a === '-h') throw new UsageError('');
-    const m = /^--(endpoint|token|bootstrap|workdir|kill-grace-ms|pgid-file)(?:=(.*))?$/.exec(a);
+    const m = /^--(endpoint|token|bootstrap|workdir|kill-grace-ms|pgid-file|tracking-id)(?:=(.*))?$/.exec(a);
     if (!m) throw new UsageError(`unknown argument ${JSON.stringify(a)}`);
     const value = m[2] ?? argv[++i];
     if (value === undefined) throw new UsageError(`--${m[1]} needs a value`);
@@ -65,10 +71,14 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): AgentConfig
   const grace = Number(args['kill-grace-ms'] ?? fromFile.killGraceMs ?? env.HELIOS_AGENT_KILL_GRACE_MS ?? 5000);
   if (!Number.isFinite(grace) || grace < 0) throw new UsageError('--kill-grace-ms must be a non-negative number');
   const pgidFile = args['pgid-file'] ?? str(fromFile.pgidFile) ?? str(env.HELIOS_AGENT_PGID_FILE) ?? null;
+  const trackingId = args['tracking-id'] ?? str(fromFile.trackingId) ?? str(env.HELIOS_AGENT_TRACKING_ID) ?? null;
+  if (trackingId !== null && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(trackingId)) {
+    throw new UsageError(`--tracking-id ${JSON.stringify(trackingId)} is not a tracking marker (letters, digits, '.', '_', '-'; 1-128 characters)`);
+  }
   const reconnect = Number(fromFile.reconnectWindowMs ?? env.HELIOS_AGENT_RECONNECT_WINDOW_MS ?? 5 * 60_000);
   const batchBytes = Number(env.HELIOS_AGENT_BATCH_BYTES ?? 256 * 1024);
   if (!Number.isInteger(batchBytes) || batchBytes < 1024 || batchBytes > 2 * 1024 * 1024) throw new UsageError('HELIOS_AGENT_BATCH_BYTES must be an integer between 1024 and 2097152');
-  return { endpoint, token, workDir, killGraceMs: grace, pgidFile, reconnectWindowMs: reconnect, batchBytes };
+  return { endpoint, token, workDir, killGraceMs: grace, pgidFile, trackingId, reconnectWindowMs: reconnect, batchBytes };
 }
 
 const diag = (message: string): void => {
@@ -104,7 +114,7 @@ export async function runAgent(config: AgentConfig): Promise<number> {
     return EXIT_CODES.errored;
   }
 
-  const runner = new JobRunner(spec, conn, { workDir: config.workDir, killGraceMs: config.killGraceMs, pgidFile: config.pgidFile, cleanupMs: 5 * 60_000 });
+  const runner = new JobRunner(spec, conn, { workDir: config.workDir, killGraceMs: config.killGraceMs, pgidFile: config.pgidFile, trackingId: config.trackingId, cleanupMs: 5 * 60_000 });
   conn.onCancel = (reason) => runner.cancel(reason);
   let lost: Error | null = null;
   conn.onFatal((err) => {

@@ -1,10 +1,14 @@
 /**
  * Runs one step process in its own process group (spawn detached → setsid), so cancel and timeouts
- * reach every grandchild: SIGTERM to the whole group, SIGKILL after a grace period.
+ * reach every grandchild: SIGTERM to the whole group, SIGKILL after a grace period. Every process
+ * also carries the machine's tracking marker (HELIOS_TRACKING_ID), so what left its group (`setsid`,
+ * a double-forked daemon) is still found and killed at job end.
  */
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
 import { groupAlive, isAlive, signalGroup } from '@helios-ci/sdk/process-liveness';
+import { killTracked, killTrackedNow, TRACKING_ENV } from '@helios-ci/sdk/process-tracking';
 import type { Connection } from './connection.js';
 import { CommandState, OutputPipe } from './output.js';
 
@@ -33,10 +37,21 @@ export interface RunOptions {
 
 export { isAlive };
 
-/** Every process group the agent started; all are killed at job end (background processes included). */
+/** A marker for an agent started without one (no runtime scan will look for it; the agent's own does). */
+export function newTrackingId(): string {
+  return `agent-${randomBytes(8).toString('hex')}`;
+}
+
+/**
+ * Every process group the agent started, and every process carrying its tracking marker; all are
+ * killed at job end (background processes and daemons included).
+ */
 export class ProcessGroups {
   private readonly groups = new Set<number>();
-  constructor(private readonly pgidFile: string | null) {}
+  constructor(
+    private readonly pgidFile: string | null,
+    readonly trackingId: string,
+  ) {}
 
   add(pgid: number): void {
     this.groups.add(pgid);
@@ -57,10 +72,13 @@ export class ProcessGroups {
     const deadline = Date.now() + graceMs;
     while (live.some(groupAlive) && Date.now() < deadline) await sleep(25);
     for (const g of live) signalGroup(g, 'SIGKILL');
+    // What left its group (setsid, double fork) still has the marker; the agent itself is excluded.
+    await killTracked(this.trackingId, { graceMs });
   }
 
   killAllNow(): void {
     for (const g of this.groups) signalGroup(g, 'SIGKILL');
+    killTrackedNow(this.trackingId);
   }
 }
 
@@ -73,7 +91,9 @@ export function runProcess(o: RunOptions): Promise<ProcessResult> {
   return new Promise<ProcessResult>((resolve) => {
     let child;
     try {
-      child = spawn(o.argv[0]!, o.argv.slice(1), { cwd: o.cwd, env: o.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+      // The marker is set last: a job's env cannot clear it (GitHub lets RUNNER_TRACKING_ID be emptied; we do not).
+      const env = { ...o.env, [TRACKING_ENV]: o.groups.trackingId };
+      child = spawn(o.argv[0]!, o.argv.slice(1), { cwd: o.cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     } catch (err) {
       resolve({ exit: null, signal: null, killed: null, spawnError: (err as Error).message });
       return;

@@ -139,12 +139,12 @@ export interface AgentProcess {
 
 const children = new Set<ChildProcess>();
 
-export function startAgent(endpoint: string, token: string, root: string, extraArgs: string[] = [], bundle = AGENT_BUNDLE): AgentProcess {
+export function startAgent(endpoint: string, token: string, root: string, extraArgs: string[] = [], bundle = AGENT_BUNDLE, extraEnv: Record<string, string> = {}): AgentProcess {
   const workDir = mkdtempSync(join(root, 'agent-'));
   const pgidFile = join(workDir, 'pgids');
   const child = spawn(process.execPath, [bundle, '--endpoint', endpoint, '--token', token, '--workdir', join(workDir, 'work'), '--kill-grace-ms', '300', '--pgid-file', pgidFile, ...extraArgs], {
     cwd: workDir,
-    env: { PATH: process.env.PATH, HOME: workDir, LANG: 'C.UTF-8' },
+    env: { PATH: process.env.PATH, HOME: workDir, LANG: 'C.UTF-8', ...extraEnv },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   children.add(child);

@@ -93,6 +93,7 @@ export const ERROR_CODES = {
   E_NO_RUNTIME: c(422, false, "No configured runtime serves the job's runs-on label."),
   E_LABEL_NOT_FOUND: c(422, false, 'A runtime was asked for a label it does not serve.'),
   E_MACHINE_ID_INVALID: c(400, false, 'A machine id is not one this runtime makes.'),
+  E_TRACKING_MARKER_INVALID: c(400, false, "A process-tracking marker (HELIOS_TRACKING_ID) is not of the form the scan accepts."),
   E_PROVISION_FAILED: c(503, true, "A runtime could not start a job's machine."),
   E_AGENT_NOT_FOUND: c(500, false, 'The agent bundle a runtime starts does not exist.'),
   E_EXPRESSION_INVALID: c(400, false, 'An expression cannot be evaluated.'),

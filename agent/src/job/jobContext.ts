@@ -7,13 +7,15 @@ import type { JobSpec } from '@helios-ci/sdk';
 import { SecretMasker as Masker } from '@helios-ci/sdk/secret-masker';
 import type { Connection } from '../connection.js';
 import { CommandState } from '../output.js';
-import { ProcessGroups, runProcess, type ProcessResult } from '../process.js';
+import { newTrackingId, ProcessGroups, runProcess, type ProcessResult } from '../process.js';
 import { FileCommands } from './fileCommands.js';
 
 export interface JobOptions {
   workDir: string;
   killGraceMs: number;
   pgidFile: string | null;
+  /** The machine's process-tracking marker (HELIOS_TRACKING_ID); absent/null: a fresh one. */
+  trackingId?: string | null;
   /** Time given to `if: always()` steps after a cancel or job timeout. */
   cleanupMs: number;
 }
@@ -44,7 +46,7 @@ export class JobContext {
     readonly conn: Connection,
     readonly opts: JobOptions,
   ) {
-    this.groups = new ProcessGroups(opts.pgidFile);
+    this.groups = new ProcessGroups(opts.pgidFile, opts.trackingId ?? newTrackingId());
     for (const value of Object.values(spec.secrets)) this.masker.add(value);
     if (spec.repository.token) {
       this.masker.add(spec.repository.token);

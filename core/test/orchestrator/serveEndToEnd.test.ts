@@ -2,6 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { isAlive } from '@helios-ci/sdk/process-liveness';
 import { GitRepo } from '../helpers/gitRepo.js';
 import { startServe, waitFor } from '../helpers/serveProcess.js';
 import { Deployment } from './deployment.js';
@@ -27,9 +28,19 @@ function agentPids(d: Deployment): number[] {
   });
 }
 
-test('kill -9 of helios serve mid-job, then restart: agent and workspace gone, job errored, check closed, logs intact', async () => {
+/** A first step that leaves a setsid daemon and a double-forked one behind, printing their pids. */
+const DAEMON_STEP = [
+  '      - run: |',
+  `          setsid sh -c 'echo $$ > "$RUNNER_TEMP/d1.pid"; exec sleep 1000' >/dev/null 2>&1 &`,
+  `          ( setsid sh -c 'sh -c "echo \\$\\$ > \\"\\$RUNNER_TEMP/d2.pid\\"; exec sleep 1000" >/dev/null 2>&1 & ' & )`,
+  '          while [ ! -s "$RUNNER_TEMP/d1.pid" ] || [ ! -s "$RUNNER_TEMP/d2.pid" ]; do sleep 0.05; done',
+  '          echo "daemon-pid=$(cat "$RUNNER_TEMP/d1.pid")"; echo "daemon-pid=$(cat "$RUNNER_TEMP/d2.pid")"',
+  '          echo first-step-done',
+].join('\n');
+
+test('kill -9 of helios serve mid-job, then restart: agent, daemons and workspace gone, job errored, check closed, logs intact', async () => {
   const repo = new GitRepo();
-  repo.write('.github/workflows/slow.yml', 'on: push\njobs:\n  slow:\n    runs-on: local\n    steps:\n      - run: echo first-step-done\n      - run: sleep 120\n');
+  repo.write('.github/workflows/slow.yml', `on: push\njobs:\n  slow:\n    runs-on: local\n    steps:\n${DAEMON_STEP}\n      - run: sleep 120\n`);
   const sha = repo.commit();
   const d = new Deployment(repo);
   let serve = startServe(d.dir);
@@ -43,6 +54,9 @@ test('kill -9 of helios serve mid-job, then restart: agent and workspace gone, j
     });
     const pids = agentPids(d);
     assert.is(pids.length, 1);
+    const daemons = [...d.log(job.id).join('\n').matchAll(/daemon-pid=(\d+)/g)].map((m) => Number(m[1]));
+    assert.is(daemons.length, 2, d.log(job.id).join('\n'));
+    assert.ok(daemons.every(isAlive), 'the daemons run');
     assert.ok(alive(pids[0]!), 'the agent runs');
     serve.child.kill('SIGKILL');
     await serve.exited;
@@ -52,6 +66,7 @@ test('kill -9 of helios serve mid-job, then restart: agent and workspace gone, j
     const final = await waitFor('the job to be errored', () => d.jobs().find((j) => j.id === job.id && j.state === 'errored'));
     assert.match(final.reason!, /Helios restarted while the job was running/);
     await waitFor('the orphaned agent to be gone', () => !alive(pids[0]!));
+    await waitFor('the daemons to be gone', () => !daemons.some(isAlive));
     assert.equal(readdirSync(join(d.dir, 'machines')), [], 'the workspace is removed');
     assert.ok(d.log(job.id).includes('first-step-done'), 'completed steps keep their log');
     const check = await waitFor('the check to be closed', () => d.forge().checks.find((c) => c.jobId === job.id && c.status === 'completed'));

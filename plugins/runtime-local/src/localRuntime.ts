@@ -9,6 +9,7 @@
  *   <workRoot>/hl-<id>/pgids          process groups the agent's steps run in (written by the agent)
  *   <workRoot>/hl-<id>/agent.log      the agent's own stdout/stderr (console())
  *   <workRoot>/hl-<id>/home           HOME of the agent and its steps; the job workspace is below
+ * Every process of a machine carries HELIOS_TRACKING_ID=<id> in its environment (see destroy).
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -17,6 +18,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HeliosError, type Machine, type MachineRef, type MachineSize, type MachineSpec, type Runtime } from '@helios-ci/sdk';
 import { groupAlive, signalGroup } from '@helios-ci/sdk/process-liveness';
+import { killTracked, TRACKING_ENV } from '@helios-ci/sdk/process-tracking';
 
 export const DEFAULT_LABELS = ['local', 'self-hosted', 'linux', 'ubuntu-latest', 'ubuntu-24.04', 'ubuntu-22.04'] as const;
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -125,8 +127,10 @@ export class LocalRuntime implements Runtime {
       const home = join(dir, 'home');
       const log = openSync(join(dir, 'agent.log'), 'a');
       // A minimal environment: nothing of the server's (tokens, cloud credentials) reaches the job.
-      const env: NodeJS.ProcessEnv = { PATH: this.opts.path, HOME: home, LANG: 'C.UTF-8', TMPDIR: join(dir, 'home') };
-      const child = spawn(this.opts.nodePath ?? process.execPath, [this.opts.agentPath, '--bootstrap', bootstrap, '--workdir', join(home, 'work'), '--pgid-file', join(dir, 'pgids'), '--kill-grace-ms', String(this.opts.killGraceMs)], {
+      // HELIOS_TRACKING_ID: every process of the job inherits it, so destroy finds daemons that left
+      // their process group (setsid, double fork), also after a server crash.
+      const env: NodeJS.ProcessEnv = { PATH: this.opts.path, HOME: home, LANG: 'C.UTF-8', TMPDIR: join(dir, 'home'), [TRACKING_ENV]: machine.id };
+      const child = spawn(this.opts.nodePath ?? process.execPath, [this.opts.agentPath, '--bootstrap', bootstrap, '--workdir', join(home, 'work'), '--pgid-file', join(dir, 'pgids'), '--tracking-id', machine.id, '--kill-grace-ms', String(this.opts.killGraceMs)], {
         cwd: home,
         env,
         detached: true,
@@ -176,6 +180,9 @@ export class LocalRuntime implements Runtime {
     }
     // Step process groups (the agent starts each step in its own group), also after an agent SIGKILL.
     for (const g of pgidsOf()) if (groupAlive(g)) signalGroup(g, 'SIGKILL');
+    // Whatever left its group but carries this machine's marker (setsid, daemons). Only this machine's
+    // exact marker matches: never the server, never another machine.
+    await killTracked(ref.id, { graceMs: this.opts.killGraceMs });
     rmSync(dir, { recursive: true, force: true });
   }
 

@@ -1,5 +1,5 @@
 /** runtime-local: the sdk Runtime conformance suite plus environment isolation, with the real agent. */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +7,8 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { AgentService, type JobSink, type LogBatch } from '@helios-ci/core';
 import { PLAN_VERSION, type JobSpec, type MachineRef } from '@helios-ci/sdk';
+import { isAlive } from '@helios-ci/sdk/process-liveness';
+import { findTracked } from '@helios-ci/sdk/process-tracking';
 import { runtimeConformance, verifyPlugin } from '@helios-ci/sdk/testkit';
 import plugin, { defaultAgentPath, LocalRuntime, DEFAULT_LABELS, DEFAULT_PATH } from '../src/index.js';
 import { DEFAULT_MACHINE_SIZE } from '../src/localRuntime.js';
@@ -154,7 +156,8 @@ test('the agent gets a minimal environment: nothing of the server leaks, HOME is
   assert.is(env.HOME, join(workRoot, machine.id, 'home'));
   assert.not.ok('HELIOS_AGENT_TOKEN' in env);
   assert.not.ok(sink.lines.join('\n').includes(h.token), 'the job token is visible to steps');
-  const allowed = new Set(['PATH', 'HOME', 'LANG', 'TMPDIR', 'PWD', 'SHLVL', 'OLDPWD', '_', 'CI', 'GITHUB_ACTIONS', 'HELIOS_CI']);
+  assert.is(env.HELIOS_TRACKING_ID, machine.id, 'steps carry the machine tracking marker');
+  const allowed = new Set(['PATH', 'HOME', 'LANG', 'TMPDIR', 'PWD', 'SHLVL', 'OLDPWD', '_', 'CI', 'GITHUB_ACTIONS', 'HELIOS_CI', 'HELIOS_TRACKING_ID']);
   for (const k of Object.keys(env)) assert.ok(allowed.has(k) || /^(GITHUB|RUNNER)_/.test(k), `unexpected variable ${k} in the job environment`);
   await runtime.destroy(machine);
   assert.equal(await runtime.list(), []);
@@ -195,7 +198,107 @@ test('the plugin loads through the kernel with its documented defaults', async (
   assert.equal(failed, [], JSON.stringify(failed));
 });
 
+/**
+ * A step that leaves two daemons behind: `setsid` (its own session and group) and a double fork
+ * (setsid + a grandchild whose parent exits, so it is reparented to init). Each writes its own pid.
+ * A job env tries to clear the marker: the agent sets it last.
+ */
+const DAEMONS = [
+  `setsid sh -c 'echo $$ > d1.pid; exec sleep 1000' >/dev/null 2>&1 &`,
+  `( setsid sh -c 'sh -c "echo \\$\\$ > d2.pid; exec sleep 1000" >/dev/null 2>&1 & ' & )`,
+  'while [ ! -s d1.pid ] || [ ! -s d2.pid ]; do sleep 0.05; done',
+  'echo "daemon-pid=$(cat d1.pid)"; echo "daemon-pid=$(cat d2.pid)"',
+].join('\n');
+
+function daemonSpec(jobId: string, tail: string): JobSpec {
+  const spec = jobSpec(jobId, `${DAEMONS}\n${tail}`);
+  spec.job.env = { HELIOS_TRACKING_ID: '' };
+  return spec;
+}
+
+/** Every daemon pid seen is also killed at the end, so a failing test leaves nothing behind. */
+const seenDaemons = new Set<number>();
+const daemonPids = (lines: string[]) => {
+  const pids = lines.map((l) => /^daemon-pid=(\d+)$/.exec(l)).filter((m) => m !== null).map((m) => Number(m[1]));
+  for (const p of pids) seenDaemons.add(p);
+  return pids;
+};
+
+async function until(cond: () => boolean, ms = 10_000): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 25));
+  return cond();
+}
+
+/** A process of another machine: same variable, a different marker. */
+function otherMachineProcess(): number {
+  const c = spawn('sleep', ['1000'], { env: { PATH: process.env.PATH, HELIOS_TRACKING_ID: 'hl-ffffffffffffffff' }, detached: true, stdio: 'ignore' });
+  c.unref();
+  others.push(c.pid!);
+  return c.pid!;
+}
+const others: number[] = [];
+
+test('setsid and double-forked daemons of a step do not survive the job end', async () => {
+  const workRoot = mkdtempSync(join(root, 'daemon-end-'));
+  const runtime = makeRuntime(workRoot);
+  const sink = new Sink();
+  const h = service.registerJob(daemonSpec('daemon-end', 'exit 0'), sink);
+  const machine = await runtime.provision({ jobId: 'daemon-end', label: 'local', cpus: 1, memoryMb: 256, volumes: [], agent: { endpoint, token: h.token } });
+  assert.is(await h.done, 'success', sink.lines.join('\n'));
+  const pids = daemonPids(sink.lines);
+  assert.is(pids.length, 2, sink.lines.join('\n'));
+  // The agent reports only after its cleanup: the daemons are gone before destroy.
+  assert.ok(await until(() => pids.every((p) => !isAlive(p))), `daemons survived the job end: ${pids.filter(isAlive).join(', ')}`);
+  await runtime.destroy(machine);
+});
+
+test('daemons of a step cancelled mid-step are killed; a process of another machine is left alone', async () => {
+  const workRoot = mkdtempSync(join(root, 'daemon-cancel-'));
+  const runtime = makeRuntime(workRoot);
+  const other = otherMachineProcess();
+  const sink = new Sink();
+  const h = service.registerJob(daemonSpec('daemon-cancel', 'sleep 1000'), sink);
+  const machine = await runtime.provision({ jobId: 'daemon-cancel', label: 'local', cpus: 1, memoryMb: 256, volumes: [], agent: { endpoint, token: h.token } });
+  assert.ok(await until(() => daemonPids(sink.lines).length === 2), sink.lines.join('\n'));
+  const pids = daemonPids(sink.lines);
+  h.cancel('test cancels');
+  assert.is(await h.done, 'cancelled');
+  assert.ok(await until(() => pids.every((p) => !isAlive(p))), `daemons survived the cancel: ${pids.filter(isAlive).join(', ')}`);
+  await runtime.destroy(machine);
+  assert.ok(isAlive(other), 'a process with another machine marker was killed');
+  process.kill(other, 'SIGKILL');
+});
+
+test('agent killed with SIGKILL, server restarted: destroy from list() kills the daemons, not another machine', async () => {
+  const workRoot = mkdtempSync(join(root, 'daemon-crash-'));
+  const runtime = makeRuntime(workRoot);
+  const other = otherMachineProcess();
+  const sink = new Sink();
+  const h = service.registerJob(daemonSpec('daemon-crash', 'sleep 1000'), sink);
+  handles.push(h);
+  const machine = await runtime.provision({ jobId: 'daemon-crash', label: 'local', cpus: 1, memoryMb: 256, volumes: [], agent: { endpoint, token: h.token } });
+  assert.ok(await until(() => daemonPids(sink.lines).length === 2), sink.lines.join('\n'));
+  const pids = daemonPids(sink.lines);
+  const agentPid = (JSON.parse(readFileSync(join(workRoot, machine.id, 'machine.json'), 'utf8')) as { pid: number }).pid;
+  process.kill(agentPid, 'SIGKILL');
+  assert.ok(await until(() => !isAlive(agentPid)));
+  // The agent had no chance to clean up: the daemons live on, carrying the marker.
+  for (const p of pids) assert.ok(isAlive(p), `daemon ${p} should still be alive before reconcile`);
+  assert.ok(pids.every((p) => findTracked(machine.id).includes(p)));
+  // A fresh runtime instance, as after a server restart: the reconciler destroys what list() finds.
+  const restarted = makeRuntime(workRoot);
+  const leftovers = await restarted.list();
+  assert.equal(leftovers.map((m) => m.id), [machine.id]);
+  for (const m of leftovers) await restarted.destroy(m);
+  assert.ok(await until(() => pids.every((p) => !isAlive(p))), `daemons survived reconcile: ${pids.filter(isAlive).join(', ')}`);
+  assert.equal(findTracked(machine.id).filter(isAlive), []);
+  assert.ok(isAlive(other), 'a process with another machine marker was killed');
+  process.kill(other, 'SIGKILL');
+});
+
 test.after(async () => {
+  for (const p of [...others, ...seenDaemons]) try { process.kill(p, 'SIGKILL'); } catch { /* gone */ }
   for (const h of handles) h.cancel('test over');
   await service.stop();
   rmSync(root, { recursive: true, force: true });
