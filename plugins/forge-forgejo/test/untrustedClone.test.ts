@@ -29,7 +29,13 @@ jobs:
     steps:
       - name: snoop
         run: |
-          (while [ ! -e "$RUNNER_TEMP/stop" ]; do for c in $(find /proc -maxdepth 2 -name cwd -lname "$GITHUB_WORKSPACE*" 2>/dev/null); do tr '\\0' '\\n' < "\${c%/cwd}/environ" >> "$RUNNER_TEMP/snooped" 2>/dev/null; done; done) >/dev/null 2>&1 &
+          cat > "$RUNNER_TEMP/snoop.sh" <<'EOS'
+          end=$((SECONDS + 120))
+          while [ ! -e "$RUNNER_TEMP/stop" ] && [ $SECONDS -lt $end ]; do
+            for c in $(find /proc -maxdepth 2 -name cwd -lname "$GITHUB_WORKSPACE*" 2>/dev/null); do tr '\\0' '\\n' < "\${c%/cwd}/environ" >> "$RUNNER_TEMP/snooped" 2>/dev/null; done
+          done
+          EOS
+          setsid bash "$RUNNER_TEMP/snoop.sh" </dev/null >/dev/null 2>&1 &
           echo started
       - uses: actions/checkout@v4
         with:
@@ -56,6 +62,7 @@ jobs:
           if tr '\\0' '\\n' < /proc/$PPID/environ 2>/dev/null | grep -qF -e "$R" -e "$RB"; then left="$left parent"; fi
           if grep -rqFa -e "$R" -e "$RB" "$GITHUB_WORKSPACE" 2>/dev/null; then left="$left workspace"; fi
           echo "clone-credential-left:[\${left}]"
+          if grep -qF -e "$R" -e "$RB" "$RUNNER_TEMP/snooped" 2>/dev/null; then echo "snooper-saw-the-clone-credential"; fi
           echo "checked-out:$(git -C "$GITHUB_WORKSPACE" rev-parse HEAD)"
 `;
 
@@ -121,6 +128,9 @@ test('private repository with cloneToken: the approved fork run clones with the 
     assert.ok(d.log(job.id).includes(`checked-out:${headSha}`), log);
     assert.equal([...new Set(standIn.gitTokens)], [READ_TOKEN], 'git only ever saw the read-only token');
     assert.ok(d.log(job.id).includes('clone-credential-left:[]'), `the read-only token outlived the checkout:\n${log}`);
+    // The background snooper works: it saw the credential git used during actions/checkout, so it
+    // would have seen the bot token there too.
+    assert.ok(d.log(job.id).includes('snooper-saw-the-clone-credential'), `the snooper saw nothing:\n${log}`);
     assert.not.match(log, READ_TOKEN, 'the read-only token is masked too');
   });
 });
