@@ -105,11 +105,6 @@ export class RunPlanner {
     for (const record of this.o.store.inbox.received()) this.processLater(record.id);
   }
 
-  /** Resolves when every queued delivery (not those waiting out a retry delay) has been tried. */
-  async idle(): Promise<void> {
-    while (this.chains.size > 0) await Promise.all([...this.chains.values()]);
-  }
-
   async process(record: InboxRecord): Promise<PlannedDelivery> {
     try {
       const result = await this.planRecord(record);
