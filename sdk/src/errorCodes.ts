@@ -148,6 +148,7 @@ export const ERROR_CODES = {
   E_FORGE_UNAVAILABLE: c(502, true, 'The forge failed or could not be reached; the call is retried.'),
   E_FORGE_RATE_LIMITED: c(429, true, 'The forge rate-limited Helios; the call waits and is retried.'),
   E_FORGE_TIMEOUT: c(504, true, 'A forge call got no answer in time; it is retried.'),
+  E_FORGE_NO_READ_ONLY_CREDENTIAL: c(403, false, 'An untrusted run (approved fork pull request) needs a read-only clone credential for a private repository; none is configured.'),
 
   // Secrets.
   E_SECRET_NAME_INVALID: c(400, false, 'A secret name is not of the form [A-Za-z_][A-Za-z0-9_]*.'),

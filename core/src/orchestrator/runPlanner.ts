@@ -1,4 +1,4 @@
-import { HeliosError, isHeliosError, type Forge, type ForgeEvent, type Logger, type PlanEvent, type PlanProblem, type RepoRef } from '@helios-ci/sdk';
+import { HeliosError, isHeliosError, timerDelayMs, type Forge, type ForgeEvent, type Logger, type PlanEvent, type PlanProblem, type RepoRef } from '@helios-ci/sdk';
 import type { InboxRecord, RunRecord, Store } from '../store/index.js';
 import { planOffThread, type PlanRequest } from '../workflow/index.js';
 import { LocalRepository } from '../localRepo/localRepository.js';
@@ -57,6 +57,11 @@ export class RunPlanner {
       publicUrl?: string;
       /** Compute budget of planning one delivery (in a worker thread); default DEFAULT_PLAN_TIMEOUT_MS. */
       planTimeoutMs?: number;
+      /**
+       * Longest wait for one forge call while planning (limits.forgeCallTimeoutSeconds); the
+       * delivery then fails with the retryable E_FORGE_TIMEOUT and is tried again with backoff.
+       */
+      forgeCallTimeoutMs?: number;
     },
   ) {}
 
@@ -65,27 +70,39 @@ export class RunPlanner {
     return planOffThread(request, this.o.planTimeoutMs !== undefined ? { timeoutMs: this.o.planTimeoutMs } : {});
   }
 
-  private chain: Promise<unknown> = Promise.resolve();
+  /** One queue per forge instance (local runs share one): a slow forge delays only its own deliveries. */
+  private readonly chains = new Map<string, Promise<unknown>>();
   private readonly retries = new Map<number, number>();
 
   /**
-   * Plans an inbox record soon, one delivery at a time, off the webhook's request path. A delivery
-   * that fails for a passing reason (the forge is down) stays received and is tried again later.
+   * Plans an inbox record soon, one delivery at a time per forge, off the webhook's request path. A
+   * delivery that fails for a passing reason (the forge is down) stays received and is tried again later.
    */
   processLater(inboxId: number, delayMs = 0): void {
     const run = () => {
-      this.chain = this.chain.then(async () => {
-        const record = this.o.store.inbox.get(inboxId);
-        if (record && record.status === 'received') await this.process(record).catch(() => undefined);
+      const record = this.o.store.inbox.get(inboxId);
+      if (!record || record.status !== 'received') return;
+      const key = record.forge ?? '';
+      const next = (this.chains.get(key) ?? Promise.resolve()).then(async () => {
+        const current = this.o.store.inbox.get(inboxId);
+        if (current && current.status === 'received') await this.process(current).catch(() => undefined);
+      });
+      this.chains.set(key, next);
+      // Forget a settled queue so the map holds only forges with work in flight.
+      void next.then(() => {
+        if (this.chains.get(key) === next) this.chains.delete(key);
       });
     };
     if (delayMs > 0) setTimeout(run, delayMs).unref();
     else run();
   }
 
-  /** Plans every delivery still in `received` (after a restart, or after a burst). */
-  async drain(): Promise<void> {
-    for (const record of this.o.store.inbox.received()) await this.process(record).catch(() => undefined);
+  /**
+   * Queues every delivery still in `received` (after a restart, or after a burst) and returns at
+   * once: `helios serve` calls it after it listens, so pending work never keeps the server deaf.
+   */
+  drain(): void {
+    for (const record of this.o.store.inbox.received()) this.processLater(record.id);
   }
 
   async process(record: InboxRecord): Promise<PlannedDelivery> {
@@ -113,8 +130,9 @@ export class RunPlanner {
   private async planRecord(record: InboxRecord): Promise<PlannedDelivery> {
     const payload = record.payload as LocalEventPayload | ForgeEvent;
     if (payload.kind === 'local') return this.planLocal(record, payload);
-    const forge = this.o.forges.find((f) => f.id === record.forge);
-    if (!forge) throw new HeliosError('E_FORGE_NOT_CONFIGURED', `delivery ${record.deliveryId} came from forge "${record.forge}", which is not configured`);
+    const configured = this.o.forges.find((f) => f.id === record.forge);
+    if (!configured) throw new HeliosError('E_FORGE_NOT_CONFIGURED', `delivery ${record.deliveryId} came from forge "${record.forge}", which is not configured`);
+    const forge = this.timed(configured);
     switch (payload.kind) {
       case 'push': {
         if (/^0+$/.test(payload.after)) return { run: null, note: 'branch deleted' };
@@ -212,6 +230,28 @@ export class RunPlanner {
     if (!runId) return { run: null, note: 'nothing to re-run: no run of Helios matches' };
     if (event.scope === 'one' && job) return { run: this.o.orchestrator.rerunJob(job.id) };
     return { run: this.o.orchestrator.rerunRun(runId, event.scope === 'failed' ? 'failed' : 'all') };
+  }
+
+  /**
+   * The forge as planning sees it: every call it makes is bounded by forgeCallTimeoutMs, so a
+   * forge that hangs fails the delivery (retryably) instead of holding its queue forever.
+   */
+  private timed(forge: Forge): Forge {
+    const ms = this.o.forgeCallTimeoutMs;
+    if (ms === undefined) return forge;
+    const bound = <T>(what: string, call: () => Promise<T>): Promise<T> =>
+      new Promise<T>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new HeliosError('E_FORGE_TIMEOUT', `forge ${forge.id}: ${what} got no answer within ${ms} ms; the delivery is planned again later`)), timerDelayMs(ms));
+        call().then(
+          (v) => (clearTimeout(timer), resolve(v)),
+          (e: unknown) => (clearTimeout(timer), reject(e)),
+        );
+      });
+    return Object.assign(Object.create(forge) as Forge, {
+      fetchWorkflows: (repo: RepoRef, sha: string) => bound('reading workflows', () => forge.fetchWorkflows(repo, sha)),
+      fetchFile: (repo: RepoRef, sha: string, path: string) => bound(`reading ${path}`, () => forge.fetchFile(repo, sha, path)),
+      permissionOf: (repo: RepoRef, user: string) => bound(`permission of ${user}`, () => forge.permissionOf(repo, user)),
+    });
   }
 
   private async mayWrite(forge: Forge, repo: RepoRef, user: string): Promise<boolean> {

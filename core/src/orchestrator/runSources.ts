@@ -14,7 +14,8 @@ export async function cloneAccessFor(run: RunRecord, forges: readonly Forge[]): 
   if (!forge) {
     throw new HeliosError('E_FORGE_NOT_CONFIGURED', `run ${run.id} came from forge "${run.forge}", which is no longer configured; re-add it to helios.yaml`);
   }
-  return forge.cloneAccess(run.repo);
+  // Untrusted runs (approved fork pull requests) must get no write-capable credential (DESIGN §7).
+  return forge.cloneAccess(run.repo, { trusted: run.trusted });
 }
 
 export function localRepoRef(name: string, cloneUrl: string): RepoRef {

@@ -95,6 +95,7 @@ export function registerCoreServices(options: CoreServiceOptions = {}) {
           reporter: reporting.reporter,
           publicUrl,
           planTimeoutMs: config.limits.planTimeoutSeconds * 1000,
+          forgeCallTimeoutMs: config.limits.forgeCallTimeoutSeconds * 1000,
         }),
     });
 
@@ -107,7 +108,7 @@ export function registerCoreServices(options: CoreServiceOptions = {}) {
       await kernel.resolve(AgentServiceToken).start();
       kernel.resolve(ReporterToken).worker.start();
       await kernel.resolve(OrchestratorToken).start();
-      await kernel.resolve(RunPlannerToken).drain();
+      // Deliveries still pending are not planned here: `helios serve` queues them once it listens.
     });
     // Stop hooks run in reverse registration order: orchestrator first, the store last.
     ctx.onStop(() => kernel.resolve(StoreToken).close());

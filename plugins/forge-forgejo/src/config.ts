@@ -11,6 +11,13 @@ export const ForgejoConfigSchema = Type.Object(
   {
     baseUrl: Type.String({ pattern: '^https?://', description: 'the Forgejo/Gitea root URL, e.g. https://codeberg.org (the API is <baseUrl>/api/v1)' }),
     token: Type.String({ minLength: 1, description: 'access token (write:repository) sent as "Authorization: token …"; use { secret: … }' }),
+    cloneToken: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'a read-only token (read:repository scope) the agent clones with; untrusted runs (approved fork pull requests) never get `token`, so a private repository needs this for them; use { secret: … }',
+      }),
+    ),
     webhookSecret: Type.String({ minLength: 1, description: 'the webhook secret; use { secret: … } or { env: … }' }),
     contextTemplate: Type.String({ default: DEFAULT_CONTEXT_TEMPLATE, minLength: 1, description: 'commit status context; {workflow} and {job} are replaced' }),
     allowedOwners: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'only repositories of these owners (users or organisations) trigger runs' })),

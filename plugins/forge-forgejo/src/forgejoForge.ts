@@ -5,6 +5,7 @@ import {
   type CheckJob,
   type CheckResult,
   type CheckUpdate,
+  type CloneAccessOptions,
   type Forge,
   type ForgeAdmin,
   type ForgeCapabilities,
@@ -111,14 +112,24 @@ export class ForgejoForge implements Forge, ForgeAdmin {
 
   /**
    * The repository's HTTPS clone URL (as Forgejo states it, so a ROOT_URL differing from baseUrl
-   * is honoured) and the configured token. Forgejo tokens cannot be narrowed per clone, so this
-   * token is the agent's credential; the agent sends it as a header and masks it.
+   * is honoured) and a credential. Forgejo tokens cannot be narrowed per clone, and `token` can
+   * write: an untrusted run (approved fork pull request) gets the read-only `cloneToken`, or no
+   * token for a public repository (anonymous clone), and otherwise an error, never `token`. Trusted
+   * runs use `cloneToken` too when it is set (least privilege); the agent sends it as a header and masks it.
    */
-  async cloneAccess(repo: RepoRef): Promise<{ url: string; token?: string }> {
-    const res = await this.client.request<{ clone_url?: string }>('GET', `/repos/${seg(repo.owner)}/${seg(repo.name)}`);
+  async cloneAccess(repo: RepoRef, options?: CloneAccessOptions): Promise<{ url: string; token?: string }> {
+    const res = await this.client.request<{ clone_url?: string; private?: boolean; internal?: boolean }>('GET', `/repos/${seg(repo.owner)}/${seg(repo.name)}`);
     const url = res.body?.clone_url;
     if (!url) throw new HeliosError('E_FORGE_REJECTED', `Forgejo did not state a clone URL for ${repo.owner}/${repo.name}`, { retryable: false });
-    return { url, token: this.config.token };
+    if (this.config.cloneToken) return { url, token: this.config.cloneToken };
+    if (options?.trusted === true) return { url, token: this.config.token };
+    // Only what Forgejo states as public (not private, not internal) clones without a token.
+    if (res.body?.private === false && res.body.internal !== true) return { url };
+    throw new HeliosError(
+      'E_FORGE_NO_READ_ONLY_CREDENTIAL',
+      `${repo.owner}/${repo.name} is not public and this run is untrusted (a fork pull request): the forge token can write, so it is never given to untrusted runs; set cloneToken (a token with read:repository scope only) in the config of forge ${this.id}`,
+      { retryable: false, facts: { repo: `${repo.owner}/${repo.name}` } },
+    );
   }
 
   async openCheck(job: CheckJob): Promise<CheckHandle> {

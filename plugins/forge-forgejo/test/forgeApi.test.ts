@@ -152,9 +152,11 @@ test('permissionOf maps owner/admin → admin, write, read, unknown → none', a
   assert.equal(seen, { acme: 'admin', root: 'admin', alice: 'write', carol: 'read', mallory: 'none' });
 });
 
-test('cloneAccess: the clone URL Forgejo states and the token; git clones through http-backend with it, not without', async ({ env }) => {
+test('cloneAccess: the clone URL Forgejo states and the token for trusted runs; git clones a private repository through http-backend with it, not without', async ({ env }) => {
   const forge = forgeFor(env.standIn.url);
-  const access = await forge.cloneAccess({ owner: 'acme', name: 'widget' });
+  const standInRepo = env.standIn.o.repos[0]!;
+  standInRepo.private = true;
+  const access = await forge.cloneAccess({ owner: 'acme', name: 'widget' }, { trusted: true });
   assert.equal(access, { url: `${env.standIn.url}/acme/widget.git`, token: TOKEN });
   const dir = mkdtempSync(join(tmpdir(), 'helios-clone-'));
   try {
@@ -167,7 +169,7 @@ test('cloneAccess: the clone URL Forgejo states and the token; git clones throug
       });
     await git(null, 'init', '-q', 'w');
     const refused = await git(null, '-C', 'w', 'fetch', '-q', '--depth=1', access.url, env.sha).then(() => null, (err: Error) => err);
-    assert.ok(refused, 'a clone without the token is refused');
+    assert.ok(refused, 'a clone of a private repository without the token is refused');
     assert.ok(env.standIn.requests.some((r) => r.path === '/acme/widget.git/info/refs' && r.status === 401), 'refused by the auth check');
     // Exactly what the agent sends (agent/src/job.ts): Basic with the token as password.
     const basic = `AUTHORIZATION: basic ${Buffer.from(`x-access-token:${access.token}`).toString('base64')}`;
@@ -175,7 +177,32 @@ test('cloneAccess: the clone URL Forgejo states and the token; git clones throug
     await git(null, '-C', 'w', 'checkout', '-q', 'FETCH_HEAD');
     assert.is(readFileSync(join(dir, 'w/src/main.txt'), 'utf8'), 'main\n');
   } finally {
+    standInRepo.private = false;
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('cloneAccess for untrusted runs never returns the (write-capable) token: cloneToken, else anonymous for public repositories, else an error saying to set cloneToken', async ({ env }) => {
+  const repo = { owner: 'acme', name: 'widget' };
+  const url = `${env.standIn.url}/acme/widget.git`;
+  const plain = forgeFor(env.standIn.url);
+  assert.equal(await plain.cloneAccess(repo, { trusted: false }), { url }, 'public: anonymous');
+  assert.equal(await plain.cloneAccess(repo), { url }, 'no options counts as untrusted');
+  const withReadToken = forgeFor(env.standIn.url, { cloneToken: 'read-only-token' });
+  assert.equal(await withReadToken.cloneAccess(repo, { trusted: false }), { url, token: 'read-only-token' });
+  assert.equal(await withReadToken.cloneAccess(repo, { trusted: true }), { url, token: 'read-only-token' }, 'trusted runs use the read-only token too');
+  const standInRepo = env.standIn.o.repos[0]!;
+  standInRepo.private = true;
+  try {
+    const err = await plain.cloneAccess(repo, { trusted: false }).then(() => null, (e: unknown) => e);
+    assert.ok(isHeliosError(err), String(err));
+    assert.is(err.code, 'E_FORGE_NO_READ_ONLY_CREDENTIAL');
+    assert.is(err.retryable, false);
+    assert.match(err.message, /cloneToken/);
+    assert.not.match(err.message, TOKEN);
+    assert.equal(await withReadToken.cloneAccess(repo, { trusted: false }), { url, token: 'read-only-token' });
+  } finally {
+    standInRepo.private = false;
   }
 });
 

@@ -7,6 +7,7 @@ import {
   type CheckJob,
   type CheckResult,
   type CheckUpdate,
+  type CloneAccessOptions,
   type Forge,
   type ForgeCapabilities,
   type ForgeEvent,
@@ -161,9 +162,10 @@ export class GitHubForge implements Forge {
     }
   }
 
-  async cloneAccess(repo: RepoRef): Promise<{ url: string; token?: string; expiresAt?: string }> {
+  async cloneAccess(repo: RepoRef, _options?: CloneAccessOptions): Promise<{ url: string; token?: string; expiresAt?: string }> {
     const installationId = await this.installationOf(repo);
-    // The agent's token: this one repository, contents read-only, expiring within the hour.
+    // The agent's token, for trusted and untrusted runs alike: this one repository, contents
+    // read-only, expiring within the hour. It can write nothing, so a fork run may hold it.
     const { token, expiresAt } = await this.client.scopedToken(installationId, [repo.name], { contents: 'read' }, `creating a clone token for ${repo.owner}/${repo.name}`);
     return { url: `${this.webUrl}/${repo.owner}/${repo.name}.git`, token, expiresAt };
   }

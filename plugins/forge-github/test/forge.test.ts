@@ -189,7 +189,10 @@ scenario('permissionOf: admin/maintain → admin, write, triage/read → read, u
 
 scenario('cloneAccess: a one-repository contents:read token that clones over git smart HTTP and can write nothing', async (w) => {
   const f = w.forge();
-  const access = await f.cloneAccess(repoRef);
+  const access = await f.cloneAccess(repoRef, { trusted: false });
+  // What Helios asks for, not only what it is given: this one repository, contents read-only.
+  const asked = w.standIn.tokenRequests.filter((r) => Array.isArray(r.body.repositories));
+  assert.equal(asked.map((r) => ({ repositories: r.body.repositories, permissions: r.body.permissions })), [{ repositories: ['widget'], permissions: { contents: 'read' } }]);
   assert.is(access.url, `${w.standIn.url}/acme/widget.git`);
   assert.ok(access.token && access.expiresAt);
   const t = w.standIn.tokens.get(access.token!)!;
@@ -214,8 +217,8 @@ scenario('cloneAccess: a one-repository contents:read token that clones over git
   }
   const res = await fetch(`${w.standIn.apiUrl}/repos/acme/widget/check-runs`, { method: 'POST', headers: { authorization: `token ${access.token}` }, body: JSON.stringify({ name: 'x', head_sha: w.sha }) });
   assert.is(res.status, 403, 'the clone token cannot create check runs');
-  const again = await f.cloneAccess(repoRef);
-  assert.is(again.token, access.token, 'the scoped token is cached');
+  const again = await f.cloneAccess(repoRef, { trusted: true });
+  assert.is(again.token, access.token, 'the scoped token is cached (trusted runs get the same narrow token)');
 });
 
 scenario('an installation token expiring early (401) is replaced and the call succeeds', async (w) => {

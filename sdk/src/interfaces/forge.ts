@@ -127,6 +127,11 @@ export interface CheckResult extends Omit<CheckUpdate, 'status'> {
 
 export type Permission = 'admin' | 'write' | 'read' | 'none';
 
+export interface CloneAccessOptions {
+  /** The run is trusted (not a fork pull request). Absent means untrusted: the safe side. */
+  trusted: boolean;
+}
+
 /** One configured forge instance (GitHub, a GitHub Enterprise Server, Forgejo, Gitea, ...). */
 export interface Forge {
   readonly id: string;
@@ -136,8 +141,13 @@ export interface Forge {
   fetchWorkflows(repo: RepoRef, sha: string): Promise<WorkflowFile[]>;
   /** One file at a commit (composite actions); null if absent. */
   fetchFile(repo: RepoRef, sha: string, path: string): Promise<string | null>;
-  /** A short-lived read-only credential for the agent's clone. */
-  cloneAccess(repo: RepoRef): Promise<{ url: string; token?: string; expiresAt?: string }>;
+  /**
+   * A short-lived read-only credential for the agent's clone. For an untrusted run (an approved
+   * fork pull request; `trusted` false or options absent) the answer must never carry a
+   * write-capable credential: a read-only one, none (anonymous clone of a public repository) or an
+   * error (E_FORGE_NO_READ_ONLY_CREDENTIAL).
+   */
+  cloneAccess(repo: RepoRef, options?: CloneAccessOptions): Promise<{ url: string; token?: string; expiresAt?: string }>;
   openCheck(job: CheckJob): Promise<CheckHandle>;
   updateCheck(handle: CheckHandle, update: CheckUpdate): Promise<void>;
   annotate(handle: CheckHandle, annotations: Annotation[]): Promise<void>;

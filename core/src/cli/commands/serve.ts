@@ -6,6 +6,7 @@ import { createServerHttp } from '../../http/api/index.js';
 import { closeServer, listen } from '../../http/listen.js';
 import { ensurePrivateDir } from '../../store/privateFiles.js';
 import { registerCoreServices } from '../../services/registerCoreServices.js';
+import { RunPlannerToken } from '../../services/coreTokens.js';
 import { CONFIG_HELP, configOption, kernelOptionsFrom } from './configOption.js';
 
 export const serveCommand: Command = {
@@ -70,6 +71,8 @@ ${CONFIG_HELP}
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     io.stdout.write(`helios serve: listening on http://${host}:${address.port} (config: ${kernel.loaded.file})\n`);
     kernel.logger.info('listening', { address: `${host}:${address.port}` });
+    // Only now, with HTTP and the agent endpoint answering, are deliveries left from before planned.
+    kernel.resolve(RunPlannerToken).drain();
     const signal = await stop;
     io.stdout.write(`helios serve: ${signal} received, stopping\n`);
     await closeServer(server);

@@ -11,6 +11,17 @@ import { FIXTURE_SECRET, fixturePayload, signedDelivery } from './fixtures.js';
 import { TOKEN } from './standInRepo.js';
 
 export const DEPLOY_SECRET = 's3cr3t-deploy-value';
+/** A read:repository token the stand-in accepts for reads and clones only (forge config `cloneToken`). */
+export const READ_TOKEN = 'read-only-token-9876543210';
+
+export interface DeploymentOptions {
+  /** The `codeberg` forge's requestTimeoutSeconds (default 2). */
+  requestTimeoutSeconds?: number;
+  /** Configure `cloneToken: READ_TOKEN` on the `codeberg` forge. */
+  cloneToken?: boolean;
+  /** A second forge instance, `second`, pointed at this stand-in (same token and webhook secret). */
+  secondForgeUrl?: string;
+}
 
 export class Deployment {
   readonly dir = mkdtempSync(join(tmpdir(), 'helios-forgejo-e2e-'));
@@ -18,7 +29,17 @@ export class Deployment {
   private out = '';
   url = '';
 
-  constructor(standInUrl: string) {
+  constructor(standInUrl: string, o: DeploymentOptions = {}) {
+    const second = o.secondForgeUrl
+      ? `  second:
+    use: "@helios-ci/forge-forgejo"
+    config:
+      baseUrl: ${o.secondForgeUrl}
+      token: { secret: forgejo/token }
+      webhookSecret: { secret: forgejo/webhook }
+      requestTimeoutSeconds: 2
+`
+      : '';
     writeFileSync(
       join(this.dir, 'helios.yaml'),
       deploymentConfig(
@@ -27,9 +48,9 @@ export class Deployment {
     config:
       baseUrl: ${standInUrl}
       token: { secret: forgejo/token }
-      webhookSecret: { secret: forgejo/webhook }
-      requestTimeoutSeconds: 2
-`,
+${o.cloneToken ? '      cloneToken: { secret: forgejo/clone }\n' : ''}      webhookSecret: { secret: forgejo/webhook }
+      requestTimeoutSeconds: ${o.requestTimeoutSeconds ?? 2}
+${second}`,
         { concurrentJobs: 4, shutdownGraceSeconds: 1, forgeCallTimeoutSeconds: 3, checkUpdateIntervalSeconds: 0.2 },
       ),
     );
@@ -39,13 +60,15 @@ export class Deployment {
   async start(): Promise<string> {
     const child = spawn(process.execPath, [CLI, 'serve', '--listen', '127.0.0.1:0'], {
       cwd: this.dir,
-      env: { PATH: process.env.PATH, HOME: this.dir, HELIOS_CONFIG_SECRET_FORGEJO_TOKEN: TOKEN, HELIOS_CONFIG_SECRET_FORGEJO_WEBHOOK: FIXTURE_SECRET, HELIOS_SECRET_DEPLOY_KEY: DEPLOY_SECRET },
+      env: { PATH: process.env.PATH, HOME: this.dir, HELIOS_CONFIG_SECRET_FORGEJO_TOKEN: TOKEN, HELIOS_CONFIG_SECRET_FORGEJO_WEBHOOK: FIXTURE_SECRET, HELIOS_CONFIG_SECRET_FORGEJO_CLONE: READ_TOKEN, HELIOS_SECRET_DEPLOY_KEY: DEPLOY_SECRET },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
+    // A restart (same data dir) appends to the output; only this start's "listening" line counts.
+    const from = this.out.length;
     child.stdout!.on('data', (d) => (this.out += d));
     child.stderr!.on('data', (d) => (this.out += d));
-    this.url = await waitFor('helios serve to listen', () => /listening on (http:\/\/\S+)/.exec(this.out)?.[1] ?? (child.exitCode !== null ? Promise.reject(new Error(`serve exited:\n${this.out}`)) : undefined), 30_000);
+    this.url = await waitFor('helios serve to listen', () => /listening on (http:\/\/\S+)/.exec(this.out.slice(from))?.[1] ?? (child.exitCode !== null ? Promise.reject(new Error(`serve exited:\n${this.out}`)) : undefined), 30_000);
     return this.url;
   }
 
@@ -65,9 +88,9 @@ export class Deployment {
     clearTimeout(timer);
   }
 
-  /** POSTs a delivery to /hooks/codeberg. */
-  deliver(d: { headers: Record<string, string>; rawBody: Buffer }): Promise<Response> {
-    return fetch(`${this.url}/hooks/codeberg`, { method: 'POST', headers: d.headers, body: new Uint8Array(d.rawBody) });
+  /** POSTs a delivery to /hooks/<forge> (default codeberg). */
+  deliver(d: { headers: Record<string, string>; rawBody: Buffer }, forge = 'codeberg'): Promise<Response> {
+    return fetch(`${this.url}/hooks/${forge}`, { method: 'POST', headers: d.headers, body: new Uint8Array(d.rawBody) });
   }
 
   query<T>(sql: string, ...params: unknown[]): T[] {
@@ -89,8 +112,8 @@ export class Deployment {
     return this.query<{ text: string }>('SELECT text FROM log_lines WHERE job_id = ? ORDER BY seq', jobId).map((r) => r.text);
   }
 
-  inbox(): { delivery_id: string; kind: string; status: string; error: string | null }[] {
-    return this.query('SELECT delivery_id, kind, status, error FROM inbox ORDER BY id');
+  inbox(): { forge: string; delivery_id: string; kind: string; status: string; error: string | null }[] {
+    return this.query('SELECT forge, delivery_id, kind, status, error FROM inbox ORDER BY id');
   }
 
   cleanup(): void {

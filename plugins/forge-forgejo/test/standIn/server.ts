@@ -16,6 +16,8 @@ export interface StandInRepo {
   id: number;
   /** Set for a fork: `owner/name` of its parent. */
   parent?: string;
+  /** A private repository: no anonymous clone (public ones clone without a token, as on Forgejo). */
+  private?: boolean;
 }
 
 export interface StandInOptions {
@@ -23,6 +25,11 @@ export interface StandInOptions {
   repos: StandInRepo[];
   /** Repository permission by user login: owner | admin | write | read. Unknown users are 404. */
   permissions?: Record<string, string>;
+  /**
+   * Tokens with read:repository scope only: they read the API and clone, but writes with them get
+   * 403 (Forgejo: "token does not have at least one of required scope(s)").
+   */
+  readTokens?: string[];
   /** `gitea` behaves like Gitea where it differs from Forgejo: no "forgejo" hook type. */
   flavour?: 'forgejo' | 'gitea';
 }
@@ -72,7 +79,11 @@ export class ForgejoStandIn {
   private server: Server | null = null;
   private readonly sockets = new Set<Socket>();
   private downUntil = 0;
-  private downMode: '503' | 'reset' = '503';
+  private downMode: '503' | 'reset' | 'hang' = '503';
+  /** API requests held open by `down(ms, 'hang')`, never answered. */
+  private readonly hanging = new Set<IncomingMessage>();
+  /** Tokens each git request (clone/fetch) authenticated with: '' for anonymous. */
+  readonly gitTokens: string[] = [];
   private nextId = 1;
 
   constructor(readonly o: StandInOptions) {}
@@ -104,19 +115,24 @@ export class ForgejoStandIn {
     });
   }
 
-  /** For `ms` from now every API request fails: 503, or the connection is reset. */
-  down(ms: number, mode: '503' | 'reset' = '503'): void {
+  /** For `ms` from now every API request fails: 503, the connection is reset, or it is never answered. */
+  down(ms: number, mode: '503' | 'reset' | 'hang' = '503'): void {
     this.downUntilTime(Date.now() + ms, mode);
   }
 
   /** Down until the absolute time `at` (ms since the epoch): back-to-back outages leave no gap. */
-  downUntilTime(at: number, mode: '503' | 'reset' = '503'): void {
+  downUntilTime(at: number, mode: '503' | 'reset' | 'hang' = '503'): void {
     this.downUntil = at;
     this.downMode = mode;
   }
 
   up(): void {
     this.downUntil = 0;
+  }
+
+  /** How many requests are held open right now by the 'hang' mode. */
+  hangingRequests(): number {
+    return this.hanging.size;
   }
 
   /** Statuses of one commit (and context), in the order they arrived. */
@@ -136,17 +152,25 @@ export class ForgejoStandIn {
     return this.o.repos.find((r) => r.owner.toLowerCase() === owner.toLowerCase() && r.name.toLowerCase() === name.toLowerCase());
   }
 
-  private authorized(req: IncomingMessage, allowBasic: boolean): boolean {
+  /** The token a request carries: `Authorization: token …`, or (git clients) Basic with the token as password. */
+  private tokenOf(req: IncomingMessage, allowBasic: boolean): string | undefined {
     const auth = req.headers.authorization ?? '';
     const token = /^token\s+(\S+)$/i.exec(auth)?.[1];
-    if (token !== undefined) return token === this.o.token;
-    // Git clients (the agent) send Basic auth with the token as password, which Forgejo accepts.
+    if (token !== undefined) return token;
     const basic = /^basic\s+(\S+)$/i.exec(auth)?.[1];
     if (allowBasic && basic) {
       const decoded = Buffer.from(basic, 'base64').toString('utf8');
-      return decoded.slice(decoded.indexOf(':') + 1) === this.o.token;
+      return decoded.slice(decoded.indexOf(':') + 1);
     }
-    return false;
+    return undefined;
+  }
+
+  private authorized(req: IncomingMessage, allowBasic: boolean, write: boolean): 'ok' | 'unauthorized' | 'forbidden' {
+    const token = this.tokenOf(req, allowBasic);
+    if (token === undefined) return 'unauthorized';
+    if (token === this.o.token) return 'ok';
+    if (this.o.readTokens?.includes(token)) return write ? 'forbidden' : 'ok';
+    return 'unauthorized';
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -154,6 +178,11 @@ export class ForgejoStandIn {
     const record = (status: number, operationId?: string) => this.requests.push({ method: req.method ?? '', path: url.pathname, status, at: Date.now(), ...(operationId ? { operationId } : {}) });
     if (Date.now() < this.downUntil) {
       record(this.downMode === '503' ? 503 : 0);
+      if (this.downMode === 'hang') {
+        this.hanging.add(req);
+        req.socket.once('close', () => this.hanging.delete(req));
+        return;
+      }
       if (this.downMode === 'reset') {
         req.socket.destroy();
         return;
@@ -165,7 +194,8 @@ export class ForgejoStandIn {
     const git = /^\/([^/]+)\/([^/]+?)\.git(\/.*)$/.exec(url.pathname);
     if (git) {
       const repo = this.repo(decodeURIComponent(git[1]!), decodeURIComponent(git[2]!));
-      if (!this.authorized(req, true)) {
+      const anonymous = req.headers.authorization === undefined && repo !== undefined && !repo.private;
+      if (!anonymous && this.authorized(req, true, false) !== 'ok') {
         record(401);
         res.writeHead(401, { 'www-authenticate': 'Basic realm="Gitea"' });
         res.end('Unauthorized');
@@ -178,6 +208,7 @@ export class ForgejoStandIn {
         return;
       }
       record(200);
+      this.gitTokens.push(this.tokenOf(req, true) ?? '');
       serveGit(req, res, repo.dir, git[3]!, url.search.slice(1));
       return;
     }
@@ -186,7 +217,9 @@ export class ForgejoStandIn {
     const match = this.swagger.match(req.method ?? 'GET', url.pathname.slice(base.length));
     if (match === null) return this.send(res, record, null, { status: 404, body: { message: `no route ${url.pathname} in the Forgejo API`, url: url.href } });
     if (match === 'method-not-allowed') return this.send(res, record, null, { status: 405, body: { message: `${req.method} is not allowed on ${url.pathname}`, url: url.href } });
-    if (!this.authorized(req, false)) return this.send(res, record, match, { status: 401, body: { message: 'token is required', url: url.href } });
+    const auth = this.authorized(req, false, req.method !== 'GET');
+    if (auth === 'unauthorized') return this.send(res, record, match, { status: 401, body: { message: 'token is required', url: url.href } });
+    if (auth === 'forbidden') return this.send(res, record, match, { status: 403, body: { message: 'token does not have at least one of required scope(s): [write:repository]', url: url.href } });
     const paramProblems = this.swagger.checkParameters(match, url.searchParams);
     if (paramProblems.length) return this.send(res, record, match, { status: 422, body: { message: paramProblems.join('; '), url: url.href } });
     let body: Record<string, unknown> = {};
@@ -337,7 +370,7 @@ export class ForgejoStandIn {
       owner: this.user(r.owner),
       fork: Boolean(parent),
       ...(parent ? { parent: this.repository(parent) } : {}),
-      private: false,
+      private: r.private ?? false,
       default_branch: 'main',
       html_url: `${this.url}/${r.owner}/${r.name}`,
       clone_url: `${this.url}/${r.owner}/${r.name}.git`,

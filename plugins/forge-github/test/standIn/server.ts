@@ -105,6 +105,8 @@ export class GitHubStandIn {
   /** Validation failures answered with 422 (a test can assert there were none). */
   readonly rejections: { method: string; path: string; problems: string[] }[] = [];
   readonly tokens = new Map<string, Token>();
+  /** Bodies of every installation token request, as sent (what Helios asked for, not what it got). */
+  readonly tokenRequests: { installationId: number; body: Record<string, unknown> }[] = [];
   /** Accepted content-creating requests per installation (timestamps). */
   private readonly contentLog = new Map<number, number[]>();
   private server: Server | null = null;
@@ -347,6 +349,7 @@ export class GitHubStandIn {
   }
 
   private createToken(installationId: number, body: Record<string, unknown>): { status: number; body: unknown } {
+    this.tokenRequests.push({ installationId, body: structuredClone(body) });
     const repos = [...this.repos.values()].filter((r) => r.installationId === installationId);
     if (repos.length === 0) throw new HttpError(404, 'Not Found');
     let limited: string[] | null = null;
