@@ -23,7 +23,7 @@ export interface RecordedCheck {
 export class Deployment extends TempProject {
   constructor(
     readonly repo: GitRepo,
-    options: { outageMs?: number; limits?: Record<string, number>; permissions?: Record<string, string> } = {},
+    options: { outageCalls?: number; limits?: Record<string, number>; permissions?: Record<string, string> } = {},
   ) {
     super();
     copyFileSync(join(REPO_ROOT, 'core/test/fixtures/plugins/recordingForge.mjs'), join(this.dir, 'recordingForge.mjs'));
@@ -33,7 +33,7 @@ export class Deployment extends TempProject {
       deploymentConfig(
         `  fake:
     use: ./recordingForge.mjs
-    config: { repoDir: ${JSON.stringify(repo.dir)}, outageMs: ${options.outageMs ?? 0}, permissions: ${JSON.stringify(options.permissions ?? {})} }
+    config: { repoDir: ${JSON.stringify(repo.dir)}, outageCalls: ${options.outageCalls ?? 0}, permissions: ${JSON.stringify(options.permissions ?? {})} }
 `,
         limits,
       ),

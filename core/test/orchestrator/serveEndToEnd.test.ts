@@ -141,7 +141,7 @@ test('forge outage (500s, then hanging calls): every update arrives afterwards, 
   const repo = new GitRepo();
   repo.write('.github/workflows/ci.yml', 'on: push\njobs:\n  chatty:\n    runs-on: local\n    steps:\n      - run: for i in $(seq 1 20); do echo "line $i"; sleep 0.05; done\n      - run: echo "::warning file=x.c,line=1::careful"\n      - run: echo done-now\n');
   const sha = repo.commit();
-  const d = new Deployment(repo, { outageMs: 6000 });
+  const d = new Deployment(repo, { outageCalls: 6 });
   const serve = startServe(d.dir);
   try {
     const url = await serve.url;
