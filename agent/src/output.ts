@@ -32,8 +32,10 @@ export class CommandState {
     readonly masker: Masker,
   ) {}
 
+  /** Every free-text field is masked: `file=` is as much step output as the message is. */
   annotate(a: AnnotationOut): void {
-    this.conn.send({ annotation: { step: this.step, ...a, message: this.masker.mask(a.message), title: this.masker.mask(a.title) } });
+    const m = this.masker;
+    this.conn.send({ annotation: { step: this.step, ...a, message: m.mask(a.message), title: m.mask(a.title), file: m.mask(a.file) } });
   }
 }
 

@@ -349,7 +349,7 @@ export class AgentService {
           level,
           message: r.mask(a.message),
           title: a.title ? r.mask(a.title) : null,
-          file: a.file || null,
+          file: a.file ? r.mask(a.file) : null,
           line: a.line || null,
           col: a.col || null,
           endLine: a.endLine || null,

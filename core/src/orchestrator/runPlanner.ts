@@ -209,6 +209,11 @@ export class RunPlanner {
       return { run: null, note: `${event.sender} may not approve: write or admin access is needed` };
     }
     const held = this.o.store.inbox.get(approval.inboxId)!.payload as PullRequestEvent;
+    const stale = staleApproval(event, approval.headSha, held);
+    if (stale) {
+      this.o.logger.warn('approval refused: it was given on an older head', { approval: approval.id, sender: event.sender, reason: stale });
+      return { run: null, note: `${event.sender}'s approval does not count: ${stale}; approve again to run ${approval.headSha.slice(0, 12)}` };
+    }
     // Approved fork runs stay untrusted: they never receive secrets. Planned before the approval is
     // recorded, so a forge outage while planning leaves it pending and the delivery is retried.
     const result = await this.planPullRequest(forge, approval.inboxId, held, false);
@@ -295,4 +300,18 @@ export class RunPlanner {
     });
     return { run };
   }
+}
+
+/**
+ * Why an approval does not cover the held head, or null if it does. An approval approves what the
+ * approver saw: the check's commit where the forge names it (GitHub's check run), else a comment
+ * written after the push that produced the head (Forgejo: both times come from the forge's clock).
+ */
+function staleApproval(event: { headSha?: string; at?: string }, heldSha: string, held: PullRequestEvent): string | null {
+  if (event.headSha && event.headSha !== heldSha) return `it was given on commit ${event.headSha.slice(0, 12)}, the pull request's head is now ${heldSha.slice(0, 12)}`;
+  const at = event.at ? Date.parse(event.at) : NaN;
+  const pushed = held.updatedAt ? Date.parse(held.updatedAt) : NaN;
+  // Same second counts as before: forge timestamps have one-second resolution.
+  if (Number.isFinite(at) && Number.isFinite(pushed) && at <= pushed) return `it was written at ${event.at}, before the push of ${heldSha.slice(0, 12)} at ${held.updatedAt}`;
+  return null;
 }

@@ -1,4 +1,4 @@
-export { Reporter, budgetKeyOf, ANNOTATIONS_PER_CALL, type ReporterOptions } from './reporter.js';
+export { Reporter, budgetKeyOf, ANNOTATIONS_PER_CALL, DEFAULT_MAX_FORGE_ANNOTATIONS, type ReporterOptions } from './reporter.js';
 export { OutboxWorker, type OutboxWorkerOptions } from './outboxWorker.js';
 export { buildLogTail, truncationMarker, type ReadBackward } from './logTail.js';
 export { renderSummary, renderTitle, renderUpdate, conclusionOf, formatDuration, type CheckView } from './render.js';

@@ -6,6 +6,7 @@ import { backoffDelay } from './backoff.js';
 import { buildLogTail } from './logTail.js';
 import { renderSummary, renderTitle, renderUpdate, type CheckView } from './render.js';
 import { TokenBucket } from './tokenBucket.js';
+import { DEFAULT_MAX_FORGE_ANNOTATIONS } from './reporter.js';
 
 export interface OutboxWorkerOptions {
   store: Store;
@@ -28,6 +29,8 @@ export interface OutboxWorkerOptions {
   concurrency?: number;
   /** Jitter source (default Math.random). */
   random?: () => number;
+  /** The Reporter's cap on annotations sent per job (default 50): the summary says how many were not sent. */
+  maxForgeAnnotationsPerJob?: number;
 }
 
 /**
@@ -65,6 +68,7 @@ export class OutboxWorker {
       maxAttempts: options.maxAttempts ?? 100,
       concurrency: options.concurrency ?? 8,
       random: options.random ?? Math.random,
+      maxForgeAnnotationsPerJob: options.maxForgeAnnotationsPerJob ?? DEFAULT_MAX_FORGE_ANNOTATIONS,
     };
   }
 
@@ -212,9 +216,9 @@ export class OutboxWorker {
     }
     const handle = check.handle;
     if (!handle) throw new HeliosError('E_CHECK_NOT_OPEN', `check ${check.id} has no forge handle yet`, { retryable: false });
-    const payload = row.payload as { conclusion?: CheckConclusion; output?: Omit<CheckUpdate, 'status'>; annotations?: [] };
+    const payload = row.payload as { conclusion?: CheckConclusion; output?: Omit<CheckUpdate, 'status'>; annotations?: []; offset?: number };
     if (row.kind === 'annotate') {
-      await forge.annotate(handle, payload.annotations ?? []);
+      await forge.annotate(handle, payload.annotations ?? [], typeof payload.offset === 'number' ? { alreadySent: payload.offset } : {});
       this.store.outbox.markDone(row.id);
     } else if (row.kind === 'update') {
       const sentAt = this.clock.now();
@@ -277,6 +281,7 @@ export class OutboxWorker {
       steps: jobId ? this.store.steps.list(jobId) : [],
       annotations: jobId && !caps.annotations ? this.store.annotations.list(jobId) : [],
       annotationCount: jobId ? this.store.annotations.count(jobId) : 0,
+      forgeAnnotationCap: caps.annotations ? this.o.maxForgeAnnotationsPerJob : null,
       logTail: jobId && caps.liveLog ? buildLogTail((before, limit) => this.store.logs.readBackward(jobId, before, limit), this.store.logs.lastSeq(jobId), caps.maxLogChars, fullLogUrl) : '',
       fullLogUrl,
       now: this.clock.now(),

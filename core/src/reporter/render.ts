@@ -13,6 +13,8 @@ export interface CheckView {
   annotations: Annotation[];
   /** How many annotations the job has (whatever the forge's capabilities). */
   annotationCount: number;
+  /** Annotations the forge is sent at most (forges that show annotations); null: not capped here. */
+  forgeAnnotationCap?: number | null;
   /** Already cut to the forge's limit (see buildLogTail); '' when there is no log. */
   logTail: string;
   fullLogUrl: string;
@@ -82,6 +84,10 @@ export function renderSummary(v: CheckView, caps: ForgeCapabilities): string {
   const head = ['| # | Step | Status | Duration |', '|---:|---|---|---:|'];
   const rows = stepList(v).map((s) => `| ${s.idx} | ${cell(s.name)} | ${ICON[s.status] ?? ''} ${s.status} | ${s.duration} |`);
   const tail = [`${v.reason ? `**${cell(v.reason)}** · ` : ''}[Full log](${v.fullLogUrl})`];
+  const cap = v.forgeAnnotationCap;
+  if (typeof cap === 'number' && v.annotationCount > cap) {
+    tail.push('', `${v.annotationCount - cap} of ${v.annotationCount} annotations not shown here (at most ${cap} per job are sent); all are on the [job page](${v.fullLogUrl}).`);
+  }
   const notes = !caps.annotations && v.annotations.length ? ['', `### Annotations (${v.annotations.length})`, ...v.annotations.map(annotationLine)] : [];
   const join = (parts: string[]) => parts.join('\n');
   let out = join([...head, ...rows, '', ...tail, ...notes]);

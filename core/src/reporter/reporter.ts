@@ -6,12 +6,17 @@ import { conclusionOf } from './render.js';
 /** Most annotations one forge call may carry (GitHub's limit per check-run update). */
 export const ANNOTATIONS_PER_CALL = 50;
 
+/** Annotations sent to a forge per job unless configured (`limits.maxForgeAnnotationsPerJob`). */
+export const DEFAULT_MAX_FORGE_ANNOTATIONS = 50;
+
 export interface ReporterOptions {
   store: Store;
   /** Forge instances by id (capabilities decide how annotations are reported). */
   forges: ReadonlyMap<string, Forge>;
   /** Told after every outbox write so delivery starts at once (usually the OutboxWorker). */
   worker?: { wake(): void };
+  /** Annotations of one job sent to the forge at most; the store keeps all of them. Default 50. */
+  maxForgeAnnotationsPerJob?: number;
 }
 
 /**
@@ -111,25 +116,49 @@ export class Reporter {
   }
 
   /**
-   * Stores the annotations and reports them: as `annotate` rows in batches of ≤ 50 when the forge
-   * shows annotations, otherwise in the summary (via an update).
+   * Stores the annotations and reports them. A forge that shows annotations gets `annotate` rows of
+   * exactly 50 while the job runs and the rest when it ends (one request per 50, never one per
+   * annotation), up to `maxForgeAnnotationsPerJob`; other forges list them in the summary (via an
+   * update).
    */
   annotation(jobId: string, annotations: readonly Annotation[]): void {
     if (annotations.length === 0) return;
     const check = this.store.checks.get(jobId);
     const forge = check && this.options.forges.get(check.forge);
     this.store.transaction(() => {
+      const before = this.store.annotations.count(jobId);
       this.store.annotations.add(jobId, annotations);
       if (!check || check.state === 'closed') return;
       if (forge && !forge.capabilities.annotations) {
         this.store.outbox.requestUpdate(check.id);
         return;
       }
-      for (let i = 0; i < annotations.length; i += ANNOTATIONS_PER_CALL) {
-        this.store.outbox.enqueue(check.id, 'annotate', { annotations: annotations.slice(i, i + ANNOTATIONS_PER_CALL) });
-      }
+      this.enqueueAnnotations(check.id, jobId, before, before + annotations.length, false);
     });
     if (check) this.options.worker?.wake();
+  }
+
+  private get annotationCap(): number {
+    return this.options.maxForgeAnnotationsPerJob ?? DEFAULT_MAX_FORGE_ANNOTATIONS;
+  }
+
+  /**
+   * Enqueues the annotation batches that became due. Invariant (which makes this stateless): after
+   * every call during the run, exactly floor(min(count, cap) / 50) * 50 annotations are enqueued;
+   * at the end (`final`) the remainder up to the cap follows. Each row carries its offset, so the
+   * forge can tell a resent batch without listing what it has.
+   */
+  private enqueueAnnotations(checkId: string, jobId: string, before: number, total: number, final: boolean): void {
+    const cap = this.annotationCap;
+    let from = Math.floor(Math.min(before, cap) / ANNOTATIONS_PER_CALL) * ANNOTATIONS_PER_CALL;
+    const limit = Math.min(total, cap);
+    if (limit - from < (final ? 1 : ANNOTATIONS_PER_CALL)) return;
+    const all = this.store.annotations.list(jobId);
+    while (limit - from >= (final ? 1 : ANNOTATIONS_PER_CALL)) {
+      const batch = all.slice(from, Math.min(from + ANNOTATIONS_PER_CALL, limit));
+      this.store.outbox.enqueue(checkId, 'annotate', { annotations: batch, offset: from });
+      from += batch.length;
+    }
   }
 
   /**
@@ -142,6 +171,11 @@ export class Reporter {
     const wrote = this.store.transaction(() => {
       const rows = this.store.outbox.listByCheck(check.id);
       if (rows.some((r) => r.kind === 'close' && r.state !== 'superseded')) return false;
+      const forge = this.options.forges.get(check.forge);
+      if (check.jobId && (!forge || forge.capabilities.annotations)) {
+        const count = this.store.annotations.count(check.jobId);
+        this.enqueueAnnotations(check.id, check.jobId, count, count, true);
+      }
       const job = this.store.jobs.get(jobId);
       this.store.outbox.enqueue(check.id, 'close', { conclusion: conclusion ?? (job ? conclusionOf(job.state) : 'failure') });
       return true;

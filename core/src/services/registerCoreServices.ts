@@ -58,8 +58,9 @@ export function registerCoreServices(options: CoreServiceOptions = {}) {
           logger: ctx.logger.child('outbox'),
           minUpdateIntervalMs: options.minUpdateIntervalMs ?? config.limits.checkUpdateIntervalSeconds * 1000,
           callTimeoutMs: config.limits.forgeCallTimeoutSeconds * 1000,
+          maxForgeAnnotationsPerJob: config.limits.maxForgeAnnotationsPerJob,
         });
-        const reporter = new Reporter({ store, forges: byId, worker });
+        const reporter = new Reporter({ store, forges: byId, worker, maxForgeAnnotationsPerJob: config.limits.maxForgeAnnotationsPerJob });
         reporter.attach(ctx.events);
         return { reporter, worker };
       },

@@ -51,7 +51,10 @@ class Sink implements JobSink {
     if (this.gate) await this.gate;
   }
   onStepFinished() {}
-  onAnnotation() {}
+  annotations: unknown[] = [];
+  onAnnotation(a: unknown) {
+    this.annotations.push(a);
+  }
   onFinished(e: unknown) {
     this.finished = e;
   }
@@ -147,6 +150,21 @@ test('resume after a drop: already-delivered seqs are acknowledged, not delivere
   assert.is(await h.done, 'failure');
   assert.equal(sink.logs.map((l) => [l.seq, l.lines]), [[1, ['one ***']], [2, ['two']], [3, ['three']]]);
   assert.equal((sink.finished as { outputs: unknown }).outputs, { o: '***' });
+});
+
+test('every annotation field (file, title, message) is masked even when the agent did not mask it', async () => {
+  const sink = new Sink();
+  const h = service.registerJob(spec({ K: 'hunter2-secret' }), sink);
+  const a = await open(h.token);
+  a.call.write({
+    seq: 1,
+    annotation: { step: 's', level: 'error', message: 'm hunter2-secret', title: 't hunter2-secret', file: 'src/hunter2-secret.c', line: 3, col: 0, endLine: 0, endColumn: 0 },
+  });
+  await waitFor(() => sink.annotations.length === 1);
+  a.call.write({ seq: 2, finished: { conclusion: 'success', outputs: {}, reason: '' } });
+  await h.done;
+  assert.not.ok(JSON.stringify(sink.annotations).includes('hunter2'), JSON.stringify(sink.annotations));
+  assert.equal(sink.annotations[0], { seq: 1, step: 's', level: 'error', message: 'm ***', title: 't ***', file: 'src/***.c', line: 3, col: null, endLine: null, endColumn: null });
 });
 
 test('flow control: a busy sink stops the server reading, the client stalls', async () => {

@@ -1,4 +1,4 @@
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -121,6 +121,43 @@ test('a failing step fails its job, skips what needs it, runs if: always() jobs;
     assert.is(byName.report.state, 'succeeded');
     assert.equal(byName.test.annotations, [{ level: 'failure', message: 'undefined reference to frob', file: 'src/main.c', line: 7, col: 3 }]);
   } finally {
+    repo.cleanup();
+  }
+});
+
+const LEAKY_ANNOTATION = `name: Leaky
+on: push
+jobs:
+  test:
+    runs-on: local
+    steps:
+      - name: annotate
+        run: |
+          echo "::add-mask::masked-by-step-value"
+          echo "::error file=src/\${{ secrets.DEPLOY_TOKEN }}.c,title=t-\${{ secrets.DEPLOY_TOKEN }},line=2::m-\${{ secrets.DEPLOY_TOKEN }}"
+          echo "::warning file=lib/masked-by-step-value.c,title=masked-by-step-value::see masked-by-step-value"
+`;
+
+test('annotation file, title and message are masked everywhere (--json, the store)', async () => {
+  const repo = new GitRepo();
+  const secrets = join(repo.dir, '..', `secrets-${Date.now()}-ann.yaml`);
+  try {
+    repo.write('.github/workflows/leaky.yml', LEAKY_ANNOTATION).commit('leaky');
+    writeFileSync(secrets, 'secrets:\n  DEPLOY_TOKEN: s3cr3t-deploy-token\n');
+    chmodSync(secrets, 0o600);
+    const json = await runHelios(['run', '--json', '--secret-file', secrets], { cwd: repo.dir, timeoutMs: 90_000 });
+    assert.is(json.code, 0, json.stderr + json.stdout);
+    for (const leak of ['s3cr3t-deploy-token', 'masked-by-step-value']) {
+      assert.not.ok(json.stdout.includes(leak), `${leak} leaked into --json: ${json.stdout}`);
+      assert.not.ok(json.stderr.includes(leak), `${leak} leaked into stderr`);
+    }
+    const run = JSON.parse(json.stdout);
+    assert.equal(run.jobs[0].annotations, [
+      { level: 'failure', message: 'm-***', title: 't-***', file: 'src/***.c', line: 2 },
+      { level: 'warning', message: 'see ***', title: '***', file: 'lib/***.c' },
+    ]);
+  } finally {
+    rmSync(secrets, { force: true });
     repo.cleanup();
   }
 });

@@ -19,14 +19,14 @@ export const checkJobOf = (jobId: string, runId: string, sha = 'abc123'): CheckJ
 });
 
 /** A store, a fake forge, a reporter and a started worker, all on one ManualClock. */
-export function harness(options: { capabilities?: Partial<ForgeCapabilities>; worker?: Partial<OutboxWorkerOptions> } = {}) {
+export function harness(options: { capabilities?: Partial<ForgeCapabilities>; worker?: Partial<OutboxWorkerOptions>; maxForgeAnnotationsPerJob?: number } = {}) {
   const clock = new ManualClock();
   const t = openTempStore({ clock });
   const forge = createFakeForge({ id: 'gh', capabilities: options.capabilities, now: () => clock.now() });
   const forges = new Map([[forge.id, forge]]);
   const make = (store: Store) => {
     const worker = new OutboxWorker({ store, forges, publicUrl: PUBLIC_URL, clock, random: () => 0.5, ...options.worker });
-    const reporter = new Reporter({ store, forges, worker });
+    const reporter = new Reporter({ store, forges, worker, ...(options.maxForgeAnnotationsPerJob !== undefined ? { maxForgeAnnotationsPerJob: options.maxForgeAnnotationsPerJob } : {}) });
     worker.start();
     return { worker, reporter };
   };

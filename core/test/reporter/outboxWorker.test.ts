@@ -5,7 +5,7 @@ import { harness, lastLineNo, PUBLIC_URL } from './outboxHarness.js';
 const anns = (n: number, from = 1) => Array.from({ length: n }, (_, i) => ({ level: 'warning' as const, message: `annotation ${from + i}` }));
 
 test('a forge failing with 500s, then hanging, for six minutes of a ten-minute job: afterwards every write arrives, in order, none twice, close last', async () => {
-  const h = harness({ worker: { callTimeoutMs: 30_000, maxBackoffMs: 30_000 } });
+  const h = harness({ worker: { callTimeoutMs: 30_000, maxBackoffMs: 30_000 }, maxForgeAnnotationsPerJob: 1000 });
   try {
     h.forge.failFor(4 * 60_000, 'error');
     const [id] = h.queueJobs(['build']) as [string];
@@ -38,6 +38,7 @@ test('a forge failing with 500s, then hanging, for six minutes of a ten-minute j
     // Annotations: all 120, once each, in order, in calls of ≤ 50.
     assert.equal(check.annotations.map((a) => a.message), [...anns(40, 61), ...anns(40, 161), ...anns(40, 261)].map((a) => a.message));
     for (const c of h.forge.applied('annotate')) assert.ok((c.args[1] as unknown[]).length <= 50);
+    assert.is(h.forge.applied('annotate').length, 3, 'batches of 50 (two while running, the rest at the end)');
 
     // Close last, with the final output.
     const applied = calls.filter((c) => c.outcome === 'ok');

@@ -105,6 +105,7 @@ function parsePullRequest(base: Base, p: PullRequestPayload): Parsed {
       base: { ref: pr.base.ref },
       fromFork,
       author: login(pr.user) ?? login(p.sender) ?? '',
+      ...(typeof pr.updated_at === 'string' && pr.updated_at ? { updatedAt: pr.updated_at } : {}),
     },
   };
 }
@@ -119,5 +120,6 @@ function parseComment(base: Base, p: IssueCommentPayload): Parsed {
   const sender = login(p.comment?.user) ?? login(p.sender);
   if (!sender || typeof p.issue?.number !== 'number') throw invalid('comment.user / issue.number');
   // Whether the sender may approve is the kernel's decision (permissionOf), not the parser's.
-  return { event: { ...base, kind: 'approve', repo: repoRef(p.repository), target: `pr:${p.issue.number}`, sender } };
+  const at = p.comment?.created_at;
+  return { event: { ...base, kind: 'approve', repo: repoRef(p.repository), target: `pr:${p.issue.number}`, sender, ...(typeof at === 'string' && at ? { at } : {}) } };
 }

@@ -42,7 +42,7 @@ export interface PullRequestBranch {
 export interface PullRequestPayload {
   action?: string;
   number?: number;
-  pull_request?: { number?: number; user?: ForgejoUser; head?: PullRequestBranch; base?: PullRequestBranch };
+  pull_request?: { number?: number; user?: ForgejoUser; head?: PullRequestBranch; base?: PullRequestBranch; updated_at?: string };
   repository?: ForgejoRepository;
   sender?: ForgejoUser;
 }
@@ -50,7 +50,7 @@ export interface PullRequestPayload {
 export interface IssueCommentPayload {
   action?: string;
   issue?: { number?: number; pull_request?: unknown };
-  comment?: { body?: string; user?: ForgejoUser };
+  comment?: { body?: string; user?: ForgejoUser; created_at?: string };
   is_pull?: boolean;
   repository?: ForgejoRepository;
   sender?: ForgejoUser;

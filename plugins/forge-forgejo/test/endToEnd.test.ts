@@ -207,4 +207,58 @@ test('fork pull request: waits for approval (no job); "/helios approve" by a rea
   }
 });
 
+test('fork pull request: an approval written before a newer push does not run the newer head; a new approval does', async () => {
+  let fork: GitRepo | null = null;
+  let sha1 = '';
+  try {
+    await withDeployment(
+      (repo) => repo.write('.github/workflows/pr.yml', 'name: CI\non: pull_request\njobs:\n  build:\n    runs-on: local\n    steps:\n      - run: echo "built $GITHUB_SHA"\n'),
+      async ({ repo, standIn, d }) => {
+        repo.git('fetch', '-q', fork!.dir, `main:refs/pull/8/head`);
+        const opened = forkPullRequestPayload(8, sha1) as { pull_request: Record<string, unknown> };
+        opened.pull_request.updated_at = '2025-06-11T11:00:00Z';
+        assert.is((await d.deliver(deliveryOf('pull_request', opened, { eventType: 'pull_request' }))).status, 202);
+        await waitFor('the first hold', () => standIn.statusesOf(sha1).find((s) => s.description === WAITING_FOR_APPROVAL));
+
+        // The contributor pushes again at 12:30; the reviewer's comment of 12:00 (about sha1) arrives after it.
+        fork!.write('README.md', 'fixed typo, and something unreviewed\n');
+        const sha2 = fork!.commit('unreviewed');
+        repo.git('fetch', '-q', '-f', fork!.dir, `+main:refs/pull/8/head`);
+        const pushed = forkPullRequestPayload(8, sha2, 'synchronized') as { pull_request: Record<string, unknown> };
+        pushed.pull_request.updated_at = '2025-06-11T12:30:00Z';
+        assert.is((await d.deliver(deliveryOf('pull_request', pushed, { eventType: 'pull_request' }))).status, 202);
+        await waitFor('the second hold', () => standIn.statusesOf(sha2).find((s) => s.description === WAITING_FOR_APPROVAL));
+
+        const repository = fixturePayload('pull_request_synchronized.json').repository;
+        const early = commentPayload(8, '/helios approve', 'alice', repository) as { comment: Record<string, unknown> };
+        early.comment.created_at = '2025-06-11T12:00:00Z';
+        assert.is((await d.deliver(deliveryOf('issue_comment', early, { eventType: 'pull_request_comment', deliveryId: 'alice-early' }))).status, 202);
+        await waitFor('the early approval to be processed', () => d.inbox().find((r) => r.delivery_id === 'alice-early' && r.status !== 'received'));
+        await new Promise((r) => setTimeout(r, 500));
+        assert.equal(d.jobs(), [], 'an approval written before the push approves nothing newer');
+        assert.equal(d.query<{ head_sha: string; state: string }>('SELECT head_sha, state FROM approvals ORDER BY inbox_id'), [
+          { head_sha: sha1, state: 'superseded' },
+          { head_sha: sha2, state: 'pending' },
+        ]);
+
+        const late = commentPayload(8, '/helios approve', 'alice', repository) as { comment: Record<string, unknown> };
+        late.comment.created_at = '2025-06-11T12:45:00Z';
+        assert.is((await d.deliver(deliveryOf('issue_comment', late, { eventType: 'pull_request_comment', deliveryId: 'alice-late' }))).status, 202);
+        const job = await waitFor('the approved job to finish', () => d.jobs().find((j) => j.finished_at !== null));
+        assert.is(job.state, 'succeeded');
+        assert.match(d.log(job.id).join('\n'), `built ${sha2}`);
+        assert.equal(d.query<{ state: string }>('SELECT state FROM approvals ORDER BY inbox_id').map((r) => r.state), ['superseded', 'approved']);
+      },
+      (repo) => {
+        fork = new GitRepo('widget', repo);
+        fork.write('README.md', 'fixed typo\n');
+        sha1 = fork.commit('Fix typo in README');
+        return [{ owner: 'bob', name: 'widget', dir: fork.dir, id: 57, parent: 'acme/widget' }];
+      },
+    );
+  } finally {
+    (fork as GitRepo | null)?.cleanup();
+  }
+});
+
 test.run();

@@ -121,7 +121,7 @@ test('pull_request: reopened is kept; closed, edited, label and review actions a
 test('issue_comment "/helios approve" on a pull request → approve pr:<number> by the commenter', async () => {
   const repository = fixturePayload('pull_request.json').repository;
   const event = await forge().verifyAndParse(signedDelivery('issue_comment', commentPayload(8, '  /helios approve\n', 'alice', repository), { eventType: 'pull_request_comment', deliveryId: 'c-1' }));
-  assert.equal(event, { deliveryId: 'c-1', forge: 'codeberg', kind: 'approve', repo: { owner: 'acme', name: 'widget', id: '42' }, target: 'pr:8', sender: 'alice' });
+  assert.equal(event, { deliveryId: 'c-1', forge: 'codeberg', kind: 'approve', repo: { owner: 'acme', name: 'widget', id: '42' }, target: 'pr:8', sender: 'alice', at: '2025-06-11T12:00:00Z' });
   // Anything else is ignored: other text, an edit, a plain issue.
   for (const [body, action, isPull] of [
     ['/helios approve please', 'created', true],

@@ -141,7 +141,7 @@ export function mapWebhook(event: string, body: Json, ctx: MappingContext): Forg
         case 'cancel':
           return { ...base, kind: 'cancel', repo, checkId, sender };
         case 'approve':
-          return { ...base, kind: 'approve', repo, target: checkId, sender };
+          return { ...base, kind: 'approve', repo, target: checkId, sender, ...(typeof run.head_sha === 'string' ? { headSha: run.head_sha } : {}) };
         default:
           return null;
       }

@@ -3,6 +3,7 @@ import {
   HeliosError,
   isHeliosError,
   type Annotation,
+  type AnnotateOptions,
   type CheckHandle,
   type CheckJob,
   type CheckResult,
@@ -21,7 +22,7 @@ import {
 } from '@helios-ci/sdk';
 import { GitHubClient } from './client.js';
 import { renderCheckName } from './checkName.js';
-import { ACTIONS, annotationKey, batches, clampSummary, clampText, toGitHubAnnotation, type GitHubAction, type GitHubAnnotation } from './checkOutput.js';
+import { ACTIONS, annotationKey, batches, MAX_ANNOTATIONS_PER_REQUEST, clampSummary, clampText, toGitHubAnnotation, type GitHubAction, type GitHubAnnotation } from './checkOutput.js';
 import { deriveWebUrl } from './config.js';
 import { mapWebhook } from './events.js';
 import { verifySignature } from './signature.js';
@@ -225,14 +226,19 @@ export class GitHubForge implements Forge {
     }, 'updating');
   }
 
-  async annotate(handle: CheckHandle, annotations: Annotation[]): Promise<void> {
+  async annotate(handle: CheckHandle, annotations: Annotation[], options: AnnotateOptions = {}): Promise<void> {
     if (annotations.length === 0) return;
     const d = this.dataOf(handle);
     let wanted = annotations.map((a) => toGitHubAnnotation(a, d.workflowFile));
     // PATCH output needs title and summary, and GitHub replaces them: send the current ones back.
     const { data: run } = await this.client.request<CheckRunJson>(d.installationId, 'GET /repos/{owner}/{repo}/check-runs/{check_run_id}', { owner: d.owner, repo: d.repo, check_run_id: d.checkRunId }, `reading check run ${d.checkRunId}`);
-    // Annotations append on GitHub: drop the ones a previous (re-sent) call already added.
-    if ((run.output?.annotations_count ?? 0) > 0) wanted = await this.withoutExisting(d, wanted, run.output!.annotations_count!);
+    // Annotations append on GitHub: a re-sent call must not add them twice. With the count the
+    // kernel sent before, the run's count tells it (one PATCH lands whole); only an unexpected
+    // count costs a listing.
+    const count = run.output?.annotations_count ?? 0;
+    const sent = options.alreadySent;
+    if (sent !== undefined && count === sent + wanted.length && wanted.length <= MAX_ANNOTATIONS_PER_REQUEST) return;
+    if (count > 0 && count !== sent) wanted = await this.withoutExisting(d, wanted, count);
     const output = { title: run.output?.title || 'Annotations', summary: run.output?.summary || 'See the annotations below.', ...(run.output?.text ? { text: run.output.text } : {}) };
     for (const batch of batches(wanted)) {
       await this.patch(d, { output: { ...output, annotations: batch } }, 'annotating', false);

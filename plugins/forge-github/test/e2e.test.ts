@@ -172,6 +172,54 @@ test('a fork pull request waits for approval: a reader is refused, a writer appr
   assert.equal(prRuns.map((r) => r.name).sort(), ['CI / bad', 'CI / ok']);
 });
 
+test('a fork pull request pushed again: Approve on the older check runs nothing; an approval must name the held head', async () => {
+  const forkPr = (sha: string, action: string) => {
+    const p = retarget(loadFixture('pull_request.opened'), target());
+    Object.assign(p.pull_request.head, { sha, ref: 'feature' });
+    p.action = action;
+    p.pull_request.head.repo.full_name = 'mallory/widget';
+    p.pull_request.head.repo.owner.login = 'mallory';
+    p.pull_request.base.ref = 'main';
+    p.pull_request.user.login = 'mallory';
+    p.pull_request.number = 9;
+    p.number = 9;
+    return p;
+  };
+  w.repo.write('.github/workflows/ci.yml', CI);
+  w.repo.write('src/a.ts', 'export const reviewed = 1;\n');
+  const shaA = w.repo.commit('reviewed');
+  w.repo.write('src/a.ts', 'export const unreviewed = 2;\n');
+  const shaB = w.repo.commit('unreviewed');
+  const jobsBefore = d.jobs().length;
+  assert.is((await deliver('pull_request', forkPr(shaA, 'opened'))).status, 202);
+  const holdA = await waitFor('the first hold', () => runsOf(shaA).find((r) => r.conclusion === 'action_required'), 30_000);
+  assert.is((await deliver('pull_request', forkPr(shaB, 'synchronize'))).status, 202);
+  const holdB = await waitFor('the second hold', () => runsOf(shaB).find((r) => r.conclusion === 'action_required'), 30_000);
+  await waitFor('the first hold to be superseded', () => holdA.conclusion === 'neutral', 30_000);
+  assert.match(holdA.output.title ?? '', /Superseded/);
+
+  // The button on the older check approved sha A, which no longer is the head.
+  assert.is((await deliver('check_run', requestedAction(holdA, 'approve', 'bob'))).status, 202);
+  // An approve naming the held check but another commit does not count either.
+  assert.is((await deliver('check_run', requestedAction({ ...holdB, head_sha: shaA } as RecordedCheckRun, 'approve', 'bob'))).status, 202);
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.is(d.jobs().length, jobsBefore, 'nothing ran');
+  assert.is(holdB.conclusion, 'action_required');
+  assert.equal(d.query<{ head_sha: string; state: string }>('SELECT head_sha, state FROM approvals WHERE pr_number = 9 ORDER BY inbox_id'), [
+    { head_sha: shaA, state: 'superseded' },
+    { head_sha: shaB, state: 'pending' },
+  ]);
+
+  assert.is((await deliver('check_run', requestedAction(holdB, 'approve', 'bob'))).status, 202);
+  await waitFor('the second hold to close', () => holdB.conclusion === 'neutral', 30_000);
+  const ran = await waitFor('the approved jobs to complete', () => {
+    const runs = runsOf(shaB).filter((r) => r.id > holdB.id && r.status === 'completed');
+    return runs.length >= 2 && runs;
+  }, 90_000);
+  assert.equal(ran.map((r) => r.name).sort(), ['CI / bad', 'CI / ok']);
+  assert.is(runsOf(shaA).filter((r) => r.id !== holdA.id).length, 0, 'sha A never ran');
+});
+
 test('GitHub answering 502 and then 403-rate-limited for a while: everything arrives afterwards', async () => {
   w.repo.write('.github/workflows/ci.yml', CI);
   const sha3 = w.repo.commit('again');

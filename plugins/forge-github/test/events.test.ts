@@ -71,7 +71,7 @@ for (const name of fixtureNames()) {
   });
 }
 
-test('check_run buttons: rerun, cancel, approve use the external id (the job id)', async () => {
+test('check_run buttons: rerun, cancel, approve use the external id (the job id); approve names the check head sha', async () => {
   const p = loadFixture('check_run.requested_action');
   p.check_run.external_id = 'job-123';
   const f = forge(p.check_run.app.id);
@@ -82,7 +82,7 @@ test('check_run buttons: rerun, cancel, approve use the external id (the job id)
   };
   await expect('rerun', { kind: 'rerun', checkId: 'job-123', sha: '5bd5f196a46b8222fb7484f05faba41a73cf34bd', scope: 'one', sender: 'codebytere' })();
   await expect('cancel', { kind: 'cancel', checkId: 'job-123', sender: 'codebytere' })();
-  await expect('approve', { kind: 'approve', target: 'job-123', sender: 'codebytere' })();
+  await expect('approve', { kind: 'approve', target: 'job-123', sender: 'codebytere', headSha: '5bd5f196a46b8222fb7484f05faba41a73cf34bd' })();
 });
 
 test('check_run.rerequested of our run re-runs that one job', async () => {

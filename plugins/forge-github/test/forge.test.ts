@@ -148,6 +148,21 @@ scenario('openCheck and annotate are idempotent when re-sent (crash between answ
   assert.is(w.standIn.checkRuns.get(Number(a.id))!.annotations.length, 51);
 });
 
+scenario('with alreadySent, a re-sent batch that landed is recognised from the count: no listing, nothing twice', async (w) => {
+  const f = w.forge();
+  const h = await f.openCheck(job(w));
+  const batch = (from: number) => Array.from({ length: 50 }, (_, i) => ({ level: 'notice' as const, message: `n${from + i}`, file: 'f.txt', line: i + 1 }));
+  const mark = w.standIn.requests.length;
+  await f.annotate(h, batch(0), { alreadySent: 0 });
+  await f.annotate(h, batch(50), { alreadySent: 50 });
+  await f.annotate(h, batch(50), { alreadySent: 50 }); // its answer was lost: sent again
+  const run = w.standIn.checkRuns.get(Number(h.id))!;
+  assert.equal(run.annotations.map((a) => a.message), [...batch(0), ...batch(50)].map((a) => a.message));
+  const seen = w.standIn.requests.slice(mark);
+  assert.is(seen.filter((r) => r.path.endsWith('/annotations')).length, 0, 'nothing listed');
+  assert.is(seen.filter((r) => r.annotations?.length).length, 2, 'one PATCH per new batch');
+});
+
 scenario('more than 50 annotations in one call are sent in batches of 50', async (w) => {
   const f = w.forge();
   const h = await f.openCheck(job(w));

@@ -28,6 +28,12 @@ export type ForgeEvent =
       base: { ref: string };
       fromFork: boolean;
       author: string;
+      /**
+       * When the forge last changed the pull request, as it says (ISO 8601): for `opened` and
+       * `synchronize` the time its head commit arrived. An approval written before it did not see
+       * this head (see the `approve` event's `at`).
+       */
+      updatedAt?: string;
     })
   /**
    * A re-run request. `checkId` is a job's id (the check's external id); without it, `sha` names
@@ -39,9 +45,12 @@ export type ForgeEvent =
   /**
    * Approve a held fork pull request. `target` is the awaiting-approval check's job id, or
    * `pr:<number>` (the newest held delivery of that pull request). The kernel checks the sender's
-   * permission (write or admin) before anything runs.
+   * permission (write or admin) before anything runs. An approval is bound to what the approver
+   * saw: `headSha` (the commit the approved check is on, when the forge says) must be the held
+   * head, and `at` (when the approval was written, ISO 8601, forge clock) must be after the held
+   * pull request's `updatedAt`; otherwise it approves nothing and the newer head needs its own.
    */
-  | (EventBase & { kind: 'approve'; repo: RepoRef; target: string; sender: string })
+  | (EventBase & { kind: 'approve'; repo: RepoRef; target: string; sender: string; headSha?: string; at?: string })
   | (EventBase & { kind: 'installation'; action: string; installationId: string; repos: RepoRef[] })
   | (EventBase & { kind: 'ping' });
 
@@ -108,6 +117,16 @@ export interface CheckUpdate {
   annotationCount?: number;
 }
 
+/** What the kernel tells `Forge.annotate` besides the annotations. */
+export interface AnnotateOptions {
+  /**
+   * How many annotations earlier `annotate` calls put on this check. A forge whose annotations
+   * append (GitHub) tells from it whether this batch already landed on an attempt whose answer was
+   * lost, without listing what it sent. Absent: the forge must find out another way.
+   */
+  alreadySent?: number;
+}
+
 export interface Annotation {
   level: 'notice' | 'warning' | 'failure';
   message: string;
@@ -150,7 +169,7 @@ export interface Forge {
   cloneAccess(repo: RepoRef, options?: CloneAccessOptions): Promise<{ url: string; token?: string; expiresAt?: string }>;
   openCheck(job: CheckJob): Promise<CheckHandle>;
   updateCheck(handle: CheckHandle, update: CheckUpdate): Promise<void>;
-  annotate(handle: CheckHandle, annotations: Annotation[]): Promise<void>;
+  annotate(handle: CheckHandle, annotations: Annotation[], options?: AnnotateOptions): Promise<void>;
   closeCheck(handle: CheckHandle, result: CheckResult): Promise<void>;
   permissionOf(repo: RepoRef, user: string): Promise<Permission>;
 }

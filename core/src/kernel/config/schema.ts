@@ -53,6 +53,8 @@ export const HeliosConfigSchema = Type.Object(
         logStreamsPerClient: Type.Integer({ minimum: 1, default: 8 }),
         /** Log bytes kept per job: past it the head and the last part (the tail) are kept, the middle dropped. */
         maxLogBytesPerJob: Type.Integer({ minimum: 1024, default: 100 * 1024 * 1024 }),
+        /** Annotations per job sent to a forge that shows them (GitHub: in batches of 50); the job page keeps all. */
+        maxForgeAnnotationsPerJob: Type.Integer({ minimum: 0, default: 50 }),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -61,6 +61,8 @@ export interface RecordedRequest {
   at: number;
   installationId: number | null;
   contentCreating: boolean;
+  /** The annotation messages the request's `output.annotations` carried (absent: none). */
+  annotations?: string[];
 }
 
 export interface StandInOptions {
@@ -216,6 +218,8 @@ export class GitHubStandIn {
           throw new HttpError(400, 'Problems parsing JSON');
         }
       }
+      const carried = (body as { output?: { annotations?: unknown } } | undefined)?.output?.annotations;
+      if (Array.isArray(carried)) record.annotations = carried.map((a) => String((a as { message?: unknown }).message));
       const result = await this.route(method, path, url.searchParams, body, req, record);
       record.status = result.status;
       send(res, result.status, result.body, result.headers);
