@@ -134,10 +134,15 @@ export class InProcessQueue implements Queue {
   private armTimer(): void {
     if (this.consumers.size === 0) return;
     const next = this.store.queue.nextAvailableAt();
-    if (next === null || next <= this.clock.now() || next >= this.timerAt) return;
+    if (next === null || next >= this.timerAt) return;
+    // A message can fall due between pump()'s last claim and this check (a slow machine, a short
+    // backoff): with a consumer free to take it, it arms a timer of 0 rather than none (it used to be
+    // left undelivered). With every consumer full, the next ack or nack pumps anyway.
+    const due = next <= this.clock.now();
+    if (due && ![...this.consumers].some((c) => !c.closed && c.held.size < c.capacity)) return;
     this.cancelTimer?.();
     this.timerAt = next;
-    this.cancelTimer = this.clock.setTimer(next - this.clock.now(), () => {
+    this.cancelTimer = this.clock.setTimer(Math.max(0, next - this.clock.now()), () => {
       this.cancelTimer = null;
       this.timerAt = Infinity;
       this.pump();
