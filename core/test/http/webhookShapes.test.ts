@@ -1,11 +1,13 @@
 import { createHmac, generateKeyPairSync, randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ServeHarness } from './serveHarness.js';
 
-const FIXTURES = '/work/shared/fixtures';
+// core/dist/test/http/ → shared/ stands beside the repository (HELIOS_SHARED_DIR overrides, as in the forge tests).
+const FIXTURES = join(process.env.HELIOS_SHARED_DIR ?? join(dirname(fileURLToPath(import.meta.url)), '../../../../../shared'), 'fixtures');
 const FORGEJO_SECRET = 'forgejo-test-secret';
 const GITHUB_SECRET = 'github-test-secret';
 const fixture = (path: string) => JSON.parse(readFileSync(join(FIXTURES, path), 'utf8')) as Record<string, any>;
