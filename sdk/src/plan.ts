@@ -17,7 +17,10 @@ const Json = Type.Unknown();
 export const BuiltinActionSchema = Type.Union([
   Type.Literal('checkout'),
   Type.Literal('cache'),
+  Type.Literal('cache-restore'),
+  Type.Literal('cache-save'),
   Type.Literal('upload-artifact'),
+  Type.Literal('download-artifact'),
 ]);
 export type BuiltinAction = Static<typeof BuiltinActionSchema>;
 

@@ -98,7 +98,7 @@ async function planStep(token: TemplateToken, index: number, scope: StepScope): 
   if (builtin) return { ...common, kind: 'builtin', action: builtin, uses, with: withMap };
   const where = `workflow "${scope.workflowName}", job "${scope.jobKey}", step "${name}" (step ${index})`;
   if (!isLocalAction(uses)) {
-    scope.problems.push(problem(file, ProblemCode.action, `${where} uses ${uses}, which Helios does not run: only actions/checkout, actions/cache, actions/upload-artifact (any version) and local composite actions (uses: ./path) are available. Replace it with run steps or a local composite action`, at(field(token, 'uses'))));
+    scope.problems.push(problem(file, ProblemCode.action, `${where} uses ${uses}, which Helios does not run: only actions/checkout, actions/cache (and /restore, /save), actions/upload-artifact, actions/download-artifact (any version) and local composite actions (uses: ./path) are available. Replace it with run steps or a local composite action`, at(field(token, 'uses'))));
     return null;
   }
   if (scope.chain.includes(uses) || scope.chain.length >= MAX_COMPOSITE_DEPTH) {

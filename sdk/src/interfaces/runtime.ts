@@ -40,6 +40,13 @@ export interface Runtime {
    * `cpus`/`memoryMb`; it never picks a size itself.
    */
   machineSize(label: string): MachineSize;
+  /**
+   * The label's warm paths (e.g. `~/.cargo/registry`, `target`), from the runtime's configuration; empty
+   * or absent when it has none. When there are some, the orchestrator passes a `warm` volume in
+   * `MachineSpec.volumes` whose subdirectory `0`, `1`, ... holds the path of the same index, and the
+   * runtime makes each path resolve there (a mount or symlink locally, a second disk on a VM).
+   */
+  warmPaths?(label: string): readonly string[];
   provision(spec: MachineSpec): Promise<Machine>;
   /** Idempotent; must succeed on a half-built machine and on one already gone. */
   destroy(machine: MachineRef): Promise<void>;

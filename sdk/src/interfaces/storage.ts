@@ -1,30 +1,92 @@
-/** A disk or directory given to a machine. */
+/**
+ * Storage: disks and directories for machines, and the bytes of caches and artifacts.
+ *
+ * The backend holds data; the kernel holds the index (which cache key, scope and version a blob is,
+ * which artifact of which run, which warm head belongs to which repository/branch/job). Ids the
+ * backend returns are opaque to the kernel and stored as they are.
+ *
+ * Crash safety is part of the contract: nothing half-made is ever visible under a committed id, and
+ * everything half-made is reported by `list()` with the job that was making it, so the reconciler can
+ * `remove()` it when no live job owns it.
+ */
+
+/** What a volume is for. */
+export type VolumeKind = 'image-clone' | 'warm';
+
+/** A disk or directory given to one job's machine. */
 export interface Volume {
+  /** Backend id, unique within this storage instance (`[A-Za-z0-9._/-]`, no `..`). */
   id: string;
-  kind: 'image-clone' | 'cache';
-  /** Backend-specific location: a dataset name, a zvol path, a directory. */
+  kind: VolumeKind;
+  /**
+   * Where the machine finds it: a host directory for local runtimes (a dataset's mountpoint, a plain
+   * directory) or a device path for VM runtimes (a zvol on illumos).
+   */
   location: string;
   jobId: string;
 }
 
+/** What a blob holds; the backend may place the kinds apart (datasets, directories, compression). */
+export type BlobKind = 'cache' | 'artifact';
+
+export interface BlobInfo {
+  /** Opaque backend id (`[A-Za-z0-9._/-]`, no `..`); the kernel stores it in its index. */
+  id: string;
+  kind: BlobKind;
+  /** Bytes as written by the caller (before any backend compression). */
+  size: number;
+}
+
+export interface WriteBlobOptions {
+  /** The job writing it; an upload in progress is listed with this job until it completes. */
+  jobId: string;
+  /**
+   * Quota group: the repository (`forge/owner/name`). Backends that enforce a per-repository quota
+   * refuse a write that would exceed it with `E_STORAGE_QUOTA`.
+   */
+  group: string;
+}
+
+/** Everything a backend holds, as `list()` reports it for reconciliation. */
 export interface StorageRef {
   id: string;
-  kind: Volume['kind'] | 'artifact';
+  kind: VolumeKind | 'warm-head' | BlobKind | 'upload';
+  /** The job that owns it while it is in use or being made (volumes, uploads); null for committed data. */
   jobId: string | null;
 }
 
-/** Image clones, cache volumes and artifacts for machines (ZFS on illumos, directories locally). */
+/** Image clones, warm-path volumes, cache entries and artifacts (ZFS on illumos, directories anywhere). */
 export interface Storage {
-  /** A copy-on-write clone of the named image for one job. */
+  /** Instance name, for logs. */
+  readonly id: string;
+  /**
+   * A copy-on-write clone of the named golden image for one job (`zfs clone image@snapshot`: constant
+   * time whatever the size). Unknown image: `E_STORAGE_IMAGE_NOT_FOUND`.
+   */
   cloneImage(image: string, jobId: string): Promise<Volume>;
-  /** A clone of the cache head for `key` (scoped to a repository by the caller), or null if none. */
-  openCache(key: string, jobId: string): Promise<Volume | null>;
-  /** Promote a volume as the new cache head for `key` (after a successful job). */
-  commitCache(key: string, volume: Volume): Promise<void>;
-  /** Destroy a clone; idempotent. */
+  /**
+   * A writable volume for one job's warm paths: a clone of the warm head `head` (an id `commitWarm`
+   * returned), or empty when `head` is null or no longer exists.
+   */
+  openWarm(head: string | null, jobId: string): Promise<Volume>;
+  /**
+   * Freezes a job's warm volume (after its machine is destroyed) into a new warm head and returns the
+   * head's id. The volume is consumed: a later `release(volume)` is a no-op. Heads that clones were
+   * made from stay usable by those clones until the clones are released.
+   */
+  commitWarm(volume: Volume): Promise<string>;
+  /** Destroys a clone or warm volume; idempotent ("already gone" is done), also on a half-made one. */
   release(volume: Volume): Promise<void>;
-  putArtifact(jobId: string, name: string, data: AsyncIterable<Uint8Array>): Promise<{ size: number }>;
-  getArtifact(jobId: string, name: string): Promise<AsyncIterable<Uint8Array> | null>;
-  /** Everything this backend holds, for reconciling leaks after a crash. */
+  /**
+   * Stores a stream under a new id, atomically: the id exists only once every byte is durable. When
+   * the stream throws or ends early nothing is committed and the partial upload is removed (or, after a
+   * crash, listed as `upload` with its job).
+   */
+  writeBlob(kind: BlobKind, data: AsyncIterable<Uint8Array>, options: WriteBlobOptions): Promise<BlobInfo>;
+  /** The bytes of a committed blob, or null when the id is unknown. */
+  readBlob(id: string): Promise<AsyncIterable<Uint8Array> | null>;
+  /** Removes anything `list()` reports or an id this backend returned (blob, warm head, volume); idempotent. */
+  remove(ref: Pick<StorageRef, 'id' | 'kind'>): Promise<void>;
+  /** Everything this backend holds, including half-made volumes and uploads from before a crash. */
   list(): Promise<StorageRef[]>;
 }

@@ -27,7 +27,10 @@ export async function runBuiltinStep(job: JobContext, step: BuiltinStep, id: str
       return { outcome: ok ? 'success' : 'failure', outputs: {}, exit: -1, summary: '' };
     }
     case 'cache':
+    case 'cache-restore':
+    case 'cache-save':
     case 'upload-artifact':
+    case 'download-artifact':
       throw new Error(`${step.uses}: not supported by this agent yet (helios-agent ${'0.1.0'} implements actions/checkout only); remove the step or run it on a runtime with storage support`);
   }
 }

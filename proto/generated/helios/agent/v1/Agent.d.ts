@@ -2,11 +2,18 @@
 
 import type { MethodDefinition } from '@grpc/proto-loader'
 import type { AgentMessage as _helios_agent_v1_AgentMessage, AgentMessage__Output as _helios_agent_v1_AgentMessage__Output } from '../../../helios/agent/v1/AgentMessage.js';
+import type { ArtifactList as _helios_agent_v1_ArtifactList, ArtifactList__Output as _helios_agent_v1_ArtifactList__Output } from '../../../helios/agent/v1/ArtifactList.js';
+import type { ArtifactQuery as _helios_agent_v1_ArtifactQuery, ArtifactQuery__Output as _helios_agent_v1_ArtifactQuery__Output } from '../../../helios/agent/v1/ArtifactQuery.js';
+import type { CacheQuery as _helios_agent_v1_CacheQuery, CacheQuery__Output as _helios_agent_v1_CacheQuery__Output } from '../../../helios/agent/v1/CacheQuery.js';
+import type { DownloadChunk as _helios_agent_v1_DownloadChunk, DownloadChunk__Output as _helios_agent_v1_DownloadChunk__Output } from '../../../helios/agent/v1/DownloadChunk.js';
 import type { ServerMessage as _helios_agent_v1_ServerMessage, ServerMessage__Output as _helios_agent_v1_ServerMessage__Output } from '../../../helios/agent/v1/ServerMessage.js';
 import type { UploadChunk as _helios_agent_v1_UploadChunk, UploadChunk__Output as _helios_agent_v1_UploadChunk__Output } from '../../../helios/agent/v1/UploadChunk.js';
 import type { UploadResult as _helios_agent_v1_UploadResult, UploadResult__Output as _helios_agent_v1_UploadResult__Output } from '../../../helios/agent/v1/UploadResult.js';
 
 export interface AgentDefinition {
+  DownloadArtifact: MethodDefinition<_helios_agent_v1_ArtifactQuery, _helios_agent_v1_DownloadChunk, _helios_agent_v1_ArtifactQuery__Output, _helios_agent_v1_DownloadChunk__Output>
+  ListArtifacts: MethodDefinition<_helios_agent_v1_ArtifactQuery, _helios_agent_v1_ArtifactList, _helios_agent_v1_ArtifactQuery__Output, _helios_agent_v1_ArtifactList__Output>
+  RestoreCache: MethodDefinition<_helios_agent_v1_CacheQuery, _helios_agent_v1_DownloadChunk, _helios_agent_v1_CacheQuery__Output, _helios_agent_v1_DownloadChunk__Output>
   Session: MethodDefinition<_helios_agent_v1_AgentMessage, _helios_agent_v1_ServerMessage, _helios_agent_v1_AgentMessage__Output, _helios_agent_v1_ServerMessage__Output>
   UploadArtifact: MethodDefinition<_helios_agent_v1_UploadChunk, _helios_agent_v1_UploadResult, _helios_agent_v1_UploadChunk__Output, _helios_agent_v1_UploadResult__Output>
   UploadCache: MethodDefinition<_helios_agent_v1_UploadChunk, _helios_agent_v1_UploadResult, _helios_agent_v1_UploadChunk__Output, _helios_agent_v1_UploadResult__Output>

@@ -8,6 +8,19 @@ export interface UploadHeader {
    */
   'name'?: (string);
   'protocolVersion'?: (number);
+  /**
+   * Cache: the entry's version (a hash of its paths, compression and cross-OS flag, as actions/cache
+   * computes it); a restore matches only the same version.
+   */
+  'version'?: (string);
+  /**
+   * Artifact: days to keep it (0: the server's default; capped by the server's maximum).
+   */
+  'retentionDays'?: (number);
+  /**
+   * Artifact: replace an artifact of the same name in this run instead of failing.
+   */
+  'overwrite'?: (boolean);
 }
 
 export interface UploadHeader__Output {
@@ -17,4 +30,17 @@ export interface UploadHeader__Output {
    */
   'name': (string);
   'protocolVersion': (number);
+  /**
+   * Cache: the entry's version (a hash of its paths, compression and cross-OS flag, as actions/cache
+   * computes it); a restore matches only the same version.
+   */
+  'version': (string);
+  /**
+   * Artifact: days to keep it (0: the server's default; capped by the server's maximum).
+   */
+  'retentionDays': (number);
+  /**
+   * Artifact: replace an artifact of the same name in this run instead of failing.
+   */
+  'overwrite': (boolean);
 }

@@ -4,8 +4,20 @@ import type { Long } from '@grpc/proto-loader';
 
 export interface UploadResult {
   'size'?: (number | string | Long);
+  /**
+   * False when the server kept nothing, with the reason (a cache key that already exists is not
+   * overwritten; an untrusted run's cache is kept apart). Empty reason when stored.
+   */
+  'stored'?: (boolean);
+  'reason'?: (string);
 }
 
 export interface UploadResult__Output {
   'size': (number);
+  /**
+   * False when the server kept nothing, with the reason (a cache key that already exists is not
+   * overwritten; an untrusted run's cache is kept apart). Empty reason when stored.
+   */
+  'stored': (boolean);
+  'reason': (string);
 }
