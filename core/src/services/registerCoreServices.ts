@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { ForgeToken, QueueToken, RuntimeToken, SecretsToken, type PluginContext } from '@helios-ci/sdk';
+import { ForgeToken, QueueToken, RuntimeToken, SecretsToken, StorageToken, type PluginContext } from '@helios-ci/sdk';
 import { CORE_INSTANCE, type Kernel } from '../kernel/kernel.js';
 import { JobSecretGuard } from '../kernel/configSecretGuard.js';
 import { webhookRoute } from '../http/webhookRoute.js';
@@ -9,7 +9,8 @@ import { AgentService } from '../agent-service/agentService.js';
 import { OutboxWorker, Reporter } from '../reporter/index.js';
 import { Orchestrator } from '../orchestrator/orchestrator.js';
 import { RunPlanner } from '../orchestrator/runPlanner.js';
-import { AgentServiceToken, OrchestratorToken, ReporterToken, RunPlannerToken, StoreToken } from './coreTokens.js';
+import { BlobServices, blobSettingsFrom } from '../blobs/blobServices.js';
+import { AgentServiceToken, BlobsToken, OrchestratorToken, ReporterToken, RunPlannerToken, StoreToken } from './coreTokens.js';
 
 export interface CoreServiceOptions {
   /** Base of job page links when server.publicUrl is not set (default: http://<server.listen>). */
@@ -38,12 +39,22 @@ export function registerCoreServices(options: CoreServiceOptions = {}) {
     if (kernel.graph.providersOf(QueueToken).length === 0) {
       ctx.provide(QueueToken, { deps: { store: StoreToken }, factory: ({ store }) => new InProcessQueue(store, { onHandlerError: (err, m) => ctx.logger.error('queue handler failed', { jobId: m.jobId, error: err }) }) });
     }
+    // Caches and artifacts exist only with a Storage plugin; without one their RPCs say how to get one.
+    const hasStorage = kernel.graph.providersOf(StorageToken).length > 0;
+    if (hasStorage) {
+      ctx.provide(BlobsToken, {
+        deps: { store: StoreToken, storage: StorageToken },
+        factory: ({ store, storage }) => new BlobServices({ store, storage, settings: blobSettingsFrom(config), logger: ctx.logger.child('blobs') }),
+      });
+    }
     ctx.provide(AgentServiceToken, {
-      factory: () =>
+      deps: hasStorage ? { blobs: BlobsToken } : {},
+      factory: (deps: { blobs?: BlobServices }) =>
         new AgentService({
           host: options.agentListen?.host ?? '127.0.0.1',
           port: options.agentListen?.port ?? 0,
           ...(options.heartbeatTimeoutMs ? { heartbeatTimeoutMs: options.heartbeatTimeoutMs } : {}),
+          blobs: deps.blobs?.jobBlobs ?? null,
           onWarning: (message, fields) => ctx.logger.warn(message, fields),
         }),
     });
@@ -82,6 +93,7 @@ export function registerCoreServices(options: CoreServiceOptions = {}) {
           publicUrl,
           redactor: kernel.redactor,
           requeueOnRestart: options.requeueOnRestart ?? false,
+          storage: hasStorage ? kernel.resolve(StorageToken) : null,
         }),
     });
     ctx.provide(RunPlannerToken, {
@@ -109,10 +121,17 @@ export function registerCoreServices(options: CoreServiceOptions = {}) {
       await kernel.resolve(AgentServiceToken).start();
       kernel.resolve(ReporterToken).worker.start();
       await kernel.resolve(OrchestratorToken).start();
+      // After the orchestrator's reconciliation (which removes orphaned blobs): evict, expire, then periodically.
+      if (hasStorage) {
+        const blobs = kernel.resolve(BlobsToken);
+        blobs.housekeeping.start();
+        void blobs.housekeeping.runNow();
+      }
       // Deliveries still pending are not planned here: `helios serve` queues them once it listens.
     });
     // Stop hooks run in reverse registration order: orchestrator first, the store last.
     ctx.onStop(() => kernel.resolve(StoreToken).close());
+    if (hasStorage) ctx.onStop(() => kernel.resolve(BlobsToken).housekeeping.stop());
     ctx.onStop(() => kernel.resolve(AgentServiceToken).stop());
     ctx.onStop(() => kernel.resolve(ReporterToken).worker.stop());
     ctx.onStop(() => kernel.resolve(OrchestratorToken).stop(options.shutdownGraceMs ?? config.limits.shutdownGraceSeconds * 1000));

@@ -11,6 +11,7 @@ export type { LogRepo } from './repos/logRepo.js';
 export type { AnnotationRepo } from './repos/annotationRepo.js';
 export type { CheckRepo } from './repos/checkRepo.js';
 export type { OutboxRepo } from './repos/outboxRepo.js';
-export type { ArtifactRepo } from './repos/artifactRepo.js';
+export type { ArtifactRepo, NewArtifact } from './repos/artifactRepo.js';
+export type { CacheRepo, CacheLookup, NewCacheEntry } from './repos/cacheRepo.js';
 export type { QueueRepo, QueueRow } from './repos/queueRepo.js';
 export type { ApprovalRepo, ApprovalRecord, ApprovalState } from './repos/approvalRepo.js';

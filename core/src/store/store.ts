@@ -8,6 +8,7 @@ import { MIGRATIONS, type Migration } from './migrations/index.js';
 import { AnnotationRepo } from './repos/annotationRepo.js';
 import { ApprovalRepo } from './repos/approvalRepo.js';
 import { ArtifactRepo } from './repos/artifactRepo.js';
+import { CacheRepo } from './repos/cacheRepo.js';
 import { CheckRepo } from './repos/checkRepo.js';
 import { InboxRepo } from './repos/inboxRepo.js';
 import { JobRepo } from './repos/jobRepo.js';
@@ -49,6 +50,7 @@ export class Store {
   readonly checks: CheckRepo;
   readonly outbox: OutboxRepo;
   readonly artifacts: ArtifactRepo;
+  readonly caches: CacheRepo;
   readonly queue: QueueRepo;
   readonly approvals: ApprovalRepo;
 
@@ -66,6 +68,7 @@ export class Store {
     this.checks = new CheckRepo(db, now);
     this.outbox = new OutboxRepo(db, now);
     this.artifacts = new ArtifactRepo(db, now);
+    this.caches = new CacheRepo(db, now);
     this.queue = new QueueRepo(db, now);
     this.approvals = new ApprovalRepo(db, now);
   }
