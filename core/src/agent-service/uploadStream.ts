@@ -8,8 +8,8 @@ const HIGH_WATER = 16;
 /**
  * A client-streaming upload as a header and a stream of data chunks. The data stream ends only
  * when the agent half-closed the call normally; a cancelled or broken call makes it throw
- * E_UPLOAD_INCOMPLETE, so a Storage write fed from it aborts and keeps nothing (a cancelled
- * grpc-js call need not end its readable side at all, so 'cancelled' is watched explicitly).
+ * E_UPLOAD_INCOMPLETE, so a Storage write fed from it aborts and keeps nothing. A cancelled call
+ * looks like a normal end at first (see next()), so 'cancelled' is watched explicitly.
  */
 export class UploadStream {
   private readonly queue: UploadChunk__Output[] = [];
@@ -59,6 +59,11 @@ export class UploadStream {
         return chunk;
       }
       if (this.ended) {
+        // A cancel (RST_STREAM) also ends the readable side, a few ticks before grpc-js marks the
+        // call cancelled; only an end that is still not a cancel after those ticks is a half-close.
+        await new Promise((resolve) => setImmediate(resolve));
+        await new Promise((resolve) => setImmediate(resolve));
+        if (this.failure) throw this.failure;
         if (this.call.cancelled) throw new HeliosError('E_UPLOAD_INCOMPLETE', 'the upload was cancelled before it ended; nothing of it was kept');
         return null;
       }
