@@ -2,14 +2,12 @@ import { Readable } from 'node:stream';
 import type Router from '@koa/router';
 import { HeliosError } from '@helios-ci/sdk';
 import type { Artifacts } from '../../blobs/artifacts.js';
+import { artifactZipPath } from '../../blobs/artifactLinks.js';
 import type { ArtifactRecord, Store } from '../../store/index.js';
 import { IdParams } from './schemas.js';
 import { parseInput } from './validation.js';
 
-/** The link a run's artifact is downloaded from (API, pages, check summaries). */
-export function artifactZipPath(runId: string, name: string): string {
-  return `/api/runs/${encodeURIComponent(runId)}/artifacts/${encodeURIComponent(name)}/zip`;
-}
+export { artifactZipPath };
 
 export function viewArtifact(a: ArtifactRecord): { name: string; size: number; createdAt: string; expiresAt: string; url: string } {
   return { name: a.name, size: a.size, createdAt: new Date(a.createdAt).toISOString(), expiresAt: new Date(a.expiresAt).toISOString(), url: artifactZipPath(a.runId, a.name) };

@@ -1,6 +1,6 @@
 import { formatBytes } from '../../blobs/byteLimit.js';
 import type { ArtifactRecord } from '../../store/index.js';
-import { artifactZipPath } from '../api/artifactRoutes.js';
+import { artifactZipPath } from '../../blobs/artifactLinks.js';
 import { html, type SafeHtml } from './html.js';
 
 /** The run's artifacts with their zip links (job and run pages); nothing when there are none. */
