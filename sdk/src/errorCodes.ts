@@ -117,6 +117,7 @@ export const ERROR_CODES = {
   E_ARTIFACT_EXISTS: c(409, false, 'An artifact of that name already exists in the run and overwrite was not asked for.'),
   E_ARTIFACT_TOO_LARGE: c(413, false, 'An artifact is over the configured maximum size (limits.maxArtifactBytes).'),
   E_ARTIFACT_NOT_FOUND: c(404, false, 'No artifact of that name exists in the run (or it expired).'),
+  E_ARTIFACT_ZIP_INVALID: c(422, false, 'An artifact zip cannot be extracted safely (an entry outside the target directory, or a broken zip).'),
 
   // Git and repositories.
   E_GIT_MISSING: c(500, false, 'git is not installed.'),
