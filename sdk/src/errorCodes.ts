@@ -89,6 +89,12 @@ export const ERROR_CODES = {
   E_QUEUE_MESSAGE_INVALID: c(400, false, 'A queue message lacks a field.'),
   E_QUEUE_CAPACITY_INVALID: c(400, false, 'consume() was called with a capacity that is not a positive integer.'),
 
+  // Storage.
+  E_STORAGE_NAME_INVALID: c(400, false, 'A job id, image name or storage id handed to a storage backend is not of the form it accepts (1-128 of [A-Za-z0-9._-], no leading dot or dash, no ".."; ids: [A-Za-z0-9._/-]).'),
+  E_STORAGE_IMAGE_NOT_FOUND: c(422, false, 'The golden image named is not in the storage backend; prepare it (a directory, a dataset snapshot) first.'),
+  E_STORAGE_QUOTA: c(413, false, "A blob write would take the repository over its storage quota; nothing was stored."),
+  E_STORAGE_FAILED: c(500, false, 'The storage backend failed an operation (a copy, a zfs command, a disk error); the message has the command and its output.'),
+
   // Orchestration and runtimes.
   E_NO_RUNTIME: c(422, false, "No configured runtime serves the job's runs-on label."),
   E_LABEL_NOT_FOUND: c(422, false, 'A runtime was asked for a label it does not serve.'),

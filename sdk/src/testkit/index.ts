@@ -9,3 +9,4 @@ export { serveGit } from './gitHttpBackend.js';
 export { TestGitRepo } from './testGitRepo.js';
 export { deploymentConfig } from './deploymentConfig.js';
 export { startHeliosServe, heliosCliPath, waitFor, type HeliosServe } from './heliosServe.js';
+export { storageConformance, type StorageHarness, type StorageConformanceOptions } from './storageConformance.js';
