@@ -107,4 +107,6 @@ export const expectedInstances: Record<string, string> = {
   files: '@helios-ci/secrets-file',
   github: '@helios-ci/forge-github',
   forgejo: '@helios-ci/forge-forgejo',
+  // Nothing in the config provides storage: the embedded default fills it in.
+  storage: '@helios-ci/storage-dir',
 };
