@@ -6,6 +6,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import {
   HeliosError,
@@ -217,6 +218,9 @@ export class ZfsStorage implements Storage {
       await this.run(['set', `${PROP_SIZE}=${size}`, upload], doing, upload);
       if (room !== null) await this.run(['set', 'quota=none', upload], doing, upload);
       await this.run(['set', 'readonly=on', upload], doing, upload);
+      // zfs-fuse refuses to rename a just-written mounted dataset ("busy") for as long as it stays
+      // mounted; unmounted it renames at once. readBlob mounts it again on demand.
+      await this.unmount(upload, doing);
       await this.run(['snapshot', `${upload}@${SNAPSHOT_COMMITTED}`], doing, upload);
       // The commit point: the id exists only after this rename, with every byte synced before it.
       try {
@@ -476,7 +480,12 @@ export class ZfsStorage implements Storage {
 
   private async ensureArea(area: Area): Promise<void> {
     if (this.knownAreas.has(area)) return;
-    await this.run(['create', '-p', this.ds(area)], `creating ${this.ds(area)}`, this.ds(area));
+    try {
+      await this.cli.zfs(['create', '-p', this.ds(area)]);
+    } catch (err) {
+      // `create -p` is not atomic: a concurrent call may have created it between its check and create.
+      if (!(err instanceof ZfsCommandError && err.failure === 'exists')) throw this.fail(err, `creating ${this.ds(area)}`, this.ds(area));
+    }
     this.knownAreas.add(area);
   }
 
@@ -548,7 +557,8 @@ export class ZfsStorage implements Storage {
       return size;
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'EDQUOT') {
+      // Node has no name for EDQUOT on Linux ("Unknown system error -122"): compare the number.
+      if (code === 'EDQUOT' || (err as NodeJS.ErrnoException).errno === -(osConstants.errno.EDQUOT ?? NaN)) {
         throw new HeliosError('E_STORAGE_QUOTA', `storage-zfs: repository ${group} ran over its quota (${this.quota} bytes) while writing; nothing was kept; prune its caches or artifacts, or raise quotaPerRepositoryBytes`, { cause: err });
       }
       if (code === 'ENOSPC') throw new HeliosError('E_STORAGE_FULL', `storage-zfs: the pool ran out of space while writing a blob of ${group}; nothing was kept; prune or grow the pool`, { cause: err });
