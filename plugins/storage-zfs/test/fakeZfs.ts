@@ -67,3 +67,31 @@ process.exit(r.status ?? 1);
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
+
+/**
+ * A scripted zfs for what zfs-fuse cannot show (zvols): `answer` is the source of a function
+ * `(args) => ({ out?, err?, code? })`; every argv is recorded as with `recordingZfs`.
+ */
+export function scriptedZfs(answer: string): FakeZfs {
+  const dir = mkdtempSync(join(tmpdir(), 'helios-scriptzfs-'));
+  const log = join(dir, 'calls.jsonl');
+  const command = join(dir, 'zfs');
+  writeFileSync(
+    command,
+    `#!${process.execPath}
+const args = process.argv.slice(2);
+require('fs').appendFileSync(${JSON.stringify(log)}, JSON.stringify(args) + '\\n');
+const r = (${answer})(args);
+if (r.out) process.stdout.write(r.out);
+if (r.err) process.stderr.write(r.err);
+process.exit(r.code ?? 0);
+`,
+  );
+  chmodSync(command, 0o755);
+  return {
+    command,
+    calls: () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as string[]) : []),
+    busyAnswers: () => 0,
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
