@@ -170,16 +170,19 @@ test('after the credential is gone: another literal ref, a tag, a ref from job e
   assertNowhere('the job log', sink.allText());
 });
 
-test('a ref known only from a step output fails that checkout, saying why and what to do', async () => {
+test('a ref known only from a step output fails that checkout, saying why and what to do; so does a ref the repository lacks', async () => {
   const spec = privateSpec([
     run('echo "ref=feature" >> "$GITHUB_OUTPUT"', { id: 'pick' }),
-    checkoutStep('late', { ref: '${{ steps.pick.outputs.ref }}', path: 'late' }),
-    run('echo not reached', { id: 'after' }),
+    { ...checkoutStep('late', { ref: '${{ steps.pick.outputs.ref }}', path: 'late' }), continueOnError: true },
+    { ...checkoutStep('missing', { ref: 'no-such-branch', path: 'missing' }), continueOnError: true },
+    run('test ! -e late/README.md && test ! -e missing/README.md && echo nothing-checked-out', { id: 'after' }),
   ]);
   const { sink, conclusion } = await h.runJob(spec);
-  assert.is(conclusion, 'failure');
-  assert.is(sink.step('late').conclusion, 'failure');
-  assert.is(sink.step('after').conclusion, 'skipped');
+  assert.is(conclusion, 'success', sink.lines().join('\n'));
+  assert.is(sink.step('late').outcome, 'failure');
+  assert.is(sink.step('missing').outcome, 'failure');
+  assert.equal(sink.lines('after'), ['nothing-checked-out']);
+  assert.match(sink.lines('missing').join('\n'), 'actions/checkout: no-such-branch could not be fetched from the repository when the job was set up');
   const message = sink.lines('late').join('\n');
   assert.match(message, 'actions/checkout: feature was not fetched when the job was set up');
   assert.match(message, 'depends on `steps`');

@@ -33,6 +33,8 @@ export class CloneMirror {
   /** Commit sha → depth fetched (0 = full history). */
   private readonly depths = new Map<string, number>();
   private readonly unknownRefs = new Map<string, string>();
+  /** Refs named at job start that the repository did not give (the fetch failed). */
+  private readonly failedRefs = new Set<string>();
 
   private constructor(
     private readonly job: JobContext,
@@ -88,7 +90,10 @@ export class CloneMirror {
       const dest = SAFE_SHA.test(ref) ? `refs/helios/sha/${ref}` : `refs/helios/ref/${n++}`;
       job.system(step, `Fetching ${ref}${depth > 0 ? ` (depth ${depth})` : ''} for a checkout step`);
       // A ref that does not exist is the step's failure, not the setup's.
-      if (!(await fetch(depth, [`+${ref}:${dest}`], 'warning'))) continue;
+      if (!(await fetch(depth, [`+${ref}:${dest}`], 'warning'))) {
+        mirror.failedRefs.add(ref);
+        continue;
+      }
       const commit = await gitOutput(job, dir, ['rev-parse', '--verify', '-q', `${dest}^{commit}`]);
       if (commit === null) continue;
       mirror.refs.set(ref, commit);
@@ -108,6 +113,7 @@ export class CloneMirror {
     else if (SAFE_REF.test(target)) sha = await this.lookup(target);
     if (sha === null) {
       const why = this.unknownRefs.get(stepId);
+      if (this.failedRefs.has(target)) return { ok: false, message: `actions/checkout: ${target} could not be fetched from the repository when the job was set up (see the warning in "Set up job"); check that the branch, tag or commit exists` };
       const detail = why !== undefined ? `its ref could not be known before the job's steps ran (${why})` : 'it was not among the refs the job\'s checkout steps named at job start';
       return { ok: false, message: `actions/checkout: ${target} was not fetched when the job was set up: ${detail}. ${HOW_TO}` };
     }

@@ -43,6 +43,7 @@ jobs:
             done
           }
           n=0
+          touch "$RUNNER_TEMP/snooping"
           while [ ! -e "$RUNNER_TEMP/stop" ] && [ $SECONDS -lt $end ]; do
             walk "$agent"
             # ... and now and then every process working in the workspace.
@@ -53,6 +54,8 @@ jobs:
           done
           EOS
           setsid bash "$RUNNER_TEMP/snoop.sh" "$PPID" </dev/null >/dev/null 2>&1 &
+          # The next step (the checkout) must not start before the snooper looks.
+          for i in $(seq 200); do [ -e "$RUNNER_TEMP/snooping" ] && break; sleep 0.05; done
           echo started
       - uses: actions/checkout@v4
         with:
