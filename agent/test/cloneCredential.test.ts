@@ -220,4 +220,46 @@ test('anyone presenting the job token after setup (a resumed session) gets a spe
   assertNowhere('the Welcome after setup', JSON.stringify(welcomeSpec));
 });
 
+test('submodules come without a credential: a public one checks out, a private one fails saying why', async () => {
+  // lib: one repository, served privately (token required) and publicly (anonymous).
+  const lib = join(h.root, 'lib');
+  git(h.root, ['init', '-q', '-b', 'main', lib]);
+  writeFileSync(join(lib, 'lib.txt'), 'lib\n');
+  git(lib, ['add', '.']);
+  git(lib, ['commit', '-q', '-m', 'lib']);
+  const libSha = git(lib, ['rev-parse', 'HEAD']);
+  const privateLib = await startTokenGitServer({ 'acme/lib': lib }, TOKEN);
+  const publicLib = await startTokenGitServer({ 'acme/lib': lib }, null);
+  try {
+    // Two branches whose commits carry a gitlink to lib (written directly: no fetch needed).
+    const withSubmodule = (branch: string, url: string) => {
+      git(h.repo.dir, ['checkout', '-q', '-b', branch, 'main']);
+      writeFileSync(join(h.repo.dir, '.gitmodules'), `[submodule "lib"]\n\tpath = lib\n\turl = ${url}\n`);
+      git(h.repo.dir, ['add', '.gitmodules']);
+      git(h.repo.dir, ['update-index', '--add', '--cacheinfo', `160000,${libSha},lib`]);
+      git(h.repo.dir, ['commit', '-q', '-m', `submodule for ${branch}`]);
+      git(h.repo.dir, ['checkout', '-q', '-f', 'main']);
+    };
+    withSubmodule('public-sub', publicLib.urlOf('acme/lib'));
+    withSubmodule('private-sub', privateLib.urlOf('acme/lib'));
+    const spec = privateSpec([
+      checkoutStep('pub', { ref: 'public-sub', path: 'pub', submodules: 'true' }),
+      { ...checkoutStep('priv', { ref: 'private-sub', path: 'priv', submodules: 'true' }), continueOnError: true },
+      run('cat pub/lib/lib.txt', { id: 'show' }),
+    ]);
+    const { sink, conclusion } = await h.runJob(spec);
+    assert.is(conclusion, 'success', sink.lines().join('\n'));
+    assert.equal(sink.lines('show'), ['lib']);
+    assert.is(sink.step('priv').outcome, 'failure');
+    assert.match(sink.lines('priv').join('\n'), 'Private submodules are not supported');
+    assert.match(sink.lines('__setup').join('\n'), /##\[warning\]Submodules are fetched by their checkout step .* without a credential/);
+    assert.ok(privateLib.requests.length > 0 && privateLib.requests.every((r) => r.token === null && r.status === 401), 'the private submodule was asked for without any credential');
+    assertNowhere('the job log', sink.allText());
+    assert.ok(publicLib.requests.length > 0 && publicLib.requests.every((r) => r.token === null), 'the public submodule was fetched anonymously');
+  } finally {
+    await privateLib.close();
+    await publicLib.close();
+  }
+});
+
 test.run();

@@ -70,7 +70,7 @@ export class CloneMirror {
       runGit(job, step, dir, ['fetch', '-q', '--no-tags', '--no-write-fetch-head', '--no-recurse-submodules', '--update-head-ok', ...(depth > 0 ? [`--depth=${depth}`] : []), '--', url, ...refspecs], config, level);
 
     if (needs.full) {
-      job.system(step, 'Fetching every branch and tag with full history (a checkout step asks fetch-depth 0)');
+      job.system(step, 'Fetching every branch and tag with full history (a checkout step asks fetch-depth 0, or a depth not known at job start)');
       if (!(await fetch(0, ['+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*']))) return null;
     }
     // The job's own commit: deep enough for the deepest checkout of it (and the workspace's depth 1).

@@ -130,6 +130,9 @@ export class JobRunner {
       for (const c of needs.checkouts) {
         if (c.ref === undefined) ctx.system(step, `##[warning]actions/checkout step ${c.stepId}: its ref cannot be fetched before the steps run (${c.refUnknownBecause}); that step can only check out what is fetched now (the job's commit${needs.full ? ', every branch and tag' : ''})`);
       }
+      if (source.basic && needs.checkouts.some((c) => c.submodules)) {
+        ctx.system(step, '##[warning]Submodules are fetched by their checkout step from their own URLs without a credential (it is discarded before the first step): private submodules will fail');
+      }
       ctx.system(step, `Cloning ${ctx.spec.repository.fullName} at ${ctx.spec.repository.sha}`);
       ctx.mirror = await CloneMirror.prepare(ctx, step, source, needs);
       ok = ctx.mirror !== null && (await checkout(ctx, ctx.mirror, step, ctx.workspace, ctx.mirror.sha, 1, 'false'));

@@ -20,10 +20,11 @@ export interface TokenGitServer {
 /**
  * For tests of clone credentials: serves local repositories (`owner/name` → directory) over git's
  * smart HTTP protocol, fetch only, and only to a request that carries `token` the way forges take it
- * (HTTP basic, user `x-access-token`, or `Authorization: token …`); anything else gets 401. Every
- * request is recorded, so a test can tell when the credential was used and whether it was at all.
+ * (HTTP basic, user `x-access-token`, or `Authorization: token …`); anything else gets 401. `token`
+ * null serves them publicly (anonymous fetches). Every request is recorded, so a test can tell when
+ * the credential was used and whether it was at all.
  */
-export async function startTokenGitServer(repos: Record<string, string>, token: string): Promise<TokenGitServer> {
+export async function startTokenGitServer(repos: Record<string, string>, token: string | null): Promise<TokenGitServer> {
   const requests: GitServerRequest[] = [];
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -44,7 +45,7 @@ export async function startTokenGitServer(repos: Record<string, string>, token: 
       res.writeHead(404, { 'content-type': 'text/plain' }).end('no such repository\n');
       return;
     }
-    if (presented !== token) {
+    if (token !== null && presented !== token) {
       record.status = 401;
       res.writeHead(401, { 'www-authenticate': 'Basic realm="git"', 'content-type': 'text/plain' }).end('authentication required\n');
       return;
