@@ -3,19 +3,23 @@ import * as grpc from '@grpc/grpc-js';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { BlobHarness, defaultSettings } from '../helpers/blobHarness.js';
-import { MemoryStorage } from '../helpers/memoryStorage.js';
+import { probedStorage, type ProbedStorage, type StorageFlavour } from '../helpers/probedStorage.js';
 
-const test = suite('artifact RPCs');
-let storage: MemoryStorage;
-let h: BlobHarness;
 const DAY = 86_400_000;
+for (const flavour of ['storage-dir', 'memory'] as StorageFlavour[]) artifactSuite(flavour);
+
+function artifactSuite(flavour: StorageFlavour): void {
+const test = suite(`artifact RPCs on ${flavour}`);
+let storage: ProbedStorage;
+let h: BlobHarness;
 
 test.before.each(async () => {
-  storage = new MemoryStorage();
+  storage = probedStorage(flavour);
   h = await new BlobHarness(storage, defaultSettings({ artifacts: { maxBytes: 64 * 1024, retentionDays: 30, maxRetentionDays: 60 } })).start();
 });
 test.after.each(async () => {
   await h.stop();
+  storage.dispose();
 });
 
 const grpcError = async (p: Promise<unknown>): Promise<grpc.ServiceError> => {
@@ -58,7 +62,7 @@ test('the same name again fails unless overwrite is set; overwrite replaces it a
   assert.is((await h.downloadArtifact(a.token, 'out')).data.toString(), 'second!');
   assert.is(h.store.artifacts.get(a.run.id, 'out')!.jobId, b.jobId);
   assert.ok(storage.removed.includes(firstBlob), 'the replaced bytes were removed');
-  assert.is(storage.blobs.size, 1);
+  assert.is((await storage.blobs()).length, 1);
   // overwrite on a name that does not exist yet simply stores it.
   assert.is((await h.uploadArtifact(b.token, 'fresh', 'x', { overwrite: true })).stored, true);
 });
@@ -105,8 +109,9 @@ test('an artifact over limits.maxArtifactBytes is refused and nothing is kept', 
   const err = await grpcError(h.upload('UploadArtifact', { jobToken: token, name: 'big' }, [Buffer.alloc(40 * 1024), Buffer.alloc(40 * 1024)]));
   assert.is(err.code, grpc.status.RESOURCE_EXHAUSTED);
   assert.match(err.details, /E_ARTIFACT_TOO_LARGE: artifact big is over 64 KiB \(limits\.maxArtifactBytes\)/);
-  assert.is(storage.blobs.size, 0);
+  assert.is((await storage.blobs()).length, 0);
   assert.equal(await h.listArtifacts(token), []);
 });
 
 test.run();
+}

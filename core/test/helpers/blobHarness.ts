@@ -188,3 +188,12 @@ export class BlobHarness {
     return logger as unknown as import('@helios-ci/sdk').Logger;
   }
 }
+
+/** Polls an async condition (Storage answers through promises) until it holds; a hang guard, not a speed check. */
+export async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
