@@ -1,22 +1,34 @@
 /** Eviction, idle expiry, retention on a fake clock, and the storage reconciler after a crash. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { reconcileStorage } from '../../src/blobs/storageReconciler.js';
+import { DirStorage } from '@helios-ci/storage-dir';
 import { BlobHarness, defaultSettings } from '../helpers/blobHarness.js';
 import { MemoryStorage } from '../helpers/memoryStorage.js';
+import { probedStorage, type ProbedStorage, type StorageFlavour } from '../helpers/probedStorage.js';
 
-const test = suite('storage housekeeping');
-let storage: MemoryStorage;
-let h: BlobHarness;
 const DAY = 86_400_000;
 const silent = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent } as unknown as import('@helios-ci/sdk').Logger;
+const settings = defaultSettings({ caches: { maxBytesPerRepository: 25, maxIdleDays: 7 } });
+
+for (const flavour of ['storage-dir', 'memory'] as StorageFlavour[]) evictionSuite(flavour);
+reconcilerSuite();
+
+function evictionSuite(flavour: StorageFlavour): void {
+const test = suite(`storage housekeeping on ${flavour}`);
+let storage: ProbedStorage;
+let h: BlobHarness;
 
 test.before.each(async () => {
-  storage = new MemoryStorage();
-  h = await new BlobHarness(storage, defaultSettings({ caches: { maxBytesPerRepository: 25, maxIdleDays: 7 } })).start();
+  storage = probedStorage(flavour);
+  h = await new BlobHarness(storage, settings).start();
 });
 test.after.each(async () => {
   await h.stop();
+  storage.dispose();
 });
 
 const keys = () => h.store.caches.list().map((e) => e.key).sort();
@@ -37,7 +49,7 @@ test('beyond the per-repository size the least recently used entries go first (a
   await h.saveCache(token, 'c', '0123456789'); // 30 bytes > 25: b (LRU) goes
   await h.blobs.housekeeping.idle();
   assert.equal(keys(), ['a', 'c', 'z']);
-  assert.is(storage.bytesOf('cache'), 30);
+  assert.is((await storage.blobs('cache')).length, 3);
   assert.is((await h.restore(token, ['b'])).header.found, false);
   assert.is((await h.restore(token, ['a'])).data.toString(), '0123456789');
 });
@@ -54,11 +66,11 @@ test('entries unused for maxIdleDays are removed by the periodic pass on the clo
   h.clock.advance(3 * DAY); // stale: 8 days unused; kept: 3
   await h.blobs.housekeeping.idle();
   assert.equal(keys(), ['kept']);
-  assert.is(storage.blobs.size, 1);
+  assert.is((await storage.blobs()).length, 1);
   h.clock.advance(8 * DAY);
   await h.blobs.housekeeping.idle();
   assert.equal(keys(), []);
-  assert.is(storage.blobs.size, 0);
+  assert.is((await storage.blobs()).length, 0);
 });
 
 test('prune of every entry, of one repository or all', async () => {
@@ -69,7 +81,39 @@ test('prune of every entry, of one repository or all', async () => {
   assert.equal(keys(), ['fj']);
   await h.blobs.caches.removeAll();
   assert.equal(keys(), []);
-  assert.is(storage.blobs.size, 0);
+  assert.is((await storage.blobs()).length, 0);
+});
+
+test('a crash between the blob commit and the index row leaves an orphan the reconciler removes; no row ever lacks its blob', async () => {
+  const { token } = h.job();
+  // The store refuses the row (as if the process died before writing it): the committed blob is the orphan.
+  const insert = h.store.caches.insert.bind(h.store.caches);
+  h.store.caches.insert = () => {
+    throw new Error('simulated crash before the index row');
+  };
+  await h.saveCache(token, 'k', 'bytes').catch(() => undefined);
+  h.store.caches.insert = insert;
+  assert.is((await storage.blobs()).length, 1);
+  assert.is(h.store.caches.list().length, 0);
+  assert.is((await h.restore(token, ['k'])).header.found, false);
+  await reconcileStorage({ storage, store: h.store, liveJobIds: new Set(), logger: silent });
+  assert.is((await storage.blobs()).length, 0);
+});
+
+test.run();
+}
+
+function reconcilerSuite(): void {
+const test = suite('storage reconciler');
+let storage: MemoryStorage;
+let h: BlobHarness;
+
+test.before.each(async () => {
+  storage = new MemoryStorage();
+  h = await new BlobHarness(storage, settings).start();
+});
+test.after.each(async () => {
+  await h.stop();
 });
 
 test('the reconciler removes what a crash left: uploads and volumes of dead jobs, unreferenced blobs; keeps the rest', async () => {
@@ -94,20 +138,33 @@ test('the reconciler removes what a crash left: uploads and volumes of dead jobs
   assert.ok(run.id);
 });
 
-test('a crash between the blob commit and the index row leaves an orphan the reconciler removes; no row ever lacks its blob', async () => {
-  const { token } = h.job();
-  // The store refuses the row (as if the process died before writing it): the committed blob is the orphan.
-  const insert = h.store.caches.insert.bind(h.store.caches);
-  h.store.caches.insert = () => {
-    throw new Error('simulated crash before the index row');
-  };
-  await h.saveCache(token, 'k', 'bytes').catch(() => undefined);
-  h.store.caches.insert = insert;
-  assert.is(storage.blobs.size, 1);
-  assert.is(h.store.caches.list().length, 0);
-  assert.is((await h.restore(token, ['k'])).header.found, false);
-  await reconcileStorage({ storage, store: h.store, liveJobIds: new Set(), logger: silent });
-  assert.is(storage.blobs.size, 0);
+test('storage-dir: an upload cut off by a crash is listed with its job after a restart and removed; committed blobs stay', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'helios-reconcile-dir-'));
+  try {
+    const before = new DirStorage({ id: 'dir', root });
+    const kept = await before.writeBlob('cache', (async function* () {
+      yield Buffer.from('committed');
+    })(), { jobId: 'job-a', group: 'github/acme/widget' });
+    h.store.caches.insert({ repo: 'github/acme/widget', scope: 'refs/heads/main', trusted: true, key: 'k', version: 'v', blobId: kept.id, size: kept.size });
+    let arrived!: () => void;
+    const firstChunk = new Promise<void>((r) => (arrived = r));
+    // The process "dies" mid-upload: the stream never ends, and a new instance opens the same root.
+    void before.writeBlob('artifact', (async function* () {
+      yield Buffer.from('half');
+      arrived();
+      await new Promise(() => undefined);
+    })(), { jobId: 'job-dead', group: 'github/acme/widget' });
+    await firstChunk;
+    const after = new DirStorage({ id: 'dir', root });
+    const listed = await after.list();
+    assert.ok(listed.some((r) => r.kind === 'upload' && r.jobId === 'job-dead'), JSON.stringify(listed));
+    const removed = await reconcileStorage({ storage: after, store: h.store, liveJobIds: new Set(), logger: silent });
+    assert.equal(removed.map((r) => r.kind), ['upload']);
+    assert.equal((await after.list()).map((r) => r.id), [kept.id]);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 });
 
 test.run();
+}
