@@ -47,7 +47,7 @@ async function serve(requireAuthForLogs: boolean, withStorage = true) {
     },
   });
   const kernel = await Kernel.create({
-    configText: `server:\n  requireAuthForLogs: ${requireAuthForLogs}\nplugins:\n  secrets:\n    use: "@helios-ci/secrets-file"\n  local:\n    use: "@helios-ci/runtime-local"\n${withStorage ? '  mem:\n    use: memory-storage\n' : ''}`,
+    configText: `server:\n  requireAuthForLogs: ${requireAuthForLogs}\nplugins:\n  secrets:\n    use: "@helios-ci/secrets-file"\n  local:\n    use: "@helios-ci/runtime-local"\n${withStorage ? '  mem:\n    use: memory-storage\n' : '  storage:\n    use: "@helios-ci/storage-dir"\n    enabled: false\n'}`,
     configDir: dir,
     dataDir: join(dir, 'data'),
     env: { HELIOS_ADMIN_TOKEN: 'admin-token-for-tests-0123456789abcdef' },
@@ -139,7 +139,7 @@ test('server.requireAuthForLogs: listing and download need the admin token', asy
   }
 });
 
-test('without a Storage plugin the listing is empty and a download says how to get storage', async () => {
+test('without a Storage plugin (the embedded default disabled) the listing is empty and a download says how to get storage', async () => {
   const s = await serve(false, false);
   try {
     const { runId } = createRun(s.store, ['build']);
