@@ -48,13 +48,15 @@ export class Artifacts {
         facts: { limit: settings.maxBytes },
       });
     const blob = await storage.writeBlob('artifact', limitBytes(input.data, settings.maxBytes, tooLarge, counted), { jobId: input.jobId, group: input.group });
+    const createdAt = store.clock.now();
     const row = {
       runId: input.runId,
       jobId: input.jobId,
       name: input.name,
       blobId: blob.id,
       size: blob.size,
-      expiresAt: store.clock.now() + this.retentionDays(input.retentionDays) * DAY_MS,
+      createdAt,
+      expiresAt: createdAt + this.retentionDays(input.retentionDays) * DAY_MS,
     };
     if (input.overwrite || existing) {
       // Overwrite (or an expired one not yet pruned): the new row replaces the old, then its bytes go.
@@ -83,6 +85,17 @@ export class Artifacts {
       return null;
     }
     return { artifact, data };
+  }
+
+  /** Removes every artifact of a run, rows then bytes (`helios run`, once it extracted them). */
+  async removeRun(runId: string): Promise<number> {
+    let n = 0;
+    for (const a of this.o.store.artifacts.list(runId)) {
+      if (!this.o.store.artifacts.delete(a.runId, a.name, a.blobId)) continue;
+      await this.removeBlob(a.blobId);
+      n++;
+    }
+    return n;
   }
 
   /** Retention: removes every artifact whose expiry passed. */

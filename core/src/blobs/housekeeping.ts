@@ -14,7 +14,8 @@ export class StorageHousekeeping {
   private stopped = true;
 
   constructor(
-    private readonly o: { caches: Caches; artifacts: Artifacts; clock: Clock; intervalMs: number; logger: Logger },
+    /** `caches`: null while the cache index is not open (nothing to evict). */
+    private readonly o: { caches: () => Caches | null; artifacts: Artifacts; clock: Clock; intervalMs: number; logger: Logger },
   ) {}
 
   start(): void {
@@ -34,14 +35,16 @@ export class StorageHousekeeping {
   /** A full pass (every repository's caches, all expired artifacts), queued behind any running one. */
   runNow(): Promise<void> {
     return this.enqueue(async () => {
-      await this.o.caches.evict();
+      await this.o.caches()?.evict();
       await this.o.artifacts.expire();
     });
   }
 
   /** After a save: that repository's eviction. */
   afterSave(repo: string): void {
-    void this.enqueue(() => this.o.caches.evict(repo).then(() => undefined));
+    void this.enqueue(async () => {
+      await this.o.caches()?.evict(repo);
+    });
   }
 
   /** Settles when every queued pass has run (tests). */

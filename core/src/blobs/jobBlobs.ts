@@ -11,21 +11,21 @@ import { cacheScopesOf, repoKeyOf } from './cacheScopes.js';
  */
 export class RunBlobs implements JobBlobs {
   constructor(
-    private readonly o: { store: Store; caches: Caches; artifacts: Artifacts; defaultBranch: string },
+    private readonly o: { store: Store; caches: () => Caches; artifacts: Artifacts; defaultBranch: string },
   ) {}
 
   saveCache(job: BlobJob, upload: { key: string; version: string; data: AsyncIterable<Uint8Array> }): Promise<UploadOutcome> {
     const run = this.runOf(job);
-    return this.o.caches.save(cacheScopesOf(run, this.o.defaultBranch), { jobId: job.jobId, ...upload });
+    return this.o.caches().save(cacheScopesOf(run, this.o.defaultBranch), { jobId: job.jobId, ...upload });
   }
 
   async restoreCache(job: BlobJob, query: { keys: string[]; version: string; lookupOnly: boolean }): Promise<BlobDownload | null> {
     const run = this.runOf(job);
-    const match = this.o.caches.find(cacheScopesOf(run, this.o.defaultBranch), query.keys, query.version);
+    const match = this.o.caches().find(cacheScopesOf(run, this.o.defaultBranch), query.keys, query.version);
     if (!match) return null;
     const found = { name: match.entry.key, size: match.entry.size, exact: match.exact };
     if (query.lookupOnly) return { ...found, data: null };
-    const data = await this.o.caches.read(match.entry);
+    const data = await this.o.caches().read(match.entry);
     // Evicted between the lookup and the read: a miss, as if it had gone a moment earlier.
     return data ? { ...found, data } : null;
   }

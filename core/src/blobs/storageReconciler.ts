@@ -7,7 +7,7 @@ import type { Store } from '../store/index.js';
  * between a blob's commit and its row, or a failed removal). Warm heads are indexed by the warm
  * paths service and left to it.
  */
-export async function reconcileStorage(o: { storage: Storage; store: Store; liveJobIds: ReadonlySet<string>; logger: Logger }): Promise<StorageRef[]> {
+export async function reconcileStorage(o: { storage: Storage; store: Store; liveJobIds: ReadonlySet<string>; logger: Logger; cacheStore?: Store }): Promise<StorageRef[]> {
   let refs: StorageRef[];
   try {
     refs = await o.storage.list();
@@ -15,7 +15,7 @@ export async function reconcileStorage(o: { storage: Storage; store: Store; live
     o.logger.error('storage list failed during reconciliation; leftovers stay until the next start', { storage: o.storage.id, error: err });
     return [];
   }
-  const referenced = new Set([...o.store.caches.blobIds(), ...o.store.artifacts.blobIds()]);
+  const referenced = new Set([...(o.cacheStore ?? o.store).caches.blobIds(), ...o.store.artifacts.blobIds()]);
   const removed: StorageRef[] = [];
   for (const ref of refs) {
     if (!isLeftover(ref, referenced, o.liveJobIds)) continue;

@@ -13,7 +13,6 @@ import {
   type RunPlan,
   type Runtime,
   type Secrets,
-  type Storage,
   timerDelayMs,
 } from '@helios-ci/sdk';
 import type { AgentService } from '../agent-service/agentService.js';
@@ -27,7 +26,6 @@ import { cloneAccessFor } from './runSources.js';
 import { admissionJob } from './concurrencyGroups.js';
 import { admit, type AdmissionInput, type AdmissionJob } from './admission.js';
 import { reconcile } from './reconciler.js';
-import { reconcileStorage } from '../blobs/storageReconciler.js';
 import { failedWithDependents, rerunPlans } from './rerunSelection.js';
 import type { Reporter } from '../reporter/index.js';
 import type { Redactor } from '../kernel/redactor.js';
@@ -51,8 +49,11 @@ export interface OrchestratorOptions {
   concurrentJobs: number;
   /** Link target for job pages (`<publicUrl>/jobs/<id>`). */
   publicUrl: string;
-  /** The Storage backend, when one is configured: its leftovers are reconciled at start. */
-  storage?: Storage | null;
+  /**
+   * Removes what a crash left in the Storage backend (reconcileStorage), given the jobs still live;
+   * called at start after the machines are reconciled. Absent: no Storage, or nothing to reconcile.
+   */
+  reconcileStorage?: ((liveJobIds: ReadonlySet<string>) => Promise<unknown>) | null;
   /** After a restart, re-queue jobs that were running instead of marking them errored. */
   requeueOnRestart?: boolean;
   /** Extra time past a job's timeout-minutes before the orchestrator itself cancels it. */
@@ -122,10 +123,7 @@ export class Orchestrator {
       errorJob: (job, reason) => this.finishJob(job, 'errored', reason),
       advance: (runId) => this.advance(runId),
     });
-    if (this.o.storage) {
-      const liveJobIds = new Set(this.o.store.jobs.listByState('provisioning', 'running').map((j) => j.id));
-      await reconcileStorage({ storage: this.o.storage, store: this.o.store, liveJobIds, logger: this.o.logger });
-    }
+    if (this.o.reconcileStorage) await this.o.reconcileStorage(new Set(this.o.store.jobs.listByState('provisioning', 'running').map((j) => j.id)));
     this.accepting = true;
     this.subscription = await this.o.queue.consume(this.o.concurrentJobs, (d) => this.handleDelivery(d));
   }

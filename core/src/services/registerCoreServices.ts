@@ -10,6 +10,7 @@ import { OutboxWorker, Reporter } from '../reporter/index.js';
 import { Orchestrator } from '../orchestrator/orchestrator.js';
 import { RunPlanner } from '../orchestrator/runPlanner.js';
 import { BlobServices, blobSettingsFrom } from '../blobs/blobServices.js';
+import { reconcileStorage } from '../blobs/storageReconciler.js';
 import { AgentServiceToken, BlobsToken, OrchestratorToken, ReporterToken, RunPlannerToken, StoreToken } from './coreTokens.js';
 
 export interface CoreServiceOptions {
@@ -24,6 +25,12 @@ export interface CoreServiceOptions {
   /** Time running jobs get to finish at stop before they are cancelled. */
   shutdownGraceMs?: number;
   minUpdateIntervalMs?: number;
+  /**
+   * The cache index in its own store file instead of the main store (`helios run`: the main store is
+   * thrown away after the run, the caches are not). The storage reconciler is then not run: other
+   * `helios run`s may be uploading into the same Storage right now.
+   */
+  cacheIndexPath?: string;
 }
 
 /**
@@ -44,7 +51,14 @@ export function registerCoreServices(options: CoreServiceOptions = {}) {
     if (hasStorage) {
       ctx.provide(BlobsToken, {
         deps: { store: StoreToken, storage: StorageToken },
-        factory: ({ store, storage }) => new BlobServices({ store, storage, settings: blobSettingsFrom(config), logger: ctx.logger.child('blobs') }),
+        factory: ({ store, storage }) =>
+          new BlobServices({
+            store,
+            storage,
+            settings: blobSettingsFrom(config),
+            logger: ctx.logger.child('blobs'),
+            ...(options.cacheIndexPath ? { openCacheStore: () => Store.open({ path: options.cacheIndexPath! }) } : {}),
+          }),
       });
     }
     ctx.provide(AgentServiceToken, {
@@ -93,7 +107,10 @@ export function registerCoreServices(options: CoreServiceOptions = {}) {
           publicUrl,
           redactor: kernel.redactor,
           requeueOnRestart: options.requeueOnRestart ?? false,
-          storage: hasStorage ? kernel.resolve(StorageToken) : null,
+          reconcileStorage:
+            hasStorage && !options.cacheIndexPath
+              ? (liveJobIds) => reconcileStorage({ storage: kernel.resolve(StorageToken), store, liveJobIds, logger: ctx.logger.child('storage-reconciler') })
+              : null,
         }),
     });
     ctx.provide(RunPlannerToken, {
@@ -131,7 +148,13 @@ export function registerCoreServices(options: CoreServiceOptions = {}) {
     });
     // Stop hooks run in reverse registration order: orchestrator first, the store last.
     ctx.onStop(() => kernel.resolve(StoreToken).close());
-    if (hasStorage) ctx.onStop(() => kernel.resolve(BlobsToken).housekeeping.stop());
+    if (hasStorage) {
+      ctx.onStop(async () => {
+        const blobs = kernel.resolve(BlobsToken);
+        await blobs.housekeeping.stop();
+        blobs.closeCacheStore();
+      });
+    }
     ctx.onStop(() => kernel.resolve(AgentServiceToken).stop());
     ctx.onStop(() => kernel.resolve(ReporterToken).worker.stop());
     ctx.onStop(() => kernel.resolve(OrchestratorToken).stop(options.shutdownGraceMs ?? config.limits.shutdownGraceSeconds * 1000));

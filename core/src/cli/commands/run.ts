@@ -69,7 +69,10 @@ Options:
     const runId = randomUUID();
     const dataDir = mkdtempSync(join(tmpdir(), 'helios-run-'));
     const base = kernelOptionsFrom(args, io);
-    const configText = v.config ? undefined : embeddedRunConfig(v['secret-file'] as string | undefined);
+    // Caches outlive the run (its store is a temp dir): their index and, on the embedded defaults,
+    // the storage-dir directory live in the repository's .helios/ (which --dirty snapshots leave out).
+    const keep = join(repo.root, '.helios');
+    const configText = v.config ? undefined : embeddedRunConfig(v['secret-file'] as string | undefined, join(keep, 'storage'));
     const json = v.json === true;
     const log = (text: string) => (json ? io.stderr : io.stdout).write(text);
 
@@ -78,7 +81,7 @@ Options:
       ...(configText !== undefined ? { configText, configPath: '(embedded defaults)', configDir: io.cwd } : {}),
       dataDir,
       logSink: new MemoryLogSink(),
-      builtins: registerCoreServices({ storePath: join(dataDir, 'helios.db'), shutdownGraceMs: 5000, minUpdateIntervalMs: 0 }),
+      builtins: registerCoreServices({ storePath: join(dataDir, 'helios.db'), shutdownGraceMs: 5000, minUpdateIntervalMs: 0, cacheIndexPath: join(keep, 'cache-index.db') }),
     });
     const stop = io.waitForStop();
     let snapshot: Awaited<ReturnType<LocalRepository['head']>> | null = null;
@@ -130,8 +133,11 @@ Options:
       if (kernel.has(BlobsToken)) {
         const root = resolvePath(io.cwd, (v.artifacts as string | undefined) ?? join('.helios', 'artifacts'));
         try {
-          const extracted = await extractRunArtifacts(kernel.resolve(BlobsToken).artifacts, planned.run.id, root);
+          const { artifacts } = kernel.resolve(BlobsToken);
+          const extracted = await extractRunArtifacts(artifacts, planned.run.id, root);
           for (const a of extracted) log(`helios run: artifact ${a.name} (${a.files} file${a.files === 1 ? '' : 's'}) → ${relativePath(io.cwd, a.dir) || '.'}\n`);
+          // Extracted, they are the user's files now; the stored copies would only pile up in .helios/storage.
+          await artifacts.removeRun(planned.run.id);
         } catch (err) {
           // The run's outcome stands; the user learns which artifact could not be written and why.
           io.stderr.write(`helios run: artifacts not extracted: ${(err as Error).message}\n`);
@@ -153,9 +159,10 @@ Options:
   },
 };
 
-/** The embedded defaults, with the run's secrets file (if any) given to the secrets backend. */
-function embeddedRunConfig(secretFile: string | undefined): string {
+/** The embedded defaults, with the run's secrets file (if any) given to the secrets backend and storage-dir kept at `storagePath`. */
+function embeddedRunConfig(secretFile: string | undefined, storagePath: string): string {
   const config = parse(EMBEDDED_DEFAULT_CONFIG) as { plugins: Record<string, { use: string; config?: Record<string, unknown> }> };
   if (secretFile) config.plugins.secrets = { ...config.plugins.secrets!, config: { path: secretFile } };
+  for (const entry of Object.values(config.plugins)) if (entry.use === '@helios-ci/storage-dir') entry.config = { ...entry.config, path: storagePath };
   return stringify(config);
 }

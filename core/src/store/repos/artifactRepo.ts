@@ -27,6 +27,8 @@ export interface NewArtifact {
   name: string;
   blobId: string;
   size: number;
+  /** Default: now. */
+  createdAt?: number;
   expiresAt: number;
 }
 
@@ -44,7 +46,7 @@ export class ArtifactRepo {
         `INSERT INTO run_artifacts (run_id, job_id, name, blob_id, size, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (run_id, name) DO NOTHING`,
       )
-      .run(input.runId, input.jobId, input.name, input.blobId, input.size, this.now(), input.expiresAt);
+      .run(input.runId, input.jobId, input.name, input.blobId, input.size, input.createdAt ?? this.now(), input.expiresAt);
     return info.changes === 1;
   }
 
@@ -61,7 +63,7 @@ export class ArtifactRepo {
            ON CONFLICT (run_id, name) DO UPDATE SET job_id = excluded.job_id, blob_id = excluded.blob_id, size = excluded.size,
              created_at = excluded.created_at, expires_at = excluded.expires_at`,
         )
-        .run(input.runId, input.jobId, input.name, input.blobId, input.size, this.now(), input.expiresAt);
+        .run(input.runId, input.jobId, input.name, input.blobId, input.size, input.createdAt ?? this.now(), input.expiresAt);
       return old;
     })();
   }
