@@ -84,7 +84,9 @@ export class Caches {
    * the primary key as a prefix, then each restore key as a prefix — the newest match — with the
    * same version. The match is marked used.
    */
-  find(scopes: CacheScopes, keys: readonly string[], version: string): CacheMatch | null {
+  find(scopes: CacheScopes, asked: readonly string[], version: string): CacheMatch | null {
+    // Blank restore-keys lines are dropped, as actions/cache's input parsing does; a blank primary key is an error.
+    const keys = asked.filter((k, i) => i === 0 || k !== '');
     checkCacheKeys(keys);
     checkCacheVersion(version);
     const caches = this.o.store.caches;

@@ -57,6 +57,8 @@ test('restore keys match as prefixes, newest first; the primary key as a prefix 
   const byPrimaryPrefix = await h.restore(reader.token, ['npm-linux', 'npm-']);
   assert.is(byPrimaryPrefix.header.name, 'npm-linux-new');
   assert.is(byPrimaryPrefix.header.exact, false);
+  // Blank restore keys are ignored, as actions/cache ignores blank lines of restore-keys.
+  assert.is((await h.restore(reader.token, ['npm-linux-xyz', '', 'npm-linux-'])).header.name, 'npm-linux-new');
   const none = await h.restore(reader.token, ['yarn-', 'pnpm-']);
   assert.is(none.header.found, false);
 });
