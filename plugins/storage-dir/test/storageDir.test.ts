@@ -222,6 +222,27 @@ test('readBlob of ids that are not blobs (a head, a volume, an upload, a path ou
     assert.is(await text(s, info.id), 'bytes');
   }));
 
+test("a disk error is E_STORAGE_FAILED saying what was being done; the caller's stream error passes through as it is", () =>
+  withRoot(async (root) => {
+    const s = new DirStorage({ id: 'dir', root });
+    await mkdir(join(root, 'images', 'img'), { recursive: true });
+    await writeFile(join(root, 'images', 'img', 'f'), 'x');
+    await s.list();
+    // jobs/ replaced by a file: making the job's volume directory fails with ENOTDIR.
+    await rm(join(root, 'jobs'), { recursive: true });
+    await writeFile(join(root, 'jobs'), 'not a directory');
+    const message = await expectCode('E_STORAGE_FAILED', () => s.cloneImage('img', 'j1'));
+    assert.match(message, /^storage-dir: cloning image img for job j1 failed: ENOTDIR/);
+    const gone = new Error('the client went away');
+    try {
+      await s.writeBlob('cache', chunks(Buffer.from('partial'), async () => Promise.reject(gone)), { jobId: 'j1', group: GROUP });
+      assert.unreachable('writeBlob resolved');
+    } catch (err) {
+      assert.is(err, gone);
+    }
+    assert.equal((await s.list()).filter((r) => r.kind === 'upload' || r.kind === 'cache'), []);
+  }));
+
 test('a quota group must be a short printable string', () =>
   withRoot(async (root) => {
     const s = new DirStorage({ id: 'dir', root });
