@@ -122,7 +122,11 @@ async function expectCode(what: string, code: string, call: () => Promise<unknow
   assert.unreachable(`${what}: succeeded, expected ${code}`);
 }
 
-const find = (refs: StorageRef[], id: string) => refs.find((r) => r.id === id);
+/** The ref with that id, as the contract's three fields (a backend may add its own). */
+function find(refs: StorageRef[], id: string): StorageRef | undefined {
+  const r = refs.find((x) => x.id === id);
+  return r && { id: r.id, kind: r.kind, jobId: r.jobId };
+}
 const uploadsOf = (refs: StorageRef[], jobId: string) => refs.filter((r) => r.kind === 'upload' && r.jobId === jobId);
 const blobIds = (refs: StorageRef[]) => refs.filter((r) => r.kind === 'cache' || r.kind === 'artifact').map((r) => r.id).sort();
 const sortedRefs = (refs: StorageRef[]) => [...refs].map((r) => `${r.kind} ${r.id} ${r.jobId}`).sort();
