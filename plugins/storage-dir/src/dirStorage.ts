@@ -112,11 +112,6 @@ export class DirStorage implements Storage {
     }
   }
 
-  /** Where golden images go: one directory per image under this. */
-  get imagesDir(): string {
-    return join(this.root, 'images');
-  }
-
   cloneImage(image: string, jobId: string): Promise<Volume> {
     return diskErrors(`cloning image ${image} for job ${jobId}`, () => this.cloneImageNow(image, jobId));
   }
