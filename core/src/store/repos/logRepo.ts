@@ -46,10 +46,15 @@ export class LogRepo {
   private readonly capNotice: Statement;
   private readonly capDelete: Statement;
 
-  /** `maxBytesPerJob`: past it a job's log keeps its first half (head) and its newest lines (tail). */
+  /**
+   * `maxBytesPerJob`: past it a job's log keeps its first half (head) and its newest lines (tail).
+   * `compactedThrough`: the last seq already moved into chunks (store/logs), so a line written after
+   * its job's log was compacted continues the numbering instead of restarting it at 1.
+   */
   constructor(
     private readonly db: Database,
     private readonly maxBytesPerJob = Number.POSITIVE_INFINITY,
+    private readonly compactedThrough: (jobId: string) => number = () => 0,
   ) {
     this.capFirst = db.prepare('SELECT coalesce(sum(length(CAST(text AS BLOB))), 0) AS b FROM log_lines WHERE job_id = ?').pluck();
     this.capScan = db.prepare('SELECT seq, length(CAST(text AS BLOB)) AS n FROM log_lines WHERE job_id = ? AND seq > ? ORDER BY seq LIMIT 1000');
@@ -59,7 +64,7 @@ export class LogRepo {
     this.range = db.prepare('SELECT * FROM log_lines WHERE job_id = ? AND seq >= ? ORDER BY seq LIMIT ?');
     this.backward = db.prepare('SELECT * FROM log_lines WHERE job_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?');
     this.appendTx = db.transaction((jobId: string, lines: readonly LogLineInput[]) => {
-      const base = ((this.maxSeq.get(jobId) as number | null) ?? 0) + 1;
+      const base = ((this.maxSeq.get(jobId) as number | null) ?? this.compactedThrough(jobId)) + 1;
       for (let start = 0; start < lines.length; start += ROWS_PER_INSERT) {
         const n = Math.min(ROWS_PER_INSERT, lines.length - start);
         const args: unknown[] = new Array(n * 6);
@@ -167,7 +172,10 @@ export class LogRepo {
     return this.appendTx(jobId, lines);
   }
 
-  /** Lines with seq ≥ `from` (default 1), in order, at most `limit` (default 10,000). */
+  /**
+   * Line ROWS with seq ≥ `from` (default 1), in order, at most `limit` (default 10,000). A finished
+   * job's rows move into chunks: read logs through `store.logReader`, which sees both.
+   */
   read(jobId: string, options: { from?: number; limit?: number } = {}): LogLine[] {
     return (this.range.all(jobId, options.from ?? 1, options.limit ?? 10_000) as Row[]).map(toLine);
   }
@@ -177,8 +185,27 @@ export class LogRepo {
     return (this.backward.all(jobId, before, limit) as Row[]).map(toLine);
   }
 
-  /** The last seq (0 when the job has no log). */
+  /** The last seq among the rows (0 when the job has none; `store.logReader.lastSeq` sees chunks too). */
   lastSeq(jobId: string): number {
     return (this.maxSeq.get(jobId) as number | null) ?? 0;
+  }
+
+  /** How many rows a job has with seq in (after, through]: compaction checks nothing moved under it. */
+  countBetween(jobId: string, after: number, through: number): number {
+    return this.db.prepare('SELECT count(*) FROM log_lines WHERE job_id = ? AND seq > ? AND seq <= ?').pluck().get(jobId, after, through) as number;
+  }
+
+  /** Deletes a job's rows with seq ≤ `through` (compaction, retention: inside their transaction). */
+  deleteThrough(jobId: string, through: number): number {
+    this.caps.delete(jobId);
+    return this.db.prepare('DELETE FROM log_lines WHERE job_id = ? AND seq <= ?').run(jobId, through).changes;
+  }
+
+  /** Finished jobs that still have line rows, the oldest first (compaction's backlog). */
+  finishedJobsWithRows(terminalStates: readonly string[]): string[] {
+    return this.db
+      .prepare(`SELECT id FROM jobs WHERE state IN (${terminalStates.map(() => '?').join(', ')}) AND EXISTS (SELECT 1 FROM log_lines WHERE job_id = jobs.id) ORDER BY finished_at, id`)
+      .pluck()
+      .all(...terminalStates) as string[];
   }
 }

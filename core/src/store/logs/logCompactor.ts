@@ -1,0 +1,130 @@
+import { HeliosError } from '@helios-ci/sdk';
+import { isTerminalJobState, TERMINAL_JOB_STATES } from '../jobStateMachine.js';
+import type { LogLine } from '../records.js';
+import type { NewLogChunk } from '../repos/logChunkRepo.js';
+import type { Store } from '../store.js';
+import { encodeChunk } from './logChunkCodec.js';
+
+/** Raw text per chunk: brotli's gains flatten out above this, and a range read decodes at most ~2 chunks. */
+export const CHUNK_RAW_BYTES = 64 * 1024;
+/** Rows read per query while building chunks (bounded memory: only compressed chunks are held). */
+const READ_PAGE = 5000;
+
+export interface CompactionResult {
+  jobId: string;
+  lines: number;
+  rawBytes: number;
+  storedBytes: number;
+  chunks: number;
+}
+
+export interface BacklogProgress {
+  done: number;
+  total: number;
+  lines: number;
+  rawBytes: number;
+  storedBytes: number;
+}
+
+/** The per-repository key the retention budget is kept by: forge (or "local") and owner/name. */
+export function logRepoKey(forge: string | null, repo: { owner: string; name: string }): string {
+  return `${forge ?? 'local'}:${repo.owner}/${repo.name}`.toLowerCase();
+}
+
+/**
+ * Moves a finished job's log lines from rows into compressed chunks. The chunks are built and
+ * compressed first (brotli on libuv's thread pool, so the event loop stays free), then written in
+ * ONE transaction that inserts them, deletes the rows they hold and records the job's archive row:
+ * after a crash or an error at any point the log is either all rows or all chunks, never both and
+ * never neither. The transaction re-counts the rows it is about to delete and refuses
+ * (E_LOG_COMPACT_CHANGED, nothing written) if they are not exactly the ones compressed. Lines
+ * appended after the bound read at the start (a late system line) stay rows until the next run.
+ */
+export class LogCompactor {
+  private readonly chunkBytes: number;
+
+  constructor(
+    private readonly store: Store,
+    options: { chunkBytes?: number } = {},
+  ) {
+    this.chunkBytes = options.chunkBytes ?? CHUNK_RAW_BYTES;
+  }
+
+  /** Compacts one job's rows; null when there is nothing to do (live job, no rows, old schema). */
+  async compactJob(jobId: string): Promise<CompactionResult | null> {
+    const { store } = this;
+    const job = store.jobs.get(jobId);
+    if (!job || !isTerminalJobState(job.state) || !store.logChunks.available()) return null;
+    const after = store.logChunks.lastSeq(jobId);
+    const through = store.logs.lastSeq(jobId);
+    if (through <= after) return null;
+
+    const chunks: NewLogChunk[] = [];
+    let pending: LogLine[] = [];
+    let pendingBytes = 0;
+    const flush = async () => {
+      const data = await encodeChunk(pending);
+      chunks.push({ firstSeq: pending[0]!.seq, lastSeq: pending[pending.length - 1]!.seq, lines: pending.length, rawBytes: pendingBytes, data });
+      pending = [];
+      pendingBytes = 0;
+    };
+    for (let from = after + 1; from <= through; ) {
+      const page = store.logs.read(jobId, { from, limit: READ_PAGE }).filter((l) => l.seq <= through);
+      if (page.length === 0) break;
+      for (const line of page) {
+        pending.push(line);
+        pendingBytes += Buffer.byteLength(line.text) + 1;
+        if (pendingBytes >= this.chunkBytes) await flush();
+      }
+      from = page[page.length - 1]!.seq + 1;
+    }
+    if (pending.length) await flush();
+
+    const lines = chunks.reduce((n, c) => n + c.lines, 0);
+    const rawBytes = chunks.reduce((n, c) => n + c.rawBytes, 0);
+    const storedBytes = chunks.reduce((n, c) => n + c.data.length, 0);
+    const run = store.runs.get(job.runId);
+    store.transaction(() => {
+      const rowsNow = store.logs.countBetween(jobId, after, through);
+      if (rowsNow !== lines || store.logChunks.lastSeq(jobId) !== after) {
+        throw new HeliosError('E_LOG_COMPACT_CHANGED', `the log of job ${jobId} changed while it was compacted (${rowsNow} rows now, ${lines} compressed); nothing was written, it is compacted again later`, {
+          facts: { jobId, rowsNow, compressed: lines },
+        });
+      }
+      for (const chunk of chunks) store.logChunks.insert(jobId, chunk);
+      store.logs.deleteThrough(jobId, through);
+      store.logChunks.addToArchive(jobId, {
+        repoKey: run ? logRepoKey(run.forge, run.repo) : 'unknown',
+        lines,
+        rawBytes,
+        storedBytes,
+        finishedAt: job.finishedAt ?? store.clock.now(),
+        now: store.clock.now(),
+      });
+    });
+    return { jobId, lines, rawBytes, storedBytes, chunks: chunks.length };
+  }
+
+  /**
+   * Compacts every finished job that still has rows (a database from before migration 5, or jobs
+   * that finished while Helios was down), one job per transaction, oldest first: a crash midway
+   * loses nothing and the next start carries on with the jobs still left. `shouldStop` is asked
+   * between jobs (shutdown).
+   */
+  async compactBacklog(onProgress: (p: BacklogProgress) => void = () => undefined, shouldStop: () => boolean = () => false): Promise<BacklogProgress> {
+    const ids = this.store.logChunks.available() ? this.store.logs.finishedJobsWithRows(TERMINAL_JOB_STATES) : [];
+    const progress: BacklogProgress = { done: 0, total: ids.length, lines: 0, rawBytes: 0, storedBytes: 0 };
+    for (const id of ids) {
+      if (shouldStop()) break;
+      const r = await this.compactJob(id);
+      progress.done++;
+      if (r) {
+        progress.lines += r.lines;
+        progress.rawBytes += r.rawBytes;
+        progress.storedBytes += r.storedBytes;
+      }
+      onProgress({ ...progress });
+    }
+    return progress;
+  }
+}
