@@ -108,15 +108,28 @@ export class LogCompactor {
   /**
    * Compacts every finished job that still has rows (a database from before migration 5, or jobs
    * that finished while Helios was down), one job per transaction, oldest first: a crash midway
-   * loses nothing and the next start carries on with the jobs still left. `shouldStop` is asked
-   * between jobs (shutdown).
+   * loses nothing and the next start carries on with the jobs still left. A job that fails is
+   * reported to `onError` and left as rows (readable as before) for the next start; the rest go on.
+   * `shouldStop` is asked between jobs (shutdown).
    */
-  async compactBacklog(onProgress: (p: BacklogProgress) => void = () => undefined, shouldStop: () => boolean = () => false): Promise<BacklogProgress> {
+  async compactBacklog(
+    onProgress: (p: BacklogProgress) => void = () => undefined,
+    shouldStop: () => boolean = () => false,
+    onError: (jobId: string, err: unknown) => void = (_, err) => {
+      throw err;
+    },
+  ): Promise<BacklogProgress> {
     const ids = this.store.logChunks.available() ? this.store.logs.finishedJobsWithRows(TERMINAL_JOB_STATES) : [];
     const progress: BacklogProgress = { done: 0, total: ids.length, lines: 0, rawBytes: 0, storedBytes: 0 };
+    if (ids.length) onProgress({ ...progress });
     for (const id of ids) {
       if (shouldStop()) break;
-      const r = await this.compactJob(id);
+      let r: CompactionResult | null = null;
+      try {
+        r = await this.compactJob(id);
+      } catch (err) {
+        onError(id, err);
+      }
       progress.done++;
       if (r) {
         progress.lines += r.lines;

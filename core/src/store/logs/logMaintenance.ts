@@ -91,13 +91,16 @@ export class LogMaintenance {
     const line = (p: BacklogProgress) => ({ jobs: `${p.done}/${p.total}`, rawMB: Math.round(p.rawBytes / MB), storedMB: Math.round(p.storedBytes / MB) });
     const result = await this.compactor.compactBacklog(
       (p) => {
-        if (p.done === 1) this.o.logger.info('compacting the logs of finished jobs stored as lines', { jobs: p.total });
-        if (p.done < p.total && this.clock.now() - lastReport >= every) {
+        if (p.done === 0) this.o.logger.info('compacting the logs of finished jobs stored as lines', { jobs: p.total });
+        else if (p.done < p.total && this.clock.now() - lastReport >= every) {
           lastReport = this.clock.now();
           this.o.logger.info('log compaction progress', line(p));
         }
       },
       () => this.stopped,
+      (jobId, err) => {
+        if (!this.stopped) this.o.logger.error('compacting a job log failed; it stays as lines and is tried again at the next start', { jobId, error: err });
+      },
     );
     if (result.done > 0) this.o.logger.info('log compaction done', line(result));
   }
