@@ -113,8 +113,8 @@ test('a crash inside the compaction transaction leaves the rows and no chunk; th
     const input = varied(2000);
     const id = finishedJob(t.store, input);
     const expected = t.store.logReader.read(id).map(strip);
-    // Fails the row delete, which runs after the chunk inserts in the same transaction.
-    t.store.db.exec("CREATE TEMP TRIGGER crash_on_delete BEFORE DELETE ON log_lines BEGIN SELECT RAISE(ABORT, 'simulated crash between writes'); END");
+    // Fails the third chunk insert: two chunks are already written inside the transaction.
+    t.store.db.exec("CREATE TEMP TRIGGER crash_on_chunk BEFORE INSERT ON log_chunks WHEN (SELECT count(*) FROM log_chunks) >= 2 BEGIN SELECT RAISE(ABORT, 'simulated crash between writes'); END");
     try {
       await new LogCompactor(t.store, { chunkBytes: 8 * 1024 }).compactJob(id);
       assert.unreachable('compaction should have failed');
@@ -124,10 +124,11 @@ test('a crash inside the compaction transaction leaves the rows and no chunk; th
     assert.is(t.store.db.prepare('SELECT count(*) FROM log_chunks').pluck().get(), 0, 'no partial chunks');
     assert.is(t.store.logChunks.archive(id), undefined, 'no archive row');
     assert.is(t.store.logs.lastSeq(id), 2000, 'rows remain');
+    assert.is(t.store.db.prepare('SELECT count(*) FROM log_lines WHERE job_id = ?').pluck().get(id), 2000);
     assert.equal(t.store.logReader.read(id).map(strip), expected);
 
-    // Failing the last write (the archive row) also rolls the chunks and the delete back.
-    t.store.db.exec('DROP TRIGGER crash_on_delete');
+    // Failing the last write of the transaction (the archive row) rolls every chunk back too.
+    t.store.db.exec('DROP TRIGGER crash_on_chunk');
     t.store.db.exec("CREATE TEMP TRIGGER crash_on_archive BEFORE INSERT ON log_archives BEGIN SELECT RAISE(ABORT, 'simulated crash at the last write'); END");
     await new LogCompactor(t.store).compactJob(id).then(
       () => assert.unreachable('compaction should have failed'),
@@ -145,18 +146,54 @@ test('a crash inside the compaction transaction leaves the rows and no chunk; th
   }
 });
 
+test('a crash after the switch, before the rows are swept: no line is read twice, and the next run deletes the dead rows', async () => {
+  const t = openTempStore();
+  try {
+    const input = varied(5000);
+    const id = finishedJob(t.store, input);
+    const expected = t.store.logReader.read(id).map(strip);
+    t.store.db.exec("CREATE TEMP TRIGGER crash_on_sweep BEFORE DELETE ON log_lines BEGIN SELECT RAISE(ABORT, 'simulated crash in the sweep'); END");
+    await new LogCompactor(t.store, { chunkBytes: 8 * 1024 }).compactJob(id).then(
+      () => assert.unreachable('the sweep should have failed'),
+      (err: Error) => assert.match(err.message, /sweep/),
+    );
+    assert.is(t.store.logChunks.archive(id)!.lines, 5000, 'the switch committed');
+    assert.is(t.store.logs.lastSeq(id), 5000, 'the rows are still there, dead');
+    assert.equal(t.store.logReader.read(id).map(strip), expected, 'read once each, from the chunks');
+    assert.equal(t.store.logReader.readBackward(id, 5001, 10).map((l) => l.seq), [5000, 4999, 4998, 4997, 4996, 4995, 4994, 4993, 4992, 4991]);
+    assert.is(t.store.logReader.lastSeq(id), 5000);
+    assert.equal(t.store.logs.append(id, [{ step: 0, stream: 'system', ts: 1, text: 'late' }]), { first: 5001, last: 5001 });
+    assert.equal(t.store.logReader.read(id, { from: 4999 }).map((l) => l.seq), [4999, 5000, 5001]);
+
+    t.store.db.exec('DROP TRIGGER crash_on_sweep');
+    assert.equal(t.store.logs.finishedJobsWithRows(['succeeded']), [id], 'the next start finds it');
+    const r = await new LogCompactor(t.store).compactJob(id);
+    assert.is(r!.lines, 1, 'only the late line was new');
+    assert.is(t.store.db.prepare('SELECT count(*) FROM log_lines WHERE job_id = ?').pluck().get(id), 0, 'dead rows swept');
+    assert.equal(t.store.logReader.read(id).map(strip).slice(0, 5000), expected);
+    assert.is(t.store.logReader.lastSeq(id), 5001);
+  } finally {
+    t.cleanup();
+  }
+});
+
 test('rows changed under a compaction: E_LOG_COMPACT_CHANGED and nothing written', async () => {
   const t = openTempStore();
   try {
     const id = finishedJob(t.store, varied(300));
-    const compaction = new LogCompactor(t.store).compactJob(id);
     // Between reading the rows and the transaction (the compression is off the event loop): a line goes.
-    t.store.db.prepare('DELETE FROM log_lines WHERE job_id = ? AND seq = 5').run(id);
-    await compaction.then(
+    const read = t.store.logs.read.bind(t.store.logs);
+    t.store.logs.read = (jobId, options) => {
+      const lines = read(jobId, options);
+      t.store.db.prepare('DELETE FROM log_lines WHERE job_id = ? AND seq = 5').run(id);
+      return lines;
+    };
+    await new LogCompactor(t.store).compactJob(id).then(
       () => assert.unreachable('should refuse'),
       (err: { code?: string }) => assert.is(err.code, 'E_LOG_COMPACT_CHANGED'),
     );
     assert.is(t.store.db.prepare('SELECT count(*) FROM log_chunks').pluck().get(), 0);
+    assert.is(t.store.logChunks.archive(id), undefined);
     assert.is(t.store.logs.lastSeq(id), 300);
   } finally {
     t.cleanup();

@@ -83,8 +83,10 @@ test('start-up compaction is resumable: a job that fails midway stays rows, the 
     const first = Store.open(t.dbPath);
     const victim = first.logs.finishedJobsWithRows(['succeeded'])[1]!;
     const expected = first.logReader.read(victim).map(strip);
-    // A crash in the middle of the second job's transaction (after its chunks were inserted).
-    first.db.exec(`CREATE TEMP TRIGGER crash BEFORE DELETE ON log_lines WHEN old.job_id = '${victim}' BEGIN SELECT RAISE(ABORT, 'simulated crash'); END`);
+    // A crash in the middle of the second job's transaction (after its first chunks were inserted).
+    first.db.exec(
+      `CREATE TEMP TRIGGER crash BEFORE INSERT ON log_chunks WHEN new.job_id = '${victim}' AND (SELECT count(*) FROM log_chunks WHERE job_id = '${victim}') >= 1 BEGIN SELECT RAISE(ABORT, 'simulated crash'); END`,
+    );
     const sink = new MemoryLogSink();
     const m = maintenance(first, sink);
     m.start();

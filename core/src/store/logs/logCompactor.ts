@@ -1,3 +1,4 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { HeliosError } from '@helios-ci/sdk';
 import { isTerminalJobState, TERMINAL_JOB_STATES } from '../jobStateMachine.js';
 import type { LogLine } from '../records.js';
@@ -8,7 +9,9 @@ import { encodeChunk } from './logChunkCodec.js';
 /** Raw text per chunk: brotli's gains flatten out above this, and a range read decodes at most ~2 chunks. */
 export const CHUNK_RAW_BYTES = 64 * 1024;
 /** Rows read per query while building chunks (bounded memory: only compressed chunks are held). */
-const READ_PAGE = 5000;
+const READ_PAGE = 2000;
+/** Seqs of dead rows deleted per statement after the switch (a few ms of the event loop each). */
+const SWEEP_SEQS = 2000;
 
 export interface CompactionResult {
   jobId: string;
@@ -33,12 +36,16 @@ export function logRepoKey(forge: string | null, repo: { owner: string; name: st
 
 /**
  * Moves a finished job's log lines from rows into compressed chunks. The chunks are built and
- * compressed first (brotli on libuv's thread pool, so the event loop stays free), then written in
- * ONE transaction that inserts them, deletes the rows they hold and records the job's archive row:
- * after a crash or an error at any point the log is either all rows or all chunks, never both and
- * never neither. The transaction re-counts the rows it is about to delete and refuses
- * (E_LOG_COMPACT_CHANGED, nothing written) if they are not exactly the ones compressed. Lines
- * appended after the bound read at the start (a late system line) stay rows until the next run.
+ * compressed first (rows read in pages, brotli on libuv's thread pool, so the event loop stays
+ * free), then ONE transaction switches the log over: it re-counts the rows it compressed, refusing
+ * (E_LOG_COMPACT_CHANGED, nothing written) if they are not exactly those, inserts every chunk and
+ * records the job's archive row. From that commit on, readers take lines up to the last chunk's seq
+ * from the chunks only (LogReader), so the rows under it are dead: they are deleted right after, a
+ * bounded batch per statement with the event loop free in between — one big DELETE of a 100 MB log
+ * would hold the loop for seconds. A crash before the commit leaves all rows and no chunk; a crash
+ * after it leaves chunks plus dead rows that the next start sweeps. Never both missing, never a
+ * line read twice. Lines appended after the bound read at the start (a late system line) stay
+ * rows, above the chunks, until the next compaction.
  */
 export class LogCompactor {
   private readonly chunkBytes: number;
@@ -56,6 +63,8 @@ export class LogCompactor {
     const job = store.jobs.get(jobId);
     if (!job || !isTerminalJobState(job.state) || !store.logChunks.available()) return null;
     const after = store.logChunks.lastSeq(jobId);
+    // Dead rows left by a crash between a switch and its sweep.
+    await this.sweep(jobId, after);
     const through = store.logs.lastSeq(jobId);
     if (through <= after) return null;
 
@@ -77,6 +86,7 @@ export class LogCompactor {
         if (pendingBytes >= this.chunkBytes) await flush();
       }
       from = page[page.length - 1]!.seq + 1;
+      await yieldToEventLoop();
     }
     if (pending.length) await flush();
 
@@ -92,7 +102,6 @@ export class LogCompactor {
         });
       }
       for (const chunk of chunks) store.logChunks.insert(jobId, chunk);
-      store.logs.deleteThrough(jobId, through);
       store.logChunks.addToArchive(jobId, {
         repoKey: run ? logRepoKey(run.forge, run.repo) : 'unknown',
         lines,
@@ -102,7 +111,16 @@ export class LogCompactor {
         now: store.clock.now(),
       });
     });
+    await this.sweep(jobId, through);
     return { jobId, lines, rawBytes, storedBytes, chunks: chunks.length };
+  }
+
+  /** Deletes a job's rows with seq ≤ `through` (already in chunks), in bounded batches. */
+  private async sweep(jobId: string, through: number): Promise<void> {
+    for (let first = this.store.logs.firstSeq(jobId); first > 0 && first <= through; first = this.store.logs.firstSeq(jobId)) {
+      this.store.logs.deleteThrough(jobId, Math.min(through, first + SWEEP_SEQS - 1));
+      await yieldToEventLoop();
+    }
   }
 
   /**

@@ -17,8 +17,9 @@ export function removedLogNotice(prunedAt: number, reason: string | null): strin
  * written after a compaction), compressed chunks once it finished, or the retention notice once it
  * was removed. Every log consumer (REST API, SSE, pages, the check-run tail, `helios run`) reads
  * through this, never through the tables. A read touches only the chunks that hold the lines asked
- * for; chunk seqs and row seqs never overlap (compaction moves lines in one transaction), so a read
- * is chunks up to the last compacted seq, then rows. Each read is one SQLite read transaction, so it
+ * for. Lines up to the last chunk's seq come from chunks only: rows at or below it are dead (their
+ * compaction committed; LogCompactor deletes them in batches after), so no line is read twice. A
+ * read is chunks up to the last compacted seq, then rows above it. Each read is one SQLite read transaction, so it
  * sees one state even if another process compacts or prunes meanwhile.
  */
 export class LogReader {
@@ -63,10 +64,9 @@ export class LogReader {
     return this.readTx(() => {
       const removed = this.removedNotice(jobId);
       if (removed) return before > 1 ? [removed] : [];
-      const out = this.rows.readBackward(jobId, before, limit);
-      if (out.length === limit) return out;
       const chunkEnd = this.chunks.lastSeq(jobId);
-      if (chunkEnd === 0) return out;
+      const out = this.rows.readBackward(jobId, before, limit).filter((l) => l.seq > chunkEnd);
+      if (out.length === limit || chunkEnd === 0) return out;
       // Rows all lie above the chunks, so what is still missing is below both.
       const below = Math.min(before, chunkEnd + 1);
       for (const row of this.chunks.backward(jobId, below)) {
@@ -84,10 +84,8 @@ export class LogReader {
   /** The last seq (0 when the job has no log; 1 for a log removed by retention: its notice). */
   lastSeq(jobId: string): number {
     return this.readTx(() => {
-      const rows = this.rows.lastSeq(jobId);
-      if (rows > 0) return rows;
       if (this.chunks.archive(jobId)?.prunedAt != null) return 1;
-      return this.chunks.lastSeq(jobId);
+      return Math.max(this.rows.lastSeq(jobId), this.chunks.lastSeq(jobId));
     });
   }
 

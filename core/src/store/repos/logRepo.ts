@@ -190,6 +190,11 @@ export class LogRepo {
     return (this.maxSeq.get(jobId) as number | null) ?? 0;
   }
 
+  /** The first seq among the rows (0 when the job has none). */
+  firstSeq(jobId: string): number {
+    return (this.db.prepare('SELECT min(seq) FROM log_lines WHERE job_id = ?').pluck().get(jobId) as number | null) ?? 0;
+  }
+
   /** How many rows a job has with seq in (after, through]: compaction checks nothing moved under it. */
   countBetween(jobId: string, after: number, through: number): number {
     return this.db.prepare('SELECT count(*) FROM log_lines WHERE job_id = ? AND seq > ? AND seq <= ?').pluck().get(jobId, after, through) as number;
