@@ -185,7 +185,8 @@ test('rows changed under a compaction: E_LOG_COMPACT_CHANGED and nothing written
     const read = t.store.logs.read.bind(t.store.logs);
     t.store.logs.read = (jobId, options) => {
       const lines = read(jobId, options);
-      t.store.db.prepare('DELETE FROM log_lines WHERE job_id = ? AND seq = 5').run(id);
+      // The cap's trim is the one path that deletes rows of a finished job's range; deleteThrough stands in.
+      t.store.logs.deleteThrough(id, 5);
       return lines;
     };
     await new LogCompactor(t.store).compactJob(id).then(
@@ -195,6 +196,7 @@ test('rows changed under a compaction: E_LOG_COMPACT_CHANGED and nothing written
     assert.is(t.store.db.prepare('SELECT count(*) FROM log_chunks').pluck().get(), 0);
     assert.is(t.store.logChunks.archive(id), undefined);
     assert.is(t.store.logs.lastSeq(id), 300);
+    assert.is(t.store.logs.firstSeq(id), 6);
   } finally {
     t.cleanup();
   }

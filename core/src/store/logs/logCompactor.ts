@@ -37,8 +37,9 @@ export function logRepoKey(forge: string | null, repo: { owner: string; name: st
 /**
  * Moves a finished job's log lines from rows into compressed chunks. The chunks are built and
  * compressed first (rows read in pages, brotli on libuv's thread pool, so the event loop stays
- * free), then ONE transaction switches the log over: it re-counts the rows it compressed, refusing
- * (E_LOG_COMPACT_CHANGED, nothing written) if they are not exactly those, inserts every chunk and
+ * free), then ONE transaction switches the log over: it checks that the rows it compressed are
+ * still exactly those (LogRepo.rangeMark: same first and last seq, no deletion since; refusing with
+ * E_LOG_COMPACT_CHANGED, nothing written, otherwise), inserts every chunk and
  * records the job's archive row. From that commit on, readers take lines up to the last chunk's seq
  * from the chunks only (LogReader), so the rows under it are dead: they are deleted right after, a
  * bounded batch per statement with the event loop free in between — one big DELETE of a 100 MB log
@@ -67,6 +68,7 @@ export class LogCompactor {
     await this.sweep(jobId, after);
     const through = store.logs.lastSeq(jobId);
     if (through <= after) return null;
+    const mark = store.logs.rangeMark(jobId, after, through);
 
     const chunks: NewLogChunk[] = [];
     let pending: LogLine[] = [];
@@ -95,10 +97,17 @@ export class LogCompactor {
     const storedBytes = chunks.reduce((n, c) => n + c.data.length, 0);
     const run = store.runs.get(job.runId);
     store.transaction(() => {
-      const rowsNow = store.logs.countBetween(jobId, after, through);
-      if (rowsNow !== lines || store.logChunks.lastSeq(jobId) !== after) {
-        throw new HeliosError('E_LOG_COMPACT_CHANGED', `the log of job ${jobId} changed while it was compacted (${rowsNow} rows now, ${lines} compressed); nothing was written, it is compacted again later`, {
-          facts: { jobId, rowsNow, compressed: lines },
+      const now = store.logs.rangeMark(jobId, after, through);
+      const changed =
+        now.first !== mark.first ||
+        now.last !== mark.last ||
+        now.deletions !== mark.deletions ||
+        chunks[0]?.firstSeq !== mark.first ||
+        store.logChunks.lastSeq(jobId) !== after ||
+        store.logChunks.archive(jobId)?.prunedAt != null;
+      if (changed) {
+        throw new HeliosError('E_LOG_COMPACT_CHANGED', `the log of job ${jobId} changed while it was compacted (rows deleted or moved meanwhile); nothing was written, it is compacted again later`, {
+          facts: { jobId, compressed: lines },
         });
       }
       for (const chunk of chunks) store.logChunks.insert(jobId, chunk);

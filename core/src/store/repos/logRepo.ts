@@ -41,6 +41,8 @@ export class LogRepo {
   private readonly appendTx: (jobId: string, lines: readonly LogLineInput[]) => { first: number; last: number };
 
   private readonly caps = new Map<string, CapState>();
+  /** Per job, how many times rows were deleted in this process (compaction checks nothing moved under it). */
+  private readonly deletions = new Map<string, number>();
   private readonly capFirst: Statement;
   private readonly capScan: Statement;
   private readonly capNotice: Statement;
@@ -132,7 +134,10 @@ export class LogRepo {
         if (excess <= 0) break;
       }
     }
-    if (upTo > headEnd) this.capDelete.run(jobId, headEnd, upTo, state.noticeSeq ?? -1);
+    if (upTo > headEnd) {
+      this.capDelete.run(jobId, headEnd, upTo, state.noticeSeq ?? -1);
+      this.deletions.set(jobId, (this.deletions.get(jobId) ?? 0) + 1);
+    }
     if (state.noticeSeq === null) {
       // The notice takes the last freed seq, so it reads between the head and what is kept of the rest.
       const seq = upTo > headEnd ? upTo : newest + 1;
@@ -195,15 +200,23 @@ export class LogRepo {
     return (this.db.prepare('SELECT min(seq) FROM log_lines WHERE job_id = ?').pluck().get(jobId) as number | null) ?? 0;
   }
 
-  /** How many rows a job has with seq in (after, through]: compaction checks nothing moved under it. */
-  countBetween(jobId: string, after: number, through: number): number {
-    return this.db.prepare('SELECT count(*) FROM log_lines WHERE job_id = ? AND seq > ? AND seq <= ?').pluck().get(jobId, after, through) as number;
+  /**
+   * A job's rows with seq in (after, through], by their first and last seq, and a counter of the
+   * deletions made in this process: a compaction compares it with what it read to know that no row
+   * of the range went meanwhile, without scanning the range (appends only ever add seqs above it;
+   * rows are deleted only through this class, by one `helios serve` per store).
+   */
+  rangeMark(jobId: string, after: number, through: number): { first: number; last: number; deletions: number } {
+    const r = this.db.prepare('SELECT min(seq) AS first, max(seq) AS last FROM log_lines WHERE job_id = ? AND seq > ? AND seq <= ?').get(jobId, after, through) as { first: number | null; last: number | null };
+    return { first: r.first ?? 0, last: r.last ?? 0, deletions: this.deletions.get(jobId) ?? 0 };
   }
 
-  /** Deletes a job's rows with seq ≤ `through` (compaction, retention: inside their transaction). */
+  /** Deletes a job's rows with seq ≤ `through` (compaction's sweep, retention). */
   deleteThrough(jobId: string, through: number): number {
     this.caps.delete(jobId);
-    return this.db.prepare('DELETE FROM log_lines WHERE job_id = ? AND seq <= ?').run(jobId, through).changes;
+    const changes = this.db.prepare('DELETE FROM log_lines WHERE job_id = ? AND seq <= ?').run(jobId, through).changes;
+    if (changes > 0) this.deletions.set(jobId, (this.deletions.get(jobId) ?? 0) + 1);
+    return changes;
   }
 
   /** Finished jobs that still have line rows, the oldest first (compaction's backlog). */
