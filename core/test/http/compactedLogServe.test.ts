@@ -5,11 +5,32 @@ import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { GitRepo } from '../helpers/gitRepo.js';
 import { CLI } from '../helpers/tempProject.js';
 import { ServeHarness, waitFor } from './serveHarness.js';
 import { seedJobLog } from './seedJobLog.js';
 
 const run = promisify(execFile);
+
+const CI = `on: push
+jobs:
+  build:
+    runs-on: local
+    steps:
+      - name: Print
+        run: |
+          for i in $(seq 1 3000); do echo "cc -c src/file_$i.c -o obj/file_$i.o"; done
+          echo "warning: the last one" >&2
+`;
+
+function peek<T>(dbPath: string, fn: (db: Database.Database) => T): T {
+  const db = new Database(dbPath, { readonly: true });
+  try {
+    return fn(db);
+  } finally {
+    db.close();
+  }
+}
 
 test('helios serve compacts a finished log at start and serves ranges of it; helios logs prune removes it and the API says so', async () => {
   const h = new ServeHarness();
@@ -17,14 +38,9 @@ test('helios serve compacts a finished log at start and serves ranges of it; hel
   await h.start();
   try {
     const db = join(h.dir, 'data/helios.db');
-    await waitFor('start-up compaction', () => {
-      const peek = new Database(db, { readonly: true });
-      try {
-        return peek.prepare('SELECT lines FROM log_archives WHERE job_id = ?').pluck().get(jobId) === 20_000 && peek.prepare('SELECT count(*) FROM log_lines WHERE job_id = ?').pluck().get(jobId) === 0;
-      } finally {
-        peek.close();
-      }
-    });
+    await waitFor('start-up compaction', () =>
+      peek(db, (d) => d.prepare('SELECT lines FROM log_archives WHERE job_id = ?').pluck().get(jobId) === 20_000 && d.prepare('SELECT count(*) FROM log_lines WHERE job_id = ?').pluck().get(jobId) === 0),
+    );
     const page = await h.api('GET', `/api/jobs/${jobId}/log?from=9990&limit=20`);
     assert.is(page.status, 200);
     assert.equal(page.body.lines.map((l: { seq: number }) => l.seq), Array.from({ length: 20 }, (_, i) => 9990 + i));
@@ -59,6 +75,33 @@ test('helios serve compacts a finished log at start and serves ranges of it; hel
     assert.match((await h.api('GET', `/jobs/${jobId}`)).body, /log removed by retention on/);
   } finally {
     await h.stop();
+  }
+});
+
+test('a job run by helios serve is compacted when it finishes; its log reads the same before and after', async () => {
+  const repo = new GitRepo();
+  const h = new ServeHarness();
+  try {
+    repo.write('.github/workflows/ci.yml', CI).commit('ci');
+    await h.start();
+    const created = await h.api('POST', '/api/runs', { auth: true, body: { repository: repo.dir, ref: 'main' } });
+    assert.is(created.status, 201, JSON.stringify(created.body));
+    const jobId = created.body.jobs[0].id as string;
+    const db = join(h.dir, 'data/helios.db');
+    await waitFor('the job to finish and its log to be compacted', () => peek(db, (d) => d.prepare('SELECT lines FROM log_archives WHERE job_id = ?').pluck().get(jobId) as number | undefined), 60_000);
+    assert.is((await h.api('GET', `/api/jobs/${jobId}`)).body.state, 'succeeded');
+    const rowsLeft = () => peek(db, (d) => d.prepare('SELECT count(*) FROM log_lines WHERE job_id = ?').pluck().get(jobId) as number);
+    await waitFor('the dead rows to be swept', () => rowsLeft() === 0);
+    const log = await h.api('GET', `/api/jobs/${jobId}/log?limit=10000`);
+    const texts = (log.body.lines as { text: string; stream: string; step: number }[]).filter((l) => l.step === 1);
+    assert.equal(texts.filter((l) => l.stream === 'stdout').map((l) => l.text), Array.from({ length: 3000 }, (_, i) => `cc -c src/file_${i + 1}.c -o obj/file_${i + 1}.o`));
+    assert.ok(texts.some((l) => l.stream === 'stderr' && l.text === 'warning: the last one'));
+    assert.is(log.body.complete, true);
+    const sizes = peek(db, (d) => d.prepare('SELECT raw_bytes AS raw, stored_bytes AS stored FROM log_archives WHERE job_id = ?').get(jobId) as { raw: number; stored: number });
+    assert.ok(sizes.stored < sizes.raw * 0.3, `compressed: ${JSON.stringify(sizes)}`);
+  } finally {
+    await h.stop();
+    repo.cleanup();
   }
 });
 
