@@ -202,6 +202,23 @@ test('rows changed under a compaction: E_LOG_COMPACT_CHANGED and nothing written
   }
 });
 
+test('a shutdown during compaction writes nothing (the next start does the job)', async () => {
+  const t = openTempStore();
+  try {
+    const id = finishedJob(t.store, varied(6000));
+    let asked = 0;
+    // Stop once the first page of rows was read.
+    assert.is(await new LogCompactor(t.store, { chunkBytes: 8 * 1024 }).compactJob(id, () => ++asked > 1), null);
+    assert.ok(asked > 1);
+    assert.is(t.store.db.prepare('SELECT count(*) FROM log_chunks').pluck().get(), 0);
+    assert.is(t.store.logChunks.archive(id), undefined);
+    assert.is(t.store.logs.lastSeq(id), 6000);
+    assert.is((await new LogCompactor(t.store).compactJob(id))!.lines, 6000);
+  } finally {
+    t.cleanup();
+  }
+});
+
 test('live jobs keep their rows; a line written after compaction continues the numbering and is read after the chunks', async () => {
   const t = openTempStore();
   try {

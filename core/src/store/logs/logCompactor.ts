@@ -58,14 +58,17 @@ export class LogCompactor {
     this.chunkBytes = options.chunkBytes ?? CHUNK_RAW_BYTES;
   }
 
-  /** Compacts one job's rows; null when there is nothing to do (live job, no rows, old schema). */
-  async compactJob(jobId: string): Promise<CompactionResult | null> {
+  /**
+   * Compacts one job's rows; null when there is nothing to do (live job, no rows, old schema) or
+   * when `shouldStop` turned true before the switch (shutdown: nothing written, done next start).
+   */
+  async compactJob(jobId: string, shouldStop: () => boolean = () => false): Promise<CompactionResult | null> {
     const { store } = this;
     const job = store.jobs.get(jobId);
     if (!job || !isTerminalJobState(job.state) || !store.logChunks.available()) return null;
     const after = store.logChunks.lastSeq(jobId);
     // Dead rows left by a crash between a switch and its sweep.
-    await this.sweep(jobId, after);
+    await this.sweep(jobId, after, shouldStop);
     const through = store.logs.lastSeq(jobId);
     if (through <= after) return null;
     const mark = store.logs.rangeMark(jobId, after, through);
@@ -82,6 +85,7 @@ export class LogCompactor {
     for (let from = after + 1; from <= through; ) {
       const page = store.logs.read(jobId, { from, limit: READ_PAGE }).filter((l) => l.seq <= through);
       if (page.length === 0) break;
+      if (shouldStop()) return null;
       for (const line of page) {
         pending.push(line);
         pendingBytes += Buffer.byteLength(line.text) + 1;
@@ -91,6 +95,7 @@ export class LogCompactor {
       await yieldToEventLoop();
     }
     if (pending.length) await flush();
+    if (shouldStop()) return null;
 
     const lines = chunks.reduce((n, c) => n + c.lines, 0);
     const rawBytes = chunks.reduce((n, c) => n + c.rawBytes, 0);
@@ -120,13 +125,13 @@ export class LogCompactor {
         now: store.clock.now(),
       });
     });
-    await this.sweep(jobId, through);
+    await this.sweep(jobId, through, shouldStop);
     return { jobId, lines, rawBytes, storedBytes, chunks: chunks.length };
   }
 
   /** Deletes a job's rows with seq ≤ `through` (already in chunks), in bounded batches. */
-  private async sweep(jobId: string, through: number): Promise<void> {
-    for (let first = this.store.logs.firstSeq(jobId); first > 0 && first <= through; first = this.store.logs.firstSeq(jobId)) {
+  private async sweep(jobId: string, through: number, shouldStop: () => boolean): Promise<void> {
+    for (let first = this.store.logs.firstSeq(jobId); first > 0 && first <= through && !shouldStop(); first = this.store.logs.firstSeq(jobId)) {
       this.store.logs.deleteThrough(jobId, Math.min(through, first + SWEEP_SEQS - 1));
       await yieldToEventLoop();
     }
@@ -153,7 +158,7 @@ export class LogCompactor {
       if (shouldStop()) break;
       let r: CompactionResult | null = null;
       try {
-        r = await this.compactJob(id);
+        r = await this.compactJob(id, shouldStop);
       } catch (err) {
         onError(id, err);
       }

@@ -74,7 +74,7 @@ export class LogMaintenance {
   private async compact(jobId: string): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const r = await this.compactor.compactJob(jobId);
+        const r = await this.compactor.compactJob(jobId, () => this.stopped);
         if (r) this.o.logger.debug('job log compacted', { jobId, lines: r.lines, rawBytes: r.rawBytes, storedBytes: r.storedBytes });
         return;
       } catch (err) {
