@@ -11,6 +11,7 @@ import { Orchestrator } from '../orchestrator/orchestrator.js';
 import { RunPlanner } from '../orchestrator/runPlanner.js';
 import { BlobServices, blobSettingsFrom } from '../blobs/blobServices.js';
 import { reconcileStorage } from '../blobs/storageReconciler.js';
+import { LogMaintenance } from '../store/logs/logMaintenance.js';
 import { AgentServiceToken, BlobsToken, OrchestratorToken, ReporterToken, RunPlannerToken, StoreToken } from './coreTokens.js';
 
 export interface CoreServiceOptions {
@@ -25,6 +26,8 @@ export interface CoreServiceOptions {
   /** Time running jobs get to finish at stop before they are cancelled. */
   shutdownGraceMs?: number;
   minUpdateIntervalMs?: number;
+  /** Compact finished jobs' logs and apply log retention (default true; `helios run`'s throw-away store: false). */
+  logMaintenance?: boolean;
   /**
    * The cache index in its own store file instead of the main store (`helios run`: the main store is
    * thrown away after the run, the caches are not). The storage reconciler is then not run: other
@@ -129,8 +132,18 @@ export function registerCoreServices(options: CoreServiceOptions = {}) {
         }),
     });
 
+    let logMaintenance: LogMaintenance | null = null;
     ctx.onStart(async () => {
       const store = kernel.resolve(StoreToken);
+      if (options.logMaintenance !== false) {
+        logMaintenance = new LogMaintenance({
+          store,
+          events: ctx.events,
+          logger: ctx.logger.child('logs'),
+          retention: { maxAgeDays: config.limits.logRetentionDays, maxBytesPerRepository: config.limits.maxLogBytesPerRepository },
+          pruneIntervalMs: config.limits.logPruneIntervalMinutes * 60_000,
+        });
+      }
       const planner = kernel.resolve(RunPlannerToken);
       for (const forge of kernel.resolveAll(ForgeToken)) {
         kernel.mountRoute(CORE_INSTANCE, webhookRoute(forge, store, (id) => planner.processLater(id), ctx.logger.child('webhooks')));
@@ -138,6 +151,9 @@ export function registerCoreServices(options: CoreServiceOptions = {}) {
       await kernel.resolve(AgentServiceToken).start();
       kernel.resolve(ReporterToken).worker.start();
       await kernel.resolve(OrchestratorToken).start();
+      if (logMaintenance) {
+        logMaintenance.start();
+      }
       // After the orchestrator's reconciliation (which removes orphaned blobs): evict, expire, then periodically.
       if (hasStorage) {
         const blobs = kernel.resolve(BlobsToken);
@@ -157,6 +173,7 @@ export function registerCoreServices(options: CoreServiceOptions = {}) {
     }
     ctx.onStop(() => kernel.resolve(AgentServiceToken).stop());
     ctx.onStop(() => kernel.resolve(ReporterToken).worker.stop());
+    ctx.onStop(() => logMaintenance?.stop());
     ctx.onStop(() => kernel.resolve(OrchestratorToken).stop(options.shutdownGraceMs ?? config.limits.shutdownGraceSeconds * 1000));
   };
 }
