@@ -34,9 +34,8 @@ export function zipOf(files: Record<string, string>): Promise<Buffer> {
   });
 }
 
-async function serve(requireAuthForLogs: boolean, withStorage = true) {
+async function serve(requireAuthForLogs: boolean, withStorage = true, storage = new MemoryStorage()) {
   const dir = mkdtempSync(join(tmpdir(), 'helios-artifact-api-'));
-  const storage = new MemoryStorage();
   const memoryStorage = definePlugin({
     name: 'memory-storage',
     apiVersion: '1.x',
@@ -147,6 +146,19 @@ test('without a Storage plugin (the embedded default disabled) the listing is em
     const res = await fetch(`${s.url}/api/runs/${runId}/artifacts/x/zip`);
     assert.is(res.status, 501);
     assert.match(((await res.json()) as { error: { message: string } }).error.message, /configure a Storage plugin/);
+  } finally {
+    await s.close();
+  }
+});
+
+test('kernel start reconciles the Storage: a crash\'s orphan blob and a dead job\'s upload go before any job runs', async () => {
+  const storage = new MemoryStorage();
+  storage.leave({ id: 'cache/orphan', kind: 'cache', jobId: null });
+  storage.leave({ id: 'uploads/dead', kind: 'upload', jobId: 'job-from-before-the-crash' });
+  storage.leave({ id: 'warm/head', kind: 'warm-head', jobId: null });
+  const s = await serve(false, true, storage);
+  try {
+    assert.equal((await storage.list()).map((r) => r.id), ['warm/head']);
   } finally {
     await s.close();
   }
