@@ -87,4 +87,20 @@ test('cache prune evicts what is idle (bytes too); --all --repo removes one repo
   }
 });
 
+test('keys with terminal escapes and newlines (a fork PR may choose them) are printed escaped', async () => {
+  const p = new TempProject();
+  try {
+    p.write('helios.yaml', CONFIG);
+    await seed(p, [{ repo: 'github/acme/widget', scope: 'refs/pull/3/merge', key: 'x\u001b[2J\u001b]0;pwned\u0007\nfake line', bytes: 'e', ageDays: 0, trusted: false }]);
+    const table = await runHelios(['cache', 'list'], { cwd: p.dir });
+    assert.is(table.code, 0, table.stderr);
+    assert.not.ok(table.stdout.includes('\u001b'), 'no raw escape reaches the terminal');
+    assert.ok(table.stdout.includes('x\\u001b[2J\\u001b]0;pwned\\u0007\\u000afake line (untrusted)'), table.stdout);
+    const json = JSON.parse((await runHelios(['cache', 'list', '--json'], { cwd: p.dir })).stdout) as { key: string }[];
+    assert.is(json[0]!.key, 'x\u001b[2J\u001b]0;pwned\u0007\nfake line', 'JSON keeps the exact key');
+  } finally {
+    p.cleanup();
+  }
+});
+
 test.run();

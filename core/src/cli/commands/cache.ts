@@ -30,6 +30,13 @@ function checkRepo(repo: string | undefined): string | undefined {
   return repo;
 }
 
+/**
+ * Keys come from workflows, fork pull requests included: control characters (terminal escapes,
+ * newlines) are shown escaped, never sent to the operator's terminal as they are.
+ */
+// eslint-disable-next-line no-control-regex
+const printable = (text: string): string => text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
 const row = (e: CacheEntryRecord) => ({
   repo: e.repo,
   scope: e.scope,
@@ -67,7 +74,7 @@ ${CONFIG_HELP}`,
         io.stdout.write(`no cache entries${repo ? ` for ${repo}` : ''}\n`);
         return 0;
       }
-      const rows = entries.map((e) => [e.repo, e.scope, e.key + (e.trusted ? '' : ' (untrusted)'), formatBytes(e.size), new Date(e.lastUsedAt).toISOString().replace(/\.\d+Z$/, 'Z')]);
+      const rows = entries.map((e) => [printable(e.repo), printable(e.scope), printable(e.key) + (e.trusted ? '' : ' (untrusted)'), formatBytes(e.size), new Date(e.lastUsedAt).toISOString().replace(/\.\d+Z$/, 'Z')]);
       const header = ['REPOSITORY', 'SCOPE', 'KEY', 'SIZE', 'LAST USED'];
       const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
       for (const r of [header, ...rows]) io.stdout.write(r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ') + '\n');
@@ -101,7 +108,7 @@ ${CONFIG_HELP}`,
       const removed = args.values.all ? await blobs.caches.removeAll(repo) : await blobs.caches.evict(repo);
       const bytes = removed.reduce((n, e) => n + e.size, 0);
       io.stdout.write(`removed ${removed.length} cache entr${removed.length === 1 ? 'y' : 'ies'} (${formatBytes(bytes)})${repo ? ` of ${repo}` : ''}\n`);
-      for (const e of removed) io.stdout.write(`  ${e.repo}  ${e.scope}  ${e.key}\n`);
+      for (const e of removed) io.stdout.write(`  ${printable(e.repo)}  ${printable(e.scope)}  ${printable(e.key)}\n`);
       return 0;
     } finally {
       store.close();
