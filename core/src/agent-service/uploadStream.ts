@@ -3,7 +3,7 @@ import type { UploadChunk__Output, UploadHeader__Output } from '@helios-ci/proto
 import type * as grpc from '@grpc/grpc-js';
 
 /** Chunks read ahead of the consumer before the call is paused (HTTP/2 flow control does the rest). */
-const HIGH_WATER = 16;
+const HIGH_WATER = 4;
 
 /**
  * A client-streaming upload as a header and a stream of data chunks. The data stream ends only
