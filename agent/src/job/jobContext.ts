@@ -9,6 +9,7 @@ import type { Connection } from '../connection.js';
 import { CommandState } from '../output.js';
 import { newTrackingId, ProcessGroups, runProcess, type ProcessResult } from '../process.js';
 import { FileCommands } from './fileCommands.js';
+import type { PostStep } from './frame.js';
 
 export interface JobOptions {
   workDir: string;
@@ -35,6 +36,8 @@ export class JobContext {
   /** Workflow env overlaid with job env, evaluated once at job start. */
   readonly jobEnv: Record<string, string> = {};
   readonly fileCommands: FileCommands;
+  /** Post steps registered by the actions that ran, in registration order. */
+  readonly postSteps: PostStep[] = [];
   cancelReason: string | null = null;
   timedOut = false;
   private readonly killers = new Set<(why: KillReason) => void>();

@@ -1,36 +1,81 @@
-/** Actions the agent implements itself (`actions/checkout`); the others are refused clearly. */
+/**
+ * Actions the agent implements itself: actions/checkout, actions/cache (+ /restore, /save),
+ * actions/upload-artifact and actions/download-artifact. The storage ones talk to the server's
+ * cache and artifact RPCs over the job's own connection.
+ */
 import { relative, resolve } from 'node:path';
 import type { BuiltinStep } from '@helios-ci/sdk';
+import { downloadArtifactStep } from '../../actions/artifacts/downloadArtifact.js';
+import { uploadArtifactStep } from '../../actions/artifacts/uploadArtifact.js';
+import { restoreStep, saveStep, type CacheEnv, type CacheState } from '../../actions/cache/cacheAction.js';
+import { majorVersion } from '../../actions/inputs.js';
+import { StepLog } from '../../actions/stepLog.js';
 import { interpolate, type EvalScope } from '../../expressions.js';
 import { checkout } from '../checkout.js';
 import type { StepExecution } from '../frame.js';
 import type { JobContext } from '../jobContext.js';
 
+const done = (outputs: Record<string, string> = {}): StepExecution => ({ outcome: 'success', outputs, exit: -1, summary: '' });
+
 export async function runBuiltinStep(job: JobContext, step: BuiltinStep, id: string, scope: EvalScope): Promise<StepExecution> {
   const w: Record<string, string> = {};
   for (const [k, v] of Object.entries(step.with)) w[k] = interpolate(v, scope);
+  const log = new StepLog(job, id);
+  const cacheEnv = (logTo: StepLog): CacheEnv => ({ job, rpc: job.conn.storage(), log: logTo });
   switch (step.action) {
-    case 'checkout': {
-      const repository = job.spec.repository;
-      if (w.repository && w.repository !== repository.fullName) {
-        throw new Error(`actions/checkout: repository ${w.repository} is not supported (helios-agent checks out only the job's own repository, ${repository.fullName})`);
-      }
-      const dir = resolve(job.workspace, w.path ?? '');
-      if (relative(job.workspace, dir).startsWith('..')) throw new Error(`actions/checkout: path ${w.path} is outside the workspace`);
-      const depthText = w['fetch-depth'] ?? '1';
-      const depth = Number.parseInt(depthText, 10);
-      if (!Number.isInteger(depth) || depth < 0) throw new Error(`actions/checkout: fetch-depth ${JSON.stringify(depthText)} is not a non-negative integer`);
-      const submodules = (w.submodules ?? 'false').toLowerCase();
-      if (!['true', 'false', 'recursive'].includes(submodules)) throw new Error(`actions/checkout: submodules must be true, false or recursive, not ${JSON.stringify(w.submodules)}`);
-      const ref = w.ref || repository.sha;
-      const ok = await checkout(job, id, dir, ref, depth, submodules);
-      return { outcome: ok ? 'success' : 'failure', outputs: {}, exit: -1, summary: '' };
+    case 'checkout':
+      return runCheckout(job, id, w);
+    case 'cache': {
+      const state: CacheState = { primaryKey: '', matchedKey: '' };
+      // Registered before the restore runs, as GitHub's runner does: post-if success() then
+      // decides, and the save itself skips an exact primary-key hit.
+      const postId = `__post_${id}`;
+      job.postSteps.push({
+        id: postId,
+        name: `Post ${displayName(step, scope)}`,
+        if: 'success()',
+        run: async () => {
+          await saveStep(cacheEnv(new StepLog(job, postId)), w, state);
+          return done();
+        },
+      });
+      return done(await restoreStep(cacheEnv(log), w, state, false));
     }
-    case 'cache':
     case 'cache-restore':
-    case 'cache-save':
+      return done(await restoreStep(cacheEnv(log), w, { primaryKey: '', matchedKey: '' }, true));
+    case 'cache-save': {
+      // saveOnlyRun: a save that stored nothing is a warning, never a failure.
+      if (!(await saveStep(cacheEnv(log), w, null))) log.warning('Cache save failed.');
+      return done();
+    }
     case 'upload-artifact':
+      return done(await uploadArtifactStep(job.conn.storage(), log, job.workspace, w));
     case 'download-artifact':
-      throw new Error(`${step.uses}: not supported by this agent yet (helios-agent ${'0.1.0'} implements actions/checkout only); remove the step or run it on a runtime with storage support`);
+      return done(await downloadArtifactStep({ rpc: job.conn.storage(), log, workspace: job.workspace, temp: job.temp, major: majorVersion(step.uses) }, w));
   }
+}
+
+function displayName(step: BuiltinStep, scope: EvalScope): string {
+  try {
+    return interpolate(step.name, scope);
+  } catch {
+    return step.name;
+  }
+}
+
+async function runCheckout(job: JobContext, id: string, w: Record<string, string>): Promise<StepExecution> {
+  const repository = job.spec.repository;
+  if (w.repository && w.repository !== repository.fullName) {
+    throw new Error(`actions/checkout: repository ${w.repository} is not supported (helios-agent checks out only the job's own repository, ${repository.fullName})`);
+  }
+  const dir = resolve(job.workspace, w.path ?? '');
+  if (relative(job.workspace, dir).startsWith('..')) throw new Error(`actions/checkout: path ${w.path} is outside the workspace`);
+  const depthText = w['fetch-depth'] ?? '1';
+  const depth = Number.parseInt(depthText, 10);
+  if (!Number.isInteger(depth) || depth < 0) throw new Error(`actions/checkout: fetch-depth ${JSON.stringify(depthText)} is not a non-negative integer`);
+  const submodules = (w.submodules ?? 'false').toLowerCase();
+  if (!['true', 'false', 'recursive'].includes(submodules)) throw new Error(`actions/checkout: submodules must be true, false or recursive, not ${JSON.stringify(w.submodules)}`);
+  const ref = w.ref || repository.sha;
+  const ok = await checkout(job, id, dir, ref, depth, submodules);
+  return { outcome: ok ? 'success' : 'failure', outputs: {}, exit: -1, summary: '' };
 }
