@@ -1,10 +1,10 @@
 /** Jobs that use caches and artifacts: the real AgentService behind the in-test storage server. */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentService, type JobConclusion } from '@helios-ci/core';
 import type { BuiltinAction, BuiltinStep, JobSpec } from '@helios-ci/sdk';
-import { killLeftovers, makeRepo, RecordingSink, startAgent, type AgentProcess, type Repo } from './helpers.js';
+import { AGENT_BUNDLE, killLeftovers, makeRepo, RecordingSink, startAgent, type AgentProcess, type Repo } from './helpers.js';
 import { StorageTestServer } from './storageServer.js';
 
 export interface StorageHarness {
@@ -34,6 +34,10 @@ export async function storageHarness(): Promise<StorageHarness> {
   const storage = new StorageTestServer(upstream);
   const endpoint = await storage.start();
   const pgidFiles: string[] = [];
+  // The bundle runs from a directory with no node_modules anywhere above it: tar, yazl, yauzl and
+  // minimatch must be inside the one file.
+  const bundle = join(root, 'helios-agent.mjs');
+  copyFileSync(AGENT_BUNDLE, bundle);
   return {
     root,
     repo,
@@ -43,7 +47,7 @@ export async function storageHarness(): Promise<StorageHarness> {
       const sink = new RecordingSink();
       const handle = service.registerJob(spec, sink);
       storage.allow(handle.token, spec.runId);
-      const agent = startAgent(endpoint, handle.token, root, [], undefined, { HOME: home });
+      const agent = startAgent(endpoint, handle.token, root, [], bundle, { HOME: home });
       pgidFiles.push(agent.pgidFile);
       const conclusion = await handle.done;
       await agent.exit;
