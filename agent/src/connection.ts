@@ -78,8 +78,8 @@ export class Connection {
   }
 
   /** The cache and artifact RPCs, on the same channel and with the same job token as the session. */
-  storage(): StorageRpc {
-    return new StorageRpc(this.client as unknown as StorageMethods, this.opts.token);
+  storage(signal?: AbortSignal): StorageRpc {
+    return new StorageRpc(this.client as unknown as StorageMethods, this.opts.token, signal);
   }
 
   /** Opens the first session; resolves with the Welcome (the job spec). */

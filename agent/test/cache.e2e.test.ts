@@ -132,6 +132,22 @@ test('a restore stream cut off mid-way restores nothing and is only a warning', 
   assert.ok(sink.annotations.some((a) => a.level === 'warning' && a.message.startsWith('Failed to restore:')));
 });
 
+test('a cancel stops a restore that the server stalls: the job ends cancelled, the post step skipped', async () => {
+  const seed = await h.runJob(makeSpec(h.repo, [run('mkdir -p stall && echo s > stall/f'), uses('cache-save', 'actions/cache/save@v4', { path: 'stall', key: 'stall-1' })]));
+  assert.is(seed.conclusion, 'success', seed.sink.allText());
+  h.storage.stall.add('stall-1');
+  const spec = makeSpec(h.repo, [uses('cache', 'actions/cache@v4', { path: 'stall', key: 'stall-1' }, { id: 'c' }), run('echo after', { id: 'after' })]);
+  const { sink, conclusion } = await h.runJob(spec, (handle, s) => {
+    s.onLine = (line) => {
+      if (line.startsWith('Cache Size:')) handle.cancel('cancelled by octocat');
+    };
+  });
+  h.storage.stall.delete('stall-1');
+  assert.is(conclusion, 'cancelled', sink.allText());
+  assert.is(sink.step('after').conclusion, 'skipped');
+  assert.is(sink.step('__post_c').conclusion, 'skipped');
+});
+
 test('an archive entry outside the step\'s paths is refused and nothing is restored', async () => {
   const dir = join(h.root, 'evil-src');
   mkdirSync(join(dir, 'ws/deps'), { recursive: true });

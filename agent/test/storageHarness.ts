@@ -2,7 +2,7 @@
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AgentService, type JobConclusion } from '@helios-ci/core';
+import { AgentService, type JobConclusion, type JobHandle } from '@helios-ci/core';
 import type { BuiltinAction, BuiltinStep, JobSpec } from '@helios-ci/sdk';
 import { AGENT_BUNDLE, killLeftovers, makeRepo, RecordingSink, startAgent, type AgentProcess, type Repo } from './helpers.js';
 import { StorageTestServer } from './storageServer.js';
@@ -13,7 +13,7 @@ export interface StorageHarness {
   storage: StorageTestServer;
   /** HOME of every agent started by runJob (so `~` paths are the same place across jobs). */
   home: string;
-  runJob(spec: JobSpec): Promise<{ sink: RecordingSink; conclusion: JobConclusion; agent: AgentProcess; workspace: string }>;
+  runJob(spec: JobSpec, onStart?: (handle: JobHandle, sink: RecordingSink) => void): Promise<{ sink: RecordingSink; conclusion: JobConclusion; agent: AgentProcess; workspace: string }>;
   close(): Promise<void>;
 }
 
@@ -43,9 +43,10 @@ export async function storageHarness(): Promise<StorageHarness> {
     repo,
     storage,
     home,
-    async runJob(spec) {
+    async runJob(spec, onStart) {
       const sink = new RecordingSink();
       const handle = service.registerJob(spec, sink);
+      onStart?.(handle, sink);
       storage.allow(handle.token, spec.runId);
       const agent = startAgent(endpoint, handle.token, root, [], bundle, { HOME: home });
       pgidFiles.push(agent.pgidFile);

@@ -29,6 +29,8 @@ export class StorageTestServer {
   readonly restoreQueries: CacheQuery__Output[] = [];
   /** Restores of these keys send half the announced bytes, then end the call normally. */
   readonly cutOff = new Set<string>();
+  /** Restores of these keys send the header and then nothing, never ending the call. */
+  readonly stall = new Set<string>();
   private readonly jobs = new Map<string, JobInfo>();
   private seq = 0;
   private server: grpc.Server | null = null;
@@ -157,6 +159,7 @@ export class StorageTestServer {
     }
     call.write({ header: { found: true, name: entry.key, size: entry.data.length, exact: entry.key === q.keys[0] } });
     if (q.lookupOnly) return void call.end();
+    if (this.stall.has(entry.key)) return;
     const data = this.cutOff.has(entry.key) ? entry.data.subarray(0, Math.floor(entry.data.length / 2)) : entry.data;
     void this.send(call, data);
   }

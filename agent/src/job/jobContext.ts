@@ -72,6 +72,22 @@ export class JobContext {
     for (const kill of this.killers) kill(why);
   }
 
+  /**
+   * Runs in-process work (a cache or artifact transfer) that a cancel or the job timeout must stop:
+   * `signal` aborts then, as a process would be killed.
+   */
+  async killable<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const controller = new AbortController();
+    const kill = (why: KillReason) => controller.abort(new Error(why === 'timeout' ? 'the job timed out' : 'the job was cancelled'));
+    this.killers.add(kill);
+    if (this.cancelled && !this.stepStartedCancelled) kill(this.timedOut ? 'timeout' : 'cancel');
+    try {
+      return await work(controller.signal);
+    } finally {
+      this.killers.delete(kill);
+    }
+  }
+
   /** A SYSTEM log line for `step`, masked. */
   system(step: string, line: string): void {
     this.conn.log(step, 'SYSTEM', this.masker.mask(line), 1);

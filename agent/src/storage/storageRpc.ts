@@ -52,7 +52,19 @@ export class StorageRpc {
   constructor(
     private readonly client: StorageMethods,
     private readonly token: string,
+    /** Aborting it cancels the call in flight (job cancel or timeout). */
+    private readonly signal?: AbortSignal,
   ) {}
+
+  /** Cancels `call` when the signal aborts; returns the un-registration. */
+  private tie(call: { cancel(): void }): () => void {
+    const signal = this.signal;
+    if (!signal) return () => undefined;
+    const cancel = () => call.cancel();
+    if (signal.aborted) queueMicrotask(cancel);
+    signal.addEventListener('abort', cancel, { once: true });
+    return () => signal.removeEventListener('abort', cancel);
+  }
 
   /** Streams `source` as one upload; resolves with the server's result. */
   private async upload(method: 'UploadCache' | 'UploadArtifact', fields: UploadFields, source: Readable): Promise<UploadResult__Output> {
@@ -69,6 +81,8 @@ export class StorageRpc {
       });
     });
     result.catch(() => undefined);
+    const untie = this.tie(call);
+    void result.finally(untie).catch(() => undefined);
     const write = async (msg: UploadChunk): Promise<void> => {
       if (call.write(msg) || callError) return;
       await new Promise<void>((resolve) => {
@@ -111,15 +125,18 @@ export class StorageRpc {
 
   listArtifacts(): Promise<ArtifactEntry__Output[]> {
     return new Promise((resolve, reject) => {
-      this.client.ListArtifacts({ jobToken: this.token, protocolVersion: PROTOCOL_VERSION, name: '' }, (err, res) => {
+      const call: grpc.ClientUnaryCall = this.client.ListArtifacts({ jobToken: this.token, protocolVersion: PROTOCOL_VERSION, name: '' }, (err, res) => {
         if (err) reject(new StorageCallError(`ListArtifacts failed: ${describe(err)}`, err.code));
         else resolve(res?.artifacts ?? []);
       });
+      call.on('status', this.tie(call));
     });
   }
 
   /** Reads the header; the body pulls the data messages on demand. `headerOnly`: no data follows. */
   private async download(method: string, call: DownloadCall, headerOnly: boolean): Promise<Download> {
+    const untie = this.tie(call);
+    call.on('status', untie);
     const messages = call[Symbol.asyncIterator]() as AsyncIterator<DownloadChunk__Output>;
     const fail = (err: unknown): StorageCallError => {
       const e = err as grpc.ServiceError;

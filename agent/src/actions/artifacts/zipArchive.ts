@@ -21,9 +21,12 @@ export interface ZipItem {
 
 export function createZipStream(items: ZipItem[], compressionLevel: number): Readable {
   const zip = new yazl.ZipFile();
+  const out = zip.outputStream as Readable;
+  // yazl reports a file it cannot stat or read on the ZipFile, not on the stream being consumed.
+  zip.on('error', (err: Error) => out.destroy(err));
   for (const item of items) zip.addFile(item.source, item.name, { compressionLevel });
   zip.end();
-  return zip.outputStream as Readable;
+  return out;
 }
 
 const inside = (root: string, p: string): boolean => p === root || p.startsWith(root === '/' ? '/' : `${root}/`);

@@ -21,7 +21,13 @@ export async function runBuiltinStep(job: JobContext, step: BuiltinStep, id: str
   const w: Record<string, string> = {};
   for (const [k, v] of Object.entries(step.with)) w[k] = interpolate(v, scope);
   const log = new StepLog(job, id);
-  const cacheEnv = (logTo: StepLog): CacheEnv => ({ job, rpc: job.conn.storage(), log: logTo });
+  if (step.action === 'checkout') return runCheckout(job, id, w);
+  // Transfers stop on a cancel or the job timeout, as a step's processes are killed.
+  return job.killable((signal) => runStorageStep(job, step, id, scope, w, log, signal));
+}
+
+async function runStorageStep(job: JobContext, step: BuiltinStep, id: string, scope: EvalScope, w: Record<string, string>, log: StepLog, signal: AbortSignal): Promise<StepExecution> {
+  const cacheEnv = (logTo: StepLog, s: AbortSignal): CacheEnv => ({ job, rpc: job.conn.storage(s), log: logTo });
   switch (step.action) {
     case 'checkout':
       return runCheckout(job, id, w);
@@ -34,24 +40,25 @@ export async function runBuiltinStep(job: JobContext, step: BuiltinStep, id: str
         id: postId,
         name: `Post ${displayName(step, scope)}`,
         if: 'success()',
-        run: async () => {
-          await saveStep(cacheEnv(new StepLog(job, postId)), w, state);
-          return done();
-        },
+        run: () =>
+          job.killable(async (postSignal) => {
+            await saveStep(cacheEnv(new StepLog(job, postId), postSignal), w, state);
+            return done();
+          }),
       });
-      return done(await restoreStep(cacheEnv(log), w, state, false));
+      return done(await restoreStep(cacheEnv(log, signal), w, state, false));
     }
     case 'cache-restore':
-      return done(await restoreStep(cacheEnv(log), w, { primaryKey: '', matchedKey: '' }, true));
+      return done(await restoreStep(cacheEnv(log, signal), w, { primaryKey: '', matchedKey: '' }, true));
     case 'cache-save': {
       // saveOnlyRun: a save that stored nothing is a warning, never a failure.
-      if (!(await saveStep(cacheEnv(log), w, null))) log.warning('Cache save failed.');
+      if (!(await saveStep(cacheEnv(log, signal), w, null))) log.warning('Cache save failed.');
       return done();
     }
     case 'upload-artifact':
-      return done(await uploadArtifactStep(job.conn.storage(), log, job.workspace, w));
+      return done(await uploadArtifactStep(job.conn.storage(signal), log, job.workspace, w));
     case 'download-artifact':
-      return done(await downloadArtifactStep({ rpc: job.conn.storage(), log, workspace: job.workspace, temp: job.temp, major: majorVersion(step.uses) }, w));
+      return done(await downloadArtifactStep({ rpc: job.conn.storage(signal), log, workspace: job.workspace, temp: job.temp, major: majorVersion(step.uses) }, w));
   }
 }
 
