@@ -159,6 +159,22 @@ test('download: a zip-slip archive is refused and writes nothing; a missing name
   assert.ok(sink.lines('nope').includes("##[error]Unable to download artifact(s): Artifact 'nope' not found"));
 });
 
+test('a server without storage: upload and download fail the step with the server\'s reason', async () => {
+  h.storage.failWith = { code: 12, details: 'this server has no storage configured' };
+  try {
+    const spec = makeSpec(h.repo, [
+      uses('upload-artifact', 'actions/upload-artifact@v4', { path: 'README.md' }, { id: 'up', continueOnError: true }),
+      uses('download-artifact', 'actions/download-artifact@v4', {}, { id: 'dl', continueOnError: true }),
+    ]);
+    const { sink, conclusion } = await h.runJob(spec);
+    assert.is(conclusion, 'success', sink.allText());
+    assert.ok(sink.lines('up').includes('##[error]UploadArtifact failed: this server has no storage configured'), sink.lines('up').join('\n'));
+    assert.ok(sink.lines('dl').includes('##[error]Unable to download artifact(s): ListArtifacts failed: this server has no storage configured'), sink.lines('dl').join('\n'));
+  } finally {
+    h.storage.failWith = null;
+  }
+});
+
 test('download path with ~ goes to the home directory', async () => {
   const runId = 'run-home';
   h.storage.putArtifact(runId, 'h', await zipOf({ 'home.txt': 'at home' }));

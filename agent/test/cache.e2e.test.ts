@@ -148,6 +148,21 @@ test('a cancel stops a restore that the server stalls: the job ends cancelled, t
   assert.is(sink.step('__post_c').conclusion, 'skipped');
 });
 
+test('a server without storage: restore and save only warn (the job succeeds), as GitHub does when the cache service fails', async () => {
+  h.storage.failWith = { code: 12, details: 'this server has no storage configured' };
+  try {
+    const spec = makeSpec(h.repo, [uses('cache', 'actions/cache@v4', { path: 'nostore', key: 'nostore-1' }, { id: 'c' }), echoOutputs('c'), run('mkdir nostore && echo x > nostore/f')]);
+    const { sink, conclusion } = await h.runJob(spec);
+    assert.is(conclusion, 'success', sink.allText());
+    assert.ok(sink.lines('c').includes('##[warning]Failed to restore: RestoreCache failed: this server has no storage configured'), sink.lines('c').join('\n'));
+    assert.equal(sink.lines('show_c'), ['hit=[] primary=[] matched=[]']);
+    assert.ok(sink.lines('__post_c').includes('##[warning]Failed to save: UploadCache failed: this server has no storage configured'), sink.lines('__post_c').join('\n'));
+    assert.is(sink.step('__post_c').conclusion, 'success');
+  } finally {
+    h.storage.failWith = null;
+  }
+});
+
 test('an archive entry outside the step\'s paths is refused and nothing is restored', async () => {
   const dir = join(h.root, 'evil-src');
   mkdirSync(join(dir, 'ws/deps'), { recursive: true });

@@ -73,7 +73,7 @@ export class StorageTestServer {
       DownloadArtifact: (call: grpc.ServerWritableStream<ArtifactQuery__Output, DownloadChunk>) => this.onDownload(call),
       ListArtifacts: (call: grpc.ServerUnaryCall<ArtifactQuery__Output, unknown>, cb: grpc.sendUnaryData<unknown>) => {
         const job = this.auth(call.request.jobToken, call.request.protocolVersion);
-        if (!job) return cb({ code: grpc.status.UNAUTHENTICATED, details: 'unknown job token' });
+        if (!job) return cb(this.failWith ?? { code: grpc.status.UNAUTHENTICATED, details: 'unknown job token' });
         const run = this.artifacts.get(job.runId) ?? new Map<string, Buffer>();
         cb(null, { artifacts: [...run].map(([name, data]) => ({ name, size: data.length })) });
       },
@@ -90,7 +90,11 @@ export class StorageTestServer {
     if (server) await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
   }
 
+  /** While set, every storage call fails with this status (a server without storage, an outage). */
+  failWith: { code: grpc.status; details: string } | null = null;
+
   private auth(token: string, protocolVersion: number): JobInfo | null {
+    if (this.failWith) return null;
     if (protocolVersion !== PROTOCOL_VERSION) return null;
     return this.jobs.get(token) ?? null;
   }
@@ -105,7 +109,7 @@ export class StorageTestServer {
       if (!header) {
         if (m.body !== 'header' || !m.header || !this.auth(m.header.jobToken, m.header.protocolVersion)) {
           failed = true;
-          cb({ code: grpc.status.UNAUTHENTICATED, details: 'the first message must be a header with a known job token' });
+          cb(this.failWith ?? { code: grpc.status.UNAUTHENTICATED, details: 'the first message must be a header with a known job token' });
           return;
         }
         header = m.header;
@@ -150,7 +154,7 @@ export class StorageTestServer {
 
   private onRestore(call: grpc.ServerWritableStream<CacheQuery__Output, DownloadChunk>): void {
     const q = call.request;
-    if (!this.auth(q.jobToken, q.protocolVersion)) return void call.emit('error', { code: grpc.status.UNAUTHENTICATED, details: 'unknown job token' });
+    if (!this.auth(q.jobToken, q.protocolVersion)) return void call.emit('error', this.failWith ?? { code: grpc.status.UNAUTHENTICATED, details: 'unknown job token' });
     this.restoreQueries.push(q);
     const entry = this.match(q.keys, q.version);
     if (!entry) {
@@ -167,7 +171,7 @@ export class StorageTestServer {
   private onDownload(call: grpc.ServerWritableStream<ArtifactQuery__Output, DownloadChunk>): void {
     const q = call.request;
     const job = this.auth(q.jobToken, q.protocolVersion);
-    if (!job) return void call.emit('error', { code: grpc.status.UNAUTHENTICATED, details: 'unknown job token' });
+    if (!job) return void call.emit('error', this.failWith ?? { code: grpc.status.UNAUTHENTICATED, details: 'unknown job token' });
     const data = this.artifacts.get(job.runId)?.get(q.name);
     if (!data) {
       call.write({ header: { found: false, name: q.name, size: 0, exact: false } });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { leastCommonAncestor } from '../src/actions/artifacts/artifactSearch.js';
+import { createZipStream } from '../src/actions/artifacts/zipArchive.js';
 import { cacheVersion, checkKey, checkRestoreKeys, isExactKeyMatch } from '../src/actions/cache/cacheKeys.js';
 import { glob } from '../src/actions/glob.js';
 import { getBooleanInput, getInputAsArray, majorVersion } from '../src/actions/inputs.js';
@@ -81,6 +82,15 @@ test('inputs: multi-line arrays, YAML core booleans, action major version', () =
   assert.is(majorVersion('actions/download-artifact@v4'), 4);
   assert.is(majorVersion('actions/download-artifact@v5.0.1'), 5);
   assert.is(majorVersion('actions/download-artifact@0123abc'), null);
+});
+
+test('a file that vanished before zipping ends the zip stream with an error (no crash, no hang)', async () => {
+  const stream = createZipStream([{ source: join(dir, 'c.txt'), name: 'c.txt' }, { source: join(dir, 'gone.txt'), name: 'gone.txt' }], 6);
+  const outcome = await (async () => {
+    for await (const _chunk of stream) { /* drain */ }
+    return 'ended';
+  })().catch((err: Error) => err.message);
+  assert.match(outcome, /ENOENT/);
 });
 
 test.run();
