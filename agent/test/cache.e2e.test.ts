@@ -132,7 +132,7 @@ test('a restore stream cut off mid-way restores nothing and is only a warning', 
   assert.ok(sink.annotations.some((a) => a.level === 'warning' && a.message.startsWith('Failed to restore:')));
 });
 
-test('a cancel stops a restore that the server stalls: the job ends cancelled, the post step skipped', async () => {
+test('a cancel or the step timeout stops a restore the server stalls; the post step is skipped', async () => {
   const seed = await h.runJob(makeSpec(h.repo, [run('mkdir -p stall && echo s > stall/f'), uses('cache-save', 'actions/cache/save@v4', { path: 'stall', key: 'stall-1' })]));
   assert.is(seed.conclusion, 'success', seed.sink.allText());
   h.storage.stall.add('stall-1');
@@ -142,10 +142,15 @@ test('a cancel stops a restore that the server stalls: the job ends cancelled, t
       if (line.startsWith('Cache Size:')) handle.cancel('cancelled by octocat');
     };
   });
-  h.storage.stall.delete('stall-1');
   assert.is(conclusion, 'cancelled', sink.allText());
   assert.is(sink.step('after').conclusion, 'skipped');
   assert.is(sink.step('__post_c').conclusion, 'skipped');
+
+  const timed = await h.runJob(makeSpec(h.repo, [uses('cache', 'actions/cache@v4', { path: 'stall', key: 'stall-1' }, { id: 'c', timeoutMinutes: 0.02 })]));
+  h.storage.stall.delete('stall-1');
+  assert.is(timed.conclusion, 'failure', timed.sink.allText());
+  assert.ok(timed.sink.lines('c').includes('##[error]The step exceeded its timeout of 0.02 minutes'), timed.sink.lines('c').join('\n'));
+  assert.is(timed.sink.step('__post_c').conclusion, 'skipped');
 });
 
 test('a server without storage: restore and save only warn (the job succeeds), as GitHub does when the cache service fails', async () => {

@@ -23,6 +23,13 @@ export interface JobOptions {
 
 export type KillReason = 'timeout' | 'cancel';
 
+/** In-process work of a step ran past the step's `timeout-minutes`. */
+export class StepTimeoutError extends Error {
+  constructor() {
+    super('the step timed out');
+  }
+}
+
 export class JobContext {
   readonly masker = new Masker();
   readonly groups: ProcessGroups;
@@ -73,17 +80,30 @@ export class JobContext {
   }
 
   /**
-   * Runs in-process work (a cache or artifact transfer) that a cancel or the job timeout must stop:
-   * `signal` aborts then, as a process would be killed.
+   * Runs in-process work (a cache or artifact transfer) that a cancel, the job timeout or the step's
+   * own `timeoutMs` must stop: `signal` aborts then, as a process would be killed. After the step
+   * timeout the result is a StepTimeoutError, whatever the work made of the abort.
    */
-  async killable<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  async killable<T>(work: (signal: AbortSignal) => Promise<T>, timeoutMs: number | null = null): Promise<T> {
     const controller = new AbortController();
     const kill = (why: KillReason) => controller.abort(new Error(why === 'timeout' ? 'the job timed out' : 'the job was cancelled'));
     this.killers.add(kill);
     if (this.cancelled && !this.stepStartedCancelled) kill(this.timedOut ? 'timeout' : 'cancel');
+    let stepTimedOut = false;
+    const timer = timeoutMs !== null
+      ? setTimeout(() => {
+          stepTimedOut = true;
+          controller.abort(new StepTimeoutError());
+        }, timeoutMs)
+      : null;
     try {
-      return await work(controller.signal);
+      const value = await work(controller.signal);
+      if (stepTimedOut) throw new StepTimeoutError();
+      return value;
+    } catch (err) {
+      throw stepTimedOut ? new StepTimeoutError() : err;
     } finally {
+      if (timer) clearTimeout(timer);
       this.killers.delete(kill);
     }
   }

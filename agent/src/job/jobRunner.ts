@@ -232,7 +232,7 @@ export class JobRunner {
       case 'composite':
         return runCompositeStep(this.job, step, id, frame, scope, stepEnv, (steps, inner) => this.runSteps(steps, inner));
       case 'builtin':
-        return runBuiltinStep(this.job, step, id, scope);
+        return runBuiltinStep(this.job, step, id, scope, timeoutMs);
     }
   }
 }

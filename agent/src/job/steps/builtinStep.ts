@@ -13,17 +13,22 @@ import { StepLog } from '../../actions/stepLog.js';
 import { interpolate, type EvalScope } from '../../expressions.js';
 import { checkout } from '../checkout.js';
 import type { StepExecution } from '../frame.js';
-import type { JobContext } from '../jobContext.js';
+import { StepTimeoutError, type JobContext } from '../jobContext.js';
 
 const done = (outputs: Record<string, string> = {}): StepExecution => ({ outcome: 'success', outputs, exit: -1, summary: '' });
 
-export async function runBuiltinStep(job: JobContext, step: BuiltinStep, id: string, scope: EvalScope): Promise<StepExecution> {
+export async function runBuiltinStep(job: JobContext, step: BuiltinStep, id: string, scope: EvalScope, timeoutMs: number | null): Promise<StepExecution> {
   const w: Record<string, string> = {};
   for (const [k, v] of Object.entries(step.with)) w[k] = interpolate(v, scope);
   const log = new StepLog(job, id);
   if (step.action === 'checkout') return runCheckout(job, id, w);
-  // Transfers stop on a cancel or the job timeout, as a step's processes are killed.
-  return job.killable((signal) => runStorageStep(job, step, id, scope, w, log, signal));
+  // Transfers stop on a cancel, the job timeout or the step's own, as a step's processes are killed.
+  try {
+    return await job.killable((signal) => runStorageStep(job, step, id, scope, w, log, signal), timeoutMs);
+  } catch (err) {
+    if (err instanceof StepTimeoutError) throw new Error(`The step exceeded its timeout of ${step.timeoutMinutes} minutes`);
+    throw err;
+  }
 }
 
 async function runStorageStep(job: JobContext, step: BuiltinStep, id: string, scope: EvalScope, w: Record<string, string>, log: StepLog, signal: AbortSignal): Promise<StepExecution> {
