@@ -56,6 +56,7 @@ test('upload: globs, exclusions, hidden files left out, root = least common ance
   assert.is(up.conclusion, 'success', up.sink.allText());
   assert.equal(up.sink.lines('id'), ['id=bundle']);
   assert.ok(up.sink.lines('up').includes('With the provided path, there will be 3 files uploaded'), up.sink.lines('up').join('\n'));
+  assert.ok(up.sink.lines('up').some((l) => /^The least common ancestor is .*\/widget\/out\. This will be the root directory of the artifact$/.test(l)), up.sink.lines('up').join('\n'));
   const stored = h.storage.artifacts.get(runId)?.get('bundle');
   assert.ok(stored);
   assert.equal(await zipNames(stored), ['a/1.txt', 'a/deep/d.txt', 'b/2.txt']);

@@ -25,11 +25,16 @@ export function leastCommonAncestor(paths: string[]): string {
   return join(sep, ...common);
 }
 
-export async function findFilesToUpload(path: string, workspace: string, includeHiddenFiles: boolean): Promise<SearchResult> {
+export async function findFilesToUpload(path: string, workspace: string, includeHiddenFiles: boolean, info: (line: string) => void): Promise<SearchResult> {
   const { matches, searchPaths } = await glob(path, { cwd: workspace, implicitDescendants: true, excludeHiddenFiles: !includeHiddenFiles });
   const files: string[] = [];
   for (const m of matches) if (!(await stat(m)).isDirectory()) files.push(m);
-  if (searchPaths.length > 1) return { files, rootDirectory: leastCommonAncestor(searchPaths) };
+  if (searchPaths.length > 1) {
+    info('Multiple search paths detected. Calculating the least common ancestor of all paths');
+    const lca = leastCommonAncestor(searchPaths);
+    info(`The least common ancestor is ${lca}. This will be the root directory of the artifact`);
+    return { files, rootDirectory: lca };
+  }
   if (files.length === 1 && searchPaths[0] === files[0]) return { files, rootDirectory: dirname(files[0]!) };
   return { files, rootDirectory: searchPaths[0] ?? workspace };
 }

@@ -64,7 +64,7 @@ function zipItems(files: string[], root: string): ZipItem[] {
 
 export async function uploadArtifactStep(rpc: StorageRpc, log: StepLog, workspace: string, raw: Inputs): Promise<Record<string, string>> {
   const inputs = readInputs(raw);
-  const search = await findFilesToUpload(inputs.path, workspace, inputs.includeHiddenFiles);
+  const search = await findFilesToUpload(inputs.path, workspace, inputs.includeHiddenFiles, (line) => log.info(line));
   if (search.files.length === 0) {
     const message = `No files were found with the provided path: ${inputs.path}. No artifacts will be uploaded.`;
     if (inputs.ifNoFilesFound === 'error') throw new Error(message);
