@@ -12,6 +12,7 @@ import { majorVersion } from '../../actions/inputs.js';
 import { StepLog } from '../../actions/stepLog.js';
 import { interpolate, type EvalScope } from '../../expressions.js';
 import { checkout } from '../checkout.js';
+import { SAFE_REF, SAFE_SHA } from '../cloneMirror.js';
 import type { StepExecution } from '../frame.js';
 import { StepTimeoutError, type JobContext } from '../jobContext.js';
 
@@ -88,6 +89,10 @@ async function runCheckout(job: JobContext, id: string, w: Record<string, string
   const submodules = (w.submodules ?? 'false').toLowerCase();
   if (!['true', 'false', 'recursive'].includes(submodules)) throw new Error(`actions/checkout: submodules must be true, false or recursive, not ${JSON.stringify(w.submodules)}`);
   const ref = w.ref || repository.sha;
-  const ok = await checkout(job, id, dir, ref, depth, submodules);
+  if (!SAFE_SHA.test(ref) && !SAFE_REF.test(ref)) throw new Error(`actions/checkout: ref ${JSON.stringify(ref)} is not a valid git ref or SHA`);
+  if (!job.mirror) throw new Error('actions/checkout: the job was not set up (see "Set up job")');
+  const found = await job.mirror.resolve(id, ref, depth);
+  if (!found.ok) throw new Error(found.message);
+  const ok = await checkout(job, job.mirror, id, dir, found.sha, depth, submodules);
   return { outcome: ok ? 'success' : 'failure', outputs: {}, exit: -1, summary: '' };
 }
