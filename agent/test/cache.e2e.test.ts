@@ -1,5 +1,6 @@
 /** actions/cache, /restore and /save through the bundled agent against the in-test storage server. */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { suite } from 'uvu';
@@ -116,6 +117,24 @@ test('~ paths round-trip to the same absolute place, stored relative to the work
   assert.is(restore.conclusion, 'success', restore.sink.allText());
   assert.equal(restore.sink.lines('cat'), ['tool', 'bin/t']);
   assert.is(readFileSync(join(h.home, '.toolcache/bin/t'), 'utf8'), 'tool\n');
+});
+
+test('an absolute path outside the workspace round-trips, across file systems where the machine has two', async () => {
+  // /dev/shm is a tmpfs here: moving out of the job's temp directory then crosses devices (EXDEV).
+  const base = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
+  const dir = mkdtempSync(join(base, 'helios-abs-cache-'));
+  try {
+    const crossesDevices = statSync(dir).dev !== statSync(h.root).dev;
+    const save = await h.runJob(makeSpec(h.repo, [run(`mkdir -p ${dir}/c/sub && echo abs > ${dir}/c/sub/f && ln -s sub/f ${dir}/c/l`), uses('cache-save', 'actions/cache/save@v4', { path: `${dir}/c`, key: 'abs-1' })]));
+    assert.is(save.conclusion, 'success', save.sink.allText());
+    rmSync(join(dir, 'c'), { recursive: true });
+    const restore = await h.runJob(makeSpec(h.repo, [uses('cache-restore', 'actions/cache/restore@v4', { path: `${dir}/c`, key: 'abs-1' }, { id: 'r' })]));
+    assert.is(restore.conclusion, 'success', restore.sink.allText());
+    assert.ok(restore.sink.lines('r').includes('Cache restored successfully'), `${restore.sink.lines('r').join('\n')} (crosses devices: ${crossesDevices})`);
+    assert.is(readFileSync(join(dir, 'c/l'), 'utf8'), 'abs\n');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('a restore stream cut off mid-way restores nothing and is only a warning', async () => {
