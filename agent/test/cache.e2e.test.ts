@@ -6,6 +6,7 @@ import { gunzipSync } from 'node:zlib';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as tar from 'tar';
+import type { CompositeStep } from '@helios-ci/sdk';
 import { makeSpec, run } from './helpers.js';
 import { storageHarness, uses, type StorageHarness } from './storageHarness.js';
 import { cacheVersion } from '../src/actions/cache/cacheKeys.js';
@@ -43,6 +44,18 @@ test('miss then exact hit across two jobs; the post step saves only after the mi
   assert.ok(second.sink.lines('c').includes('Cache restored from key: deps-Linux-1'));
   assert.ok(second.sink.lines('__post_c').includes('Cache hit occurred on the primary key deps-Linux-1, not saving cache.'));
   assert.is(h.storage.uploads.length, uploadsBefore, 'an exact hit uploads nothing');
+});
+
+test('actions/cache inside a composite action registers its post step for the end of the job', async () => {
+  const inner = uses('cache', 'actions/cache@v4', { path: 'comp-deps', key: 'composite-${{ inputs.flavour }}' }, { id: 'inner' });
+  const composite: CompositeStep = {
+    id: 'setup', name: 'Setup', if: null, env: {}, continueOnError: false, timeoutMinutes: null, kind: 'composite', uses: './.github/actions/greet',
+    with: { flavour: 'mint' }, inputDefaults: {}, outputs: {}, steps: [inner],
+  };
+  const { sink, conclusion } = await h.runJob(makeSpec(h.repo, [composite, run('mkdir comp-deps && echo c > comp-deps/f', { id: 'make' })]));
+  assert.is(conclusion, 'success', sink.allText());
+  assert.equal(sink.started.map((s) => s.step), ['__setup', 'setup', 'setup/inner', 'make', '__post_setup/inner']);
+  assert.ok(sink.lines('__post_setup/inner').includes('Cache saved with key: composite-mint'), sink.allText());
 });
 
 test('restore-keys: newest prefix match, cache-hit false, matched/primary outputs of /restore', async () => {
