@@ -1,4 +1,5 @@
 /** actions/upload-artifact and actions/download-artifact through the bundled agent and the in-test storage server. */
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
@@ -51,10 +52,11 @@ const MAKE_FILES = 'mkdir -p out/a/deep out/b out/.hid && echo 1 > out/a/1.txt &
 test('upload: globs, exclusions, hidden files left out, root = least common ancestor; download by name', async () => {
   const runId = 'run-upload-lca';
   const up = await h.runJob(
-    makeSpec(h.repo, [run(MAKE_FILES), uses('upload-artifact', 'actions/upload-artifact@v4', { name: 'bundle', path: 'out/a/\nout/b/*.txt\n!**/*.log\n', 'retention-days': '3', 'compression-level': '0' }, { id: 'up' }), run('echo "id=${{ steps.up.outputs.artifact-id }}"', { id: 'id' })], {}, { runId }),
+    makeSpec(h.repo, [run(MAKE_FILES), uses('upload-artifact', 'actions/upload-artifact@v4', { name: 'bundle', path: 'out/a/\nout/b/*.txt\n!**/*.log\n', 'retention-days': '3', 'compression-level': '0' }, { id: 'up' }), run('echo "id=${{ steps.up.outputs.artifact-id }} digest=${{ steps.up.outputs.artifact-digest }}"', { id: 'id' })], {}, { runId }),
   );
   assert.is(up.conclusion, 'success', up.sink.allText());
-  assert.equal(up.sink.lines('id'), ['id=bundle']);
+  const stored0 = h.storage.artifacts.get(runId)?.get('bundle');
+  assert.equal(up.sink.lines('id'), [`id=bundle digest=${createHash('sha256').update(stored0 ?? '').digest('hex')}`]);
   assert.ok(up.sink.lines('up').includes('With the provided path, there will be 3 files uploaded'), up.sink.lines('up').join('\n'));
   assert.ok(up.sink.lines('up').some((l) => /^The least common ancestor is .*\/widget\/out\. This will be the root directory of the artifact$/.test(l)), up.sink.lines('up').join('\n'));
   const stored = h.storage.artifacts.get(runId)?.get('bundle');
@@ -70,17 +72,19 @@ test('upload: globs, exclusions, hidden files left out, root = least common ance
   assert.equal(down.sink.lines('ls'), ['got/a/1.txt', 'got/a/deep/d.txt', 'got/b/2.txt', 'd', `path=${join(down.workspace, 'got')}`]);
 });
 
-test('upload: a single file named exactly is stored under its own name; include-hidden-files', async () => {
+test('upload: a single file named exactly is stored under its own name; include-hidden-files; v3 keeps dot files', async () => {
   const runId = 'run-upload-single';
   const spec = makeSpec(h.repo, [
     run(MAKE_FILES),
     uses('upload-artifact', 'actions/upload-artifact@v4', { name: 'one', path: 'out/a/1.txt' }),
     uses('upload-artifact', 'actions/upload-artifact@v4', { name: 'hidden', path: 'out', 'include-hidden-files': 'true' }),
+    uses('upload-artifact', 'actions/upload-artifact@v3', { name: 'v3-default', path: 'out/a' }),
   ], {}, { runId });
   const { sink, conclusion } = await h.runJob(spec);
   assert.is(conclusion, 'success', sink.allText());
   assert.equal(await zipNames(h.storage.artifacts.get(runId)!.get('one')!), ['1.txt']);
   assert.equal(await zipNames(h.storage.artifacts.get(runId)!.get('hidden')!), ['.hid/h.txt', 'a/.dot', 'a/1.txt', 'a/deep/d.txt', 'a/skip.log', 'b/2.txt']);
+  assert.equal(await zipNames(h.storage.artifacts.get(runId)!.get('v3-default')!), ['.dot', '1.txt', 'deep/d.txt', 'skip.log'], 'v3 kept dot files by default');
 });
 
 test('if-no-files-found: error fails, warn warns, ignore is quiet; bad inputs fail clearly', async () => {

@@ -1,5 +1,7 @@
 /** actions/upload-artifact (v4 inputs and messages): find the files, zip them under their root, upload. */
+import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import type { StorageRpc } from '../../storage/storageRpc.js';
 import { getBooleanInput, getInput, type Inputs } from '../inputs.js';
 import type { StepLog } from '../stepLog.js';
@@ -19,7 +21,8 @@ interface UploadInputs {
   compressionLevel: number;
 }
 
-function readInputs(inputs: Inputs): UploadInputs {
+/** `hiddenByDefault`: upload-artifact v3 included dot files; v4.4 on leaves them out unless asked. */
+function readInputs(inputs: Inputs, hiddenByDefault: boolean): UploadInputs {
   const path = getInput(inputs, 'path', true);
   if (!getBooleanInput(inputs, 'archive', true)) {
     throw new Error('archive: false is not supported by helios-agent: artifacts are always uploaded as a zip; remove the input');
@@ -46,7 +49,7 @@ function readInputs(inputs: Inputs): UploadInputs {
     path,
     ifNoFilesFound,
     overwrite: getBooleanInput(inputs, 'overwrite', false),
-    includeHiddenFiles: getBooleanInput(inputs, 'include-hidden-files', false),
+    includeHiddenFiles: getBooleanInput(inputs, 'include-hidden-files', hiddenByDefault),
     retentionDays,
     compressionLevel,
   };
@@ -62,8 +65,20 @@ function zipItems(files: string[], root: string): ZipItem[] {
   });
 }
 
-export async function uploadArtifactStep(rpc: StorageRpc, log: StepLog, workspace: string, raw: Inputs): Promise<Record<string, string>> {
-  const inputs = readInputs(raw);
+/** The bytes pass through unchanged; `digest()` is their sha256 once they all went by. */
+function digesting(source: Readable): { stream: Readable; digest: () => string } {
+  const hash = createHash('sha256');
+  async function* pass(): AsyncGenerator<Buffer> {
+    for await (const chunk of source) {
+      hash.update(chunk as Buffer);
+      yield chunk as Buffer;
+    }
+  }
+  return { stream: Readable.from(pass()), digest: () => hash.digest('hex') };
+}
+
+export async function uploadArtifactStep(rpc: StorageRpc, log: StepLog, workspace: string, raw: Inputs, major: number | null): Promise<Record<string, string>> {
+  const inputs = readInputs(raw, major !== null && major <= 3);
   const search = await findFilesToUpload(inputs.path, workspace, inputs.includeHiddenFiles, (line) => log.info(line));
   if (search.files.length === 0) {
     const message = `No files were found with the provided path: ${inputs.path}. No artifacts will be uploaded.`;
@@ -79,8 +94,9 @@ export async function uploadArtifactStep(rpc: StorageRpc, log: StepLog, workspac
   if (!rootStats) throw new Error(`The provided rootDirectory ${search.rootDirectory} does not exist`);
   if (!rootStats.isDirectory()) throw new Error(`The provided rootDirectory ${search.rootDirectory} is not a valid directory`);
   const items = zipItems(search.files, search.rootDirectory);
-  const result = await rpc.uploadArtifact(inputs.name, inputs.retentionDays, inputs.overwrite, createZipStream(items, inputs.compressionLevel));
+  const zip = digesting(createZipStream(items, inputs.compressionLevel));
+  const result = await rpc.uploadArtifact(inputs.name, inputs.retentionDays, inputs.overwrite, zip.stream);
   if (!result.stored) throw new Error(`Failed to upload artifact ${inputs.name}: ${result.reason || 'the server kept nothing'}`);
   log.info(`Artifact ${inputs.name} has been successfully uploaded! Final size is ${result.size} bytes. Artifact ID is ${inputs.name}`);
-  return { 'artifact-id': inputs.name };
+  return { 'artifact-id': inputs.name, 'artifact-digest': zip.digest() };
 }

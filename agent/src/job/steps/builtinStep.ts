@@ -62,7 +62,7 @@ async function runStorageStep(job: JobContext, step: BuiltinStep, id: string, sc
       return done();
     }
     case 'upload-artifact':
-      return done(await uploadArtifactStep(job.conn.storage(signal), log, job.workspace, w));
+      return done(await uploadArtifactStep(job.conn.storage(signal), log, job.workspace, w, majorVersion(step.uses)));
     case 'download-artifact':
       return done(await downloadArtifactStep({ rpc: job.conn.storage(signal), log, workspace: job.workspace, temp: job.temp, major: majorVersion(step.uses) }, w));
   }
