@@ -76,6 +76,7 @@ export class JobRunner {
         reason = 'setting up the job failed (see the "Set up job" log)';
       }
       await this.runSteps(job.steps, frame, !setupOk);
+      await this.runPostSteps(frame);
     } finally {
       if (jobTimer) clearTimeout(jobTimer);
     }
@@ -145,6 +146,28 @@ export class JobRunner {
     const result: StepResult = ctx.cancelled ? 'cancelled' : ok ? 'success' : 'failure';
     ctx.conn.send({ stepFinished: { step, exit: -1, outputs: {}, outcome: result, conclusion: result, ts: Date.now(), summary: '' } });
     return ok;
+  }
+
+  /** The actions' post steps, last registered first, each with its own `post-if`. */
+  private async runPostSteps(frame: Frame): Promise<void> {
+    const ctx = this.job;
+    for (const post of [...ctx.postSteps].reverse()) {
+      ctx.conn.send({ stepStarted: { step: post.id, name: ctx.masker.mask(post.name), parent: '', ts: Date.now() } });
+      let outcome: StepResult = 'skipped';
+      let summary = '';
+      try {
+        if (evaluateCondition(post.if, expressionScope(ctx, frame, {}))) {
+          const r = await post.run();
+          outcome = r.outcome;
+          summary = r.summary;
+        }
+      } catch (err) {
+        ctx.system(post.id, `##[error]${(err as Error).message}`);
+        outcome = 'failure';
+      }
+      if (outcome === 'failure') frame.status = 'failure';
+      ctx.conn.send({ stepFinished: { step: post.id, exit: -1, outputs: {}, outcome, conclusion: outcome, ts: Date.now(), summary: ctx.masker.mask(summary) } });
+    }
   }
 
   private async runSteps(steps: Step[], frame: Frame, setupFailed = false): Promise<void> {
@@ -229,7 +252,7 @@ export class JobRunner {
       case 'composite':
         return runCompositeStep(this.job, step, id, frame, scope, stepEnv, (steps, inner) => this.runSteps(steps, inner));
       case 'builtin':
-        return runBuiltinStep(this.job, step, id, scope);
+        return runBuiltinStep(this.job, step, id, scope, timeoutMs);
     }
   }
 }
