@@ -13,6 +13,7 @@ import { checkout } from './checkout.js';
 import type { Frame, StepExecution, StepResult } from './frame.js';
 import { JobContext, type JobOptions } from './jobContext.js';
 import { expressionScope } from './stepContexts.js';
+import { linkWarmPaths } from './warmPaths.js';
 import { runBuiltinStep } from './steps/builtinStep.js';
 import { runCompositeStep } from './steps/compositeStep.js';
 import { runRunStep } from './steps/runStep.js';
@@ -100,7 +101,7 @@ export class JobRunner {
     return { conclusion, outputs, reason: ctx.masker.mask(reason) };
   }
 
-  /** The "Set up job" step: fresh workspace and temp, job env, clone at the job's SHA. */
+  /** The "Set up job" step: fresh workspace and temp, job env, clone at the job's SHA, warm paths linked. */
   private async setup(frame: Frame): Promise<boolean> {
     const ctx = this.job;
     const step = '__setup';
@@ -118,6 +119,7 @@ export class JobRunner {
       }
       ctx.system(step, `Cloning ${ctx.spec.repository.fullName} at ${ctx.spec.repository.sha}`);
       ok = await checkout(ctx, step, ctx.workspace, ctx.spec.repository.sha, 1, 'false');
+      if (ok) linkWarmPaths(ctx, step);
     } catch (err) {
       ctx.system(step, `##[error]${(err as Error).message}`);
       ok = false;
