@@ -12,6 +12,7 @@ export * from './warmPaths.js';
 export * from './interfaces/forge.js';
 export * from './interfaces/runtime.js';
 export * from './interfaces/storage.js';
+export * from './storageNames.js';
 export * from './interfaces/secrets.js';
 export * from './interfaces/queue.js';
 export { Type } from '@sinclair/typebox';

@@ -90,6 +90,11 @@ plugins:
       baseUrl: https://forgejo.example.org
       token: { env: FORGEJO_TOKEN }
       webhookSecret: { env: FORGEJO_HOOK_SECRET }
+  zfs:
+    use: "@helios-ci/storage-zfs"
+    config:
+      parent: tank/ci
+      quotaPerRepositoryBytes: 10737418240
 `;
 
 /** Environment the config's `{ env }` references read (the GitHub forge checks its key is a PEM key). */
@@ -107,4 +112,5 @@ export const expectedInstances: Record<string, string> = {
   files: '@helios-ci/secrets-file',
   github: '@helios-ci/forge-github',
   forgejo: '@helios-ci/forge-forgejo',
+  zfs: '@helios-ci/storage-zfs',
 };

@@ -1,0 +1,162 @@
+// `npm run bench -- cache [--sizes 256,1024]`: restoring a 256 MiB and a 1 GiB cache three ways, in
+// one run on one machine:
+//   tar      — the data as a .tar.gz made with the `tar` package (what actions/cache streams), extracted
+//              into an empty directory;
+//   blobCopy — storage-dir-like: the .tar.gz kept as a blob file, read (copied) out of the store,
+//              then extracted (the storage-dir plugin is not on main yet: a plain file copy stands in);
+//   zfsClone — storage-zfs warm paths: the data in a warm head (a snapshot), restored by openWarm,
+//              i.e. a `zfs clone` — no archive, no copy.
+// Prints one JSON line with each restore time (ms) and zfsCloneRatio = clone(1 GiB) / clone(256 MiB),
+// which should stay near 1 (constant time). Needs root and zfs-fuse (apt-get install -y zfs-fuse);
+// makes a sparse file-backed pool under the temp dir and destroys it. Bounded: gives up after 20 min.
+import { execFile, execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tar from 'tar';
+import { ZfsStorage } from '../plugins/storage-zfs/dist/src/index.js';
+
+const MiB = 1024 * 1024;
+const FILE = 4 * MiB;
+const sizesArg = process.argv.indexOf('--sizes');
+const SIZES = (sizesArg > 0 ? process.argv[sizesArg + 1] : '256,1024').split(',').map((s) => Number(s) * MiB);
+const CLONE_ROUNDS = 3;
+const deadline = setTimeout(() => {
+  console.error('cache bench: over 20 minutes; giving up (the pool is destroyed on exit)');
+  process.exit(1);
+}, 20 * 60_000);
+
+const log = (m) => process.stderr.write(`${m}\n`);
+const sbin = (cmd) => ['/usr/sbin', '/sbin'].map((d) => join(d, cmd)).find(existsSync) ?? cmd;
+const run = (cmd, args) =>
+  new Promise((resolve, reject) =>
+    execFile(sbin(cmd), args, { env: { ...process.env, LC_ALL: 'C' }, encoding: 'utf8' }, (e, out, err) => (e ? reject(new Error(`${cmd} ${args.join(' ')}: ${err || e.message}`)) : resolve(out))),
+  );
+const ms = (started) => Math.round(Number(process.hrtime.bigint() - started) / 1e6);
+const sleep = (n) => new Promise((r) => setTimeout(r, n));
+
+if (process.getuid?.() !== 0 || !existsSync(sbin('zfs-fuse'))) {
+  console.error('cache bench: needs root and zfs-fuse (apt-get install -y zfs-fuse)');
+  process.exit(2);
+}
+if (!(await run('zpool', ['list']).then(() => true, () => false))) {
+  execFileSync(sbin('zfs-fuse'), ['--pidfile', process.env.HELIOS_ZFS_FUSE_PIDFILE ?? '/run/zfs-fuse.pid']);
+  for (let i = 0; i < 100 && !(await run('zpool', ['list']).then(() => true, () => false)); i++) await sleep(100);
+}
+
+/** Cache-like content: many 4 MiB files of base64 text (compresses to about 3/4, like build output). */
+function fill(dir, bytes) {
+  mkdirSync(dir, { recursive: true });
+  for (let i = 0; i * FILE < bytes; i++) {
+    writeFileSync(join(dir, `obj-${String(i).padStart(4, '0')}.rlib`), randomBytes((FILE * 3) / 4).toString('base64'));
+  }
+}
+
+const work = mkdtempSync(join(tmpdir(), 'helios-bench-cache-'));
+const pool = `hbench${process.pid}`;
+const poolImage = join(work, 'pool.img');
+let poolMade = false;
+process.on('exit', () => {
+  if (poolMade) {
+    try {
+      execFileSync(sbin('zpool'), ['destroy', '-f', pool], { stdio: 'ignore' });
+    } catch {
+      /* reported below if the normal path failed */
+    }
+  }
+  rmSync(work, { recursive: true, force: true });
+});
+
+const results = {};
+try {
+  writeFileSync(poolImage, '');
+  execFileSync('truncate', ['-s', String(Math.max(...SIZES) * 3), poolImage]);
+  await run('zpool', ['create', '-m', join(work, 'mnt'), pool, poolImage]);
+  poolMade = true;
+  const storage = new ZfsStorage({ id: 'bench', parent: `${pool}/ci` });
+  await storage.check();
+
+  for (const size of SIZES) {
+    const label = `${size / MiB}MiB`;
+    const source = join(work, `src-${label}`);
+    log(`${label}: writing the cache content`);
+    fill(source, size);
+
+    // (a) tar stream: save = create .tar.gz; restore = extract it.
+    const archive = join(work, `cache-${label}.tgz`);
+    let t = process.hrtime.bigint();
+    await tar.create({ gzip: true, file: archive, cwd: source }, readdirSync(source));
+    const tarCreateMs = ms(t);
+    const dest = join(work, `restore-tar-${label}`);
+    mkdirSync(dest);
+    t = process.hrtime.bigint();
+    await tar.extract({ file: archive, cwd: dest });
+    const tarRestoreMs = ms(t);
+    if (readdirSync(dest).length !== readdirSync(source).length) throw new Error('tar restore lost files');
+    rmSync(dest, { recursive: true });
+    log(`${label}: tar create ${tarCreateMs} ms, extract ${tarRestoreMs} ms`);
+
+    // (b) storage-dir-like: the archive as a blob file in a store directory; restore = copy out + extract.
+    const store = join(work, `store-${label}`);
+    mkdirSync(store);
+    copyFileSync(archive, join(store, 'blob'));
+    const dest2 = join(work, `restore-blob-${label}`);
+    mkdirSync(dest2);
+    t = process.hrtime.bigint();
+    copyFileSync(join(store, 'blob'), join(work, `fetched-${label}.tgz`));
+    await tar.extract({ file: join(work, `fetched-${label}.tgz`), cwd: dest2 });
+    const blobRestoreMs = ms(t);
+    rmSync(dest2, { recursive: true });
+    rmSync(store, { recursive: true });
+    rmSync(join(work, `fetched-${label}.tgz`));
+    rmSync(archive);
+    log(`${label}: blob copy + extract ${blobRestoreMs} ms`);
+
+    // (c) storage-zfs: a warm head holding the same files; restore = openWarm (zfs clone of its snapshot).
+    const first = await storage.openWarm(null, `seed-${label}`);
+    execFileSync('cp', ['-a', `${source}/.`, first.location]);
+    const head = await storage.commitWarm(first);
+    rmSync(source, { recursive: true });
+    const clones = [];
+    for (let round = 0; round < CLONE_ROUNDS; round++) {
+      t = process.hrtime.bigint();
+      const v = await storage.openWarm(head, `job-${label}-${round}`);
+      clones.push(ms(t));
+      if (readdirSync(v.location).length !== Math.ceil(size / FILE)) throw new Error('the clone does not hold the cache');
+      await storage.release(v);
+    }
+    await storage.remove({ id: head, kind: 'warm-head' });
+    const zfsCloneMs = Math.min(...clones);
+    log(`${label}: zfs clone ${clones.join(', ')} ms (best ${zfsCloneMs})`);
+    results[label] = { tarCreateMs, tarRestoreMs, blobRestoreMs, zfsCloneMs };
+  }
+
+  // zfs-fuse calls a just-unmounted dataset busy for a moment.
+  for (let attempt = 0; poolMade; attempt++) {
+    try {
+      await run('zpool', ['destroy', '-f', pool]);
+      poolMade = false;
+    } catch (err) {
+      if (attempt >= 20) throw err;
+      await sleep(250);
+    }
+  }
+} catch (err) {
+  console.error(`cache bench failed: ${err?.stack ?? err}`);
+  process.exitCode = 1;
+}
+clearTimeout(deadline);
+if (!process.exitCode) {
+  const [small, big] = SIZES.map((s) => results[`${s / MiB}MiB`]);
+  console.log(
+    JSON.stringify({
+      bench: 'cache',
+      sizesMiB: SIZES.map((s) => s / MiB),
+      restoreMs: results,
+      zfsCloneRatio: small && big ? Math.round((big.zfsCloneMs / small.zfsCloneMs) * 100) / 100 : null,
+      tarRestoreRatio: small && big ? Math.round((big.tarRestoreMs / small.tarRestoreMs) * 100) / 100 : null,
+      cloneVsTarAtLargest: big ? Math.round((big.tarRestoreMs / big.zfsCloneMs) * 10) / 10 : null,
+    }),
+  );
+}

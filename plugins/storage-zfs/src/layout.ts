@@ -1,0 +1,99 @@
+/**
+ * Where everything lives under the parent dataset, and the names that may go there. Every name is
+ * checked here, before any command runs: a dataset name that reaches `zfs` is built only from
+ * components that passed `COMPONENT`.
+ *
+ *   <parent>/images/<image>[@snap]       golden images (the operator's; never destroyed by Helios)
+ *   <parent>/jobs/<job>-image            a job's clone of an image
+ *   <parent>/jobs/<job>-warm             a job's warm-path volume (clone of a head, or fresh)
+ *   <parent>/warm/<id>@<id>              warm heads (snapshot named after the head: promote moves
+ *                                        snapshots between heads, so names must be unique pool-wide)
+ *   <parent>/caches/<slug>/<id>@committed     one dataset per cache entry, one file `data`
+ *   <parent>/artifacts/<slug>/<id>@committed  likewise per artifact; <slug> is the repository group
+ *   <parent>/uploads/<job>-<random>      a blob being written; renamed into place when complete
+ *
+ * Ids handed out are these paths relative to the parent (`jobs/j1-image`, `caches/<slug>/<id>`).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { HeliosError, type BlobKind, type StorageRef } from '@helios-ci/sdk';
+
+/** One dataset-name component: starts with a letter or digit, then letters, digits, `_ . -`. */
+export const COMPONENT = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
+/** A repository group (`forge/owner/name`): components joined by `/`. */
+const GROUP = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}(?:\/[A-Za-z0-9_.][A-Za-z0-9_.-]{0,99}){0,5}$/;
+/** The configured parent: a pool and datasets below it. */
+export const PARENT = /^[A-Za-z][A-Za-z0-9_.:-]{0,99}(?:\/[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}){0,10}$/;
+
+export type Area = 'images' | 'jobs' | 'warm' | 'caches' | 'artifacts' | 'uploads';
+export const AREAS: readonly Area[] = ['images', 'jobs', 'warm', 'caches', 'artifacts', 'uploads'];
+
+export const SNAPSHOT_COMMITTED = 'committed';
+export const PROP_JOB = 'helios:job';
+export const PROP_KIND = 'helios:kind';
+export const PROP_SIZE = 'helios:size';
+export const PROP_GROUP = 'helios:group';
+/** Set on a warm head being removed whose snapshots clones still hold (destroyed once they are gone). */
+export const PROP_REMOVED = 'helios:removed';
+
+function invalid(what: string, value: unknown, rule: string): HeliosError {
+  return new HeliosError('E_STORAGE_NAME_INVALID', `storage-zfs: ${what} ${JSON.stringify(value)} is not allowed: ${rule}; nothing was run`, { facts: { what } });
+}
+
+/** A single name component (image, job id, snapshot, head id); throws E_STORAGE_NAME_INVALID. */
+export function checkComponent(what: string, value: unknown): string {
+  if (typeof value !== 'string' || !COMPONENT.test(value) || value.includes('..')) {
+    throw invalid(what, value, 'use 1-100 letters, digits, "_", "." or "-", starting with a letter or digit, without ".."');
+  }
+  return value;
+}
+
+/** The dataset-safe, collision-free name of a repository group (`github/acme/widget`). */
+export function groupSlug(group: unknown): string {
+  if (typeof group !== 'string' || !GROUP.test(group) || group.split('/').some((c) => c === '.' || c === '..' || c.includes('..'))) {
+    throw invalid('repository group', group, 'expected forge/owner/name made of letters, digits, "_", "." and "-"');
+  }
+  // Readable prefix plus a hash of the exact group: `a/b-c` and `a-b/c` get different slugs.
+  const readable = group.replace(/\//g, '-').slice(0, 60).replace(/[.-]+$/, '');
+  return `${readable}-${createHash('sha256').update(group).digest('hex').slice(0, 12)}`;
+}
+
+/** A fresh id component: time-ordered (for humans reading `zfs list`), then random. */
+export function newId(): string {
+  return `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`;
+}
+
+export const blobArea = (kind: BlobKind): Area => (kind === 'cache' ? 'caches' : 'artifacts');
+
+export type ParsedId =
+  | { area: 'jobs'; kind: 'image-clone' | 'warm'; job: string; name: string }
+  | { area: 'warm'; head: string }
+  | { area: 'caches' | 'artifacts'; kind: BlobKind; slug: string; name: string }
+  | { area: 'uploads'; name: string };
+
+/** Reads an id this backend handed out; anything else is E_STORAGE_NAME_INVALID. */
+export function parseId(id: unknown): ParsedId {
+  if (typeof id !== 'string' || id.length > 250) throw invalid('storage id', id, 'not an id storage-zfs made');
+  const parts = id.split('/');
+  const bad = () => invalid('storage id', id, 'not an id storage-zfs made (jobs/<job>-image, jobs/<job>-warm, warm/<id>, caches/<repo>/<id>, artifacts/<repo>/<id>, uploads/<name>)');
+  if (!parts.slice(1).every((p) => COMPONENT.test(p) && !p.includes('..'))) throw bad();
+  const [area, a, b] = parts;
+  if (parts.length === 2 && area === 'jobs') {
+    const m = /^(.+)-(image|warm)$/.exec(a!);
+    if (!m) throw bad();
+    return { area: 'jobs', kind: m[2] === 'image' ? 'image-clone' : 'warm', job: m[1]!, name: a! };
+  }
+  if (parts.length === 2 && area === 'warm') return { area: 'warm', head: a! };
+  if (parts.length === 2 && area === 'uploads') return { area: 'uploads', name: a! };
+  if (parts.length === 3 && (area === 'caches' || area === 'artifacts')) return { area, kind: area === 'caches' ? 'cache' : 'artifact', slug: a!, name: b! };
+  throw bad();
+}
+
+/** The kind `list()` reports for an id, matching `parseId`. */
+export function refKind(parsed: ParsedId): StorageRef['kind'] {
+  switch (parsed.area) {
+    case 'jobs': return parsed.kind;
+    case 'warm': return 'warm-head';
+    case 'uploads': return 'upload';
+    default: return parsed.kind;
+  }
+}
