@@ -1,11 +1,12 @@
-// Warm paths end to end (issue 11): a real kernel with runtime-local (warmPaths) and a storage, real
-// agents and git. Which head a job starts from, and when its volume becomes the branch's new head.
+// Warm paths end to end (issue 11) on storage-dir (the embedded default storage): a real kernel with
+// runtime-local (warmPaths), real agents and git. Which head a job starts from, and when its volume
+// becomes the branch's new head.
 import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { StorageToken } from '@helios-ci/sdk';
-import { dirWarmStoragePlugin, type DirWarmStorage } from '../helpers/dirWarmStorage.js';
+import { StorageToken, type Storage } from '@helios-ci/sdk';
+import storageDir from '@helios-ci/storage-dir';
 import { WarmWorld } from '../helpers/warmWorld.js';
 
 const WORKFLOW = `name: CI
@@ -29,18 +30,22 @@ function found(log: string): string | null {
   return /found target\/x=(\S+)/.exec(log)?.[1] ?? null;
 }
 
-const dir = suite('warm paths on a directory storage');
+const STORAGE_DIR = { use: storageDir, config: { path: 'storage' } };
+
+const dir = suite('warm paths on storage-dir');
 let world: WarmWorld;
-let storage: DirWarmStorage;
+let storage: Storage;
 
 dir.before(async () => {
-  world = new WarmWorld({ storage: { use: dirWarmStoragePlugin((s) => (storage = s)), config: { root: 'storage' } }, warmPaths: ['target', '~/.cache/warm-test'] });
+  world = new WarmWorld({ storage: STORAGE_DIR, warmPaths: ['target', '~/.cache/warm-test'] });
   world.repo.write('.github/workflows/ci.yml', WORKFLOW);
   await world.start();
+  storage = world.kernel.resolve(StorageToken);
 });
 dir.after(() => world.cleanup());
 
 const heads = () => world.store.warmHeads.list().map((h) => [h.ref, h.headId] as const);
+const storedHeads = async () => (await storage.list()).filter((r) => r.kind === 'warm-head').map((r) => r.id).sort();
 const headOf = (ref: string) => world.store.warmHeads.list().find((h) => h.ref === ref)?.headId ?? null;
 
 let firstMainRun = '';
@@ -55,7 +60,7 @@ dir('the first push of a job starts empty and its volume becomes the branch head
   assert.match(job.log, /warm paths: ~\/\.cache\/warm-test -> \S+\/1 \(symbolic link\)/);
   assert.match(job.log, /warm paths: kept as head \S+ for refs\/heads\/main/);
   assert.equal(heads().map(([ref]) => ref), ['refs/heads/main']);
-  assert.is(storage.commits, 1);
+  assert.equal(await storedHeads(), [headOf('refs/heads/main')]);
   firstMainRun = run.id;
 });
 
@@ -89,7 +94,7 @@ dir('a push to another branch starts from the default branch head and writes its
 
 dir('a pull request reads its base branch head and never writes a head', async () => {
   const before = heads();
-  const commits = storage.commits;
+  const stored = await storedHeads();
   const mainRunId = world.store.jobs.require(world.store.warmHeads.list().find((h) => h.ref === 'refs/heads/main')!.jobId).runId;
   world.repo.git('checkout', '-q', '-b', 'topic', 'main');
   const run = await world.pullRequest(world.repo.commit('pr work'), 'main', 'topic');
@@ -98,7 +103,7 @@ dir('a pull request reads its base branch head and never writes a head', async (
   assert.is(found(job.log), mainRunId);
   assert.match(job.log, /warm paths: not kept \(a pull request never writes a branch head\); the volume is released/);
   assert.equal(heads(), before);
-  assert.is(storage.commits, commits);
+  assert.equal(await storedHeads(), stored);
   assert.ok((await storage.list()).every((r) => r.kind === 'warm-head'), 'the PR volume was released');
 });
 
@@ -140,7 +145,7 @@ dir('a warm path that exists in the checkout fails the job setup with a clear er
 });
 
 dir('a symbolic link in the checkout above a warm path is refused, nothing is written through it', async () => {
-  const w2 = new WarmWorld({ storage: { use: dirWarmStoragePlugin(), config: { root: 'storage' } }, warmPaths: ['out/cache'] });
+  const w2 = new WarmWorld({ storage: STORAGE_DIR, warmPaths: ['out/cache'] });
   try {
     const outside = join(w2.dir, 'outside');
     w2.repo.write('.github/workflows/ci.yml', WORKFLOW.replace(/target/g, 'out/cache'));
@@ -162,14 +167,14 @@ dir.run();
 const crash = suite('warm paths after a crash');
 
 crash('a restart removes leftover warm volumes and orphan heads, and keeps the heads a branch points at', async () => {
-  let s!: DirWarmStorage;
-  const w = new WarmWorld({ storage: { use: dirWarmStoragePlugin((x) => (s = x)), config: { root: 'storage' } }, warmPaths: ['target'] });
+  const w = new WarmWorld({ storage: STORAGE_DIR, warmPaths: ['target'] });
   try {
     w.repo.write('.github/workflows/ci.yml', WORKFLOW.replace(/~\/\.cache\/warm-test/g, 'target/home'));
     await w.start();
     const run = await w.push(w.repo.commit('one'), 'main');
     assert.is(w.job(run).state, 'succeeded', w.job(run).log);
     const live = w.store.warmHeads.list()[0]!.headId;
+    const s = w.kernel.resolve(StorageToken);
     // What a crash leaves: a volume of a job that was running, and a head committed just before
     // its row was written.
     const leftover = await s.openWarm(live, 'job-that-was-running');
