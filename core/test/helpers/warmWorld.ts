@@ -87,7 +87,7 @@ export class WarmWorld {
   job(run: RunRecord): { id: string; state: string; log: string } {
     const [job] = this.store.jobs.listByRun(run.id);
     if (!job) throw new Error(`run ${run.id} has no job`);
-    return { id: job.id, state: job.state, log: this.store.logs.read(job.id, { limit: 10_000 }).map((l) => l.text).join('\n') };
+    return { id: job.id, state: job.state, log: this.store.logReader.read(job.id, { limit: 10_000 }).map((l) => l.text).join('\n') };
   }
 
   async stop(): Promise<void> {
