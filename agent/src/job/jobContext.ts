@@ -21,6 +21,8 @@ export interface JobOptions {
   trackingId?: string | null;
   /** Time given to `if: always()` steps after a cancel or job timeout. */
   cleanupMs: number;
+  /** The job's warm volume as the runtime mounted it (`--warm-dir`); absent/null: none. */
+  warmDir?: string | null;
 }
 
 export type KillReason = 'timeout' | 'cancel';

@@ -16,6 +16,7 @@ import { CloneMirror } from './cloneMirror.js';
 import type { Frame, StepExecution, StepResult } from './frame.js';
 import { JobContext, type JobOptions } from './jobContext.js';
 import { expressionScope } from './stepContexts.js';
+import { linkWarmPaths } from './warmPaths.js';
 import { runBuiltinStep } from './steps/builtinStep.js';
 import { runCompositeStep } from './steps/compositeStep.js';
 import { runRunStep } from './steps/runStep.js';
@@ -108,7 +109,8 @@ export class JobRunner {
   /**
    * The "Set up job" step: fresh workspace and temp, job env, then all of the job's git work that
    * needs the clone credential — the private mirror (cloneMirror.ts) — after which the credential is
-   * gone, then the workspace's checkout at the job's SHA from the mirror. No user step has run yet.
+   * gone, then the workspace's checkout at the job's SHA from the mirror, then the warm paths linked
+   * into the warm volume (warmPaths.ts). No user step has run yet.
    */
   private async setup(frame: Frame): Promise<boolean> {
     const ctx = this.job;
@@ -137,6 +139,7 @@ export class JobRunner {
       ctx.system(step, `Cloning ${ctx.spec.repository.fullName} at ${ctx.spec.repository.sha}`);
       ctx.mirror = await CloneMirror.prepare(ctx, step, source, needs);
       ok = ctx.mirror !== null && (await checkout(ctx, ctx.mirror, step, ctx.workspace, ctx.mirror.sha, 1, 'false'));
+      if (ok) linkWarmPaths(ctx, step);
     } catch (err) {
       ctx.system(step, `##[error]${(err as Error).message}`);
       ok = false;

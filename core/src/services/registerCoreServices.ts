@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { ForgeToken, QueueToken, RuntimeToken, SecretsToken, type PluginContext } from '@helios-ci/sdk';
+import { ForgeToken, QueueToken, RuntimeToken, SecretsToken, StorageToken, type PluginContext } from '@helios-ci/sdk';
 import { CORE_INSTANCE, type Kernel } from '../kernel/kernel.js';
 import { JobSecretGuard } from '../kernel/configSecretGuard.js';
 import { webhookRoute } from '../http/webhookRoute.js';
@@ -77,6 +77,7 @@ export function registerCoreServices(options: CoreServiceOptions = {}) {
           runtimes,
           forges,
           secrets: kernel.has(SecretsToken) ? new JobSecretGuard(kernel.resolve(SecretsToken), kernel.configSecrets) : null,
+          storage: kernel.has(StorageToken) ? kernel.resolve(StorageToken) : null,
           agents,
           reporter: reporting.reporter,
           events: ctx.events,

@@ -16,3 +16,4 @@ export type { OutboxRepo } from './repos/outboxRepo.js';
 export type { ArtifactRepo } from './repos/artifactRepo.js';
 export type { QueueRepo, QueueRow } from './repos/queueRepo.js';
 export type { ApprovalRepo, ApprovalRecord, ApprovalState } from './repos/approvalRepo.js';
+export type { WarmHeadRepo, WarmHeadKey, WarmHeadRecord } from './repos/warmHeadRepo.js';
