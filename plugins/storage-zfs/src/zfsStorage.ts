@@ -75,6 +75,8 @@ export class ZfsStorage implements Storage {
   private readonly quota: number | undefined;
   private readonly zfsCommand: string;
   private readonly knownAreas = new Set<Area>();
+  /** Open readBlob streams per dataset: such a dataset cannot be destroyed until they close. */
+  private readonly readers = new Map<string, number>();
 
   constructor(private readonly options: ZfsStorageOptions) {
     this.id = options.id;
@@ -109,6 +111,8 @@ export class ZfsStorage implements Storage {
     const props = await this.props(this.parent);
     if (!props) await this.run(['create', '-p', this.parent], `creating parent dataset ${this.parent}`, this.parent);
     await this.mountpointOf(this.parent);
+    // Finish removals a crash (or a reader) interrupted.
+    await this.sweep();
   }
 
   // ---------------------------------------------------------------- volumes
@@ -133,7 +137,8 @@ export class ZfsStorage implements Storage {
 
   async openWarm(head: string | null, jobId: string): Promise<Volume> {
     checkComponent('job id', jobId);
-    const headId = head === null ? null : this.headName(head);
+    const parsedHead = head === null ? null : parseId(head);
+    const headId = parsedHead?.area === 'warm' ? parsedHead.head : null;
     await this.ensureArea('jobs');
     const id = `jobs/${jobId}-warm`;
     const target = this.ds(id);
@@ -161,7 +166,7 @@ export class ZfsStorage implements Storage {
 
   async commitWarm(volume: Volume): Promise<string> {
     const parsed = parseId(volume?.id);
-    if (parsed.area !== 'jobs' || parsed.kind !== 'warm' || volume.kind !== 'warm') {
+    if (parsed?.area !== 'jobs' || parsed.kind !== 'warm' || volume.kind !== 'warm') {
       throw new HeliosError('E_STORAGE_NAME_INVALID', `storage-zfs: commitWarm takes a warm volume from openWarm; got ${JSON.stringify(volume?.id)} (${volume?.kind})`);
     }
     const source = this.ds(volume.id);
@@ -180,13 +185,18 @@ export class ZfsStorage implements Storage {
     // The commit point: the head exists from here on.
     await this.runRetryingBusy(['rename', source, target], doing, source);
     // Make the new head the origin of its ancestors, so older heads can be destroyed while this one lives.
-    if (props.origin.startsWith(`${this.ds('warm')}/`)) await this.runRetryingBusy(['promote', target], doing, target);
+    if (props.origin.startsWith(`${this.ds('warm')}/`)) {
+      await this.runRetryingBusy(['promote', target], doing, target);
+      // A removed head it came from may now be an empty clone of it: destroy that.
+      await this.sweep();
+    }
     return `warm/${head}`;
   }
 
   async release(volume: Volume): Promise<void> {
     const parsed = parseId(volume?.id);
-    if (parsed.area !== 'jobs') throw new HeliosError('E_STORAGE_NAME_INVALID', `storage-zfs: release takes a volume (jobs/<job>-image or jobs/<job>-warm); got ${JSON.stringify(volume?.id)}`);
+    // A well-formed id that is not one of our volumes is unknown: nothing to release.
+    if (parsed?.area !== 'jobs') return;
     await this.releaseJobDataset(volume.id);
   }
 
@@ -242,12 +252,21 @@ export class ZfsStorage implements Storage {
 
   async readBlob(id: string): Promise<AsyncIterable<Uint8Array> | null> {
     const parsed = parseId(id);
-    if (parsed.area !== 'caches' && parsed.area !== 'artifacts') return null;
+    if (parsed?.area !== 'caches' && parsed?.area !== 'artifacts') return null;
     const dataset = this.ds(id);
-    const props = await this.props(dataset);
-    if (!props) return null;
+    const props = await this.props(dataset, [PROP_REMOVED]);
+    if (!props || props[PROP_REMOVED] === 'yes') return null;
     const file = join(await this.mountpointOf(dataset, props), 'data');
     const stream = createReadStream(file);
+    // While it is open the dataset cannot be destroyed; a remove() meanwhile only marks it, and the
+    // last reader to close finishes the removal.
+    this.readers.set(dataset, (this.readers.get(dataset) ?? 0) + 1);
+    stream.once('close', () => {
+      const left = (this.readers.get(dataset) ?? 1) - 1;
+      if (left > 0) return void this.readers.set(dataset, left);
+      this.readers.delete(dataset);
+      void this.finishRemoved(dataset).catch(() => {});
+    });
     // Open now so a missing file is this call's error, not the consumer's first read.
     await new Promise<void>((resolve, reject) => {
       stream.once('open', () => resolve());
@@ -262,23 +281,22 @@ export class ZfsStorage implements Storage {
 
   async remove(ref: Pick<StorageRef, 'id' | 'kind'>): Promise<void> {
     const parsed = parseId(ref?.id);
-    if (refKind(parsed) !== ref.kind) {
-      throw new HeliosError('E_STORAGE_NAME_INVALID', `storage-zfs: id ${ref.id} is a ${refKind(parsed)}, not a ${ref.kind}; nothing was removed`);
-    }
+    // Unknown ids, and ids of another kind than the caller says, are not ours to remove.
+    if (!parsed || refKind(parsed) !== ref.kind) return;
     switch (parsed.area) {
       case 'jobs':
         return this.releaseJobDataset(ref.id);
       case 'warm':
         return this.removeHead(parsed.head);
       default:
-        await this.destroy(this.ds(ref.id), { recursive: true }, `removing ${ref.kind} ${ref.id}`);
+        return this.removeHeld(this.ds(ref.id), `removing ${ref.kind} ${ref.id}`);
     }
   }
 
   async list(): Promise<StorageRef[]> {
     let out: string;
     try {
-      out = await this.cli.zfs(['list', '-H', '-t', 'filesystem,volume', '-o', `name,${PROP_JOB}`, '-r', this.parent]);
+      out = await this.cli.zfs(['list', '-H', '-t', 'filesystem,volume', '-o', `name,${PROP_JOB},${PROP_REMOVED}`, '-r', this.parent]);
     } catch (err) {
       if (err instanceof ZfsCommandError && err.failure === 'not-found') return [];
       throw this.fail(err, 'listing datasets', this.parent);
@@ -286,15 +304,16 @@ export class ZfsStorage implements Storage {
     const refs: StorageRef[] = [];
     for (const line of out.split('\n')) {
       if (!line) continue;
-      const [name, job] = line.split('\t');
-      if (!name?.startsWith(`${this.parent}/`)) continue;
+      const [name, job, removed] = line.split('\t');
+      if (!name?.startsWith(`${this.parent}/`) || removed === 'yes') continue;
       const rel = name.slice(this.parent.length + 1);
       let parsed;
       try {
         parsed = parseId(rel);
       } catch {
-        continue; // areas, repository groups, images: not things a job made
+        parsed = null;
       }
+      if (!parsed) continue; // areas, repository groups, images: not things a job made
       const owner = job && job !== '-' ? job : null;
       switch (parsed.area) {
         case 'jobs':
@@ -314,12 +333,6 @@ export class ZfsStorage implements Storage {
   }
 
   // ---------------------------------------------------------------- warm heads
-
-  private headName(head: string): string {
-    const parsed = parseId(head);
-    if (parsed.area !== 'warm') throw new HeliosError('E_STORAGE_NAME_INVALID', `storage-zfs: ${JSON.stringify(head)} is not a warm head id (warm/<id>, as commitWarm returns)`);
-    return parsed.head;
-  }
 
   /** `dataset@snap` to clone for head `id`, or null when the head is gone or being removed. */
   private async headSnapshot(head: string): Promise<string | null> {
@@ -341,57 +354,110 @@ export class ZfsStorage implements Storage {
   }
 
   /**
-   * Removes head `id`: heads made from it are promoted above it, its snapshots are destroyed (deferred
-   * while job clones still use them), then the dataset. When clones still hold a snapshot the dataset
-   * stays, marked removed (openWarm treats it as gone), until the last clone's release finishes it.
+   * Removes head `id`: marks it removed (openWarm and list no longer see it), promotes the live heads
+   * cloned from it so they stop depending on it, then sweeps: its snapshots are destroyed (deferred
+   * while job clones still use them) and the dataset once nothing holds it.
    */
   private async removeHead(head: string): Promise<void> {
     const dataset = this.ds(`warm/${head}`);
     const doing = `removing warm head warm/${head}`;
-    const props = await this.props(dataset);
-    if (props) {
-      await this.run(['set', `${PROP_REMOVED}=yes`, dataset], doing, dataset);
-      // Heads whose origin is one of this head's snapshots: promote them so they stop depending on it.
-      for (let guard = 0; guard < 100; guard++) {
-        const dependent = (await this.warmOrigins()).find(([name, origin]) => name !== dataset && origin.startsWith(`${dataset}@`));
-        if (!dependent) break;
-        await this.runRetryingBusy(['promote', dependent[0]], doing, dependent[0]);
-      }
-    }
-    // The head's own snapshot, wherever promotions moved it, and every snapshot still on the dataset.
-    const snapshots = (await this.warmSnapshots()).filter((s) => s.endsWith(`@${head}`) || s.startsWith(`${dataset}@`));
-    for (const snapshot of snapshots) {
-      try {
-        await this.cli.zfsRetryingBusy(['destroy', '-d', snapshot]);
-      } catch (err) {
-        if (!(err instanceof ZfsCommandError && err.failure === 'not-found')) throw this.fail(err, doing, snapshot);
-      }
-    }
-    if (!props) return;
     try {
-      await this.cli.zfsRetryingBusy(['destroy', dataset]);
+      await this.cli.zfs(['set', `${PROP_REMOVED}=yes`, dataset]);
     } catch (err) {
-      if (err instanceof ZfsCommandError && (err.failure === 'not-found' || err.failure === 'has-dependents')) return;
+      if (!(err instanceof ZfsCommandError && err.failure === 'not-found')) throw this.fail(err, doing, dataset);
+    }
+    for (let guard = 0; guard < 100; guard++) {
+      const dependent = (await this.warmHeads()).find((h) => !h.removed && h.origin.startsWith(`${dataset}@`));
+      if (!dependent) break;
+      await this.runRetryingBusy(['promote', dependent.name], doing, dependent.name);
+    }
+    await this.sweep();
+  }
+
+  private async warmHeads(): Promise<{ name: string; origin: string; removed: boolean }[]> {
+    let out: string;
+    try {
+      out = await this.cli.zfs(['list', '-H', '-t', 'filesystem,volume', '-o', `name,origin,${PROP_REMOVED}`, '-r', this.ds('warm')]);
+    } catch (err) {
+      if (err instanceof ZfsCommandError && err.failure === 'not-found') return [];
+      throw this.fail(err, 'listing warm heads');
+    }
+    return out
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split('\t'))
+      .filter(([name]) => name!.startsWith(`${this.ds('warm')}/`))
+      .map(([name, origin, removed]) => ({ name: name!, origin: origin ?? '-', removed: removed === 'yes' }));
+  }
+
+  /**
+   * Destroys every dataset marked removed that nothing holds any more; leaves the rest marked. Runs at
+   * start and after each remove, release and commit, so a removal a crash or a reader interrupted
+   * finishes by itself.
+   */
+  private async sweep(): Promise<void> {
+    let out: string;
+    try {
+      out = await this.cli.zfs(['list', '-H', '-t', 'filesystem,volume', '-o', `name,${PROP_REMOVED}`, '-r', this.parent]);
+    } catch (err) {
+      if (err instanceof ZfsCommandError && err.failure === 'not-found') return;
+      throw this.fail(err, 'listing datasets to sweep', this.parent);
+    }
+    const marked = out.split('\n').filter((l) => l.endsWith('\tyes')).map((l) => l.split('\t')[0]!);
+    // Newest-made heads are promoted over older ones; go through them all, a few times if one frees another.
+    for (const dataset of marked) await this.finishRemoved(dataset).catch(() => {});
+  }
+
+  /** One attempt at destroying a dataset marked removed; "held" (busy, clones) is fine: a later sweep retries. */
+  private async finishRemoved(dataset: string): Promise<void> {
+    const props = await this.props(dataset, [PROP_REMOVED]);
+    if (!props || props[PROP_REMOVED] !== 'yes' || this.readers.has(dataset)) return;
+    const held: ZfsFailure[] = ['not-found', 'busy', 'has-dependents'];
+    if (dataset.startsWith(`${this.ds('warm')}/`)) {
+      const head = dataset.slice(this.ds('warm').length + 1);
+      // Its own snapshot (wherever promotions moved it) and any still on it: gone now, or when the
+      // last clone made from them is destroyed.
+      for (const snapshot of (await this.warmSnapshots()).filter((x) => x.endsWith(`@${head}`) || x.startsWith(`${dataset}@`))) {
+        try {
+          await this.cli.zfsRetryingBusy(['destroy', '-d', snapshot], 2);
+        } catch (err) {
+          if (!(err instanceof ZfsCommandError && held.includes(err.failure))) throw this.fail(err, `removing warm head snapshot ${snapshot}`, snapshot);
+        }
+      }
+    }
+    try {
+      await this.cli.zfsRetryingBusy(['destroy', '-r', dataset], 2);
+    } catch (err) {
+      if (!(err instanceof ZfsCommandError && held.includes(err.failure))) throw this.fail(err, `destroying removed ${dataset}`, dataset);
+    }
+  }
+
+  /**
+   * Removes a blob or an upload: marked first (so it is gone for readBlob and list at once), then
+   * destroyed — unless a reader or writer still has it open, when the last reader or a later sweep does.
+   */
+  private async removeHeld(dataset: string, doing: string): Promise<void> {
+    try {
+      await this.cli.zfs(['set', `${PROP_REMOVED}=yes`, dataset]);
+    } catch (err) {
+      if (err instanceof ZfsCommandError && err.failure === 'not-found') return;
       throw this.fail(err, doing, dataset);
     }
+    if (this.readers.has(dataset)) return;
+    try {
+      await this.cli.zfsRetryingBusy(['destroy', '-r', dataset]);
+    } catch (err) {
+      if (!(err instanceof ZfsCommandError && (err.failure === 'not-found' || err.failure === 'busy'))) throw this.fail(err, doing, dataset);
+      this.options.logger?.info('storage-zfs: a removed dataset is still in use; it is destroyed once released', { dataset });
+    }
+    await this.sweep();
   }
 
-  private async warmOrigins(): Promise<[string, string][]> {
-    const out = await this.run(['list', '-H', '-t', 'filesystem,volume', '-o', 'name,origin', '-r', this.ds('warm')], 'listing warm heads');
-    return out.split('\n').filter(Boolean).map((l) => l.split('\t') as [string, string]);
-  }
-
-  /** Destroys a job's volume; a warm head it was the last user of, already removed, goes too. */
+  /** Destroys a job's volume; removed heads it was the last user of go too. */
   private async releaseJobDataset(id: string): Promise<void> {
     const dataset = this.ds(id);
-    const props = await this.props(dataset);
-    if (!props) return;
-    await this.destroy(dataset, { recursive: true }, `releasing ${id}`);
-    const originDataset = props.origin.split('@')[0]!;
-    if (originDataset.startsWith(`${this.ds('warm')}/`)) {
-      const origin = await this.props(originDataset, [PROP_REMOVED]);
-      if (origin?.[PROP_REMOVED] === 'yes') await this.removeHead(originDataset.slice(this.ds('warm').length + 1));
-    }
+    if (!(await this.destroy(dataset, { recursive: true }, `releasing ${id}`))) return;
+    await this.sweep();
   }
 
   // ---------------------------------------------------------------- helpers
