@@ -188,7 +188,7 @@ export class ZfsStorage implements Storage {
     if (props.origin.startsWith(`${this.ds('warm')}/`)) {
       await this.runRetryingBusy(['promote', target], doing, target);
       // A removed head it came from may now be an empty clone of it: destroy that.
-      await this.sweep();
+      await this.sweep(this.ds('warm'));
     }
     return `warm/${head}`;
   }
@@ -371,7 +371,7 @@ export class ZfsStorage implements Storage {
       if (!dependent) break;
       await this.runRetryingBusy(['promote', dependent.name], doing, dependent.name);
     }
-    await this.sweep();
+    await this.sweep(this.ds('warm'));
   }
 
   private async warmHeads(): Promise<{ name: string; origin: string; removed: boolean }[]> {
@@ -395,13 +395,13 @@ export class ZfsStorage implements Storage {
    * start and after each remove, release and commit, so a removal a crash or a reader interrupted
    * finishes by itself.
    */
-  private async sweep(): Promise<void> {
+  private async sweep(root = this.parent): Promise<void> {
     let out: string;
     try {
-      out = await this.cli.zfs(['list', '-H', '-t', 'filesystem,volume', '-o', `name,${PROP_REMOVED}`, '-r', this.parent]);
+      out = await this.cli.zfs(['list', '-H', '-t', 'filesystem,volume', '-o', `name,${PROP_REMOVED}`, '-r', root]);
     } catch (err) {
       if (err instanceof ZfsCommandError && err.failure === 'not-found') return;
-      throw this.fail(err, 'listing datasets to sweep', this.parent);
+      throw this.fail(err, 'listing datasets to sweep', root);
     }
     const marked = out.split('\n').filter((l) => l.endsWith('\tyes')).map((l) => l.split('\t')[0]!);
     // Newest-made heads are promoted over older ones; go through them all, a few times if one frees another.
@@ -450,14 +450,15 @@ export class ZfsStorage implements Storage {
       if (!(err instanceof ZfsCommandError && (err.failure === 'not-found' || err.failure === 'busy'))) throw this.fail(err, doing, dataset);
       this.options.logger?.info('storage-zfs: a removed dataset is still in use; it is destroyed once released', { dataset });
     }
-    await this.sweep();
+    // Others of its area that readers or writers held earlier.
+    await this.sweep(dataset.split('/').slice(0, this.parent.split('/').length + 1).join('/'));
   }
 
   /** Destroys a job's volume; removed heads it was the last user of go too. */
   private async releaseJobDataset(id: string): Promise<void> {
     const dataset = this.ds(id);
     if (!(await this.destroy(dataset, { recursive: true }, `releasing ${id}`))) return;
-    await this.sweep();
+    await this.sweep(this.ds('warm'));
   }
 
   // ---------------------------------------------------------------- helpers
