@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { Evaluator, Lexer, Parser, data } from '@actions/expressions';
+import { TokenType } from '@actions/expressions/lexer';
 import { truthy } from '@actions/expressions/result';
 import type { FunctionDefinition } from '@actions/expressions/funcs/info';
 
@@ -99,6 +100,29 @@ export function interpolate(template: string, scope: EvalScope): string {
     pos = close + 2;
   }
   return out + template.slice(pos);
+}
+
+/**
+ * The contexts and functions the `${{ }}` parts of a template name (lower case), from the lexer's
+ * tokens: an identifier not after a `.` is a context, or a function when a `(` follows.
+ */
+export function referencedNames(template: string): { contexts: Set<string>; functions: Set<string> } {
+  const contexts = new Set<string>();
+  const functions = new Set<string>();
+  let pos = 0;
+  for (;;) {
+    const open = template.indexOf('${{', pos);
+    if (open < 0) break;
+    const close = closingBraces(template, open + 3);
+    if (close < 0) throw new ExpressionFailure(`unterminated \${{ in ${JSON.stringify(template.slice(open, open + 40))}`);
+    const tokens = new Lexer(template.slice(open + 3, close)).lex().tokens;
+    tokens.forEach((t, i) => {
+      if (t.type !== TokenType.IDENTIFIER || tokens[i - 1]?.type === TokenType.DOT) return;
+      (tokens[i + 1]?.type === TokenType.LEFT_PAREN ? functions : contexts).add(t.lexeme.toLowerCase());
+    });
+    pos = close + 2;
+  }
+  return { contexts, functions };
 }
 
 const STATUS_FN = /\b(success|failure|always|cancelled)\s*\(/i;

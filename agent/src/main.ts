@@ -95,9 +95,11 @@ export async function runAgent(config: AgentConfig): Promise<number> {
     maxUnackedBytes: 16 * 1024 * 1024,
     diagnostics: diag,
   });
-  let welcome;
+  // Only the spec's text is kept from the Welcome, and only until it is parsed: the clone credential
+  // in it must live in one place (the spec), which "Set up job" empties.
+  let specJson: string | null;
   try {
-    welcome = await conn.open();
+    specJson = (await conn.open()).jobSpecJson;
   } catch (err) {
     diag(`helios-agent: cannot start the job: ${(err as Error).message}`);
     conn.close();
@@ -105,7 +107,8 @@ export async function runAgent(config: AgentConfig): Promise<number> {
   }
   let spec: JobSpec;
   try {
-    spec = JSON.parse(welcome.jobSpecJson) as JobSpec;
+    spec = JSON.parse(specJson) as JobSpec;
+    specJson = null;
     if (spec.planVersion !== PLAN_VERSION) throw new Error(`job plan version ${spec.planVersion}, this agent (${AGENT_VERSION}) understands ${PLAN_VERSION}; install the agent shipped with the server`);
   } catch (err) {
     const reason = `the job spec is unusable: ${(err as Error).message}`;

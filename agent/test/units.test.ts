@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { referencedNames } from '../src/expressions.js';
+import { splitUserinfo, takeCloneCredential } from '../src/job/cloneCredential.js';
 import { evaluateCondition, hashFiles, interpolate, Masker, parseCommand, parseConfig, parseKeyValueFile, type EvalScope } from '../src/index.js';
 
 const test = suite('agent units');
@@ -107,6 +109,22 @@ test('output lines are the same however the stream is chunked (straddling lines 
     const want = text === '' ? [] : (text.endsWith('\n') ? text.slice(0, -1) : text).split('\n');
     assert.equal(got, want, JSON.stringify(text));
   }
+});
+
+test('referencedNames: contexts and functions of ${{ }} parts, not properties or string contents', () => {
+  const r = referencedNames("v-${{ steps.pick.outputs.ref || format('{0}', env.BRANCH) }}-${{ matrix.os }} ${{ 'github.x' }} ${{ hashFiles('a') }}");
+  assert.equal([...r.contexts].sort(), ['env', 'matrix', 'steps']);
+  assert.equal([...r.functions].sort(), ['format', 'hashfiles']);
+  assert.equal([...referencedNames('plain main').contexts], []);
+});
+
+test('clone credential: taken out of the spec (token and URL userinfo), URL kept without it', () => {
+  assert.equal(splitUserinfo('https://bot:p%40ss@git.example.org/a/b.git'), { url: 'https://git.example.org/a/b.git', userinfo: 'bot:p@ss' });
+  assert.equal(splitUserinfo('file:///tmp/x'), { url: 'file:///tmp/x', userinfo: null });
+  const spec = { repository: { fullName: 'a/b', cloneUrl: 'https://u:pw@h/a/b.git', token: 'tok', sha: 'x', ref: 'r' } } as unknown as Parameters<typeof takeCloneCredential>[0];
+  assert.equal(takeCloneCredential(spec), { url: 'https://h/a/b.git', basic: 'x-access-token:tok' });
+  assert.equal(spec.repository, { fullName: 'a/b', cloneUrl: 'https://h/a/b.git', sha: 'x', ref: 'r' });
+  assert.not.ok('token' in spec.repository);
 });
 
 test.run();

@@ -89,6 +89,12 @@ export const ERROR_CODES = {
   E_QUEUE_MESSAGE_INVALID: c(400, false, 'A queue message lacks a field.'),
   E_QUEUE_CAPACITY_INVALID: c(400, false, 'consume() was called with a capacity that is not a positive integer.'),
 
+  // Storage.
+  E_STORAGE_NAME_INVALID: c(400, false, 'A job id, image name or storage id handed to a storage backend is not of the form it accepts (1-128 of [A-Za-z0-9._-], no leading dot or dash, no ".."; ids: [A-Za-z0-9._/-]).'),
+  E_STORAGE_IMAGE_NOT_FOUND: c(422, false, 'The golden image named is not in the storage backend; prepare it (a directory, a dataset snapshot) first.'),
+  E_STORAGE_QUOTA: c(413, false, "A blob write would take the repository over its storage quota; nothing was stored."),
+  E_STORAGE_FAILED: c(500, false, 'The storage backend failed an operation (a copy, a zfs command, a disk error); the message has the command and its output.'),
+
   // Orchestration and runtimes.
   E_NO_RUNTIME: c(422, false, "No configured runtime serves the job's runs-on label."),
   E_LABEL_NOT_FOUND: c(422, false, 'A runtime was asked for a label it does not serve.'),
@@ -151,15 +157,11 @@ export const ERROR_CODES = {
   E_FORGE_NO_READ_ONLY_CREDENTIAL: c(403, false, 'An untrusted run (approved fork pull request) needs a read-only clone credential for a private repository; none is configured.'),
 
   // Storage (image clones, warm paths, caches and artifacts).
-  E_STORAGE_NAME_INVALID: c(400, false, 'A storage name (image, job id, blob or volume id, repository group) has characters or a shape the backend refuses; nothing was run.'),
-  E_STORAGE_IMAGE_NOT_FOUND: c(404, false, 'The golden image asked for does not exist, or has no snapshot to clone.'),
-  E_STORAGE_QUOTA: c(507, false, "A write would exceed the repository's storage quota; nothing was kept."),
   E_STORAGE_FULL: c(507, true, 'The storage pool is out of space; nothing was kept.'),
   E_STORAGE_BUSY: c(503, true, 'A dataset stayed busy (mounted, in use) through every retry.'),
   E_STORAGE_IN_USE: c(409, false, 'A dataset cannot be destroyed while clones made from it exist.'),
   E_STORAGE_UNAVAILABLE: c(503, true, 'The storage backend is not reachable (the ZFS daemon is not running, the pool is not imported).'),
   E_STORAGE_CONFIG: c(500, false, 'The storage configuration does not match the system (missing parent dataset, no mountpoint, missing command).'),
-  E_STORAGE_FAILED: c(500, false, 'A storage command failed in a way Helios does not recognise; the message has its output.'),
 
   // Secrets.
   E_SECRET_NAME_INVALID: c(400, false, 'A secret name is not of the form [A-Za-z_][A-Za-z0-9_]*.'),

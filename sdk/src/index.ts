@@ -11,6 +11,7 @@ export * from './webhook.js';
 export * from './interfaces/forge.js';
 export * from './interfaces/runtime.js';
 export * from './interfaces/storage.js';
+export * from './storageNames.js';
 export * from './interfaces/secrets.js';
 export * from './interfaces/queue.js';
 export { Type } from '@sinclair/typebox';

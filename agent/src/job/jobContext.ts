@@ -8,6 +8,8 @@ import { SecretMasker as Masker } from '@helios-ci/sdk/secret-masker';
 import type { Connection } from '../connection.js';
 import { CommandState } from '../output.js';
 import { newTrackingId, ProcessGroups, runProcess, type ProcessResult } from '../process.js';
+import { splitUserinfo } from './cloneCredential.js';
+import type { CloneMirror } from './cloneMirror.js';
 import { FileCommands } from './fileCommands.js';
 
 export interface JobOptions {
@@ -35,6 +37,8 @@ export class JobContext {
   /** Workflow env overlaid with job env, evaluated once at job start. */
   readonly jobEnv: Record<string, string> = {};
   readonly fileCommands: FileCommands;
+  /** The job's private mirror, from "Set up job"; every checkout fetches from it. */
+  mirror: CloneMirror | null = null;
   cancelReason: string | null = null;
   timedOut = false;
   private readonly killers = new Set<(why: KillReason) => void>();
@@ -48,9 +52,14 @@ export class JobContext {
   ) {
     this.groups = new ProcessGroups(opts.pgidFile, opts.trackingId ?? newTrackingId());
     for (const value of Object.values(spec.secrets)) this.masker.add(value);
-    if (spec.repository.token) {
-      this.masker.add(spec.repository.token);
-      this.masker.add(Buffer.from(`x-access-token:${spec.repository.token}`).toString('base64'));
+    // Kept for masking only (in this process's memory, never handed to a child); the spec itself
+    // loses the credential at "Set up job" (cloneCredential.ts).
+    const userinfo = splitUserinfo(spec.repository.cloneUrl).userinfo;
+    for (const basic of [spec.repository.token ? `x-access-token:${spec.repository.token}` : null, userinfo]) {
+      const secret = basic?.slice(basic.indexOf(':') + 1);
+      if (!basic || !secret) continue;
+      this.masker.add(secret);
+      this.masker.add(Buffer.from(basic).toString('base64'));
     }
     const repoName = spec.repository.fullName.split('/').pop() ?? '';
     this.workspace = join(opts.workDir, /^[A-Za-z0-9._-]+$/.test(repoName) && !/^\.+$/.test(repoName) ? repoName : 'workspace');

@@ -10,6 +10,9 @@ import { timerDelayMs } from '@helios-ci/sdk/timers';
 import type { Connection } from '../connection.js';
 import { evaluateCondition, evaluateFlag, interpolate, type EvalScope } from '../expressions.js';
 import { checkout } from './checkout.js';
+import { predictCheckouts } from './checkoutNeeds.js';
+import { takeCloneCredential, type CloneSource } from './cloneCredential.js';
+import { CloneMirror } from './cloneMirror.js';
 import type { Frame, StepExecution, StepResult } from './frame.js';
 import { JobContext, type JobOptions } from './jobContext.js';
 import { expressionScope } from './stepContexts.js';
@@ -45,6 +48,7 @@ export class JobRunner {
   /** Kills every process group this job started (background processes included). */
   async cleanup(): Promise<void> {
     await this.job.groups.killAll(this.job.opts.killGraceMs);
+    this.job.mirror?.remove();
   }
 
   killNow(): void {
@@ -100,12 +104,18 @@ export class JobRunner {
     return { conclusion, outputs, reason: ctx.masker.mask(reason) };
   }
 
-  /** The "Set up job" step: fresh workspace and temp, job env, clone at the job's SHA. */
+  /**
+   * The "Set up job" step: fresh workspace and temp, job env, then all of the job's git work that
+   * needs the clone credential — the private mirror (cloneMirror.ts) — after which the credential is
+   * gone, then the workspace's checkout at the job's SHA from the mirror. No user step has run yet.
+   */
   private async setup(frame: Frame): Promise<boolean> {
     const ctx = this.job;
     const step = '__setup';
     ctx.conn.send({ stepStarted: { step, name: 'Set up job', parent: '', ts: Date.now() } });
     let ok = true;
+    // Out of the spec before anything can fail: whatever happens below, no later step finds it.
+    let source: CloneSource | null = takeCloneCredential(ctx.spec);
     try {
       rmSync(ctx.workspace, { recursive: true, force: true });
       rmSync(ctx.temp, { recursive: true, force: true });
@@ -116,11 +126,21 @@ export class JobRunner {
       for (const [k, v] of Object.entries(ctx.spec.job.env)) {
         ctx.jobEnv[k] = interpolate(v, { ...scope, contexts: { ...scope.contexts, env: { ...ctx.jobEnv } } });
       }
+      const needs = predictCheckouts(ctx, frame);
+      for (const c of needs.checkouts) {
+        if (c.ref === undefined) ctx.system(step, `##[warning]actions/checkout step ${c.stepId}: its ref cannot be fetched before the steps run (${c.refUnknownBecause}); that step can only check out what is fetched now (the job's commit${needs.full ? ', every branch and tag' : ''})`);
+      }
+      if (source.basic && needs.checkouts.some((c) => c.submodules)) {
+        ctx.system(step, '##[warning]Submodules are fetched by their checkout step from their own URLs without a credential (it is discarded before the first step): private submodules will fail');
+      }
       ctx.system(step, `Cloning ${ctx.spec.repository.fullName} at ${ctx.spec.repository.sha}`);
-      ok = await checkout(ctx, step, ctx.workspace, ctx.spec.repository.sha, 1, 'false');
+      ctx.mirror = await CloneMirror.prepare(ctx, step, source, needs);
+      ok = ctx.mirror !== null && (await checkout(ctx, ctx.mirror, step, ctx.workspace, ctx.mirror.sha, 1, 'false'));
     } catch (err) {
       ctx.system(step, `##[error]${(err as Error).message}`);
       ok = false;
+    } finally {
+      source = null;
     }
     const result: StepResult = ctx.cancelled ? 'cancelled' : ok ? 'success' : 'failure';
     ctx.conn.send({ stepFinished: { step, exit: -1, outputs: {}, outcome: result, conclusion: result, ts: Date.now(), summary: '' } });

@@ -97,6 +97,7 @@ export class AgentSession {
     }
     const j = this.job;
     if (j.ended) return;
+    forgetCloneCredential(j);
     j.lastActivity = Date.now();
     if (msg.body === 'heartbeat' || msg.body === 'hello') return;
     const seq = msg.seq;
@@ -153,4 +154,15 @@ export class AgentSession {
     });
     if (j.cancelReason !== null) this.call.write({ cancel: { reason: j.cancelReason } });
   }
+}
+
+/**
+ * The agent has its Welcome (it speaks after it): the clone credential has served its one purpose,
+ * and a later Welcome — a resume, or anyone else presenting the job token once user steps run — must
+ * not carry it again. The caller's spec object is left alone; the job keeps a copy without it.
+ */
+function forgetCloneCredential(j: JobState): void {
+  if (j.spec.repository.token === undefined) return;
+  const { token: _dropped, ...repository } = j.spec.repository;
+  j.spec = { ...j.spec, repository };
 }

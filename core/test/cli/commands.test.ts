@@ -64,7 +64,7 @@ test('config check passes on a good file and reports the plugins it loaded', asy
     const r = await runHelios(['config', 'check'], { cwd: p.dir });
     assert.is(r.code, 0, r.stderr);
     // No runtime is configured: the embedded default fills in, with a warning (not an error).
-    assert.is(r.stdout, 'helios.yaml: ok (2 plugins: secrets, local)\n');
+    assert.is(r.stdout, 'helios.yaml: ok (3 plugins: secrets, local, storage)\n');
     assert.match(r.stderr, /^warning: helios\.yaml: no runtime configured: using the embedded default @helios-ci\/runtime-local as instance "local"/);
   } finally {
     p.cleanup();

@@ -75,7 +75,7 @@ test('the guide\'s plugin passes helios config check from a relative use path, a
     writeFileSync(join(root, 'helios.yaml'), 'plugins:\n  secrets:\n    use: ./helios-secrets-json\n    config: { path: secrets.json }\n');
     const ok = await runHelios(['config', 'check'], { cwd: root });
     assert.is(ok.code, 0, ok.stderr);
-    assert.match(ok.stdout, /^helios\.yaml: ok \(2 plugins: secrets, local\)/);
+    assert.match(ok.stdout, /^helios\.yaml: ok \(3 plugins: secrets, local, storage\)/);
     writeFileSync(join(root, 'helios.yaml'), 'plugins:\n  secrets:\n    use: ./helios-secrets-json\n    config: { path: missing.json }\n');
     const bad = await runHelios(['config', 'check'], { cwd: root });
     assert.is(bad.code, 1);

@@ -14,8 +14,9 @@ const TOKEN_B64 = Buffer.from(`x-access-token:${TOKEN}`).toString('base64');
 
 // The step looks for the token wherever a job could find it: its environment, its parent's (the
 // agent's) environment, the whole workspace including .git, and what a background process saw of
-// every process working in the workspace (git) while a later actions/checkout ran. The searched strings are
-// assembled from halves so the workflow file itself never contains them.
+// the agent's descendants (git) and of every process working in the workspace while a later
+// actions/checkout ran. The searched strings are assembled from halves so the workflow file itself
+// never contains them.
 const half = (s: string) => [s.slice(0, s.length >> 1), s.slice(s.length >> 1)] as const;
 const [t1, t2] = half(TOKEN);
 const [b1, b2] = half(TOKEN_B64);
@@ -30,12 +31,31 @@ jobs:
       - name: snoop
         run: |
           cat > "$RUNNER_TEMP/snoop.sh" <<'EOS'
+          agent=$1
           end=$((SECONDS + 120))
+          # The agent's descendants, tight and fork-free (short-lived git children are caught) ...
+          walk() {
+            local kids k
+            read -r -a kids < "/proc/$1/task/$1/children" || return 0
+            for k in "\${kids[@]}"; do
+              tr '\\0' '\\n' < "/proc/$k/environ" >> "$RUNNER_TEMP/snooped"
+              walk "$k"
+            done
+          }
+          n=0
+          touch "$RUNNER_TEMP/snooping"
           while [ ! -e "$RUNNER_TEMP/stop" ] && [ $SECONDS -lt $end ]; do
-            for c in $(find /proc -maxdepth 2 -name cwd -lname "$GITHUB_WORKSPACE*" 2>/dev/null); do tr '\\0' '\\n' < "\${c%/cwd}/environ" >> "$RUNNER_TEMP/snooped" 2>/dev/null; done
+            walk "$agent"
+            # ... and now and then every process working in the workspace.
+            n=$((n + 1))
+            if [ $((n % 50)) -eq 1 ]; then
+              for c in $(find /proc -maxdepth 2 -name cwd -lname "$GITHUB_WORKSPACE*" 2>/dev/null); do tr '\\0' '\\n' < "\${c%/cwd}/environ" >> "$RUNNER_TEMP/snooped" 2>/dev/null; done
+            fi
           done
           EOS
-          setsid bash "$RUNNER_TEMP/snoop.sh" </dev/null >/dev/null 2>&1 &
+          setsid bash "$RUNNER_TEMP/snoop.sh" "$PPID" </dev/null >/dev/null 2>&1 &
+          # The next step (the checkout) must not start before the snooper looks.
+          for i in $(seq 200); do [ -e "$RUNNER_TEMP/snooping" ] && break; sleep 0.05; done
           echo started
       - uses: actions/checkout@v4
         with:
@@ -61,8 +81,10 @@ jobs:
           if env | grep -qF -e "$R" -e "$RB"; then left="$left env"; fi
           if tr '\\0' '\\n' < /proc/$PPID/environ 2>/dev/null | grep -qF -e "$R" -e "$RB"; then left="$left parent"; fi
           if grep -rqFa -e "$R" -e "$RB" "$GITHUB_WORKSPACE" 2>/dev/null; then left="$left workspace"; fi
+          if grep -qF -e "$R" -e "$RB" "$RUNNER_TEMP/snooped" 2>/dev/null; then left="$left snooped"; fi
           echo "clone-credential-left:[\${left}]"
-          if grep -qF -e "$R" -e "$RB" "$RUNNER_TEMP/snooped" 2>/dev/null; then echo "snooper-saw-the-clone-credential"; fi
+          # The snooper works: it saw the agent's git processes of the later actions/checkout.
+          if grep -qx "GIT_ASKPASS=true" "$RUNNER_TEMP/snooped" 2>/dev/null; then echo "snooper-saw-git"; fi
           echo "checked-out:$(git -C "$GITHUB_WORKSPACE" rev-parse HEAD)"
 `;
 
@@ -115,7 +137,7 @@ test('public repository: the approved fork run clones anonymously and finds the 
     assert.is(job.state, 'succeeded', log);
     assert.ok(d.log(job.id).includes('token-found:[]'), `the step found the token:\n${log}`);
     assert.ok(d.log(job.id).includes(`checked-out:${headSha}`), log);
-    assert.ok(standIn.gitTokens.length >= 2, 'the set-up clone and actions/checkout both fetched');
+    assert.ok(standIn.gitTokens.length >= 2, 'the set-up fetched (the mirror every checkout uses)');
     assert.equal([...new Set(standIn.gitTokens)], [''], 'every git request was anonymous');
   });
 });
@@ -127,10 +149,10 @@ test('private repository with cloneToken: the approved fork run clones with the 
     assert.ok(d.log(job.id).includes('token-found:[]'), `the step found the token:\n${log}`);
     assert.ok(d.log(job.id).includes(`checked-out:${headSha}`), log);
     assert.equal([...new Set(standIn.gitTokens)], [READ_TOKEN], 'git only ever saw the read-only token');
-    assert.ok(d.log(job.id).includes('clone-credential-left:[]'), `the read-only token outlived the checkout:\n${log}`);
-    // The background snooper works: it saw the credential git used during actions/checkout, so it
-    // would have seen the bot token there too.
-    assert.ok(d.log(job.id).includes('snooper-saw-the-clone-credential'), `the snooper saw nothing:\n${log}`);
+    // Not even the read-only token: the agent fetched at "Set up job" and dropped it before the
+    // first step, so the background snooper saw only credential-free git during actions/checkout.
+    assert.ok(d.log(job.id).includes('clone-credential-left:[]'), `the read-only token outlived "Set up job":\n${log}`);
+    assert.ok(d.log(job.id).includes('snooper-saw-git'), `the snooper saw no git process of the checkout, so it proves nothing:\n${log}`);
     assert.not.match(log, READ_TOKEN, 'the read-only token is masked too');
   });
 });

@@ -8,6 +8,12 @@
  * Crash safety is part of the contract: nothing half-made is ever visible under a committed id, and
  * everything half-made is reported by `list()` with the job that was making it, so the reconciler can
  * `remove()` it when no live job owns it.
+ *
+ * Names and ids are checked before anything is touched (`checkStorageName`, `checkStorageId`): a job
+ * id or image name outside 1-128 of `[A-Za-z0-9._-]` (leading letter or digit, no `..`), or an id
+ * outside the id form, is `E_STORAGE_NAME_INVALID`. A well-formed id the backend does not hold (gone,
+ * or never its own) is simply unknown: `readBlob` gives null, `remove`/`release` do nothing,
+ * `openWarm` starts empty.
  */
 
 /** What a volume is for. */
@@ -79,13 +85,21 @@ export interface Storage {
   release(volume: Volume): Promise<void>;
   /**
    * Stores a stream under a new id, atomically: the id exists only once every byte is durable. When
-   * the stream throws or ends early nothing is committed and the partial upload is removed (or, after a
-   * crash, listed as `upload` with its job).
+   * the stream throws nothing is committed and the partial upload is removed (or, after a crash, listed
+   * as `upload` with its job). The backend cannot tell a short stream from a complete one: a caller that
+   * knows the size (or sees its client disconnect) makes its stream throw instead of ending.
    */
   writeBlob(kind: BlobKind, data: AsyncIterable<Uint8Array>, options: WriteBlobOptions): Promise<BlobInfo>;
-  /** The bytes of a committed blob, or null when the id is unknown. */
+  /**
+   * The bytes of a committed blob, or null when the id is unknown. A read in progress when the blob is
+   * removed either returns every byte or fails; it never ends early without an error.
+   */
   readBlob(id: string): Promise<AsyncIterable<Uint8Array> | null>;
-  /** Removes anything `list()` reports or an id this backend returned (blob, warm head, volume); idempotent. */
+  /**
+   * Removes anything `list()` reports or an id this backend returned (blob, warm head, volume); idempotent.
+   * A removed warm head is no longer listed and `openWarm` of it starts empty, while clones already made
+   * from it (and heads committed from those) keep working.
+   */
   remove(ref: Pick<StorageRef, 'id' | 'kind'>): Promise<void>;
   /** Everything this backend holds, including half-made volumes and uploads from before a crash. */
   list(): Promise<StorageRef[]>;

@@ -6,6 +6,8 @@ export { createFakeForge, FAKE_FORGE_DEFAULT_CAPABILITIES, type FakeForge, type 
 export { forgeConformance, type ForgeConformanceHooks } from './forgeConformance.js';
 export { runtimeConformance, type RuntimeHarness, type RuntimeSubject } from './runtimeConformance.js';
 export { serveGit } from './gitHttpBackend.js';
+export { startTokenGitServer, type TokenGitServer, type GitServerRequest } from './tokenGitServer.js';
 export { TestGitRepo } from './testGitRepo.js';
 export { deploymentConfig } from './deploymentConfig.js';
 export { startHeliosServe, heliosCliPath, waitFor, type HeliosServe } from './heliosServe.js';
+export { storageConformance, type StorageHarness, type StorageConformanceOptions } from './storageConformance.js';

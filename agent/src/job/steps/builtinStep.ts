@@ -3,6 +3,7 @@ import { relative, resolve } from 'node:path';
 import type { BuiltinStep } from '@helios-ci/sdk';
 import { interpolate, type EvalScope } from '../../expressions.js';
 import { checkout } from '../checkout.js';
+import { SAFE_REF, SAFE_SHA } from '../cloneMirror.js';
 import type { StepExecution } from '../frame.js';
 import type { JobContext } from '../jobContext.js';
 
@@ -23,7 +24,11 @@ export async function runBuiltinStep(job: JobContext, step: BuiltinStep, id: str
       const submodules = (w.submodules ?? 'false').toLowerCase();
       if (!['true', 'false', 'recursive'].includes(submodules)) throw new Error(`actions/checkout: submodules must be true, false or recursive, not ${JSON.stringify(w.submodules)}`);
       const ref = w.ref || repository.sha;
-      const ok = await checkout(job, id, dir, ref, depth, submodules);
+      if (!SAFE_SHA.test(ref) && !SAFE_REF.test(ref)) throw new Error(`actions/checkout: ref ${JSON.stringify(ref)} is not a valid git ref or SHA`);
+      if (!job.mirror) throw new Error('actions/checkout: the job was not set up (see "Set up job")');
+      const found = await job.mirror.resolve(id, ref, depth);
+      if (!found.ok) throw new Error(found.message);
+      const ok = await checkout(job, job.mirror, id, dir, found.sha, depth, submodules);
       return { outcome: ok ? 'success' : 'failure', outputs: {}, exit: -1, summary: '' };
     }
     case 'cache':

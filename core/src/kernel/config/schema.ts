@@ -74,4 +74,6 @@ plugins:
     use: "@helios-ci/secrets-file"
   local:
     use: "@helios-ci/runtime-local"
+  storage:
+    use: "@helios-ci/storage-dir"
 `;
