@@ -15,7 +15,7 @@
  * Ids handed out are these paths relative to the parent (`jobs/j1-image`, `caches/<slug>/<id>`).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { HeliosError, type BlobKind, type StorageRef } from '@helios-ci/sdk';
+import { HeliosError, checkStorageId, checkStorageName, type BlobKind, type StorageRef } from '@helios-ci/sdk';
 
 /** One dataset-name component we make (ids, slugs): starts with a letter or digit, then `_ . -`. */
 export const COMPONENT = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
@@ -23,9 +23,6 @@ export const COMPONENT = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 const GROUP = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}(?:\/[A-Za-z0-9_.][A-Za-z0-9_.-]{0,99}){0,5}$/;
 /** The configured parent: a pool and datasets below it. */
 export const PARENT = /^[A-Za-z][A-Za-z0-9_.:-]{0,99}(?:\/[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}){0,10}$/;
-/** Ids in the form every Storage backend accepts back (the sdk's storage id form). */
-const ID = /^[A-Za-z0-9][A-Za-z0-9._/-]*$/;
-const ID_MAX = 512;
 
 export type Area = 'images' | 'jobs' | 'warm' | 'caches' | 'artifacts' | 'uploads';
 export const AREAS: readonly Area[] = ['images', 'jobs', 'warm', 'caches', 'artifacts', 'uploads'];
@@ -46,20 +43,14 @@ function invalid(what: string, value: unknown, rule: string): HeliosError {
   return new HeliosError('E_STORAGE_NAME_INVALID', `storage-zfs: ${what} ${shown} is refused: ${rule}; nothing was run`, { facts: { what } });
 }
 
-/** A job id, image or snapshot name: 1-128 of `[A-Za-z0-9._-]`, first a letter or digit, no `..`. */
+/** A job id, image or snapshot name, in the form every Storage backend accepts (the sdk's check). */
 export function checkComponent(what: string, value: unknown): string {
-  if (typeof value !== 'string' || !COMPONENT.test(value) || value.includes('..')) {
-    throw invalid(what, value, 'it must be 1-128 characters of A-Z a-z 0-9 . _ -, start with a letter or digit, and not contain ".."');
-  }
-  return value;
+  return checkStorageName(`storage-zfs: ${what}`, value);
 }
 
 /** An id handed back: malformed is E_STORAGE_NAME_INVALID; well-formed but not ours is `parseId`'s null. */
 export function checkId(what: string, value: unknown): string {
-  if (typeof value !== 'string' || value.length > ID_MAX || !ID.test(value) || value.includes('..') || value.includes('//') || value.endsWith('/')) {
-    throw invalid(what, value, `a storage id is 1-${ID_MAX} characters of A-Z a-z 0-9 . _ - /, starts with a letter or digit, and has no ".." or empty path segment`);
-  }
-  return value;
+  return checkStorageId(`storage-zfs: ${what}`, value);
 }
 
 /** The dataset-safe, collision-free name of a repository group (`github/acme/widget`). */
