@@ -2,8 +2,8 @@
 // one run on one machine:
 //   tar      — the data as a .tar.gz made with the `tar` package (what actions/cache streams), extracted
 //              into an empty directory;
-//   blobCopy — storage-dir-like: the .tar.gz kept as a blob file, read (copied) out of the store,
-//              then extracted (the storage-dir plugin is not on main yet: a plain file copy stands in);
+//   storageDir — the .tar.gz as a cache blob in @helios-ci/storage-dir (the default storage), restored
+//              by streaming readBlob into the extractor;
 //   zfsClone — storage-zfs warm paths: the data in a warm head (a snapshot), restored by openWarm,
 //              i.e. a `zfs clone` — no archive, no copy.
 // Prints one JSON line with each restore time (ms; the clone's is the median of 5 rounds) and
@@ -12,10 +12,13 @@
 // makes a sparse file-backed pool under the temp dir and destroys it. Bounded: gives up after 20 min.
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tar from 'tar';
+import { DirStorage } from '../plugins/storage-dir/dist/src/index.js';
 import { ZfsStorage } from '../plugins/storage-zfs/dist/src/index.js';
 
 const MiB = 1024 * 1024;
@@ -99,28 +102,27 @@ try {
     rmSync(dest, { recursive: true });
     log(`${label}: tar create ${tarCreateMs} ms, extract ${tarRestoreMs} ms`);
 
-    // (b) storage-dir-like: the archive as a blob file in a store directory; restore = copy out + extract.
-    const store = join(work, `store-${label}`);
-    mkdirSync(store);
-    copyFileSync(archive, join(store, 'blob'));
+    // (b) storage-dir: the archive as a cache blob; restore = readBlob streamed into the extractor.
+    const dir = new DirStorage({ id: 'bench-dir', root: join(work, `store-${label}`) });
+    const blob = await dir.writeBlob('cache', createReadStream(archive), { jobId: 'bench-save', group: 'github/bench/cache' });
     const dest2 = join(work, `restore-blob-${label}`);
     mkdirSync(dest2);
     t = process.hrtime.bigint();
-    copyFileSync(join(store, 'blob'), join(work, `fetched-${label}.tgz`));
-    await tar.extract({ file: join(work, `fetched-${label}.tgz`), cwd: dest2 });
-    const blobRestoreMs = ms(t);
+    await pipeline(Readable.from(await dir.readBlob(blob.id)), tar.extract({ cwd: dest2 }));
+    const storageDirRestoreMs = ms(t);
+    if (readdirSync(dest2).length !== readdirSync(source).length) throw new Error('storage-dir restore lost files');
     rmSync(dest2, { recursive: true });
-    rmSync(store, { recursive: true });
-    rmSync(join(work, `fetched-${label}.tgz`));
+    await dir.remove({ id: blob.id, kind: 'cache' });
+    rmSync(join(work, `store-${label}`), { recursive: true, force: true });
     rmSync(archive);
-    log(`${label}: blob copy + extract ${blobRestoreMs} ms`);
+    log(`${label}: storage-dir readBlob + extract ${storageDirRestoreMs} ms`);
 
     // (c) storage-zfs: a warm head holding the same files (timed below, all sizes interleaved).
     const first = await storage.openWarm(null, `seed-${label}`);
     execFileSync('cp', ['-a', `${source}/.`, first.location]);
     heads[label] = { head: await storage.commitWarm(first), files: readdirSync(source).length, clones: [] };
     rmSync(source, { recursive: true });
-    results[label] = { tarCreateMs, tarRestoreMs, blobRestoreMs };
+    results[label] = { tarCreateMs, tarRestoreMs, storageDirRestoreMs };
   }
 
   // Restore = openWarm of the head: a `zfs clone` of its snapshot. Sizes take turns, round by round,
