@@ -5,8 +5,6 @@
  * synced. The dataset layout and the name rules are in layout.ts.
  */
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
-import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import {
   HeliosError,
@@ -35,7 +33,8 @@ import {
   type Area,
 } from './layout.js';
 import { ZfsCli, ZfsCommandError, type ZfsFailure } from './zfsCli.js';
-import { zfsError } from './zfsErrors.js';
+import { writeBlobFile } from './blobFile.js';
+import { Datasets } from './datasets.js';
 
 export interface ZfsStorageOptions {
   /** Instance name, for logs and errors. */
@@ -57,16 +56,6 @@ export interface ZfsStorageOptions {
   platform?: NodeJS.Platform;
 }
 
-interface DatasetProps {
-  type: string;
-  mountpoint: string;
-  mounted: string;
-  origin: string;
-  [prop: string]: string;
-}
-
-const BASE_PROPS = ['type', 'mountpoint', 'mounted', 'origin'] as const;
-
 export class ZfsStorage implements Storage {
   readonly id: string;
   private readonly cli: ZfsCli;
@@ -74,7 +63,7 @@ export class ZfsStorage implements Storage {
   private readonly compression: string;
   private readonly quota: number | undefined;
   private readonly zfsCommand: string;
-  private readonly knownAreas = new Set<Area>();
+  private readonly z: Datasets;
   /** Open readBlob streams per dataset: such a dataset cannot be destroyed until they close. */
   private readonly readers = new Map<string, number>();
 
@@ -88,6 +77,7 @@ export class ZfsStorage implements Storage {
     this.quota = options.quotaPerRepositoryBytes;
     this.zfsCommand = options.zfsCommand ?? 'zfs';
     this.cli = new ZfsCli({ zfsCommand: this.zfsCommand, zpoolCommand: options.zpoolCommand ?? 'zpool', busyRetries: options.busyRetries ?? 8 });
+    this.z = new Datasets(this.cli, this.parent, this.zfsCommand, options.platform ?? process.platform);
     for (const [image, conf] of Object.entries(options.images ?? {})) {
       checkComponent('image', image);
       if (conf.snapshot !== undefined) checkComponent(`snapshot of image ${image}`, conf.snapshot);
@@ -106,11 +96,11 @@ export class ZfsStorage implements Storage {
       if (err instanceof ZfsCommandError && err.failure === 'not-found') {
         throw new HeliosError('E_STORAGE_CONFIG', `storage-zfs: pool "${pool}" (of parent ${this.parent}) is not imported; import it (zpool import ${pool}) or fix "parent" in this plugin's config`, { cause: err });
       }
-      throw this.fail(err, `checking pool ${pool}`);
+      throw this.z.fail(err, `checking pool ${pool}`);
     }
-    const props = await this.props(this.parent);
-    if (!props) await this.run(['create', '-p', this.parent], `creating parent dataset ${this.parent}`, this.parent);
-    await this.mountpointOf(this.parent);
+    const props = await this.z.props(this.parent);
+    if (!props) await this.z.run(['create', '-p', this.parent], `creating parent dataset ${this.parent}`, this.parent);
+    await this.z.mountpointOf(this.parent);
     // Finish removals a crash (or a reader) interrupted.
     await this.sweep();
   }
@@ -121,16 +111,16 @@ export class ZfsStorage implements Storage {
     checkComponent('image', image);
     checkComponent('job id', jobId);
     const snapshot = await this.imageSnapshot(image);
-    await this.ensureArea('jobs');
+    await this.z.ensureArea('jobs');
     const id = `jobs/${jobId}-image`;
-    const target = this.ds(id);
+    const target = this.z.ds(id);
     // A retried provision starts from a clean clone, never from what a half-run machine left.
-    await this.destroy(target, { recursive: true }, `clearing an earlier clone for job ${jobId}`);
-    await this.run(['clone', '-o', `${PROP_JOB}=${jobId}`, '-o', `${PROP_KIND}=image-clone`, snapshot, target], `cloning image ${image} for job ${jobId}`, target);
+    await this.z.destroy(target, { recursive: true }, `clearing an earlier clone for job ${jobId}`);
+    await this.z.run(['clone', '-o', `${PROP_JOB}=${jobId}`, '-o', `${PROP_KIND}=image-clone`, snapshot, target], `cloning image ${image} for job ${jobId}`, target);
     try {
-      return { id, kind: 'image-clone', location: await this.locationOf(target), jobId };
+      return { id, kind: 'image-clone', location: await this.z.locationOf(target), jobId };
     } catch (err) {
-      await this.destroy(target, { recursive: true }, `removing the clone for job ${jobId} after a failure`).catch(() => {});
+      await this.z.destroy(target, { recursive: true }, `removing the clone for job ${jobId} after a failure`).catch(() => {});
       throw err;
     }
   }
@@ -139,10 +129,10 @@ export class ZfsStorage implements Storage {
     checkComponent('job id', jobId);
     const parsedHead = head === null ? null : parseId(head);
     const headId = parsedHead?.area === 'warm' ? parsedHead.head : null;
-    await this.ensureArea('jobs');
+    await this.z.ensureArea('jobs');
     const id = `jobs/${jobId}-warm`;
-    const target = this.ds(id);
-    await this.destroy(target, { recursive: true }, `clearing an earlier warm volume for job ${jobId}`);
+    const target = this.z.ds(id);
+    await this.z.destroy(target, { recursive: true }, `clearing an earlier warm volume for job ${jobId}`);
     const snapshot = headId === null ? null : await this.headSnapshot(headId);
     const props = ['-o', `${PROP_JOB}=${jobId}`, '-o', `${PROP_KIND}=warm`];
     let cloned = false;
@@ -152,14 +142,14 @@ export class ZfsStorage implements Storage {
         cloned = true;
       } catch (err) {
         // The head was removed between the lookup and the clone: the job starts empty, as the contract says.
-        if (!(err instanceof ZfsCommandError && err.failure === 'not-found')) throw this.fail(err, `cloning warm head ${head} for job ${jobId}`, target);
+        if (!(err instanceof ZfsCommandError && err.failure === 'not-found')) throw this.z.fail(err, `cloning warm head ${head} for job ${jobId}`, target);
       }
     }
-    if (!cloned) await this.run(['create', ...props, target], `creating a warm volume for job ${jobId}`, target);
+    if (!cloned) await this.z.run(['create', ...props, target], `creating a warm volume for job ${jobId}`, target);
     try {
-      return { id, kind: 'warm', location: await this.mountpointOf(target), jobId };
+      return { id, kind: 'warm', location: await this.z.mountpointOf(target), jobId };
     } catch (err) {
-      await this.destroy(target, { recursive: true }, `removing the warm volume for job ${jobId} after a failure`).catch(() => {});
+      await this.z.destroy(target, { recursive: true }, `removing the warm volume for job ${jobId} after a failure`).catch(() => {});
       throw err;
     }
   }
@@ -169,26 +159,26 @@ export class ZfsStorage implements Storage {
     if (parsed?.area !== 'jobs' || parsed.kind !== 'warm' || volume.kind !== 'warm') {
       throw new HeliosError('E_STORAGE_NAME_INVALID', `storage-zfs: commitWarm takes a warm volume from openWarm; got ${JSON.stringify(volume?.id)} (${volume?.kind})`);
     }
-    const source = this.ds(volume.id);
-    const props = await this.props(source);
+    const source = this.z.ds(volume.id);
+    const props = await this.z.props(source);
     if (!props) throw new HeliosError('E_NOT_FOUND', `storage-zfs: warm volume ${volume.id} does not exist (already committed or released); open a new one with openWarm`, { facts: { id: volume.id } });
-    await this.ensureArea('warm');
+    await this.z.ensureArea('warm');
     const head = newId();
     const doing = `committing warm volume ${volume.id} as head warm/${head}`;
     // Quiesce first: nothing may write between the snapshot and the head becoming visible.
-    await this.unmount(source, doing);
-    await this.run(['snapshot', `${source}@${head}`], doing, source);
-    await this.run(['set', 'readonly=on', source], doing, source);
+    await this.z.unmount(source, doing);
+    await this.z.run(['snapshot', `${source}@${head}`], doing, source);
+    await this.z.run(['set', 'readonly=on', source], doing, source);
     // Heads are only ever cloned; keeping them unmounted saves a mount per head.
-    await this.run(['set', 'canmount=noauto', source], doing, source);
-    const target = this.ds(`warm/${head}`);
+    await this.z.run(['set', 'canmount=noauto', source], doing, source);
+    const target = this.z.ds(`warm/${head}`);
     // The commit point: the head exists from here on.
-    await this.runRetryingBusy(['rename', source, target], doing, source);
+    await this.z.runRetryingBusy(['rename', source, target], doing, source);
     // Make the new head the origin of its ancestors, so older heads can be destroyed while this one lives.
-    if (props.origin.startsWith(`${this.ds('warm')}/`)) {
-      await this.runRetryingBusy(['promote', target], doing, target);
+    if (props.origin.startsWith(`${this.z.ds('warm')}/`)) {
+      await this.z.runRetryingBusy(['promote', target], doing, target);
       // A removed head it came from may now be an empty clone of it: destroy that.
-      await this.sweep(this.ds('warm'));
+      await this.sweep(this.z.ds('warm'));
     }
     return `warm/${head}`;
   }
@@ -207,43 +197,43 @@ export class ZfsStorage implements Storage {
     const jobId = checkComponent('job id', options?.jobId);
     const slug = groupSlug(options?.group);
     const area = blobArea(kind);
-    await this.ensureArea('uploads');
-    await this.ensureArea(area);
+    await this.z.ensureArea('uploads');
+    await this.z.ensureArea(area);
     const groupDs = await this.ensureGroup(area, slug, options.group);
     const room = await this.roomIn(groupDs);
     if (room !== null && room <= 0) {
       throw new HeliosError('E_STORAGE_QUOTA', `storage-zfs: repository ${options.group} has used its ${area} quota (${this.quota} bytes); prune its ${area} or raise quotaPerRepositoryBytes`, { facts: { group: options.group } });
     }
     const uploadId = `uploads/${jobId}-${newId()}`;
-    const upload = this.ds(uploadId);
+    const upload = this.z.ds(uploadId);
     const doing = `writing a ${kind} for job ${jobId} (${options.group})`;
-    await this.run(
+    await this.z.run(
       ['create', '-o', `${PROP_JOB}=${jobId}`, '-o', `${PROP_KIND}=${kind}`, '-o', `${PROP_GROUP}=${options.group}`, '-o', `compression=${this.compression}`, ...(room !== null ? ['-o', `quota=${room}`] : []), upload],
       doing,
       upload,
     );
     const id = `${area}/${slug}/${newId()}`;
     try {
-      const size = await this.writeFile(join(await this.mountpointOf(upload), 'data'), data, options.group);
-      await this.run(['set', `${PROP_SIZE}=${size}`, upload], doing, upload);
-      if (room !== null) await this.run(['set', 'quota=none', upload], doing, upload);
-      await this.run(['set', 'readonly=on', upload], doing, upload);
+      const size = await writeBlobFile(join(await this.z.mountpointOf(upload), 'data'), data, { group: options.group, bytes: this.quota });
+      await this.z.run(['set', `${PROP_SIZE}=${size}`, upload], doing, upload);
+      if (room !== null) await this.z.run(['set', 'quota=none', upload], doing, upload);
+      await this.z.run(['set', 'readonly=on', upload], doing, upload);
       // zfs-fuse refuses to rename a just-written mounted dataset ("busy") for as long as it stays
       // mounted; unmounted it renames at once. readBlob mounts it again on demand.
-      await this.unmount(upload, doing);
-      await this.run(['snapshot', `${upload}@${SNAPSHOT_COMMITTED}`], doing, upload);
+      await this.z.unmount(upload, doing);
+      await this.z.run(['snapshot', `${upload}@${SNAPSHOT_COMMITTED}`], doing, upload);
       // The commit point: the id exists only after this rename, with every byte synced before it.
       try {
-        await this.cli.zfsRetryingBusy(['rename', upload, this.ds(id)]);
+        await this.cli.zfsRetryingBusy(['rename', upload, this.z.ds(id)]);
       } catch (err) {
         if (err instanceof ZfsCommandError && err.failure === 'no-space' && this.quota !== undefined) {
           throw new HeliosError('E_STORAGE_QUOTA', `storage-zfs: the ${kind} would take repository ${options.group} over its quota (${this.quota} bytes); prune its ${area} or raise quotaPerRepositoryBytes`, { cause: err });
         }
-        throw this.fail(err, doing, upload);
+        throw this.z.fail(err, doing, upload);
       }
       return { id, kind, size };
     } catch (err) {
-      await this.destroy(upload, { recursive: true }, `removing the unfinished upload ${uploadId}`).catch((cleanup) => {
+      await this.z.destroy(upload, { recursive: true }, `removing the unfinished upload ${uploadId}`).catch((cleanup) => {
         this.options.logger?.warn('storage-zfs: could not remove an unfinished upload; list() reports it for the reconciler', { upload: uploadId, error: String(cleanup) });
       });
       throw err;
@@ -253,10 +243,10 @@ export class ZfsStorage implements Storage {
   async readBlob(id: string): Promise<AsyncIterable<Uint8Array> | null> {
     const parsed = parseId(id);
     if (parsed?.area !== 'caches' && parsed?.area !== 'artifacts') return null;
-    const dataset = this.ds(id);
-    const props = await this.props(dataset, [PROP_REMOVED]);
+    const dataset = this.z.ds(id);
+    const props = await this.z.props(dataset, [PROP_REMOVED]);
     if (!props || props[PROP_REMOVED] === 'yes') return null;
-    const file = join(await this.mountpointOf(dataset, props), 'data');
+    const file = join(await this.z.mountpointOf(dataset, props), 'data');
     const stream = createReadStream(file);
     // While it is open the dataset cannot be destroyed; a remove() meanwhile only marks it, and the
     // last reader to close finishes the removal.
@@ -289,7 +279,7 @@ export class ZfsStorage implements Storage {
       case 'warm':
         return this.removeHead(parsed.head);
       default:
-        return this.removeHeld(this.ds(ref.id), `removing ${ref.kind} ${ref.id}`);
+        return this.removeHeld(this.z.ds(ref.id), `removing ${ref.kind} ${ref.id}`);
     }
   }
 
@@ -299,7 +289,7 @@ export class ZfsStorage implements Storage {
       out = await this.cli.zfs(['list', '-H', '-t', 'filesystem,volume', '-o', `name,${PROP_JOB},${PROP_REMOVED}`, '-r', this.parent]);
     } catch (err) {
       if (err instanceof ZfsCommandError && err.failure === 'not-found') return [];
-      throw this.fail(err, 'listing datasets', this.parent);
+      throw this.z.fail(err, 'listing datasets', this.parent);
     }
     const refs: StorageRef[] = [];
     for (const line of out.split('\n')) {
@@ -336,8 +326,8 @@ export class ZfsStorage implements Storage {
 
   /** `dataset@snap` to clone for head `id`, or null when the head is gone or being removed. */
   private async headSnapshot(head: string): Promise<string | null> {
-    const dataset = this.ds(`warm/${head}`);
-    const props = await this.props(dataset, [PROP_REMOVED]);
+    const dataset = this.z.ds(`warm/${head}`);
+    const props = await this.z.props(dataset, [PROP_REMOVED]);
     if (!props || props[PROP_REMOVED] === 'yes') return null;
     // After promotions the head's snapshot may belong to a newer head; its name is unique.
     return (await this.warmSnapshots()).find((s) => s.endsWith(`@${head}`)) ?? null;
@@ -345,11 +335,11 @@ export class ZfsStorage implements Storage {
 
   private async warmSnapshots(): Promise<string[]> {
     try {
-      const out = await this.cli.zfs(['list', '-H', '-t', 'snapshot', '-o', 'name', '-r', this.ds('warm')]);
+      const out = await this.cli.zfs(['list', '-H', '-t', 'snapshot', '-o', 'name', '-r', this.z.ds('warm')]);
       return out.split('\n').filter(Boolean);
     } catch (err) {
       if (err instanceof ZfsCommandError && err.failure === 'not-found') return [];
-      throw this.fail(err, 'listing warm-head snapshots');
+      throw this.z.fail(err, 'listing warm-head snapshots');
     }
   }
 
@@ -359,34 +349,34 @@ export class ZfsStorage implements Storage {
    * while job clones still use them) and the dataset once nothing holds it.
    */
   private async removeHead(head: string): Promise<void> {
-    const dataset = this.ds(`warm/${head}`);
+    const dataset = this.z.ds(`warm/${head}`);
     const doing = `removing warm head warm/${head}`;
     try {
       await this.cli.zfs(['set', `${PROP_REMOVED}=yes`, dataset]);
     } catch (err) {
-      if (!(err instanceof ZfsCommandError && err.failure === 'not-found')) throw this.fail(err, doing, dataset);
+      if (!(err instanceof ZfsCommandError && err.failure === 'not-found')) throw this.z.fail(err, doing, dataset);
     }
     for (let guard = 0; guard < 100; guard++) {
       const dependent = (await this.warmHeads()).find((h) => !h.removed && h.origin.startsWith(`${dataset}@`));
       if (!dependent) break;
-      await this.runRetryingBusy(['promote', dependent.name], doing, dependent.name);
+      await this.z.runRetryingBusy(['promote', dependent.name], doing, dependent.name);
     }
-    await this.sweep(this.ds('warm'));
+    await this.sweep(this.z.ds('warm'));
   }
 
   private async warmHeads(): Promise<{ name: string; origin: string; removed: boolean }[]> {
     let out: string;
     try {
-      out = await this.cli.zfs(['list', '-H', '-t', 'filesystem,volume', '-o', `name,origin,${PROP_REMOVED}`, '-r', this.ds('warm')]);
+      out = await this.cli.zfs(['list', '-H', '-t', 'filesystem,volume', '-o', `name,origin,${PROP_REMOVED}`, '-r', this.z.ds('warm')]);
     } catch (err) {
       if (err instanceof ZfsCommandError && err.failure === 'not-found') return [];
-      throw this.fail(err, 'listing warm heads');
+      throw this.z.fail(err, 'listing warm heads');
     }
     return out
       .split('\n')
       .filter(Boolean)
       .map((l) => l.split('\t'))
-      .filter(([name]) => name!.startsWith(`${this.ds('warm')}/`))
+      .filter(([name]) => name!.startsWith(`${this.z.ds('warm')}/`))
       .map(([name, origin, removed]) => ({ name: name!, origin: origin ?? '-', removed: removed === 'yes' }));
   }
 
@@ -401,7 +391,7 @@ export class ZfsStorage implements Storage {
       out = await this.cli.zfs(['list', '-H', '-t', 'filesystem,volume', '-o', `name,${PROP_REMOVED}`, '-r', root]);
     } catch (err) {
       if (err instanceof ZfsCommandError && err.failure === 'not-found') return;
-      throw this.fail(err, 'listing datasets to sweep', root);
+      throw this.z.fail(err, 'listing datasets to sweep', root);
     }
     const marked = out.split('\n').filter((l) => l.endsWith('\tyes')).map((l) => l.split('\t')[0]!);
     // Newest-made heads are promoted over older ones; go through them all, a few times if one frees another.
@@ -410,25 +400,25 @@ export class ZfsStorage implements Storage {
 
   /** One attempt at destroying a dataset marked removed; "held" (busy, clones) is fine: a later sweep retries. */
   private async finishRemoved(dataset: string): Promise<void> {
-    const props = await this.props(dataset, [PROP_REMOVED]);
+    const props = await this.z.props(dataset, [PROP_REMOVED]);
     if (!props || props[PROP_REMOVED] !== 'yes' || this.readers.has(dataset)) return;
     const held: ZfsFailure[] = ['not-found', 'busy', 'has-dependents'];
-    if (dataset.startsWith(`${this.ds('warm')}/`)) {
-      const head = dataset.slice(this.ds('warm').length + 1);
+    if (dataset.startsWith(`${this.z.ds('warm')}/`)) {
+      const head = dataset.slice(this.z.ds('warm').length + 1);
       // Its own snapshot (wherever promotions moved it) and any still on it: gone now, or when the
       // last clone made from them is destroyed.
       for (const snapshot of (await this.warmSnapshots()).filter((x) => x.endsWith(`@${head}`) || x.startsWith(`${dataset}@`))) {
         try {
           await this.cli.zfsRetryingBusy(['destroy', '-d', snapshot], 2);
         } catch (err) {
-          if (!(err instanceof ZfsCommandError && held.includes(err.failure))) throw this.fail(err, `removing warm head snapshot ${snapshot}`, snapshot);
+          if (!(err instanceof ZfsCommandError && held.includes(err.failure))) throw this.z.fail(err, `removing warm head snapshot ${snapshot}`, snapshot);
         }
       }
     }
     try {
       await this.cli.zfsRetryingBusy(['destroy', '-r', dataset], 2);
     } catch (err) {
-      if (!(err instanceof ZfsCommandError && held.includes(err.failure))) throw this.fail(err, `destroying removed ${dataset}`, dataset);
+      if (!(err instanceof ZfsCommandError && held.includes(err.failure))) throw this.z.fail(err, `destroying removed ${dataset}`, dataset);
     }
   }
 
@@ -441,13 +431,13 @@ export class ZfsStorage implements Storage {
       await this.cli.zfs(['set', `${PROP_REMOVED}=yes`, dataset]);
     } catch (err) {
       if (err instanceof ZfsCommandError && err.failure === 'not-found') return;
-      throw this.fail(err, doing, dataset);
+      throw this.z.fail(err, doing, dataset);
     }
     if (this.readers.has(dataset)) return;
     try {
       await this.cli.zfsRetryingBusy(['destroy', '-r', dataset]);
     } catch (err) {
-      if (!(err instanceof ZfsCommandError && (err.failure === 'not-found' || err.failure === 'busy'))) throw this.fail(err, doing, dataset);
+      if (!(err instanceof ZfsCommandError && (err.failure === 'not-found' || err.failure === 'busy'))) throw this.z.fail(err, doing, dataset);
       this.options.logger?.info('storage-zfs: a removed dataset is still in use; it is destroyed once released', { dataset });
     }
     // Others of its area that readers or writers held earlier.
@@ -456,120 +446,25 @@ export class ZfsStorage implements Storage {
 
   /** Destroys a job's volume; removed heads it was the last user of go too. */
   private async releaseJobDataset(id: string): Promise<void> {
-    const dataset = this.ds(id);
-    if (!(await this.destroy(dataset, { recursive: true }, `releasing ${id}`))) return;
-    await this.sweep(this.ds('warm'));
-  }
-
-  // ---------------------------------------------------------------- helpers
-
-  private ds(rel: string): string {
-    return `${this.parent}/${rel}`;
-  }
-
-  private fail(err: unknown, doing: string, dataset?: string): HeliosError {
-    return zfsError(err, { doing, ...(dataset ? { dataset } : {}), zfsCommand: this.zfsCommand });
-  }
-
-  private async run(args: string[], doing: string, dataset?: string): Promise<string> {
-    try {
-      return await this.cli.zfs(args);
-    } catch (err) {
-      throw this.fail(err, doing, dataset);
-    }
-  }
-
-  private async runRetryingBusy(args: string[], doing: string, dataset?: string): Promise<string> {
-    try {
-      return await this.cli.zfsRetryingBusy(args);
-    } catch (err) {
-      throw this.fail(err, doing, dataset);
-    }
-  }
-
-  /** Destroys a dataset; "does not exist" is done. Returns whether there was one. */
-  private async destroy(dataset: string, opts: { recursive: boolean }, doing: string): Promise<boolean> {
-    try {
-      await this.cli.zfsRetryingBusy(['destroy', ...(opts.recursive ? ['-r'] : []), dataset]);
-      return true;
-    } catch (err) {
-      if (err instanceof ZfsCommandError && err.failure === 'not-found') return false;
-      throw this.fail(err, doing, dataset);
-    }
-  }
-
-  private async unmount(dataset: string, doing: string): Promise<void> {
-    try {
-      await this.cli.zfsRetryingBusy(['umount', dataset]);
-    } catch (err) {
-      const ok: ZfsFailure[] = ['not-mounted'];
-      if (!(err instanceof ZfsCommandError && ok.includes(err.failure))) throw this.fail(err, doing, dataset);
-    }
-  }
-
-  /** The dataset's properties, or null when it does not exist. */
-  private async props(dataset: string, extra: string[] = []): Promise<DatasetProps | null> {
-    let out: string;
-    try {
-      out = await this.cli.zfs(['get', '-H', '-p', '-o', 'property,value', [...BASE_PROPS, ...extra].join(','), dataset]);
-    } catch (err) {
-      if (err instanceof ZfsCommandError && err.failure === 'not-found') return null;
-      throw this.fail(err, `reading properties of ${dataset}`, dataset);
-    }
-    const props: Record<string, string> = {};
-    for (const line of out.split('\n')) {
-      const tab = line.indexOf('\t');
-      if (tab > 0) props[line.slice(0, tab)] = line.slice(tab + 1);
-    }
-    return props as DatasetProps;
-  }
-
-  /** Where a volume is found: a zvol's device, or a filesystem's mountpoint. */
-  private async locationOf(dataset: string): Promise<string> {
-    const props = await this.props(dataset);
-    if (props?.type === 'volume') {
-      const platform = this.options.platform ?? process.platform;
-      return platform === 'sunos' ? `/dev/zvol/dsk/${dataset}` : `/dev/zvol/${dataset}`;
-    }
-    return this.mountpointOf(dataset, props ?? undefined);
-  }
-
-  /** A filesystem's mountpoint, mounting it when it is not (after an import or a daemon restart). */
-  private async mountpointOf(dataset: string, known?: DatasetProps): Promise<string> {
-    const props = known ?? (await this.props(dataset));
-    if (!props) throw new HeliosError('E_STORAGE_FAILED', `storage-zfs: dataset ${dataset} disappeared while in use; try again`);
-    if (!props.mountpoint.startsWith('/')) {
-      throw new HeliosError('E_STORAGE_CONFIG', `storage-zfs: ${dataset} has mountpoint "${props.mountpoint}"; give the parent dataset a mountpoint (zfs set mountpoint=/var/helios/zfs ${this.parent})`, { facts: { dataset } });
-    }
-    if (props.mounted !== 'yes') await this.runRetryingBusy(['mount', dataset], `mounting ${dataset}`, dataset);
-    return props.mountpoint;
-  }
-
-  private async ensureArea(area: Area): Promise<void> {
-    if (this.knownAreas.has(area)) return;
-    try {
-      await this.cli.zfs(['create', '-p', this.ds(area)]);
-    } catch (err) {
-      // `create -p` is not atomic: a concurrent call may have created it between its check and create.
-      if (!(err instanceof ZfsCommandError && err.failure === 'exists')) throw this.fail(err, `creating ${this.ds(area)}`, this.ds(area));
-    }
-    this.knownAreas.add(area);
+    const dataset = this.z.ds(id);
+    if (!(await this.z.destroy(dataset, { recursive: true }, `releasing ${id}`))) return;
+    await this.sweep(this.z.ds('warm'));
   }
 
   /** The repository's dataset under caches/ or artifacts/, carrying its quota. */
   private async ensureGroup(area: Area, slug: string, group: string): Promise<string> {
-    const dataset = this.ds(`${area}/${slug}`);
-    const props = await this.props(dataset, ['quota']);
+    const dataset = this.z.ds(`${area}/${slug}`);
+    const props = await this.z.props(dataset, ['quota']);
     const quota = this.quota === undefined ? '0' : String(this.quota);
     if (!props) {
       try {
         await this.cli.zfs(['create', '-o', `${PROP_GROUP}=${group}`, '-o', `compression=${this.compression}`, ...(this.quota !== undefined ? ['-o', `quota=${this.quota}`] : []), dataset]);
       } catch (err) {
         // Two writers of one repository at once: the other one created it.
-        if (!(err instanceof ZfsCommandError && err.failure === 'exists')) throw this.fail(err, `creating the ${area} dataset of ${group}`, dataset);
+        if (!(err instanceof ZfsCommandError && err.failure === 'exists')) throw this.z.fail(err, `creating the ${area} dataset of ${group}`, dataset);
       }
     } else if (props.quota !== quota) {
-      await this.run(['set', `quota=${this.quota ?? 'none'}`, dataset], `setting the quota of ${group}`, dataset);
+      await this.z.run(['set', `quota=${this.quota ?? 'none'}`, dataset], `setting the quota of ${group}`, dataset);
     }
     return dataset;
   }
@@ -577,12 +472,12 @@ export class ZfsStorage implements Storage {
   /** Bytes the repository may still write (null: no quota). */
   private async roomIn(groupDs: string): Promise<number | null> {
     if (this.quota === undefined) return null;
-    const props = await this.props(groupDs, ['used']);
+    const props = await this.z.props(groupDs, ['used']);
     return this.quota - Number(props?.used ?? 0);
   }
 
   private async imageSnapshot(image: string): Promise<string> {
-    const dataset = this.ds(`images/${image}`);
+    const dataset = this.z.ds(`images/${image}`);
     const configured = this.options.images?.[image]?.snapshot;
     let out: string;
     try {
@@ -591,7 +486,7 @@ export class ZfsStorage implements Storage {
       if (err instanceof ZfsCommandError && err.failure === 'not-found') {
         throw new HeliosError('E_STORAGE_IMAGE_NOT_FOUND', `storage-zfs: image ${image} does not exist (no dataset ${dataset}); create it there and snapshot it (zfs snapshot ${dataset}@golden)`, { facts: { image } });
       }
-      throw this.fail(err, `finding the snapshot of image ${image}`, dataset);
+      throw this.z.fail(err, `finding the snapshot of image ${image}`, dataset);
     }
     const snapshots = out.split('\n').filter((s) => s.startsWith(`${dataset}@`));
     const chosen = configured === undefined ? snapshots.at(-1) : snapshots.find((s) => s === `${dataset}@${configured}`);
@@ -606,33 +501,4 @@ export class ZfsStorage implements Storage {
     }
     return chosen;
   }
-
-  /** Writes the stream to a new file and syncs it; returns the byte count. */
-  private async writeFile(path: string, data: AsyncIterable<Uint8Array>, group: string): Promise<number> {
-    const file = await open(path, 'wx', 0o644);
-    let size = 0;
-    try {
-      for await (const chunk of data) {
-        let offset = 0;
-        while (offset < chunk.byteLength) {
-          const { bytesWritten } = await file.write(chunk, offset, chunk.byteLength - offset);
-          offset += bytesWritten;
-        }
-        size += chunk.byteLength;
-      }
-      await file.sync();
-      return size;
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      // Node has no name for EDQUOT on Linux ("Unknown system error -122"): compare the number.
-      if (code === 'EDQUOT' || (err as NodeJS.ErrnoException).errno === -(osConstants.errno.EDQUOT ?? NaN)) {
-        throw new HeliosError('E_STORAGE_QUOTA', `storage-zfs: repository ${group} ran over its quota (${this.quota} bytes) while writing; nothing was kept; prune its caches or artifacts, or raise quotaPerRepositoryBytes`, { cause: err });
-      }
-      if (code === 'ENOSPC') throw new HeliosError('E_STORAGE_FULL', `storage-zfs: the pool ran out of space while writing a blob of ${group}; nothing was kept; prune or grow the pool`, { cause: err });
-      throw err;
-    } finally {
-      await file.close().catch(() => {});
-    }
-  }
 }
-
