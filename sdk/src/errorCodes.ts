@@ -64,6 +64,8 @@ export const ERROR_CODES = {
   E_STORE_OPEN: c(500, false, 'The SQLite store cannot be opened.'),
   E_STORE_MIGRATION: c(500, false, 'A store migration failed; the store stays at the previous version.'),
   E_STORE_TOO_NEW: c(500, false, 'The store was written by a newer Helios.'),
+  E_LOG_CHUNK_CORRUPT: c(500, false, 'A compacted log chunk in the store cannot be decoded.'),
+  E_LOG_COMPACT_CHANGED: c(409, false, 'A job log changed while it was being compacted; compaction is retried.'),
   E_INBOX_NOT_FOUND: c(404, false, 'An inbox delivery id does not exist.'),
   E_INBOX_STATE: c(409, false, 'An inbox delivery cannot move to the state asked for.'),
   E_RUN_NOT_FOUND: c(404, false, 'A run id does not exist.'),

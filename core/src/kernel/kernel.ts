@@ -49,7 +49,7 @@ export interface KernelOptions {
    */
   builtins?: (ctx: PluginContext<unknown>, kernel: Kernel) => void | Promise<void>;
   /**
-   * Fill a kind no enabled plugin declares (runtime, secrets) with its embedded default, with a
+   * Fill a kind no enabled plugin declares (runtime, secrets, storage) with its embedded default, with a
    * warning (default true). The test kit turns it off: a plugin's tests load only what they name.
    */
   embeddedDefaults?: boolean;

@@ -1,6 +1,6 @@
 import type { LogLine } from '../store/records.js';
 
-/** Reads lines with seq < `before`, newest first, at most `limit` (LogRepo.readBackward bound to a job). */
+/** Reads lines with seq < `before`, newest first, at most `limit` (LogReader.readBackward bound to a job). */
 export type ReadBackward = (before: number, limit: number) => LogLine[];
 
 export const truncationMarker = (omitted: number, url: string): string =>

@@ -282,7 +282,7 @@ export class OutboxWorker {
       annotations: jobId && !caps.annotations ? this.store.annotations.list(jobId) : [],
       annotationCount: jobId ? this.store.annotations.count(jobId) : 0,
       forgeAnnotationCap: caps.annotations ? this.o.maxForgeAnnotationsPerJob : null,
-      logTail: jobId && caps.liveLog ? buildLogTail((before, limit) => this.store.logs.readBackward(jobId, before, limit), this.store.logs.lastSeq(jobId), caps.maxLogChars, fullLogUrl) : '',
+      logTail: jobId && caps.liveLog ? buildLogTail((before, limit) => this.store.logReader.readBackward(jobId, before, limit), this.store.logReader.lastSeq(jobId), caps.maxLogChars, fullLogUrl) : '',
       fullLogUrl,
       now: this.clock.now(),
     };

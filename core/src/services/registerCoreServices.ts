@@ -9,6 +9,7 @@ import { AgentService } from '../agent-service/agentService.js';
 import { OutboxWorker, Reporter } from '../reporter/index.js';
 import { Orchestrator } from '../orchestrator/orchestrator.js';
 import { RunPlanner } from '../orchestrator/runPlanner.js';
+import { LogMaintenance } from '../store/logs/logMaintenance.js';
 import { AgentServiceToken, OrchestratorToken, ReporterToken, RunPlannerToken, StoreToken } from './coreTokens.js';
 
 export interface CoreServiceOptions {
@@ -23,6 +24,8 @@ export interface CoreServiceOptions {
   /** Time running jobs get to finish at stop before they are cancelled. */
   shutdownGraceMs?: number;
   minUpdateIntervalMs?: number;
+  /** Compact finished jobs' logs and apply log retention (default true; `helios run`'s throw-away store: false). */
+  logMaintenance?: boolean;
 }
 
 /**
@@ -100,8 +103,18 @@ export function registerCoreServices(options: CoreServiceOptions = {}) {
         }),
     });
 
+    let logMaintenance: LogMaintenance | null = null;
     ctx.onStart(async () => {
       const store = kernel.resolve(StoreToken);
+      if (options.logMaintenance !== false) {
+        logMaintenance = new LogMaintenance({
+          store,
+          events: ctx.events,
+          logger: ctx.logger.child('logs'),
+          retention: { maxAgeDays: config.limits.logRetentionDays, maxBytesPerRepository: config.limits.maxLogBytesPerRepository },
+          pruneIntervalMs: config.limits.logPruneIntervalMinutes * 60_000,
+        });
+      }
       const planner = kernel.resolve(RunPlannerToken);
       for (const forge of kernel.resolveAll(ForgeToken)) {
         kernel.mountRoute(CORE_INSTANCE, webhookRoute(forge, store, (id) => planner.processLater(id), ctx.logger.child('webhooks')));
@@ -109,12 +122,16 @@ export function registerCoreServices(options: CoreServiceOptions = {}) {
       await kernel.resolve(AgentServiceToken).start();
       kernel.resolve(ReporterToken).worker.start();
       await kernel.resolve(OrchestratorToken).start();
+      if (logMaintenance) {
+        logMaintenance.start();
+      }
       // Deliveries still pending are not planned here: `helios serve` queues them once it listens.
     });
     // Stop hooks run in reverse registration order: orchestrator first, the store last.
     ctx.onStop(() => kernel.resolve(StoreToken).close());
     ctx.onStop(() => kernel.resolve(AgentServiceToken).stop());
     ctx.onStop(() => kernel.resolve(ReporterToken).worker.stop());
+    ctx.onStop(() => logMaintenance?.stop());
     ctx.onStop(() => kernel.resolve(OrchestratorToken).stop(options.shutdownGraceMs ?? config.limits.shutdownGraceSeconds * 1000));
   };
 }

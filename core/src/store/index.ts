@@ -8,6 +8,8 @@ export type { RunRepo, NewRun } from './repos/runRepo.js';
 export type { JobRepo, TransitionOptions } from './repos/jobRepo.js';
 export type { StepRepo } from './repos/stepRepo.js';
 export type { LogRepo } from './repos/logRepo.js';
+export type { LogReader } from './logs/logReader.js';
+export { readStoredJobLog } from './logs/readStoredJobLog.js';
 export type { AnnotationRepo } from './repos/annotationRepo.js';
 export type { CheckRepo } from './repos/checkRepo.js';
 export type { OutboxRepo } from './repos/outboxRepo.js';

@@ -11,7 +11,9 @@ import { ArtifactRepo } from './repos/artifactRepo.js';
 import { CheckRepo } from './repos/checkRepo.js';
 import { InboxRepo } from './repos/inboxRepo.js';
 import { JobRepo } from './repos/jobRepo.js';
+import { LogChunkRepo } from './repos/logChunkRepo.js';
 import { LogRepo } from './repos/logRepo.js';
+import { LogReader } from './logs/logReader.js';
 import { OutboxRepo } from './repos/outboxRepo.js';
 import { QueueRepo } from './repos/queueRepo.js';
 import { RunRepo } from './repos/runRepo.js';
@@ -44,7 +46,12 @@ export class Store {
   readonly runs: RunRepo;
   readonly jobs: JobRepo;
   readonly steps: StepRepo;
+  /** Line rows of live logs (appends); read logs through `logReader`. */
   readonly logs: LogRepo;
+  /** Compacted logs: chunks and per-job archive rows (store/logs). */
+  readonly logChunks: LogChunkRepo;
+  /** Reads any job log by line number, whether rows, chunks or removed by retention. */
+  readonly logReader: LogReader;
   readonly annotations: AnnotationRepo;
   readonly checks: CheckRepo;
   readonly outbox: OutboxRepo;
@@ -61,7 +68,9 @@ export class Store {
     this.jobs = new JobRepo(db, now);
     this.runs = new RunRepo(db, now, this.jobs);
     this.steps = new StepRepo(db, now);
-    this.logs = new LogRepo(db, maxLogBytesPerJob);
+    this.logChunks = new LogChunkRepo(db);
+    this.logs = new LogRepo(db, maxLogBytesPerJob, (jobId) => this.logChunks.lastSeq(jobId));
+    this.logReader = new LogReader(db, this.logs, this.logChunks);
     this.annotations = new AnnotationRepo(db);
     this.checks = new CheckRepo(db, now);
     this.outbox = new OutboxRepo(db, now);

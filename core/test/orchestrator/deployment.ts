@@ -3,6 +3,7 @@ import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deploymentConfig } from '@helios-ci/sdk/testkit';
 import Database from 'better-sqlite3';
+import { readStoredJobLog } from '../../src/store/index.js';
 import { REPO_ROOT, TempProject } from '../helpers/tempProject.js';
 import type { GitRepo } from '../helpers/gitRepo.js';
 
@@ -79,7 +80,15 @@ export class Deployment extends TempProject {
   }
 
   log(jobId: string): string[] {
-    return this.query<{ text: string }>('SELECT text FROM log_lines WHERE job_id = ? ORDER BY seq', jobId).map((r) => r.text);
+    // Through the store's reader: a finished job's log is compacted out of log_lines.
+    const path = join(this.dir, 'data/helios.db');
+    if (!existsSync(path)) return [];
+    const db = new Database(path, { readonly: true, fileMustExist: true });
+    try {
+      return readStoredJobLog(db, jobId).map((l) => l.text);
+    } finally {
+      db.close();
+    }
   }
 
   forge(): { checks: RecordedCheck[]; calls: { method: string; outcome: string; at: number }[] } {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import Database from 'better-sqlite3';
+import { readStoredJobLog } from '@helios-ci/core';
 import { CI_PATHS, ROLE_ID, SECRET_ID, standIn } from './helpers.js';
 import { checkSuiteRequested, githubHelpers, startServe, waitFor, type CheckRun, type GitHubHelpers, type World } from './githubWorld.js';
 import type { VaultStandIn } from './standIn/vaultStandIn.js';
@@ -67,7 +68,15 @@ function query<T>(dir: string, sql: string, ...params: unknown[]): T[] {
 }
 
 const jobsOf = (dir: string) => query<{ id: string; name: string; state: string; reason: string | null }>(dir, 'SELECT id, name, state, reason FROM jobs ORDER BY created_at, rowid');
-const logOf = (dir: string, jobId: string) => query<{ text: string }>(dir, 'SELECT text FROM log_lines WHERE job_id = ? ORDER BY seq', jobId).map((r) => r.text);
+/** Through the store's reader: a finished job's log is compacted out of log_lines. */
+function logOf(dir: string, jobId: string): string[] {
+  const db = new Database(join(dir, 'data/helios.db'), { readonly: true, fileMustExist: true });
+  try {
+    return readStoredJobLog(db, jobId).map((l) => l.text);
+  } finally {
+    db.close();
+  }
+}
 
 /** Every regular file under `dir`, recursively. */
 function files(dir: string): string[] {

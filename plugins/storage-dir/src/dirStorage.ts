@@ -5,6 +5,7 @@ import {
   checkStorageId,
   checkStorageName,
   HeliosError,
+  isHeliosError,
   type BlobInfo,
   type BlobKind,
   type Logger,
@@ -58,6 +59,21 @@ function isMissing(err: unknown): boolean {
   return code === 'ENOENT' || code === 'ENOTDIR';
 }
 
+/**
+ * Runs one operation, turning a disk error (ENOSPC, EACCES, EIO...) into E_STORAGE_FAILED that says
+ * what was being done; HeliosErrors and errors `passThrough` accepts are thrown as they are.
+ */
+async function diskErrors<T>(what: string, op: () => Promise<T>, passThrough: (err: unknown) => boolean = () => false): Promise<T> {
+  try {
+    return await op();
+  } catch (err) {
+    if (isHeliosError(err) || passThrough(err)) throw err;
+    const e = err as NodeJS.ErrnoException;
+    const hint = e.code === 'ENOSPC' ? ' (the disk is full)' : e.code === 'EACCES' || e.code === 'EPERM' ? ' (check the owner and mode of the storage path)' : '';
+    throw new HeliosError('E_STORAGE_FAILED', `storage-dir: ${what} failed: ${e.message ?? String(err)}${hint}`, { cause: err, facts: { code: e.code ?? null } });
+  }
+}
+
 /** A job's volume entry name, when `name` is one (`<valid job id>-image|warm`). */
 function parseVolumeEntry(name: string): { jobId: string; kind: VolumeKind } | null {
   const m = VOLUME_ENTRY.exec(name);
@@ -96,12 +112,49 @@ export class DirStorage implements Storage {
     }
   }
 
-  /** Where golden images go: one directory per image under this. */
-  get imagesDir(): string {
-    return join(this.root, 'images');
+  cloneImage(image: string, jobId: string): Promise<Volume> {
+    return diskErrors(`cloning image ${image} for job ${jobId}`, () => this.cloneImageNow(image, jobId));
   }
 
-  async cloneImage(image: string, jobId: string): Promise<Volume> {
+  openWarm(head: string | null, jobId: string): Promise<Volume> {
+    return diskErrors(`opening warm head ${head} for job ${jobId}`, () => this.openWarmNow(head, jobId));
+  }
+
+  commitWarm(volume: Volume): Promise<string> {
+    return diskErrors(`committing ${volume.id}`, () => this.commitWarmNow(volume));
+  }
+
+  release(volume: Volume): Promise<void> {
+    return diskErrors(`releasing ${volume.id}`, () => this.releaseNow(volume));
+  }
+
+  writeBlob(kind: BlobKind, data: AsyncIterable<Uint8Array>, options: WriteBlobOptions): Promise<BlobInfo> {
+    // The caller's stream failing is the caller's error (a client gone): it passes through as it is.
+    let streamError: unknown;
+    async function* watched(): AsyncGenerator<Uint8Array> {
+      try {
+        yield* data;
+      } catch (err) {
+        streamError = err;
+        throw err;
+      }
+    }
+    return diskErrors(`writing a ${kind} blob for job ${options.jobId}`, () => this.writeBlobNow(kind, watched(), options), (err) => err === streamError);
+  }
+
+  readBlob(id: string): Promise<AsyncIterable<Uint8Array> | null> {
+    return diskErrors(`reading ${id}`, () => this.readBlobNow(id));
+  }
+
+  remove(ref: Pick<StorageRef, 'id' | 'kind'>): Promise<void> {
+    return diskErrors(`removing ${ref.kind} ${ref.id}`, () => this.removeNow(ref));
+  }
+
+  list(): Promise<StorageRef[]> {
+    return diskErrors('listing', () => this.listNow());
+  }
+
+  private async cloneImageNow(image: string, jobId: string): Promise<Volume> {
     checkStorageName('image name', image);
     checkStorageName('job id', jobId);
     await this.init();
@@ -120,7 +173,7 @@ export class DirStorage implements Storage {
     return volume;
   }
 
-  async openWarm(head: string | null, jobId: string): Promise<Volume> {
+  private async openWarmNow(head: string | null, jobId: string): Promise<Volume> {
     if (head !== null) checkStorageId('warm head', head);
     checkStorageName('job id', jobId);
     await this.init();
@@ -139,7 +192,7 @@ export class DirStorage implements Storage {
     return volume;
   }
 
-  async commitWarm(volume: Volume): Promise<string> {
+  private async commitWarmNow(volume: Volume): Promise<string> {
     checkStorageId('volume id', volume.id);
     await this.init();
     const entry = volume.id.startsWith('jobs/') ? parseVolumeEntry(volume.id.slice('jobs/'.length)) : null;
@@ -161,14 +214,14 @@ export class DirStorage implements Storage {
     return head;
   }
 
-  async release(volume: Volume): Promise<void> {
+  private async releaseNow(volume: Volume): Promise<void> {
     checkStorageId('volume id', volume.id);
     await this.init();
     // By id only: the location a caller hands back is never trusted as a path to delete.
     if (this.volumeEntryOf(volume.id)) await this.destroyTree(volume.id);
   }
 
-  async writeBlob(kind: BlobKind, data: AsyncIterable<Uint8Array>, options: WriteBlobOptions): Promise<BlobInfo> {
+  private async writeBlobNow(kind: BlobKind, data: AsyncIterable<Uint8Array>, options: WriteBlobOptions): Promise<BlobInfo> {
     if (!BLOB_KINDS.includes(kind)) throw new HeliosError('E_STORAGE_NAME_INVALID', `storage-dir: blob kind ${JSON.stringify(kind)} is not cache or artifact`);
     checkStorageName('job id', options.jobId);
     const group = options.group;
@@ -210,7 +263,7 @@ export class DirStorage implements Storage {
     }
   }
 
-  async readBlob(id: string): Promise<AsyncIterable<Uint8Array> | null> {
+  private async readBlobNow(id: string): Promise<AsyncIterable<Uint8Array> | null> {
     checkStorageId('blob id', id);
     await this.init();
     if (!this.blobEntryOf(id)) return null;
@@ -225,7 +278,7 @@ export class DirStorage implements Storage {
     return readAllOf(fh);
   }
 
-  async remove(ref: Pick<StorageRef, 'id' | 'kind'>): Promise<void> {
+  private async removeNow(ref: Pick<StorageRef, 'id' | 'kind'>): Promise<void> {
     checkStorageId(`${ref.kind} id`, ref.id);
     await this.init();
     const { id, kind } = ref;
@@ -255,7 +308,7 @@ export class DirStorage implements Storage {
     }
   }
 
-  async list(): Promise<StorageRef[]> {
+  private async listNow(): Promise<StorageRef[]> {
     await this.init();
     const refs: StorageRef[] = [];
     for (const name of await this.entries('jobs')) {
@@ -283,7 +336,10 @@ export class DirStorage implements Storage {
         await mkdir(path, { recursive: true, mode: 0o700 });
         await chmod(path, 0o700);
       }
-      for (const name of await this.entries('trash')) await removeTree(join(this.root, 'trash', name));
+      // Best effort: another instance over the same root may be deleting the same trees right now.
+      for (const name of await this.entries('trash')) {
+        await removeTree(join(this.root, 'trash', name)).catch((err) => this.logger?.warn('could not empty the trash', { entry: name, error: String(err) }));
+      }
     })();
     this.ready.catch(() => (this.ready = undefined));
     return this.ready;

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readdir, readFile, readlink, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, readdir, readFile, readlink, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -146,20 +146,45 @@ test('a tree left in trash by a crash midway through a delete is emptied at star
     assert.equal(await readdir(join(root, 'trash')), []);
   }));
 
-test('release removes a tree the job made read-only (0555 directories, as the Go module cache has)', () =>
-  withRoot(async (root) => {
-    const s = new DirStorage({ id: 'dir', root });
-    const v = await s.openWarm(null, 'j1');
-    const dir = join(v.location, 'go/pkg/mod/example.com/m@v1.0.0');
-    await mkdir(dir, { recursive: true });
-    await writeFile(join(dir, 'go.mod'), 'module m\n');
-    await chmod(join(dir, 'go.mod'), 0o444);
-    for (const d of [dir, dirname(dir), dirname(dirname(dir))]) await chmod(d, 0o555);
-    await s.release(v);
-    assert.equal(await s.list(), []);
-    assert.equal(await readdir(join(root, 'jobs')), []);
-    assert.equal(await readdir(join(root, 'trash')), []);
-  }));
+test('release removes a tree the job made read-only (0555 directories, as the Go module cache has), as an unprivileged user', async () => {
+  // Root ignores directory modes, so the case only means something for another user: as root, the
+  // scenario runs in a child process under uid/gid 65534 (setpriv), otherwise as this user.
+  const base = await mkdtemp(join(tmpdir(), 'helios-storage-dir-ro-'));
+  try {
+    const script = join(base, 'readonly.mjs');
+    await writeFile(
+      script,
+      `import { chmod, mkdir, readdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { DirStorage } from ${JSON.stringify(pathToFileURL(join(PACKAGE_DIR, 'dist/src/index.js')).href)};
+const root = join(${JSON.stringify(base)}, 'storage');
+const s = new DirStorage({ id: 'dir', root });
+const v = await s.openWarm(null, 'j1');
+const dir = join(v.location, 'go/pkg/mod/example.com/m@v1.0.0');
+await mkdir(dir, { recursive: true });
+await writeFile(join(dir, 'go.mod'), 'module m\\n');
+await chmod(join(dir, 'go.mod'), 0o444);
+for (const d of [dir, dirname(dir), dirname(dirname(dir))]) await chmod(d, 0o555);
+await s.release(v);
+console.log(JSON.stringify({ uid: process.getuid(), list: await s.list(), jobs: await readdir(join(root, 'jobs')), trash: await readdir(join(root, 'trash')) }));
+`,
+    );
+    const asRoot = process.getuid?.() === 0;
+    if (asRoot) await chown(base, 65534, 65534);
+    const [cmd, args] = asRoot ? ['setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, script]] : [process.execPath, [script]];
+    const child = spawn(cmd, args as string[], { cwd: base, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += String(d)));
+    child.stderr.on('data', (d) => (out += String(d)));
+    const code = await new Promise((r) => child.on('exit', r));
+    assert.is(code, 0, out);
+    const result = JSON.parse(out.trim().split('\n').pop()!) as { uid: number; list: unknown[]; jobs: string[]; trash: string[] };
+    assert.is.not(result.uid, 0, 'the scenario ran as root, where modes do not matter');
+    assert.equal([result.list, result.jobs, result.trash], [[], [], []]);
+  } finally {
+    await rm(base, { recursive: true, force: true });
+  }
+});
 
 test('a symlink in an image is copied as a link: releasing the clone leaves its target alone', () =>
   withRoot(async (root) => {
@@ -220,6 +245,27 @@ test('readBlob of ids that are not blobs (a head, a volume, an upload, a path ou
     // The kind is part of the id: removing it as a cache does nothing.
     await s.remove({ id: info.id, kind: 'cache' });
     assert.is(await text(s, info.id), 'bytes');
+  }));
+
+test("a disk error is E_STORAGE_FAILED saying what was being done; the caller's stream error passes through as it is", () =>
+  withRoot(async (root) => {
+    const s = new DirStorage({ id: 'dir', root });
+    await mkdir(join(root, 'images', 'img'), { recursive: true });
+    await writeFile(join(root, 'images', 'img', 'f'), 'x');
+    await s.list();
+    // jobs/ replaced by a file: making the job's volume directory fails with ENOTDIR.
+    await rm(join(root, 'jobs'), { recursive: true });
+    await writeFile(join(root, 'jobs'), 'not a directory');
+    const message = await expectCode('E_STORAGE_FAILED', () => s.cloneImage('img', 'j1'));
+    assert.match(message, /^storage-dir: cloning image img for job j1 failed: ENOTDIR/);
+    const gone = new Error('the client went away');
+    try {
+      await s.writeBlob('cache', chunks(Buffer.from('partial'), async () => Promise.reject(gone)), { jobId: 'j1', group: GROUP });
+      assert.unreachable('writeBlob resolved');
+    } catch (err) {
+      assert.is(err, gone);
+    }
+    assert.equal((await s.list()).filter((r) => r.kind === 'upload' || r.kind === 'cache'), []);
   }));
 
 test('a quota group must be a short printable string', () =>

@@ -122,7 +122,11 @@ async function expectCode(what: string, code: string, call: () => Promise<unknow
   assert.unreachable(`${what}: succeeded, expected ${code}`);
 }
 
-const find = (refs: StorageRef[], id: string) => refs.find((r) => r.id === id);
+/** The ref with that id, as the contract's three fields (a backend may add its own). */
+function find(refs: StorageRef[], id: string): StorageRef | undefined {
+  const r = refs.find((x) => x.id === id);
+  return r && { id: r.id, kind: r.kind, jobId: r.jobId };
+}
 const uploadsOf = (refs: StorageRef[], jobId: string) => refs.filter((r) => r.kind === 'upload' && r.jobId === jobId);
 const blobIds = (refs: StorageRef[]) => refs.filter((r) => r.kind === 'cache' || r.kind === 'artifact').map((r) => r.id).sort();
 const sortedRefs = (refs: StorageRef[]) => [...refs].map((r) => `${r.kind} ${r.id} ${r.jobId}`).sort();
@@ -170,15 +174,17 @@ const cases: ConformanceCase<Subject>[] = [
       assert.is(a.jobId, jobA);
       assert.ok(a.location.length > 0, 'the volume has no location');
       for (const [path, text] of Object.entries(IMAGE_FILES)) assert.is(await harness.readVolumeFile(a, path), text, path);
+      const before = await storage.cloneImage(IMAGE, newJob());
       await harness.writeVolumeFile(a, 'README.txt', 'changed by job A\n');
       await harness.writeVolumeFile(a, 'new/file.txt', 'new');
       const b = await storage.cloneImage(IMAGE, newJob());
       assert.is.not(b.id, a.id);
       assert.is(await harness.readVolumeFile(b, 'README.txt'), IMAGE_FILES['README.txt'], 'a clone made after another clone was written sees those writes');
       assert.is(await harness.readVolumeFile(b, 'new/file.txt'), null);
+      assert.is(await harness.readVolumeFile(before, 'README.txt'), IMAGE_FILES['README.txt'], 'a write to one clone reached a clone made before it');
+      assert.is(await harness.readVolumeFile(before, 'new/file.txt'), null);
       assert.is(await harness.readVolumeFile(a, 'README.txt'), 'changed by job A\n');
-      await storage.release(a);
-      await storage.release(b);
+      for (const v of [a, b, before]) await storage.release(v);
     },
   },
   {

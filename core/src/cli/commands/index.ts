@@ -6,6 +6,7 @@ import { validateCommand } from './validate.js';
 import { planCommand } from './plan.js';
 import { runCommand } from './run.js';
 import { forgejoInstallHookCommand } from './forgejoInstallHook.js';
+import { logsPruneCommand } from './logsPrune.js';
 
 /** Every `helios` sub-command. Add a command by adding its file and one line here. */
-export const commands: Command[] = [serveCommand, configCheckCommand, pluginsListCommand, validateCommand, planCommand, runCommand, forgejoInstallHookCommand];
+export const commands: Command[] = [serveCommand, configCheckCommand, pluginsListCommand, validateCommand, planCommand, runCommand, forgejoInstallHookCommand, logsPruneCommand];

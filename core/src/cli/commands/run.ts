@@ -75,7 +75,7 @@ Options:
       ...(configText !== undefined ? { configText, configPath: '(embedded defaults)', configDir: io.cwd } : {}),
       dataDir,
       logSink: new MemoryLogSink(),
-      builtins: registerCoreServices({ storePath: join(dataDir, 'helios.db'), shutdownGraceMs: 5000, minUpdateIntervalMs: 0 }),
+      builtins: registerCoreServices({ storePath: join(dataDir, 'helios.db'), shutdownGraceMs: 5000, minUpdateIntervalMs: 0, logMaintenance: false }),
     });
     const stop = io.waitForStop();
     let snapshot: Awaited<ReturnType<LocalRepository['head']>> | null = null;

@@ -10,8 +10,8 @@ export function printFailures(store: Store, view: RunView, write: (text: string)
     if (!['failed', 'errored', 'timed_out'].includes(job.state)) continue;
     const failing = job.steps.find((s) => s.conclusion === 'failure');
     const step = failing?.number ?? 0;
-    const last = store.logs.lastSeq(job.id);
-    const lines = store.logs
+    const last = store.logReader.lastSeq(job.id);
+    const lines = store.logReader
       .readBackward(job.id, last + 1, 5000)
       .filter((l) => l.step === step)
       .slice(0, TAIL)

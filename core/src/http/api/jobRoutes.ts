@@ -10,7 +10,7 @@ import { parseInput } from './validation.js';
 
 /**
  * GET  /api/jobs/:id                         → 200 JobView (+ runId)
- * GET  /api/jobs/:id/log?from=N&limit=M      → 200 { jobId, lines: [{seq, step, stream, ts, text}], next, lastSeq, complete }
+ * GET  /api/jobs/:id/log?from=N&limit=M      → 200 { jobId, lines: [{seq, step, stream, ts, text}], next, lastSeq, complete, removed: {at, reason} | null }
  * GET  /api/jobs/:id/log/stream?from=N       → text/event-stream (log / step / finished events)
  * POST /api/jobs/:id/cancel   (admin)        → 202 { job: JobView }
  * POST /api/jobs/:id/rerun    (admin)        → 201 RunView of the new run
@@ -29,10 +29,12 @@ export function mountJobRoutes(router: Router, deps: ApiDeps): void {
     const q = parseInput(LogQuery, { ...ctx.query }, 'E_QUERY_INVALID', 'the query', { convert: true });
     // State first: a job read as final here has every line in the store already.
     const final = isTerminalJobState(job(id).state);
-    const lines = deps.store.logs.read(id, { from: q.from, limit: q.limit }).map((l) => ({ seq: l.seq, step: l.step, stream: l.stream, ts: l.ts, text: l.text }));
-    const lastSeq = deps.store.logs.lastSeq(id);
+    const lines = deps.store.logReader.read(id, { from: q.from, limit: q.limit }).map((l) => ({ seq: l.seq, step: l.step, stream: l.stream, ts: l.ts, text: l.text }));
+    const lastSeq = deps.store.logReader.lastSeq(id);
     const next = lines.length ? lines[lines.length - 1]!.seq + 1 : Math.max(q.from, 1);
-    ctx.body = { jobId: id, lines, next, lastSeq, complete: final && next > lastSeq };
+    // A log removed by retention reads as one notice line; `removed` says so to programs too.
+    const removed = deps.store.logReader.removal(id);
+    ctx.body = { jobId: id, lines, next, lastSeq, complete: final && next > lastSeq, removed };
   });
 
   router.get('/api/jobs/:id/log/stream', (ctx) => {

@@ -70,7 +70,7 @@ export function streamJobLog(
       again = false;
       for (;;) {
         if (sse.isClosed) return;
-        const lines = store.logs.read(jobId, { from: next, limit: PAGE });
+        const lines = store.logReader.read(jobId, { from: next, limit: PAGE });
         if (lines.length) {
           await sse.sendAll(lines.map((l) => ({ id: l.seq, event: 'log', data: { seq: l.seq, step: l.step, stream: l.stream, ts: l.ts, text: l.text } })));
           next = lines[lines.length - 1]!.seq + 1;

@@ -19,10 +19,10 @@ export function mountUiRoutes(router: Router, store: Store): void {
     if (!record) return sendNotFound(ctx, `Job ${id}`);
     // Final state read before the lines: if it is final, the lines read next are all there are.
     const final = isTerminalJobState(record.state);
-    const lines = store.logs.read(id, { limit: PAGE_LINES });
+    const lines = store.logReader.read(id, { limit: PAGE_LINES });
     const next = lines.length ? lines[lines.length - 1]!.seq + 1 : 1;
     const job = viewJobRecord(store, id)!;
-    const live = !final || next <= store.logs.lastSeq(id);
+    const live = !final || next <= store.logReader.lastSeq(id);
     sendPage(ctx, 200, job.name, (nonce) => jobPage({ job, runId: record.runId, lines, next, live }, nonce));
   });
 

@@ -53,6 +53,12 @@ export const HeliosConfigSchema = Type.Object(
         logStreamsPerClient: Type.Integer({ minimum: 1, default: 8 }),
         /** Log bytes kept per job: past it the head and the last part (the tail) are kept, the middle dropped. */
         maxLogBytesPerJob: Type.Integer({ minimum: 1024, default: 100 * 1024 * 1024 }),
+        /** Logs of jobs finished longer ago than this are removed (0: kept forever). */
+        logRetentionDays: Type.Integer({ minimum: 0, default: 90 }),
+        /** Compressed log bytes kept per repository; over it the oldest job logs are removed first (0: no budget). */
+        maxLogBytesPerRepository: Type.Integer({ minimum: 0, default: 10 * 1024 * 1024 * 1024 }),
+        /** How often retention runs (it also runs once at start). */
+        logPruneIntervalMinutes: Type.Number({ exclusiveMinimum: 0, default: 60 }),
         /** Annotations per job sent to a forge that shows them (GitHub: in batches of 50); the job page keeps all. */
         maxForgeAnnotationsPerJob: Type.Integer({ minimum: 0, default: 50 }),
       },

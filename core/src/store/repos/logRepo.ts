@@ -41,15 +41,22 @@ export class LogRepo {
   private readonly appendTx: (jobId: string, lines: readonly LogLineInput[]) => { first: number; last: number };
 
   private readonly caps = new Map<string, CapState>();
+  /** Per job, how many times rows were deleted in this process (compaction checks nothing moved under it). */
+  private readonly deletions = new Map<string, number>();
   private readonly capFirst: Statement;
   private readonly capScan: Statement;
   private readonly capNotice: Statement;
   private readonly capDelete: Statement;
 
-  /** `maxBytesPerJob`: past it a job's log keeps its first half (head) and its newest lines (tail). */
+  /**
+   * `maxBytesPerJob`: past it a job's log keeps its first half (head) and its newest lines (tail).
+   * `compactedThrough`: the last seq already moved into chunks (store/logs), so a line written after
+   * its job's log was compacted continues the numbering instead of restarting it at 1.
+   */
   constructor(
     private readonly db: Database,
     private readonly maxBytesPerJob = Number.POSITIVE_INFINITY,
+    private readonly compactedThrough: (jobId: string) => number = () => 0,
   ) {
     this.capFirst = db.prepare('SELECT coalesce(sum(length(CAST(text AS BLOB))), 0) AS b FROM log_lines WHERE job_id = ?').pluck();
     this.capScan = db.prepare('SELECT seq, length(CAST(text AS BLOB)) AS n FROM log_lines WHERE job_id = ? AND seq > ? ORDER BY seq LIMIT 1000');
@@ -59,7 +66,7 @@ export class LogRepo {
     this.range = db.prepare('SELECT * FROM log_lines WHERE job_id = ? AND seq >= ? ORDER BY seq LIMIT ?');
     this.backward = db.prepare('SELECT * FROM log_lines WHERE job_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?');
     this.appendTx = db.transaction((jobId: string, lines: readonly LogLineInput[]) => {
-      const base = ((this.maxSeq.get(jobId) as number | null) ?? 0) + 1;
+      const base = ((this.maxSeq.get(jobId) as number | null) ?? this.compactedThrough(jobId)) + 1;
       for (let start = 0; start < lines.length; start += ROWS_PER_INSERT) {
         const n = Math.min(ROWS_PER_INSERT, lines.length - start);
         const args: unknown[] = new Array(n * 6);
@@ -127,7 +134,10 @@ export class LogRepo {
         if (excess <= 0) break;
       }
     }
-    if (upTo > headEnd) this.capDelete.run(jobId, headEnd, upTo, state.noticeSeq ?? -1);
+    if (upTo > headEnd) {
+      this.capDelete.run(jobId, headEnd, upTo, state.noticeSeq ?? -1);
+      this.deletions.set(jobId, (this.deletions.get(jobId) ?? 0) + 1);
+    }
     if (state.noticeSeq === null) {
       // The notice takes the last freed seq, so it reads between the head and what is kept of the rest.
       const seq = upTo > headEnd ? upTo : newest + 1;
@@ -167,7 +177,10 @@ export class LogRepo {
     return this.appendTx(jobId, lines);
   }
 
-  /** Lines with seq ≥ `from` (default 1), in order, at most `limit` (default 10,000). */
+  /**
+   * Line ROWS with seq ≥ `from` (default 1), in order, at most `limit` (default 10,000). A finished
+   * job's rows move into chunks: read logs through `store.logReader`, which sees both.
+   */
   read(jobId: string, options: { from?: number; limit?: number } = {}): LogLine[] {
     return (this.range.all(jobId, options.from ?? 1, options.limit ?? 10_000) as Row[]).map(toLine);
   }
@@ -177,8 +190,40 @@ export class LogRepo {
     return (this.backward.all(jobId, before, limit) as Row[]).map(toLine);
   }
 
-  /** The last seq (0 when the job has no log). */
+  /** The last seq among the rows (0 when the job has none; `store.logReader.lastSeq` sees chunks too). */
   lastSeq(jobId: string): number {
     return (this.maxSeq.get(jobId) as number | null) ?? 0;
+  }
+
+  /** The first seq among the rows (0 when the job has none). */
+  firstSeq(jobId: string): number {
+    return (this.db.prepare('SELECT min(seq) FROM log_lines WHERE job_id = ?').pluck().get(jobId) as number | null) ?? 0;
+  }
+
+  /**
+   * A job's rows with seq in (after, through], by their first and last seq, and a counter of the
+   * deletions made in this process: a compaction compares it with what it read to know that no row
+   * of the range went meanwhile, without scanning the range (appends only ever add seqs above it;
+   * rows are deleted only through this class, by one `helios serve` per store).
+   */
+  rangeMark(jobId: string, after: number, through: number): { first: number; last: number; deletions: number } {
+    const r = this.db.prepare('SELECT min(seq) AS first, max(seq) AS last FROM log_lines WHERE job_id = ? AND seq > ? AND seq <= ?').get(jobId, after, through) as { first: number | null; last: number | null };
+    return { first: r.first ?? 0, last: r.last ?? 0, deletions: this.deletions.get(jobId) ?? 0 };
+  }
+
+  /** Deletes a job's rows with seq ≤ `through` (compaction's sweep, retention). */
+  deleteThrough(jobId: string, through: number): number {
+    this.caps.delete(jobId);
+    const changes = this.db.prepare('DELETE FROM log_lines WHERE job_id = ? AND seq <= ?').run(jobId, through).changes;
+    if (changes > 0) this.deletions.set(jobId, (this.deletions.get(jobId) ?? 0) + 1);
+    return changes;
+  }
+
+  /** Finished jobs that still have line rows, the oldest first (compaction's backlog). */
+  finishedJobsWithRows(terminalStates: readonly string[]): string[] {
+    return this.db
+      .prepare(`SELECT id FROM jobs WHERE state IN (${terminalStates.map(() => '?').join(', ')}) AND EXISTS (SELECT 1 FROM log_lines WHERE job_id = jobs.id) ORDER BY finished_at, id`)
+      .pluck()
+      .all(...terminalStates) as string[];
   }
 }

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deploymentConfig } from '@helios-ci/sdk/testkit';
 import Database from 'better-sqlite3';
+import { readStoredJobLog } from '@helios-ci/core';
 import { CLI } from './cli.js';
 import { FIXTURE_SECRET, fixturePayload, signedDelivery } from './fixtures.js';
 import { TOKEN } from './standInRepo.js';
@@ -109,7 +110,15 @@ ${second}`,
   }
 
   log(jobId: string): string[] {
-    return this.query<{ text: string }>('SELECT text FROM log_lines WHERE job_id = ? ORDER BY seq', jobId).map((r) => r.text);
+    // Through the store's reader: a finished job's log is compacted out of log_lines.
+    const path = join(this.dir, 'data/helios.db');
+    if (!existsSync(path)) return [];
+    const db = new Database(path, { readonly: true, fileMustExist: true });
+    try {
+      return readStoredJobLog(db, jobId).map((l) => l.text);
+    } finally {
+      db.close();
+    }
   }
 
   inbox(): { forge: string; delivery_id: string; kind: string; status: string; error: string | null }[] {
