@@ -13,6 +13,7 @@ import { loadAgentClient, PROTOCOL_VERSION } from './protocol.js';
 import { AckTracker } from './session/ackTracker.js';
 import { LogBatcher, type LogBody, type WireStream } from './session/logBatcher.js';
 import { ResendBuffer } from './session/resendBuffer.js';
+import { StorageRpc, type StorageMethods } from './storage/storageRpc.js';
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -74,6 +75,11 @@ export class Connection {
       'grpc.initial_reconnect_backoff_ms': 100,
       'grpc.max_reconnect_backoff_ms': 2_000,
     }) as unknown as grpc.Client & { Session(): Call };
+  }
+
+  /** The cache and artifact RPCs, on the same channel and with the same job token as the session. */
+  storage(signal?: AbortSignal): StorageRpc {
+    return new StorageRpc(this.client as unknown as StorageMethods, this.opts.token, signal);
   }
 
   /** Opens the first session; resolves with the Welcome (the job spec). */

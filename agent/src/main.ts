@@ -11,7 +11,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { PLAN_VERSION, type JobSpec } from '@helios-ci/sdk';
 import { AGENT_VERSION, Connection, FatalConnectionError } from './connection.js';
 import { JobRunner, type JobConclusion } from './job/jobRunner.js';
@@ -34,9 +34,11 @@ export interface AgentConfig {
   reconnectWindowMs: number;
   /** Log batch size in characters (tuning; default 256 KiB). */
   batchBytes: number;
+  /** Where the runtime put the job's warm volume (the job's warm paths are linked into it); null: none. */
+  warmDir: string | null;
 }
 
-const USAGE = `usage: helios-agent --endpoint HOST:PORT --token TOKEN [--workdir DIR] [--kill-grace-ms MS] [--pgid-file FILE] [--tracking-id ID]
+const USAGE = `usage: helios-agent --endpoint HOST:PORT --token TOKEN [--workdir DIR] [--kill-grace-ms MS] [--pgid-file FILE] [--tracking-id ID] [--warm-dir DIR]
        helios-agent --bootstrap FILE
        HELIOS_AGENT_ENDPOINT=HOST:PORT HELIOS_AGENT_TOKEN=TOKEN helios-agent`;
 
@@ -47,7 +49,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): AgentConfig
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--help' || a === '-h') throw new UsageError('');
-    const m = /^--(endpoint|token|bootstrap|workdir|kill-grace-ms|pgid-file|tracking-id)(?:=(.*))?$/.exec(a);
+    const m = /^--(endpoint|token|bootstrap|workdir|kill-grace-ms|pgid-file|tracking-id|warm-dir)(?:=(.*))?$/.exec(a);
     if (!m) throw new UsageError(`unknown argument ${JSON.stringify(a)}`);
     const value = m[2] ?? argv[++i];
     if (value === undefined) throw new UsageError(`--${m[1]} needs a value`);
@@ -75,10 +77,12 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): AgentConfig
   if (trackingId !== null && !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(trackingId)) {
     throw new UsageError(`--tracking-id ${JSON.stringify(trackingId)} is not a tracking marker (letters, digits, '.', '_', '-'; 1-128 characters)`);
   }
+  const warmDir = args['warm-dir'] ?? str(fromFile.warmDir) ?? str(env.HELIOS_AGENT_WARM_DIR) ?? null;
+  if (warmDir !== null && !isAbsolute(warmDir)) throw new UsageError(`--warm-dir ${JSON.stringify(warmDir)} must be an absolute directory`);
   const reconnect = Number(fromFile.reconnectWindowMs ?? env.HELIOS_AGENT_RECONNECT_WINDOW_MS ?? 5 * 60_000);
   const batchBytes = Number(env.HELIOS_AGENT_BATCH_BYTES ?? 256 * 1024);
   if (!Number.isInteger(batchBytes) || batchBytes < 1024 || batchBytes > 2 * 1024 * 1024) throw new UsageError('HELIOS_AGENT_BATCH_BYTES must be an integer between 1024 and 2097152');
-  return { endpoint, token, workDir, killGraceMs: grace, pgidFile, trackingId, reconnectWindowMs: reconnect, batchBytes };
+  return { endpoint, token, workDir, killGraceMs: grace, pgidFile, trackingId, reconnectWindowMs: reconnect, batchBytes, warmDir };
 }
 
 const diag = (message: string): void => {
@@ -117,7 +121,7 @@ export async function runAgent(config: AgentConfig): Promise<number> {
     return EXIT_CODES.errored;
   }
 
-  const runner = new JobRunner(spec, conn, { workDir: config.workDir, killGraceMs: config.killGraceMs, pgidFile: config.pgidFile, trackingId: config.trackingId, cleanupMs: 5 * 60_000 });
+  const runner = new JobRunner(spec, conn, { workDir: config.workDir, killGraceMs: config.killGraceMs, pgidFile: config.pgidFile, trackingId: config.trackingId, cleanupMs: 5 * 60_000, warmDir: config.warmDir });
   conn.onCancel = (reason) => runner.cancel(reason);
   let lost: Error | null = null;
   conn.onFatal((err) => {

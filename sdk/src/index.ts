@@ -8,6 +8,7 @@ export * from './events.js';
 export * from './plan.js';
 export * from './secretMasker.js';
 export * from './webhook.js';
+export * from './warmPaths.js';
 export * from './interfaces/forge.js';
 export * from './interfaces/runtime.js';
 export * from './interfaces/storage.js';

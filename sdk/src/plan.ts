@@ -189,4 +189,10 @@ export interface JobSpec {
   vars: Record<string, string>;
   /** Only the secrets the job references; empty for untrusted runs. Every value is masked. */
   secrets: Record<string, string>;
+  /**
+   * The job's warm paths (`Runtime.warmPaths` of its label; syntax in warmPaths.ts), present only
+   * when the runtime was given a warm volume for them: after the checkout the agent makes path `i`
+   * resolve to `<warm volume>/<i>`. Optional, so the plan version stays 1 (an older agent ignores it).
+   */
+  warmPaths?: string[];
 }

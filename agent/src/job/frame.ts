@@ -25,3 +25,17 @@ export interface StepExecution {
   exit: number;
   summary: string;
 }
+
+/**
+ * Work an action leaves for the end of the job (GitHub's `post:` of an action), run after the
+ * main steps in reverse order of registration and reported like a step.
+ */
+export interface PostStep {
+  /** The reported step id: `__post_<main step id>`. */
+  id: string;
+  /** The reported name: `Post <main step name>`. */
+  name: string;
+  /** The action's `post-if`, evaluated at the end of the job (GitHub's default is `always()`). */
+  if: string;
+  run: () => Promise<StepExecution>;
+}

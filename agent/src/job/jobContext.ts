@@ -11,6 +11,7 @@ import { newTrackingId, ProcessGroups, runProcess, type ProcessResult } from '..
 import { splitUserinfo } from './cloneCredential.js';
 import type { CloneMirror } from './cloneMirror.js';
 import { FileCommands } from './fileCommands.js';
+import type { PostStep } from './frame.js';
 
 export interface JobOptions {
   workDir: string;
@@ -20,9 +21,18 @@ export interface JobOptions {
   trackingId?: string | null;
   /** Time given to `if: always()` steps after a cancel or job timeout. */
   cleanupMs: number;
+  /** The job's warm volume as the runtime mounted it (`--warm-dir`); absent/null: none. */
+  warmDir?: string | null;
 }
 
 export type KillReason = 'timeout' | 'cancel';
+
+/** In-process work of a step ran past the step's `timeout-minutes`. */
+export class StepTimeoutError extends Error {
+  constructor() {
+    super('the step timed out');
+  }
+}
 
 export class JobContext {
   readonly masker = new Masker();
@@ -37,6 +47,8 @@ export class JobContext {
   /** Workflow env overlaid with job env, evaluated once at job start. */
   readonly jobEnv: Record<string, string> = {};
   readonly fileCommands: FileCommands;
+  /** Post steps registered by the actions that ran, in registration order. */
+  readonly postSteps: PostStep[] = [];
   /** The job's private mirror, from "Set up job"; every checkout fetches from it. */
   mirror: CloneMirror | null = null;
   cancelReason: string | null = null;
@@ -76,6 +88,35 @@ export class JobContext {
   /** Stops every running process of the job for `why`. */
   killRunning(why: KillReason): void {
     for (const kill of this.killers) kill(why);
+  }
+
+  /**
+   * Runs in-process work (a cache or artifact transfer) that a cancel, the job timeout or the step's
+   * own `timeoutMs` must stop: `signal` aborts then, as a process would be killed. After the step
+   * timeout the result is a StepTimeoutError, whatever the work made of the abort.
+   */
+  async killable<T>(work: (signal: AbortSignal) => Promise<T>, timeoutMs: number | null = null): Promise<T> {
+    const controller = new AbortController();
+    const kill = (why: KillReason) => controller.abort(new Error(why === 'timeout' ? 'the job timed out' : 'the job was cancelled'));
+    this.killers.add(kill);
+    if (this.cancelled && !this.stepStartedCancelled) kill(this.timedOut ? 'timeout' : 'cancel');
+    let stepTimedOut = false;
+    const timer = timeoutMs !== null
+      ? setTimeout(() => {
+          stepTimedOut = true;
+          controller.abort(new StepTimeoutError());
+        }, timeoutMs)
+      : null;
+    try {
+      const value = await work(controller.signal);
+      if (stepTimedOut) throw new StepTimeoutError();
+      return value;
+    } catch (err) {
+      throw stepTimedOut ? new StepTimeoutError() : err;
+    } finally {
+      if (timer) clearTimeout(timer);
+      this.killers.delete(kill);
+    }
   }
 
   /** A SYSTEM log line for `step`, masked. */

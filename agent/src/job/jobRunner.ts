@@ -16,6 +16,7 @@ import { CloneMirror } from './cloneMirror.js';
 import type { Frame, StepExecution, StepResult } from './frame.js';
 import { JobContext, type JobOptions } from './jobContext.js';
 import { expressionScope } from './stepContexts.js';
+import { linkWarmPaths } from './warmPaths.js';
 import { runBuiltinStep } from './steps/builtinStep.js';
 import { runCompositeStep } from './steps/compositeStep.js';
 import { runRunStep } from './steps/runStep.js';
@@ -76,6 +77,7 @@ export class JobRunner {
         reason = 'setting up the job failed (see the "Set up job" log)';
       }
       await this.runSteps(job.steps, frame, !setupOk);
+      await this.runPostSteps(frame);
     } finally {
       if (jobTimer) clearTimeout(jobTimer);
     }
@@ -107,7 +109,8 @@ export class JobRunner {
   /**
    * The "Set up job" step: fresh workspace and temp, job env, then all of the job's git work that
    * needs the clone credential — the private mirror (cloneMirror.ts) — after which the credential is
-   * gone, then the workspace's checkout at the job's SHA from the mirror. No user step has run yet.
+   * gone, then the workspace's checkout at the job's SHA from the mirror, then the warm paths linked
+   * into the warm volume (warmPaths.ts). No user step has run yet.
    */
   private async setup(frame: Frame): Promise<boolean> {
     const ctx = this.job;
@@ -136,6 +139,7 @@ export class JobRunner {
       ctx.system(step, `Cloning ${ctx.spec.repository.fullName} at ${ctx.spec.repository.sha}`);
       ctx.mirror = await CloneMirror.prepare(ctx, step, source, needs);
       ok = ctx.mirror !== null && (await checkout(ctx, ctx.mirror, step, ctx.workspace, ctx.mirror.sha, 1, 'false'));
+      if (ok) linkWarmPaths(ctx, step);
     } catch (err) {
       ctx.system(step, `##[error]${(err as Error).message}`);
       ok = false;
@@ -145,6 +149,28 @@ export class JobRunner {
     const result: StepResult = ctx.cancelled ? 'cancelled' : ok ? 'success' : 'failure';
     ctx.conn.send({ stepFinished: { step, exit: -1, outputs: {}, outcome: result, conclusion: result, ts: Date.now(), summary: '' } });
     return ok;
+  }
+
+  /** The actions' post steps, last registered first, each with its own `post-if`. */
+  private async runPostSteps(frame: Frame): Promise<void> {
+    const ctx = this.job;
+    for (const post of [...ctx.postSteps].reverse()) {
+      ctx.conn.send({ stepStarted: { step: post.id, name: ctx.masker.mask(post.name), parent: '', ts: Date.now() } });
+      let outcome: StepResult = 'skipped';
+      let summary = '';
+      try {
+        if (evaluateCondition(post.if, expressionScope(ctx, frame, {}))) {
+          const r = await post.run();
+          outcome = r.outcome;
+          summary = r.summary;
+        }
+      } catch (err) {
+        ctx.system(post.id, `##[error]${(err as Error).message}`);
+        outcome = 'failure';
+      }
+      if (outcome === 'failure') frame.status = 'failure';
+      ctx.conn.send({ stepFinished: { step: post.id, exit: -1, outputs: {}, outcome, conclusion: outcome, ts: Date.now(), summary: ctx.masker.mask(summary) } });
+    }
   }
 
   private async runSteps(steps: Step[], frame: Frame, setupFailed = false): Promise<void> {
@@ -229,7 +255,7 @@ export class JobRunner {
       case 'composite':
         return runCompositeStep(this.job, step, id, frame, scope, stepEnv, (steps, inner) => this.runSteps(steps, inner));
       case 'builtin':
-        return runBuiltinStep(this.job, step, id, scope);
+        return runBuiltinStep(this.job, step, id, scope, timeoutMs);
     }
   }
 }

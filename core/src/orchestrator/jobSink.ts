@@ -12,6 +12,8 @@ const LEVEL: Record<AnnotationEvent['level'], Annotation['level']> = { error: 'f
 export class StoreJobSink implements JobSink {
   private readonly stepIndex = new Map<string, number>();
   private readonly topLevel: Set<string>;
+  /** Index of the next post step: after the planned steps, in the order the agent runs them. */
+  private nextPostIndex: number;
   finished: JobFinishedEvent | null = null;
   lostReason: string | null = null;
 
@@ -24,6 +26,7 @@ export class StoreJobSink implements JobSink {
   ) {
     plan.steps.forEach((s, i) => this.stepIndex.set(s.id, i + 1));
     this.topLevel = new Set(plan.steps.map((s) => s.id));
+    this.nextPostIndex = plan.steps.length + 1;
   }
 
   private idx(step: string): number {
@@ -35,7 +38,13 @@ export class StoreJobSink implements JobSink {
       this.stepIndex.set(e.step, this.idx(e.parent));
       return;
     }
-    const idx = this.idx(e.step);
+    let idx = this.idx(e.step);
+    if (idx === 0 && e.step.startsWith('__post_')) {
+      // An action's post step ("Post <name>", agent id `__post_<step id>`) is a step of its own.
+      idx = this.nextPostIndex++;
+      this.stepIndex.set(e.step, idx);
+      this.topLevel.add(e.step);
+    }
     if (idx === 0) return;
     this.store.steps.start(this.jobId, idx, e.name);
     this.events.emit('job.step', { runId: this.runId, jobId: this.jobId, step: idx, name: e.name, state: 'started' });

@@ -9,6 +9,8 @@ export interface JobSpecInput {
   secrets: Record<string, string>;
   clone: { url: string; token?: string };
   publicUrl: string;
+  /** The label's warm paths, when a warm volume was opened for them. */
+  warmPaths?: readonly string[];
 }
 
 /** The `github` context a job sees, from what the run knows (GitHub's field names). */
@@ -55,5 +57,6 @@ export function buildJobSpec(input: JobSpecInput): JobSpec {
     inputs: run.plan.event.inputs ?? {},
     vars: {},
     secrets: input.secrets,
+    ...(input.warmPaths?.length ? { warmPaths: [...input.warmPaths] } : {}),
   };
 }

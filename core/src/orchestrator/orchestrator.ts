@@ -13,6 +13,7 @@ import {
   type RunPlan,
   type Runtime,
   type Secrets,
+  type Storage,
   timerDelayMs,
 } from '@helios-ci/sdk';
 import type { AgentService } from '../agent-service/agentService.js';
@@ -31,6 +32,7 @@ import type { Reporter } from '../reporter/index.js';
 import type { Redactor } from '../kernel/redactor.js';
 import { systemClock, type Clock } from '../clock/clock.js';
 import { backoffDelay } from '../reporter/backoff.js';
+import { reconcileWarm, WarmVolumes, type WarmSession } from './warmVolumes.js';
 
 export interface OrchestratorOptions {
   store: Store;
@@ -38,6 +40,8 @@ export interface OrchestratorOptions {
   runtimes: readonly Runtime[];
   forges: readonly Forge[];
   secrets: Secrets | null;
+  /** Warm volumes for labels with warm paths (and, elsewhere, caches and artifacts); null: none configured. */
+  storage?: Storage | null;
   agents: AgentService;
   /** Opens forge checks for forge runs (job progress reaches it through the event bus). */
   reporter: Reporter | null;
@@ -104,9 +108,11 @@ export class Orchestrator {
   private accepting = false;
   private readonly runWaiters = new Map<string, ((run: RunRecord) => void)[]>();
   private readonly clock: Clock;
+  private readonly warm: WarmVolumes;
 
   constructor(private readonly o: OrchestratorOptions) {
     this.clock = o.clock ?? systemClock;
+    this.warm = new WarmVolumes({ store: o.store, storage: o.storage ?? null, logger: o.logger });
   }
 
   private sleep(ms: number): Promise<void> {
@@ -124,6 +130,7 @@ export class Orchestrator {
       advance: (runId) => this.advance(runId),
     });
     if (this.o.reconcileStorage) await this.o.reconcileStorage(new Set(this.o.store.jobs.listByState('provisioning', 'running').map((j) => j.id)));
+    if (this.o.storage) await reconcileWarm(this.o.store, this.o.storage, this.o.logger);
     this.accepting = true;
     this.subscription = await this.o.queue.consume(this.o.concurrentJobs, (d) => this.handleDelivery(d));
   }
@@ -367,13 +374,30 @@ export class Orchestrator {
       this.finishJob(job, active.cancelRequested?.state ?? 'errored', active.cancelRequested?.reason ?? clone.reason);
       return;
     }
+    const label = job.plan.runsOn[0] ?? 'local';
+    const warm = await this.warm.open(run, job, runtime, label, sink);
+    let machineGone = false;
+    try {
+      machineGone = await this.runMachine(run, job, runtime, label, sink, active, secrets, clone.access, warm);
+    } finally {
+      // Only once the machine is destroyed does nothing write the volume any more.
+      if (warm) await this.warm.close(warm, run, this.o.store.jobs.require(job.id), machineGone, sink);
+    }
+  }
+
+  /**
+   * Registers the job with the agent service, provisions its machine, waits for the end, destroys
+   * the machine. True when no machine is left (never made, or destroyed).
+   */
+  private async runMachine(run: RunRecord, job: JobRecord, runtime: Runtime, label: string, sink: StoreJobSink, active: ActiveJob, secrets: Record<string, string>, cloneAccess: { url: string; token?: string }, warm: WarmSession | null): Promise<boolean> {
     const workflowJobs = this.o.store.jobs.listByRun(run.id).filter((j) => j.plan.workflow.file === job.plan.workflow.file);
-    const spec = buildJobSpec({ run, jobId: job.id, plan: job.plan, needs: needsContext(workflowJobs as GraphJob[], job.plan), secrets, clone: clone.access, publicUrl: this.o.publicUrl });
+    const spec = buildJobSpec({ run, jobId: job.id, plan: job.plan, needs: needsContext(workflowJobs as GraphJob[], job.plan), secrets, clone: cloneAccess, publicUrl: this.o.publicUrl, ...(warm ? { warmPaths: warm.paths } : {}) });
     const handle = this.o.agents.registerJob(spec, sink);
     active.handle = handle;
     if (active.cancelRequested) handle.cancel(active.cancelRequested.reason);
 
     let machine: Machine | null = null;
+    let machineGone = true;
     // Clamped: minutes past the timer's range would overflow and time the job out at once.
     const timeoutMs = timerDelayMs(job.plan.timeoutMinutes * 60_000 + (this.o.timeoutGraceMs ?? 60_000));
     const clearTimer = this.clock.setTimer(timeoutMs, () => {
@@ -383,19 +407,18 @@ export class Orchestrator {
     });
     try {
       try {
-        const label = job.plan.runsOn[0] ?? 'local';
         machine = await runtime.provision({
           jobId: job.id,
           label,
           ...runtime.machineSize(label),
-          volumes: [],
+          volumes: warm ? [warm.volume] : [],
           agent: { endpoint: this.o.agents.endpoint, token: handle.token },
         });
       } catch (err) {
         handle.cancel('provisioning failed');
         sink.system(`Helios: provisioning failed: ${(err as Error).message}`);
         this.finishJob(job, 'errored', `provisioning failed: ${isHeliosError(err) ? `${err.code}: ` : ''}${(err as Error).message}`);
-        return;
+        return true;
       }
       job = this.o.store.jobs.transition(job.id, 'running');
       this.o.events.emit('job.started', { runId: run.id, jobId: job.id });
@@ -411,8 +434,9 @@ export class Orchestrator {
       if (state === 'failed') this.decide({ failed: [admissionJob(this.o.store, job)] });
     } finally {
       clearTimer();
-      if (machine) await this.destroy(runtime, machine, sink);
+      if (machine) machineGone = await this.destroy(runtime, machine, sink);
     }
+    return machineGone;
   }
 
   /**
@@ -437,13 +461,15 @@ export class Orchestrator {
     }
   }
 
-  private async destroy(runtime: Runtime, machine: Machine, sink: StoreJobSink): Promise<void> {
+  private async destroy(runtime: Runtime, machine: Machine, sink: StoreJobSink): Promise<boolean> {
     try {
       await runtime.destroy(machine);
+      return true;
     } catch (err) {
       // Reconciliation at the next start destroys what is left; the job result stands.
       sink.system(`Helios: destroying machine ${machine.id} failed: ${(err as Error).message}`);
       this.o.logger.error('machine destroy failed', { machine: machine.id, error: err });
+      return false;
     }
   }
 

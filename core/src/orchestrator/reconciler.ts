@@ -17,6 +17,8 @@ export interface ReconcileOptions {
  * After a crash, before any job is taken: every machine a runtime still has is destroyed (no job
  * is live yet), jobs that were provisioning or running are errored (or re-queued) with a line in
  * their log, and every open run is advanced, which re-publishes ready jobs and completes runs.
+ * Warm volumes and heads are reconciled right after, by reconcileWarm (warmVolumes.ts): a storage
+ * pass here must leave `warm-head` ids that store.warmHeads names alone (they are live heads).
  */
 export async function reconcile(o: ReconcileOptions): Promise<void> {
   for (const runtime of o.runtimes) {

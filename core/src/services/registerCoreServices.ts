@@ -102,6 +102,7 @@ export function registerCoreServices(options: CoreServiceOptions = {}) {
           runtimes,
           forges,
           secrets: kernel.has(SecretsToken) ? new JobSecretGuard(kernel.resolve(SecretsToken), kernel.configSecrets) : null,
+          storage: kernel.has(StorageToken) ? kernel.resolve(StorageToken) : null,
           agents,
           reporter: reporting.reporter,
           events: ctx.events,

@@ -19,6 +19,7 @@ import { OutboxRepo } from './repos/outboxRepo.js';
 import { QueueRepo } from './repos/queueRepo.js';
 import { RunRepo } from './repos/runRepo.js';
 import { StepRepo } from './repos/stepRepo.js';
+import { WarmHeadRepo } from './repos/warmHeadRepo.js';
 
 export interface StoreOptions {
   /** SQLite file (created with its directory if missing), or `:memory:`. */
@@ -60,6 +61,7 @@ export class Store {
   readonly caches: CacheRepo;
   readonly queue: QueueRepo;
   readonly approvals: ApprovalRepo;
+  readonly warmHeads: WarmHeadRepo;
 
   private constructor(db: Database.Database, clock: Clock, schemaVersion: number, maxLogBytesPerJob?: number) {
     this.db = db;
@@ -80,6 +82,7 @@ export class Store {
     this.caches = new CacheRepo(db, now);
     this.queue = new QueueRepo(db, now);
     this.approvals = new ApprovalRepo(db, now);
+    this.warmHeads = new WarmHeadRepo(db, now);
   }
 
   /** Opens (creating and migrating as needed). E_STORE_TOO_NEW for a database from a newer Helios. */

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { definePlugin, RuntimeToken, Type } from '@helios-ci/sdk';
-import { DEFAULT_LABELS, DEFAULT_PATH, LocalRuntime } from './localRuntime.js';
+import { checkWarmPathsConfig, DEFAULT_LABELS, DEFAULT_PATH, LocalRuntime } from './localRuntime.js';
 
 export { LocalRuntime, DEFAULT_LABELS, DEFAULT_PATH, type LocalRuntimeOptions } from './localRuntime.js';
 
@@ -39,10 +39,17 @@ export default definePlugin({
           { additionalProperties: false, description: 'machine size per runs-on label (reported to jobs, not enforced: a local machine is a process)' },
         ),
       ),
+      warmPaths: Type.Optional(
+        Type.Record(Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 })), {
+          description: "per runs-on label, paths kept warm between jobs through the storage's warm volumes: ~/… = the job's HOME, relative = the workspace",
+        }),
+      ),
     },
     { additionalProperties: false },
   ),
   register(ctx) {
+    // At registration, so `helios config check` reports a bad warmPaths before anything runs.
+    checkWarmPathsConfig(ctx.instance, ctx.config.labels, ctx.config.warmPaths ?? {});
     ctx.provide(RuntimeToken, {
       factory: () =>
         new LocalRuntime({
@@ -55,6 +62,7 @@ export default definePlugin({
           path: ctx.config.path,
           killGraceMs: ctx.config.killGraceMs,
           ...(ctx.config.machineSizes ? { machineSizes: ctx.config.machineSizes } : {}),
+          ...(ctx.config.warmPaths ? { warmPaths: ctx.config.warmPaths } : {}),
         }),
     });
   },

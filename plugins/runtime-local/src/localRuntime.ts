@@ -15,8 +15,8 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { HeliosError, type Machine, type MachineRef, type MachineSize, type MachineSpec, type Runtime } from '@helios-ci/sdk';
+import { isAbsolute, join } from 'node:path';
+import { HeliosError, warmPathListProblem, type Machine, type MachineRef, type MachineSize, type MachineSpec, type Runtime } from '@helios-ci/sdk';
 import { groupAlive, signalGroup } from '@helios-ci/sdk/process-liveness';
 import { killTracked, TRACKING_ENV } from '@helios-ci/sdk/process-tracking';
 
@@ -40,6 +40,11 @@ export interface LocalRuntimeOptions {
    * DEFAULT_MACHINE_SIZE. A local machine is a process: the size is reported, not enforced.
    */
   machineSizes?: { default?: MachineSize; labels?: Readonly<Record<string, MachineSize>> };
+  /**
+   * Warm paths per label (`~/…` under the job's HOME, relative = the workspace), kept between jobs
+   * through Storage warm volumes. The agent links each one to the volume the orchestrator passes.
+   */
+  warmPaths?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** What a label without a configured size gets (the size Helios always assumed before sizes were configurable). */
@@ -77,6 +82,40 @@ function alive(pid: number): boolean {
 }
 
 
+/** The agent's work directory under HOME: the job workspace is below it. */
+const WORK_DIR = 'work';
+
+/** `~/work` is the agent's work directory (the workspace is below it): a warm path may not be it or in it. */
+function workDirProblem(paths: readonly string[]): string | null {
+  const clash = paths.find((p) => p === `~/${WORK_DIR}` || p.startsWith(`~/${WORK_DIR}/`));
+  return clash ? `warm path ${JSON.stringify(clash)} is inside the agent's work directory ~/${WORK_DIR}; write a path relative to the workspace instead` : null;
+}
+
+/** Refuses (E_CONFIG_INVALID) a `warmPaths` config naming labels not served or paths the agent would refuse. */
+export function checkWarmPathsConfig(id: string, labels: readonly string[], warmPaths: Readonly<Record<string, readonly string[]>>): void {
+  for (const [label, paths] of Object.entries(warmPaths)) {
+    if (!labels.includes(label)) {
+      throw new HeliosError('E_CONFIG_INVALID', `runtime-local ${id}: warmPaths names label ${JSON.stringify(label)}, which this runtime does not serve (config: labels = ${labels.join(', ')})`);
+    }
+    const problem = warmPathListProblem(paths) ?? workDirProblem(paths);
+    if (problem) throw new HeliosError('E_CONFIG_INVALID', `runtime-local ${id}: config warmPaths.${label}: ${problem}`);
+  }
+}
+
+/** The host directory of the job's warm volume, if the orchestrator passed one. */
+function warmVolumeOf(spec: MachineSpec): string | null {
+  const warm = spec.volumes.filter((v) => v.kind === 'warm');
+  if (warm.length > 1) throw new HeliosError('E_PROVISION_FAILED', `runtime-local: the machine spec has ${warm.length} warm volumes; a job has at most one`);
+  const location = warm[0]?.location;
+  if (location === undefined) return null;
+  // A host directory: it goes to the agent as one argv element, but still nothing odd.
+  if (!isAbsolute(location) || /[\0\r\n]/.test(location) || location.split('/').includes('..')) {
+    throw new HeliosError('E_PROVISION_FAILED', `runtime-local: warm volume location ${JSON.stringify(location)} is not an absolute host directory`);
+  }
+  if (!existsSync(location)) throw new HeliosError('E_PROVISION_FAILED', `runtime-local: warm volume directory ${location} does not exist`);
+  return location;
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class LocalRuntime implements Runtime {
@@ -86,6 +125,11 @@ export class LocalRuntime implements Runtime {
   constructor(private readonly opts: LocalRuntimeOptions) {
     this.id = opts.id;
     this.labels = opts.labels;
+    checkWarmPathsConfig(opts.id, opts.labels, opts.warmPaths ?? {});
+  }
+
+  warmPaths(label: string): readonly string[] {
+    return [...(this.opts.warmPaths?.[label] ?? [])];
   }
 
   machineSize(label: string): MachineSize {
@@ -130,7 +174,10 @@ export class LocalRuntime implements Runtime {
       // HELIOS_TRACKING_ID: every process of the job inherits it, so destroy finds daemons that left
       // their process group (setsid, double fork), also after a server crash.
       const env: NodeJS.ProcessEnv = { PATH: this.opts.path, HOME: home, LANG: 'C.UTF-8', TMPDIR: join(dir, 'home'), [TRACKING_ENV]: machine.id };
-      const child = spawn(this.opts.nodePath ?? process.execPath, [this.opts.agentPath, '--bootstrap', bootstrap, '--workdir', join(home, 'work'), '--pgid-file', join(dir, 'pgids'), '--tracking-id', machine.id, '--kill-grace-ms', String(this.opts.killGraceMs)], {
+      const args = [this.opts.agentPath, '--bootstrap', bootstrap, '--workdir', join(home, WORK_DIR), '--pgid-file', join(dir, 'pgids'), '--tracking-id', machine.id, '--kill-grace-ms', String(this.opts.killGraceMs)];
+      const warm = warmVolumeOf(spec);
+      if (warm) args.push('--warm-dir', warm);
+      const child = spawn(this.opts.nodePath ?? process.execPath, args, {
         cwd: home,
         env,
         detached: true,

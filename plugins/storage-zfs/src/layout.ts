@@ -15,10 +15,10 @@
  * Ids handed out are these paths relative to the parent (`jobs/j1-image`, `caches/<slug>/<id>`).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { HeliosError, type BlobKind, type StorageRef } from '@helios-ci/sdk';
+import { HeliosError, checkStorageId, checkStorageName, type BlobKind, type StorageRef } from '@helios-ci/sdk';
 
-/** One dataset-name component: starts with a letter or digit, then letters, digits, `_ . -`. */
-export const COMPONENT = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
+/** One dataset-name component we make (ids, slugs): starts with a letter or digit, then `_ . -`. */
+export const COMPONENT = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 /** A repository group (`forge/owner/name`): components joined by `/`. */
 const GROUP = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}(?:\/[A-Za-z0-9_.][A-Za-z0-9_.-]{0,99}){0,5}$/;
 /** The configured parent: a pool and datasets below it. */
@@ -32,19 +32,25 @@ export const PROP_JOB = 'helios:job';
 export const PROP_KIND = 'helios:kind';
 export const PROP_SIZE = 'helios:size';
 export const PROP_GROUP = 'helios:group';
-/** Set on a warm head being removed whose snapshots clones still hold (destroyed once they are gone). */
+/**
+ * Set on a dataset removed while something still holds it (clones of a warm head's snapshot, a reader
+ * of a blob, the writer of an upload): invisible from then on, destroyed by a later sweep.
+ */
 export const PROP_REMOVED = 'helios:removed';
 
 function invalid(what: string, value: unknown, rule: string): HeliosError {
-  return new HeliosError('E_STORAGE_NAME_INVALID', `storage-zfs: ${what} ${JSON.stringify(value)} is not allowed: ${rule}; nothing was run`, { facts: { what } });
+  const shown = typeof value === 'string' ? JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value) : `(${value === null ? 'null' : typeof value})`;
+  return new HeliosError('E_STORAGE_NAME_INVALID', `storage-zfs: ${what} ${shown} is refused: ${rule}; nothing was run`, { facts: { what } });
 }
 
-/** A single name component (image, job id, snapshot, head id); throws E_STORAGE_NAME_INVALID. */
+/** A job id, image or snapshot name, in the form every Storage backend accepts (the sdk's check). */
 export function checkComponent(what: string, value: unknown): string {
-  if (typeof value !== 'string' || !COMPONENT.test(value) || value.includes('..')) {
-    throw invalid(what, value, 'use 1-100 letters, digits, "_", "." or "-", starting with a letter or digit, without ".."');
-  }
-  return value;
+  return checkStorageName(`storage-zfs: ${what}`, value);
+}
+
+/** An id handed back: malformed is E_STORAGE_NAME_INVALID; well-formed but not ours is `parseId`'s null. */
+export function checkId(what: string, value: unknown): string {
+  return checkStorageId(`storage-zfs: ${what}`, value);
 }
 
 /** The dataset-safe, collision-free name of a repository group (`github/acme/widget`). */
@@ -70,22 +76,24 @@ export type ParsedId =
   | { area: 'caches' | 'artifacts'; kind: BlobKind; slug: string; name: string }
   | { area: 'uploads'; name: string };
 
-/** Reads an id this backend handed out; anything else is E_STORAGE_NAME_INVALID. */
-export function parseId(id: unknown): ParsedId {
-  if (typeof id !== 'string' || id.length > 250) throw invalid('storage id', id, 'not an id storage-zfs made');
-  const parts = id.split('/');
-  const bad = () => invalid('storage id', id, 'not an id storage-zfs made (jobs/<job>-image, jobs/<job>-warm, warm/<id>, caches/<repo>/<id>, artifacts/<repo>/<id>, uploads/<name>)');
-  if (!parts.slice(1).every((p) => COMPONENT.test(p) && !p.includes('..'))) throw bad();
+/**
+ * Reads an id: a malformed one is E_STORAGE_NAME_INVALID, a well-formed one that is not in a shape
+ * this backend makes is null (unknown: nothing to read, remove or clone).
+ */
+export function parseId(id: unknown): ParsedId | null {
+  checkId('storage id', id);
+  const parts = (id as string).split('/');
+  if (!parts.slice(1).every((p) => COMPONENT.test(p))) return null;
   const [area, a, b] = parts;
   if (parts.length === 2 && area === 'jobs') {
     const m = /^(.+)-(image|warm)$/.exec(a!);
-    if (!m) throw bad();
+    if (!m || !COMPONENT.test(m[1]!)) return null;
     return { area: 'jobs', kind: m[2] === 'image' ? 'image-clone' : 'warm', job: m[1]!, name: a! };
   }
   if (parts.length === 2 && area === 'warm') return { area: 'warm', head: a! };
   if (parts.length === 2 && area === 'uploads') return { area: 'uploads', name: a! };
   if (parts.length === 3 && (area === 'caches' || area === 'artifacts')) return { area, kind: area === 'caches' ? 'cache' : 'artifact', slug: a!, name: b! };
-  throw bad();
+  return null;
 }
 
 /** The kind `list()` reports for an id, matching `parseId`. */

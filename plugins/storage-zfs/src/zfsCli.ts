@@ -83,13 +83,13 @@ export class ZfsCli {
   }
 
   /** `zfs ARGS`, tried again with backoff while the answer is "busy". */
-  async zfsRetryingBusy(args: readonly string[]): Promise<string> {
+  async zfsRetryingBusy(args: readonly string[], retries = this.options.busyRetries): Promise<string> {
     let delay = this.backoffMs;
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.zfs(args);
       } catch (err) {
-        if (!(err instanceof ZfsCommandError) || err.failure !== 'busy' || attempt >= this.options.busyRetries) throw err;
+        if (!(err instanceof ZfsCommandError) || err.failure !== 'busy' || attempt >= retries) throw err;
         await new Promise((resolve) => setTimeout(resolve, delay));
         delay = Math.min(delay * 2, this.maxBackoffMs);
       }

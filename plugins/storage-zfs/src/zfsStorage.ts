@@ -5,8 +5,6 @@
  * synced. The dataset layout and the name rules are in layout.ts.
  */
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
-import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import {
   HeliosError,
@@ -35,7 +33,8 @@ import {
   type Area,
 } from './layout.js';
 import { ZfsCli, ZfsCommandError, type ZfsFailure } from './zfsCli.js';
-import { zfsError } from './zfsErrors.js';
+import { writeBlobFile } from './blobFile.js';
+import { Datasets } from './datasets.js';
 
 export interface ZfsStorageOptions {
   /** Instance name, for logs and errors. */
@@ -57,16 +56,6 @@ export interface ZfsStorageOptions {
   platform?: NodeJS.Platform;
 }
 
-interface DatasetProps {
-  type: string;
-  mountpoint: string;
-  mounted: string;
-  origin: string;
-  [prop: string]: string;
-}
-
-const BASE_PROPS = ['type', 'mountpoint', 'mounted', 'origin'] as const;
-
 export class ZfsStorage implements Storage {
   readonly id: string;
   private readonly cli: ZfsCli;
@@ -74,7 +63,9 @@ export class ZfsStorage implements Storage {
   private readonly compression: string;
   private readonly quota: number | undefined;
   private readonly zfsCommand: string;
-  private readonly knownAreas = new Set<Area>();
+  private readonly z: Datasets;
+  /** Open readBlob streams per dataset: such a dataset cannot be destroyed until they close. */
+  private readonly readers = new Map<string, number>();
 
   constructor(private readonly options: ZfsStorageOptions) {
     this.id = options.id;
@@ -86,6 +77,7 @@ export class ZfsStorage implements Storage {
     this.quota = options.quotaPerRepositoryBytes;
     this.zfsCommand = options.zfsCommand ?? 'zfs';
     this.cli = new ZfsCli({ zfsCommand: this.zfsCommand, zpoolCommand: options.zpoolCommand ?? 'zpool', busyRetries: options.busyRetries ?? 8 });
+    this.z = new Datasets(this.cli, this.parent, this.zfsCommand, options.platform ?? process.platform);
     for (const [image, conf] of Object.entries(options.images ?? {})) {
       checkComponent('image', image);
       if (conf.snapshot !== undefined) checkComponent(`snapshot of image ${image}`, conf.snapshot);
@@ -104,11 +96,13 @@ export class ZfsStorage implements Storage {
       if (err instanceof ZfsCommandError && err.failure === 'not-found') {
         throw new HeliosError('E_STORAGE_CONFIG', `storage-zfs: pool "${pool}" (of parent ${this.parent}) is not imported; import it (zpool import ${pool}) or fix "parent" in this plugin's config`, { cause: err });
       }
-      throw this.fail(err, `checking pool ${pool}`);
+      throw this.z.fail(err, `checking pool ${pool}`);
     }
-    const props = await this.props(this.parent);
-    if (!props) await this.run(['create', '-p', this.parent], `creating parent dataset ${this.parent}`, this.parent);
-    await this.mountpointOf(this.parent);
+    const props = await this.z.props(this.parent);
+    if (!props) await this.z.run(['create', '-p', this.parent], `creating parent dataset ${this.parent}`, this.parent);
+    await this.z.mountpointOf(this.parent);
+    // Finish removals a crash (or a reader) interrupted.
+    await this.sweep();
   }
 
   // ---------------------------------------------------------------- volumes
@@ -117,27 +111,28 @@ export class ZfsStorage implements Storage {
     checkComponent('image', image);
     checkComponent('job id', jobId);
     const snapshot = await this.imageSnapshot(image);
-    await this.ensureArea('jobs');
+    await this.z.ensureArea('jobs');
     const id = `jobs/${jobId}-image`;
-    const target = this.ds(id);
+    const target = this.z.ds(id);
     // A retried provision starts from a clean clone, never from what a half-run machine left.
-    await this.destroy(target, { recursive: true }, `clearing an earlier clone for job ${jobId}`);
-    await this.run(['clone', '-o', `${PROP_JOB}=${jobId}`, '-o', `${PROP_KIND}=image-clone`, snapshot, target], `cloning image ${image} for job ${jobId}`, target);
+    await this.z.destroy(target, { recursive: true }, `clearing an earlier clone for job ${jobId}`);
+    await this.z.run(['clone', '-o', `${PROP_JOB}=${jobId}`, '-o', `${PROP_KIND}=image-clone`, snapshot, target], `cloning image ${image} for job ${jobId}`, target);
     try {
-      return { id, kind: 'image-clone', location: await this.locationOf(target), jobId };
+      return { id, kind: 'image-clone', location: await this.z.locationOf(target), jobId };
     } catch (err) {
-      await this.destroy(target, { recursive: true }, `removing the clone for job ${jobId} after a failure`).catch(() => {});
+      await this.z.destroy(target, { recursive: true }, `removing the clone for job ${jobId} after a failure`).catch(() => {});
       throw err;
     }
   }
 
   async openWarm(head: string | null, jobId: string): Promise<Volume> {
     checkComponent('job id', jobId);
-    const headId = head === null ? null : this.headName(head);
-    await this.ensureArea('jobs');
+    const parsedHead = head === null ? null : parseId(head);
+    const headId = parsedHead?.area === 'warm' ? parsedHead.head : null;
+    await this.z.ensureArea('jobs');
     const id = `jobs/${jobId}-warm`;
-    const target = this.ds(id);
-    await this.destroy(target, { recursive: true }, `clearing an earlier warm volume for job ${jobId}`);
+    const target = this.z.ds(id);
+    await this.z.destroy(target, { recursive: true }, `clearing an earlier warm volume for job ${jobId}`);
     const snapshot = headId === null ? null : await this.headSnapshot(headId);
     const props = ['-o', `${PROP_JOB}=${jobId}`, '-o', `${PROP_KIND}=warm`];
     let cloned = false;
@@ -147,46 +142,51 @@ export class ZfsStorage implements Storage {
         cloned = true;
       } catch (err) {
         // The head was removed between the lookup and the clone: the job starts empty, as the contract says.
-        if (!(err instanceof ZfsCommandError && err.failure === 'not-found')) throw this.fail(err, `cloning warm head ${head} for job ${jobId}`, target);
+        if (!(err instanceof ZfsCommandError && err.failure === 'not-found')) throw this.z.fail(err, `cloning warm head ${head} for job ${jobId}`, target);
       }
     }
-    if (!cloned) await this.run(['create', ...props, target], `creating a warm volume for job ${jobId}`, target);
+    if (!cloned) await this.z.run(['create', ...props, target], `creating a warm volume for job ${jobId}`, target);
     try {
-      return { id, kind: 'warm', location: await this.mountpointOf(target), jobId };
+      return { id, kind: 'warm', location: await this.z.mountpointOf(target), jobId };
     } catch (err) {
-      await this.destroy(target, { recursive: true }, `removing the warm volume for job ${jobId} after a failure`).catch(() => {});
+      await this.z.destroy(target, { recursive: true }, `removing the warm volume for job ${jobId} after a failure`).catch(() => {});
       throw err;
     }
   }
 
   async commitWarm(volume: Volume): Promise<string> {
     const parsed = parseId(volume?.id);
-    if (parsed.area !== 'jobs' || parsed.kind !== 'warm' || volume.kind !== 'warm') {
+    if (parsed?.area !== 'jobs' || parsed.kind !== 'warm' || volume.kind !== 'warm') {
       throw new HeliosError('E_STORAGE_NAME_INVALID', `storage-zfs: commitWarm takes a warm volume from openWarm; got ${JSON.stringify(volume?.id)} (${volume?.kind})`);
     }
-    const source = this.ds(volume.id);
-    const props = await this.props(source);
+    const source = this.z.ds(volume.id);
+    const props = await this.z.props(source);
     if (!props) throw new HeliosError('E_NOT_FOUND', `storage-zfs: warm volume ${volume.id} does not exist (already committed or released); open a new one with openWarm`, { facts: { id: volume.id } });
-    await this.ensureArea('warm');
+    await this.z.ensureArea('warm');
     const head = newId();
     const doing = `committing warm volume ${volume.id} as head warm/${head}`;
     // Quiesce first: nothing may write between the snapshot and the head becoming visible.
-    await this.unmount(source, doing);
-    await this.run(['snapshot', `${source}@${head}`], doing, source);
-    await this.run(['set', 'readonly=on', source], doing, source);
+    await this.z.unmount(source, doing);
+    await this.z.run(['snapshot', `${source}@${head}`], doing, source);
+    await this.z.run(['set', 'readonly=on', source], doing, source);
     // Heads are only ever cloned; keeping them unmounted saves a mount per head.
-    await this.run(['set', 'canmount=noauto', source], doing, source);
-    const target = this.ds(`warm/${head}`);
+    await this.z.run(['set', 'canmount=noauto', source], doing, source);
+    const target = this.z.ds(`warm/${head}`);
     // The commit point: the head exists from here on.
-    await this.runRetryingBusy(['rename', source, target], doing, source);
+    await this.z.runRetryingBusy(['rename', source, target], doing, source);
     // Make the new head the origin of its ancestors, so older heads can be destroyed while this one lives.
-    if (props.origin.startsWith(`${this.ds('warm')}/`)) await this.runRetryingBusy(['promote', target], doing, target);
+    if (props.origin.startsWith(`${this.z.ds('warm')}/`)) {
+      await this.z.runRetryingBusy(['promote', target], doing, target);
+      // A removed head it came from may now be an empty clone of it: destroy that.
+      await this.sweep(this.z.ds('warm'));
+    }
     return `warm/${head}`;
   }
 
   async release(volume: Volume): Promise<void> {
     const parsed = parseId(volume?.id);
-    if (parsed.area !== 'jobs') throw new HeliosError('E_STORAGE_NAME_INVALID', `storage-zfs: release takes a volume (jobs/<job>-image or jobs/<job>-warm); got ${JSON.stringify(volume?.id)}`);
+    // A well-formed id that is not one of our volumes is unknown: nothing to release.
+    if (parsed?.area !== 'jobs') return;
     await this.releaseJobDataset(volume.id);
   }
 
@@ -197,43 +197,43 @@ export class ZfsStorage implements Storage {
     const jobId = checkComponent('job id', options?.jobId);
     const slug = groupSlug(options?.group);
     const area = blobArea(kind);
-    await this.ensureArea('uploads');
-    await this.ensureArea(area);
+    await this.z.ensureArea('uploads');
+    await this.z.ensureArea(area);
     const groupDs = await this.ensureGroup(area, slug, options.group);
     const room = await this.roomIn(groupDs);
     if (room !== null && room <= 0) {
       throw new HeliosError('E_STORAGE_QUOTA', `storage-zfs: repository ${options.group} has used its ${area} quota (${this.quota} bytes); prune its ${area} or raise quotaPerRepositoryBytes`, { facts: { group: options.group } });
     }
     const uploadId = `uploads/${jobId}-${newId()}`;
-    const upload = this.ds(uploadId);
+    const upload = this.z.ds(uploadId);
     const doing = `writing a ${kind} for job ${jobId} (${options.group})`;
-    await this.run(
+    await this.z.run(
       ['create', '-o', `${PROP_JOB}=${jobId}`, '-o', `${PROP_KIND}=${kind}`, '-o', `${PROP_GROUP}=${options.group}`, '-o', `compression=${this.compression}`, ...(room !== null ? ['-o', `quota=${room}`] : []), upload],
       doing,
       upload,
     );
     const id = `${area}/${slug}/${newId()}`;
     try {
-      const size = await this.writeFile(join(await this.mountpointOf(upload), 'data'), data, options.group);
-      await this.run(['set', `${PROP_SIZE}=${size}`, upload], doing, upload);
-      if (room !== null) await this.run(['set', 'quota=none', upload], doing, upload);
-      await this.run(['set', 'readonly=on', upload], doing, upload);
+      const size = await writeBlobFile(join(await this.z.mountpointOf(upload), 'data'), data, { group: options.group, bytes: this.quota });
+      await this.z.run(['set', `${PROP_SIZE}=${size}`, upload], doing, upload);
+      if (room !== null) await this.z.run(['set', 'quota=none', upload], doing, upload);
+      await this.z.run(['set', 'readonly=on', upload], doing, upload);
       // zfs-fuse refuses to rename a just-written mounted dataset ("busy") for as long as it stays
       // mounted; unmounted it renames at once. readBlob mounts it again on demand.
-      await this.unmount(upload, doing);
-      await this.run(['snapshot', `${upload}@${SNAPSHOT_COMMITTED}`], doing, upload);
+      await this.z.unmount(upload, doing);
+      await this.z.run(['snapshot', `${upload}@${SNAPSHOT_COMMITTED}`], doing, upload);
       // The commit point: the id exists only after this rename, with every byte synced before it.
       try {
-        await this.cli.zfsRetryingBusy(['rename', upload, this.ds(id)]);
+        await this.cli.zfsRetryingBusy(['rename', upload, this.z.ds(id)]);
       } catch (err) {
         if (err instanceof ZfsCommandError && err.failure === 'no-space' && this.quota !== undefined) {
           throw new HeliosError('E_STORAGE_QUOTA', `storage-zfs: the ${kind} would take repository ${options.group} over its quota (${this.quota} bytes); prune its ${area} or raise quotaPerRepositoryBytes`, { cause: err });
         }
-        throw this.fail(err, doing, upload);
+        throw this.z.fail(err, doing, upload);
       }
       return { id, kind, size };
     } catch (err) {
-      await this.destroy(upload, { recursive: true }, `removing the unfinished upload ${uploadId}`).catch((cleanup) => {
+      await this.z.destroy(upload, { recursive: true }, `removing the unfinished upload ${uploadId}`).catch((cleanup) => {
         this.options.logger?.warn('storage-zfs: could not remove an unfinished upload; list() reports it for the reconciler', { upload: uploadId, error: String(cleanup) });
       });
       throw err;
@@ -242,12 +242,21 @@ export class ZfsStorage implements Storage {
 
   async readBlob(id: string): Promise<AsyncIterable<Uint8Array> | null> {
     const parsed = parseId(id);
-    if (parsed.area !== 'caches' && parsed.area !== 'artifacts') return null;
-    const dataset = this.ds(id);
-    const props = await this.props(dataset);
-    if (!props) return null;
-    const file = join(await this.mountpointOf(dataset, props), 'data');
+    if (parsed?.area !== 'caches' && parsed?.area !== 'artifacts') return null;
+    const dataset = this.z.ds(id);
+    const props = await this.z.props(dataset, [PROP_REMOVED]);
+    if (!props || props[PROP_REMOVED] === 'yes') return null;
+    const file = join(await this.z.mountpointOf(dataset, props), 'data');
     const stream = createReadStream(file);
+    // While it is open the dataset cannot be destroyed; a remove() meanwhile only marks it, and the
+    // last reader to close finishes the removal.
+    this.readers.set(dataset, (this.readers.get(dataset) ?? 0) + 1);
+    stream.once('close', () => {
+      const left = (this.readers.get(dataset) ?? 1) - 1;
+      if (left > 0) return void this.readers.set(dataset, left);
+      this.readers.delete(dataset);
+      void this.finishRemoved(dataset).catch(() => {});
+    });
     // Open now so a missing file is this call's error, not the consumer's first read.
     await new Promise<void>((resolve, reject) => {
       stream.once('open', () => resolve());
@@ -262,39 +271,39 @@ export class ZfsStorage implements Storage {
 
   async remove(ref: Pick<StorageRef, 'id' | 'kind'>): Promise<void> {
     const parsed = parseId(ref?.id);
-    if (refKind(parsed) !== ref.kind) {
-      throw new HeliosError('E_STORAGE_NAME_INVALID', `storage-zfs: id ${ref.id} is a ${refKind(parsed)}, not a ${ref.kind}; nothing was removed`);
-    }
+    // Unknown ids, and ids of another kind than the caller says, are not ours to remove.
+    if (!parsed || refKind(parsed) !== ref.kind) return;
     switch (parsed.area) {
       case 'jobs':
         return this.releaseJobDataset(ref.id);
       case 'warm':
         return this.removeHead(parsed.head);
       default:
-        await this.destroy(this.ds(ref.id), { recursive: true }, `removing ${ref.kind} ${ref.id}`);
+        return this.removeHeld(this.z.ds(ref.id), `removing ${ref.kind} ${ref.id}`);
     }
   }
 
   async list(): Promise<StorageRef[]> {
     let out: string;
     try {
-      out = await this.cli.zfs(['list', '-H', '-t', 'filesystem,volume', '-o', `name,${PROP_JOB}`, '-r', this.parent]);
+      out = await this.cli.zfs(['list', '-H', '-t', 'filesystem,volume', '-o', `name,${PROP_JOB},${PROP_REMOVED}`, '-r', this.parent]);
     } catch (err) {
       if (err instanceof ZfsCommandError && err.failure === 'not-found') return [];
-      throw this.fail(err, 'listing datasets', this.parent);
+      throw this.z.fail(err, 'listing datasets', this.parent);
     }
     const refs: StorageRef[] = [];
     for (const line of out.split('\n')) {
       if (!line) continue;
-      const [name, job] = line.split('\t');
-      if (!name?.startsWith(`${this.parent}/`)) continue;
+      const [name, job, removed] = line.split('\t');
+      if (!name?.startsWith(`${this.parent}/`) || removed === 'yes') continue;
       const rel = name.slice(this.parent.length + 1);
       let parsed;
       try {
         parsed = parseId(rel);
       } catch {
-        continue; // areas, repository groups, images: not things a job made
+        parsed = null;
       }
+      if (!parsed) continue; // areas, repository groups, images: not things a job made
       const owner = job && job !== '-' ? job : null;
       switch (parsed.area) {
         case 'jobs':
@@ -315,16 +324,10 @@ export class ZfsStorage implements Storage {
 
   // ---------------------------------------------------------------- warm heads
 
-  private headName(head: string): string {
-    const parsed = parseId(head);
-    if (parsed.area !== 'warm') throw new HeliosError('E_STORAGE_NAME_INVALID', `storage-zfs: ${JSON.stringify(head)} is not a warm head id (warm/<id>, as commitWarm returns)`);
-    return parsed.head;
-  }
-
   /** `dataset@snap` to clone for head `id`, or null when the head is gone or being removed. */
   private async headSnapshot(head: string): Promise<string | null> {
-    const dataset = this.ds(`warm/${head}`);
-    const props = await this.props(dataset, [PROP_REMOVED]);
+    const dataset = this.z.ds(`warm/${head}`);
+    const props = await this.z.props(dataset, [PROP_REMOVED]);
     if (!props || props[PROP_REMOVED] === 'yes') return null;
     // After promotions the head's snapshot may belong to a newer head; its name is unique.
     return (await this.warmSnapshots()).find((s) => s.endsWith(`@${head}`)) ?? null;
@@ -332,177 +335,136 @@ export class ZfsStorage implements Storage {
 
   private async warmSnapshots(): Promise<string[]> {
     try {
-      const out = await this.cli.zfs(['list', '-H', '-t', 'snapshot', '-o', 'name', '-r', this.ds('warm')]);
+      const out = await this.cli.zfs(['list', '-H', '-t', 'snapshot', '-o', 'name', '-r', this.z.ds('warm')]);
       return out.split('\n').filter(Boolean);
     } catch (err) {
       if (err instanceof ZfsCommandError && err.failure === 'not-found') return [];
-      throw this.fail(err, 'listing warm-head snapshots');
+      throw this.z.fail(err, 'listing warm-head snapshots');
     }
   }
 
   /**
-   * Removes head `id`: heads made from it are promoted above it, its snapshots are destroyed (deferred
-   * while job clones still use them), then the dataset. When clones still hold a snapshot the dataset
-   * stays, marked removed (openWarm treats it as gone), until the last clone's release finishes it.
+   * Removes head `id`: marks it removed (openWarm and list no longer see it), promotes the live heads
+   * cloned from it so they stop depending on it, then sweeps: its snapshots are destroyed (deferred
+   * while job clones still use them) and the dataset once nothing holds it.
    */
   private async removeHead(head: string): Promise<void> {
-    const dataset = this.ds(`warm/${head}`);
+    const dataset = this.z.ds(`warm/${head}`);
     const doing = `removing warm head warm/${head}`;
-    const props = await this.props(dataset);
-    if (props) {
-      await this.run(['set', `${PROP_REMOVED}=yes`, dataset], doing, dataset);
-      // Heads whose origin is one of this head's snapshots: promote them so they stop depending on it.
-      for (let guard = 0; guard < 100; guard++) {
-        const dependent = (await this.warmOrigins()).find(([name, origin]) => name !== dataset && origin.startsWith(`${dataset}@`));
-        if (!dependent) break;
-        await this.runRetryingBusy(['promote', dependent[0]], doing, dependent[0]);
-      }
-    }
-    // The head's own snapshot, wherever promotions moved it, and every snapshot still on the dataset.
-    const snapshots = (await this.warmSnapshots()).filter((s) => s.endsWith(`@${head}`) || s.startsWith(`${dataset}@`));
-    for (const snapshot of snapshots) {
-      try {
-        await this.cli.zfsRetryingBusy(['destroy', '-d', snapshot]);
-      } catch (err) {
-        if (!(err instanceof ZfsCommandError && err.failure === 'not-found')) throw this.fail(err, doing, snapshot);
-      }
-    }
-    if (!props) return;
     try {
-      await this.cli.zfsRetryingBusy(['destroy', dataset]);
+      await this.cli.zfs(['set', `${PROP_REMOVED}=yes`, dataset]);
     } catch (err) {
-      if (err instanceof ZfsCommandError && (err.failure === 'not-found' || err.failure === 'has-dependents')) return;
-      throw this.fail(err, doing, dataset);
+      if (!(err instanceof ZfsCommandError && err.failure === 'not-found')) throw this.z.fail(err, doing, dataset);
     }
-  }
-
-  private async warmOrigins(): Promise<[string, string][]> {
-    const out = await this.run(['list', '-H', '-t', 'filesystem,volume', '-o', 'name,origin', '-r', this.ds('warm')], 'listing warm heads');
-    return out.split('\n').filter(Boolean).map((l) => l.split('\t') as [string, string]);
-  }
-
-  /** Destroys a job's volume; a warm head it was the last user of, already removed, goes too. */
-  private async releaseJobDataset(id: string): Promise<void> {
-    const dataset = this.ds(id);
-    const props = await this.props(dataset);
-    if (!props) return;
-    await this.destroy(dataset, { recursive: true }, `releasing ${id}`);
-    const originDataset = props.origin.split('@')[0]!;
-    if (originDataset.startsWith(`${this.ds('warm')}/`)) {
-      const origin = await this.props(originDataset, [PROP_REMOVED]);
-      if (origin?.[PROP_REMOVED] === 'yes') await this.removeHead(originDataset.slice(this.ds('warm').length + 1));
+    for (let guard = 0; guard < 100; guard++) {
+      const dependent = (await this.warmHeads()).find((h) => !h.removed && h.origin.startsWith(`${dataset}@`));
+      if (!dependent) break;
+      await this.z.runRetryingBusy(['promote', dependent.name], doing, dependent.name);
     }
+    await this.sweep(this.z.ds('warm'));
   }
 
-  // ---------------------------------------------------------------- helpers
-
-  private ds(rel: string): string {
-    return `${this.parent}/${rel}`;
-  }
-
-  private fail(err: unknown, doing: string, dataset?: string): HeliosError {
-    return zfsError(err, { doing, ...(dataset ? { dataset } : {}), zfsCommand: this.zfsCommand });
-  }
-
-  private async run(args: string[], doing: string, dataset?: string): Promise<string> {
-    try {
-      return await this.cli.zfs(args);
-    } catch (err) {
-      throw this.fail(err, doing, dataset);
-    }
-  }
-
-  private async runRetryingBusy(args: string[], doing: string, dataset?: string): Promise<string> {
-    try {
-      return await this.cli.zfsRetryingBusy(args);
-    } catch (err) {
-      throw this.fail(err, doing, dataset);
-    }
-  }
-
-  /** Destroys a dataset; "does not exist" is done. Returns whether there was one. */
-  private async destroy(dataset: string, opts: { recursive: boolean }, doing: string): Promise<boolean> {
-    try {
-      await this.cli.zfsRetryingBusy(['destroy', ...(opts.recursive ? ['-r'] : []), dataset]);
-      return true;
-    } catch (err) {
-      if (err instanceof ZfsCommandError && err.failure === 'not-found') return false;
-      throw this.fail(err, doing, dataset);
-    }
-  }
-
-  private async unmount(dataset: string, doing: string): Promise<void> {
-    try {
-      await this.cli.zfsRetryingBusy(['umount', dataset]);
-    } catch (err) {
-      const ok: ZfsFailure[] = ['not-mounted'];
-      if (!(err instanceof ZfsCommandError && ok.includes(err.failure))) throw this.fail(err, doing, dataset);
-    }
-  }
-
-  /** The dataset's properties, or null when it does not exist. */
-  private async props(dataset: string, extra: string[] = []): Promise<DatasetProps | null> {
+  private async warmHeads(): Promise<{ name: string; origin: string; removed: boolean }[]> {
     let out: string;
     try {
-      out = await this.cli.zfs(['get', '-H', '-p', '-o', 'property,value', [...BASE_PROPS, ...extra].join(','), dataset]);
+      out = await this.cli.zfs(['list', '-H', '-t', 'filesystem,volume', '-o', `name,origin,${PROP_REMOVED}`, '-r', this.z.ds('warm')]);
     } catch (err) {
-      if (err instanceof ZfsCommandError && err.failure === 'not-found') return null;
-      throw this.fail(err, `reading properties of ${dataset}`, dataset);
+      if (err instanceof ZfsCommandError && err.failure === 'not-found') return [];
+      throw this.z.fail(err, 'listing warm heads');
     }
-    const props: Record<string, string> = {};
-    for (const line of out.split('\n')) {
-      const tab = line.indexOf('\t');
-      if (tab > 0) props[line.slice(0, tab)] = line.slice(tab + 1);
-    }
-    return props as DatasetProps;
+    return out
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split('\t'))
+      .filter(([name]) => name!.startsWith(`${this.z.ds('warm')}/`))
+      .map(([name, origin, removed]) => ({ name: name!, origin: origin ?? '-', removed: removed === 'yes' }));
   }
 
-  /** Where a volume is found: a zvol's device, or a filesystem's mountpoint. */
-  private async locationOf(dataset: string): Promise<string> {
-    const props = await this.props(dataset);
-    if (props?.type === 'volume') {
-      const platform = this.options.platform ?? process.platform;
-      return platform === 'sunos' ? `/dev/zvol/dsk/${dataset}` : `/dev/zvol/${dataset}`;
-    }
-    return this.mountpointOf(dataset, props ?? undefined);
-  }
-
-  /** A filesystem's mountpoint, mounting it when it is not (after an import or a daemon restart). */
-  private async mountpointOf(dataset: string, known?: DatasetProps): Promise<string> {
-    const props = known ?? (await this.props(dataset));
-    if (!props) throw new HeliosError('E_STORAGE_FAILED', `storage-zfs: dataset ${dataset} disappeared while in use; try again`);
-    if (!props.mountpoint.startsWith('/')) {
-      throw new HeliosError('E_STORAGE_CONFIG', `storage-zfs: ${dataset} has mountpoint "${props.mountpoint}"; give the parent dataset a mountpoint (zfs set mountpoint=/var/helios/zfs ${this.parent})`, { facts: { dataset } });
-    }
-    if (props.mounted !== 'yes') await this.runRetryingBusy(['mount', dataset], `mounting ${dataset}`, dataset);
-    return props.mountpoint;
-  }
-
-  private async ensureArea(area: Area): Promise<void> {
-    if (this.knownAreas.has(area)) return;
+  /**
+   * Destroys every dataset marked removed that nothing holds any more; leaves the rest marked. Runs at
+   * start and after each remove, release and commit, so a removal a crash or a reader interrupted
+   * finishes by itself.
+   */
+  private async sweep(root = this.parent): Promise<void> {
+    let out: string;
     try {
-      await this.cli.zfs(['create', '-p', this.ds(area)]);
+      out = await this.cli.zfs(['list', '-H', '-t', 'filesystem,volume', '-o', `name,${PROP_REMOVED}`, '-r', root]);
     } catch (err) {
-      // `create -p` is not atomic: a concurrent call may have created it between its check and create.
-      if (!(err instanceof ZfsCommandError && err.failure === 'exists')) throw this.fail(err, `creating ${this.ds(area)}`, this.ds(area));
+      if (err instanceof ZfsCommandError && err.failure === 'not-found') return;
+      throw this.z.fail(err, 'listing datasets to sweep', root);
     }
-    this.knownAreas.add(area);
+    const marked = out.split('\n').filter((l) => l.endsWith('\tyes')).map((l) => l.split('\t')[0]!);
+    // Newest-made heads are promoted over older ones; go through them all, a few times if one frees another.
+    for (const dataset of marked) await this.finishRemoved(dataset).catch(() => {});
+  }
+
+  /** One attempt at destroying a dataset marked removed; "held" (busy, clones) is fine: a later sweep retries. */
+  private async finishRemoved(dataset: string): Promise<void> {
+    const props = await this.z.props(dataset, [PROP_REMOVED]);
+    if (!props || props[PROP_REMOVED] !== 'yes' || this.readers.has(dataset)) return;
+    const held: ZfsFailure[] = ['not-found', 'busy', 'has-dependents'];
+    if (dataset.startsWith(`${this.z.ds('warm')}/`)) {
+      const head = dataset.slice(this.z.ds('warm').length + 1);
+      // Its own snapshot (wherever promotions moved it) and any still on it: gone now, or when the
+      // last clone made from them is destroyed.
+      for (const snapshot of (await this.warmSnapshots()).filter((x) => x.endsWith(`@${head}`) || x.startsWith(`${dataset}@`))) {
+        try {
+          await this.cli.zfsRetryingBusy(['destroy', '-d', snapshot], 2);
+        } catch (err) {
+          if (!(err instanceof ZfsCommandError && held.includes(err.failure))) throw this.z.fail(err, `removing warm head snapshot ${snapshot}`, snapshot);
+        }
+      }
+    }
+    try {
+      await this.cli.zfsRetryingBusy(['destroy', '-r', dataset], 2);
+    } catch (err) {
+      if (!(err instanceof ZfsCommandError && held.includes(err.failure))) throw this.z.fail(err, `destroying removed ${dataset}`, dataset);
+    }
+  }
+
+  /**
+   * Removes a blob or an upload: marked first (so it is gone for readBlob and list at once), then
+   * destroyed — unless a reader or writer still has it open, when the last reader or a later sweep does.
+   */
+  private async removeHeld(dataset: string, doing: string): Promise<void> {
+    try {
+      await this.cli.zfs(['set', `${PROP_REMOVED}=yes`, dataset]);
+    } catch (err) {
+      if (err instanceof ZfsCommandError && err.failure === 'not-found') return;
+      throw this.z.fail(err, doing, dataset);
+    }
+    if (this.readers.has(dataset)) return;
+    try {
+      await this.cli.zfsRetryingBusy(['destroy', '-r', dataset]);
+    } catch (err) {
+      if (!(err instanceof ZfsCommandError && (err.failure === 'not-found' || err.failure === 'busy'))) throw this.z.fail(err, doing, dataset);
+      this.options.logger?.info('storage-zfs: a removed dataset is still in use; it is destroyed once released', { dataset });
+    }
+    // Others of its area that readers or writers held earlier.
+    await this.sweep(dataset.split('/').slice(0, this.parent.split('/').length + 1).join('/'));
+  }
+
+  /** Destroys a job's volume; removed heads it was the last user of go too. */
+  private async releaseJobDataset(id: string): Promise<void> {
+    const dataset = this.z.ds(id);
+    if (!(await this.z.destroy(dataset, { recursive: true }, `releasing ${id}`))) return;
+    await this.sweep(this.z.ds('warm'));
   }
 
   /** The repository's dataset under caches/ or artifacts/, carrying its quota. */
   private async ensureGroup(area: Area, slug: string, group: string): Promise<string> {
-    const dataset = this.ds(`${area}/${slug}`);
-    const props = await this.props(dataset, ['quota']);
+    const dataset = this.z.ds(`${area}/${slug}`);
+    const props = await this.z.props(dataset, ['quota']);
     const quota = this.quota === undefined ? '0' : String(this.quota);
     if (!props) {
       try {
         await this.cli.zfs(['create', '-o', `${PROP_GROUP}=${group}`, '-o', `compression=${this.compression}`, ...(this.quota !== undefined ? ['-o', `quota=${this.quota}`] : []), dataset]);
       } catch (err) {
         // Two writers of one repository at once: the other one created it.
-        if (!(err instanceof ZfsCommandError && err.failure === 'exists')) throw this.fail(err, `creating the ${area} dataset of ${group}`, dataset);
+        if (!(err instanceof ZfsCommandError && err.failure === 'exists')) throw this.z.fail(err, `creating the ${area} dataset of ${group}`, dataset);
       }
     } else if (props.quota !== quota) {
-      await this.run(['set', `quota=${this.quota ?? 'none'}`, dataset], `setting the quota of ${group}`, dataset);
+      await this.z.run(['set', `quota=${this.quota ?? 'none'}`, dataset], `setting the quota of ${group}`, dataset);
     }
     return dataset;
   }
@@ -510,12 +472,12 @@ export class ZfsStorage implements Storage {
   /** Bytes the repository may still write (null: no quota). */
   private async roomIn(groupDs: string): Promise<number | null> {
     if (this.quota === undefined) return null;
-    const props = await this.props(groupDs, ['used']);
+    const props = await this.z.props(groupDs, ['used']);
     return this.quota - Number(props?.used ?? 0);
   }
 
   private async imageSnapshot(image: string): Promise<string> {
-    const dataset = this.ds(`images/${image}`);
+    const dataset = this.z.ds(`images/${image}`);
     const configured = this.options.images?.[image]?.snapshot;
     let out: string;
     try {
@@ -524,7 +486,7 @@ export class ZfsStorage implements Storage {
       if (err instanceof ZfsCommandError && err.failure === 'not-found') {
         throw new HeliosError('E_STORAGE_IMAGE_NOT_FOUND', `storage-zfs: image ${image} does not exist (no dataset ${dataset}); create it there and snapshot it (zfs snapshot ${dataset}@golden)`, { facts: { image } });
       }
-      throw this.fail(err, `finding the snapshot of image ${image}`, dataset);
+      throw this.z.fail(err, `finding the snapshot of image ${image}`, dataset);
     }
     const snapshots = out.split('\n').filter((s) => s.startsWith(`${dataset}@`));
     const chosen = configured === undefined ? snapshots.at(-1) : snapshots.find((s) => s === `${dataset}@${configured}`);
@@ -539,33 +501,4 @@ export class ZfsStorage implements Storage {
     }
     return chosen;
   }
-
-  /** Writes the stream to a new file and syncs it; returns the byte count. */
-  private async writeFile(path: string, data: AsyncIterable<Uint8Array>, group: string): Promise<number> {
-    const file = await open(path, 'wx', 0o644);
-    let size = 0;
-    try {
-      for await (const chunk of data) {
-        let offset = 0;
-        while (offset < chunk.byteLength) {
-          const { bytesWritten } = await file.write(chunk, offset, chunk.byteLength - offset);
-          offset += bytesWritten;
-        }
-        size += chunk.byteLength;
-      }
-      await file.sync();
-      return size;
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      // Node has no name for EDQUOT on Linux ("Unknown system error -122"): compare the number.
-      if (code === 'EDQUOT' || (err as NodeJS.ErrnoException).errno === -(osConstants.errno.EDQUOT ?? NaN)) {
-        throw new HeliosError('E_STORAGE_QUOTA', `storage-zfs: repository ${group} ran over its quota (${this.quota} bytes) while writing; nothing was kept; prune its caches or artifacts, or raise quotaPerRepositoryBytes`, { cause: err });
-      }
-      if (code === 'ENOSPC') throw new HeliosError('E_STORAGE_FULL', `storage-zfs: the pool ran out of space while writing a blob of ${group}; nothing was kept; prune or grow the pool`, { cause: err });
-      throw err;
-    } finally {
-      await file.close().catch(() => {});
-    }
-  }
 }
-

@@ -153,4 +153,48 @@ t('many concurrent writers of one repository each get their own intact blob', ()
   }),
 );
 
+/** Polls until `check` is true; a hang guard (60 s), not a speed check. */
+async function eventually(what: string, check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) assert.unreachable(`${what} did not happen`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const exists = (pool: ZfsPool, dataset: string) => pool.zfs('list', '-H', '-o', 'name', dataset).then(() => true, () => false);
+
+t('a blob removed while being read: hidden at once, every byte still read, destroyed when the reader closes', () =>
+  withZfsPool(async (pool) => {
+    const s = new ZfsStorage({ id: 'zfs', parent: pool.parent });
+    const bytes = randomBytes(3 * MiB);
+    const info = await s.writeBlob('artifact', chunks([bytes]), { jobId: 'job1', group: 'github/acme/widget' });
+    const dataset = `${pool.parent}/${info.id}`;
+    const stream = await s.readBlob(info.id);
+    assert.ok(stream);
+    await s.remove({ id: info.id, kind: 'artifact' });
+    assert.is(await s.readBlob(info.id), null);
+    assert.equal(await s.list(), []);
+    assert.ok(await exists(pool, dataset), 'held by the reader: marked, not destroyed yet');
+    assert.is(await prop(pool, 'helios:removed', dataset), 'yes');
+    const got: Buffer[] = [];
+    for await (const c of stream!) got.push(Buffer.from(c));
+    assert.ok(Buffer.concat(got).equals(bytes), 'the reader got every byte');
+    await eventually('the removed blob being destroyed after its reader closed', async () => !(await exists(pool, dataset)));
+  }),
+);
+
+t('removals a crash interrupted (marked, not destroyed) are finished when the storage starts', () =>
+  withZfsPool(async (pool) => {
+    const s = new ZfsStorage({ id: 'zfs', parent: pool.parent });
+    const info = await s.writeBlob('cache', chunks([Buffer.from('x')]), { jobId: 'job1', group: 'github/acme/widget' });
+    const dataset = `${pool.parent}/${info.id}`;
+    await pool.zfs('set', 'helios:removed=yes', dataset);
+    assert.equal(await s.list(), [], 'a marked blob is not listed');
+    assert.is(await s.readBlob(info.id), null);
+    await new ZfsStorage({ id: 'zfs', parent: pool.parent }).check();
+    assert.not.ok(await exists(pool, dataset));
+  }),
+);
+
 t.run();

@@ -89,28 +89,36 @@ export async function ensureZfsDaemon(): Promise<void> {
 
 let counter = 0;
 
-/** Runs `fn` with a fresh pool and parent dataset; destroys the pool and its file afterwards. */
-export async function withZfsPool<T>(fn: (pool: ZfsPool) => Promise<T>, options: ZfsPoolOptions = {}): Promise<T> {
+/** A fresh pool and parent dataset; `destroy()` removes the pool and its file. Prefer `withZfsPool`. */
+export async function createZfsPool(options: ZfsPoolOptions = {}): Promise<ZfsPool & { destroy(): Promise<void> }> {
   await ensureZfsDaemon();
   const dir = mkdtempSync(join(tmpdir(), 'helios-zfs-'));
   const image = join(dir, 'pool.img');
   const mountpoint = join(dir, 'mnt');
   const pool = `helios${process.pid}x${++counter}x${Math.random().toString(36).slice(2, 6)}`;
-  writeFileSync(image, '');
-  execFileSync('truncate', ['-s', String(options.sizeBytes ?? 512 * 1024 * 1024), image]);
-  try {
-    await run('zpool', ['create', '-m', mountpoint, pool, image]);
-    await run('zfs', ['create', `${pool}/ci`]);
-    return await fn({
-      pool,
-      parent: `${pool}/ci`,
-      mountpoint,
-      zfs: (...args) => run('zfs', args),
-      zpool: (...args) => run('zpool', args),
-    });
-  } finally {
+  const destroy = async () => {
     await destroyPool(pool);
     rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    writeFileSync(image, '');
+    execFileSync('truncate', ['-s', String(options.sizeBytes ?? 512 * 1024 * 1024), image]);
+    await run('zpool', ['create', '-m', mountpoint, pool, image]);
+    await run('zfs', ['create', `${pool}/ci`]);
+  } catch (err) {
+    await destroy();
+    throw err;
+  }
+  return { pool, parent: `${pool}/ci`, mountpoint, zfs: (...args) => run('zfs', args), zpool: (...args) => run('zpool', args), destroy };
+}
+
+/** Runs `fn` with a fresh pool and parent dataset; destroys the pool and its file afterwards. */
+export async function withZfsPool<T>(fn: (pool: ZfsPool) => Promise<T>, options: ZfsPoolOptions = {}): Promise<T> {
+  const pool = await createZfsPool(options);
+  try {
+    return await fn(pool);
+  } finally {
+    await pool.destroy();
   }
 }
 

@@ -43,8 +43,10 @@ export interface Runtime {
   /**
    * The label's warm paths (e.g. `~/.cargo/registry`, `target`), from the runtime's configuration; empty
    * or absent when it has none. When there are some, the orchestrator passes a `warm` volume in
-   * `MachineSpec.volumes` whose subdirectory `0`, `1`, ... holds the path of the same index, and the
-   * runtime makes each path resolve there (a mount or symlink locally, a second disk on a VM).
+   * `MachineSpec.volumes` whose subdirectory `0`, `1`, ... holds the path of the same index, and
+   * `JobSpec.warmPaths`; the runtime makes the volume reachable in the machine and tells the agent
+   * where (runtime-local: `--warm-dir <location>`; a VM: a second disk), and the agent makes each path
+   * resolve to its subdirectory after the checkout. Syntax and limits: `warmPathListProblem`.
    */
   warmPaths?(label: string): readonly string[];
   provision(spec: MachineSpec): Promise<Machine>;
