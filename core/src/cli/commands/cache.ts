@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { HeliosError, StorageToken } from '@helios-ci/sdk';
 import type { Command } from '../command.js';
@@ -7,21 +8,33 @@ import { Store, type CacheEntryRecord } from '../../store/index.js';
 import { BlobServices, blobSettingsFrom } from '../../blobs/blobServices.js';
 import { formatBytes } from '../../blobs/byteLimit.js';
 import { CONFIG_HELP, configOption, kernelOptionsFrom } from './configOption.js';
+import { LocalRepository } from '../../localRepo/localRepository.js';
+import { embeddedRunConfig, localCacheHome } from '../run/localCacheHome.js';
 
 /**
  * The config and plugins are loaded (to find the data dir and the Storage plugin) but nothing is
  * started: a running `helios serve` on the same data dir keeps working (SQLite WAL; an index row is
- * removed before its bytes, so a restore never finds a row without them).
+ * removed before its bytes, so a restore never finds a row without them). `--local`: the caches
+ * `helios run` keeps in this repository's .helios/ instead.
  */
 async function open(args: Parameters<Command['run']>[0], io: Parameters<Command['run']>[1]) {
-  const kernel = await Kernel.create({ ...kernelOptionsFrom(args, io), logSink: new MemoryLogSink() });
-  const store = Store.open({ path: join(kernel.dataDir, 'helios.db') });
+  const local = args.values.local === true;
+  const home = local ? localCacheHome((await LocalRepository.open(io.cwd)).root) : null;
+  const options = kernelOptionsFrom(args, io);
+  const kernel = await Kernel.create({
+    ...options,
+    ...(home && !args.values.config ? { configText: embeddedRunConfig(undefined, home.storage), configPath: '(embedded defaults)', configDir: io.cwd } : {}),
+    logSink: new MemoryLogSink(),
+  });
+  // A repository where helios run never saved a cache has no index: nothing to list, and no file is made.
+  const path = home ? (existsSync(home.index) ? home.index : ':memory:') : join(kernel.dataDir, 'helios.db');
+  const store = Store.open({ path });
   const storage = kernel.has(StorageToken) ? kernel.resolve(StorageToken) : null;
   const blobs = storage ? new BlobServices({ store, storage, settings: blobSettingsFrom(kernel.config), logger: kernel.logger.child('cache') }) : null;
   return { kernel, store, blobs };
 }
 
-const repoOption = { repo: { type: 'string' as const } };
+const repoOption = { repo: { type: 'string' as const }, local: { type: 'boolean' as const } };
 
 function checkRepo(repo: string | undefined): string | undefined {
   if (repo !== undefined && !/^[^/\s]+\/[^/\s]+\/[^/\s]+$/.test(repo)) {
@@ -51,13 +64,14 @@ const row = (e: CacheEntryRecord) => ({
 export const cacheListCommand: Command = {
   path: ['cache', 'list'],
   summary: 'list the actions/cache entries Helios keeps, most recently used first',
-  help: `Usage: helios cache list [--repo FORGE/OWNER/NAME] [--json] [--config FILE]
+  help: `Usage: helios cache list [--repo FORGE/OWNER/NAME] [--local] [--json] [--config FILE]
 
 Shows each entry's repository, scope (the ref that saved it), key, size, when it was last used and
 whether an untrusted run (a fork pull request) saved it, with the total per repository.
 
 Options:
       --repo R        only this repository (forge/owner/name, e.g. github/acme/widget)
+      --local         the caches helios run keeps in this repository's .helios/, not the server's
       --json          one JSON array on stdout
 ${CONFIG_HELP}`,
   options: { ...configOption, ...repoOption, json: { type: 'boolean' } },
@@ -89,7 +103,7 @@ ${CONFIG_HELP}`,
 export const cachePruneCommand: Command = {
   path: ['cache', 'prune'],
   summary: 'evict cache entries now: unused past caches.maxIdleDays and beyond caches.maxBytesPerRepository (--all: every entry)',
-  help: `Usage: helios cache prune [--repo FORGE/OWNER/NAME] [--all] [--config FILE]
+  help: `Usage: helios cache prune [--repo FORGE/OWNER/NAME] [--local] [--all] [--config FILE]
 
 Without --all: what eviction removes anyway, now — entries unused for caches.maxIdleDays, then the
 least recently used beyond caches.maxBytesPerRepository. With --all: every entry (of --repo).
@@ -97,6 +111,7 @@ Needs the Storage plugin the entries were saved with (it removes their bytes).
 
 Options:
       --repo R        only this repository (forge/owner/name)
+      --local         the caches helios run keeps in this repository's .helios/, not the server's
       --all           remove every entry, not only what eviction would
 ${CONFIG_HELP}`,
   options: { ...configOption, ...repoOption, all: { type: 'boolean' } },

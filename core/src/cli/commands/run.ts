@@ -2,15 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative as relativePath, resolve as resolvePath } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { parse, stringify } from 'yaml';
 import { HeliosError, type PlanEvent } from '@helios-ci/sdk';
 import type { Command } from '../command.js';
 import { Kernel } from '../../kernel/kernel.js';
 import { MemoryLogSink } from '../../kernel/logger.js';
-import { EMBEDDED_DEFAULT_CONFIG } from '../../kernel/config/schema.js';
 import { registerCoreServices } from '../../services/registerCoreServices.js';
 import { BlobsToken, OrchestratorToken, RunPlannerToken, StoreToken } from '../../services/coreTokens.js';
 import { extractRunArtifacts } from '../run/extractArtifacts.js';
+import { embeddedRunConfig, localCacheHome } from '../run/localCacheHome.js';
 import { LocalRepository } from '../../localRepo/localRepository.js';
 import type { LocalEventPayload } from '../../orchestrator/runPlanner.js';
 import { viewRun } from '../../orchestrator/runView.js';
@@ -71,8 +70,8 @@ Options:
     const base = kernelOptionsFrom(args, io);
     // Caches outlive the run (its store is a temp dir): their index and, on the embedded defaults,
     // the storage-dir directory live in the repository's .helios/ (which --dirty snapshots leave out).
-    const keep = join(repo.root, '.helios');
-    const configText = v.config ? undefined : embeddedRunConfig(v['secret-file'] as string | undefined, join(keep, 'storage'));
+    const home = localCacheHome(repo.root);
+    const configText = v.config ? undefined : embeddedRunConfig(v['secret-file'] as string | undefined, home.storage);
     const json = v.json === true;
     const log = (text: string) => (json ? io.stderr : io.stdout).write(text);
 
@@ -81,7 +80,7 @@ Options:
       ...(configText !== undefined ? { configText, configPath: '(embedded defaults)', configDir: io.cwd } : {}),
       dataDir,
       logSink: new MemoryLogSink(),
-      builtins: registerCoreServices({ storePath: join(dataDir, 'helios.db'), shutdownGraceMs: 5000, minUpdateIntervalMs: 0, logMaintenance: false, cacheIndexPath: join(keep, 'cache-index.db') }),
+      builtins: registerCoreServices({ storePath: join(dataDir, 'helios.db'), shutdownGraceMs: 5000, minUpdateIntervalMs: 0, logMaintenance: false, cacheIndexPath: home.index }),
     });
     const stop = io.waitForStop();
     let snapshot: Awaited<ReturnType<LocalRepository['head']>> | null = null;
@@ -158,11 +157,3 @@ Options:
     }
   },
 };
-
-/** The embedded defaults, with the run's secrets file (if any) given to the secrets backend and storage-dir kept at `storagePath`. */
-function embeddedRunConfig(secretFile: string | undefined, storagePath: string): string {
-  const config = parse(EMBEDDED_DEFAULT_CONFIG) as { plugins: Record<string, { use: string; config?: Record<string, unknown> }> };
-  if (secretFile) config.plugins.secrets = { ...config.plugins.secrets!, config: { path: secretFile } };
-  for (const entry of Object.values(config.plugins)) if (entry.use === '@helios-ci/storage-dir') entry.config = { ...entry.config, path: storagePath };
-  return stringify(config);
-}
