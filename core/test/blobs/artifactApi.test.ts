@@ -151,14 +151,13 @@ test('without a Storage plugin (the embedded default disabled) the listing is em
   }
 });
 
-test('kernel start reconciles the Storage: a crash\'s orphan blob and a dead job\'s upload go before any job runs', async () => {
+test('kernel start reconciles the Storage: a crash\'s orphan blob and a dead job\'s upload go before any job runs (warm heads: the warm-paths reconciler)', async () => {
   const storage = new MemoryStorage();
   storage.leave({ id: 'cache/orphan', kind: 'cache', jobId: null });
   storage.leave({ id: 'uploads/dead', kind: 'upload', jobId: 'job-from-before-the-crash' });
-  storage.leave({ id: 'warm/head', kind: 'warm-head', jobId: null });
   const s = await serve(false, true, storage);
   try {
-    assert.equal((await storage.list()).map((r) => r.id), ['warm/head']);
+    assert.equal((await storage.list()).map((r) => r.id), []);
   } finally {
     await s.close();
   }
