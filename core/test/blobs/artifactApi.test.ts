@@ -45,6 +45,10 @@ async function serve(requireAuthForLogs: boolean, withStorage = true, storage = 
       ctx.provide(StorageToken, { factory: () => storage });
     },
   });
+  const failed = (err: unknown): never => {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  };
   const kernel = await Kernel.create({
     configText: `server:\n  requireAuthForLogs: ${requireAuthForLogs}\nplugins:\n  secrets:\n    use: "@helios-ci/secrets-file"\n  local:\n    use: "@helios-ci/runtime-local"\n${withStorage ? '  mem:\n    use: memory-storage\n' : '  storage:\n    use: "@helios-ci/storage-dir"\n    enabled: false\n'}`,
     configDir: dir,
@@ -53,8 +57,8 @@ async function serve(requireAuthForLogs: boolean, withStorage = true, storage = 
     logSink: new MemoryLogSink(),
     pluginObjects: { 'memory-storage': memoryStorage },
     builtins: registerCoreServices({ storePath: join(dir, 'data', 'helios.db') }),
-  });
-  await kernel.start();
+  }).catch(failed);
+  await kernel.start().catch(failed);
   const http = createServerHttp(kernel, { HELIOS_ADMIN_TOKEN: 'admin-token-for-tests-0123456789abcdef' });
   const app = createHttpApp({ routes: kernel.routes, logger: kernel.logger, redact: (t) => t, middleware: http.middleware });
   const server: Server = await new Promise((resolve) => {
