@@ -116,7 +116,7 @@ export function mapWebhook(event: string, body: Json, ctx: MappingContext): Forg
         if (typeof suite.head_branch !== 'string' || !suite.head_branch) return null;
         const after = String(suite.after ?? suite.head_sha);
         if (ZERO_SHA.test(after)) return null;
-        return { ...base, kind: 'push', repo, ref: `refs/heads/${suite.head_branch}`, before: String(suite.before ?? ''), after, sender: senderOf(body) };
+        return { ...base, kind: 'push', repo, ref: `refs/heads/${suite.head_branch}`, before: String(suite.before ?? ''), after, sender: senderOf(body), ...defaultBranchOf(body) };
       }
       if (body.action === 'rerequested') {
         // "Re-run all" and "Re-run failed" both arrive as this; the payload does not say which.
