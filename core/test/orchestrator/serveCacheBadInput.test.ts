@@ -177,7 +177,8 @@ test('an upload cut off mid-stream (agent killed): nothing is committed, the nex
     assert.is(machines.length, 1);
     const agent = JSON.parse(d.read(`machines/${machines[0]}/machine.json`)).pid as number;
     process.kill(agent, 'SIGKILL');
-    const job = await waitFor('the job to end', () => d.jobs().find(finished), 60_000);
+    // The service learns of a dead agent from its missing heartbeats (60 s in helios serve).
+    const job = await waitFor('the job to end', () => d.jobs().find(finished), 180_000);
     assert.ok(['failed', 'errored'].includes(job.state), job.state);
     assert.equal(d.query('SELECT key FROM cache_entries'), [], 'nothing committed to the index');
     await waitFor('the half upload to be gone', () => uploadBytes(uploads) === 0, 30_000);
