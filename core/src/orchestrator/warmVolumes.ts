@@ -30,14 +30,16 @@ interface JobLog {
 }
 
 /**
- * The branches whose heads a run reads, in order. Forges do not tell Helios a repository's default
- * branch yet, so "the default branch" is `main`, then `master`.
+ * The branches whose heads a run reads, in order: its own, then the default branch — the event's
+ * when the forge said it, else `main`, then `master` (runs without that word: `helios run`, API).
  */
-export function warmScopes(run: Pick<RunRecord, 'event' | 'ref'>): string[] {
+export function warmScopes(run: Pick<RunRecord, 'event' | 'ref'> & { plan?: { event: { defaultBranch?: string } } }): string[] {
   const refs: string[] = [];
   // A pull request's ref is its base branch (PlanEvent.ref); a push's or dispatch's is its own.
   if (run.ref.startsWith('refs/heads/')) refs.push(run.ref);
-  for (const fallback of DEFAULT_BRANCHES) if (!refs.includes(fallback)) refs.push(fallback);
+  const named = run.plan?.event.defaultBranch;
+  const defaults = named ? [`refs/heads/${named}`] : DEFAULT_BRANCHES;
+  for (const fallback of defaults) if (!refs.includes(fallback)) refs.push(fallback);
   return refs;
 }
 

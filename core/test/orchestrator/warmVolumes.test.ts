@@ -15,6 +15,11 @@ test('warmScopes: own branch first, then the default branch; a pull request read
   // A pull request's run ref is its base branch (PlanEvent.ref); its head branch is never read.
   assert.equal(warmScopes({ event: 'pull_request', ref: 'refs/heads/release' }), ['refs/heads/release', 'refs/heads/main', 'refs/heads/master']);
   assert.equal(warmScopes({ event: 'push', ref: 'refs/tags/v1' }), ['refs/heads/main', 'refs/heads/master']);
+  // The event's default branch, when the forge says it, replaces the main/master guess.
+  const trunk = { plan: { event: { defaultBranch: 'trunk' } } };
+  assert.equal(warmScopes({ event: 'push', ref: 'refs/heads/feature', ...trunk }), ['refs/heads/feature', 'refs/heads/trunk']);
+  assert.equal(warmScopes({ event: 'push', ref: 'refs/heads/trunk', ...trunk }), ['refs/heads/trunk']);
+  assert.equal(warmScopes({ event: 'pull_request', ref: 'refs/heads/release', ...trunk }), ['refs/heads/release', 'refs/heads/trunk']);
 });
 
 test('whyNotKept: only a succeeded, trusted push to a branch keeps its volume', () => {
