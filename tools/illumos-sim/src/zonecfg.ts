@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { SimError, usage } from './simError.js';
 import { zoneNameProblem } from './names.js';
 import { SimState } from './state.js';
-import { lex } from './zonecfgLexer.js';
+import { LexError, lex } from './zonecfgLexer.js';
 import { ZonecfgSession } from './zonecfgSession.js';
 
 const USAGE = 'usage: zonecfg -z zonename [-f command_file | subcommand[; subcommand...]]';
@@ -32,7 +32,16 @@ export async function zonecfg(args: string[], readStdin: () => string = () => re
   }
   const problem = zoneNameProblem(zone);
   if (problem) throw new SimError(`${zone}: invalid zone name: ${problem}`);
-  const commands = lex(input);
+  const where = (line: number, err: unknown) =>
+    err instanceof SimError && file ? new SimError(`On line ${line} of ${file}:\n${err.message}`, err.exitCode) : err;
+  let commands: ReturnType<typeof lex>;
+  try {
+    commands = lex(input);
+  } catch (err) {
+    throw where(err instanceof LexError ? err.line : 1, err);
+  }
+  // Errors found at the end of input (an open scope, the implied commit's verify) belong to its last line.
+  const lastLine = input.split('\n').length - (input.endsWith('\n') ? 1 : 0);
   const state = new SimState();
   return state.locked(() => {
     const record = state.readZone(zone);
@@ -49,11 +58,14 @@ export async function zonecfg(args: string[], readStdin: () => string = () => re
       try {
         session.run(c.tokens);
       } catch (err) {
-        if (err instanceof SimError && file) throw new SimError(`On line ${c.line} of ${file}:\n${err.message}`, err.exitCode);
-        throw err;
+        throw where(c.line, err);
       }
     }
-    session.finish();
+    try {
+      session.finish();
+    } catch (err) {
+      throw where(lastLine, err);
+    }
     return session.output.join('');
   });
 }

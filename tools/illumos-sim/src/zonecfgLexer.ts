@@ -4,6 +4,15 @@
  */
 import { SimError } from './simError.js';
 
+export class LexError extends SimError {
+  constructor(
+    message: string,
+    readonly line: number,
+  ) {
+    super(message);
+  }
+}
+
 export interface Token {
   text: string;
   /** Quoted text or a list: never an operator. */
@@ -80,7 +89,7 @@ export function lex(input: string): Command[] {
         } else current += d;
         i++;
       }
-      if (!closed) throw new SimError(`syntax error on line ${line}: unterminated list (missing ']')`);
+      if (!closed) throw new LexError(`syntax error: unterminated list (missing ']')`, line);
       if (current.trim() !== '' || items.length) items.push(current.trim());
       tokens.push({ text: `[${items.join(',')}]`, kind: 'list', items });
       continue;
@@ -123,9 +132,9 @@ function readQuoted(input: string, at: number, line: number): [string, number] {
   let text = '';
   while (i < input.length && input[i] !== '"') {
     if (input[i] === '\\' && i + 1 < input.length) i++;
-    if (input[i] === '\n') throw new SimError(`syntax error on line ${line}: unterminated quoted string`);
+    if (input[i] === '\n') throw new LexError(`syntax error: unterminated quoted string`, line);
     text += input[i++];
   }
-  if (i >= input.length) throw new SimError(`syntax error on line ${line}: unterminated quoted string`);
+  if (i >= input.length) throw new LexError(`syntax error: unterminated quoted string`, line);
   return [text, i + 1];
 }
