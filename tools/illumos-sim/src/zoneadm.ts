@@ -320,7 +320,9 @@ async function halt(state: SimState, zone: string, why = 'halt'): Promise<string
     } catch {
       /* the group is gone already */
     }
-    for (let i = 0; i < 500 && pidAlive(pid); i++) await new Promise((r) => setTimeout(r, 10));
+    // Like a real halt, done when every process of the zone is gone (their cwd holds the disk busy).
+    for (let i = 0; i < 1000 && groupAlive(pid); i++) await new Promise((r) => setTimeout(r, 10));
+    if (groupAlive(pid)) throw new SimError(`zone '${zone}': processes of the zone (process group ${pid}) did not exit after SIGKILL`);
     const consoleAttr = attrValue(record.config, 'console');
     if (consoleAttr?.startsWith('socket,')) rmSync(join(zonepath(record.config), 'root', consoleAttr.slice('socket,'.length)), { force: true });
     const next: ZoneRecord = { ...record, state: 'installed' };
@@ -330,4 +332,13 @@ async function halt(state: SimState, zone: string, why = 'halt'): Promise<string
     zoneLog(zonepath(record.config), [`zone ${zone}: halted (${why})`]);
     return '';
   });
+}
+
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

@@ -22,7 +22,8 @@ export interface Host {
   /** Runs and fails the test on a non-zero exit. */
   ok(tool: keyof typeof simCommands, ...args: string[]): Promise<string>;
   file(name: string, content: string): string;
-  cleanup(): void;
+  /** Halts every running zone (a failed test must not leave VMs holding the pool), then removes the dir. */
+  cleanup(): Promise<void>;
 }
 
 export function newHost(extraEnv: Record<string, string> = {}): Host {
@@ -55,7 +56,12 @@ export function newHost(extraEnv: Record<string, string> = {}): Host {
       writeFileSync(f, content);
       return f;
     },
-    cleanup() {
+    async cleanup() {
+      const listed = await run('zoneadm', 'list', '-p');
+      for (const line of listed.stdout.split('\n')) {
+        const name = line.split(':')[1];
+        if (name && name !== 'global') await run('zoneadm', '-z', name, 'halt');
+      }
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -133,4 +139,14 @@ export function consoleClient(path: string): Promise<ConsoleClient> {
     s.once('error', reject);
     s.once('connect', () => resolve({ text: () => data, closed: () => closed, close: () => s.destroy() }));
   });
+}
+
+/** `zfs destroy` as a runtime does it: zfs-fuse calls a dataset busy for a moment after its last user exits. */
+export async function destroyDataset(h: Host, dataset: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    const r = await h.run('zfs', 'destroy', dataset);
+    if (r.code === 0) return;
+    if (!/dataset is busy/.test(r.stderr) || attempt >= 40) throw new Error(`zfs destroy ${dataset}: ${r.stderr}`);
+    await new Promise((res) => setTimeout(res, 250));
+  }
 }
