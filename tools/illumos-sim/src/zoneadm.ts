@@ -282,6 +282,8 @@ function startVm(spec: VmSpec, initLog: string): Promise<number | null> {
   const out = openSync(initLog, 'a');
   const child = spawn(process.execPath, [join(here, 'vm.js'), JSON.stringify(spec)], {
     detached: true,
+    // Not the caller's cwd: the VM must not keep whatever directory zoneadm ran in busy.
+    cwd: '/',
     stdio: ['ignore', out, out, 'pipe'],
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HELIOS_ILLUMOS_SIM_GUEST_PATH: process.env.HELIOS_ILLUMOS_SIM_GUEST_PATH ?? '' },
   });
