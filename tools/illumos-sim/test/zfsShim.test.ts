@@ -2,7 +2,7 @@
 // volumes; a clone of a volume is a volume; volsize applies to volumes only.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { newHost } from './sim.js';
+import { destroyDataset, newHost } from './sim.js';
 import { withZfsPool, zfsTest } from './zfsHost.js';
 
 const t = zfsTest(test);
@@ -28,7 +28,7 @@ t('create -V, list -t volume, get type/volsize, clone, set volsize', () =>
       assert.is(r.code, 1);
       assert.match(r.stderr, /'volsize' does not apply to datasets of this type/);
       assert.is((await h.run('zfs', 'create', '-V', 'huge', `${parent}/bad`)).code, 2);
-      await h.ok('zfs', 'destroy', `${parent}/clone`);
+      await destroyDataset(h, `${parent}/clone`);
       assert.is(await h.ok('zfs', 'list', '-H', '-t', 'volume', '-o', 'name', '-r', parent), `${parent}/vol\n`);
     } finally {
       await h.cleanup();
