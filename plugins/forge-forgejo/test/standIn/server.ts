@@ -175,6 +175,9 @@ export class ForgejoStandIn {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://stand-in');
+    // A status counts from when its request arrived (as the down check does), not from when the
+    // stand-in finished reading git: on a loaded machine that can fall inside a later outage.
+    const arrivedAt = Date.now();
     const record = (status: number, operationId?: string) => this.requests.push({ method: req.method ?? '', path: url.pathname, status, at: Date.now(), ...(operationId ? { operationId } : {}) });
     if (Date.now() < this.downUntil) {
       record(this.downMode === '503' ? 503 : 0);
@@ -237,7 +240,7 @@ export class ForgejoStandIn {
       const problems = this.swagger.validate(schema, body, 'body', true);
       if (problems.length) return this.send(res, record, match, { status: 422, body: { message: problems.join('; '), url: url.href } });
     }
-    const reply = await this.operation(match, url, body);
+    const reply = await this.operation(match, url, body, arrivedAt);
     this.send(res, record, match, reply);
   }
 
@@ -263,7 +266,7 @@ export class ForgejoStandIn {
     res.end(JSON.stringify(reply.body));
   }
 
-  private async operation(m: MatchedOperation, url: URL, body: Record<string, unknown>): Promise<Reply> {
+  private async operation(m: MatchedOperation, url: URL, body: Record<string, unknown>, arrivedAt: number): Promise<Reply> {
     const notFound = (what: string): Reply => ({ status: 404, body: { errors: [what], message: 'The target couldn\'t be found.', url: url.href } });
     const repo = this.repo(m.params.owner ?? '', m.params.repo ?? '');
     if (!repo) return notFound(`repository ${m.params.owner}/${m.params.repo} does not exist`);
@@ -285,7 +288,7 @@ export class ForgejoStandIn {
           state,
           description: String(body.description ?? ''),
           target_url: String(body.target_url ?? ''),
-          at: Date.now(),
+          at: arrivedAt,
         };
         this.statuses.push(status);
         return { status: 201, body: this.commitStatus(status) };
