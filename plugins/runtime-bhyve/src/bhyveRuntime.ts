@@ -72,9 +72,8 @@ export class BhyveRuntime implements Runtime {
     }
     const stub = this.o.config.network.etherstub;
     if (stub) {
-      const r = await this.host.tryDladm(['show-etherstub', '-p', '-o', 'link']);
-      const stubs = r.code === 0 ? r.stdout.split('\n').map((l) => l.trim()) : [];
-      if (!stubs.includes(stub)) problems.push(`network.etherstub: ${stub} does not exist (dladm create-etherstub ${stub})`);
+      const r = await this.host.tryDladm(['show-link', '-p', '-o', 'class', stub]);
+      if (r.code !== 0 || r.stdout.trim() !== 'etherstub') problems.push(`network.etherstub: ${stub} ${r.code === 0 ? `is a ${r.stdout.trim()}, not an etherstub` : 'does not exist'} (dladm create-etherstub ${stub})`);
     }
     if (problems.length) throw bhyveErrors.create('E_BHYVE_CONFIG', `runtime-bhyve ${this.id}: ${problems.join('; ')}`, { facts: { problems } });
   }

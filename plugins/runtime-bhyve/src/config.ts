@@ -34,7 +34,7 @@ export const NetworkSchema = Type.Object(
 
 export const GuestSchema = Type.Object(
   {
-    node: Type.String({ pattern: ABS_PATH, default: '/usr/bin/node', description: 'node ≥ 20 in the golden image' }),
+    node: Type.String({ pattern: '^(/[A-Za-z0-9_./-]*|[A-Za-z0-9_.-]+)$', default: '/usr/bin/node', description: 'node ≥ 20 in the golden image (absolute, or a name on the guest PATH)' }),
     agent: Type.String({ pattern: ABS_PATH, default: '/opt/helios/helios-agent.mjs', description: 'the helios-agent bundle in the golden image' }),
     stateDir: Type.String({ pattern: ABS_PATH, default: '/var/lib/helios', description: "where the bootstrap writes the agent's files in the guest" }),
   },

@@ -61,8 +61,4 @@ export class Host {
   async vnics(): Promise<string[]> {
     return (await this.dladm(['show-vnic', '-p', '-o', 'link'], 'listing VNICs')).stdout.split('\n').map((l) => l.trim()).filter(Boolean);
   }
-
-  async etherstubs(): Promise<string[]> {
-    return (await this.dladm(['show-etherstub', '-p', '-o', 'link'], 'listing etherstubs')).stdout.split('\n').map((l) => l.trim()).filter(Boolean);
-  }
 }

@@ -3,6 +3,10 @@
  * the agent's bootstrap file (endpoint + one-job token, mode 600 in the guest) and starts the agent
  * already in the golden image. The token never appears on a command line. The file on the host is
  * mode 600 and deleted at teardown.
+ *
+ * Guest paths are prefixed with `$HELIOS_GUEST_ROOT`, which a real guest never sets (so they are the
+ * plain absolute paths) and the illumos simulator sets to the clone's filesystem, where it runs the
+ * script on the host.
  */
 import type { GuestConfig } from './config.js';
 import { bhyveErrors } from './errors.js';
@@ -24,16 +28,17 @@ function plain(what: string, value: string): string {
 }
 
 export function userData(u: UserDataInput): string {
-  const dir = `${plain('guest state dir', u.guest.stateDir)}/${plain('job id', u.jobId)}`;
+  const dir = `"$R"${plain('guest state dir', u.guest.stateDir)}/${plain('job id', u.jobId)}`;
   // JSON of plain values: no quote or backslash can reach the here-document.
   const bootstrap = JSON.stringify({ endpoint: plain('agent endpoint', u.endpoint), token: plain('agent token', u.token) });
-  const args = [plain('guest node', u.guest.node), plain('guest agent', u.guest.agent), '--bootstrap', `${dir}/bootstrap.json`, '--workdir', `${dir}/work`];
+  const args = [plain('guest node', u.guest.node), `"$R"${plain('guest agent', u.guest.agent)}`, '--bootstrap', `${dir}/bootstrap.json`, '--workdir', `${dir}/work`];
   if (u.warmDir) args.push('--warm-dir', plain('warm dir', u.warmDir));
   return [
     '#!/bin/sh',
     '# Helios runtime-bhyve job bootstrap (generated; holds a one-job token).',
     'set -eu',
     'umask 077',
+    'R="${HELIOS_GUEST_ROOT:-}"',
     `mkdir -p ${dir}/work`,
     `cat > ${dir}/bootstrap.json <<'HELIOS_BOOTSTRAP'`,
     bootstrap,

@@ -114,7 +114,7 @@ export function fakeHost(): FakeHost {
       }
       if (cmd === COMMANDS.dladm) {
         if (args[0] === 'show-vnic') return ok([...h.vnics].map((v) => `${v}\n`).join(''));
-        if (args[0] === 'show-etherstub') return ok([...h.etherstubs].map((v) => `${v}\n`).join(''));
+        if (args[0] === 'show-link') return h.etherstubs.has(args.at(-1)!) ? ok('etherstub\n') : h.vnics.has(args.at(-1)!) ? ok('vnic\n') : fail(`dladm: cannot show link ${args.at(-1)}: object not found`);
         if (args[0] === 'create-vnic') {
           const stub = args[args.indexOf('-l') + 1]!;
           const name = args.at(-1)!;
