@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { HeliosError, type Logger, type Machine, type MachineRef, type MachineSize, type MachineSpec, type Runtime, type Storage, type Volume } from '@helios-ci/sdk';
 import { allocateAddress, inSubnet, parseSubnet, type Subnet } from './addresses.js';
-import type { BhyveConfig, ImageConfig } from './config.js';
+import { withImageDefaults, type BhyveConfig, type Image } from './config.js';
 import type { CommandRunner } from './commands.js';
 import { ConsoleStream } from './consoleStream.js';
 import { bhyveErrors } from './errors.js';
@@ -78,10 +78,10 @@ export class BhyveRuntime implements Runtime {
     if (problems.length) throw bhyveErrors.create('E_BHYVE_CONFIG', `runtime-bhyve ${this.id}: ${problems.join('; ')}`, { facts: { problems } });
   }
 
-  private image(label: string): ImageConfig {
+  private image(label: string): Image {
     const image = Object.hasOwn(this.o.config.images, label) ? this.o.config.images[label] : undefined;
-    if (!image) throw new HeliosError('E_LABEL_NOT_FOUND', `runtime-bhyve ${this.id} does not serve label ${JSON.stringify(label)}; it serves ${this.labels.join(', ')} (config: images)`);
-    return image;
+    if (image) return withImageDefaults(image);
+    throw new HeliosError('E_LABEL_NOT_FOUND', `runtime-bhyve ${this.id} does not serve label ${JSON.stringify(label)}; it serves ${this.labels.join(', ')} (config: images)`);
   }
 
   machineSize(label: string): MachineSize {

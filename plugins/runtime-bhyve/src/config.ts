@@ -11,9 +11,9 @@ export const ImageSchema = Type.Object(
   {
     dataset: Type.String({ pattern: DATASET, description: 'the golden image zvol, <storage parent>/images/<name> (storage-zfs clones <name>)' }),
     snapshot: Type.String({ pattern: COMPONENT, description: 'its snapshot to clone; checked at start' }),
-    ram: Type.String({ pattern: '^[0-9]+[kMGTPE]?$', default: '2G', description: 'bhyve ram attr, e.g. 4G' }),
-    vcpus: Type.Integer({ minimum: 1, maximum: 64, default: 2 }),
-    bootrom: Type.String({ pattern: '^(BHYVE|BHYVE_RELEASE|BHYVE_CSM|BHYVE_RELEASE_CSM|BHYVE_DEBUG|BHYVE_DEBUG_CSM|/[A-Za-z0-9_./-]+)$', default: 'BHYVE' }),
+    ram: Type.Optional(Type.String({ pattern: '^[0-9]+[kMGTPE]?$', description: 'bhyve ram attr, e.g. 4G (default 2G)' })),
+    vcpus: Type.Optional(Type.Integer({ minimum: 1, maximum: 64, description: 'default 2' })),
+    bootrom: Type.Optional(Type.String({ pattern: '^(BHYVE|BHYVE_RELEASE|BHYVE_CSM|BHYVE_RELEASE_CSM|BHYVE_DEBUG|BHYVE_DEBUG_CSM|/[A-Za-z0-9_./-]+)$', description: 'default BHYVE (UEFI)' })),
     diskSize: Type.Optional(Type.String({ pattern: '^[0-9]+[KMGT]?$', description: 'zfs set volsize on the clone when bigger than the image, e.g. 40G' })),
     warmPaths: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { description: 'paths kept warm between jobs (a second disk)' })),
   },
@@ -67,6 +67,12 @@ export const BhyveConfigSchema = Type.Object(
 
 export type BhyveConfig = Static<typeof BhyveConfigSchema>;
 export type ImageConfig = Static<typeof ImageSchema>;
+/** An image with its defaults filled in (typebox fills no defaults inside a Record's values). */
+export type Image = ImageConfig & Required<Pick<ImageConfig, 'ram' | 'vcpus' | 'bootrom'>>;
+
+export function withImageDefaults(image: ImageConfig): Image {
+  return { ...image, ram: image.ram ?? '2G', vcpus: image.vcpus ?? 2, bootrom: image.bootrom ?? 'BHYVE' };
+}
 export type NetworkConfig = Static<typeof NetworkSchema>;
 export type GuestConfig = Static<typeof GuestSchema>;
 export type Commands = Static<typeof CommandsSchema>;
