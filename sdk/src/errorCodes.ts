@@ -115,6 +115,17 @@ export const ERROR_CODES = {
   E_AGENT_PROTOCOL_MISMATCH: c(412, false, 'The agent speaks another protocol version than the server.'),
   E_PLAN_VERSION_INVALID: c(400, false, 'A job spec was planned by an incompatible Helios.'),
   E_UPLOAD_NAME_INVALID: c(400, false, 'An artifact or cache upload name is not allowed.'),
+  E_UPLOAD_INCOMPLETE: c(400, false, 'An upload stream was cut off (cancelled or broken) before it ended; nothing was kept.'),
+
+  // Caches and artifacts.
+  E_CACHE_KEY_INVALID: c(400, false, 'A cache key is not one actions/cache accepts (over 512 characters, a comma, empty, more than 10 keys).'),
+  E_CACHE_VERSION_INVALID: c(400, false, 'A cache request carries no version.'),
+  E_CACHE_TOO_LARGE: c(413, false, 'A cache entry is over the configured maximum size (limits.maxCacheEntryBytes).'),
+  E_ARTIFACT_NAME_INVALID: c(400, false, 'An artifact name is not one actions/upload-artifact v4 accepts.'),
+  E_ARTIFACT_EXISTS: c(409, false, 'An artifact of that name already exists in the run and overwrite was not asked for.'),
+  E_ARTIFACT_TOO_LARGE: c(413, false, 'An artifact is over the configured maximum size (limits.maxArtifactBytes).'),
+  E_ARTIFACT_NOT_FOUND: c(404, false, 'No artifact of that name exists in the run (or it expired).'),
+  E_ARTIFACT_ZIP_INVALID: c(422, false, 'An artifact zip cannot be extracted safely (an entry outside the target directory, or a broken zip).'),
 
   // Git and repositories.
   E_GIT_MISSING: c(500, false, 'git is not installed.'),

@@ -131,6 +131,8 @@ export const PlanEventSchema = Type.Object({
   action: Type.Optional(Type.String()),
   /** pull_request: the head branch ref. */
   headRef: Type.Optional(Type.String()),
+  /** pull_request: the pull request's number (its cache scope is `refs/pull/<number>/merge`). */
+  number: Type.Optional(Type.Integer({ minimum: 1 })),
   /** Changed paths for `paths` filters; absent means unknown (paths filters then match). */
   changedFiles: Type.Optional(Type.Array(Type.String())),
   inputs: Type.Optional(Type.Record(Type.String(), Type.String())),

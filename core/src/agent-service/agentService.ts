@@ -22,13 +22,15 @@
  *   `done` → 'errored'.
  * - Every string reaching the sink is masked with the job's secret values (the agent masks first;
  *   this is defence in depth against a broken or hostile agent).
- * - Artifact/cache uploads go to `options.uploads`.
+ * - Caches and artifacts (UploadCache, RestoreCache, UploadArtifact, DownloadArtifact, ListArtifacts)
+ *   go to `options.blobs` (blobRpcs.ts); without it they answer UNIMPLEMENTED.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { HeliosError, PLAN_VERSION, SecretMasker, type JobSpec } from '@helios-ci/sdk';
-import type { AgentMessage__Output, UploadChunk__Output } from '@helios-ci/proto';
+import type { AgentMessage__Output } from '@helios-ci/proto';
 import { AgentSession, type SessionHost } from './agentSession.js';
+import { blobRpcHandlers } from './blobRpcs.js';
 import { toGrpcStatus } from './grpcStatus.js';
 import { lostReason, watchdogTickMs } from './heartbeatWatchdog.js';
 import type { JobState, SessionCall } from './jobState.js';
@@ -36,15 +38,13 @@ import { agentServiceDefinition, PROTOCOL_VERSION } from './proto.js';
 import type {
   AgentServiceOptions,
   JobConclusion,
+  JobBlobs,
   JobHandle,
   JobSink,
   LogStream,
   RegisterJobOptions,
   StepResult,
 } from './types.js';
-
-/** Upload chunks as proto-loader decodes them (agent.proto, generated in @helios-ci/proto). */
-type WireUploadChunk = UploadChunk__Output;
 
 const CONCLUSIONS = new Set<JobConclusion>(['success', 'failure', 'cancelled', 'timed_out', 'errored']);
 const STEP_RESULTS = new Set<StepResult>(['success', 'failure', 'cancelled', 'skipped']);
@@ -87,10 +87,10 @@ function widenSessionWindows(server: grpc.Server): void {
 }
 
 export class AgentService {
-  private readonly opts: Required<Omit<AgentServiceOptions, 'uploads' | 'onWarning' | 'connectTimeoutMs'>> & {
+  private readonly opts: Required<Omit<AgentServiceOptions, 'blobs' | 'onWarning' | 'connectTimeoutMs'>> & {
     connectTimeoutMs: number | null;
   };
-  private readonly uploads: AgentServiceOptions['uploads'];
+  private readonly blobs: JobBlobs | null;
   private readonly warn: NonNullable<AgentServiceOptions['onWarning']>;
   private readonly jobs = new Map<string, JobState>();
   /** token hash → why it no longer works, so a refused agent learns "expired"/"finished", not just "unknown". */
@@ -113,7 +113,7 @@ export class AgentService {
     if (this.opts.heartbeatTimeoutMs <= this.opts.heartbeatIntervalMs) {
       throw new HeliosError('E_CONFIG_INVALID', `agent service: heartbeatTimeoutMs (${this.opts.heartbeatTimeoutMs}) must exceed heartbeatIntervalMs (${this.opts.heartbeatIntervalMs}); use at least 3x the interval`);
     }
-    this.uploads = options.uploads;
+    this.blobs = options.blobs ?? null;
     this.warn = options.onWarning ?? (() => undefined);
     this.sessionHost = {
       heartbeatIntervalMs: this.opts.heartbeatIntervalMs,
@@ -142,10 +142,7 @@ export class AgentService {
     widenReceiveWindow(server);
     server.addService(agentServiceDefinition(), {
       Session: (call: SessionCall) => this.onSession(call),
-      UploadArtifact: (call: grpc.ServerReadableStream<WireUploadChunk, { size: number }>, cb: grpc.sendUnaryData<{ size: number }>) =>
-        this.onUpload('artifact', call, cb),
-      UploadCache: (call: grpc.ServerReadableStream<WireUploadChunk, { size: number }>, cb: grpc.sendUnaryData<{ size: number }>) =>
-        this.onUpload('cache', call, cb),
+      ...blobRpcHandlers({ authenticate: (token) => this.authenticate(token), blobs: this.blobs }),
     });
     const port = await new Promise<number>((resolve, reject) => {
       server.bindAsync(`${this.opts.host}:${this.opts.port}`, grpc.ServerCredentials.createInsecure(), (err, p) =>
@@ -366,39 +363,6 @@ export class AgentService {
       default:
         throw new HeliosError('E_AGENT_PROTOCOL_INVALID', `unknown agent message ${String(msg.body)}; is the agent newer than this server?`);
     }
-  }
-
-  private onUpload(kind: 'artifact' | 'cache', call: grpc.ServerReadableStream<WireUploadChunk, { size: number }>, cb: grpc.sendUnaryData<{ size: number }>): void {
-    const run = async (): Promise<{ size: number }> => {
-      const it = call[Symbol.asyncIterator]() as AsyncIterator<WireUploadChunk>;
-      const first = await it.next();
-      if (first.done || first.value.body !== 'header' || !first.value.header) {
-        throw new HeliosError('E_AGENT_PROTOCOL_INVALID', `the first message of an ${kind} upload must be its header`);
-      }
-      const header = first.value.header;
-      if (header.protocolVersion !== PROTOCOL_VERSION) {
-        throw new HeliosError('E_AGENT_PROTOCOL_MISMATCH', `upload speaks protocol v${header.protocolVersion}, this server v${PROTOCOL_VERSION}; use the matching helios-agent`);
-      }
-      const job = this.authenticate(header.jobToken);
-      if (!/^[A-Za-z0-9._\-][A-Za-z0-9._\- ]{0,254}$/.test(header.name) || header.name.includes('..')) {
-        throw new HeliosError('E_UPLOAD_NAME_INVALID', `${kind} name ${JSON.stringify(header.name)} is not allowed; use letters, digits, '.', '_', '-' and spaces (no '..')`);
-      }
-      if (!this.uploads) {
-        throw new HeliosError('E_UNIMPLEMENTED', `this server has no storage for ${kind} uploads; configure a Storage plugin (e.g. storage-zfs)`);
-      }
-      async function* data(): AsyncIterable<Buffer> {
-        for (;;) {
-          const next = await it.next();
-          if (next.done) return;
-          if (next.value.body === 'data' && next.value.data) yield next.value.data;
-        }
-      }
-      return this.uploads({ jobId: job.jobId, kind, name: header.name, data: data() });
-    };
-    run().then(
-      (res) => cb(null, res),
-      (err: unknown) => cb(toGrpcStatus(err)),
-    );
   }
 }
 

@@ -96,13 +96,45 @@ export interface RegisterJobOptions {
   tokenTtlMs?: number;
 }
 
-/** Receives artifact and cache uploads (a Storage adapter). The stream must be consumed or the upload stalls. */
-export type UploadHandler = (upload: {
+/** The job an upload or download belongs to, as its token proved. */
+export interface BlobJob {
   jobId: string;
-  kind: 'artifact' | 'cache';
+  runId: string;
+}
+
+/** What an upload RPC answers (proto UploadResult). */
+export interface UploadOutcome {
+  size: number;
+  /** False when nothing was kept (an immutable cache entry that exists), with the reason. */
+  stored: boolean;
+  reason: string;
+}
+
+/** A stored blob on its way to the agent. */
+export interface BlobDownload {
+  /** The matched cache key, or the artifact name. */
   name: string;
-  data: AsyncIterable<Buffer>;
-}) => Promise<{ size: number }>;
+  size: number;
+  /** Cache: the name is the primary key. */
+  exact: boolean;
+  /** The bytes; null for a lookup-only cache query. */
+  data: AsyncIterable<Uint8Array> | null;
+}
+
+/**
+ * Caches and artifacts for the agent RPCs (core's blobs module over a Storage backend). Every
+ * `data` stream must be consumed, or thrown from, or the upload stalls; when it throws, nothing of
+ * that upload is kept.
+ */
+export interface JobBlobs {
+  saveCache(job: BlobJob, upload: { key: string; version: string; data: AsyncIterable<Uint8Array> }): Promise<UploadOutcome>;
+  /** The entry actions/cache restores for `keys` (primary first), or null on a miss. */
+  restoreCache(job: BlobJob, query: { keys: string[]; version: string; lookupOnly: boolean }): Promise<BlobDownload | null>;
+  uploadArtifact(job: BlobJob, upload: { name: string; retentionDays: number; overwrite: boolean; data: AsyncIterable<Uint8Array> }): Promise<UploadOutcome>;
+  /** An artifact of the job's run, or null when there is none of that name. */
+  downloadArtifact(job: BlobJob, name: string): Promise<BlobDownload | null>;
+  listArtifacts(job: BlobJob): Promise<{ name: string; size: number }[]>;
+}
 
 export interface AgentServiceOptions {
   /** Interface to listen on (default 127.0.0.1). */
@@ -119,8 +151,8 @@ export interface AgentServiceOptions {
   tokenTtlMs?: number;
   /** Largest message accepted from an agent (default 4 MiB). */
   maxMessageBytes?: number;
-  /** Where artifact/cache uploads go; without one they are refused with UNIMPLEMENTED. */
-  uploads?: UploadHandler;
+  /** Caches and artifacts (a Storage backend); without it the cache and artifact RPCs answer UNIMPLEMENTED. */
+  blobs?: JobBlobs | null;
   /** Reserved for the orchestrator's logger; gets warnings about misbehaving agents. */
   onWarning?: (message: string, fields?: Record<string, unknown>) => void;
 }

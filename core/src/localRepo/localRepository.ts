@@ -67,7 +67,7 @@ export class LocalRepository {
 
   /**
    * The working tree as a commit, made with a throw-away index so neither the user's index, HEAD
-   * nor any branch changes. Untracked files are included; ignored files are not.
+   * nor any branch changes. Untracked files are included; ignored files and `.helios/` are not.
    */
   async snapshot(runId: string): Promise<RepoSnapshot> {
     const tmp = mkdtempSync(join(tmpdir(), 'helios-index-'));
@@ -81,7 +81,8 @@ export class LocalRepository {
       } catch {
         // No commits yet: the snapshot has no parent.
       }
-      await git(['add', '-A', '--', '.'], { cwd: this.root, env });
+      // .helios/ is Helios's own (cache index, storage, extracted artifacts), never the run's input.
+      await git(['add', '-A', '--', '.', ':(exclude).helios'], { cwd: this.root, env });
       const tree = (await git(['write-tree'], { cwd: this.root, env })).stdout.trim();
       const sha = (
         await git(['commit-tree', tree, ...parent, '-m', 'helios run --dirty snapshot'], {

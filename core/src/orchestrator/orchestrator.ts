@@ -54,6 +54,11 @@ export interface OrchestratorOptions {
   concurrentJobs: number;
   /** Link target for job pages (`<publicUrl>/jobs/<id>`). */
   publicUrl: string;
+  /**
+   * Removes what a crash left in the Storage backend (reconcileStorage), given the jobs still live;
+   * called at start after the machines are reconciled. Absent: no Storage, or nothing to reconcile.
+   */
+  reconcileStorage?: ((liveJobIds: ReadonlySet<string>) => Promise<unknown>) | null;
   /** After a restart, re-queue jobs that were running instead of marking them errored. */
   requeueOnRestart?: boolean;
   /** Extra time past a job's timeout-minutes before the orchestrator itself cancels it. */
@@ -125,6 +130,7 @@ export class Orchestrator {
       errorJob: (job, reason) => this.finishJob(job, 'errored', reason),
       advance: (runId) => this.advance(runId),
     });
+    if (this.o.reconcileStorage) await this.o.reconcileStorage(new Set(this.o.store.jobs.listByState('provisioning', 'running').map((j) => j.id)));
     if (this.o.storage) await reconcileWarm(this.o.store, this.o.storage, this.o.logger);
     this.accepting = true;
     this.subscription = await this.o.queue.consume(this.o.concurrentJobs, (d) => this.handleDelivery(d));

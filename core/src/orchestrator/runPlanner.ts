@@ -160,7 +160,7 @@ export class RunPlanner {
   }
 
   private planPullRequest(forge: Forge, inboxId: number, pr: PullRequestEvent, trusted: boolean): Promise<PlannedDelivery> {
-    const event: PlanEvent = { name: 'pull_request', ref: `refs/heads/${pr.base.ref}`, headRef: `refs/heads/${pr.head.ref}`, sha: pr.head.sha, action: pr.action };
+    const event: PlanEvent = { name: 'pull_request', ref: `refs/heads/${pr.base.ref}`, headRef: `refs/heads/${pr.head.ref}`, number: pr.number, sha: pr.head.sha, action: pr.action };
     // A fork's head commit lives in the fork: workflows and the clone come from there.
     const source = pr.fromFork ? { ...pr.head.repo, installationId: pr.head.repo.installationId ?? pr.repo.installationId } : pr.repo;
     return this.planForge(forge, inboxId, pr.repo, pr.head.sha, event, trusted, source);

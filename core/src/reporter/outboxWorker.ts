@@ -5,6 +5,7 @@ import type { Store } from '../store/store.js';
 import { backoffDelay } from './backoff.js';
 import { buildLogTail } from './logTail.js';
 import { renderSummary, renderTitle, renderUpdate, type CheckView } from './render.js';
+import { artifactZipPath } from '../blobs/artifactLinks.js';
 import { TokenBucket } from './tokenBucket.js';
 import { DEFAULT_MAX_FORGE_ANNOTATIONS } from './reporter.js';
 
@@ -272,7 +273,8 @@ export class OutboxWorker {
   private view(forge: Forge, check: CheckRecord): CheckView {
     const jobId = check.jobId;
     const job = jobId ? this.store.jobs.get(jobId) : undefined;
-    const fullLogUrl = `${this.options.publicUrl.replace(/\/+$/, '')}/jobs/${encodeURIComponent(jobId ?? check.id)}`;
+    const base = this.options.publicUrl.replace(/\/+$/, '');
+    const fullLogUrl = `${base}/jobs/${encodeURIComponent(jobId ?? check.id)}`;
     const caps = forge.capabilities;
     return {
       jobState: job?.state ?? 'queued',
@@ -284,6 +286,7 @@ export class OutboxWorker {
       forgeAnnotationCap: caps.annotations ? this.o.maxForgeAnnotationsPerJob : null,
       logTail: jobId && caps.liveLog ? buildLogTail((before, limit) => this.store.logReader.readBackward(jobId, before, limit), this.store.logReader.lastSeq(jobId), caps.maxLogChars, fullLogUrl) : '',
       fullLogUrl,
+      artifacts: job ? this.store.artifacts.list(job.runId).filter((a) => a.jobId === job.id).map((a) => ({ name: a.name, size: a.size, url: `${base}${artifactZipPath(a.runId, a.name)}` })) : [],
       now: this.clock.now(),
     };
   }

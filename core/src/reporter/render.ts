@@ -1,5 +1,6 @@
 import type { Annotation, CheckConclusion, CheckUpdate, ForgeCapabilities, JobState } from '@helios-ci/sdk';
 import type { StepRecord } from '../store/records.js';
+import { formatBytes } from '../blobs/byteLimit.js';
 
 /** What a check shows, gathered from the store when an outbox row is sent. */
 export interface CheckView {
@@ -18,6 +19,8 @@ export interface CheckView {
   /** Already cut to the forge's limit (see buildLogTail); '' when there is no log. */
   logTail: string;
   fullLogUrl: string;
+  /** Artifacts the job uploaded, with absolute zip links (summary lines; counted in a final title). */
+  artifacts?: { name: string; size: number; url: string }[];
   now: number;
 }
 
@@ -46,8 +49,16 @@ function stepList(v: CheckView): { idx: number; name: string; status: string; du
   });
 }
 
-/** `Step n/m: name` for the step running now (or the last one that ran). */
+/** `Step n/m: name` for the step running now (or the last one that ran); a final title counts the artifacts. */
 export function renderTitle(v: CheckView): string {
+  const title = stateTitle(v);
+  const n = v.artifacts?.length ?? 0;
+  const final = !['queued', 'provisioning', 'running'].includes(v.jobState);
+  // Commit statuses (Forgejo) show only this line, so it says there is something to download.
+  return final && n > 0 ? `${title} · ${n} artifact${n === 1 ? '' : 's'}` : title;
+}
+
+function stateTitle(v: CheckView): string {
   const steps = stepList(v);
   const m = steps.length;
   const current = [...steps].reverse().find((s) => s.status === 'running') ?? [...steps].reverse().find((s) => s.status !== 'pending');
@@ -84,6 +95,7 @@ export function renderSummary(v: CheckView, caps: ForgeCapabilities): string {
   const head = ['| # | Step | Status | Duration |', '|---:|---|---|---:|'];
   const rows = stepList(v).map((s) => `| ${s.idx} | ${cell(s.name)} | ${ICON[s.status] ?? ''} ${s.status} | ${s.duration} |`);
   const tail = [`${v.reason ? `**${cell(v.reason)}** · ` : ''}[Full log](${v.fullLogUrl})`];
+  if (v.artifacts?.length) tail.push('', `**Artifacts:** ${v.artifacts.map((a) => `[${cell(a.name).replace(/[[\]]/g, '\\$&')}.zip](${a.url}) (${formatBytes(a.size)})`).join(' · ')}`);
   const cap = v.forgeAnnotationCap;
   if (typeof cap === 'number' && v.annotationCount > cap) {
     tail.push('', `${v.annotationCount - cap} of ${v.annotationCount} annotations not shown here (at most ${cap} per job are sent); all are on the [job page](${v.fullLogUrl}).`);

@@ -4,6 +4,7 @@ import type { AgentService } from '../agent-service/agentService.js';
 import type { Orchestrator } from '../orchestrator/orchestrator.js';
 import type { RunPlanner } from '../orchestrator/runPlanner.js';
 import type { Reporter, OutboxWorker } from '../reporter/index.js';
+import type { BlobServices } from '../blobs/blobServices.js';
 
 /** Core-internal tokens: resolved through the same kernel container as plugin values. */
 export const StoreToken = defineToken<Store>('core.store');
@@ -11,3 +12,5 @@ export const AgentServiceToken = defineToken<AgentService>('core.agent-service')
 export const ReporterToken = defineToken<{ reporter: Reporter; worker: OutboxWorker }>('core.reporter');
 export const OrchestratorToken = defineToken<Orchestrator>('core.orchestrator');
 export const RunPlannerToken = defineToken<RunPlanner>('core.run-planner');
+/** Caches and artifacts; provided only when a Storage plugin is configured. */
+export const BlobsToken = defineToken<BlobServices>('core.blobs');

@@ -9,8 +9,10 @@ import { AgentService } from '../agent-service/agentService.js';
 import { OutboxWorker, Reporter } from '../reporter/index.js';
 import { Orchestrator } from '../orchestrator/orchestrator.js';
 import { RunPlanner } from '../orchestrator/runPlanner.js';
+import { BlobServices, blobSettingsFrom } from '../blobs/blobServices.js';
+import { reconcileStorage } from '../blobs/storageReconciler.js';
 import { LogMaintenance } from '../store/logs/logMaintenance.js';
-import { AgentServiceToken, OrchestratorToken, ReporterToken, RunPlannerToken, StoreToken } from './coreTokens.js';
+import { AgentServiceToken, BlobsToken, OrchestratorToken, ReporterToken, RunPlannerToken, StoreToken } from './coreTokens.js';
 
 export interface CoreServiceOptions {
   /** Base of job page links when server.publicUrl is not set (default: http://<server.listen>). */
@@ -26,6 +28,12 @@ export interface CoreServiceOptions {
   minUpdateIntervalMs?: number;
   /** Compact finished jobs' logs and apply log retention (default true; `helios run`'s throw-away store: false). */
   logMaintenance?: boolean;
+  /**
+   * The cache index in its own store file instead of the main store (`helios run`: the main store is
+   * thrown away after the run, the caches are not). The storage reconciler is then not run: other
+   * `helios run`s may be uploading into the same Storage right now.
+   */
+  cacheIndexPath?: string;
 }
 
 /**
@@ -41,12 +49,29 @@ export function registerCoreServices(options: CoreServiceOptions = {}) {
     if (kernel.graph.providersOf(QueueToken).length === 0) {
       ctx.provide(QueueToken, { deps: { store: StoreToken }, factory: ({ store }) => new InProcessQueue(store, { onHandlerError: (err, m) => ctx.logger.error('queue handler failed', { jobId: m.jobId, error: err }) }) });
     }
+    // Caches and artifacts exist only with a Storage plugin; without one their RPCs say how to get one.
+    const hasStorage = kernel.graph.providersOf(StorageToken).length > 0;
+    if (hasStorage) {
+      ctx.provide(BlobsToken, {
+        deps: { store: StoreToken, storage: StorageToken },
+        factory: ({ store, storage }) =>
+          new BlobServices({
+            store,
+            storage,
+            settings: blobSettingsFrom(config),
+            logger: ctx.logger.child('blobs'),
+            ...(options.cacheIndexPath ? { openCacheStore: () => Store.open({ path: options.cacheIndexPath! }) } : {}),
+          }),
+      });
+    }
     ctx.provide(AgentServiceToken, {
-      factory: () =>
+      deps: hasStorage ? { blobs: BlobsToken } : {},
+      factory: (deps: { blobs?: BlobServices }) =>
         new AgentService({
           host: options.agentListen?.host ?? '127.0.0.1',
           port: options.agentListen?.port ?? 0,
           ...(options.heartbeatTimeoutMs ? { heartbeatTimeoutMs: options.heartbeatTimeoutMs } : {}),
+          blobs: deps.blobs?.jobBlobs ?? null,
           onWarning: (message, fields) => ctx.logger.warn(message, fields),
         }),
     });
@@ -86,6 +111,10 @@ export function registerCoreServices(options: CoreServiceOptions = {}) {
           publicUrl,
           redactor: kernel.redactor,
           requeueOnRestart: options.requeueOnRestart ?? false,
+          reconcileStorage:
+            hasStorage && !options.cacheIndexPath
+              ? (liveJobIds) => reconcileStorage({ storage: kernel.resolve(StorageToken), store, liveJobIds, logger: ctx.logger.child('storage-reconciler') })
+              : null,
         }),
     });
     ctx.provide(RunPlannerToken, {
@@ -126,10 +155,23 @@ export function registerCoreServices(options: CoreServiceOptions = {}) {
       if (logMaintenance) {
         logMaintenance.start();
       }
+      // After the orchestrator's reconciliation (which removes orphaned blobs): evict, expire, then periodically.
+      if (hasStorage) {
+        const blobs = kernel.resolve(BlobsToken);
+        blobs.housekeeping.start();
+        void blobs.housekeeping.runNow();
+      }
       // Deliveries still pending are not planned here: `helios serve` queues them once it listens.
     });
     // Stop hooks run in reverse registration order: orchestrator first, the store last.
     ctx.onStop(() => kernel.resolve(StoreToken).close());
+    if (hasStorage) {
+      ctx.onStop(async () => {
+        const blobs = kernel.resolve(BlobsToken);
+        await blobs.housekeeping.stop();
+        blobs.closeCacheStore();
+      });
+    }
     ctx.onStop(() => kernel.resolve(AgentServiceToken).stop());
     ctx.onStop(() => kernel.resolve(ReporterToken).worker.stop());
     ctx.onStop(() => logMaintenance?.stop());

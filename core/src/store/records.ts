@@ -122,10 +122,33 @@ export interface OutboxRow {
   doneAt: number | null;
 }
 
+/** One artifact of a run (actions/upload-artifact); the bytes are the blob `blobId` in Storage. */
 export interface ArtifactRecord {
+  runId: string;
+  /** The job that uploaded it (last, when overwritten). */
   jobId: string;
+  /** Unique within the run. */
   name: string;
+  blobId: string;
   size: number;
-  storageId: string | null;
   createdAt: number;
+  /** After this (epoch ms) it is gone: not listed, not served, pruned. */
+  expiresAt: number;
+}
+
+/** One actions/cache entry; immutable once saved except for last_used_at. */
+export interface CacheEntryRecord {
+  id: number;
+  /** `forge/owner/name` (`local/...` for `helios run`). */
+  repo: string;
+  /** The ref whose run wrote it: `refs/heads/main`, `refs/pull/7/merge`. */
+  scope: string;
+  /** False when an untrusted run (fork pull request) wrote it: trusted runs never read it. */
+  trusted: boolean;
+  key: string;
+  version: string;
+  blobId: string;
+  size: number;
+  createdAt: number;
+  lastUsedAt: number;
 }

@@ -8,6 +8,7 @@ import { MIGRATIONS, type Migration } from './migrations/index.js';
 import { AnnotationRepo } from './repos/annotationRepo.js';
 import { ApprovalRepo } from './repos/approvalRepo.js';
 import { ArtifactRepo } from './repos/artifactRepo.js';
+import { CacheRepo } from './repos/cacheRepo.js';
 import { CheckRepo } from './repos/checkRepo.js';
 import { InboxRepo } from './repos/inboxRepo.js';
 import { JobRepo } from './repos/jobRepo.js';
@@ -58,6 +59,7 @@ export class Store {
   readonly checks: CheckRepo;
   readonly outbox: OutboxRepo;
   readonly artifacts: ArtifactRepo;
+  readonly caches: CacheRepo;
   readonly queue: QueueRepo;
   readonly approvals: ApprovalRepo;
   readonly warmHeads: WarmHeadRepo;
@@ -79,6 +81,7 @@ export class Store {
     this.checks = new CheckRepo(db, now);
     this.outbox = new OutboxRepo(db, now);
     this.artifacts = new ArtifactRepo(db, now);
+    this.caches = new CacheRepo(db, now);
     this.queue = new QueueRepo(db, now);
     this.approvals = new ApprovalRepo(db, now);
     this.warmHeads = new WarmHeadRepo(db, now);

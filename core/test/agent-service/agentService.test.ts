@@ -235,32 +235,6 @@ test('uploads without a storage handler are UNIMPLEMENTED with the fix', async (
   h.cancel('x');
 });
 
-test('uploads reach the handler with the job id', async () => {
-  const got: { jobId: string; name: string; data: string }[] = [];
-  const s2 = new AgentService({
-    uploads: async ({ jobId, name, data }) => {
-      let text = '';
-      for await (const c of data) text += c.toString();
-      got.push({ jobId, name, data: text });
-      return { size: text.length };
-    },
-  });
-  const { endpoint } = await s2.start();
-  const C = agentClientConstructor();
-  const c2 = new C(endpoint, grpc.credentials.createInsecure()) as unknown as { UploadCache(cb: (e: grpc.ServiceError | null, r?: { size: number }) => void): grpc.ClientWritableStream<Msg>; close(): void };
-  const h = s2.registerJob(spec(), new Sink());
-  const res = await new Promise<{ size: number } | undefined>((resolve, reject) => {
-    const call = c2.UploadCache((e, r) => (e ? reject(e) : resolve(r)));
-    call.write({ header: { jobToken: h.token, name: 'npm-linux-abc', protocolVersion: PROTOCOL_VERSION } });
-    call.write({ data: Buffer.from('hello ') });
-    call.write({ data: Buffer.from('cache') });
-    call.end();
-  });
-  assert.is(res?.size, 11);
-  assert.equal(got, [{ jobId: h.jobId, name: 'npm-linux-abc', data: 'hello cache' }]);
-  c2.close();
-  await s2.stop();
-  assert.is(await h.done, 'errored');
-});
+// Uploads and downloads with a Storage: core/test/blobs/*.test.ts.
 
 test.run();

@@ -46,6 +46,17 @@ test('the job page escapes every repository-controlled string and keeps its scri
   assert.match(page, /div\.textContent = line\.text/);
 });
 
+test('artifact links on the job page: names escaped in text, encoded in the zip URL', () => {
+  const job = { id: 'job-1', key: 'b', name: 'b', workflow: 'ci', matrix: null, runsOn: ['local'], state: 'succeeded', reason: null, attempt: 1, outputs: {}, durationMs: 1, steps: [], annotations: [] } as unknown as Parameters<typeof jobPage>[0]['job'];
+  const artifacts = [{ runId: 'run 1', jobId: 'job-1', name: '<b>évil & "x"', blobId: 'artifact/1', size: 2048, createdAt: 0, expiresAt: Date.UTC(2026, 2, 1) }];
+  const page = jobPage({ job, runId: 'run 1', lines: [], next: 1, live: false, artifacts }, 'N').text;
+  assert.match(page, /<h2>Artifacts of this run<\/h2>/);
+  assert.ok(page.includes('href="/api/runs/run%201/artifacts/%3Cb%3E%C3%A9vil%20%26%20%22x%22/zip"'), page);
+  assert.ok(page.includes('&lt;b&gt;évil &amp; &quot;x&quot;.zip'));
+  assert.match(page, /2\.0 KiB, kept until 2026-03-01/);
+  assert.not.match(jobPage({ job, runId: 'r', lines: [], next: 1, live: false }, 'N').text, /Artifacts/);
+});
+
 test('the page script parses, and does nothing on a page without a live log', () => {
   const script = new Function('document', 'window', JOB_PAGE_SCRIPT);
   let opened = 0;

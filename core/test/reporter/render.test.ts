@@ -43,6 +43,19 @@ test('summary is a markdown table of steps with status and duration, and a link 
   assert.not.match(s, 'Annotations');
 });
 
+test('artifacts: linked in the summary, counted in a final title (a commit status shows only that line)', () => {
+  const artifacts = [
+    { name: 'dist [linux]', size: 3 * 1024 * 1024, url: 'https://ci.example.org/api/runs/r/artifacts/dist%20%5Blinux%5D/zip' },
+    { name: 'report', size: 10, url: 'https://ci.example.org/api/runs/r/artifacts/report/zip' },
+  ];
+  const s = renderSummary(view({ jobState: 'succeeded', artifacts }), caps);
+  assert.match(s, '**Artifacts:** [dist \\[linux\\].zip](https://ci.example.org/api/runs/r/artifacts/dist%20%5Blinux%5D/zip) (3.0 MiB) · [report.zip](https://ci.example.org/api/runs/r/artifacts/report/zip) (10 B)');
+  assert.is(renderTitle(view({ jobState: 'succeeded', artifacts })), 'Succeeded · 2 artifacts');
+  assert.is(renderTitle(view({ jobState: 'succeeded', artifacts: artifacts.slice(1) })), 'Succeeded · 1 artifact');
+  assert.is(renderTitle(view({ artifacts })), 'Step 2/3: Build | compile', 'a running title stays the step');
+  assert.not.match(renderSummary(view({ artifacts: [] }), caps), 'Artifacts');
+});
+
 const anns = (n: number): Annotation[] => Array.from({ length: n }, (_, i) => ({ level: 'failure', message: `problem ${i + 1}`, file: 'src/a.ts', line: i + 1 }));
 
 test('degrades by capability: annotations go into the summary; no liveLog means no text', () => {

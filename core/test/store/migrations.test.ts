@@ -54,6 +54,33 @@ test('a store created at migration 1 opens with the newer code, upgrades, and ke
   }
 });
 
+test('migration 4 moves artifacts to one row per run and name: newest wins, rows without bytes go', () => {
+  const t = tempDir();
+  try {
+    const old = Store.open({ path: t.dbPath, migrations: MIGRATIONS.slice(0, 3) });
+    const { runId, jobIds } = createRun(old, ['build', 'test']);
+    const put = old.db.prepare('INSERT INTO artifacts (job_id, name, size, storage_id, created_at) VALUES (?, ?, ?, ?, ?)');
+    put.run(jobIds[0], 'dist', 10, 'blob-old', 1000);
+    put.run(jobIds[1], 'dist', 20, 'blob-new', 2000);
+    put.run(jobIds[0], 'report', 5, 'blob-report', 1500);
+    put.run(jobIds[0], 'never-stored', 0, null, 1500);
+    old.close();
+    const store = Store.open(t.dbPath);
+    assert.is(store.schemaVersion, LATEST_SCHEMA_VERSION);
+    assert.not.ok(store.db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'artifacts'").get(), 'the old table is gone');
+    // Created in 1970, so long expired: read them whatever their expiry.
+    const rows = ['dist', 'never-stored', 'report'].map((n) => store.artifacts.get(runId, n, 0)).filter((a) => a !== undefined);
+    assert.equal(rows.map((a) => [a.name, a.jobId, a.blobId, a.size]), [
+      ['dist', jobIds[1], 'blob-new', 20],
+      ['report', jobIds[0], 'blob-report', 5],
+    ]);
+    assert.is(rows[0]!.expiresAt, 2000 + 90 * 86_400_000);
+    store.close();
+  } finally {
+    t.cleanup();
+  }
+});
+
 test('a database newer than the code is refused with E_STORE_TOO_NEW and left untouched', () => {
   const t = tempDir();
   try {

@@ -7,6 +7,7 @@ import { planCommand } from './plan.js';
 import { runCommand } from './run.js';
 import { forgejoInstallHookCommand } from './forgejoInstallHook.js';
 import { logsPruneCommand } from './logsPrune.js';
+import { cacheListCommand, cachePruneCommand } from './cache.js';
 
 /** Every `helios` sub-command. Add a command by adding its file and one line here. */
-export const commands: Command[] = [serveCommand, configCheckCommand, pluginsListCommand, validateCommand, planCommand, runCommand, forgejoInstallHookCommand, logsPruneCommand];
+export const commands: Command[] = [serveCommand, configCheckCommand, pluginsListCommand, validateCommand, planCommand, runCommand, forgejoInstallHookCommand, logsPruneCommand, cacheListCommand, cachePruneCommand];

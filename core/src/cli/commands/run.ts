@@ -1,15 +1,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative as relativePath, resolve as resolvePath } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { parse, stringify } from 'yaml';
 import { HeliosError, type PlanEvent } from '@helios-ci/sdk';
 import type { Command } from '../command.js';
 import { Kernel } from '../../kernel/kernel.js';
 import { MemoryLogSink } from '../../kernel/logger.js';
-import { EMBEDDED_DEFAULT_CONFIG } from '../../kernel/config/schema.js';
 import { registerCoreServices } from '../../services/registerCoreServices.js';
-import { OrchestratorToken, RunPlannerToken, StoreToken } from '../../services/coreTokens.js';
+import { BlobsToken, OrchestratorToken, RunPlannerToken, StoreToken } from '../../services/coreTokens.js';
+import { extractRunArtifacts } from '../run/extractArtifacts.js';
+import { embeddedRunConfig, localCacheHome } from '../run/localCacheHome.js';
 import { LocalRepository } from '../../localRepo/localRepository.js';
 import type { LocalEventPayload } from '../../orchestrator/runPlanner.js';
 import { viewRun } from '../../orchestrator/runView.js';
@@ -25,7 +25,7 @@ export const runCommand: Command = {
   path: ['run'],
   summary: "run this repository's workflows locally, through the whole kernel (exit 0 only on success)",
   help: `Usage: helios run [--dirty] [--workflow NAME]... [--job KEY]... [--event push|pull_request|workflow_dispatch]
-                  [--input K=V]... [--secret-file FILE] [--json] [--config FILE]
+                  [--input K=V]... [--secret-file FILE] [--artifacts DIR] [--json] [--config FILE]
 
 Plans the workflows of the git repository around the current directory for a local event, then
 runs every job the same way a webhook would: store, queue, orchestrator, agent over gRPC, on the
@@ -38,6 +38,7 @@ Options:
       --event NAME        push (default), pull_request or workflow_dispatch
       --input K=V         a workflow_dispatch input; repeatable
       --secret-file FILE  secrets for the run (YAML "secrets:" map, mode 600)
+      --artifacts DIR     extract the run's artifacts to DIR/<run>/<name>/ (default ./.helios/artifacts)
       --json              print the final run record (jobs, steps, conclusions, durations, annotations) as JSON
   -c, --config FILE       use this helios.yaml instead of the embedded defaults`,
   options: {
@@ -48,6 +49,7 @@ Options:
     event: { type: 'string' },
     input: { type: 'string', multiple: true },
     'secret-file': { type: 'string' },
+    artifacts: { type: 'string' },
     json: { type: 'boolean' },
   },
   async run(args, io) {
@@ -66,7 +68,10 @@ Options:
     const runId = randomUUID();
     const dataDir = mkdtempSync(join(tmpdir(), 'helios-run-'));
     const base = kernelOptionsFrom(args, io);
-    const configText = v.config ? undefined : embeddedRunConfig(v['secret-file'] as string | undefined);
+    // Caches outlive the run (its store is a temp dir): their index and, on the embedded defaults,
+    // the storage-dir directory live in the repository's .helios/ (which --dirty snapshots leave out).
+    const home = localCacheHome(repo.root);
+    const configText = v.config ? undefined : embeddedRunConfig(v['secret-file'] as string | undefined, home.storage);
     const json = v.json === true;
     const log = (text: string) => (json ? io.stderr : io.stdout).write(text);
 
@@ -75,7 +80,7 @@ Options:
       ...(configText !== undefined ? { configText, configPath: '(embedded defaults)', configDir: io.cwd } : {}),
       dataDir,
       logSink: new MemoryLogSink(),
-      builtins: registerCoreServices({ storePath: join(dataDir, 'helios.db'), shutdownGraceMs: 5000, minUpdateIntervalMs: 0, logMaintenance: false }),
+      builtins: registerCoreServices({ storePath: join(dataDir, 'helios.db'), shutdownGraceMs: 5000, minUpdateIntervalMs: 0, logMaintenance: false, cacheIndexPath: home.index }),
     });
     const stop = io.waitForStop();
     let snapshot: Awaited<ReturnType<LocalRepository['head']>> | null = null;
@@ -124,6 +129,19 @@ Options:
       renderer?.stop();
       renderer = null;
       const view = viewRun(store, planned.run.id)!;
+      if (kernel.has(BlobsToken)) {
+        const root = resolvePath(io.cwd, (v.artifacts as string | undefined) ?? join('.helios', 'artifacts'));
+        try {
+          const { artifacts } = kernel.resolve(BlobsToken);
+          const extracted = await extractRunArtifacts(artifacts, planned.run.id, root);
+          for (const a of extracted) log(`helios run: artifact ${a.name} (${a.files} file${a.files === 1 ? '' : 's'}) → ${relativePath(io.cwd, a.dir) || '.'}\n`);
+          // Extracted, they are the user's files now; the stored copies would only pile up in .helios/storage.
+          await artifacts.removeRun(planned.run.id);
+        } catch (err) {
+          // The run's outcome stands; the user learns which artifact could not be written and why.
+          io.stderr.write(`helios run: artifacts not extracted: ${(err as Error).message}\n`);
+        }
+      }
       if (json) {
         io.stdout.write(JSON.stringify(view, null, 2) + '\n');
       } else {
@@ -139,10 +157,3 @@ Options:
     }
   },
 };
-
-/** The embedded defaults, with the run's secrets file (if any) given to the secrets backend. */
-function embeddedRunConfig(secretFile: string | undefined): string {
-  const config = parse(EMBEDDED_DEFAULT_CONFIG) as { plugins: Record<string, { use: string; config?: Record<string, unknown> }> };
-  if (secretFile) config.plugins.secrets = { ...config.plugins.secrets!, config: { path: secretFile } };
-  return stringify(config);
-}

@@ -4,6 +4,7 @@ import type { Orchestrator } from '../../orchestrator/orchestrator.js';
 import type { RunPlanner } from '../../orchestrator/runPlanner.js';
 import type { RepoMirrors } from './repoMirrors.js';
 import type { StreamSlots } from './streamSlots.js';
+import type { Artifacts } from '../../blobs/artifacts.js';
 
 /** What the REST API and the pages need from the running kernel. */
 export interface ApiDeps {
@@ -15,6 +16,8 @@ export interface ApiDeps {
   /** The admin token the write endpoints require. */
   adminToken: string;
   logger: Logger;
+  /** Run artifacts' bytes; null without a Storage plugin (listing still works from the index). */
+  artifacts: Artifacts | null;
   /** Live log streams per job and per client address. */
   streamSlots: StreamSlots;
 }

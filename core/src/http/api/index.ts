@@ -3,13 +3,14 @@ import type Koa from 'koa';
 import Router from '@koa/router';
 import { HeliosError } from '@helios-ci/sdk';
 import type { Kernel } from '../../kernel/kernel.js';
-import { AgentServiceToken, OrchestratorToken, RunPlannerToken, StoreToken } from '../../services/coreTokens.js';
+import { AgentServiceToken, BlobsToken, OrchestratorToken, RunPlannerToken, StoreToken } from '../../services/coreTokens.js';
 import { HeliosMetrics } from '../metrics/heliosMetrics.js';
 import { mountMetricsRoute } from '../metrics/metricsRoute.js';
 import { mountUiRoutes } from '../ui/uiRoutes.js';
 import { ADMIN_TOKEN_ENV, loadAdminToken } from './adminToken.js';
 import type { ApiDeps } from './deps.js';
 import { mountJobRoutes } from './jobRoutes.js';
+import { mountArtifactRoutes } from './artifactRoutes.js';
 import { RepoMirrors } from './repoMirrors.js';
 import { requireAdmin } from './requireAdmin.js';
 import { mountRunRoutes } from './runRoutes.js';
@@ -40,6 +41,7 @@ export function createServerHttp(kernel: Kernel, env: NodeJS.ProcessEnv = proces
     events: kernel.events,
     mirrors: new RepoMirrors(join(kernel.dataDir, 'mirrors')),
     adminToken: token.value,
+    artifacts: kernel.has(BlobsToken) ? kernel.resolve(BlobsToken).artifacts : null,
     logger: kernel.logger.child('api'),
     streamSlots: new StreamSlots({ perJob: kernel.config.limits.logStreamsPerJob, perClient: kernel.config.limits.logStreamsPerClient }),
   };
@@ -48,6 +50,7 @@ export function createServerHttp(kernel: Kernel, env: NodeJS.ProcessEnv = proces
 
   const router = new Router();
   mountRunRoutes(router, deps);
+  mountArtifactRoutes(router, deps);
   mountJobRoutes(router, deps);
   mountUiRoutes(router, deps.store);
   mountMetricsRoute(router, metrics);

@@ -1,5 +1,6 @@
 import type { JobView } from '../../orchestrator/runView.js';
-import type { LogLine } from '../../store/index.js';
+import type { ArtifactRecord, LogLine } from '../../store/index.js';
+import { artifactList } from './artifactList.js';
 import { formatDuration } from './format.js';
 import { html, raw, type SafeHtml } from './html.js';
 import { JOB_PAGE_SCRIPT } from './jobPageScript.js';
@@ -12,6 +13,8 @@ export interface JobPageData {
   next: number;
   /** False when the job is final and every line is in the page: no stream to open. */
   live: boolean;
+  /** The run's artifacts (download-artifact reads across the run's jobs, so the page lists them all). */
+  artifacts?: readonly ArtifactRecord[];
 }
 
 /** The page forges link to: job state, steps with durations, annotations and the live log. */
@@ -32,6 +35,7 @@ ${job.annotations.length
       (a) => html`<li class="${a.level}"><strong>${a.level}</strong> ${a.file ? html`<code>${a.file}${a.line ? `:${a.line}` : ''}</code> ` : ''}${a.title ? html`<em>${a.title}</em>: ` : ''}${a.message}</li>`,
     )}</ul>`
   : ''}
+${artifactList(d.artifacts ?? [])}
 <h2>Log</h2>
 <div id="log" data-job="${job.id}" data-next="${d.next}" data-live="${d.live ? '1' : '0'}">${d.lines.length
     ? d.lines.map((l) => html`<div class="ln ${l.stream}" data-seq="${l.seq}">${l.text}</div>`)

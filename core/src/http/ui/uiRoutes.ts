@@ -23,13 +23,13 @@ export function mountUiRoutes(router: Router, store: Store): void {
     const next = lines.length ? lines[lines.length - 1]!.seq + 1 : 1;
     const job = viewJobRecord(store, id)!;
     const live = !final || next <= store.logReader.lastSeq(id);
-    sendPage(ctx, 200, job.name, (nonce) => jobPage({ job, runId: record.runId, lines, next, live }, nonce));
+    sendPage(ctx, 200, job.name, (nonce) => jobPage({ job, runId: record.runId, lines, next, live, artifacts: store.artifacts.list(record.runId) }, nonce));
   });
 
   router.get('/runs/:id', (ctx) => {
     const id = ctx.params.id ?? '';
     const run = Value.Check(IdParams, { id }) ? viewRun(store, id) : null;
     if (!run) return sendNotFound(ctx, `Run ${id}`);
-    sendPage(ctx, 200, `Run ${run.repository}`, () => runPage(run), run.state === 'completed' ? {} : { refreshSeconds: 5 });
+    sendPage(ctx, 200, `Run ${run.repository}`, () => runPage(run, store.artifacts.list(id)), run.state === 'completed' ? {} : { refreshSeconds: 5 });
   });
 }

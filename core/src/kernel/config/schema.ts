@@ -61,6 +61,34 @@ export const HeliosConfigSchema = Type.Object(
         logPruneIntervalMinutes: Type.Number({ exclusiveMinimum: 0, default: 60 }),
         /** Annotations per job sent to a forge that shows them (GitHub: in batches of 50); the job page keeps all. */
         maxForgeAnnotationsPerJob: Type.Integer({ minimum: 0, default: 50 }),
+        /** Largest cache entry (actions/cache archive) a job may save; a bigger upload is refused and nothing is kept. */
+        maxCacheEntryBytes: Type.Integer({ minimum: 1, default: 10 * 1024 ** 3 }),
+        /** Largest artifact (the zip actions/upload-artifact sends) a job may upload. */
+        maxArtifactBytes: Type.Integer({ minimum: 1, default: 10 * 1024 ** 3 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    /** actions/cache entries (needs a Storage plugin): eviction as GitHub does it. */
+    caches: Type.Object(
+      {
+        /** Per repository: beyond this the least recently used entries are evicted (GitHub: 10 GB). */
+        maxBytesPerRepository: Type.Integer({ minimum: 0, default: 10 * 1024 ** 3 }),
+        /** Entries not restored or saved for this many days are removed (GitHub: 7). */
+        maxIdleDays: Type.Number({ exclusiveMinimum: 0, default: 7 }),
+        /** The default branch whose caches every run may read (forges do not say it in every event). */
+        defaultBranch: Type.String({ minLength: 1, default: 'main', pattern: '^[^\\s]+$' }),
+        /** Eviction, idle expiry and artifact retention run this often (eviction also after every save). */
+        housekeepingIntervalMinutes: Type.Number({ exclusiveMinimum: 0, default: 60 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    /** Run artifacts (actions/upload-artifact; needs a Storage plugin). */
+    artifacts: Type.Object(
+      {
+        /** Days an artifact is kept when the workflow gives no retention-days (GitHub: 90). */
+        retentionDays: Type.Integer({ minimum: 1, default: 90 }),
+        /** The most retention-days a workflow may ask for; more is capped to this. */
+        maxRetentionDays: Type.Integer({ minimum: 1, default: 90 }),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -1,7 +1,7 @@
 import * as m001 from './001_initial.js';
 import * as m002 from './002_queue.js';
 import * as m003 from './003_approvals.js';
-// 004 (caches and artifacts) comes from its own branch and goes before 005 when merged.
+import * as m004 from './004_caches_artifacts.js';
 import * as m005 from './005_log_chunks.js';
 import * as m006 from './006_warm_heads.js';
 import * as m007 from './007_job_timings.js';
@@ -13,6 +13,6 @@ export interface Migration {
 }
 
 /** Every migration, in order. Append only; the version is the position (1-based). */
-export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m005, m006, m007].map((m, i) => ({ version: i + 1, name: m.name, sql: m.sql }));
+export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007].map((m, i) => ({ version: i + 1, name: m.name, sql: m.sql }));
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;

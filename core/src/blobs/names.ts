@@ -1,0 +1,70 @@
+/**
+ * What actions/cache and actions/upload-artifact accept as keys and names, with their own messages
+ * (users search for them). Keys are free text otherwise — `/`, `..`, spaces are legal — and are
+ * only ever stored as SQLite values; Storage ids are the backend's, never derived from a key.
+ */
+import { HeliosError } from '@helios-ci/sdk';
+
+/** actions/cache: a key has at most 512 characters. */
+export const MAX_CACHE_KEY_LENGTH = 512;
+/** actions/cache: the primary key and restore keys together, at most 10. */
+export const MAX_CACHE_KEYS = 10;
+
+export function checkCacheKey(key: string): void {
+  if (key.length === 0) throw new HeliosError('E_CACHE_KEY_INVALID', 'Input required and not supplied: key (a cache key must not be empty)');
+  if (key.length > MAX_CACHE_KEY_LENGTH) {
+    throw new HeliosError('E_CACHE_KEY_INVALID', `Key Validation Error: ${key} cannot be larger than ${MAX_CACHE_KEY_LENGTH} characters.`, { facts: { length: key.length } });
+  }
+  if (key.includes(',')) throw new HeliosError('E_CACHE_KEY_INVALID', `Key Validation Error: ${key} cannot contain commas.`);
+}
+
+/** The primary key first, then the restore keys (each checked; empty restore keys are an error too). */
+export function checkCacheKeys(keys: readonly string[]): void {
+  if (keys.length === 0) throw new HeliosError('E_CACHE_KEY_INVALID', 'Input required and not supplied: key (a cache restore needs at least the primary key)');
+  if (keys.length > MAX_CACHE_KEYS) throw new HeliosError('E_CACHE_KEY_INVALID', `Key Validation Error: Keys are limited to a maximum of ${MAX_CACHE_KEYS}.`, { facts: { keys: keys.length } });
+  for (const key of keys) checkCacheKey(key);
+}
+
+export function checkCacheVersion(version: string): void {
+  if (version.length === 0) {
+    throw new HeliosError('E_CACHE_VERSION_INVALID', 'the cache request has no version; the agent computes it from the paths and compression (update the helios-agent)');
+  }
+  if (version.length > 512) throw new HeliosError('E_CACHE_VERSION_INVALID', `the cache version has ${version.length} characters; at most 512 are accepted`);
+}
+
+/** The characters actions/upload-artifact v4 refuses in names (NTFS and friends), with its wording. */
+const INVALID_ARTIFACT_CHARACTERS = new Map<string, string>([
+  ['"', ' Double quote "'],
+  [':', ' Colon :'],
+  ['<', ' Less than <'],
+  ['>', ' Greater than >'],
+  ['|', ' Vertical bar |'],
+  ['*', ' Asterisk *'],
+  ['?', ' Question mark ?'],
+  ['\r', ' Carriage return \\r'],
+  ['\n', ' Line feed \\n'],
+  ['\\', ' Backslash \\'],
+  ['/', ' Forward slash /'],
+]);
+
+export const MAX_ARTIFACT_NAME_LENGTH = 255;
+
+/**
+ * upload-artifact v4's rules, plus what a directory of that name needs (`helios run` writes each
+ * artifact to `<dir>/<name>/`): not `.` or `..`, no other control characters, at most 255 characters.
+ */
+export function checkArtifactName(name: string): void {
+  if (!name) throw new HeliosError('E_ARTIFACT_NAME_INVALID', 'Provided artifact name input during validation is empty');
+  for (const [char, label] of INVALID_ARTIFACT_CHARACTERS) {
+    if (name.includes(char)) {
+      throw new HeliosError(
+        'E_ARTIFACT_NAME_INVALID',
+        `The artifact name is not valid: ${name}. Contains the following character: ${label}. Invalid characters include: ${[...INVALID_ARTIFACT_CHARACTERS.values()].join(',')}. These characters are not allowed in the artifact name due to limitations with certain file systems such as NTFS.`,
+      );
+    }
+  }
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(name)) throw new HeliosError('E_ARTIFACT_NAME_INVALID', `The artifact name is not valid: ${JSON.stringify(name)}. It contains a control character.`);
+  if (name === '.' || name === '..') throw new HeliosError('E_ARTIFACT_NAME_INVALID', `The artifact name is not valid: ${name}. "." and ".." name no directory an artifact can be downloaded to.`);
+  if (name.length > MAX_ARTIFACT_NAME_LENGTH) throw new HeliosError('E_ARTIFACT_NAME_INVALID', `The artifact name is not valid: it has ${name.length} characters, at most ${MAX_ARTIFACT_NAME_LENGTH} are accepted.`);
+}
