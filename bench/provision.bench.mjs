@@ -10,14 +10,22 @@ import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { AgentService } from '../core/dist/src/index.js';
 import { PLAN_VERSION } from '../sdk/dist/src/index.js';
 import { BhyveRuntime, execRunner } from '../plugins/runtime-bhyve/dist/src/index.js';
 import { ZfsStorage } from '../plugins/storage-zfs/dist/src/index.js';
-import { simCommands } from '../tools/illumos-sim/dist/src/index.js';
 
 const MiB = 1024 * 1024;
+// The illumos simulator's executables (tools/illumos-sim, built); HELIOS_ILLUMOS_SIM_DIR overrides.
+const SIM_DIR = process.env.HELIOS_ILLUMOS_SIM_DIR ?? join(dirname(fileURLToPath(import.meta.url)), '../tools/illumos-sim');
+const simCommands = Object.fromEntries(['zonecfg', 'zoneadm', 'dladm', 'zfs'].map((c) => [c, join(SIM_DIR, 'bin', c)]));
+simCommands.control = join(SIM_DIR, 'bin', 'illumos-sim');
+if (!existsSync(join(SIM_DIR, 'dist'))) {
+  console.error(`provision bench: the illumos simulator is not built at ${SIM_DIR} (npm run build, or set HELIOS_ILLUMOS_SIM_DIR)`);
+  process.exit(2);
+}
 const jobsArg = process.argv.indexOf('--jobs');
 const JOBS = jobsArg > 0 ? Number(process.argv[jobsArg + 1]) : 20;
 const deadline = setTimeout(() => {
