@@ -4,7 +4,7 @@
 // a boot fault errors the job with its reason; kill -9 mid-job and a restart destroy the leak; an
 // unknown runs-on label is a plan problem naming the labels that exist.
 import { createHmac, randomUUID } from 'node:crypto';
-import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +26,9 @@ class World {
   serve: HeliosServe | null = null;
   constructor(readonly h: SimHost) {
     copyFileSync(join(REPO_ROOT, 'core/test/fixtures/plugins/recordingForge.mjs'), join(this.dir, 'recordingForge.mjs'));
+    // The forge stand-in is a third-party plugin: it finds the sdk in its own node_modules.
+    mkdirSync(join(this.dir, 'node_modules/@helios-ci'), { recursive: true });
+    symlinkSync(join(REPO_ROOT, 'sdk'), join(this.dir, 'node_modules/@helios-ci/sdk'), 'dir');
     const bhyve = { ...h.config, zonepathRoot: h.config.zonepathRoot };
     writeFileSync(
       join(this.dir, 'helios.yaml'),
