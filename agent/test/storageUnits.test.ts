@@ -1,12 +1,15 @@
 /** The pure parts of the storage actions: @actions/glob rules, LCA, cache version and key checks, inputs. */
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { leastCommonAncestor } from '../src/actions/artifacts/artifactSearch.js';
 import { createZipStream } from '../src/actions/artifacts/zipArchive.js';
+import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
+import { restoreCacheArchive } from '../src/actions/cache/cacheArchive.js';
 import { cacheVersion, checkKey, checkRestoreKeys, isExactKeyMatch } from '../src/actions/cache/cacheKeys.js';
 import { glob } from '../src/actions/glob.js';
 import { getBooleanInput, getInputAsArray, majorVersion } from '../src/actions/inputs.js';
@@ -91,6 +94,35 @@ test('a file that vanished before zipping ends the zip stream with an error (no 
     return 'ended';
   })().catch((err: Error) => err.message);
   assert.match(outcome, /ENOENT/);
+});
+
+test('a cache of zeros restores though it gzips beyond 1000:1 (tar\'s default bomb guard; GNU tar has none)', async () => {
+  const size = 64 * 1024 * 1024;
+  // One ustar entry `z/zero.bin` of `size` zero bytes, then the end-of-archive blocks.
+  const header = Buffer.alloc(512);
+  header.write('z/zero.bin', 0);
+  header.write('0000644\0', 100);
+  header.write('0000000\0', 108);
+  header.write('0000000\0', 116);
+  header.write(size.toString(8).padStart(11, '0') + '\0', 124);
+  header.write('00000000000\0', 136);
+  header.write('0', 156);
+  header.write('ustar\u000000', 257);
+  header.fill(' ', 148, 156);
+  let sum = 0;
+  for (const b of header) sum += b;
+  header.write(sum.toString(8).padStart(6, '0') + '\0 ', 148);
+  const tarball = Buffer.concat([header, Buffer.alloc(size), Buffer.alloc(1024)]);
+  const gz = gzipSync(tarball, { level: 9 });
+  assert.ok(tarball.length / gz.length > 1000, `ratio ${tarball.length / gz.length}`);
+  const ws = mkdtempSync(join(tmpdir(), 'helios-zero-cache-'));
+  try {
+    await restoreCacheArchive(Readable.from([gz]), [join(ws, 'z')], ws, join(ws, 'tmp'));
+    assert.is(statSync(join(ws, 'z/zero.bin')).size, size);
+    assert.ok(readFileSync(join(ws, 'z/zero.bin')).every((b) => b === 0));
+  } finally {
+    rmSync(ws, { recursive: true, force: true });
+  }
 });
 
 test.run();

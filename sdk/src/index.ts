@@ -13,6 +13,7 @@ export * from './interfaces/forge.js';
 export * from './interfaces/runtime.js';
 export * from './interfaces/storage.js';
 export * from './storageNames.js';
+export * from './actionInputRules.js';
 export * from './interfaces/secrets.js';
 export * from './interfaces/queue.js';
 export { Type } from '@sinclair/typebox';

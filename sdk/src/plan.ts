@@ -133,6 +133,8 @@ export const PlanEventSchema = Type.Object({
   headRef: Type.Optional(Type.String()),
   /** pull_request: the pull request's number (its cache scope is `refs/pull/<number>/merge`). */
   number: Type.Optional(Type.Integer({ minimum: 1 })),
+  /** The repository's default branch name, when the forge event says (cache and warm-path reads fall back to it). */
+  defaultBranch: Type.Optional(Type.String({ minLength: 1, maxLength: 255, pattern: '^[^\\s]+$' })),
   /** Changed paths for `paths` filters; absent means unknown (paths filters then match). */
   changedFiles: Type.Optional(Type.Array(Type.String())),
   inputs: Type.Optional(Type.Record(Type.String(), Type.String())),

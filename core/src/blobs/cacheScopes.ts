@@ -43,7 +43,9 @@ export function cacheScopesOf(run: Pick<RunRecord, 'forge' | 'repo' | 'event' | 
   const own = ownScopeOf(run);
   const candidates = [own];
   if (run.event === 'pull_request') candidates.push(run.ref);
-  candidates.push(defaultBranch.startsWith('refs/') ? defaultBranch : `refs/heads/${defaultBranch}`);
+  // The event's default branch (forges say it in every push and pull request) beats the config's.
+  const branch = run.plan.event.defaultBranch ?? defaultBranch;
+  candidates.push(branch.startsWith('refs/') ? branch : `refs/heads/${branch}`);
   const read: ReadScope[] = [];
   for (const scope of candidates) {
     if (read.some((r) => r.scope === scope)) continue;

@@ -3,19 +3,14 @@
  * (users search for them). Keys are free text otherwise — `/`, `..`, spaces are legal — and are
  * only ever stored as SQLite values; Storage ids are the backend's, never derived from a key.
  */
-import { HeliosError } from '@helios-ci/sdk';
+import { artifactNameProblem, cacheKeyProblem, HeliosError, MAX_CACHE_KEYS } from '@helios-ci/sdk';
 
-/** actions/cache: a key has at most 512 characters. */
-export const MAX_CACHE_KEY_LENGTH = 512;
-/** actions/cache: the primary key and restore keys together, at most 10. */
-export const MAX_CACHE_KEYS = 10;
+export { MAX_CACHE_KEY_LENGTH, MAX_CACHE_KEYS } from '@helios-ci/sdk';
 
 export function checkCacheKey(key: string): void {
   if (key.length === 0) throw new HeliosError('E_CACHE_KEY_INVALID', 'Input required and not supplied: key (a cache key must not be empty)');
-  if (key.length > MAX_CACHE_KEY_LENGTH) {
-    throw new HeliosError('E_CACHE_KEY_INVALID', `Key Validation Error: ${key} cannot be larger than ${MAX_CACHE_KEY_LENGTH} characters.`, { facts: { length: key.length } });
-  }
-  if (key.includes(',')) throw new HeliosError('E_CACHE_KEY_INVALID', `Key Validation Error: ${key} cannot contain commas.`);
+  const problem = cacheKeyProblem(key);
+  if (problem) throw new HeliosError('E_CACHE_KEY_INVALID', problem, { facts: { length: key.length } });
 }
 
 /** The primary key first, then the restore keys (each checked; empty restore keys are an error too). */
@@ -32,21 +27,6 @@ export function checkCacheVersion(version: string): void {
   if (version.length > 512) throw new HeliosError('E_CACHE_VERSION_INVALID', `the cache version has ${version.length} characters; at most 512 are accepted`);
 }
 
-/** The characters actions/upload-artifact v4 refuses in names (NTFS and friends), with its wording. */
-const INVALID_ARTIFACT_CHARACTERS = new Map<string, string>([
-  ['"', ' Double quote "'],
-  [':', ' Colon :'],
-  ['<', ' Less than <'],
-  ['>', ' Greater than >'],
-  ['|', ' Vertical bar |'],
-  ['*', ' Asterisk *'],
-  ['?', ' Question mark ?'],
-  ['\r', ' Carriage return \\r'],
-  ['\n', ' Line feed \\n'],
-  ['\\', ' Backslash \\'],
-  ['/', ' Forward slash /'],
-]);
-
 export const MAX_ARTIFACT_NAME_LENGTH = 255;
 
 /**
@@ -54,15 +34,8 @@ export const MAX_ARTIFACT_NAME_LENGTH = 255;
  * artifact to `<dir>/<name>/`): not `.` or `..`, no other control characters, at most 255 characters.
  */
 export function checkArtifactName(name: string): void {
-  if (!name) throw new HeliosError('E_ARTIFACT_NAME_INVALID', 'Provided artifact name input during validation is empty');
-  for (const [char, label] of INVALID_ARTIFACT_CHARACTERS) {
-    if (name.includes(char)) {
-      throw new HeliosError(
-        'E_ARTIFACT_NAME_INVALID',
-        `The artifact name is not valid: ${name}. Contains the following character: ${label}. Invalid characters include: ${[...INVALID_ARTIFACT_CHARACTERS.values()].join(',')}. These characters are not allowed in the artifact name due to limitations with certain file systems such as NTFS.`,
-      );
-    }
-  }
+  const problem = artifactNameProblem(name);
+  if (problem) throw new HeliosError('E_ARTIFACT_NAME_INVALID', problem);
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(name)) throw new HeliosError('E_ARTIFACT_NAME_INVALID', `The artifact name is not valid: ${JSON.stringify(name)}. It contains a control character.`);
   if (name === '.' || name === '..') throw new HeliosError('E_ARTIFACT_NAME_INVALID', `The artifact name is not valid: ${name}. "." and ".." name no directory an artifact can be downloaded to.`);

@@ -43,6 +43,8 @@ export interface OrchestratorOptions {
   secrets: Secrets | null;
   /** Warm volumes for labels with warm paths (and, elsewhere, caches and artifacts); null: none configured. */
   storage?: Storage | null;
+  /** The branch every run may read warm heads of (config caches.defaultBranch; default main). */
+  defaultBranch?: string;
   agents: AgentService;
   /** Opens forge checks for forge runs (job progress reaches it through the event bus). */
   reporter: Reporter | null;
@@ -113,7 +115,7 @@ export class Orchestrator {
 
   constructor(private readonly o: OrchestratorOptions) {
     this.clock = o.clock ?? systemClock;
-    this.warm = new WarmVolumes({ store: o.store, storage: o.storage ?? null, logger: o.logger });
+    this.warm = new WarmVolumes({ store: o.store, storage: o.storage ?? null, logger: o.logger, defaultBranch: o.defaultBranch ?? 'main' });
   }
 
   private sleep(ms: number): Promise<void> {

@@ -136,7 +136,7 @@ export class RunPlanner {
     switch (payload.kind) {
       case 'push': {
         if (/^0+$/.test(payload.after)) return { run: null, note: 'branch deleted' };
-        const event: PlanEvent = { name: 'push', ref: payload.ref, sha: payload.after, ...(payload.changedFiles ? { changedFiles: payload.changedFiles } : {}) };
+        const event: PlanEvent = { name: 'push', ref: payload.ref, sha: payload.after, ...(payload.changedFiles ? { changedFiles: payload.changedFiles } : {}), ...defaultBranchOf(payload) };
         return this.planForge(forge, record.id, payload.repo, payload.after, event, true);
       }
       case 'pullRequest':
@@ -160,7 +160,7 @@ export class RunPlanner {
   }
 
   private planPullRequest(forge: Forge, inboxId: number, pr: PullRequestEvent, trusted: boolean): Promise<PlannedDelivery> {
-    const event: PlanEvent = { name: 'pull_request', ref: `refs/heads/${pr.base.ref}`, headRef: `refs/heads/${pr.head.ref}`, number: pr.number, sha: pr.head.sha, action: pr.action };
+    const event: PlanEvent = { name: 'pull_request', ref: `refs/heads/${pr.base.ref}`, headRef: `refs/heads/${pr.head.ref}`, number: pr.number, sha: pr.head.sha, action: pr.action, ...defaultBranchOf(pr) };
     // A fork's head commit lives in the fork: workflows and the clone come from there.
     const source = pr.fromFork ? { ...pr.head.repo, installationId: pr.head.repo.installationId ?? pr.repo.installationId } : pr.repo;
     return this.planForge(forge, inboxId, pr.repo, pr.head.sha, event, trusted, source);
@@ -314,4 +314,10 @@ function staleApproval(event: { headSha?: string; at?: string }, heldSha: string
   // Same second counts as before: forge timestamps have one-second resolution.
   if (Number.isFinite(at) && Number.isFinite(pushed) && at <= pushed) return `it was written at ${event.at}, before the push of ${heldSha.slice(0, 12)} at ${held.updatedAt}`;
   return null;
+}
+
+/** The event's default branch when it names one that could be a branch (no whitespace); else nothing, and the config decides. */
+function defaultBranchOf(event: { defaultBranch?: string }): { defaultBranch?: string } {
+  const name = event.defaultBranch;
+  return typeof name === 'string' && /^[^\s]{1,255}$/.test(name) ? { defaultBranch: name.replace(/^refs\/heads\//, '') } : {};
 }

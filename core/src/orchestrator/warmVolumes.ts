@@ -22,6 +22,8 @@ export interface WarmVolumesOptions {
   store: Store;
   storage: Storage | null;
   logger: Logger;
+  /** The default branch (`main` or `refs/heads/main`): config `caches.defaultBranch`, as cache scopes use. */
+  defaultBranch: string;
 }
 
 /** Where Helios writes lines into the job's log. */
@@ -30,18 +32,19 @@ interface JobLog {
 }
 
 /**
- * The branches whose heads a run reads, in order. Forges do not tell Helios a repository's default
- * branch yet, so "the default branch" is `main`, then `master`.
+ * The branches whose heads a run reads, in order: its own branch (a pull request: its base branch),
+ * then the default branch — the event's when the forge said it, else config `caches.defaultBranch`
+ * (runs without that word: `helios run`, API submissions), as cache scopes do.
  */
-export function warmScopes(run: Pick<RunRecord, 'event' | 'ref'>): string[] {
+export function warmScopes(run: Pick<RunRecord, 'event' | 'ref'> & { plan?: { event: { defaultBranch?: string } } }, defaultBranch: string): string[] {
   const refs: string[] = [];
   // A pull request's ref is its base branch (PlanEvent.ref); a push's or dispatch's is its own.
   if (run.ref.startsWith('refs/heads/')) refs.push(run.ref);
-  for (const fallback of DEFAULT_BRANCHES) if (!refs.includes(fallback)) refs.push(fallback);
+  const named = run.plan?.event.defaultBranch ?? defaultBranch;
+  const fallback = named.startsWith('refs/') ? named : `refs/heads/${named}`;
+  if (!refs.includes(fallback)) refs.push(fallback);
   return refs;
 }
-
-const DEFAULT_BRANCHES = ['refs/heads/main', 'refs/heads/master'];
 
 /** Why this job's warm volume is not kept as a head, or null when it is. */
 export function whyNotKept(run: Pick<RunRecord, 'event' | 'ref' | 'trusted'>, state: string): string | null {
@@ -74,7 +77,7 @@ export class WarmVolumes {
       return null;
     }
     const key = { storage: storage.id, repoKey: warmRepoKey(run), jobKey: job.planId, pathsKey: JSON.stringify(paths) };
-    const scopes = warmScopes(run);
+    const scopes = warmScopes(run, this.o.defaultBranch);
     const head = this.o.store.warmHeads.find(key, scopes);
     try {
       const volume = await storage.openWarm(head?.headId ?? null, job.id);

@@ -103,6 +103,7 @@ export function registerCoreServices(options: CoreServiceOptions = {}) {
           forges,
           secrets: kernel.has(SecretsToken) ? new JobSecretGuard(kernel.resolve(SecretsToken), kernel.configSecrets) : null,
           storage: kernel.has(StorageToken) ? kernel.resolve(StorageToken) : null,
+          defaultBranch: config.caches.defaultBranch,
           agents,
           reporter: reporting.reporter,
           events: ctx.events,

@@ -10,11 +10,17 @@ import { jobPlan, openTempStore, runPlan } from '../helpers/storeFixtures.js';
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silent } as unknown as Logger;
 
 test('warmScopes: own branch first, then the default branch; a pull request reads its base; a tag only the default', () => {
-  assert.equal(warmScopes({ event: 'push', ref: 'refs/heads/feature' }), ['refs/heads/feature', 'refs/heads/main', 'refs/heads/master']);
-  assert.equal(warmScopes({ event: 'push', ref: 'refs/heads/main' }), ['refs/heads/main', 'refs/heads/master']);
+  assert.equal(warmScopes({ event: 'push', ref: 'refs/heads/feature' }, 'main'), ['refs/heads/feature', 'refs/heads/main']);
+  assert.equal(warmScopes({ event: 'push', ref: 'refs/heads/main' }, 'main'), ['refs/heads/main']);
   // A pull request's run ref is its base branch (PlanEvent.ref); its head branch is never read.
-  assert.equal(warmScopes({ event: 'pull_request', ref: 'refs/heads/release' }), ['refs/heads/release', 'refs/heads/main', 'refs/heads/master']);
-  assert.equal(warmScopes({ event: 'push', ref: 'refs/tags/v1' }), ['refs/heads/main', 'refs/heads/master']);
+  assert.equal(warmScopes({ event: 'pull_request', ref: 'refs/heads/release' }, 'main'), ['refs/heads/release', 'refs/heads/main']);
+  assert.equal(warmScopes({ event: 'push', ref: 'refs/tags/v1' }, 'refs/heads/trunk'), ['refs/heads/trunk']);
+  assert.equal(warmScopes({ event: 'push', ref: 'refs/heads/x' }, 'develop'), ['refs/heads/x', 'refs/heads/develop']);
+  // The event's default branch, when the forge says it, comes before the configured one.
+  const trunk = { plan: { event: { defaultBranch: 'trunk' } } };
+  assert.equal(warmScopes({ event: 'push', ref: 'refs/heads/feature', ...trunk }, 'main'), ['refs/heads/feature', 'refs/heads/trunk']);
+  assert.equal(warmScopes({ event: 'push', ref: 'refs/heads/trunk', ...trunk }, 'main'), ['refs/heads/trunk']);
+  assert.equal(warmScopes({ event: 'pull_request', ref: 'refs/heads/release', ...trunk }, 'main'), ['refs/heads/release', 'refs/heads/trunk']);
 });
 
 test('whyNotKept: only a succeeded, trusted push to a branch keeps its volume', () => {
@@ -90,10 +96,10 @@ test('a storage that cannot open a warm volume: the job runs without warm paths,
   try {
     const lines: string[] = [];
     const { run, job } = runAndJob(t.store);
-    const warm = new WarmVolumes({ store: t.store, storage: flakyStorage({ open: true }).storage, logger: silent });
+    const warm = new WarmVolumes({ store: t.store, storage: flakyStorage({ open: true }).storage, logger: silent, defaultBranch: 'main' });
     assert.is(await warm.open(run, job, runtime, 'local', { system: (l) => lines.push(l) }), null);
     assert.match(lines.join('\n'), /warm paths: storage flaky could not open a warm volume \(E_STORAGE_FAILED: disk on fire\); the job runs without them/);
-    const none = new WarmVolumes({ store: t.store, storage: null, logger: silent });
+    const none = new WarmVolumes({ store: t.store, storage: null, logger: silent, defaultBranch: 'main' });
     assert.is(await none.open(run, job, runtime, 'local', { system: (l) => lines.push(l) }), null);
     assert.match(lines.join('\n'), /declares target for local, but no storage is configured/);
   } finally {
@@ -110,7 +116,7 @@ test('a commit that fails releases the volume and leaves the branch head as it w
     const key = { storage: 'flaky', repoKey: warmRepoKey(run), jobKey: job.planId, pathsKey: '["target"]' };
     t.store.warmHeads.replace({ ...key, ref: 'refs/heads/main' }, 'h-old', 'earlier-job');
     const { storage, released } = flakyStorage({ commit: true });
-    const warm = new WarmVolumes({ store: t.store, storage, logger: silent });
+    const warm = new WarmVolumes({ store: t.store, storage, logger: silent, defaultBranch: 'main' });
     const session = await warm.open(run, job, runtime, 'local', log);
     assert.ok(session);
     await warm.close(session!, run, job, true, log);
@@ -119,7 +125,7 @@ test('a commit that fails releases the volume and leaves the branch head as it w
     assert.match(lines.join('\n'), /keeping the volume failed \(E_STORAGE_FAILED: snapshot refused\); the branch keeps its previous head/);
     // A machine that could not be destroyed: the volume is never committed.
     const ok = flakyStorage({});
-    const warm2 = new WarmVolumes({ store: t.store, storage: ok.storage, logger: silent });
+    const warm2 = new WarmVolumes({ store: t.store, storage: ok.storage, logger: silent, defaultBranch: 'main' });
     const s2 = await warm2.open(run, job, runtime, 'local', log);
     await warm2.close(s2!, run, job, false, log);
     assert.equal(ok.released, [`v-${job.id}`]);

@@ -69,6 +69,7 @@ function parsePush(base: Base, p: PushPayload): Parsed {
       after: p.after,
       ...(changedFiles ? { changedFiles } : {}),
       sender: login(p.sender) ?? login(p.pusher) ?? '',
+      ...defaultBranchOf(p.repository),
     },
   };
 }
@@ -106,6 +107,7 @@ function parsePullRequest(base: Base, p: PullRequestPayload): Parsed {
       fromFork,
       author: login(pr.user) ?? login(p.sender) ?? '',
       ...(typeof pr.updated_at === 'string' && pr.updated_at ? { updatedAt: pr.updated_at } : {}),
+      ...defaultBranchOf(p.repository),
     },
   };
 }
@@ -122,4 +124,10 @@ function parseComment(base: Base, p: IssueCommentPayload): Parsed {
   // Whether the sender may approve is the kernel's decision (permissionOf), not the parser's.
   const at = p.comment?.created_at;
   return { event: { ...base, kind: 'approve', repo: repoRef(p.repository), target: `pr:${p.issue.number}`, sender, ...(typeof at === 'string' && at ? { at } : {}) } };
+}
+
+/** `repository.default_branch` when the payload has a usable one (caches read that branch's entries). */
+function defaultBranchOf(repository: ForgejoRepository | null | undefined): { defaultBranch?: string } {
+  const name = (repository as { default_branch?: unknown } | null | undefined)?.default_branch;
+  return typeof name === 'string' && /^[^\s]{1,255}$/.test(name) ? { defaultBranch: name } : {};
 }

@@ -43,6 +43,7 @@ test('push fixture → push event with ref, before, after, changed files, sender
     after: '3f8a2c71d9e04b5a6c7d8e9f0a1b2c3d4e5f6a7b',
     changedFiles: ['.ci/pipeline.yml', 'src/parser.ts', 'test/parser.test.ts'],
     sender: 'alice',
+    defaultBranch: 'main',
   } satisfies ForgeEvent);
 });
 
@@ -58,6 +59,7 @@ test('pull_request fixture (opened, same repository) → pullRequest, not from a
   assert.equal(event.head, { sha: pr.pull_request.head.sha, ref: pr.pull_request.head.ref, repo: { owner: 'acme', name: 'widget', id: '42' } });
   assert.equal(event.base, { ref: 'main' });
   assert.is(event.author, pr.pull_request.user.login);
+  assert.is(event.defaultBranch, pr.repository.default_branch);
 });
 
 test('pull_request_synchronized fixture (fork, X-Forgejo-Event-Type pull_request_sync) → pullRequest synchronize from the fork', async () => {

@@ -81,7 +81,7 @@ export function mapWebhook(event: string, body: Json, ctx: MappingContext): Forg
       if (body.deleted === true || ZERO_SHA.test(String(body.after ?? '0'))) return null;
       if (typeof body.ref !== 'string' || typeof body.after !== 'string') throw invalid(ctx, event, 'ref/after');
       const changedFiles = changedFilesOf(body);
-      return { ...base, kind: 'push', repo, ref: body.ref, before: String(body.before ?? ''), after: body.after, ...(changedFiles ? { changedFiles } : {}), sender: senderOf(body) };
+      return { ...base, kind: 'push', repo, ref: body.ref, before: String(body.before ?? ''), after: body.after, ...(changedFiles ? { changedFiles } : {}), sender: senderOf(body), ...defaultBranchOf(body) };
     }
     case 'pull_request': {
       if (!PR_ACTIONS.has(body.action)) return null;
@@ -103,6 +103,7 @@ export function mapWebhook(event: string, body: Json, ctx: MappingContext): Forg
         base: { ref: String(pr.base.ref) },
         fromFork,
         author: String(pr.user?.login ?? senderOf(body)),
+        ...defaultBranchOf(body),
       };
     }
     case 'check_suite': {
@@ -115,7 +116,7 @@ export function mapWebhook(event: string, body: Json, ctx: MappingContext): Forg
         if (typeof suite.head_branch !== 'string' || !suite.head_branch) return null;
         const after = String(suite.after ?? suite.head_sha);
         if (ZERO_SHA.test(after)) return null;
-        return { ...base, kind: 'push', repo, ref: `refs/heads/${suite.head_branch}`, before: String(suite.before ?? ''), after, sender: senderOf(body) };
+        return { ...base, kind: 'push', repo, ref: `refs/heads/${suite.head_branch}`, before: String(suite.before ?? ''), after, sender: senderOf(body), ...defaultBranchOf(body) };
       }
       if (body.action === 'rerequested') {
         // "Re-run all" and "Re-run failed" both arrive as this; the payload does not say which.
@@ -149,4 +150,10 @@ export function mapWebhook(event: string, body: Json, ctx: MappingContext): Forg
     default:
       return null;
   }
+}
+
+/** `repository.default_branch` when the payload has a usable one (caches read that branch's entries). */
+function defaultBranchOf(body: Json): { defaultBranch?: string } {
+  const name = body.repository?.default_branch;
+  return typeof name === 'string' && /^[^\s]{1,255}$/.test(name) ? { defaultBranch: name } : {};
 }

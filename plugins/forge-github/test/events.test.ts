@@ -28,6 +28,7 @@ const EXPECTED: Record<string, ForgeEvent | null> = {
     deliveryId: 'd-check_suite.requested.json', forge: 'gh', kind: 'push',
     repo: { owner: 'Codertocat', name: 'Hello-World', id: '186853002', installationId: '957387' },
     ref: 'refs/heads/master', before: '6113728f27ae82c7b1a177c8d03f9e96e0adf246', after: 'f95f852bd8fca8fcc58a9a2d6c842781e32a215e', sender: 'Codertocat',
+    defaultBranch: 'master',
   },
   'check_suite.rerequested.json': {
     deliveryId: 'd-check_suite.rerequested.json', forge: 'gh', kind: 'rerun',
@@ -43,19 +44,20 @@ const EXPECTED: Record<string, ForgeEvent | null> = {
     repo: { owner: 'Codertocat', name: 'Hello-World', id: '186853002', installationId: '1' },
     number: 2, action: 'opened',
     head: { sha: 'ec26c3e57ca3a959ca5aad62de7213c562f8c821', ref: 'changes', repo: { owner: 'Codertocat', name: 'Hello-World', id: '186853002', installationId: '1' } },
-    base: { ref: 'master' }, fromFork: false, author: 'Codertocat',
+    base: { ref: 'master' }, fromFork: false, author: 'Codertocat', defaultBranch: 'master',
   },
   'pull_request.synchronize.json': {
     deliveryId: 'd-pull_request.synchronize.json', forge: 'gh', kind: 'pullRequest',
     repo: { owner: 'Codertocat', name: 'Hello-World', id: '186853002', installationId: '1' },
     number: 2, action: 'synchronize',
     head: { sha: 'ec26c3e57ca3a959ca5aad62de7213c562f8c821', ref: 'changes', repo: { owner: 'Codertocat', name: 'Hello-World', id: '186853002', installationId: '1' } },
-    base: { ref: 'master' }, fromFork: false, author: 'Codertocat',
+    base: { ref: 'master' }, fromFork: false, author: 'Codertocat', defaultBranch: 'master',
   },
   'push.json': {
     deliveryId: 'd-push.json', forge: 'gh', kind: 'push',
     repo: { owner: 'Codertocat', name: 'Hello-World', id: '186853002', installationId: '1' },
     ref: 'refs/heads/master', before: '0000000000000000000000000000000000000000', after: '6113728f27ae82c7b1a177c8d03f9e96e0adf246', sender: 'Codertocat',
+    defaultBranch: 'master',
   },
 };
 

@@ -18,7 +18,12 @@ interface EventBase {
 }
 
 export type ForgeEvent =
-  | (EventBase & { kind: 'push'; repo: RepoRef; ref: string; before: string; after: string; changedFiles?: string[]; sender: string })
+  /**
+   * `defaultBranch` (push, pullRequest): the repository's default branch name as the delivery says
+   * (`repository.default_branch`); absent when the forge does not say. Caches fall back on the
+   * server's `caches.defaultBranch`.
+   */
+  | (EventBase & { kind: 'push'; repo: RepoRef; ref: string; before: string; after: string; changedFiles?: string[]; sender: string; defaultBranch?: string })
   | (EventBase & {
       kind: 'pullRequest';
       repo: RepoRef;
@@ -28,6 +33,7 @@ export type ForgeEvent =
       base: { ref: string };
       fromFork: boolean;
       author: string;
+      defaultBranch?: string;
       /**
        * When the forge last changed the pull request, as it says (ISO 8601): for `opened` and
        * `synchronize` the time its head commit arrived. An approval written before it did not see

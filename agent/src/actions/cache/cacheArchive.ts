@@ -56,6 +56,10 @@ export async function restoreCacheArchive(archive: Readable, roots: string[], wo
       cwd: staging,
       strict: true,
       preserveOwner: false,
+      // tar's zip-bomb guard (default 1000:1) refuses what GNU tar, so GitHub, restores: a cache of
+      // zero-filled or sparse files gzips beyond it (2 GiB of zeros: 1029:1). The archive comes from
+      // this repository's own saves, and a restore only fills this job's disk.
+      maxDecompressionRatio: Number.POSITIVE_INFINITY,
       filter: (entryPath, entry) => {
         const e = entry as tar.ReadEntry;
         const mapped = map(entryPath);

@@ -1,5 +1,6 @@
 /** Key and path checks and the entry version, with @actions/cache's rules and messages. */
 import { createHash } from 'node:crypto';
+import { cacheKeyProblem, cacheKeysProblem } from '@helios-ci/sdk';
 
 /** A problem @actions/cache reports as a ValidationError: the step fails on restore. */
 export class CacheValidationError extends Error {}
@@ -8,21 +9,20 @@ export class CacheValidationError extends Error {}
 export const COMPRESSION_METHOD = 'gzip';
 /** @actions/cache's version salt (bumped by GitHub on breaking changes of the entry format). */
 const VERSION_SALT = '1.0';
-const MAX_KEYS = 10;
 
 export function checkPaths(paths: string[]): void {
   if (paths.length === 0) throw new CacheValidationError('Path Validation Error: At least one directory or file path is required');
 }
 
 export function checkKey(key: string): void {
-  if (key.length > 512) throw new CacheValidationError(`Key Validation Error: ${key} cannot be larger than 512 characters.`);
-  if (key.includes(',')) throw new CacheValidationError(`Key Validation Error: ${key} cannot contain commas.`);
+  const problem = cacheKeyProblem(key);
+  if (problem) throw new CacheValidationError(problem);
 }
 
 /** The primary key then the restore keys, checked as restoreCache does. */
 export function checkRestoreKeys(keys: string[]): void {
-  if (keys.length > MAX_KEYS) throw new CacheValidationError(`Key Validation Error: Keys are limited to a maximum of ${MAX_KEYS}.`);
-  for (const key of keys) checkKey(key);
+  const problem = cacheKeysProblem(keys);
+  if (problem) throw new CacheValidationError(problem);
 }
 
 /**
