@@ -140,6 +140,13 @@ export class AgentSession {
     this.job = j;
     this.session = { call: this.call, closed: false };
     j.session = this.session;
+    if (!j.everConnected) {
+      try {
+        void j.sink.onConnected?.();
+      } catch {
+        // Timing bookkeeping never refuses an agent.
+      }
+    }
     j.everConnected = true;
     j.lastActivity = Date.now();
     j.lastDisconnect = null;

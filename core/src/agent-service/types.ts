@@ -75,6 +75,8 @@ export interface JobSink {
   onAnnotation(event: AnnotationEvent): void | Promise<void>;
   /** The agent reported the job's end (or the job was cancelled before an agent connected). */
   onFinished(event: JobFinishedEvent): void | Promise<void>;
+  /** Optional: the job's agent said Hello for the first time (t3 of the machine timings). */
+  onConnected?(): void;
   /** The agent went away (no heartbeat for heartbeatTimeoutMs, never connected, sink failure); the job is errored. */
   onLost(reason: string): void | Promise<void>;
 }

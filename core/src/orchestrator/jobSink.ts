@@ -86,6 +86,24 @@ export class StoreJobSink implements JobSink {
     this.system(`agent lost: ${reason}`);
   }
 
+  /** True once the job's agent said Hello; console lines after it stay in the full log only. */
+  agentConnected = false;
+
+  onConnected(): void {
+    this.agentConnected = true;
+    this.store.jobTimings.mark(this.jobId, 'hello', Date.now());
+  }
+
+  /**
+   * A line of the machine's console (Runtime.console), its own stream in the stored log. Shown live
+   * until the agent said Hello; after that the agent's own output is the job log and the console
+   * only goes to the full log.
+   */
+  console(text: string): void {
+    this.store.logs.append(this.jobId, [{ step: 0, stream: 'console', ts: Date.now(), text }]);
+    if (!this.agentConnected) this.events.emit('job.log', { runId: this.runId, jobId: this.jobId, step: 0, lines: [text] });
+  }
+
   /** A line from Helios itself (provisioning, teardown, timeouts) in the job log. */
   system(text: string): void {
     this.store.logs.append(this.jobId, [{ step: 0, stream: 'system', ts: Date.now(), text }]);

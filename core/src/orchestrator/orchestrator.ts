@@ -33,6 +33,7 @@ import type { Redactor } from '../kernel/redactor.js';
 import { systemClock, type Clock } from '../clock/clock.js';
 import { backoffDelay } from '../reporter/backoff.js';
 import { reconcileWarm, WarmVolumes, type WarmSession } from './warmVolumes.js';
+import { consoleMasker, pumpConsole } from './consolePump.js';
 
 export interface OrchestratorOptions {
   store: Store;
@@ -409,13 +410,16 @@ export class Orchestrator {
     });
     try {
       try {
+        this.o.store.jobTimings.start(job.id, Date.now());
         machine = await runtime.provision({
           jobId: job.id,
           label,
           ...runtime.machineSize(label),
           volumes: warm ? [warm.volume] : [],
           agent: { endpoint: this.o.agents.endpoint, token: handle.token },
+          onMilestone: (m) => this.o.store.jobTimings.mark(job.id, m, Date.now()),
         });
+        if (runtime.console) void pumpConsole(runtime.console(machine), sink, consoleMasker(secrets, handle.token), this.o.logger);
       } catch (err) {
         handle.cancel('provisioning failed');
         sink.system(`Helios: provisioning failed: ${(err as Error).message}`);

@@ -21,6 +21,12 @@ export interface JobView {
   attempt: number;
   outputs: Record<string, string>;
   durationMs: number | null;
+  /**
+   * Machine start, in ms from the start of provisioning (t0, the disk clone): t1 `bootedMs`, t2
+   * `consoleMs` (first console byte), t3 `helloMs` (agent Hello); null when not reached or not
+   * reported by the runtime. Absent when the job never provisioned.
+   */
+  machineStart?: { bootedMs: number | null; consoleMs: number | null; helloMs: number | null };
   steps: StepView[];
   annotations: Annotation[];
 }
@@ -85,7 +91,14 @@ export function viewJobRecord(store: Store, jobId: string): JobView | null {
     attempt: job.attempt,
     outputs: job.outputs ?? {},
     durationMs: span(job.startedAt ?? job.provisioningAt, job.finishedAt),
+    ...machineStart(store, job.id),
     steps: store.steps.list(job.id).map((s) => ({ number: s.idx, name: s.name, state: s.state, conclusion: s.conclusion, durationMs: span(s.startedAt, s.finishedAt) })),
     annotations: store.annotations.list(job.id),
   };
+}
+
+function machineStart(store: Store, jobId: string): Pick<JobView, 'machineStart'> {
+  const t = store.jobTimings.get(jobId);
+  if (!t) return {};
+  return { machineStart: { bootedMs: span(t.cloneAt, t.bootedAt), consoleMs: span(t.cloneAt, t.consoleAt), helloMs: span(t.cloneAt, t.helloAt) } };
 }

@@ -73,7 +73,8 @@ export interface StepRecord {
   finishedAt: number | null;
 }
 
-export type LogStreamName = 'stdout' | 'stderr' | 'system';
+/** `console`: a VM's serial console before (and around) its agent's Hello, from Runtime.console. */
+export type LogStreamName = 'stdout' | 'stderr' | 'system' | 'console';
 
 export interface LogLineInput {
   step: number;

@@ -12,6 +12,7 @@ import { CacheRepo } from './repos/cacheRepo.js';
 import { CheckRepo } from './repos/checkRepo.js';
 import { InboxRepo } from './repos/inboxRepo.js';
 import { JobRepo } from './repos/jobRepo.js';
+import { JobTimingRepo } from './repos/jobTimingRepo.js';
 import { LogChunkRepo } from './repos/logChunkRepo.js';
 import { LogRepo } from './repos/logRepo.js';
 import { LogReader } from './logs/logReader.js';
@@ -62,6 +63,7 @@ export class Store {
   readonly queue: QueueRepo;
   readonly approvals: ApprovalRepo;
   readonly warmHeads: WarmHeadRepo;
+  readonly jobTimings: JobTimingRepo;
 
   private constructor(db: Database.Database, clock: Clock, schemaVersion: number, maxLogBytesPerJob?: number) {
     this.db = db;
@@ -83,6 +85,7 @@ export class Store {
     this.queue = new QueueRepo(db, now);
     this.approvals = new ApprovalRepo(db, now);
     this.warmHeads = new WarmHeadRepo(db, now);
+    this.jobTimings = new JobTimingRepo(db);
   }
 
   /** Opens (creating and migrating as needed). E_STORE_TOO_NEW for a database from a newer Helios. */

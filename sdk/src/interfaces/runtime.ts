@@ -16,7 +16,16 @@ export interface MachineSpec {
   volumes: Volume[];
   /** How the agent finds the orchestrator: `host:port` of the agent gRPC service and a one-job token. */
   agent: { endpoint: string; token: string };
+  /**
+   * Optional: the runtime calls it when a boot milestone passes, so the orchestrator can time the
+   * job's start (t1 `booted`: the VM/zone is booted; t2 `console`: the first console byte arrived).
+   * Runtimes without such milestones never call it; a throw from it is ignored.
+   */
+  onMilestone?: (milestone: MachineMilestone) => void;
 }
+
+/** Boot milestones a runtime may report through `MachineSpec.onMilestone`. */
+export type MachineMilestone = 'booted' | 'console';
 
 export interface MachineRef {
   id: string;

@@ -6,6 +6,8 @@ const JOB_STATES: readonly JobState[] = ['queued', 'provisioning', 'running', 's
 
 /** Seconds; CI jobs run from seconds to hours. */
 const DURATION_BUCKETS = [1, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 21600];
+/** Seconds from the start of a provision (t0, the clone) to a machine milestone: sub-second to minutes. */
+const START_BUCKETS = [0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300];
 
 /** Inbox rows of these "forges" come from `helios run` and the REST API, not from webhooks. */
 const NOT_WEBHOOKS = new Set(['local', 'api']);
@@ -26,6 +28,7 @@ export class HeliosMetrics {
   private readonly jobs = new Gauge('helios_jobs', 'Jobs in the store by state.');
   private readonly finished = new Counter('helios_jobs_finished_total', 'Jobs that reached a final state since this server started, by state.');
   private readonly duration = new Histogram('helios_job_duration_seconds', 'Time from provisioning to the final state of jobs finished since this server started.', DURATION_BUCKETS);
+  private readonly machineStart = new Histogram('helios_machine_start_seconds', 'Seconds from the start of provisioning (t0, the disk clone) to each machine milestone (booted, console, hello), for jobs finished since this server started.', START_BUCKETS);
   private readonly deliveries = new Counter('helios_webhook_deliveries_total', 'Webhook deliveries stored in the inbox (duplicates excluded), by forge instance.');
   private readonly outbox = new Gauge('helios_outbox_pending', 'Forge outbox rows still to deliver (pending or in flight).');
   private readonly sessions = new Gauge('helios_agent_sessions_active', 'Agents connected to the agent service.');
@@ -43,6 +46,12 @@ export class HeliosMetrics {
       // Skipped and never-started jobs have no duration worth a bucket.
       const from = job?.provisioningAt ?? job?.startedAt ?? null;
       if (job && from !== null && job.finishedAt !== null) this.duration.observe({ state: e.state }, (job.finishedAt - from) / 1000);
+      const t = s.store.jobTimings.get(e.jobId);
+      if (t) {
+        for (const [milestone, at] of [['booted', t.bootedAt], ['console', t.consoleAt], ['hello', t.helloAt]] as const) {
+          if (at !== null) this.machineStart.observe({ milestone }, Math.max(0, at - t.cloneAt) / 1000);
+        }
+      }
     });
     this.startTime.set({}, Math.round((Date.now() - process.uptime() * 1000) / 1000));
   }
@@ -59,7 +68,7 @@ export class HeliosMetrics {
     const usage = process.cpuUsage();
     this.cpu.set({}, (usage.user + usage.system) / 1e6);
     this.rss.set({}, process.memoryUsage.rss());
-    const all: Metric[] = [this.jobs, this.finished, this.duration, this.deliveries, this.outbox, this.sessions, this.uptime, this.cpu, this.rss, this.startTime];
+    const all: Metric[] = [this.jobs, this.finished, this.duration, this.machineStart, this.deliveries, this.outbox, this.sessions, this.uptime, this.cpu, this.rss, this.startTime];
     return renderAll(all);
   }
 

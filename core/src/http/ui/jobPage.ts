@@ -22,6 +22,7 @@ export function jobPage(d: JobPageData, nonce: string): SafeHtml {
   const { job } = d;
   return html`<h1>${job.name} <span id="job-state" class="state ${job.state}">${job.state}</span></h1>
 <p class="meta"><span><a href="/runs/${encodeURIComponent(d.runId)}">run</a></span><span>${job.workflow}</span><span>runs-on: ${job.runsOn.join(', ')}</span><span>attempt ${job.attempt}</span><span>${formatDuration(job.durationMs)}</span></p>
+${job.machineStart ? html`<p class="meta" id="machine-start"><span>machine: booted ${formatDuration(job.machineStart.bootedMs)}</span><span>first console byte ${formatDuration(job.machineStart.consoleMs)}</span><span>agent hello ${formatDuration(job.machineStart.helloMs)}</span><span>(from the disk clone)</span></p>` : ''}
 <p class="meta" id="job-reason">${job.reason ?? ''}</p>
 <h2>Steps</h2>
 ${job.steps.length
