@@ -14,12 +14,11 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readStoredJobLog } from '@helios-ci/core';
 import { startHeliosServe, TestGitRepo, waitFor, type HeliosServe } from '@helios-ci/sdk/testkit';
-import { LABEL, simMissing, withSimHost, type SimHost } from './simWorld.js';
+import { LABEL, requireComponent, simMissing, withSimHost, type SimHost } from './simWorld.js';
 
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../../..');
 const missing = simMissing();
-const t = missing ? (test.skip as unknown as typeof test) : test;
-if (missing) console.log(`SKIP runtime-bhyve end to end: ${missing}`);
+const t = requireComponent(test, missing);
 
 class World {
   readonly dir = mkdtempSync(join(tmpdir(), 'bhyve-e2e-'));

@@ -5,11 +5,10 @@ import * as assert from 'uvu/assert';
 import { isHeliosError, type MachineSpec } from '@helios-ci/sdk';
 import { BhyveRuntime } from '../src/bhyveRuntime.js';
 import { execRunner } from '../src/commands.js';
-import { LABEL, simMissing, withSimHost, type SimHost } from './simWorld.js';
+import { LABEL, requireComponent, simMissing, withSimHost, type SimHost } from './simWorld.js';
 
 const missing = simMissing();
-const t = missing ? (test.skip as unknown as typeof test) : test;
-if (missing) console.log(`SKIP runtime-bhyve on the simulator: ${missing}`);
+const t = requireComponent(test, missing);
 
 const open = (h: SimHost) => new BhyveRuntime({ id: 'bhyve', config: h.config, storage: h.storage, run: execRunner, stateDir: h.stateDir });
 const spec = (jobId: string, extra: Partial<MachineSpec> = {}): MachineSpec => ({ jobId, label: LABEL, cpus: 1, memoryMb: 1024, volumes: [], agent: { endpoint: '127.0.0.1:9', token: 'tok-sim' }, ...extra });

@@ -24,6 +24,7 @@ export interface ZfsPool {
 interface PoolHelper {
   withZfsPool<T>(fn: (p: ZfsPool) => Promise<T>): Promise<T>;
   zfsFuseMissing(): string | null;
+  requireComponent<T>(test: T, missing: string | null): T;
 }
 /**
  * The illumos simulator (tools/illumos-sim, built): its executables are all these tests need, so
@@ -58,6 +59,11 @@ function run(cmd: string, args: string[]): Promise<{ code: number; stdout: strin
 }
 
 /** Why the simulator tests cannot run here, or null. */
+/** `test`, or one whose cases fail saying what is missing (never a skip). */
+export function requireComponent<T>(test: T, missing: string | null): T {
+  return pools.requireComponent(test, missing);
+}
+
 export function simMissing(): string | null {
   if (!existsSync(join(SIM_DIR, 'dist', 'src', 'cli', 'zoneadm.js'))) return `the illumos simulator is not built at ${SIM_DIR} (npm run build; or set HELIOS_ILLUMOS_SIM_DIR)`;
   return pools.zfsFuseMissing();

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { definePlugin, RuntimeToken, Type } from '@helios-ci/sdk';
 import { checkWarmPathsConfig, DEFAULT_LABELS, DEFAULT_PATH, LocalRuntime } from './localRuntime.js';
 
-export { LocalRuntime, DEFAULT_LABELS, DEFAULT_PATH, type LocalRuntimeOptions } from './localRuntime.js';
+export { LocalRuntime, DEFAULT_LABELS, DEFAULT_PATH, WORK_DIR, type LocalRuntimeOptions } from './localRuntime.js';
 
 /**
  * Where the agent bundle is: the `@helios-ci/agent/bundle` export of the installed agent package

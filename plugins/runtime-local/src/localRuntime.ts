@@ -83,7 +83,7 @@ function alive(pid: number): boolean {
 
 
 /** The agent's work directory under HOME: the job workspace is below it. */
-const WORK_DIR = 'work';
+export const WORK_DIR = 'work';
 
 /** `~/work` is the agent's work directory (the workspace is below it): a warm path may not be it or in it. */
 function workDirProblem(paths: readonly string[]): string | null {

@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { AgentService, type JobSink, type LogBatch } from '@helios-ci/core';
 import { PLAN_VERSION, type JobSpec, type Volume } from '@helios-ci/sdk';
 import { verifyPlugin } from '@helios-ci/sdk/testkit';
-import plugin, { defaultAgentPath, DEFAULT_PATH, LocalRuntime } from '../src/index.js';
+import plugin, { defaultAgentPath, DEFAULT_PATH, LocalRuntime, WORK_DIR } from '../src/index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'helios-runtime-local-warm-'));
 const repoDir = join(root, 'repo');
@@ -85,8 +85,9 @@ test('bad warmPaths are refused with E_CONFIG_INVALID naming the label and the p
     [{ local: ['~root/x'] }, /only ~\/ \(the job's own HOME\)/],
     [{ local: ['.'] }, /is the workspace itself/],
     [{ local: ['./'] }, /is the workspace itself/],
-    [{ local: ['~/work'] }, /inside the agent's work directory ~\/work/],
-    [{ local: ['~/work/widget/target'] }, /inside the agent's work directory/],
+    // The agent's work directory under the job HOME (the workspace is below it).
+    [{ local: [`~/${WORK_DIR}`] }, new RegExp(`inside the agent's work directory ~/${WORK_DIR}`)],
+    [{ local: [`~/${WORK_DIR}/widget/target`] }, /inside the agent's work directory/],
     [{ local: ['target', 'target/debug'] }, /"target\/debug" is inside warm path "target"/],
     [{ local: ['target', 'target'] }, /listed twice/],
     [{ local: ['a;rm -rf /'] }, /characters outside/],

@@ -2,7 +2,7 @@
  * Real ZFS for tests: a file-backed zfs-fuse pool of its own per call, destroyed afterwards.
  *
  *   import { withZfsPool, zfsTest } from '<storage-zfs>/dist/test/zfsPool.js';
- *   const t = zfsTest(test);              // test, or test.skip with a SKIP line when zfs-fuse is missing
+ *   const t = zfsTest(test);              // test, or a failing test saying how to get zfs-fuse when it is missing
  *   t('clones', () => withZfsPool(async ({ parent, zfs, mountpoint }) => { ... }));
  *
  * The daemon is started when `zpool list` cannot reach it (`zfs-fuse --pidfile`, default
@@ -50,14 +50,21 @@ export function zfsFuseMissing(): string | null {
   return null;
 }
 
-/** `test`, or `test.skip` plus a visible SKIP line when zfs-fuse cannot run (CI=true fails on skips). */
+/**
+ * `test` when zfs-fuse can run; otherwise every test registered through it fails with the reason and
+ * how to fix it (a missing system component is a failure, never a skip: `.ci/run` installs it).
+ */
 export function zfsTest(test: Test): Test {
-  const missing = zfsFuseMissing();
+  return requireComponent(test, zfsFuseMissing());
+}
+
+/** `test`, or (when `missing` says what is absent) a `test` whose every case fails with that reason. */
+export function requireComponent(test: Test, missing: string | null): Test {
   if (!missing) return test;
-  console.log(`SKIP ${basename(process.argv[1] ?? 'zfs tests')}: ${missing}`);
-  // Same suite (run, before, after as they are); registering a test registers it as skipped.
-  const skipping = ((name: string, handler: Parameters<Test>[1]) => test.skip(name, handler)) as unknown as Test;
-  return Object.assign(skipping, test, { only: test.skip });
+  const failing = ((name: string) => test(name, () => {
+    throw new Error(`cannot run: ${missing}`);
+  })) as unknown as Test;
+  return Object.assign(failing, test, { only: failing });
 }
 
 function run(cmd: string, args: string[]): Promise<string> {
