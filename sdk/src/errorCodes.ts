@@ -23,6 +23,8 @@ export const ERROR_CODES = {
   E_NOT_FOUND: c(404, false, 'The thing asked for does not exist.'),
   E_UNAUTHORIZED: c(401, false, 'The request carries no valid credential.'),
   E_FORBIDDEN: c(403, false, 'The credential is valid but does not allow this.'),
+  E_SIGN_IN_FAILED: c(401, false, 'Signing in with the forge failed (a refused, used or expired code, or an unknown sign-in state); sign in again.'),
+  E_CSRF_INVALID: c(403, false, 'A form or request of the web UI came without this session\'s CSRF token (or from another site); reload the page and try again.'),
   E_CONFLICT: c(409, false, 'The request conflicts with the current state.'),
   E_RATE_LIMITED: c(429, true, 'Too many requests; retry after the time the answer names.'),
   E_UNAVAILABLE: c(503, true, 'A service Helios needs is not available right now.'),

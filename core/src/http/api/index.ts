@@ -6,7 +6,10 @@ import type { Kernel } from '../../kernel/kernel.js';
 import { AgentServiceToken, BlobsToken, OrchestratorToken, RunPlannerToken, StoreToken } from '../../services/coreTokens.js';
 import { HeliosMetrics } from '../metrics/heliosMetrics.js';
 import { mountMetricsRoute } from '../metrics/metricsRoute.js';
-import { mountUiRoutes } from '../ui/uiRoutes.js';
+import { mountUiRoutes, readGuard as signInReadGuard, uiErrors, type UiDeps } from '../ui/uiRoutes.js';
+import { mountAssetRoutes } from '../ui/assets.js';
+import { mountAuthRoutes } from '../ui/auth/authRoutes.js';
+import { createAccess } from '../ui/auth/createAccess.js';
 import { ADMIN_TOKEN_ENV, loadAdminToken } from './adminToken.js';
 import type { ApiDeps } from './deps.js';
 import { mountJobRoutes } from './jobRoutes.js';
@@ -52,7 +55,13 @@ export function createServerHttp(kernel: Kernel, env: NodeJS.ProcessEnv = proces
   mountRunRoutes(router, deps);
   mountArtifactRoutes(router, deps);
   mountJobRoutes(router, deps);
-  mountUiRoutes(router, deps.store);
+  const { access, sessions } = createAccess(kernel, deps.store, deps.adminToken, env);
+  const publicUrl = kernel.config.server.publicUrl ?? null;
+  const ownOrigins = (ctx: { origin: string }) => [ctx.origin, ...(publicUrl ? [new URL(publicUrl).origin] : [])];
+  const uiDeps: UiDeps = { ...deps, access, ownOrigins };
+  mountAssetRoutes(router);
+  mountAuthRoutes(router, { access, sessions, publicUrl, sessionTtlMs: kernel.config.ui.sessionHours * 3_600_000, ownOrigins });
+  mountUiRoutes(router, uiDeps);
   mountMetricsRoute(router, metrics);
 
   const notices =
@@ -71,10 +80,12 @@ export function createServerHttp(kernel: Kernel, env: NodeJS.ProcessEnv = proces
   // server.requireAuthForLogs: everything that shows a run, a job or a log needs the admin token.
   const admin = requireAdmin(deps.adminToken);
   const readGuard: Koa.Middleware = async (ctx, next) => {
-    if (kernel.config.server.requireAuthForLogs && PRIVATE_READS.test(ctx.path)) return admin(ctx, next);
+    // With sign-in configured the UI's guard decides (signed-in readers of private repositories get in).
+    if (kernel.config.server.requireAuthForLogs && access.signInProviders.size === 0 && PRIVATE_READS.test(ctx.path)) return admin(ctx, next);
     await next();
   };
+  const readGuardUi = signInReadGuard(uiDeps);
   // The router's types demand ctx.params/ctx.router up front; it adds them itself when it runs.
   const routerMiddleware = [router.routes(), router.allowedMethods()] as unknown as Koa.Middleware[];
-  return { middleware: [apiNotFound, readGuard, ...routerMiddleware], notices, close: () => metrics.close() };
+  return { middleware: [apiNotFound, uiErrors, readGuard, readGuardUi, ...routerMiddleware], notices, close: () => metrics.close() };
 }

@@ -82,6 +82,37 @@ export const HeliosConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    /** The web UI: who may see and do what (sign-in with the forge). */
+    ui: Type.Object(
+      {
+        /** Public repositories' runs and logs are readable without signing in. */
+        publicRepositoriesReadable: Type.Boolean({ default: true }),
+        /** How long a user's repository permission (and a repository's visibility) read from the forge is reused. */
+        permissionCacheSeconds: Type.Number({ minimum: 0, default: 60 }),
+        /** A sign-in lasts this long. */
+        sessionHours: Type.Number({ exclusiveMinimum: 0, default: 168 }),
+        /** Sign-in providers by forge plugin instance name: its runs are authorized by this forge's permissions. */
+        signIn: Type.Record(
+          Type.String({ pattern: INSTANCE_NAME.source }),
+          Type.Object(
+            {
+              type: Type.Union([Type.Literal('github'), Type.Literal('forgejo')]),
+              /** The forge's web address (https://github.com, https://codeberg.org, a GitHub Enterprise host). */
+              url: Type.String({ pattern: '^https?://' }),
+              /** API base; default https://api.github.com for github.com, <url>/api/v3 for GitHub Enterprise, <url>/api/v1 for Forgejo. */
+              apiUrl: Type.Optional(Type.String({ pattern: '^https?://' })),
+              /** The GitHub App's (or OAuth app's) client id; the Forgejo OAuth2 application's client id. */
+              clientId: Type.String({ minLength: 1 }),
+              /** Name of the environment variable holding the client secret (never written in this file). */
+              clientSecretEnv: Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }),
+            },
+            { additionalProperties: false },
+          ),
+          { default: {} },
+        ),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     /** Run artifacts (actions/upload-artifact; needs a Storage plugin). */
     artifacts: Type.Object(
       {
