@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { serveGit } from '@helios-ci/sdk/testkit';
 import { checkAppJwt } from './jwt.js';
 import { OpenApi } from './openApi.js';
+import { GitHubOAuthStandIn } from './oauth.js';
 import type { SchemaProblem } from './schemaValidator.js';
 
 /** Where the shared specs and fixtures are (beside the repository checkout). */
@@ -22,6 +23,8 @@ export interface StandInRepo {
   /** A real git repository (its commits are what the API and clones serve). */
   dir: string;
   collaborators: Record<string, Role>;
+  /** Visibility (default private), for user sign-in and anonymous reads. */
+  private?: boolean;
 }
 
 interface Token {
@@ -107,6 +110,8 @@ export class GitHubStandIn {
   /** Validation failures answered with 422 (a test can assert there were none). */
   readonly rejections: { method: string; path: string; problems: string[] }[] = [];
   readonly tokens = new Map<string, Token>();
+  /** User sign-in (OAuth web flow), users and their tokens. */
+  readonly oauth = new GitHubOAuthStandIn();
   /** Bodies of every installation token request, as sent (what Helios asked for, not what it got). */
   readonly tokenRequests: { installationId: number; body: Record<string, unknown> }[] = [];
   /** Accepted content-creating requests per installation (timestamps). */
@@ -206,6 +211,10 @@ export class GitHubStandIn {
         record.status = 200;
         return this.git(req, res, git[1]!, git[2]!, git[3]!, url.search.slice(1));
       }
+      if (url.pathname.startsWith('/login/oauth/')) {
+        record.status = await this.oauth.handle(req, res, url, await readBody(req));
+        return;
+      }
       if (!url.pathname.startsWith('/api/v3/')) throw new HttpError(404, 'Not Found');
       const path = url.pathname.slice('/api/v3'.length);
       const raw = await readBody(req);
@@ -258,6 +267,9 @@ export class GitHubStandIn {
       this.installationAuth(req, repo, 'contents', 'read', record);
       return this.contents(repo, decodeURIComponent(contents[3] ?? ''), query.get('ref'), String(req.headers.accept ?? ''));
     }
+    if (path === '/user' && method === 'GET') return this.oauth.user(req);
+    const repoPath = /^\/repos\/([^/]+)\/([^/]+)$/.exec(path);
+    if (repoPath && method === 'GET') return this.oauth.repo(req, this.repos.get(`${decodeURIComponent(repoPath[1]!)}/${decodeURIComponent(repoPath[2]!)}`.toLowerCase()));
     const perm = /^\/repos\/([^/]+)\/([^/]+)\/collaborators\/([^/]+)\/permission$/.exec(path);
     if (perm && method === 'GET') {
       const repo = this.repoOf(perm[1]!, perm[2]!);
