@@ -87,9 +87,13 @@ async function shot(page: Page, name: string): Promise<void> {
 async function signIn(page: Page, login: string, from: string): Promise<void> {
   ctx.gh!.oauth.signInAs(login);
   await page.goto(ctx.url! + from);
-  await page.click('a.signin');
-  await page.waitForURL((u) => u.pathname === from);
-  assert.is(await page.locator('header .who').textContent(), login);
+  await Promise.all([page.waitForURL((u) => u.pathname === from && u.host === new URL(ctx.url!).host, { timeout: 20_000 }).catch(async (err: Error) => {
+    throw new Error(`${err.message}\nat ${page.url()}: ${(await page.locator('body').textContent().catch(() => ''))?.slice(0, 500)}\n${ctx.serve!.output().slice(-1500)}`);
+  }), page.click('a.signin')]);
+  const who = await page.locator('header .who').textContent({ timeout: 5000 }).catch(async () => {
+    throw new Error(`not signed in at ${page.url()}: ${(await page.content()).slice(0, 600)}; cookies ${JSON.stringify(await page.context().cookies())}\n${ctx.serve!.output().slice(-1500)}`);
+  });
+  assert.is(who, login);
 }
 
 test('anonymous: a public repository reads, a private one asks to sign in', async () => {

@@ -10,6 +10,7 @@ import { mountUiRoutes, readGuard as signInReadGuard, uiErrors, type UiDeps } fr
 import { mountAssetRoutes } from '../ui/assets.js';
 import { mountAuthRoutes } from '../ui/auth/authRoutes.js';
 import { createAccess } from '../ui/auth/createAccess.js';
+import { selfOrigin } from '../ui/auth/csrf.js';
 import { ADMIN_TOKEN_ENV, loadAdminToken } from './adminToken.js';
 import type { ApiDeps } from './deps.js';
 import { mountJobRoutes } from './jobRoutes.js';
@@ -57,7 +58,7 @@ export function createServerHttp(kernel: Kernel, env: NodeJS.ProcessEnv = proces
   mountJobRoutes(router, deps);
   const { access, sessions } = createAccess(kernel, deps.store, deps.adminToken, env);
   const publicUrl = kernel.config.server.publicUrl ?? null;
-  const ownOrigins = (ctx: { origin: string }) => [ctx.origin, ...(publicUrl ? [new URL(publicUrl).origin] : [])];
+  const ownOrigins = (ctx: { protocol: string; host: string }) => [selfOrigin(ctx), ...(publicUrl ? [new URL(publicUrl).origin] : [])];
   const uiDeps: UiDeps = { ...deps, access, ownOrigins };
   mountAssetRoutes(router);
   mountAuthRoutes(router, { access, sessions, publicUrl, sessionTtlMs: kernel.config.ui.sessionHours * 3_600_000, ownOrigins });

@@ -28,7 +28,7 @@ const RUNS_PER_PAGE = 25;
 
 export interface UiDeps extends ApiDeps {
   access: Access;
-  ownOrigins(ctx: { origin: string }): string[];
+  ownOrigins(ctx: { protocol: string; host: string }): string[];
 }
 
 const validId = (id: string) => Value.Check(IdParams, { id });
@@ -241,6 +241,6 @@ export const uiErrors: Koa.Middleware = async (ctx, next) => {
     if (status >= 500) throw err;
     const code = isHeliosError(err) ? err.code : 'E_INTERNAL';
     const message = isHeliosError(err) ? err.message : 'internal error';
-    sendPage(ctx, status, 'Not allowed', () => html`<h1>${status === 401 ? 'Sign in needed' : status === 403 ? 'Not allowed' : 'That did not work'}</h1><p class="error"><code>${code}</code> ${message}</p>${status === 401 ? html`<p><a href="/auth/signin?return=${encodeURIComponent(ctx.path)}">Sign in</a></p>` : ''}<p><a href="/">Runs</a></p>`);
+    sendPage(ctx, status, 'Not allowed', () => html`<h1>${status === 401 ? 'Sign in needed' : status === 403 ? 'Not allowed' : 'That did not work'}</h1><p class="error"><code>${code}</code> ${message}</p>${status === 401 ? html`<p><a class="signin button" href="/auth/signin?return=${encodeURIComponent(ctx.path)}">Sign in</a></p>` : ''}<p><a href="/">Runs</a></p>`);
   }
 };

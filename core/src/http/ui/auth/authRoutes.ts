@@ -6,7 +6,7 @@ import { sendPage } from '../layout.js';
 import { readFormBody } from '../formBody.js';
 import { SESSION_COOKIE, type Access } from './access.js';
 import { setCookie } from './cookies.js';
-import { checkCsrf, localPath } from './csrf.js';
+import { checkCsrf, localPath, selfOrigin } from './csrf.js';
 import type { SessionStore } from './sessionStore.js';
 
 const STATE_TTL_MS = 10 * 60_000;
@@ -18,7 +18,7 @@ export interface AuthRouteOptions {
   /** server.publicUrl, or null to use the request's own origin. */
   publicUrl: string | null;
   sessionTtlMs: number;
-  ownOrigins(ctx: { origin: string }): string[];
+  ownOrigins(ctx: { protocol: string; host: string }): string[];
 }
 
 /**
@@ -29,8 +29,8 @@ export interface AuthRouteOptions {
  */
 export function mountAuthRoutes(router: Router, o: AuthRouteOptions): void {
   const pending = new Map<string, { forge: string; verifier: string; returnTo: string; at: number }>();
-  const base = (ctx: { origin: string }) => (o.publicUrl ?? ctx.origin).replace(/\/+$/, '');
-  const secure = (ctx: { origin: string }) => base(ctx).startsWith('https:');
+  const base = (ctx: { protocol: string; host: string }) => (o.publicUrl ?? selfOrigin(ctx)).replace(/\/+$/, '');
+  const secure = (ctx: { protocol: string; host: string }) => base(ctx).startsWith('https:');
 
   router.get('/auth/signin', (ctx) => {
     const providers = [...o.access.signInProviders.values()];

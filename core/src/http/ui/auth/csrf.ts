@@ -22,3 +22,8 @@ export function localPath(value: unknown): string {
   const s = typeof value === 'string' ? value : '';
   return /^\/(?![/\\])[^\s]*$/.test(s) ? s : '/';
 }
+
+/** This server's origin as the request reached it (Koa 3's `ctx.origin` is the Origin header instead). */
+export function selfOrigin(ctx: { protocol: string; host: string }): string {
+  return `${ctx.protocol}://${ctx.host}`;
+}
