@@ -20,6 +20,8 @@ export interface StandInRepo {
   private?: boolean;
 }
 
+import { ForgejoOAuthStandIn } from './oauth.js';
+
 export interface StandInOptions {
   token: string;
   repos: StandInRepo[];
@@ -70,6 +72,8 @@ type Reply = { status: number; body?: unknown };
 
 export class ForgejoStandIn {
   readonly swagger = new Swagger();
+  /** User sign-in (OAuth2 provider) and the users' tokens. */
+  readonly oauth = new ForgejoOAuthStandIn();
   readonly statuses: RecordedStatus[] = [];
   readonly hooks: RecordedHook[] = [];
   readonly requests: RecordedRequest[] = [];
@@ -215,7 +219,13 @@ export class ForgejoStandIn {
       serveGit(req, res, repo.dir, git[3]!, url.search.slice(1));
       return;
     }
+    if (url.pathname.startsWith('/login/oauth/')) {
+      record(this.oauth.handle(req, res, url, await readBody(req)));
+      return;
+    }
     const base = this.swagger.spec.basePath;
+    const userReply = this.userRequest(req, url.pathname.slice(base.length));
+    if (userReply && url.pathname.startsWith(base + '/')) return this.send(res, record, this.swagger.match('GET', url.pathname.slice(base.length)) as MatchedOperation, userReply);
     if (!url.pathname.startsWith(base + '/')) return this.send(res, record, null, { status: 404, body: { message: 'not found', url: url.href } });
     const match = this.swagger.match(req.method ?? 'GET', url.pathname.slice(base.length));
     if (match === null) return this.send(res, record, null, { status: 404, body: { message: `no route ${url.pathname} in the Forgejo API`, url: url.href } });
@@ -358,6 +368,25 @@ export class ForgejoStandIn {
     if (!HOOK_CONTENT_TYPES.includes(config.content_type)) return `invalid content type ${config.content_type}`;
     if (!/^https?:\/\/[^\s/]+/.test(config.url)) return `invalid url ${config.url}`;
     return null;
+  }
+
+  /**
+   * A signed-in user's (OAuth token) or an anonymous `GET /user` and `GET /repos/{o}/{r}`: the
+   * repository's `permissions` from the user's entry in `permissions` (owner/admin, write, read);
+   * private repositories are 404 to users without one and to anonymous readers. Null: not such a request.
+   */
+  private userRequest(req: IncomingMessage, path: string): Reply | null {
+    if (req.method !== 'GET') return null;
+    const login = this.oauth.userOf(req);
+    if (!login && req.headers.authorization !== undefined) return null;
+    if (path === '/user') return login ? { status: 200, body: this.user(login) } : null;
+    const m = /^\/repos\/([^/]+)\/([^/]+)$/.exec(path);
+    if (!m) return null;
+    const r = this.repo(decodeURIComponent(m[1]!), decodeURIComponent(m[2]!));
+    const role = login ? this.o.permissions?.[login] : undefined;
+    if (!r || (r.private && !role)) return { status: 404, body: { message: 'The target couldn\'t be found.', url: '' } };
+    const admin = role === 'owner' || role === 'admin';
+    return { status: 200, body: { ...this.repository(r), ...(login ? { permissions: { admin, push: admin || role === 'write', pull: Boolean(role) || !r.private } } : {}) } };
   }
 
   private user(login: string) {
