@@ -224,7 +224,14 @@ export function readGuard(deps: UiDeps): Koa.Middleware {
     const runId = RUN_PATH.exec(ctx.path)?.[1];
     const jobId = JOB_PATH.exec(ctx.path)?.[1];
     if (ctx.path.startsWith('/api/')) {
-      const run = runId ? deps.store.runs.get(decodeURIComponent(runId)) : jobId ? deps.store.runs.get(deps.store.jobs.get(decodeURIComponent(jobId))?.runId ?? '') : undefined;
+      const decode = (s: string) => {
+        try {
+          return decodeURIComponent(s);
+        } catch {
+          return '';
+        }
+      };
+      const run = runId ? deps.store.runs.get(decode(runId)) : jobId ? deps.store.runs.get(deps.store.jobs.get(decode(jobId))?.runId ?? '') : undefined;
       if (run) await deps.access.requireRead(ctx, run);
     }
     return next();
