@@ -58,6 +58,10 @@ test.before(async () => {
   try {
     ctx.privateRun = seedRun(store, 'secret');
     ctx.publicRun = seedRun(store, 'open');
+    // A fork pull request held for approval (its delivery already handled, so serve leaves it be).
+    const { record } = store.inbox.receive({ forge: 'github', deliveryId: 'held-1', kind: 'pull_request', payload: {} });
+    store.inbox.markPlanned(record.id);
+    store.approvals.create({ id: 'approval-1', forge: 'github', repo: { owner: 'acme', name: 'secret', installationId: '31337' }, prNumber: 7, headSha: 'a'.repeat(40), inboxId: record.id });
   } finally {
     store.close();
   }
@@ -121,6 +125,9 @@ test('sign-in round trip; a writer re-runs; the cookie is HttpOnly and SameSite=
   assert.is(cookie.secure, false, 'Secure only when publicUrl is https');
   assert.ok(ctx.gh!.oauth.exchanges.some((e) => e.ok));
   await shot(page, 'signed-in-run');
+  await page.goto(`${ctx.url}/approvals/approval-1`);
+  assert.is(await page.locator('main button:text("Approve and run")').count(), 1, 'a writer may approve the held pull request');
+  await page.goto(`${ctx.url}/runs/${ctx.privateRun}`);
   await page.click('#run-actions button:text("Re-run failed jobs")');
   await page.waitForURL((u) => /^\/runs\//.test(u.pathname) && !u.pathname.endsWith(ctx.privateRun!));
   // Without the CSRF token, the same request is refused.
@@ -144,6 +151,9 @@ test('a reader sees the private run but gets no buttons, and a re-run is refused
   assert.is(refused.status(), 403);
   assert.is((await refused.json()).error.code, 'E_FORBIDDEN');
   await shot(page, 'reader-run');
+  await page.goto(`${ctx.url}/approvals/approval-1`);
+  assert.is(await page.locator('main button').count(), 0);
+  assert.match((await page.locator('main').textContent())!, /Sign in with write access to the repository to approve/);
   await context.close();
 });
 
