@@ -9,6 +9,7 @@ import { forgejoInstallHookCommand } from './forgejoInstallHook.js';
 import { logsPruneCommand } from './logsPrune.js';
 import { cacheListCommand, cachePruneCommand } from './cache.js';
 import { doctorCommand } from './doctor.js';
+import { backupCommand, restoreCommand } from './backup.js';
 
 /** Every `helios` sub-command. Add a command by adding its file and one line here. */
-export const commands: Command[] = [serveCommand, configCheckCommand, pluginsListCommand, validateCommand, planCommand, runCommand, forgejoInstallHookCommand, logsPruneCommand, cacheListCommand, cachePruneCommand, doctorCommand];
+export const commands: Command[] = [serveCommand, configCheckCommand, pluginsListCommand, validateCommand, planCommand, runCommand, forgejoInstallHookCommand, logsPruneCommand, cacheListCommand, cachePruneCommand, doctorCommand, backupCommand, restoreCommand];

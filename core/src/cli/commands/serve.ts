@@ -5,6 +5,7 @@ import { createHttpApp } from '../../http/app.js';
 import { createServerHttp } from '../../http/api/index.js';
 import { closeServer, listen } from '../../http/listen.js';
 import { ensurePrivateDir } from '../../store/privateFiles.js';
+import { lockDataDir } from '../../store/dataDirLock.js';
 import { registerCoreServices } from '../../services/registerCoreServices.js';
 import { RunPlannerToken } from '../../services/coreTokens.js';
 import { CONFIG_HELP, configOption, kernelOptionsFrom } from './configOption.js';
@@ -44,7 +45,14 @@ ${CONFIG_HELP}
     if (tightened.tightenedFrom !== undefined) {
       kernel.logger.info('data dir permissions tightened', { dir: kernel.dataDir, from: tightened.tightenedFrom.toString(8), to: '700' });
     }
-    await kernel.start();
+    // One serve per data dir; helios restore refuses while this is held (serve.pid).
+    const unlock = lockDataDir(kernel.dataDir);
+    try {
+      await kernel.start();
+    } catch (err) {
+      unlock();
+      throw err;
+    }
     let server;
     let http;
     try {
@@ -64,6 +72,7 @@ ${CONFIG_HELP}
     } catch (err) {
       http?.close();
       await kernel.stop('listen failed');
+      unlock();
       throw err;
     }
     for (const notice of http.notices) io.stdout.write(`helios serve: ${notice}\n`);
@@ -80,6 +89,7 @@ ${CONFIG_HELP}
     const reports = await kernel.stop(signal);
     const bad = reports.filter((r) => r.outcome !== 'ok');
     for (const r of bad) io.stderr.write(`warning: stop hook of ${r.instance} ${r.outcome === 'timed_out' ? 'timed out' : `failed: ${r.error}`}\n`);
+    unlock();
     io.stdout.write('helios serve: stopped\n');
     return 0;
   },
