@@ -9,6 +9,8 @@ import { lockDataDir } from '../../store/dataDirLock.js';
 import { registerCoreServices } from '../../services/registerCoreServices.js';
 import { RunPlannerToken } from '../../services/coreTokens.js';
 import { CONFIG_HELP, configOption, kernelOptionsFrom } from './configOption.js';
+import { MemoryLogSink } from '../../kernel/logger.js';
+import { RELOAD_SIGNAL, waitForStopOrReload } from '../serve/reload.js';
 
 export const serveCommand: Command = {
   path: ['serve'],
@@ -19,7 +21,9 @@ Starts the kernel, every configured plugin and Helios's own services (store, que
 service, orchestrator, reporter), then serves HTTP: GET /healthz, POST /hooks/<forge> webhooks,
 the REST API under /api (runs, jobs, logs with live SSE streams; writes need the admin token),
 job and run pages at /jobs/<id> and /runs/<id>, and Prometheus metrics at /metrics. SIGINT or
-SIGTERM stops accepting work, runs the plugins' stop hooks in reverse order and exits 0.
+SIGTERM stops accepting work, runs the plugins' stop hooks in reverse order and exits 0. SIGHUP
+(svcadm refresh, systemctl reload) re-reads the config: when it loads, serve stops as for SIGTERM
+and starts again on it; when it has problems they are logged and the running server carries on.
 
 The admin token (Authorization: Bearer <token>) is $HELIOS_ADMIN_TOKEN, or else the contents of
 <server.dataDir>/admin-token, created with a random token (mode 600) on the first start. With
@@ -82,7 +86,9 @@ ${CONFIG_HELP}
     kernel.logger.info('listening', { address: `${host}:${address.port}` });
     // Only now, with HTTP and the agent endpoint answering, are deliveries left from before planned.
     kernel.resolve(RunPlannerToken).drain();
-    const signal = await stop;
+    // The new config must load (plugins and all) before the running server is given up for it.
+    const checkConfig = async () => void (await Kernel.create({ ...kernelOptionsFrom(args, io), logSink: new MemoryLogSink() }));
+    const signal = await waitForStopOrReload(stop, io, checkConfig, kernel.logger);
     io.stdout.write(`helios serve: ${signal} received, stopping\n`);
     await closeServer(server);
     http.close();
@@ -90,6 +96,10 @@ ${CONFIG_HELP}
     const bad = reports.filter((r) => r.outcome !== 'ok');
     for (const r of bad) io.stderr.write(`warning: stop hook of ${r.instance} ${r.outcome === 'timed_out' ? 'timed out' : `failed: ${r.error}`}\n`);
     unlock();
+    if (signal === RELOAD_SIGNAL) {
+      io.stdout.write('helios serve: restarting on the re-read config\n');
+      return serveCommand.run(args, io);
+    }
     io.stdout.write('helios serve: stopped\n');
     return 0;
   },
