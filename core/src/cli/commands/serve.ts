@@ -10,6 +10,8 @@ import { registerCoreServices } from '../../services/registerCoreServices.js';
 import { RunPlannerToken } from '../../services/coreTokens.js';
 import { CONFIG_HELP, configOption, kernelOptionsFrom } from './configOption.js';
 import { MemoryLogSink } from '../../kernel/logger.js';
+import { logSinkFor } from '../../kernel/prettyLogSink.js';
+import { HeliosError } from '@helios-ci/sdk';
 import { RELOAD_SIGNAL, waitForStopOrReload } from '../serve/reload.js';
 
 export const serveCommand: Command = {
@@ -34,14 +36,20 @@ maxConnections, logStreamsPerJob, logStreamsPerClient, maxLogBytesPerJob).
 
 Options:
 ${CONFIG_HELP}
-      --listen ADDR   override server.listen (port 0 picks a free port)`,
-  options: { ...configOption, listen: { type: 'string' } },
+      --listen ADDR   override server.listen (port 0 picks a free port)
+      --log-format F  json (default: one JSON object per line on stderr, for log shippers and the
+                      SMF log / journal) or pretty (time, level, logger, message, fields; terminals)`,
+  options: { ...configOption, listen: { type: 'string' }, 'log-format': { type: 'string' } },
   async run(args, io) {
     const stop = io.waitForStop();
     const listenOverride = args.values.listen as string | undefined;
     // Without server.publicUrl, job page links use the address Helios really listens on.
+    const format = args.values['log-format'] as string | undefined;
+    if (format !== undefined && format !== 'json' && format !== 'pretty') throw new HeliosError('E_USAGE', `--log-format must be json or pretty (got ${JSON.stringify(format)})`);
+    const logSink = logSinkFor(format, io.stderr);
     const kernel = await Kernel.create({
       ...kernelOptionsFrom(args, io),
+      ...(logSink ? { logSink } : {}),
       builtins: registerCoreServices(listenOverride && !listenOverride.endsWith(':0') ? { publicUrl: `http://${listenOverride}` } : {}),
     });
     // The data dir holds the database, the admin token and mirrors: owner only (700), said when tightened.
