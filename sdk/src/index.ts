@@ -3,6 +3,7 @@ export * from './tokens.js';
 export * from './logger.js';
 export * from './http.js';
 export * from './plugin.js';
+export * from './doctor.js';
 export * from './builtinTokens.js';
 export * from './events.js';
 export * from './plan.js';

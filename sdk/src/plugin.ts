@@ -7,6 +7,7 @@ import type { Token } from './tokens.js';
 import type { Logger } from './logger.js';
 import type { EventBus } from './events.js';
 import type { PluginHttp } from './http.js';
+import type { DoctorCheck, DoctorContext } from './doctor.js';
 
 /**
  * The plugin API version this kernel speaks (semver). A plugin never imports it to fill its own
@@ -90,6 +91,8 @@ export interface PluginDefinition<S extends TSchema> {
   kinds: readonly PluginKind[];
   configSchema: S;
   register(ctx: PluginContext<Static<S>>): void | Promise<void>;
+  /** Optional checks for `helios doctor` (see doctor.ts): read-only, config only, no built values needed. */
+  doctor?(ctx: DoctorContext<Static<S>>): Promise<DoctorCheck[]> | DoctorCheck[];
 }
 
 export interface Plugin<S extends TSchema = TSchema> extends PluginDefinition<S> {

@@ -10,6 +10,8 @@ export interface CliIO {
    * call it; calling it is what takes the signals over from Node's default (exit at once).
    */
   waitForStop(): Promise<string>;
+  /** Resolves at the next SIGHUP (re-read the config); absent where nothing can send one. */
+  waitForReload?(): Promise<void>;
 }
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;

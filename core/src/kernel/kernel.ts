@@ -1,4 +1,4 @@
-import { resolve as resolvePath } from 'node:path';
+import { join as joinPath, resolve as resolvePath } from 'node:path';
 import {
   HeliosError,
   isHeliosError,
@@ -10,6 +10,7 @@ import {
   type Plugin,
   type PluginContext,
   type Token,
+  type DoctorCheck,
 } from '@helios-ci/sdk';
 import { loadConfigFile, parseConfigText, type LoadedConfig } from './config/loadConfig.js';
 import { configInvalid, type ConfigProblem } from './config/problems.js';
@@ -55,6 +56,17 @@ export interface KernelOptions {
   embeddedDefaults?: boolean;
 }
 
+export interface DoctorTarget {
+  instance: string;
+  package: string;
+  version: string;
+  loadError: HeliosError | null;
+  isDefault: boolean;
+  /** The plugin's doctor hook bound to its resolved config; null without a hook or a resolved config. */
+  run: (() => Promise<DoctorCheck[]> | DoctorCheck[]) | null;
+  hasHook: boolean;
+}
+
 export interface PluginInfo {
   instance: string;
   package: string;
@@ -83,6 +95,10 @@ interface Instance {
   hooks: Hooks;
   /** Filled in by the kernel (no configured plugin of its kind), not written in the config. */
   isDefault?: boolean;
+  /** `config` is validated with every reference resolved (what a doctor hook may be given). */
+  configReady?: boolean;
+  /** Why the plugin could not be imported (doctor reports it per instance). */
+  loadError?: HeliosError;
 }
 
 export interface StopReport {
@@ -148,6 +164,50 @@ export class Kernel {
     return kernel;
   }
 
+  /**
+   * `Kernel.create` that never throws past the config file: `helios doctor` gets the kernel as far
+   * as it got (which plugins loaded, whose config is resolved) together with the error that stopped it.
+   */
+  static async diagnose(options: KernelOptions = {}): Promise<{ kernel: Kernel; error: unknown }> {
+    const cwd = options.cwd ?? process.cwd();
+    const loaded =
+      options.configText !== undefined
+        ? parseConfigText(options.configText, options.configPath ?? 'helios.yaml', options.configDir ?? cwd, false)
+        : loadConfigFile(options.configPath, cwd);
+    const kernel = new Kernel(loaded, options);
+    try {
+      await kernel.prepare();
+      return { kernel, error: null };
+    } catch (err) {
+      return { kernel, error: kernel.redactError(err) };
+    }
+  }
+
+  /** Per configured plugin instance: whether it loaded, and its doctor hook with a resolved config. */
+  doctorTargets(): DoctorTarget[] {
+    return this.instances
+      .filter((i) => i.name !== CORE_INSTANCE && i.enabled)
+      .map((i) => ({
+        instance: i.name,
+        package: i.packageName,
+        version: i.version,
+        loadError: i.loadError ? (this.redactError(i.loadError) as HeliosError) : null,
+        isDefault: i.isDefault === true,
+        run:
+          i.plugin?.doctor && i.configReady
+            ? () =>
+                i.plugin!.doctor!({
+                  instance: i.name,
+                  config: i.config as never,
+                  configDir: this.loaded.configDir,
+                  dataDir: joinPath(this.dataDir, 'plugins', i.name),
+                  logger: this.logger.child(i.name),
+                })
+            : null,
+        hasHook: typeof i.plugin?.doctor === 'function',
+      }));
+  }
+
   private async prepare(): Promise<void> {
     const { config, configDir, positionOf, file } = this.loaded;
     // Structural problems do not stop here: every plugin config that can be checked still is, so
@@ -191,6 +251,7 @@ export class Kernel {
         }
       } catch (err) {
         if (!isHeliosError(err)) throw err;
+        instance.loadError = err;
         loadErrors.push({ name, err });
       }
     }
@@ -226,6 +287,7 @@ export class Kernel {
       const secretPaths = new Set(local.secretSites.map((s) => [...prefix, ...s.path].join('.')));
       problems.push(...checked.problems.filter((pr) => !secretPaths.has(pr.path)));
       inst.config = checked.value;
+      inst.configReady = local.secretSites.length === 0 && local.problems.length === 0 && checked.problems.length === 0;
       inst.rawConfig = local.value;
       // Every reference site (env and file too) is shown as its reference, never its value.
       inst.refSites = findRefs(this.configEntry(inst.name));
@@ -351,6 +413,7 @@ export class Kernel {
       const checked = validateAgainst(inst.plugin!.configSchema, value, ['plugins', inst.name, 'config'], positionOf);
       problems.push(...checked.problems.map((p) => ({ ...p, message: this.redactor.redact(p.message) })));
       inst.config = checked.value;
+      inst.configReady = checked.problems.length === 0;
     }
     if (problems.length) throw configInvalid(file, problems);
   }

@@ -101,7 +101,7 @@ export class ProviderGraph {
       throw new HeliosError(
         'E_PLUGIN_FACTORY_FAILED',
         `plugin "${p.instance}" failed to build "${p.token.name}": ${(err as Error)?.message ?? String(err)}`,
-        { cause: err },
+        { cause: err, facts: { instance: p.instance } },
       );
     }
     this.built.set(p, value);

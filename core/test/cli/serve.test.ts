@@ -52,19 +52,38 @@ test('plugin routes are served with the raw body; oversized bodies are refused w
 
 test('serve refuses an address in use with a clear error and exit 1', async () => {
   const p = new TempProject();
+  const other = new TempProject();
+  const first = startServe(p.dir);
   try {
-    const first = startServe(p.dir);
     const url = await first.url;
     const port = new URL(url).port;
-    const second = spawn(process.execPath, [CLI, 'serve', '--listen', `127.0.0.1:${port}`], { cwd: p.dir, env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Another data dir: the same one is refused before listening (next test).
+    const second = spawn(process.execPath, [CLI, 'serve', '--listen', `127.0.0.1:${port}`], { cwd: other.dir, env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
     second.stderr.on('data', (d) => (err += d));
     const code = await new Promise((r) => second.on('exit', r));
     assert.is(code, 1);
     assert.match(err, /error E_LISTEN_FAILED: cannot listen on 127\.0\.0\.1:\d+ \(EADDRINUSE\): another process listens there/);
-    first.child.kill('SIGTERM');
-    await first.exited;
   } finally {
+    await first.stop();
+    p.cleanup();
+    other.cleanup();
+  }
+});
+
+test('a second serve on the same data dir is refused (serve.pid) and the first keeps it', async () => {
+  const p = new TempProject();
+  const first = startServe(p.dir);
+  try {
+    await first.url;
+    const second = spawn(process.execPath, [CLI, 'serve', '--listen', '127.0.0.1:0'], { cwd: p.dir, env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    second.stderr.on('data', (d) => (err += d));
+    const code = await new Promise((r) => second.on('exit', r));
+    assert.is(code, 1);
+    assert.match(err, new RegExp(`error E_DATA_DIR_LOCKED: .*\\.helios is in use by helios serve \\(pid ${first.child.pid}\\); stop it first`));
+  } finally {
+    await first.stop();
     p.cleanup();
   }
 });

@@ -1,6 +1,7 @@
 import { definePlugin, ForgeToken } from '@helios-ci/sdk';
 import { ForgejoConfigSchema } from './config.js';
 import { ForgejoForge } from './forgejoForge.js';
+import { forgejoDoctor } from './doctor.js';
 
 export { ForgejoForge, type ForgejoForgeOptions } from './forgejoForge.js';
 export { ForgejoConfigSchema, DEFAULT_CONTEXT_TEMPLATE, DEFAULT_REQUESTS_PER_MINUTE, type ForgejoConfig } from './config.js';
@@ -20,4 +21,5 @@ export default definePlugin({
     // The kernel mounts POST /hooks/<forge.id> for every forge, so the id is the instance name.
     ctx.provide(ForgeToken, { factory: () => new ForgejoForge({ id: ctx.instance, config: ctx.config, logger: ctx.logger }) });
   },
+  doctor: forgejoDoctor,
 });

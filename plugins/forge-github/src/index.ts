@@ -2,6 +2,7 @@ import { definePlugin, ForgeToken } from '@helios-ci/sdk';
 import { parsePrivateKey } from './appJwt.js';
 import { GitHubConfigSchema } from './config.js';
 import { GitHubForge } from './githubForge.js';
+import { githubDoctor } from './doctor.js';
 
 export { GitHubForge, toPermission, type GitHubForgeOptions } from './githubForge.js';
 export { GitHubConfigSchema, deriveWebUrl, DEFAULT_BASE_URL, DEFAULT_CHECK_NAME, type GitHubConfig } from './config.js';
@@ -38,4 +39,5 @@ export default definePlugin({
         }),
     });
   },
+  doctor: githubDoctor,
 });

@@ -2,6 +2,7 @@ import { definePlugin, RuntimeToken, StorageToken } from '@helios-ci/sdk';
 import { BhyveRuntime } from './bhyveRuntime.js';
 import { execRunner } from './commands.js';
 import { BhyveConfigSchema } from './config.js';
+import { bhyveDoctor } from './doctor.js';
 
 export { BhyveRuntime, zvolDataset, type BhyveRuntimeOptions } from './bhyveRuntime.js';
 export { BhyveConfigSchema, type BhyveConfig } from './config.js';
@@ -11,6 +12,7 @@ export { ipfRules, parseEndpoint } from './ipfRules.js';
 export { userData } from './userData.js';
 export { machineNames } from './names.js';
 export { parseZoneList } from './host.js';
+export { bhyveDoctor, type BhyveDoctorOptions } from './doctor.js';
 
 export default definePlugin({
   name: 'runtime-bhyve',
@@ -30,4 +32,5 @@ export default definePlugin({
       },
     });
   },
+  doctor: (ctx) => bhyveDoctor(ctx),
 });

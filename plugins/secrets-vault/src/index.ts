@@ -3,6 +3,7 @@ import { checkTemplate } from './pathTemplates.js';
 import { VaultHttp } from './vaultHttp.js';
 import { VaultSecrets } from './vaultSecrets.js';
 import { VaultSession, type VaultAuth } from './vaultSession.js';
+import { vaultDoctor } from './doctor.js';
 
 export { VaultSecrets, type VaultSecretsOptions } from './vaultSecrets.js';
 export { VaultSession, type VaultAuth, type VaultSessionOptions } from './vaultSession.js';
@@ -97,4 +98,5 @@ export default definePlugin({
     });
     ctx.onStop(() => session?.stop());
   },
+  doctor: (ctx) => vaultDoctor({ ...ctx, config: { ...ctx.config, auth: ctx.config.auth as VaultAuth } }),
 });

@@ -1,5 +1,6 @@
 import { definePlugin, StorageToken, Type } from '@helios-ci/sdk';
 import { ZfsStorage } from './zfsStorage.js';
+import { zfsDoctor } from './doctor.js';
 
 export { ZfsStorage, type ZfsStorageOptions } from './zfsStorage.js';
 export { ZfsCli, ZfsCommandError, classifyZfsMessage, type ZfsFailure } from './zfsCli.js';
@@ -42,4 +43,5 @@ export default definePlugin({
     ctx.provide(StorageToken, { factory: () => storage });
     ctx.onStart(() => storage.check());
   },
+  doctor: zfsDoctor,
 });

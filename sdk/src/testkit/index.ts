@@ -10,4 +10,5 @@ export { startTokenGitServer, type TokenGitServer, type GitServerRequest } from 
 export { TestGitRepo } from './testGitRepo.js';
 export { deploymentConfig } from './deploymentConfig.js';
 export { startHeliosServe, heliosCliPath, waitFor, type HeliosServe } from './heliosServe.js';
+export { runHeliosDoctor, type DoctorRun } from './heliosDoctor.js';
 export { storageConformance, type StorageHarness, type StorageConformanceOptions } from './storageConformance.js';

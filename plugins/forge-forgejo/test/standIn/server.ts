@@ -278,6 +278,7 @@ export class ForgejoStandIn {
 
   private async operation(m: MatchedOperation, url: URL, body: Record<string, unknown>, arrivedAt: number): Promise<Reply> {
     const notFound = (what: string): Reply => ({ status: 404, body: { errors: [what], message: 'The target couldn\'t be found.', url: url.href } });
+    if (m.operation.operationId === 'userGetCurrent') return { status: 200, body: { id: 1, login: 'helios-bot', full_name: 'Helios', email: 'helios@example.org', is_admin: false, active: true } };
     const repo = this.repo(m.params.owner ?? '', m.params.repo ?? '');
     if (!repo) return notFound(`repository ${m.params.owner}/${m.params.repo} does not exist`);
     const full = `${repo.owner}/${repo.name}`;

@@ -281,6 +281,12 @@ export class GitHubStandIn {
       return { status: 200, body: { permission: legacy, role_name: role, user: { login: user, type: 'User' } } };
     }
 
+    if (path === '/app/installations' && method === 'GET') {
+      // Beyond the checks subset (apps/list-installations); JWT only, as GitHub.
+      this.appAuth(req);
+      const ids = [...new Set([...this.repos.values()].map((r) => r.installationId))];
+      return { status: 200, body: ids.map((id) => ({ id, app_id: this.appId, account: { login: [...this.repos.values()].find((r) => r.installationId === id)!.owner, type: 'Organization' }, target_type: 'Organization', suspended_at: null })) };
+    }
     const matched = this.spec.match(method, path);
     if (!matched) throw new HttpError(404, 'Not Found');
     const problems = this.spec.validate(matched, query, body);
@@ -290,6 +296,10 @@ export class GitHubStandIn {
       case 'apps/create-installation-access-token': {
         this.appAuth(req);
         return this.createToken(Number(p.installation_id), (body ?? {}) as Record<string, unknown>);
+      }
+      case 'apps/get-authenticated': {
+        this.appAuth(req);
+        return { status: 200, body: { id: this.appId, slug: 'helios-stand-in', name: 'Helios stand-in', owner: { login: 'stand-in' }, permissions: INSTALLATION_PERMISSIONS, events: ['check_run', 'check_suite', 'pull_request'] } };
       }
       case 'apps/get-repo-installation': {
         this.appAuth(req);
