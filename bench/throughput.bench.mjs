@@ -114,7 +114,7 @@ async function helios(jobs) {
     // The run summary (one store query) is polled, not the full run view, to keep the poll's own cost out.
     let summary;
     for (let reported = 0; ; ) {
-      await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, 250));
       summary = (await (await fetch(`${url}/api/runs?limit=1`)).json()).runs[0];
       if (summary.state === 'completed') break;
       const done = jobs - (summary.jobs.queued ?? 0) - (summary.jobs.provisioning ?? 0) - (summary.jobs.running ?? 0);
