@@ -1,9 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { Command } from '../command.js';
 import { Kernel } from '../../kernel/kernel.js';
-import { createHttpApp } from '../../http/app.js';
-import { createServerHttp } from '../../http/api/index.js';
-import { closeServer, listen } from '../../http/listen.js';
 import { ensurePrivateDir } from '../../store/privateFiles.js';
 import { registerCoreServices } from '../../services/registerCoreServices.js';
 import { RunPlannerToken } from '../../services/coreTokens.js';
@@ -44,6 +41,8 @@ ${CONFIG_HELP}
     if (tightened.tightenedFrom !== undefined) {
       kernel.logger.info('data dir permissions tightened', { dir: kernel.dataDir, from: tightened.tightenedFrom.toString(8), to: '700' });
     }
+    // The HTTP stack (koa and every route) is loaded by serve alone: other commands start without it.
+    const [{ createHttpApp }, { createServerHttp }, { closeServer, listen }] = await Promise.all([import('../../http/app.js'), import('../../http/api/index.js'), import('../../http/listen.js')]);
     await kernel.start();
     let server;
     let http;
