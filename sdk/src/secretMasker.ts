@@ -7,8 +7,6 @@
  * regex alternation, longest value first (a secret containing another is masked whole): a single
  * native scan is several times cheaper than one search per value on large blocks.
  */
-import { isAscii } from 'node:buffer';
-
 export const MASK = '***';
 
 /** Shorter values would shred ordinary text; GitHub's runner has the same floor. */
@@ -51,17 +49,6 @@ export class SecretMasker {
   mask(text: string): string {
     if (this.probe === null || !this.probe.test(text)) return text;
     return text.replace(this.replacer!, MASK);
-  }
-
-  /**
-   * `mask()` of UTF-8 bytes, decoded once: a block holding no secret's bytes skips the regex scan,
-   * and pure ASCII (most build output) is decoded as one-byte text, several times cheaper than UTF-8.
-   */
-  maskBytes(block: Buffer): string {
-    const text = isAscii(block) ? block.toString('latin1') : block.toString('utf8');
-    if (this.probe === null) return text;
-    for (const v of this.valueBytes) if (block.includes(v)) return text.replace(this.replacer!, MASK);
-    return text;
   }
 
   /** Deep copy with every string masked. */

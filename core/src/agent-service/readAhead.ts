@@ -7,7 +7,6 @@
 
 /** Messages (each ≤ maxMessageBytes) read ahead of a busy sink before reading stops. */
 export const MAX_QUEUED_MESSAGES = 4;
-const RESUME_BELOW = MAX_QUEUED_MESSAGES / 2;
 
 export interface PausableStream {
   pause(): void;
@@ -42,15 +41,7 @@ export class ReadAhead<T> {
   private async pump(): Promise<void> {
     this.pumping = true;
     try {
-      while (this.queue.length > 0) {
-        await this.handle(this.queue.shift()!);
-        // Reading resumes at half the limit, not when the queue is empty: the agent keeps sending
-        // while the last ones are handled, instead of both sides idling for a window update.
-        if (this.paused && this.queue.length <= RESUME_BELOW && !this.closed()) {
-          this.paused = false;
-          this.stream.resume();
-        }
-      }
+      while (this.queue.length > 0) await this.handle(this.queue.shift()!);
     } catch (err) {
       this.queue.length = 0;
       this.fail(err);
