@@ -144,7 +144,13 @@ try {
   let summary;
   for (let last = 0; ; ) {
     await sleep(1000);
-    summary = (await (await fetch(`${url}/api/runs?limit=1`)).json()).runs[0];
+    try {
+      summary = (await (await fetch(`${url}/api/runs?limit=1`, { headers: { connection: 'close' } })).json()).runs[0];
+    } catch (err) {
+      // A poll refused by a busy server is retried; the probe above counts such failures for /healthz.
+      progress(`poll failed (${err.cause?.code ?? err.message}); retrying`);
+      continue;
+    }
     if (summary.state === 'completed') break;
     if (Date.now() - last > 10_000) {
       last = Date.now();
