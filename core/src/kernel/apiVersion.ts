@@ -1,4 +1,7 @@
-import semver from 'semver';
+// The three functions, not the whole package: `semver` loads 47 files, on every CLI start.
+import satisfies from 'semver/functions/satisfies.js';
+import major from 'semver/functions/major.js';
+import validRange from 'semver/ranges/valid.js';
 import { HeliosError, PLUGIN_API_VERSION } from '@helios-ci/sdk';
 
 /**
@@ -14,17 +17,17 @@ export function checkApiVersion(apiVersion: unknown, label: string, where: strin
       { facts: { pluginApiRange: apiVersion, kernelApi: PLUGIN_API_VERSION } },
     );
   }
-  if (semver.validRange(apiVersion) === null) {
+  if (validRange(apiVersion) === null) {
     throw new HeliosError(
       'E_PLUGIN_INVALID',
       `${where}: ${label} declares apiVersion "${apiVersion}", which is not a semver range; the plugin must write the API range it was built for, e.g. apiVersion: '1.x'`,
       { facts: { pluginApiRange: apiVersion, kernelApi: PLUGIN_API_VERSION } },
     );
   }
-  if (!semver.satisfies(PLUGIN_API_VERSION, apiVersion)) {
+  if (!satisfies(PLUGIN_API_VERSION, apiVersion)) {
     throw new HeliosError(
       'E_PLUGIN_API_MISMATCH',
-      `${where}: ${label} is built for plugin API "${apiVersion}", but this Helios kernel speaks plugin API ${PLUGIN_API_VERSION}, which is outside that range; install a release of the plugin built for plugin API ${semver.major(PLUGIN_API_VERSION)}.x (its peer dependency on @helios-ci/sdk says which), or run a Helios whose plugin API is in "${apiVersion}"`,
+      `${where}: ${label} is built for plugin API "${apiVersion}", but this Helios kernel speaks plugin API ${PLUGIN_API_VERSION}, which is outside that range; install a release of the plugin built for plugin API ${major(PLUGIN_API_VERSION)}.x (its peer dependency on @helios-ci/sdk says which), or run a Helios whose plugin API is in "${apiVersion}"`,
       { facts: { pluginApiRange: apiVersion, kernelApi: PLUGIN_API_VERSION } },
     );
   }

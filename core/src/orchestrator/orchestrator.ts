@@ -223,14 +223,14 @@ export class Orchestrator {
     }
     if (job.state === 'queued') {
       const done = this.finishJob(job, state, reason);
-      void this.advance(job.runId);
+      void this.advanceAfter(done);
       return done;
     }
     return job;
   }
 
   cancelRun(runId: string, reason: string): void {
-    for (const job of this.o.store.jobs.listByRun(runId)) this.cancelJob(job.id, reason);
+    for (const job of this.o.store.jobs.listUnfinishedByRun(runId)) this.cancelJob(job.id, reason);
   }
 
   /** A new run of the same commit with just this job (needs outputs are not carried over). */
@@ -295,15 +295,34 @@ export class Orchestrator {
         }
       }
     }
+    this.completeIfDone(runId);
+  }
+
+  /**
+   * What one job reaching a final state can change, without reading the run's other jobs: when it
+   * was the last unfinished instance of a job key that another job needs, the dependents are decided
+   * (a full `advance`); otherwise only whether the run is now complete (one indexed lookup).
+   */
+  private async advanceAfter(finished: JobRecord): Promise<void> {
+    const run = this.o.store.runs.get(finished.runId);
+    if (!run || run.state === 'completed') return;
+    const { file } = finished.plan.workflow;
+    const key = finished.plan.jobKey;
+    const needed = run.plan.jobs.some((p) => p.workflow.file === file && p.needs.includes(key));
+    if (needed && !this.o.store.jobs.hasUnfinishedInstance(run.id, file, key)) return this.advance(run.id);
+    this.completeIfDone(run.id);
+  }
+
+  /** Completes the run once none of its jobs can change any more (reads them all only then). */
+  private completeIfDone(runId: string): void {
+    if (this.o.store.jobs.hasUnfinished(runId)) return;
+    const current = this.o.store.runs.get(runId)!;
+    if (current.state === 'completed') return;
     const jobs = this.o.store.jobs.listByRun(runId);
-    if (jobs.every((j) => isTerminalJobState(j.state))) {
-      const current = this.o.store.runs.get(runId)!;
-      if (current.state === 'completed') return;
-      const completed = this.o.store.runs.complete(runId, current.plan.problems.length ? 'failure' : runConclusion(jobs));
-      this.o.events.emit('run.finished', { runId, conclusion: completed.conclusion! });
-      for (const resolve of this.runWaiters.get(runId) ?? []) resolve(completed);
-      this.runWaiters.delete(runId);
-    }
+    const completed = this.o.store.runs.complete(runId, current.plan.problems.length ? 'failure' : runConclusion(jobs));
+    this.o.events.emit('run.finished', { runId, conclusion: completed.conclusion! });
+    for (const resolve of this.runWaiters.get(runId) ?? []) resolve(completed);
+    this.runWaiters.delete(runId);
   }
 
   private async handleDelivery(delivery: QueueDelivery): Promise<void> {
@@ -330,14 +349,24 @@ export class Orchestrator {
     } finally {
       this.active.delete(job.id);
       await delivery.ack();
-      await this.advance(job.runId);
+      await this.advanceAfter(this.o.store.jobs.get(job.id) ?? job);
     }
   }
 
-  /** Admission (admission.ts) over every unfinished job; cancellations it decides are applied here. */
+  /**
+   * Admission (admission.ts); cancellations it decides are applied here. Only the jobs a rule can
+   * look at are read: for candidates the active ones (at most the host's capacity), for a fail-fast
+   * failure its run's unfinished jobs, for an arriving run in concurrency groups every unfinished job.
+   */
   private decide(input: Omit<AdmissionInput, 'jobs' | 'capacity'>): ReturnType<typeof admit> {
     const runs = new Map<string, RunRecord | undefined>();
-    const jobs: AdmissionJob[] = this.o.store.jobs.listByState('queued', 'provisioning', 'running').map((j) => admissionJob(this.o.store, j, runs));
+    const records = new Map<string, JobRecord>();
+    const read = (list: JobRecord[]) => list.forEach((j) => records.set(j.id, j));
+    // In the order admission would see them all: creation order within a run.
+    for (const f of input.failed ?? []) if (f.failFast && !f.continueOnError && f.matrixKey !== null) read(this.o.store.jobs.listUnfinishedByRun(f.runId));
+    if (input.arrived?.some((j) => j.groups.length > 0)) read(this.o.store.jobs.listByState('queued', 'provisioning', 'running'));
+    else read(this.o.store.jobs.listByState('provisioning', 'running'));
+    const jobs: AdmissionJob[] = [...records.values()].map((j) => admissionJob(this.o.store, j, runs));
     const decision = admit({ ...input, jobs, capacity: this.o.concurrentJobs });
     for (const c of decision.cancel) this.cancelJob(c.jobId, c.reason);
     return decision;
@@ -393,8 +422,9 @@ export class Orchestrator {
    * the machine. True when no machine is left (never made, or destroyed).
    */
   private async runMachine(run: RunRecord, job: JobRecord, runtime: Runtime, label: string, sink: StoreJobSink, active: ActiveJob, secrets: Record<string, string>, cloneAccess: { url: string; token?: string }, warm: WarmSession | null): Promise<boolean> {
-    const workflowJobs = this.o.store.jobs.listByRun(run.id).filter((j) => j.plan.workflow.file === job.plan.workflow.file);
-    const spec = buildJobSpec({ run, jobId: job.id, plan: job.plan, needs: needsContext(workflowJobs as GraphJob[], job.plan), secrets, clone: cloneAccess, publicUrl: this.o.publicUrl, ...(warm ? { warmPaths: warm.paths } : {}) });
+    // Only the instances of the keys it needs (index jobs_run_key_state), not the whole run.
+    const needed = job.plan.needs.flatMap((key) => this.o.store.jobs.listInstances(run.id, job.plan.workflow.file, key));
+    const spec = buildJobSpec({ run, jobId: job.id, plan: job.plan, needs: needsContext(needed as GraphJob[], job.plan), secrets, clone: cloneAccess, publicUrl: this.o.publicUrl, ...(warm ? { warmPaths: warm.paths } : {}) });
     const handle = this.o.agents.registerJob(spec, sink);
     active.handle = handle;
     if (active.cancelRequested) handle.cancel(active.cancelRequested.reason);

@@ -5,7 +5,7 @@ import { JobSecretGuard } from '../kernel/configSecretGuard.js';
 import { webhookRoute } from '../http/webhookRoute.js';
 import { Store } from '../store/index.js';
 import { InProcessQueue } from '../queue/inProcessQueue.js';
-import { AgentService } from '../agent-service/agentService.js';
+import type { AgentService } from '../agent-service/agentService.js';
 import { OutboxWorker, Reporter } from '../reporter/index.js';
 import { Orchestrator } from '../orchestrator/orchestrator.js';
 import { RunPlanner } from '../orchestrator/runPlanner.js';
@@ -66,8 +66,10 @@ export function registerCoreServices(options: CoreServiceOptions = {}) {
     }
     ctx.provide(AgentServiceToken, {
       deps: hasStorage ? { blobs: BlobsToken } : {},
-      factory: (deps: { blobs?: BlobServices }) =>
-        new AgentService({
+      // gRPC and protobufjs are a third of a CLI start: loaded when the service is built, not at import,
+      // so `helios run` prints its first line before paying for them.
+      factory: async (deps: { blobs?: BlobServices }): Promise<AgentService> =>
+        new (await import('../agent-service/agentService.js')).AgentService({
           host: options.agentListen?.host ?? '127.0.0.1',
           port: options.agentListen?.port ?? 0,
           ...(options.heartbeatTimeoutMs ? { heartbeatTimeoutMs: options.heartbeatTimeoutMs } : {}),

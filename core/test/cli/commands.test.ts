@@ -3,6 +3,8 @@ import * as assert from 'uvu/assert';
 import { TempProject } from '../helpers/tempProject.js';
 import { runHelios } from '../helpers/runCliCapture.js';
 import { commands } from '../../src/cli/commands/index.js';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 
 test('plugins list on the embedded defaults shows the default plugins with versions', async () => {
   const p = new TempProject();
@@ -69,6 +71,25 @@ test('config check passes on a good file and reports the plugins it loaded', asy
   } finally {
     p.cleanup();
   }
+});
+
+// Issue 19: a command pays only for what it uses. Loading the CLI must not load the HTTP stack (serve
+// alone needs it), gRPC (loaded when the agent service is built) or the zip reader (artifacts).
+test('loading the CLI loads neither koa, gRPC, protobufjs nor yauzl; they load when used', () => {
+  const main = new URL('../../src/cli/main.js', import.meta.url).href;
+  const script = `
+    import { createRequire } from 'node:module';
+    await import(${JSON.stringify(main)});
+    const loaded = Object.keys(createRequire(import.meta.url)('node:module')._cache);
+    const heavy = loaded.filter((f) => /node_modules\\/(koa|@koa|@grpc|protobufjs|yauzl)\\//.test(f));
+    await import('@grpc/grpc-js');
+    const after = Object.keys(createRequire(import.meta.url)('node:module')._cache).some((f) => f.includes('node_modules/@grpc/grpc-js/'));
+    process.stdout.write(JSON.stringify({ heavy, after }));`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: fileURLToPath(new URL('.', import.meta.url)), encoding: 'utf8' });
+  assert.is(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { heavy: string[]; after: boolean };
+  assert.equal(out.heavy, [], 'modules loaded at CLI start');
+  assert.ok(out.after, 'the probe sees a module once it is loaded (the check can fail)');
 });
 
 test.run();

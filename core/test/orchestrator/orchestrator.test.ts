@@ -216,4 +216,93 @@ test('the job timeout runs on the injected clock', async () => {
   }
 });
 
+// Issue 19: a finished job no longer re-reads the run; these pin what the incremental path must decide.
+function matrixThenTest(n: number, failFast = false) {
+  const build = Array.from({ length: n }, (_, i) => ({ ...jobPlan('build'), id: `ci.yml#build#${i}`, name: `build (${i})`, matrix: { i }, strategy: { failFast, maxParallel: null } }));
+  return runPlan([...build, { ...jobPlan('test'), needs: ['build'] }]);
+}
+
+test('a job needing a matrix waits for every instance, gets their results, and the run completes after it', async () => {
+  const w = world({ concurrentJobs: 8 });
+  try {
+    await w.orchestrator.start();
+    const run = w.submit(A, matrixThenTest(3));
+    const [b0, b1, b2, t] = w.jobsOf(run.id);
+    await runUntil(w.clock, () => [b0, b1, b2].every((j) => w.state(j!.id) === 'running'));
+    w.agents.jobs.get(b0!.id)!.finish('success');
+    w.agents.jobs.get(b1!.id)!.finish('success');
+    await runUntil(w.clock, () => w.state(b1!.id) === 'succeeded' && w.state(b0!.id) === 'succeeded');
+    await settle();
+    assert.is(w.state(t!.id), 'queued', 'not before the last instance');
+    assert.not.ok(w.agents.jobs.has(t!.id));
+    w.agents.jobs.get(b2!.id)!.finish('success');
+    await runUntil(w.clock, () => w.state(t!.id) === 'running');
+    assert.equal((w.agents.jobs.get(t!.id)!.spec as { needs: unknown }).needs, { build: { result: 'success', outputs: {} } });
+    assert.is(w.store.runs.get(run.id)!.state, 'running');
+    w.agents.jobs.get(t!.id)!.finish('success');
+    const done = await w.orchestrator.waitForRun(run.id);
+    assert.is(done.conclusion, 'success');
+  } finally {
+    w.cleanup();
+  }
+});
+
+test('a failed matrix instance skips the job that needs it once the others finish; the run concludes failure', async () => {
+  const w = world({ concurrentJobs: 8 });
+  try {
+    await w.orchestrator.start();
+    const run = w.submit(A, matrixThenTest(2));
+    const [b0, b1, t] = w.jobsOf(run.id);
+    await runUntil(w.clock, () => [b0, b1].every((j) => w.state(j!.id) === 'running'));
+    w.agents.jobs.get(b0!.id)!.finish('failure');
+    await runUntil(w.clock, () => w.state(b0!.id) === 'failed');
+    await settle();
+    assert.is(w.state(b1!.id), 'running', 'fail-fast off: the sibling runs on');
+    assert.is(w.state(t!.id), 'queued');
+    w.agents.jobs.get(b1!.id)!.finish('success');
+    const done = await w.orchestrator.waitForRun(run.id);
+    assert.is(w.state(t!.id), 'skipped');
+    assert.is(done.conclusion, 'failure');
+  } finally {
+    w.cleanup();
+  }
+});
+
+test('fail-fast cancels the failed instance\'s running and queued siblings; the dependent is skipped and the run completes', async () => {
+  const w = world({ concurrentJobs: 2 });
+  try {
+    await w.orchestrator.start();
+    const run = w.submit(A, matrixThenTest(4, true));
+    const [b0, b1, b2, b3, t] = w.jobsOf(run.id);
+    await runUntil(w.clock, () => [b0, b1].every((j) => w.state(j!.id) === 'running'));
+    assert.is(w.state(b2!.id), 'queued');
+    w.agents.jobs.get(b0!.id)!.finish('failure');
+    const done = await w.orchestrator.waitForRun(run.id);
+    assert.equal([b0, b1, b2, b3, t].map((j) => w.state(j!.id)), ['failed', 'cancelled', 'cancelled', 'cancelled', 'skipped']);
+    assert.is(w.agents.jobs.get(b1!.id)!.cancelled, `fail-fast: ${b0!.id} failed`);
+    assert.is(done.conclusion, 'failure');
+  } finally {
+    w.cleanup();
+  }
+});
+
+test('cancelRun cancels queued and running jobs alike and completes the run once', async () => {
+  const w = world({ concurrentJobs: 2 });
+  try {
+    await w.orchestrator.start();
+    const run = w.submit(A, matrixThenTest(5));
+    await runUntil(w.clock, () => w.jobsOf(run.id).filter((j) => j.state === 'running').length === 2);
+    let finished = 0;
+    w.orchestrator.waitForRun(run.id).then(() => finished++);
+    w.orchestrator.cancelRun(run.id, 'stop');
+    const done = await w.orchestrator.waitForRun(run.id);
+    await settle();
+    assert.ok(w.jobsOf(run.id).every((j) => j.state === 'cancelled' || j.state === 'skipped'), JSON.stringify(w.jobsOf(run.id).map((j) => j.state)));
+    assert.is(done.conclusion, 'cancelled');
+    assert.is(finished, 1);
+  } finally {
+    w.cleanup();
+  }
+});
+
 test.run();

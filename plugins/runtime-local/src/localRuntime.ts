@@ -13,8 +13,8 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { HeliosError, warmPathListProblem, type Machine, type MachineRef, type MachineSize, type MachineSpec, type Runtime } from '@helios-ci/sdk';
 import { groupAlive, signalGroup } from '@helios-ci/sdk/process-liveness';
@@ -118,9 +118,19 @@ function warmVolumeOf(spec: MachineSpec): string | null {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Resolves when `p` settles or after `ms`, whichever is first (the timer does not outlive it). */
+async function waitUntil(p: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p, new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
+}
+
 export class LocalRuntime implements Runtime {
   readonly id: string;
   readonly labels: readonly string[];
+
+  /** Agents this process started, until they exit: destroy waits for the exit instead of polling /proc. */
+  private readonly agentExits = new Map<string, Promise<void>>();
 
   constructor(private readonly opts: LocalRuntimeOptions) {
     this.id = opts.id;
@@ -190,6 +200,7 @@ export class LocalRuntime implements Runtime {
         throw new HeliosError('E_PROVISION_FAILED', `runtime-local: cannot start the agent: ${err.message}`, { cause: err });
       }
       child.on('error', () => undefined);
+      this.agentExits.set(machine.id, new Promise<void>((resolve) => child.once('exit', () => resolve())));
       // The agent lives on its own; the server must not wait for it (destroy/list find it by marker).
       child.unref();
       const marker: Marker = { id: machine.id, jobId: spec.jobId, label: spec.label, pid, pidStart: procStart(pid), createdAt: new Date().toISOString() };
@@ -222,6 +233,9 @@ export class LocalRuntime implements Runtime {
       // SIGTERM first: the agent cancels its step and reports; SIGKILL whatever remains.
       signalGroup(groups[0]!, 'SIGTERM');
       const deadline = Date.now() + this.opts.killGraceMs;
+      // Our own agent: its exit event says when it is gone (each groupAlive poll reads all of /proc).
+      const exited = this.agentExits.get(ref.id);
+      if (exited) await waitUntil(exited, this.opts.killGraceMs);
       while (Date.now() < deadline && groupAlive(groups[0]!)) await sleep(25);
       signalGroup(groups[0]!, 'SIGKILL');
     }
@@ -230,7 +244,9 @@ export class LocalRuntime implements Runtime {
     // Whatever left its group but carries this machine's marker (setsid, daemons). Only this machine's
     // exact marker matches: never the server, never another machine.
     await killTracked(ref.id, { graceMs: this.opts.killGraceMs });
-    rmSync(dir, { recursive: true, force: true });
+    this.agentExits.delete(ref.id);
+    // Asynchronous: a job's work tree can be large, and the event loop has other jobs to serve.
+    await rm(dir, { recursive: true, force: true });
   }
 
   async list(): Promise<MachineRef[]> {

@@ -66,7 +66,6 @@ Options:
     }
     const repo = await LocalRepository.open(io.cwd);
     const runId = randomUUID();
-    const dataDir = mkdtempSync(join(tmpdir(), 'helios-run-'));
     const base = kernelOptionsFrom(args, io);
     // Caches outlive the run (its store is a temp dir): their index and, on the embedded defaults,
     // the storage-dir directory live in the repository's .helios/ (which --dirty snapshots leave out).
@@ -75,27 +74,35 @@ Options:
     const json = v.json === true;
     const log = (text: string) => (json ? io.stderr : io.stdout).write(text);
 
-    const kernel = await Kernel.create({
-      ...base,
-      ...(configText !== undefined ? { configText, configPath: '(embedded defaults)', configDir: io.cwd } : {}),
-      dataDir,
-      logSink: new MemoryLogSink(),
-      builtins: registerCoreServices({ storePath: join(dataDir, 'helios.db'), shutdownGraceMs: 5000, minUpdateIntervalMs: 0, logMaintenance: false, cacheIndexPath: home.index }),
-    });
+    // The commit first: the first line says what runs before the kernel, its plugins and gRPC load.
+    const snapshot = v.dirty ? await repo.snapshot(runId) : await repo.head(runId);
+    const ref = snapshot.ref;
+    log(`helios run: ${repo.name} ${v.dirty ? 'working tree' : 'HEAD'} ${snapshot.sha.slice(0, 12)} (${ref}), event ${eventName}\n`);
+    const dataDir = mkdtempSync(join(tmpdir(), 'helios-run-'));
+    let kernel: Kernel;
+    try {
+      kernel = await Kernel.create({
+        ...base,
+        ...(configText !== undefined ? { configText, configPath: '(embedded defaults)', configDir: io.cwd } : {}),
+        dataDir,
+        logSink: new MemoryLogSink(),
+        builtins: registerCoreServices({ storePath: join(dataDir, 'helios.db'), shutdownGraceMs: 5000, minUpdateIntervalMs: 0, logMaintenance: false, cacheIndexPath: home.index }),
+      });
+    } catch (err) {
+      await repo.release(snapshot);
+      rmSync(dataDir, { recursive: true, force: true });
+      throw err;
+    }
     const stop = io.waitForStop();
-    let snapshot: Awaited<ReturnType<LocalRepository['head']>> | null = null;
     let renderer: { stop(): void } | null = null;
     try {
       await kernel.start();
       const store = kernel.resolve(StoreToken);
       const orchestrator = kernel.resolve(OrchestratorToken);
-      snapshot = v.dirty ? await repo.snapshot(runId) : await repo.head(runId);
-      const ref = snapshot.ref;
       const event: PlanEvent =
         eventName === 'pull_request'
           ? { name: 'pull_request', ref, headRef: ref, sha: snapshot.sha, action: 'synchronize' }
           : { name: eventName as 'push' | 'workflow_dispatch', ref, sha: snapshot.sha, ...(eventName === 'workflow_dispatch' ? { inputs } : {}) };
-      log(`helios run: ${repo.name} ${v.dirty ? 'working tree' : 'HEAD'} ${snapshot.sha.slice(0, 12)} (${ref}), event ${eventName}\n`);
 
       const payload: LocalEventPayload = {
         kind: 'local',
@@ -152,7 +159,7 @@ Options:
     } finally {
       renderer?.stop();
       await kernel.stop('helios run finished');
-      if (snapshot) await repo.release(snapshot);
+      await repo.release(snapshot);
       rmSync(dataDir, { recursive: true, force: true });
     }
   },

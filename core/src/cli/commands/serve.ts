@@ -1,9 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { Command } from '../command.js';
 import { Kernel } from '../../kernel/kernel.js';
-import { createHttpApp } from '../../http/app.js';
-import { createServerHttp } from '../../http/api/index.js';
-import { closeServer, listen } from '../../http/listen.js';
 import { ensurePrivateDir } from '../../store/privateFiles.js';
 import { lockDataDir } from '../../store/dataDirLock.js';
 import { registerCoreServices } from '../../services/registerCoreServices.js';
@@ -57,6 +54,8 @@ ${CONFIG_HELP}
     if (tightened.tightenedFrom !== undefined) {
       kernel.logger.info('data dir permissions tightened', { dir: kernel.dataDir, from: tightened.tightenedFrom.toString(8), to: '700' });
     }
+    // The HTTP stack (koa and every route) is loaded by serve alone: other commands start without it.
+    const [{ createHttpApp }, { createServerHttp }, { closeServer, listen }] = await Promise.all([import('../../http/app.js'), import('../../http/api/index.js'), import('../../http/listen.js')]);
     // One serve per data dir; helios restore refuses while this is held (serve.pid).
     const unlock = lockDataDir(kernel.dataDir);
     try {

@@ -10,7 +10,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import yauzl from 'yauzl';
+import type yauzl from 'yauzl';
 import { HeliosError } from '@helios-ci/sdk';
 import type { Artifacts } from '../../blobs/artifacts.js';
 import { checkArtifactName } from '../../blobs/names.js';
@@ -56,10 +56,12 @@ export function safeEntryPath(dir: string, fileName: string, artifact: string): 
 }
 
 async function extractZip(zipPath: string, dir: string, artifact: string): Promise<number> {
+  // Loaded here: most runs have no artifacts, and the CLI should not pay for a zip reader at start.
+  const { default: yauzlLib } = await import('yauzl');
   let zip: yauzl.ZipFile;
   try {
     // decodeStrings off: names are checked here, with an error that says which entry.
-    zip = await yauzl.openPromise(zipPath, { lazyEntries: true, decodeStrings: false, validateEntrySizes: true });
+    zip = await yauzlLib.openPromise(zipPath, { lazyEntries: true, decodeStrings: false, validateEntrySizes: true });
   } catch (err) {
     throw new HeliosError('E_ARTIFACT_ZIP_INVALID', `artifact ${artifact} is not a readable zip: ${(err as Error).message}`, { cause: err });
   }

@@ -45,10 +45,15 @@ export interface TransitionOptions {
   outputs?: Record<string, string>;
 }
 
+/** States a job can still leave: the run is not done while one of its jobs is in one of them. */
+const UNFINISHED_SQL = "('queued', 'provisioning', 'running')";
+
 /** Jobs and their state machine (see jobStateMachine.ts). Each transition is one transaction. */
 export class JobRepo {
   private readonly byId: Statement;
   private readonly insert: Statement;
+  /** Prepared once per distinct SQL text: preparing is most of a small query's cost. */
+  private readonly statements = new Map<string, Statement>();
 
   constructor(
     private readonly db: Database,
@@ -80,19 +85,56 @@ export class JobRepo {
     return job;
   }
 
+  private stmt(sql: string): Statement {
+    let s = this.statements.get(sql);
+    if (!s) this.statements.set(sql, (s = this.db.prepare(sql)));
+    return s;
+  }
+
   listByRun(runId: string): JobRecord[] {
-    return (this.db.prepare('SELECT * FROM jobs WHERE run_id = ? ORDER BY created_at, rowid').all(runId) as Row[]).map(toRecord);
+    return (this.stmt('SELECT * FROM jobs WHERE run_id = ? ORDER BY created_at, rowid').all(runId) as Row[]).map(toRecord);
   }
 
   listByState(...states: JobState[]): JobRecord[] {
     if (states.length === 0) return [];
-    const rows = this.db.prepare(`SELECT * FROM jobs WHERE state IN (${states.map(() => '?').join(', ')}) ORDER BY created_at, rowid`).all(...states) as Row[];
+    const rows = this.stmt(`SELECT * FROM jobs WHERE state IN (${states.map(() => '?').join(', ')}) ORDER BY created_at, rowid`).all(...states) as Row[];
     return rows.map(toRecord);
+  }
+
+  /** A run's jobs that are queued, provisioning or running, in creation order (index jobs_run_state). */
+  listUnfinishedByRun(runId: string): JobRecord[] {
+    return (this.stmt(`SELECT * FROM jobs WHERE run_id = ? AND state IN ${UNFINISHED_SQL} ORDER BY created_at, rowid`).all(runId) as Row[]).map(toRecord);
+  }
+
+  /** True while one of the run's jobs is queued, provisioning or running: O(log n), reads no job. */
+  hasUnfinished(runId: string): boolean {
+    return this.stmt(`SELECT 1 FROM jobs WHERE run_id = ? AND state IN ${UNFINISHED_SQL} LIMIT 1`).get(runId) !== undefined;
+  }
+
+  /**
+   * The instances of one job key of one workflow in a run (every matrix entry), in creation order;
+   * `unfinishedOnly`: just those not final. Uses the expression index jobs_run_key_state.
+   */
+  listInstances(runId: string, workflowFile: string, jobKey: string, unfinishedOnly = false): JobRecord[] {
+    const sql = `SELECT * FROM jobs WHERE run_id = ? AND json_extract(plan_json, '$.workflow.file') = ? AND json_extract(plan_json, '$.jobKey') = ?${unfinishedOnly ? ` AND state IN ${UNFINISHED_SQL}` : ''} ORDER BY created_at, rowid`;
+    return (this.stmt(sql).all(runId, workflowFile, jobKey) as Row[]).map(toRecord);
+  }
+
+  /** True while an instance of the job key is not final (O(log n), reads no job). */
+  hasUnfinishedInstance(runId: string, workflowFile: string, jobKey: string): boolean {
+    const sql = `SELECT 1 FROM jobs WHERE run_id = ? AND json_extract(plan_json, '$.workflow.file') = ? AND json_extract(plan_json, '$.jobKey') = ? AND state IN ${UNFINISHED_SQL} LIMIT 1`;
+    return this.stmt(sql).get(runId, workflowFile, jobKey) !== undefined;
+  }
+
+  /** How many of a run's jobs are in each state (states with no job are absent); reads no job. */
+  countByStateInRun(runId: string): Partial<Record<JobState, number>> {
+    const rows = this.stmt('SELECT state, count(*) AS n FROM jobs WHERE run_id = ? GROUP BY state').all(runId) as { state: JobState; n: number }[];
+    return Object.fromEntries(rows.map((r) => [r.state, r.n]));
   }
 
   /** How many jobs are in each state (states with no job are absent). */
   countByState(): Partial<Record<JobState, number>> {
-    const rows = this.db.prepare('SELECT state, count(*) AS n FROM jobs GROUP BY state').all() as { state: JobState; n: number }[];
+    const rows = this.stmt('SELECT state, count(*) AS n FROM jobs GROUP BY state').all() as { state: JobState; n: number }[];
     return Object.fromEntries(rows.map((r) => [r.state, r.n]));
   }
 
@@ -113,12 +155,12 @@ export class JobRepo {
       if (to !== 'queued' && to !== 'provisioning' && to !== 'running') sets.push('finished_at = @t');
       if (options.reason !== undefined) sets.push('reason = @reason');
       if (options.outputs !== undefined) sets.push('outputs_json = @outputs');
-      const info = this.db
-        .prepare(`UPDATE jobs SET ${sets.join(', ')} WHERE id = @id AND state = @from`)
+      const info = this
+        .stmt(`UPDATE jobs SET ${sets.join(', ')} WHERE id = @id AND state = @from`)
         .run({ id, to, t, from: job.state, reason: options.reason ?? null, outputs: options.outputs ? JSON.stringify(options.outputs) : null });
       if (info.changes !== 1) throw new HeliosError('E_JOB_STATE', `job ${id} changed state concurrently; re-read it and retry`, { facts: { jobId: id } });
       // A re-queued job runs its steps again; the log stays (append-only) as the record of the lost attempt.
-      if (to === 'queued') this.db.prepare('DELETE FROM steps WHERE job_id = ?').run(id);
+      if (to === 'queued') this.stmt('DELETE FROM steps WHERE job_id = ?').run(id);
       return this.get(id)!;
     })();
   }

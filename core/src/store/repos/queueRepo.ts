@@ -34,12 +34,20 @@ const toRow = (r: Row): QueueRow => ({
 /** The in-process queue's persisted messages (one per job id). */
 export class QueueRepo {
   private claimStmt: Statement | undefined;
+  /** Lazily prepared, then reused: every job publishes, acks and re-arms the timer at least once. */
+  private readonly statements = new Map<string, Statement>();
 
   // Statements are prepared lazily: a store opened at an older schema (tests) has no queue table.
   constructor(
     private readonly db: Database,
     private readonly now: () => number,
   ) {}
+
+  private stmt(sql: string): Statement {
+    let s = this.statements.get(sql);
+    if (!s) this.statements.set(sql, (s = this.db.prepare(sql)));
+    return s;
+  }
 
   private claimStatement(): Statement {
     return (this.claimStmt ??= this.db.prepare(
@@ -53,9 +61,7 @@ export class QueueRepo {
   publish(jobId: string, labels: string[]): boolean {
     const t = this.now();
     return (
-      this.db
-        .prepare(`INSERT INTO queue_messages (job_id, labels_json, state, available_at, published_at) VALUES (?, ?, 'ready', ?, ?) ON CONFLICT (job_id) DO NOTHING`)
-        .run(jobId, JSON.stringify(labels), t, t).changes === 1
+      this.stmt(`INSERT INTO queue_messages (job_id, labels_json, state, available_at, published_at) VALUES (?, ?, 'ready', ?, ?) ON CONFLICT (job_id) DO NOTHING`).run(jobId, JSON.stringify(labels), t, t).changes === 1
     );
   }
 
@@ -66,14 +72,13 @@ export class QueueRepo {
   }
 
   ack(jobId: string, token: number): boolean {
-    return this.db.prepare("UPDATE queue_messages SET state = 'acked', acked_at = ? WHERE job_id = ? AND state = 'delivered' AND token = ?").run(this.now(), jobId, token).changes === 1;
+    return this.stmt("UPDATE queue_messages SET state = 'acked', acked_at = ? WHERE job_id = ? AND state = 'delivered' AND token = ?").run(this.now(), jobId, token).changes === 1;
   }
 
   /** Back to ready after `delayMs`, counting a redelivery. */
   nack(jobId: string, token: number, delayMs: number): boolean {
     return (
-      this.db
-        .prepare("UPDATE queue_messages SET state = 'ready', redeliveries = redeliveries + 1, available_at = ? WHERE job_id = ? AND state = 'delivered' AND token = ?")
+      this.stmt("UPDATE queue_messages SET state = 'ready', redeliveries = redeliveries + 1, available_at = ? WHERE job_id = ? AND state = 'delivered' AND token = ?")
         .run(this.now() + delayMs, jobId, token).changes === 1
     );
   }
@@ -85,7 +90,7 @@ export class QueueRepo {
 
   /** The earliest time a delayed ready message becomes available, or null. */
   nextAvailableAt(): number | null {
-    return (this.db.prepare("SELECT min(available_at) FROM queue_messages WHERE state = 'ready'").pluck().get() as number | null) ?? null;
+    return (this.stmt("SELECT min(available_at) AS t FROM queue_messages WHERE state = 'ready'").pluck().get() as number | null) ?? null;
   }
 
   get(jobId: string): QueueRow | undefined {

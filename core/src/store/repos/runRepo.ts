@@ -13,14 +13,19 @@ interface Row {
   ref: string;
   event: string;
   trusted: number;
-  plan_json: string;
   state: RunState;
   conclusion: RunConclusion | null;
   created_at: number;
   finished_at: number | null;
 }
 
-const toRecord = (r: Row): RunRecord => ({
+/** Every column but plan_json: a run's plan (all its jobs' plans) is read once and kept (planOf). */
+const COLUMNS = 'id, inbox_id, forge, repo_json, sha, ref, event, trusted, state, conclusion, created_at, finished_at';
+
+/** Parsed plans kept: a plan never changes once stored, and one of a 1,000-job run is large. */
+const PLAN_CACHE_SIZE = 64;
+
+const toRecord = (r: Row, plan: RunPlan): RunRecord => ({
   id: r.id,
   inboxId: r.inbox_id,
   forge: r.forge,
@@ -29,7 +34,7 @@ const toRecord = (r: Row): RunRecord => ({
   ref: r.ref,
   event: r.event,
   trusted: r.trusted === 1,
-  plan: JSON.parse(r.plan_json) as RunPlan,
+  plan,
   state: r.state,
   conclusion: r.conclusion,
   createdAt: r.created_at,
@@ -54,19 +59,43 @@ export interface NewRun {
 /** Workflow runs: one per (delivery, matching workflows); created together with their jobs. */
 export class RunRepo {
   private readonly byId: Statement;
+  private readonly planById: Statement;
+  private readonly plans = new Map<string, RunPlan>();
 
   constructor(
     private readonly db: Database,
     private readonly now: () => number,
     private readonly jobs: JobRepo,
   ) {
-    this.byId = db.prepare('SELECT * FROM runs WHERE id = ?');
+    this.byId = db.prepare(`SELECT ${COLUMNS} FROM runs WHERE id = ?`);
+    this.planById = db.prepare('SELECT plan_json FROM runs WHERE id = ?').pluck();
+  }
+
+  /**
+   * The run's plan, parsed once (the store never updates plan_json) and frozen, because every
+   * caller now shares the object: a caller that changed it would change it for all.
+   */
+  private planOf(id: string): RunPlan {
+    let plan = this.plans.get(id);
+    if (plan) {
+      this.plans.delete(id);
+    } else {
+      plan = deepFreeze(JSON.parse(this.planById.get(id) as string) as RunPlan);
+      if (this.plans.size >= PLAN_CACHE_SIZE) this.plans.delete(this.plans.keys().next().value!);
+    }
+    this.plans.set(id, plan);
+    return plan;
+  }
+
+  private record(r: Row): RunRecord {
+    return toRecord(r, this.planOf(r.id));
   }
 
   /** Creates the run and its queued jobs in one transaction (a crash leaves neither). */
   create(input: NewRun): { run: RunRecord; jobs: JobRecord[] } {
     return this.db.transaction(() => {
       const id = input.id ?? randomUUID();
+      this.plans.delete(id);
       this.db
         .prepare(
           `INSERT INTO runs (id, inbox_id, forge, repo_json, sha, ref, event, trusted, plan_json, state, created_at)
@@ -81,15 +110,15 @@ export class RunRepo {
 
   get(id: string): RunRecord | undefined {
     const row = this.byId.get(id) as Row | undefined;
-    return row && toRecord(row);
+    return row && this.record(row);
   }
 
   /** Newest first; `before` (a createdAt) pages back. */
   list(options: { limit?: number; before?: number } = {}): RunRecord[] {
     const rows = this.db
-      .prepare('SELECT * FROM runs WHERE created_at < ? ORDER BY created_at DESC, id DESC LIMIT ?')
+      .prepare(`SELECT ${COLUMNS} FROM runs WHERE created_at < ? ORDER BY created_at DESC, id DESC LIMIT ?`)
       .all(options.before ?? Number.MAX_SAFE_INTEGER, options.limit ?? 50) as Row[];
-    return rows.map(toRecord);
+    return rows.map((r) => this.record(r));
   }
 
   /**
@@ -101,9 +130,9 @@ export class RunRepo {
     const cursor = this.get(afterId);
     if (!cursor) return undefined;
     const rows = this.db
-      .prepare('SELECT * FROM runs WHERE created_at < @c OR (created_at = @c AND id < @id) ORDER BY created_at DESC, id DESC LIMIT @limit')
+      .prepare(`SELECT ${COLUMNS} FROM runs WHERE created_at < @c OR (created_at = @c AND id < @id) ORDER BY created_at DESC, id DESC LIMIT @limit`)
       .all({ c: cursor.createdAt, id: cursor.id, limit }) as Row[];
-    return rows.map(toRecord);
+    return rows.map((r) => this.record(r));
   }
 
   /** Marks the run completed; throws E_RUN_STATE if it already is. */
@@ -114,4 +143,12 @@ export class RunRepo {
     if (info.changes === 0) throw new HeliosError('E_RUN_STATE', `run ${id} is already completed (${run.conclusion}); a rerun creates new jobs`, { facts: { runId: id } });
     return run;
   }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
 }
