@@ -17,7 +17,7 @@ const workflow = (name: string) => `on: push\njobs:\n  ${name}:\n    runs-on: ${
 
 t('guest-no-agent and slow-install: the job is errored by bootTimeoutSeconds with the reason and the guest logs; nothing left', () =>
   withSimHost(async (h) => {
-    const w = new World(h, { bhyve: { bootTimeoutSeconds: 20 } });
+    const w = new World(h, { bhyve: { bootTimeoutSeconds: 30 } });
     try {
       await h.sim('control', 'fault', 'add', 'guest-no-agent', '--count', '1');
       w.repo.write('.github/workflows/ci.yml', workflow('noagent'));
@@ -27,7 +27,7 @@ t('guest-no-agent and slow-install: the job is errored by bootTimeoutSeconds wit
       const noAgentLog = w.log(noAgent.id).map((l) => l.text).join('\n');
       assert.is(noAgent.state, 'errored', noAgentLog);
       assert.match(noAgent.reason ?? '', 'E_BHYVE_BOOT_TIMEOUT');
-      assert.match(noAgent.reason ?? '', 'did not say Hello within bootTimeoutSeconds (20 s)', `${noAgent.reason}\n${noAgentLog}`);
+      assert.match(noAgent.reason ?? '', 'did not say Hello within bootTimeoutSeconds (30 s)', `${noAgent.reason}\n${noAgentLog}`);
       assert.match(noAgentLog, /zone\.log ---\n[^]*running/);
       assert.match(noAgentLog, /console \(last lines\) ---\n[^]*No datasource found/);
       assert.not.match(noAgentLog, 'noagent-ran');
@@ -41,7 +41,7 @@ t('guest-no-agent and slow-install: the job is errored by bootTimeoutSeconds wit
       const slowLog = w.log(slow.id).map((l) => l.text).join('\n');
       assert.is(slow.state, 'errored', slowLog);
       assert.match(slow.reason ?? '', 'E_BHYVE_BOOT_TIMEOUT');
-      assert.match(slowLog, 'zoneadm install did not finish within bootTimeoutSeconds (20 s)');
+      assert.match(slowLog, 'zoneadm install did not finish within bootTimeoutSeconds (30 s)');
       await nothingLeft(h);
     } finally {
       await w.cleanup();
