@@ -15,6 +15,8 @@ export interface KernelEvents {
   'job.annotation': { runId: string; jobId: string; annotation: Annotation };
   'job.finished': { runId: string; jobId: string; state: JobState; reason?: string };
   'run.finished': { runId: string; conclusion: 'success' | 'failure' | 'cancelled' };
+  /** A runtime's destroy failed (after a job or during reconciliation): something of the machine may remain. */
+  'machine.teardownFailed': { runtime: string; machine: string; jobId: string | null; error: string };
 }
 
 export interface EventBus {

@@ -69,6 +69,12 @@ export interface PluginContext<C> {
   readonly dataDir: string;
   /** The directory of the config file (or the working directory on the embedded defaults). */
   readonly configDir: string;
+  /**
+   * The host:port agents are told to dial (MachineSpec.agent.endpoint) when helios.yaml fixes it
+   * (server.agentEndpoint, or server.agentListen with a fixed port); null when the port is picked
+   * at start. Lets a runtime refuse at start an endpoint its machines could not use.
+   */
+  readonly agentEndpoint?: string | null;
   provide<T, D extends Record<string, Token<unknown>> = Record<never, never>>(token: Token<T>, provider: Provider<T, D>): void;
   /** Runs after every value is resolved, in dependency order. */
   onStart(fn: () => Promise<void> | void): void;

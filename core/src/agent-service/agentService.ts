@@ -87,7 +87,7 @@ function widenSessionWindows(server: grpc.Server): void {
 }
 
 export class AgentService {
-  private readonly opts: Required<Omit<AgentServiceOptions, 'blobs' | 'onWarning' | 'connectTimeoutMs'>> & {
+  private readonly opts: Required<Omit<AgentServiceOptions, 'blobs' | 'onWarning' | 'connectTimeoutMs' | 'advertise'>> & {
     connectTimeoutMs: number | null;
   };
   private readonly blobs: JobBlobs | null;
@@ -98,6 +98,8 @@ export class AgentService {
   private server: grpc.Server | null = null;
   private watchdog: NodeJS.Timeout | null = null;
   private boundEndpoint: string | null = null;
+  private readonly advertise: string | null;
+  private boundPort = 0;
   private readonly sessionHost: SessionHost;
 
   constructor(options: AgentServiceOptions = {}) {
@@ -113,6 +115,7 @@ export class AgentService {
     if (this.opts.heartbeatTimeoutMs <= this.opts.heartbeatIntervalMs) {
       throw new HeliosError('E_CONFIG_INVALID', `agent service: heartbeatTimeoutMs (${this.opts.heartbeatTimeoutMs}) must exceed heartbeatIntervalMs (${this.opts.heartbeatIntervalMs}); use at least 3x the interval`);
     }
+    this.advertise = options.advertise ?? null;
     this.blobs = options.blobs ?? null;
     this.warn = options.onWarning ?? (() => undefined);
     this.sessionHost = {
@@ -125,14 +128,14 @@ export class AgentService {
     };
   }
 
-  /** `host:port` agents should dial; only valid after start(). */
+  /** `host:port` agents should dial (the advertised one when set); only valid after start(). */
   get endpoint(): string {
     if (!this.boundEndpoint) throw new HeliosError('E_KERNEL_STATE', 'agent service: endpoint read before start(); await start() first');
     return this.boundEndpoint;
   }
 
   async start(): Promise<{ endpoint: string; port: number }> {
-    if (this.server) return { endpoint: this.endpoint, port: Number(this.endpoint.split(':').pop()) };
+    if (this.server) return { endpoint: this.endpoint, port: this.boundPort };
     const server = new grpc.Server({
       'grpc.max_receive_message_length': this.opts.maxMessageBytes,
       // Agents behind NAT keep long idle sessions; let them ping.
@@ -152,7 +155,8 @@ export class AgentService {
     this.server = server;
     widenSessionWindows(server);
     const host = this.opts.host.includes(':') && !this.opts.host.startsWith('[') ? `[${this.opts.host}]` : this.opts.host;
-    this.boundEndpoint = `${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+    this.boundPort = port;
+    this.boundEndpoint = this.advertise ?? `${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
     this.watchdog = setInterval(() => this.checkLiveness(), watchdogTickMs(this.opts.heartbeatTimeoutMs));
     this.watchdog.unref();
     return { endpoint: this.boundEndpoint, port };

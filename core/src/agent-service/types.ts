@@ -141,6 +141,8 @@ export interface AgentServiceOptions {
   host?: string;
   /** Port; 0 (default) picks a free one — read it from start()'s result. */
   port?: number;
+  /** The host:port agents are told to dial when it is not the bound one (server.agentEndpoint). */
+  advertise?: string;
   /** How often the agent is told to heartbeat (default 5 s). */
   heartbeatIntervalMs?: number;
   /** No message from a job's agent for this long → onLost, job errored (default 60 s). */

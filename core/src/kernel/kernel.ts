@@ -1,3 +1,4 @@
+import { configuredAgentEndpoint } from './config/agentEndpoint.js';
 import { join as joinPath, resolve as resolvePath } from 'node:path';
 import {
   HeliosError,
@@ -426,6 +427,7 @@ export class Kernel {
       events: this.events,
       dataRoot: this.dataDir,
       configDir: this.loaded.configDir,
+      agentEndpoint: configuredAgentEndpoint(this.config.server),
       addProvider: (entry) => this.graph.add(entry),
       addRoute: (instance, route) => this.addRoute(instance, route),
       hooks: inst.hooks,

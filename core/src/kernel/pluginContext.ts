@@ -15,6 +15,7 @@ export interface ContextParts {
   events: EventBus;
   dataRoot: string;
   configDir: string;
+  agentEndpoint: string | null;
   addProvider(entry: ProviderEntry): void;
   addRoute(instance: string, route: HttpRoute): void;
   hooks: Hooks;
@@ -35,6 +36,7 @@ export function createPluginContext(parts: ContextParts): PluginContext<unknown>
     logger: parts.logger,
     events: parts.events,
     configDir: parts.configDir,
+    agentEndpoint: parts.agentEndpoint,
     provided,
     get dataDir() {
       const dir = join(parts.dataRoot, 'plugins', parts.instance);

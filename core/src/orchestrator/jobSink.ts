@@ -88,9 +88,13 @@ export class StoreJobSink implements JobSink {
 
   /** True once the job's agent said Hello; console lines after it stay in the full log only. */
   agentConnected = false;
+  private helloSeen!: () => void;
+  /** Resolves at the agent's first Hello (MachineSpec.agentConnected). */
+  readonly hello = new Promise<void>((resolve) => (this.helloSeen = resolve));
 
   onConnected(): void {
     this.agentConnected = true;
+    this.helloSeen();
     this.store.jobTimings.mark(this.jobId, 'hello', Date.now());
   }
 

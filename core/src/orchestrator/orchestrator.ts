@@ -131,6 +131,7 @@ export class Orchestrator {
       requeueOnRestart: this.o.requeueOnRestart ?? false,
       errorJob: (job, reason) => this.finishJob(job, 'errored', reason),
       advance: (runId) => this.advance(runId),
+      teardownFailed: (runtime, m, err) => this.o.events.emit('machine.teardownFailed', { runtime: runtime.id, machine: m.id, jobId: m.jobId, error: (err as Error).message }),
     });
     if (this.o.reconcileStorage) await this.o.reconcileStorage(new Set(this.o.store.jobs.listByState('provisioning', 'running').map((j) => j.id)));
     if (this.o.storage) await reconcileWarm(this.o.store, this.o.storage, this.o.logger);
@@ -448,6 +449,16 @@ export class Orchestrator {
           volumes: warm ? [warm.volume] : [],
           agent: { endpoint: this.o.agents.endpoint, token: handle.token },
           onMilestone: (m) => this.o.store.jobTimings.mark(job.id, m, Date.now()),
+          agentConnected: sink.hello,
+          onFailed: (err) => {
+            const now = this.o.store.jobs.require(job.id).state;
+            if ((now !== 'provisioning' && now !== 'running') || sink.finished || active.cancelRequested) return;
+            // Masked like the console: the message may quote the guest's console.
+            const what = consoleMasker(secrets, handle.token).mask(`${isHeliosError(err) ? `${err.code}: ` : ''}${err.message}`);
+            sink.system(`Helios: the machine failed: ${what}`);
+            active.cancelRequested = { state: 'errored', reason: `machine failed: ${what.split('\n')[0]}` };
+            handle.cancel(active.cancelRequested.reason);
+          },
         });
         if (runtime.console) void pumpConsole(runtime.console(machine), sink, consoleMasker(secrets, handle.token), this.o.logger);
       } catch (err) {
@@ -503,8 +514,9 @@ export class Orchestrator {
       return true;
     } catch (err) {
       // Reconciliation at the next start destroys what is left; the job result stands.
-      sink.system(`Helios: destroying machine ${machine.id} failed: ${(err as Error).message}`);
+      sink.system(`Helios: destroying machine ${machine.id} failed: ${isHeliosError(err) ? `${err.code}: ` : ''}${(err as Error).message}`);
       this.o.logger.error('machine destroy failed', { machine: machine.id, error: err });
+      this.o.events.emit('machine.teardownFailed', { runtime: runtime.id, machine: machine.id, jobId: machine.jobId, error: (err as Error).message });
       return false;
     }
   }

@@ -1,4 +1,4 @@
-import type { Logger, Runtime } from '@helios-ci/sdk';
+import type { Logger, MachineRef, Runtime } from '@helios-ci/sdk';
 import type { JobRecord, Store } from '../store/index.js';
 
 export interface ReconcileOptions {
@@ -11,6 +11,8 @@ export interface ReconcileOptions {
   errorJob(job: JobRecord, reason: string): void;
   /** Queues what is ready and completes finished runs. */
   advance(runId: string): Promise<void>;
+  /** A leftover machine's destroy failed (counted in /metrics). */
+  teardownFailed?(runtime: Runtime, machine: MachineRef, err: unknown): void;
 }
 
 /**
@@ -31,7 +33,10 @@ export async function reconcile(o: ReconcileOptions): Promise<void> {
     }
     for (const m of machines) {
       o.logger.warn('destroying a machine left by a previous run of Helios', { runtime: runtime.id, machine: m.id, jobId: m.jobId });
-      await runtime.destroy(m).catch((err) => o.logger.error('destroying a leftover machine failed', { machine: m.id, error: err }));
+      await runtime.destroy(m).catch((err) => {
+        o.logger.error('destroying a leftover machine failed', { machine: m.id, error: err });
+        o.teardownFailed?.(runtime, m, err);
+      });
     }
   }
   for (const job of o.store.jobs.listByState('provisioning', 'running')) {

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { ForgeToken, QueueToken, RuntimeToken, SecretsToken, StorageToken, type PluginContext } from '@helios-ci/sdk';
 import { CORE_INSTANCE, type Kernel } from '../kernel/kernel.js';
+import { splitHostPort } from '../kernel/config/agentEndpoint.js';
 import { JobSecretGuard } from '../kernel/configSecretGuard.js';
 import { webhookRoute } from '../http/webhookRoute.js';
 import { Store } from '../store/index.js';
@@ -19,7 +20,7 @@ export interface CoreServiceOptions {
   publicUrl?: string;
   /** The store file (default `<dataDir>/helios.db`); `:memory:` for throw-away runs. */
   storePath?: string;
-  /** Where agents connect (default 127.0.0.1:0, a free port). */
+  /** Where agents connect (default server.agentListen, else 127.0.0.1:0, a free port). */
   agentListen?: { host: string; port: number };
   heartbeatTimeoutMs?: number;
   requeueOnRestart?: boolean;
@@ -44,6 +45,7 @@ export interface CoreServiceOptions {
 export function registerCoreServices(options: CoreServiceOptions = {}) {
   return (ctx: PluginContext<unknown>, kernel: Kernel): void => {
     const config = kernel.config;
+    const configuredListen = config.server.agentListen ? splitHostPort(config.server.agentListen) : null;
     const publicUrl = config.server.publicUrl ?? options.publicUrl ?? `http://${config.server.listen}`;
     ctx.provide(StoreToken, { factory: () => Store.open({ path: options.storePath ?? join(kernel.dataDir, 'helios.db'), maxLogBytesPerJob: config.limits.maxLogBytesPerJob }) });
     if (kernel.graph.providersOf(QueueToken).length === 0) {
@@ -70,8 +72,9 @@ export function registerCoreServices(options: CoreServiceOptions = {}) {
       // so `helios run` prints its first line before paying for them.
       factory: async (deps: { blobs?: BlobServices }): Promise<AgentService> =>
         new (await import('../agent-service/agentService.js')).AgentService({
-          host: options.agentListen?.host ?? '127.0.0.1',
-          port: options.agentListen?.port ?? 0,
+          host: options.agentListen?.host ?? configuredListen?.host ?? '127.0.0.1',
+          port: options.agentListen?.port ?? configuredListen?.port ?? 0,
+          ...(config.server.agentEndpoint ? { advertise: config.server.agentEndpoint } : {}),
           ...(options.heartbeatTimeoutMs ? { heartbeatTimeoutMs: options.heartbeatTimeoutMs } : {}),
           blobs: deps.blobs?.jobBlobs ?? null,
           onWarning: (message, fields) => ctx.logger.warn(message, fields),

@@ -29,6 +29,8 @@ export interface BhyveRuntimeOptions {
 }
 
 const LOG_TAIL = 4000;
+/** Extra attempts of a busy zonepath destroy (backoff 0.1 s doubling to 2 s). */
+const BUSY_RETRIES = 6;
 const MB: Record<string, number> = { '': 1 / 1048576, K: 1 / 1024, M: 1, G: 1024, T: 1024 * 1024, P: 1024 ** 3, E: 1024 ** 4, k: 1 / 1024 };
 const BYTES: Record<string, number> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
 
@@ -45,6 +47,8 @@ export class BhyveRuntime implements Runtime {
   private readonly records: MachineRecords;
   private readonly subnet: Subnet;
   private readonly consoles = new Map<string, ConsoleStream>();
+  /** Per zone: stops its boot-timeout watch (the agent said Hello, or the machine is being destroyed). */
+  private readonly helloWatches = new Map<string, () => void>();
   /** Address and slot allocation is read-then-write over the records: one at a time. */
   private allocation: Promise<unknown> = Promise.resolve();
 
@@ -113,6 +117,9 @@ export class BhyveRuntime implements Runtime {
     if (warm && !warmDataset) {
       throw bhyveErrors.create('E_BHYVE_CONFIG', `runtime-bhyve: the warm volume ${warm.id} is at ${warm.location}, not a zvol; a bhyve guest can only get it as a disk (use a zvol-backed storage)`);
     }
+    // bootTimeoutSeconds bounds the whole start, from the clone to the agent's Hello.
+    const deadline = Date.now() + this.o.config.bootTimeoutSeconds * 1000;
+    const left = () => Math.max(1, deadline - Date.now());
     const record = await this.reserve(spec, zone, vnic);
     const machine: Machine = { id: zone, jobId: spec.jobId, label: spec.label };
     const milestone = (m: 'booted' | 'console') => {
@@ -162,14 +169,22 @@ export class BhyveRuntime implements Runtime {
       } finally {
         rmSync(commandFile, { force: true });
       }
-      await this.host.zoneadm(['-z', zone, 'install'], `installing zone ${zone}`);
+      const install = await this.host.tryZoneadm(['-z', zone, 'install'], left());
+      if (install.code !== 0) {
+        if (Date.now() >= deadline) throw this.bootFailure(zone, `zoneadm install did not finish within bootTimeoutSeconds (${this.o.config.bootTimeoutSeconds} s)`, 'E_BHYVE_BOOT_TIMEOUT');
+        throw bhyveErrors.create('E_BHYVE_COMMAND_FAILED', `runtime-bhyve: installing zone ${zone} failed (zoneadm -z ${zone} install exited ${install.code}): ${install.stderr.trim() || install.stdout.trim()}`, { facts: { zone, code: install.code } });
+      }
       // After install (the brand makes the zonepath) and before boot (the brand loads it when the zone readies).
       mkdirSync(join(zonepath, 'etc'), { recursive: true, mode: 0o755 });
       writeFileSync(join(zonepath, 'etc', 'ipf.conf'), ipfRules([agent, ...extra]));
-      const boot = await this.host.tryZoneadm(['-z', zone, 'boot']);
-      if (boot.code !== 0) throw this.bootFailure(zone, `zoneadm boot exited ${boot.code}: ${boot.stderr.trim()}`);
+      const boot = await this.host.tryZoneadm(['-z', zone, 'boot'], left());
+      if (boot.code !== 0) {
+        if (Date.now() >= deadline) throw this.bootFailure(zone, `zoneadm boot did not finish within bootTimeoutSeconds (${this.o.config.bootTimeoutSeconds} s)`, 'E_BHYVE_BOOT_TIMEOUT');
+        throw this.bootFailure(zone, `zoneadm boot exited ${boot.code}: ${boot.stderr.trim()}`);
+      }
       milestone('booted');
       this.consoles.set(zone, new ConsoleStream(join(zonepath, 'root', 'tmp', 'vm.com1'), () => milestone('console')));
+      this.watchHello(spec, zone, deadline);
       return machine;
     } catch (err) {
       await this.destroy(machine).catch((e: unknown) => this.o.logger?.error('teardown after a failed provision failed', { machine: zone, error: e }));
@@ -177,7 +192,32 @@ export class BhyveRuntime implements Runtime {
     }
   }
 
-  private bootFailure(zone: string, reason: string): HeliosError {
+  /**
+   * Fails the machine (MachineSpec.onFailed) when the agent's Hello has not come by the deadline. Only
+   * when the orchestrator tells us of the Hello (agentConnected) and listens (onFailed).
+   */
+  private watchHello(spec: MachineSpec, zone: string, deadline: number): void {
+    const { agentConnected, onFailed } = spec;
+    if (!agentConnected || !onFailed) return;
+    const timer = setTimeout(() => {
+      this.helloWatches.delete(zone);
+      this.o.logger?.warn('the agent did not say Hello in time; failing the machine', { machine: zone, bootTimeoutSeconds: this.o.config.bootTimeoutSeconds });
+      try {
+        onFailed(this.bootFailure(zone, `the agent did not say Hello within bootTimeoutSeconds (${this.o.config.bootTimeoutSeconds} s); check the guest's console below and that it can reach ${spec.agent.endpoint}`, 'E_BHYVE_BOOT_TIMEOUT'));
+      } catch (err) {
+        this.o.logger?.error('reporting a failed machine failed', { machine: zone, error: err });
+      }
+    }, Math.max(1, deadline - Date.now()));
+    timer.unref();
+    const stop = () => {
+      clearTimeout(timer);
+      this.helloWatches.delete(zone);
+    };
+    this.helloWatches.set(zone, stop);
+    void agentConnected.then(stop, stop);
+  }
+
+  private bootFailure(zone: string, reason: string, code: 'E_BHYVE_BOOT_FAILED' | 'E_BHYVE_BOOT_TIMEOUT' = 'E_BHYVE_BOOT_FAILED'): HeliosError {
     const zonepath = this.zonepath(zone);
     const tail = (file: string) => {
       try {
@@ -187,8 +227,16 @@ export class BhyveRuntime implements Runtime {
         return '(missing)';
       }
     };
-    const logs = [`--- ${zonepath}/log/zone.log ---`, tail(join(zonepath, 'log', 'zone.log')).trimEnd(), `--- ${zonepath}/root/tmp/init.log ---`, tail(join(zonepath, 'root', 'tmp', 'init.log')).trimEnd()].join('\n');
-    return bhyveErrors.create('E_BHYVE_BOOT_FAILED', `runtime-bhyve: zone ${zone} did not boot (${reason})\n${logs}`, { facts: { zone } });
+    const consoleTail = this.consoles.get(zone)?.tail();
+    const logs = [
+      `--- ${zonepath}/log/zone.log ---`,
+      tail(join(zonepath, 'log', 'zone.log')).trimEnd(),
+      `--- ${zonepath}/root/tmp/init.log ---`,
+      tail(join(zonepath, 'root', 'tmp', 'init.log')).trimEnd(),
+      ...(consoleTail ? ['--- console (last lines) ---', ...consoleTail] : []),
+    ].join('\n');
+    const what = code === 'E_BHYVE_BOOT_TIMEOUT' ? 'did not start in time' : 'did not boot';
+    return bhyveErrors.create(code, `runtime-bhyve: zone ${zone} ${what} (${reason})\n${logs}`, { facts: { zone } });
   }
 
   private async growDisk(dataset: string, size: string): Promise<void> {
@@ -234,20 +282,24 @@ export class BhyveRuntime implements Runtime {
     const jobId = jobIdOfZone(prefix, zone)!;
     const record = this.records.read(zone);
     const vnic = record?.vnic ?? vnicOf(prefix, zone);
+    this.helloWatches.get(zone)?.();
     this.consoles.get(zone)?.close();
     this.consoles.delete(zone);
 
     await this.removeZone(zone);
     if (this.o.config.network.etherstub) await this.deleteVnic(vnic);
-    const clones = await this.clonesOf(jobId, record);
-    for (const clone of clones) await this.o.storage.release(clone);
-    await this.removeZonepath(zone);
+    const causes: string[] = [];
+    for (const clone of await this.clonesOf(jobId, record)) {
+      // The storage retries a busy destroy with backoff; still failing, the rest of the teardown goes on.
+      await this.o.storage.release(clone).catch((err: unknown) => causes.push(`releasing ${clone.id}: ${(err as Error).message}`));
+    }
+    await this.removeZonepath(zone).catch((err: unknown) => causes.push(`removing the zonepath: ${(err as Error).message}`));
     rmSync(this.userDataFile(zone), { force: true });
 
     const left = await this.leftovers(zone, vnic, jobId);
     if (left.length) {
-      this.o.logger?.error('machine teardown left something behind', { machine: zone, left });
-      throw bhyveErrors.create('E_BHYVE_TEARDOWN_INCOMPLETE', `runtime-bhyve: after tearing down ${zone} these remain: ${left.join(', ')}; the reconciler will retry`, { facts: { left } });
+      this.o.logger?.error('machine teardown left something behind', { machine: zone, left, causes });
+      throw bhyveErrors.create('E_BHYVE_TEARDOWN_INCOMPLETE', `runtime-bhyve: after tearing down ${zone} these remain: ${left.join(', ')}${causes.length ? ` (${causes.join('; ')})` : ''}; the reconciler retries at the next start`, { facts: { left, causes } });
     }
     this.records.remove(zone);
   }
@@ -286,9 +338,19 @@ export class BhyveRuntime implements Runtime {
     const r = await this.host.tryZfs(['list', '-H', '-o', 'name,mountpoint', zonepath]);
     if (r.code === 0) {
       const [name, mountpoint] = r.stdout.trim().split('\t');
-      if (name && mountpoint === zonepath) await this.host.tryZfs(['destroy', '-r', name]);
+      if (name && mountpoint === zonepath) await this.destroyRetryingBusy(name);
     }
     rmSync(zonepath, { recursive: true, force: true });
+  }
+
+  /** `zfs destroy -r`, retried with backoff while the dataset is busy (a halted zone's last processes exiting). */
+  private async destroyRetryingBusy(dataset: string): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      const r = await this.host.tryZfs(['destroy', '-r', dataset]);
+      if (r.code === 0 || /does not exist/.test(r.stderr)) return;
+      if (!/busy/i.test(r.stderr) || attempt >= BUSY_RETRIES) throw bhyveErrors.create('E_BHYVE_COMMAND_FAILED', `runtime-bhyve: zfs destroy -r ${dataset} exited ${r.code}: ${r.stderr.trim()}`);
+      await new Promise((res) => setTimeout(res, Math.min(2000, 100 * 2 ** attempt)));
+    }
   }
 
   private async leftovers(zone: string, vnic: string, jobId: string): Promise<string[]> {

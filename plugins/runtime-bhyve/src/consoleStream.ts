@@ -6,11 +6,15 @@
  */
 import { connect, type Socket } from 'node:net';
 
+const TAIL_LINES = 30;
+
 export class ConsoleStream {
   private socket: Socket | null = null;
   private closed = false;
   private partial = '';
   private readonly buffered: string[] = [];
+  /** The last lines seen, for a failure's report (the job log has them all). */
+  private readonly recent: string[] = [];
   private wake: (() => void) | null = null;
   private firstByte: (() => void) | null;
 
@@ -47,7 +51,14 @@ export class ConsoleStream {
     const parts = (this.partial + chunk).split(/\r?\n/);
     this.partial = parts.pop() ?? '';
     this.buffered.push(...parts);
+    this.recent.push(...parts);
+    if (this.recent.length > TAIL_LINES) this.recent.splice(0, this.recent.length - TAIL_LINES);
     this.wake?.();
+  }
+
+  /** The console's last lines (and the unterminated one), oldest first. */
+  tail(): string[] {
+    return this.partial ? [...this.recent, this.partial] : [...this.recent];
   }
 
   private end(): void {

@@ -46,7 +46,7 @@ export class Host {
   dladm = (args: string[], what: string) => this.must([this.commands.dladm, ...args], what);
   zfs = (args: string[], what: string) => this.must([this.commands.zfs, ...args], what);
   tryZfs = (args: string[]) => this.run([this.commands.zfs, ...args]);
-  tryZoneadm = (args: string[]) => this.run([this.commands.zoneadm, ...args]);
+  tryZoneadm = (args: string[], timeoutMs?: number) => this.run([this.commands.zoneadm, ...args], timeoutMs ? { timeoutMs } : undefined);
   tryZonecfg = (args: string[]) => this.run([this.commands.zonecfg, ...args]);
   tryDladm = (args: string[]) => this.run([this.commands.dladm, ...args]);
 

@@ -1,6 +1,7 @@
 import { definePlugin, RuntimeToken, StorageToken } from '@helios-ci/sdk';
 import { BhyveRuntime } from './bhyveRuntime.js';
 import { execRunner } from './commands.js';
+import { checkAgentEndpoint } from './agentEndpoint.js';
 import { BhyveConfigSchema } from './config.js';
 import { bhyveDoctor } from './doctor.js';
 
@@ -26,6 +27,7 @@ export default definePlugin({
       // Checked while the value is built, so `helios config check` reports a missing snapshot or
       // etherstub, not the first job.
       factory: async ({ storage }) => {
+        checkAgentEndpoint(ctx.instance, ctx.agentEndpoint, ctx.logger);
         const runtime = new BhyveRuntime({ id: ctx.instance, config: ctx.config, storage, run: execRunner, stateDir: ctx.dataDir, logger: ctx.logger });
         await runtime.checkHost();
         return runtime;

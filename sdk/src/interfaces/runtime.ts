@@ -22,6 +22,18 @@ export interface MachineSpec {
    * Runtimes without such milestones never call it; a throw from it is ignored.
    */
   onMilestone?: (milestone: MachineMilestone) => void;
+  /**
+   * Optional: resolves when the job's agent said its first Hello (t3); never rejects. A runtime that
+   * bounds how long a machine may take to start (runtime-bhyve's bootTimeoutSeconds) races it.
+   */
+  agentConnected?: Promise<void>;
+  /**
+   * Optional: the runtime calls it when the machine fails after `provision` returned (no agent Hello
+   * within its boot timeout, the VM died). The orchestrator writes the error into the job log, ends
+   * the job `errored` with the error's code and first line, and destroys the machine. Calls after
+   * the job ended are ignored.
+   */
+  onFailed?: (error: Error) => void;
 }
 
 /** Boot milestones a runtime may report through `MachineSpec.onMilestone`. */

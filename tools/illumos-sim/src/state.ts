@@ -18,6 +18,8 @@ export interface ZoneRecord {
   /** While running: the zone id and the pid of the VM process (its own process group). */
   zoneid?: number;
   vmPid?: number;
+  /** While running: the boot disk's filesystem, the guest's root (halt ends every process inside it). */
+  guestRoot?: string;
   /** Whether install created the zonepath (uninstall then removes it, as illumos does). */
   createdZonepath?: boolean;
   config: ZoneConfig;
@@ -128,12 +130,19 @@ function breakStaleLock(lock: string): void {
   }
 }
 
+/** Running (a zombie waiting for its parent to reap it is dead: a VM in that state has powered off). */
 export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    // No /proc (not Linux) or gone meanwhile: kill(0) said it was there.
+    return existsSync(`/proc/${pid}`) || !existsSync('/proc/self');
   }
 }
 

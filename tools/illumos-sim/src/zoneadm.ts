@@ -14,6 +14,7 @@ import { writeSeed } from './cloudInitSeed.js';
 import { takeFault } from './faults.js';
 import { datasetFacts } from './realZfs.js';
 import { SimError, usage } from './simError.js';
+import { killGuest, signalGuest } from './guestProcesses.js';
 import { SimState, pidAlive, type ZoneRecord } from './state.js';
 import { attrValue, ipType, zonepath } from './zoneConfig.js';
 import { verifyConfig } from './zonecfgSession.js';
@@ -71,7 +72,10 @@ function mustExist(state: SimState, zone: string): ZoneRecord {
 /** A running zone whose VM process is gone has halted. */
 export function reconcile(state: SimState, record: ZoneRecord): ZoneRecord {
   if ((record.state === 'running' || record.state === 'ready') && (!record.vmPid || !pidAlive(record.vmPid))) {
+    // A VM that is gone takes every process of its guest with it.
+    signalGuest(record.vmPid, record.guestRoot);
     const halted: ZoneRecord = { ...record, state: 'installed' };
+    delete halted.guestRoot;
     delete halted.vmPid;
     delete halted.zoneid;
     state.writeZone(halted);
@@ -271,7 +275,7 @@ async function boot(state: SimState, zone: string, rest: string[]): Promise<stri
       throw new SimError(`zone '${zone}': boot failed; bhyve exited during startup; see ${initLog}`);
     }
     const zoneid = state.next('zoneid');
-    state.writeZone({ ...record, state: 'running', zoneid, vmPid: pid });
+    state.writeZone({ ...record, state: 'running', zoneid, vmPid: pid, guestRoot: facts.mountpoint });
     log([`zone ${zone}: running (zoneid ${zoneid}, bhyve pid ${pid})`]);
     return '';
   });
@@ -317,30 +321,19 @@ async function halt(state: SimState, zone: string, why = 'halt'): Promise<string
     if (record.state === 'incomplete') throw new SimError(`zone '${zone}': ${why} operation is invalid for incomplete zones.`);
     if (record.state !== 'running' && record.state !== 'ready') return '';
     const pid = record.vmPid!;
-    try {
-      process.kill(-pid, 'SIGKILL');
-    } catch {
-      /* the group is gone already */
-    }
-    // Like a real halt, done when every process of the zone is gone (their cwd holds the disk busy).
-    for (let i = 0; i < 1000 && groupAlive(pid); i++) await new Promise((r) => setTimeout(r, 10));
-    if (groupAlive(pid)) throw new SimError(`zone '${zone}': processes of the zone (process group ${pid}) did not exit after SIGKILL`);
+    // Like a real halt, done when every process of the guest is gone (their cwd holds the disk busy),
+    // also the ones that left the VM's process group (a guest agent's steps run in their own sessions).
+    const left = await killGuest(pid, record.guestRoot);
+    if (left.length) throw new SimError(`zone '${zone}': processes of the zone (${left.join(', ')}) did not exit after SIGKILL`);
     const consoleAttr = attrValue(record.config, 'console');
     if (consoleAttr?.startsWith('socket,')) rmSync(join(zonepath(record.config), 'root', consoleAttr.slice('socket,'.length)), { force: true });
     const next: ZoneRecord = { ...record, state: 'installed' };
     delete next.vmPid;
     delete next.zoneid;
+    delete next.guestRoot;
     state.writeZone(next);
     zoneLog(zonepath(record.config), [`zone ${zone}: halted (${why})`]);
     return '';
   });
 }
 
-function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

@@ -13,7 +13,7 @@ test.before.each(() => {
 test.after.each(() => h.cleanup());
 
 test('slow-install: the zone is incomplete while installing, other commands go on, then it is installed', async () => {
-  await h.ok('control', 'fault', 'add', 'slow-install', '--match', 'slow', '--seconds', '4', '--count', '1');
+  await h.ok('control', 'fault', 'add', 'slow-install', '--match', 'slow', '--seconds', '10', '--count', '1');
   for (const z of ['slow-1', 'quick-1']) {
     await h.ok('zonecfg', '-z', z, '-f', h.file(`${z}.zcfg`, jobZoneFile({ zonepath: join(h.zones, z), dataset: `rpool/ci/${z}`, vnic: 'v0' })));
   }

@@ -9,7 +9,7 @@ import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { conformanceTestSource, expectedInstances, heliosEnv, heliosYaml, pluginPackageJson, pluginSource } from './thirdPartyPlugin.js';
+import { bhyveHostScripts, conformanceTestSource, expectedInstances, heliosEnv, heliosYaml, pluginPackageJson, pluginSource } from './thirdPartyPlugin.js';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '../../../..');
 const NPM_TIMEOUT_MS = 300_000;
@@ -185,6 +185,8 @@ test('helios from node_modules/.bin checks the config and lists the plugins', ()
   assert.ok(existsSync(helios), 'node_modules/.bin/helios is missing');
   assert.ok((statSync(helios).mode & 0o111) !== 0, 'node_modules/.bin/helios is not executable');
   writeFileSync(join(project, 'helios.yaml'), heliosYaml);
+  mkdirSync(join(project, 'bhyve-host'), { recursive: true });
+  for (const [name, body] of Object.entries(bhyveHostScripts)) writeFileSync(join(project, 'bhyve-host', name), body, { mode: 0o755 });
   const env = cleanEnv(heliosEnv);
   // Run the bin itself (its shebang), as a user's shell would.
   const check = run(helios, ['config', 'check'], project, env);

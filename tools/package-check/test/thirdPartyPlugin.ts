@@ -95,7 +95,24 @@ plugins:
     config:
       parent: tank/ci
       quotaPerRepositoryBytes: 10737418240
+  bhyve:
+    use: "@helios-ci/runtime-bhyve"
+    config:
+      images: { omnios-r151054: { dataset: tank/ci/images/omnios, snapshot: r151054 } }
+      network: { etherstub: helios0, subnet: 10.77.0.0/24, gateway: 10.77.0.1 }
+      commands: { zfs: ./bhyve-host/zfs, dladm: ./bhyve-host/dladm, zonecfg: ./bhyve-host/zonecfg, zoneadm: ./bhyve-host/zoneadm }
 `;
+
+/**
+ * runtime-bhyve checks the host when its value is built (config check): these stand-ins answer as an
+ * OmniOS host with the image snapshot and the etherstub would (paths relative to the project).
+ */
+export const bhyveHostScripts: Record<string, string> = {
+  zfs: '#!/bin/sh\n[ "$1" = list ] && [ "$7" = tank/ci/images/omnios@r151054 ] && { echo "$7"; exit 0; }\necho "cannot open: dataset does not exist" >&2; exit 1\n',
+  dladm: '#!/bin/sh\n[ "$1" = show-link ] && [ "$5" = helios0 ] && { echo etherstub; exit 0; }\necho "dladm: object not found" >&2; exit 1\n',
+  zonecfg: '#!/bin/sh\nexit 1\n',
+  zoneadm: '#!/bin/sh\nexit 1\n',
+};
 
 /** Environment the config's `{ env }` references read (the GitHub forge checks its key is a PEM key). */
 export const heliosEnv = {
@@ -113,4 +130,5 @@ export const expectedInstances: Record<string, string> = {
   github: '@helios-ci/forge-github',
   forgejo: '@helios-ci/forge-forgejo',
   zfs: '@helios-ci/storage-zfs',
+  bhyve: '@helios-ci/runtime-bhyve',
 };

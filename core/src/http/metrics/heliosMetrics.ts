@@ -29,6 +29,7 @@ export class HeliosMetrics {
   private readonly finished = new Counter('helios_jobs_finished_total', 'Jobs that reached a final state since this server started, by state.');
   private readonly duration = new Histogram('helios_job_duration_seconds', 'Time from provisioning to the final state of jobs finished since this server started.', DURATION_BUCKETS);
   private readonly machineStart = new Histogram('helios_machine_start_seconds', 'Seconds from the start of provisioning (t0, the disk clone) to each machine milestone (booted, console, hello), for jobs finished since this server started.', START_BUCKETS);
+  private readonly teardownIncomplete = new Counter('helios_machine_teardown_incomplete_total', "Machine teardowns (after a job or at reconciliation) that failed and may have left part of the machine behind, since this server started, by runtime instance.");
   private readonly deliveries = new Counter('helios_webhook_deliveries_total', 'Webhook deliveries stored in the inbox (duplicates excluded), by forge instance.');
   private readonly outbox = new Gauge('helios_outbox_pending', 'Forge outbox rows still to deliver (pending or in flight).');
   private readonly sessions = new Gauge('helios_agent_sessions_active', 'Agents connected to the agent service.');
@@ -37,6 +38,7 @@ export class HeliosMetrics {
   private readonly rss = new Gauge('process_resident_memory_bytes', 'Resident memory of this process, in bytes.');
   private readonly startTime = new Gauge('process_start_time_seconds', 'Start time of this process since the Unix epoch, in seconds.');
   private readonly unsubscribe: () => void;
+  private readonly unsubscribeTeardown: () => void;
 
   constructor(private readonly s: MetricsSources) {
     for (const state of JOB_STATES) if (!['queued', 'provisioning', 'running'].includes(state)) this.finished.inc({ state }, 0);
@@ -53,6 +55,7 @@ export class HeliosMetrics {
         }
       }
     });
+    this.unsubscribeTeardown = s.events.on('machine.teardownFailed', (e) => this.teardownIncomplete.inc({ runtime: e.runtime }));
     this.startTime.set({}, Math.round((Date.now() - process.uptime() * 1000) / 1000));
   }
 
@@ -68,11 +71,12 @@ export class HeliosMetrics {
     const usage = process.cpuUsage();
     this.cpu.set({}, (usage.user + usage.system) / 1e6);
     this.rss.set({}, process.memoryUsage.rss());
-    const all: Metric[] = [this.jobs, this.finished, this.duration, this.machineStart, this.deliveries, this.outbox, this.sessions, this.uptime, this.cpu, this.rss, this.startTime];
+    const all: Metric[] = [this.jobs, this.finished, this.duration, this.machineStart, this.teardownIncomplete, this.deliveries, this.outbox, this.sessions, this.uptime, this.cpu, this.rss, this.startTime];
     return renderAll(all);
   }
 
   close(): void {
     this.unsubscribe();
+    this.unsubscribeTeardown();
   }
 }

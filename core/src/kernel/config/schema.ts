@@ -23,6 +23,10 @@ export const HeliosConfigSchema = Type.Object(
         }),
         /** Job logs, job and run views (API and pages) need the admin token: for private repositories. */
         requireAuthForLogs: Type.Boolean({ default: false }),
+        /** What the agent gRPC service binds (default 127.0.0.1 and a free port); 0.0.0.0 for every interface. */
+        agentListen: Type.Optional(Type.String({ pattern: '^[^\\s:]+:\\d{1,5}$' })),
+        /** The host:port guests are told to dial (default: the bound address and port). */
+        agentEndpoint: Type.Optional(Type.String({ pattern: '^[^\\s:]+:\\d{1,5}$' })),
       },
       { additionalProperties: false, default: {} },
     ),
