@@ -151,17 +151,8 @@ export class Kernel {
   }
 
   static async create(options: KernelOptions = {}): Promise<Kernel> {
-    const cwd = options.cwd ?? process.cwd();
-    const loaded =
-      options.configText !== undefined
-        ? parseConfigText(options.configText, options.configPath ?? 'helios.yaml', options.configDir ?? cwd, false)
-        : loadConfigFile(options.configPath, cwd);
-    const kernel = new Kernel(loaded, options);
-    try {
-      await kernel.prepare();
-    } catch (err) {
-      throw kernel.redactError(err);
-    }
+    const { kernel, error } = await Kernel.diagnose(options);
+    if (error !== null) throw error;
     return kernel;
   }
 
