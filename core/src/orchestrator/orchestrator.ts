@@ -7,6 +7,7 @@ import {
   type Logger,
   type Machine,
   type Queue,
+  type RemoteDispatcher,
   type QueueDelivery,
   type QueueSubscription,
   type RepoRef,
@@ -389,10 +390,26 @@ export class Orchestrator {
   }
 
   /**
-   * Registers the job with the agent service, provisions its machine, waits for the end, destroys
-   * the machine. True when no machine is left (never made, or destroyed).
+   * Runs the job's machine (runAttempt); a job whose host was lost (remote runtimes: the worker died)
+   * is started again up to the runtime's `retryLostHost` times, else it ends errored as before.
    */
   private async runMachine(run: RunRecord, job: JobRecord, runtime: Runtime, label: string, sink: StoreJobSink, active: ActiveJob, secrets: Record<string, string>, cloneAccess: { url: string; token?: string }, warm: WarmSession | null): Promise<boolean> {
+    const retries = retryLostHostOf(runtime);
+    for (let attempt = 1; ; attempt++) {
+      const r = await this.runAttempt(run, job, runtime, label, sink, active, secrets, cloneAccess, warm, attempt <= retries);
+      if (r !== 'retry') return r;
+      sink.system(`Helios: the host running this job was lost; starting it again on another host (retry ${attempt} of ${retries})`);
+      this.o.store.steps.restart(job.id);
+      sink.restart();
+    }
+  }
+
+  /**
+   * Registers the job with the agent service, provisions its machine, waits for the end, destroys
+   * the machine. True when no machine is left (never made, or destroyed); 'retry' when the agent was
+   * lost with its host and `mayRetry` (the job is not finished then).
+   */
+  private async runAttempt(run: RunRecord, job: JobRecord, runtime: Runtime, label: string, sink: StoreJobSink, active: ActiveJob, secrets: Record<string, string>, cloneAccess: { url: string; token?: string }, warm: WarmSession | null, mayRetry: boolean): Promise<boolean | 'retry'> {
     const workflowJobs = this.o.store.jobs.listByRun(run.id).filter((j) => j.plan.workflow.file === job.plan.workflow.file);
     const spec = buildJobSpec({ run, jobId: job.id, plan: job.plan, needs: needsContext(workflowJobs as GraphJob[], job.plan), secrets, clone: cloneAccess, publicUrl: this.o.publicUrl, ...(warm ? { warmPaths: warm.paths } : {}) });
     const handle = this.o.agents.registerJob(spec, sink);
@@ -426,10 +443,11 @@ export class Orchestrator {
         this.finishJob(job, 'errored', `provisioning failed: ${isHeliosError(err) ? `${err.code}: ` : ''}${(err as Error).message}`);
         return true;
       }
-      job = this.o.store.jobs.transition(job.id, 'running');
+      if (this.o.store.jobs.require(job.id).state !== 'running') job = this.o.store.jobs.transition(job.id, 'running');
       this.o.events.emit('job.started', { runId: run.id, jobId: job.id });
       const conclusion = await handle.done;
       const requested = active.cancelRequested;
+      if (mayRetry && conclusion === 'errored' && sink.lostReason !== null && sink.finished === null && !requested) return 'retry';
       let state = CONCLUSION_STATE[conclusion];
       let reason = sink.finished?.reason ?? sink.lostReason ?? null;
       if (requested && (conclusion === 'cancelled' || conclusion === 'errored')) {
@@ -494,6 +512,12 @@ export class Orchestrator {
     this.o.events.emit('job.finished', { runId: job.runId, jobId: job.id, state, ...(reason ? { reason } : {}) });
     return done;
   }
+}
+
+/** How often a runtime whose hosts can be lost (queue-nats' dispatcher) starts a job again; 0 for others. */
+function retryLostHostOf(runtime: Runtime): number {
+  const n = (runtime as Partial<RemoteDispatcher>).retryLostHost;
+  return typeof n === 'number' && n > 0 ? n : 0;
 }
 
 function runConclusion(jobs: JobRecord[]): RunConclusion {

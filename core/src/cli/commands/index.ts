@@ -8,6 +8,7 @@ import { runCommand } from './run.js';
 import { forgejoInstallHookCommand } from './forgejoInstallHook.js';
 import { logsPruneCommand } from './logsPrune.js';
 import { cacheListCommand, cachePruneCommand } from './cache.js';
+import { workerCommand } from './worker.js';
 
 /** Every `helios` sub-command. Add a command by adding its file and one line here. */
-export const commands: Command[] = [serveCommand, configCheckCommand, pluginsListCommand, validateCommand, planCommand, runCommand, forgejoInstallHookCommand, logsPruneCommand, cacheListCommand, cachePruneCommand];
+export const commands: Command[] = [serveCommand, configCheckCommand, pluginsListCommand, validateCommand, planCommand, runCommand, forgejoInstallHookCommand, logsPruneCommand, cacheListCommand, cachePruneCommand, workerCommand];
