@@ -100,7 +100,7 @@ export class NatsDispatcher implements RemoteDispatcher {
     const machine = new Promise<Machine>((resolve, reject) => {
       this.dispatches.set(spec.jobId, { spec, attempt, worker: null, ended: false, resolve, reject, console: [], consoleWaiters: [] });
     });
-    await this.connected().queue.publish({ jobId: spec.jobId, labels: [spec.label], attempt });
+    await this.publishRetrying({ jobId: spec.jobId, labels: [spec.label], attempt });
     this.logger.debug('job published for the workers', { jobId: spec.jobId, attempt, label: spec.label });
     const timer = setTimeout(() => {
       const d = this.dispatches.get(spec.jobId);
@@ -116,6 +116,24 @@ export class NatsDispatcher implements RemoteDispatcher {
     }
   }
 
+  /**
+   * NATS may be restarting: the publish is retried (the same msgID, so the stream keeps one copy)
+   * for up to a minute before the job fails to provision.
+   */
+  private async publishRetrying(message: { jobId: string; labels: string[]; attempt: number }): Promise<void> {
+    const until = Date.now() + 60_000;
+    for (let delay = 250; ; delay = Math.min(delay * 2, 5000)) {
+      try {
+        await this.connected().queue.publish(message);
+        return;
+      } catch (err) {
+        if (Date.now() + delay > until || this.closed) throw err;
+        this.logger.warn('publishing a job failed; retrying', { jobId: message.jobId, attempt: message.attempt, error: (err as Error).message });
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+
   private claim(r: ClaimRequest): ClaimReply {
     const d = this.dispatches.get(r.jobId);
     if (!d || d.attempt !== r.attempt || d.ended) return { ok: false, reason: 'this job attempt is no longer wanted' };
@@ -128,7 +146,10 @@ export class NatsDispatcher implements RemoteDispatcher {
 
   private status(r: StatusRequest): StatusReply {
     const d = this.dispatches.get(r.jobId);
-    return { wanted: !!d && d.attempt === r.attempt && d.worker === r.worker && !d.ended };
+    const wanted = !!d && d.attempt === r.attempt && d.worker === r.worker && !d.ended;
+    // The provisioned event may have been lost in a NATS outage; the poll carries the machine again.
+    if (wanted && r.machineId && r.label) d.resolve({ id: `${r.worker}:${r.attempt}:${r.machineId}`, jobId: r.jobId, label: r.label });
+    return { wanted };
   }
 
   private onEvent(e: MachineEvent): void {

@@ -195,7 +195,7 @@ export class NatsWorker implements WorkerHandle {
     for (const held of [...this.held.values()]) {
       if (!held.machine) continue;
       try {
-        const request: StatusRequest = { jobId: held.jobId, attempt: held.attempt, worker: this.workerId };
+        const request: StatusRequest = { jobId: held.jobId, attempt: held.attempt, worker: this.workerId, machineId: held.machine.id, label: held.machine.label };
         const reply = decode<StatusReply>((await this.nc.request(this.subjects.status, encode(request), { timeout: this.timings.claimTimeoutMs })).data);
         if (!reply.wanted) {
           this.logger.warn('control no longer runs this job; destroying its machine', { jobId: held.jobId, attempt: held.attempt });

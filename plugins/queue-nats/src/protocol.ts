@@ -20,6 +20,9 @@ export interface StatusRequest {
   jobId: string;
   attempt: number;
   worker: string;
+  /** The machine, repeated on every poll: core NATS events are not persisted, a NATS outage may have lost `provisioned`. */
+  machineId?: string;
+  label?: string;
 }
 
 export interface StatusReply {

@@ -1,6 +1,7 @@
 // Control + two workers (+ one serving another label) as processes on loopback, over a real
 // nats-server: jobs spread over the workers within their capacities and the cluster cap; a worker
 // without a job's label never receives it.
+import { existsSync } from 'node:fs';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { waitFor } from '@helios-ci/sdk/testkit';
@@ -40,6 +41,7 @@ t('40 jobs spread over two workers, neither over its capacity, the cluster cap r
     assert.is(byWorker.wc, 1, 'the worker serving only "other" received a "remote" job');
     assert.ok((byWorker.wa ?? 0) > 0 && (byWorker.wb ?? 0) > 0, `jobs not spread: ${JSON.stringify(byWorker)}`);
     assert.is((byWorker.wa ?? 0) + (byWorker.wb ?? 0), 40);
+    assert.ok(w.workers.some((x) => existsSync(x.machinesDir)), 'the workers made their machines where the test looks');
     await waitFor('every machine destroyed', () => w.workers.every((x) => x.machines().length === 0), 30_000);
     const peaks = w.peaks(['wa', 'wb']);
     assert.ok(peaks.perWorker.wa! <= 3, `wa ran ${peaks.perWorker.wa} at once (capacity 3)`);

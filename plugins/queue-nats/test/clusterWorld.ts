@@ -42,7 +42,7 @@ export class WorkerProcess {
   ) {}
 
   get machinesDir(): string {
-    return join(this.dir, 'data/machines');
+    return join(this.dir, 'machines');
   }
 
   machines(): { id: string; pid: number | null; jobId: string }[] {
@@ -166,7 +166,7 @@ plugins:
   queue:
     use: "@helios-ci/queue-nats"
     config: ${this.queueConfig({})}
-  local: { use: "@helios-ci/runtime-local", config: { labels: ${JSON.stringify(s.labels)}, killGraceMs: 500 } }
+  local: { use: "@helios-ci/runtime-local", config: { labels: ${JSON.stringify(s.labels)}, killGraceMs: 500, workRoot: ./machines } }
   storage: { use: "@helios-ci/storage-dir" }
   secrets: { use: "@helios-ci/secrets-file" }
 `,
