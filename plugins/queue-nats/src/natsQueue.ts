@@ -176,28 +176,36 @@ class Subscription {
     this.wakeAll();
   }
 
+  /**
+   * One pull request for every free slot at once (a batch), so a burst of jobs is not fetched one
+   * round trip at a time; slots the batch did not fill are freed when it expires.
+   */
   private async pull(consumer: Consumer): Promise<void> {
     while (!this.closed) {
       if (!(await this.slot())) return;
-      let msg: JsMsg | null = null;
+      let reserved = 1;
+      while (this.taken < this.capacity) {
+        this.taken++;
+        reserved++;
+      }
       try {
-        msg = await consumer.next({ expires: this.s.pullExpiresMs });
+        const batch = await consumer.fetch({ max_messages: reserved, expires: this.s.pullExpiresMs });
+        for await (const msg of batch) {
+          if (this.closed) {
+            msg.nak();
+            continue;
+          }
+          reserved--;
+          if (!this.deliver(msg)) this.release();
+          if (reserved === 0) break;
+        }
       } catch (err) {
         // NATS restarting, or the consumer at max_ack_pending: ask again shortly.
         if (!this.closed) this.logger?.debug('queue-nats pull failed; retrying', { error: (err as Error).message });
-        this.release();
         await sleep(250);
-        continue;
+      } finally {
+        for (; reserved > 0; reserved--) this.release();
       }
-      if (!msg) {
-        this.release();
-        continue;
-      }
-      if (this.closed) {
-        msg.nak();
-        return;
-      }
-      if (!this.deliver(msg)) this.release();
     }
   }
 
