@@ -91,7 +91,7 @@ function widenSessionWindows(server: grpc.Server): void {
 }
 
 export class AgentService {
-  private readonly opts: Required<Omit<AgentServiceOptions, 'blobs' | 'onWarning' | 'connectTimeoutMs'>> & {
+  private readonly opts: Required<Omit<AgentServiceOptions, 'blobs' | 'onWarning' | 'connectTimeoutMs' | 'awaitAdoptions'>> & {
     connectTimeoutMs: number | null;
   };
   private readonly blobs: JobBlobs | null;
@@ -103,6 +103,8 @@ export class AgentService {
   private watchdog: NodeJS.Timeout | null = null;
   private boundEndpoint: string | null = null;
   private readonly sessionHost: SessionHost;
+  /** Until adoptionsDone(): an unknown token may belong to a job not yet re-adopted, so it is told to retry. */
+  private adopting: boolean;
 
   constructor(options: AgentServiceOptions = {}) {
     this.opts = {
@@ -117,6 +119,7 @@ export class AgentService {
     if (this.opts.heartbeatTimeoutMs <= this.opts.heartbeatIntervalMs) {
       throw new HeliosError('E_CONFIG_INVALID', `agent service: heartbeatTimeoutMs (${this.opts.heartbeatTimeoutMs}) must exceed heartbeatIntervalMs (${this.opts.heartbeatIntervalMs}); use at least 3x the interval`);
     }
+    this.adopting = options.awaitAdoptions ?? false;
     this.blobs = options.blobs ?? null;
     this.warn = options.onWarning ?? (() => undefined);
     this.sessionHost = {
@@ -267,6 +270,11 @@ export class AgentService {
     return { jobId: spec.jobId, token: '', done, cancel: (reason: string) => this.cancel(job, reason) };
   }
 
+  /** The restarted server re-adopted every job it still runs: unknown tokens are refused from now on. */
+  adoptionsDone(): void {
+    this.adopting = false;
+  }
+
   /** Jobs currently registered (for tests and the status page). */
   activeJobs(): { jobId: string; connected: boolean; lastSeq: number }[] {
     return [...this.jobs.values()].map((j) => ({ jobId: j.jobId, connected: !!j.session && !j.session.closed, lastSeq: j.lastSeq }));
@@ -347,6 +355,7 @@ export class AgentService {
     if (!job) {
       const tomb = this.tombstones.get(hash);
       if (tomb) throw new HeliosError('E_AGENT_TOKEN_EXPIRED', `job token refused: ${tomb}`);
+      if (this.adopting) throw new HeliosError('E_UNAVAILABLE', 'the server is starting and has not re-adopted its running jobs yet; retry in a moment');
       throw new HeliosError('E_AGENT_TOKEN_INVALID', 'job token refused: it is not a token this server issued (or the server restarted); the orchestrator must provision a new machine with a fresh token');
     }
     if (Date.now() > job.expiresAt) {

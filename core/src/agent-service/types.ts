@@ -147,6 +147,11 @@ export interface JobBlobs {
 }
 
 export interface AgentServiceOptions {
+  /**
+   * Start in re-adoption mode (a server that may restart under running jobs): unknown tokens get
+   * UNAVAILABLE (the agent retries) instead of UNAUTHENTICATED until adoptionsDone() (default false).
+   */
+  awaitAdoptions?: boolean;
   /** Interface to listen on (default 127.0.0.1). */
   host?: string;
   /** Port; 0 (default) picks a free one — read it from start()'s result. */

@@ -73,8 +73,8 @@ export function registerCoreServices(options: CoreServiceOptions = {}) {
       deps: hasStorage ? { blobs: BlobsToken } : {},
       factory: (deps: { blobs?: BlobServices }) =>
         new AgentService({
-          host: options.agentListen?.host ?? '127.0.0.1',
-          port: options.agentListen?.port ?? 0,
+          ...(options.agentListen ?? parseListen(config.server.agentListen)),
+          awaitAdoptions: true,
           ...agentHeartbeat(options.heartbeatTimeoutMs ?? config.limits.agentLostSeconds * 1000),
           blobs: deps.blobs?.jobBlobs ?? null,
           onWarning: (message, fields) => ctx.logger.warn(message, fields),
@@ -188,4 +188,10 @@ export function registerCoreServices(options: CoreServiceOptions = {}) {
 /** The agent service's lost timeout and the heartbeat interval agents are told (a quarter, at most 5 s). */
 function agentHeartbeat(timeoutMs: number): { heartbeatTimeoutMs: number; heartbeatIntervalMs: number } {
   return { heartbeatTimeoutMs: timeoutMs, heartbeatIntervalMs: Math.min(5000, Math.floor(timeoutMs / 4)) };
+}
+
+/** `host:port` (the schema checked its shape) as the agent service's listen options. */
+function parseListen(listen: string): { host: string; port: number } {
+  const i = listen.lastIndexOf(':');
+  return { host: listen.slice(0, i), port: Number(listen.slice(i + 1)) };
 }

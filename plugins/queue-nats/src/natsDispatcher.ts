@@ -19,7 +19,8 @@ export interface DispatcherOptions {
 
 /** One job attempt control has handed to the queue: who claimed it, its machine, its console. */
 interface Dispatch {
-  spec: MachineSpec;
+  /** Null for a machine re-adopted after a control restart (it was provisioned by the previous control). */
+  spec: MachineSpec | null;
   attempt: number;
   worker: string | null;
   ended: boolean;
@@ -46,6 +47,8 @@ export class NatsDispatcher implements RemoteDispatcher {
   private readonly attempts = new Map<string, number>();
   private readonly subs: Subscription[] = [];
   private closed = false;
+  /** Control's start-up reconciliation is over: a status poll about an unknown job gets "not wanted". */
+  private settled = false;
   private queue: NatsQueue | null = null;
   private nc: NatsConnection | null = null;
 
@@ -79,7 +82,11 @@ export class NatsDispatcher implements RemoteDispatcher {
         }),
       );
     on(subjects.claim, (data, respond) => respond(this.claim(decode<ClaimRequest>(data))));
-    on(subjects.status, (data, respond) => respond(this.status(decode<StatusRequest>(data))));
+    on(subjects.status, (data, respond) => {
+      const reply = this.status(decode<StatusRequest>(data));
+      // Before reconciliation, silence: the worker keeps its machine as while control is down.
+      if (reply) respond(reply);
+    });
     on(subjects.events, (data) => this.onEvent(decode<MachineEvent>(data)));
   }
 
@@ -137,15 +144,16 @@ export class NatsDispatcher implements RemoteDispatcher {
   private claim(r: ClaimRequest): ClaimReply {
     const d = this.dispatches.get(r.jobId);
     if (!d || d.attempt !== r.attempt || d.ended) return { ok: false, reason: 'this job attempt is no longer wanted' };
-    if (d.worker !== null) return { ok: false, reason: `worker ${d.worker} already started this job attempt` };
+    if (d.worker !== null || !d.spec) return { ok: false, reason: `worker ${d.worker} already started this job attempt` };
     d.worker = r.worker;
     this.logger.info('job claimed by a worker', { jobId: r.jobId, attempt: r.attempt, worker: r.worker });
     const { label, cpus, memoryMb, agent } = d.spec;
     return { ok: true, spec: { label, cpus, memoryMb, agent: { endpoint: this.agentEndpoint ?? agent.endpoint, token: agent.token } } };
   }
 
-  private status(r: StatusRequest): StatusReply {
+  private status(r: StatusRequest): StatusReply | null {
     const d = this.dispatches.get(r.jobId);
+    if (!d && !this.settled) return null;
     const wanted = !!d && d.attempt === r.attempt && d.worker === r.worker && !d.ended;
     // The provisioned event may have been lost in a NATS outage; the poll carries the machine again.
     if (wanted && r.machineId && r.label) d.resolve({ id: `${r.worker}:${r.attempt}:${r.machineId}`, jobId: r.jobId, label: r.label });
@@ -167,7 +175,7 @@ export class NatsDispatcher implements RemoteDispatcher {
         break;
       case 'milestone':
         try {
-          d.spec.onMilestone?.(e.milestone);
+          d.spec?.onMilestone?.(e.milestone);
         } catch {
           /* a milestone is informational */
         }
@@ -209,6 +217,23 @@ export class NatsDispatcher implements RemoteDispatcher {
       if (d && this.dispatches.get(ref.jobId) === d) this.dispatches.delete(ref.jobId);
     }
     if (!reply.ok) throw new HeliosError('E_PROVISION_FAILED', `worker ${worker}: destroying machine ${machineId} failed: ${reply.error ?? 'unknown error'}`);
+  }
+
+  /**
+   * A machine the previous control process had a worker make (control restarted under it): the
+   * worker's status polls get "wanted" again and `destroy` reaches it. A retry is attempt n+1.
+   */
+  adopt(machine: Machine): void {
+    const m = /^([^:]+):(\d+):(.+)$/.exec(machine.id);
+    if (!m || !machine.jobId) throw new HeliosError('E_MACHINE_ID_INVALID', `queue-nats: ${JSON.stringify(machine.id)} is not a worker machine id (<worker>:<attempt>:<machine>)`);
+    const attempt = Number(m[2]);
+    this.attempts.set(machine.jobId, Math.max(attempt, this.attempts.get(machine.jobId) ?? 0));
+    this.dispatches.set(machine.jobId, { spec: null, attempt, worker: m[1]!, ended: false, resolve: () => undefined, reject: () => undefined, console: [], consoleWaiters: [] });
+    this.logger.info('machine re-adopted after a control restart', { jobId: machine.jobId, attempt, worker: m[1] });
+  }
+
+  reconciled(): void {
+    this.settled = true;
   }
 
   /** Workers reconcile their own machines; control has none of its own to list. */

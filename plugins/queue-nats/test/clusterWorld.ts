@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -107,6 +108,8 @@ export class ClusterWorld {
   readonly prefix = `t${randomUUID().slice(0, 8)}`;
   readonly stream = `S_${this.prefix}`;
   nats!: NatsServer;
+  /** Control's agent service port, fixed so agents on workers find a restarted control again. */
+  agentPort = 0;
   serve: HeliosServe | null = null;
   workers: WorkerProcess[] = [];
   watcher: NatsConnection | null = null;
@@ -115,6 +118,7 @@ export class ClusterWorld {
   static async create(control: ControlSpec, workers: WorkerSpec[]): Promise<ClusterWorld> {
     const w = new ClusterWorld();
     w.nats = await startNatsServer();
+    w.agentPort = await freePort();
     w.shared = { clusterJobCap: control.clusterJobCap, ackWaitSeconds: control.ackWaitSeconds ?? 30 };
     w.writeControl(control);
     for (const spec of workers) w.workers.push(w.writeWorker(spec));
@@ -140,6 +144,7 @@ export class ClusterWorld {
       `server:
   dataDir: ./data
   publicUrl: http://ci.test
+  agentListen: 127.0.0.1:${this.agentPort}
 plugins:
   secrets: { use: "@helios-ci/secrets-file" }
   fake:
@@ -214,6 +219,24 @@ plugins:
     return this.db((db) => db.prepare('SELECT id, name, state, reason FROM jobs ORDER BY created_at, rowid').all() as { id: string; name: string; state: string; reason: string | null }[], []);
   }
 
+  /** The checks the forge stand-in holds (persisted across control restarts). */
+  checks(): { jobId: string; status: string; result: { conclusion: string } | null }[] {
+    const find = (dir: string): string | null => {
+      if (!existsSync(dir)) return null;
+      for (const e of readdirSync(dir, { withFileTypes: true })) {
+        const p = join(dir, e.name);
+        if (e.isFile() && e.name === 'checks.json') return p;
+        if (e.isDirectory()) {
+          const f = find(p);
+          if (f) return f;
+        }
+      }
+      return null;
+    };
+    const file = find(join(this.dir, 'control/data'));
+    return file ? (JSON.parse(readFileSync(file, 'utf8')) as { checks: { jobId: string; status: string; result: { conclusion: string } | null }[] }).checks : [];
+  }
+
   logText(jobId: string): string {
     return this.db((db) => readStoredJobLog(db, jobId).map((l) => l.text).join('\n'), '');
   }
@@ -268,4 +291,16 @@ plugins:
     this.repo.cleanup();
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** A port free right now on loopback (bound and released). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as { port: number }).port;
+      server.close(() => resolve(port));
+    });
+  });
 }

@@ -1,5 +1,5 @@
 import type { Logger } from '../logger.js';
-import type { Runtime } from './runtime.js';
+import type { Machine, Runtime } from './runtime.js';
 
 /** A unit of work on the queue: a job id plus enough routing data to choose a consumer. */
 export interface QueueMessage {
@@ -50,6 +50,17 @@ export interface RemoteDispatcher extends Runtime {
   readonly retryLostHost: number;
   /** The agent endpoint workers' machines are given, when it differs from the one control binds. */
   readonly agentEndpoint?: string;
+  /**
+   * Control restarted while a host ran this machine (control kept its id): the dispatcher owns it
+   * again, so the host's "still wanted?" polls say yes and `destroy` reaches the host.
+   */
+  adopt?(machine: Machine): void;
+  /**
+   * Control's start-up reconciliation is over (every machine it still wants was adopted): from now
+   * on a host asking about a machine control does not know is told to tear it down. Until then such
+   * questions go unanswered (the host keeps the machine, as while control is down).
+   */
+  reconciled?(): void;
   close(): Promise<void>;
 }
 
