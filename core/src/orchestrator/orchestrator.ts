@@ -145,7 +145,8 @@ export class Orchestrator {
     });
     // Agents and workers asking about a job are answered once every adopted job is registered again.
     await Promise.all(taking);
-    this.o.agents.adoptionsDone();
+    // Test doubles of the agent service may predate re-adoption.
+    (this.o.agents as Partial<AgentService>).adoptionsDone?.();
     for (const runtime of this.o.runtimes) (runtime as Partial<RemoteDispatcher>).reconciled?.();
     if (this.o.reconcileStorage) await this.o.reconcileStorage(new Set(this.o.store.jobs.listByState('provisioning', 'running').map((j) => j.id)));
     if (this.o.storage) await reconcileWarm(this.o.store, this.o.storage, this.o.logger);

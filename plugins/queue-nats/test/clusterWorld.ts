@@ -32,6 +32,8 @@ export interface ControlSpec {
   concurrentJobs: number;
   ackWaitSeconds?: number;
   retryLostHost?: number;
+  /** limits.agentLostSeconds (default 3). */
+  agentLostSeconds?: number;
 }
 
 export class WorkerProcess {
@@ -154,7 +156,7 @@ plugins:
     use: "@helios-ci/queue-nats"
     config: ${this.queueConfig({ labels: c.labels, retryLostHost: c.retryLostHost ?? 1 })}
   local: { use: "@helios-ci/runtime-local", config: { labels: [control-local] } }
-limits: { concurrentJobs: ${c.concurrentJobs}, agentLostSeconds: 3, shutdownGraceSeconds: 1, forgeCallTimeoutSeconds: 2, checkUpdateIntervalSeconds: 0.5 }
+limits: { concurrentJobs: ${c.concurrentJobs}, agentLostSeconds: ${c.agentLostSeconds ?? 3}, shutdownGraceSeconds: 1, forgeCallTimeoutSeconds: 2, checkUpdateIntervalSeconds: 0.5 }
 `,
     );
   }

@@ -13,7 +13,7 @@ const t = natsTest(test);
 const LINES = 30;
 
 t('control killed and restarted mid-run: agents resume into the new control, jobs end once with every log line', async () => {
-  const w = await ClusterWorld.create({ labels: ['remote'], clusterJobCap: 4, concurrentJobs: 4 }, [
+  const w = await ClusterWorld.create({ labels: ['remote'], clusterJobCap: 4, concurrentJobs: 4, agentLostSeconds: 15 }, [
     { id: 'wa', capacity: 1, labels: ['remote'] },
     { id: 'wb', capacity: 1, labels: ['remote'] },
   ]);
@@ -31,13 +31,13 @@ t('control killed and restarted mid-run: agents resume into the new control, job
     await new Promise((r) => setTimeout(r, 2000));
     w.startControl();
     const jobs = await w.waitJobs('both jobs to end', 2, 90_000);
+    assert.is(w.provisioned().length, 2, 'no job was started again (no agent was lost)');
     for (const j of jobs) {
       assert.is(j.state, 'succeeded', `${j.name}: ${j.state} (${j.reason ?? ''})\n${w.describe()}`);
       const lines = w.logText(j.id).split('\n').filter((l) => /^line-\d+$/.test(l));
       assert.equal(lines, Array.from({ length: LINES }, (_, i) => `line-${i + 1}`), `${j.name}: every line once, in order`);
       assert.match(w.logText(j.id), 'waiting for its agent to resume');
     }
-    assert.is(w.provisioned().length, 2, 'no job was started again');
     await waitFor('the workers to destroy their machines', () => w.workers.every((x) => x.machines().length === 0), 30_000);
     await waitFor('both checks closed as success', () => {
       const checks = w.checks().filter((c) => jobs.some((j) => j.id === c.jobId));
