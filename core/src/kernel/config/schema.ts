@@ -17,14 +17,14 @@ export const HeliosConfigSchema = Type.Object(
       {
         listen: Type.String({ default: '127.0.0.1:8080', pattern: '^[^\\s:]+:\\d{1,5}$' }),
         publicUrl: Type.Optional(Type.String({ pattern: '^https?://' })),
-        /** Where the agent service listens; a fixed port lets agents on other hosts resume into a restarted control (port 0: any free one). */
-        agentListen: Type.String({ default: '127.0.0.1:0', pattern: '^[^\\s:]+:\\d{1,5}$' }),
         dataDir: Type.String({ default: './.helios' }),
         logLevel: Type.Union([Type.Literal('debug'), Type.Literal('info'), Type.Literal('warn'), Type.Literal('error')], {
           default: 'info',
         }),
         /** Job logs, job and run views (API and pages) need the admin token: for private repositories. */
         requireAuthForLogs: Type.Boolean({ default: false }),
+        /** Where the agent service listens; a fixed port lets agents on other hosts resume into a restarted control (port 0: any free one). */
+        agentListen: Type.String({ default: '127.0.0.1:0', pattern: '^[^\\s:]+:\\d{1,5}$' }),
       },
       { additionalProperties: false, default: {} },
     ),
