@@ -105,6 +105,9 @@ export const ERROR_CODES = {
   // Queue.
   E_QUEUE_MESSAGE_INVALID: c(400, false, 'A queue message lacks a field.'),
   E_QUEUE_CAPACITY_INVALID: c(400, false, 'consume() was called with a capacity that is not a positive integer.'),
+  E_QUEUE_UNREACHABLE: c(503, true, 'The queue server (NATS) cannot be reached or refused the request.'),
+  E_NO_WORKER: c(503, true, 'No worker took a job for its label in time (none serves it, or all are busy or down).'),
+  E_WORKER_UNREACHABLE: c(503, true, 'The worker that holds a machine did not answer (it is down); it destroys the machine when it comes back.'),
 
   // Storage.
   E_STORAGE_NAME_INVALID: c(400, false, 'A job id, image name or storage id handed to a storage backend is not of the form it accepts (1-128 of [A-Za-z0-9._-], no leading dot or dash, no ".."; ids: [A-Za-z0-9._/-]).'),

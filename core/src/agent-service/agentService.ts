@@ -36,6 +36,7 @@ import { lostReason, watchdogTickMs } from './heartbeatWatchdog.js';
 import type { JobState, SessionCall } from './jobState.js';
 import { agentServiceDefinition, PROTOCOL_VERSION } from './proto.js';
 import type {
+  AdoptJobOptions,
   AgentServiceOptions,
   JobConclusion,
   JobBlobs,
@@ -52,6 +53,9 @@ const STREAMS: Record<string, LogStream> = { STDOUT: 'stdout', STDERR: 'stderr',
 const MAX_TOMBSTONES = 10_000;
 
 const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
+
+/** What a job token is kept as (never the token itself): what a restarted control re-adopts a job by. */
+export const jobTokenHash = hashToken;
 
 /**
  * HTTP/2 receive window for agent streams. grpc-js servers keep Node's 64 KiB default, which caps a
@@ -87,7 +91,7 @@ function widenSessionWindows(server: grpc.Server): void {
 }
 
 export class AgentService {
-  private readonly opts: Required<Omit<AgentServiceOptions, 'blobs' | 'onWarning' | 'connectTimeoutMs' | 'advertise'>> & {
+  private readonly opts: Required<Omit<AgentServiceOptions, 'blobs' | 'onWarning' | 'connectTimeoutMs' | 'advertise' | 'awaitAdoptions'>> & {
     connectTimeoutMs: number | null;
   };
   private readonly blobs: JobBlobs | null;
@@ -101,6 +105,8 @@ export class AgentService {
   private readonly advertise: string | null;
   private boundPort = 0;
   private readonly sessionHost: SessionHost;
+  /** Until adoptionsDone(): an unknown token may belong to a job not yet re-adopted, so it is told to retry. */
+  private adopting: boolean;
 
   constructor(options: AgentServiceOptions = {}) {
     this.opts = {
@@ -116,6 +122,7 @@ export class AgentService {
       throw new HeliosError('E_CONFIG_INVALID', `agent service: heartbeatTimeoutMs (${this.opts.heartbeatTimeoutMs}) must exceed heartbeatIntervalMs (${this.opts.heartbeatIntervalMs}); use at least 3x the interval`);
     }
     this.advertise = options.advertise ?? null;
+    this.adopting = options.awaitAdoptions ?? false;
     this.blobs = options.blobs ?? null;
     this.warn = options.onWarning ?? (() => undefined);
     this.sessionHost = {
@@ -219,6 +226,59 @@ export class AgentService {
     return { jobId: spec.jobId, token, done, cancel: (reason: string) => this.cancel(job, reason) };
   }
 
+  /**
+   * A job a previous process of this server registered, whose agent may still be running (control
+   * restarted while a worker's machine ran it): the job is registered again under the same token
+   * hash with the last seq that process delivered, as if its session had just dropped. The agent's
+   * resume (Hello.resume) then gets Welcome with that `ackedSeq` and resends only what follows; an
+   * agent that does not come back within heartbeatTimeoutMs is lost (sink.onLost, done = errored).
+   * The handle's token is empty: the token was never kept, only its hash.
+   */
+  adoptJob(spec: JobSpec, sink: JobSink, adopted: AdoptJobOptions): JobHandle {
+    if (spec.planVersion !== PLAN_VERSION) {
+      throw new HeliosError('E_PLAN_VERSION_INVALID', `job ${spec.jobId}: plan version ${String(spec.planVersion)} is not ${PLAN_VERSION}; re-plan the run with this server`);
+    }
+    if (!/^[0-9a-f]{64}$/.test(adopted.tokenHash)) throw new HeliosError('E_CONFIG_INVALID', `job ${spec.jobId}: ${JSON.stringify(adopted.tokenHash)} is not a job token hash (64 hex digits, from jobTokenHash)`);
+    if (!Number.isInteger(adopted.lastSeq) || adopted.lastSeq < 0) throw new HeliosError('E_CONFIG_INVALID', `job ${spec.jobId}: lastSeq ${adopted.lastSeq} must be a whole number >= 0`);
+    for (const job of this.jobs.values()) {
+      if (job.jobId === spec.jobId) throw new HeliosError('E_CONFLICT', `job ${spec.jobId} is already registered with the agent service; wait for its done promise before adopting it`);
+    }
+    const redactor = new SecretMasker();
+    for (const value of Object.values(spec.secrets)) redactor.add(value);
+    // The clone credential served its purpose in the previous process; a resume never carries it.
+    const { token: _dropped, ...repository } = spec.repository;
+    let resolve!: (c: JobConclusion) => void;
+    const done = new Promise<JobConclusion>((r) => (resolve = r));
+    const now = Date.now();
+    const job: JobState = {
+      jobId: spec.jobId,
+      tokenHash: adopted.tokenHash,
+      spec: { ...spec, repository },
+      sink,
+      redactor,
+      registeredAt: now,
+      expiresAt: adopted.expiresAt ?? now + this.opts.tokenTtlMs,
+      session: null,
+      everConnected: true,
+      lastSeq: adopted.lastSeq,
+      // The heartbeat watchdog counts the agent's absence from now: it has heartbeatTimeoutMs to resume.
+      lastActivity: now,
+      sinkBusy: false,
+      ended: false,
+      cancelReason: null,
+      lastDisconnect: 'the server restarted',
+      resolve,
+    };
+    this.tombstones.delete(adopted.tokenHash);
+    this.jobs.set(adopted.tokenHash, job);
+    return { jobId: spec.jobId, token: '', done, cancel: (reason: string) => this.cancel(job, reason) };
+  }
+
+  /** The restarted server re-adopted every job it still runs: unknown tokens are refused from now on. */
+  adoptionsDone(): void {
+    this.adopting = false;
+  }
+
   /** Jobs currently registered (for tests and the status page). */
   activeJobs(): { jobId: string; connected: boolean; lastSeq: number }[] {
     return [...this.jobs.values()].map((j) => ({ jobId: j.jobId, connected: !!j.session && !j.session.closed, lastSeq: j.lastSeq }));
@@ -299,6 +359,7 @@ export class AgentService {
     if (!job) {
       const tomb = this.tombstones.get(hash);
       if (tomb) throw new HeliosError('E_AGENT_TOKEN_EXPIRED', `job token refused: ${tomb}`);
+      if (this.adopting) throw new HeliosError('E_UNAVAILABLE', 'the server is starting and has not re-adopted its running jobs yet; retry in a moment');
       throw new HeliosError('E_AGENT_TOKEN_INVALID', 'job token refused: it is not a token this server issued (or the server restarted); the orchestrator must provision a new machine with a fresh token');
     }
     if (Date.now() > job.expiresAt) {

@@ -91,6 +91,16 @@ export interface JobHandle {
   done: Promise<JobConclusion>;
 }
 
+/** What a previous process of the server kept about a job, to re-adopt it (AgentService.adoptJob). */
+export interface AdoptJobOptions {
+  /** jobTokenHash(token) of the token the job's agent holds. */
+  tokenHash: string;
+  /** The last seq the previous process delivered to the sink (and so stored). */
+  lastSeq: number;
+  /** When the token stops working (epoch ms); default: tokenTtlMs from now. */
+  expiresAt?: number;
+}
+
 export interface RegisterJobOptions {
   /** Token max age in ms from registration (default: the service's tokenTtlMs). */
   tokenTtlMs?: number;
@@ -137,6 +147,11 @@ export interface JobBlobs {
 }
 
 export interface AgentServiceOptions {
+  /**
+   * Start in re-adoption mode (a server that may restart under running jobs): unknown tokens get
+   * UNAVAILABLE (the agent retries) instead of UNAUTHENTICATED until adoptionsDone() (default false).
+   */
+  awaitAdoptions?: boolean;
   /** Interface to listen on (default 127.0.0.1). */
   host?: string;
   /** Port; 0 (default) picks a free one — read it from start()'s result. */

@@ -77,6 +77,13 @@ export class StoreJobSink implements JobSink {
     this.events.emit('job.annotation', { runId: this.runId, jobId: this.jobId, annotation });
   }
 
+  /** A new attempt of the job (its host was lost): what the last agent said no longer counts. */
+  restart(): void {
+    this.finished = null;
+    this.lostReason = null;
+    this.agentConnected = false;
+  }
+
   onFinished(e: JobFinishedEvent): void {
     this.finished = e;
   }

@@ -7,6 +7,7 @@ import {
   type Logger,
   type Machine,
   type Queue,
+  type RemoteDispatcher,
   type QueueDelivery,
   type QueueSubscription,
   type RepoRef,
@@ -16,7 +17,7 @@ import {
   type Storage,
   timerDelayMs,
 } from '@helios-ci/sdk';
-import type { AgentService } from '../agent-service/agentService.js';
+import { jobTokenHash, type AgentService } from '../agent-service/agentService.js';
 import type { JobConclusion, JobHandle } from '../agent-service/types.js';
 import { isTerminalJobState, type JobRecord, type RunConclusion, type RunRecord, type Store } from '../store/index.js';
 import { decideReadyJobs, needsContext, type GraphJob } from './jobGraph.js';
@@ -34,6 +35,8 @@ import { systemClock, type Clock } from '../clock/clock.js';
 import { backoffDelay } from '../reporter/backoff.js';
 import { reconcileWarm, WarmVolumes, type WarmSession } from './warmVolumes.js';
 import { consoleMasker, pumpConsole } from './consolePump.js';
+import { SeqRecordingSink } from './seqRecordingSink.js';
+import type { JobAgentRecord } from '../store/index.js';
 
 export interface OrchestratorOptions {
   store: Store;
@@ -87,6 +90,12 @@ export interface SubmitRunInput {
   id?: string;
 }
 
+/** A job re-adopted at start-up: what control kept, and the call saying it is registered again. */
+interface Adopted {
+  kept: JobAgentRecord;
+  taken(): void;
+}
+
 interface ActiveJob {
   handle: JobHandle | null;
   cancelRequested: { state: JobState; reason: string } | null;
@@ -124,6 +133,7 @@ export class Orchestrator {
 
   /** Reconciles what a crash left behind, then starts taking jobs from the queue. */
   async start(): Promise<void> {
+    const taking: Promise<void>[] = [];
     await reconcile({
       store: this.o.store,
       runtimes: this.o.runtimes,
@@ -132,7 +142,13 @@ export class Orchestrator {
       errorJob: (job, reason) => this.finishJob(job, 'errored', reason),
       advance: (runId) => this.advance(runId),
       teardownFailed: (runtime, m, err) => this.o.events.emit('machine.teardownFailed', { runtime: runtime.id, machine: m.id, jobId: m.jobId, error: (err as Error).message }),
+      adopt: (job) => this.adopt(job, taking),
     });
+    // Agents and workers asking about a job are answered once every adopted job is registered again.
+    await Promise.all(taking);
+    // Test doubles of the agent service may predate re-adoption.
+    (this.o.agents as Partial<AgentService>).adoptionsDone?.();
+    for (const runtime of this.o.runtimes) (runtime as Partial<RemoteDispatcher>).reconciled?.();
     if (this.o.reconcileStorage) await this.o.reconcileStorage(new Set(this.o.store.jobs.listByState('provisioning', 'running').map((j) => j.id)));
     if (this.o.storage) await reconcileWarm(this.o.store, this.o.storage, this.o.logger);
     this.accepting = true;
@@ -419,14 +435,96 @@ export class Orchestrator {
   }
 
   /**
-   * Registers the job with the agent service, provisions its machine, waits for the end, destroys
-   * the machine. True when no machine is left (never made, or destroyed).
+   * At start-up (reconciliation), a job that was running on another host when control stopped: when
+   * control kept its agent token hash and machine (job_agents) and the runtime can adopt machines,
+   * the job is taken up again in the background — the agent service waits up to its heartbeat
+   * timeout (limits.agentLostSeconds) for the agent to resume its stream, the dispatcher owns the
+   * machine again — and true is returned. A job lost then is retried or errored as any lost host.
    */
-  private async runMachine(run: RunRecord, job: JobRecord, runtime: Runtime, label: string, sink: StoreJobSink, active: ActiveJob, secrets: Record<string, string>, cloneAccess: { url: string; token?: string }, warm: WarmSession | null): Promise<boolean> {
+  private adopt(job: JobRecord, taking: Promise<void>[]): boolean {
+    const kept = this.o.store.jobAgents.get(job.id);
+    if (!kept || kept.machineId === null) return false;
+    let runtime: Runtime;
+    try {
+      runtime = selectRuntime(this.o.runtimes, job.plan.runsOn);
+    } catch {
+      return false;
+    }
+    if (!isAdoptable(runtime)) return false;
+    const active: ActiveJob = { handle: null, cancelRequested: null };
+    this.active.set(job.id, active);
+    this.o.logger.info('re-adopting a job running on another host', { jobId: job.id, machine: kept.machineId, lastSeq: kept.lastSeq });
+    let taken!: () => void;
+    taking.push(new Promise<void>((r) => (taken = r)));
+    void this.runAdopted(job, { kept, taken }, runtime, active);
+    return true;
+  }
+
+  private async runAdopted(job: JobRecord, adopted: Adopted, runtime: Runtime, active: ActiveJob): Promise<void> {
+    const run = this.o.store.runs.get(job.runId)!;
+    const sink = new StoreJobSink(this.o.store, this.o.events, run.id, job.id, job.plan);
+    sink.system('Helios restarted while this job was running on another host; waiting for its agent to resume');
+    try {
+      let secrets: Record<string, string> = {};
+      try {
+        if (run.trusted && this.o.secrets && job.plan.secretNames.length) {
+          secrets = await this.o.secrets.resolve({ repo: `${run.repo.owner}/${run.repo.name}`, event: run.event, names: job.plan.secretNames });
+        }
+      } catch (err) {
+        // Only masking is at stake (the agent has its values and masks first); a retry gets none.
+        this.o.logger.warn('secrets not resolved for a re-adopted job; its output is masked by the agent only', { jobId: job.id, error: this.o.redactor.redact((err as Error).message) });
+      }
+      for (const value of Object.values(secrets)) this.o.redactor.add(value);
+      const clone = await this.cloneAccessWithRetry(run, sink, active);
+      // The resumed agent has cloned already; only a retry on another host needs fresh access.
+      const access = clone.ok ? clone.access : { url: '' };
+      const label = job.plan.runsOn[0] ?? 'local';
+      await this.runMachine(run, job, runtime, label, sink, active, secrets, access, null, adopted);
+    } catch (err) {
+      this.o.logger.error('re-adopted job failed inside the orchestrator', { jobId: job.id, error: err });
+      const current = this.o.store.jobs.get(job.id);
+      if (current && !isTerminalJobState(current.state)) this.finishJob(current, 'errored', `Helios failed to run the job: ${(err as Error).message}`);
+    } finally {
+      adopted.taken();
+      this.active.delete(job.id);
+      await this.advance(job.runId);
+    }
+  }
+
+  /**
+   * Runs the job's machine (runAttempt); a job whose host was lost (remote runtimes: the worker died)
+   * is started again up to the runtime's `retryLostHost` times, else it ends errored as before.
+   */
+  private async runMachine(run: RunRecord, job: JobRecord, runtime: Runtime, label: string, sink: StoreJobSink, active: ActiveJob, secrets: Record<string, string>, cloneAccess: { url: string; token?: string }, warm: WarmSession | null, adopted: Adopted | null = null): Promise<boolean> {
+    const retries = retryLostHostOf(runtime);
+    for (let attempt = 1; ; attempt++) {
+      const r = await this.runAttempt(run, job, runtime, label, sink, active, secrets, cloneAccess, warm, attempt <= retries, attempt === 1 ? adopted : null);
+      if (r !== 'retry') return r;
+      sink.system(`Helios: the host running this job was lost; starting it again on another host (retry ${attempt} of ${retries})`);
+      this.o.store.steps.restart(job.id);
+      sink.restart();
+    }
+  }
+
+  /**
+   * Registers the job with the agent service, provisions its machine, waits for the end, destroys
+   * the machine. True when no machine is left (never made, or destroyed); 'retry' when the agent was
+   * lost with its host and `mayRetry` (the job is not finished then).
+   */
+  private async runAttempt(run: RunRecord, job: JobRecord, runtime: Runtime, label: string, sink: StoreJobSink, active: ActiveJob, secrets: Record<string, string>, cloneAccess: { url: string; token?: string }, warm: WarmSession | null, mayRetry: boolean, adopted: Adopted | null): Promise<boolean | 'retry'> {
     // Only the instances of the keys it needs (index jobs_run_key_state), not the whole run.
     const needed = job.plan.needs.flatMap((key) => this.o.store.jobs.listInstances(run.id, job.plan.workflow.file, key));
     const spec = buildJobSpec({ run, jobId: job.id, plan: job.plan, needs: needsContext(needed as GraphJob[], job.plan), secrets, clone: cloneAccess, publicUrl: this.o.publicUrl, ...(warm ? { warmPaths: warm.paths } : {}) });
-    const handle = this.o.agents.registerJob(spec, sink);
+    // Jobs on other hosts keep what a restarted control needs to re-adopt them (job_agents).
+    const adoptable = isAdoptable(runtime);
+    const agentSink = adoptable ? new SeqRecordingSink(sink, this.o.store, job.id) : sink;
+    let handle: JobHandle;
+    if (adopted) {
+      handle = this.o.agents.adoptJob(spec, agentSink, { tokenHash: adopted.kept.tokenHash, lastSeq: adopted.kept.lastSeq });
+    } else {
+      handle = this.o.agents.registerJob(spec, agentSink);
+      if (adoptable) this.o.store.jobAgents.register(job.id, jobTokenHash(handle.token));
+    }
     active.handle = handle;
     if (active.cancelRequested) handle.cancel(active.cancelRequested.reason);
 
@@ -441,6 +539,12 @@ export class Orchestrator {
     });
     try {
       try {
+        if (adopted) {
+          machine = { id: adopted.kept.machineId!, jobId: job.id, label: adopted.kept.label ?? label };
+          (runtime as RemoteDispatcher).adopt!(machine);
+          sink.agentConnected = true;
+          adopted.taken();
+        } else {
         this.o.store.jobTimings.start(job.id, Date.now());
         machine = await runtime.provision({
           jobId: job.id,
@@ -460,6 +564,8 @@ export class Orchestrator {
             handle.cancel(active.cancelRequested.reason);
           },
         });
+        if (adoptable) this.o.store.jobAgents.setMachine(job.id, machine.id, machine.label);
+        }
         if (runtime.console) void pumpConsole(runtime.console(machine), sink, consoleMasker(secrets, handle.token), this.o.logger);
       } catch (err) {
         handle.cancel('provisioning failed');
@@ -467,10 +573,11 @@ export class Orchestrator {
         this.finishJob(job, 'errored', `provisioning failed: ${isHeliosError(err) ? `${err.code}: ` : ''}${(err as Error).message}`);
         return true;
       }
-      job = this.o.store.jobs.transition(job.id, 'running');
+      if (this.o.store.jobs.require(job.id).state !== 'running') job = this.o.store.jobs.transition(job.id, 'running');
       this.o.events.emit('job.started', { runId: run.id, jobId: job.id });
       const conclusion = await handle.done;
       const requested = active.cancelRequested;
+      if (mayRetry && conclusion === 'errored' && sink.lostReason !== null && sink.finished === null && !requested) return 'retry';
       let state = CONCLUSION_STATE[conclusion];
       let reason = sink.finished?.reason ?? sink.lostReason ?? null;
       if (requested && (conclusion === 'cancelled' || conclusion === 'errored')) {
@@ -482,6 +589,7 @@ export class Orchestrator {
     } finally {
       clearTimer();
       if (machine) machineGone = await this.destroy(runtime, machine, sink);
+      if (adoptable) this.o.store.jobAgents.delete(job.id);
     }
     return machineGone;
   }
@@ -536,6 +644,17 @@ export class Orchestrator {
     this.o.events.emit('job.finished', { runId: job.runId, jobId: job.id, state, ...(reason ? { reason } : {}) });
     return done;
   }
+}
+
+/** A runtime whose machines run on other hosts and can be re-adopted after a control restart (queue-nats' dispatcher). */
+function isAdoptable(runtime: Runtime): runtime is RemoteDispatcher & Required<Pick<RemoteDispatcher, 'adopt'>> {
+  return typeof (runtime as Partial<RemoteDispatcher>).adopt === 'function';
+}
+
+/** How often a runtime whose hosts can be lost (queue-nats' dispatcher) starts a job again; 0 for others. */
+function retryLostHostOf(runtime: Runtime): number {
+  const n = (runtime as Partial<RemoteDispatcher>).retryLostHost;
+  return typeof n === 'number' && n > 0 ? n : 0;
 }
 
 function runConclusion(jobs: JobRecord[]): RunConclusion {

@@ -9,6 +9,8 @@ export interface ReconcileOptions {
   requeueOnRestart: boolean;
   /** Ends a job as errored (with its events), as the orchestrator does. */
   errorJob(job: JobRecord, reason: string): void;
+  /** Takes up a job another host still runs (true), or says it cannot (false: it is errored). */
+  adopt(job: JobRecord): boolean;
   /** Queues what is ready and completes finished runs. */
   advance(runId: string): Promise<void>;
   /** A leftover machine's destroy failed (counted in /metrics). */
@@ -17,8 +19,9 @@ export interface ReconcileOptions {
 
 /**
  * After a crash, before any job is taken: every machine a runtime still has is destroyed (no job
- * is live yet), jobs that were provisioning or running are errored (or re-queued) with a line in
- * their log, and every open run is advanced, which re-publishes ready jobs and completes runs.
+ * is live yet; runtimes of other hosts list none), jobs running on other hosts that control can
+ * re-adopt are taken up again (`adopt`), other jobs that were provisioning or running are errored
+ * (or re-queued) with a line in their log, and every open run is advanced, which re-publishes ready jobs and completes runs.
  * Warm volumes and heads are reconciled right after, by reconcileWarm (warmVolumes.ts): a storage
  * pass here must leave `warm-head` ids that store.warmHeads names alone (they are live heads).
  */
@@ -40,6 +43,7 @@ export async function reconcile(o: ReconcileOptions): Promise<void> {
     }
   }
   for (const job of o.store.jobs.listByState('provisioning', 'running')) {
+    if (o.adopt(job)) continue;
     o.store.logs.append(job.id, [{ step: 0, stream: 'system', ts: Date.now(), text: 'Helios restarted while this job was running; its machine was destroyed' }]);
     if (o.requeueOnRestart) o.store.jobs.transition(job.id, 'queued', { reason: 're-queued after a restart' });
     else o.errorJob(job, 'Helios restarted while the job was running');

@@ -5,6 +5,7 @@ import type { Orchestrator } from '../orchestrator/orchestrator.js';
 import type { RunPlanner } from '../orchestrator/runPlanner.js';
 import type { Reporter, OutboxWorker } from '../reporter/index.js';
 import type { BlobServices } from '../blobs/blobServices.js';
+import type { JobDispatch } from '../dispatch/jobDispatch.js';
 
 /** Core-internal tokens: resolved through the same kernel container as plugin values. */
 export const StoreToken = defineToken<Store>('core.store');
@@ -14,3 +15,5 @@ export const OrchestratorToken = defineToken<Orchestrator>('core.orchestrator');
 export const RunPlannerToken = defineToken<RunPlanner>('core.run-planner');
 /** Caches and artifacts; provided only when a Storage plugin is configured. */
 export const BlobsToken = defineToken<BlobServices>('core.blobs');
+/** The orchestrator's queue and, with queue-nats, the dispatcher runtime for workers' labels. */
+export const DispatchToken = defineToken<JobDispatch>('core.dispatch');

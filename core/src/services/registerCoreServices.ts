@@ -13,7 +13,8 @@ import { RunPlanner } from '../orchestrator/runPlanner.js';
 import { BlobServices, blobSettingsFrom } from '../blobs/blobServices.js';
 import { reconcileStorage } from '../blobs/storageReconciler.js';
 import { LogMaintenance } from '../store/logs/logMaintenance.js';
-import { AgentServiceToken, BlobsToken, OrchestratorToken, ReporterToken, RunPlannerToken, StoreToken } from './coreTokens.js';
+import { AgentServiceToken, BlobsToken, DispatchToken, OrchestratorToken, ReporterToken, RunPlannerToken, StoreToken } from './coreTokens.js';
+import { chooseDispatch } from '../dispatch/jobDispatch.js';
 
 export interface CoreServiceOptions {
   /** Base of job page links when server.publicUrl is not set (default: http://<server.listen>). */
@@ -51,6 +52,10 @@ export function registerCoreServices(options: CoreServiceOptions = {}) {
     if (kernel.graph.providersOf(QueueToken).length === 0) {
       ctx.provide(QueueToken, { deps: { store: StoreToken }, factory: ({ store }) => new InProcessQueue(store, { onHandlerError: (err, m) => ctx.logger.error('queue handler failed', { jobId: m.jobId, error: err }) }) });
     }
+    ctx.provide(DispatchToken, {
+      deps: { store: StoreToken, queue: QueueToken },
+      factory: ({ store, queue }) => chooseDispatch(store, queue, ctx.logger.child('dispatch'), (err, jobId) => ctx.logger.error('queue handler failed', { jobId, error: err })),
+    });
     // Caches and artifacts exist only with a Storage plugin; without one their RPCs say how to get one.
     const hasStorage = kernel.graph.providersOf(StorageToken).length > 0;
     if (hasStorage) {
@@ -75,7 +80,8 @@ export function registerCoreServices(options: CoreServiceOptions = {}) {
           host: options.agentListen?.host ?? configuredListen?.host ?? '127.0.0.1',
           port: options.agentListen?.port ?? configuredListen?.port ?? 0,
           ...(config.server.agentEndpoint ? { advertise: config.server.agentEndpoint } : {}),
-          ...(options.heartbeatTimeoutMs ? { heartbeatTimeoutMs: options.heartbeatTimeoutMs } : {}),
+          awaitAdoptions: true,
+          ...agentHeartbeat(options.heartbeatTimeoutMs ?? config.limits.agentLostSeconds * 1000),
           blobs: deps.blobs?.jobBlobs ?? null,
           onWarning: (message, fields) => ctx.logger.warn(message, fields),
         }),
@@ -99,12 +105,12 @@ export function registerCoreServices(options: CoreServiceOptions = {}) {
       },
     });
     ctx.provide(OrchestratorToken, {
-      deps: { store: StoreToken, queue: QueueToken, runtimes: RuntimeToken, forges: ForgeToken, agents: AgentServiceToken, reporting: ReporterToken },
-      factory: ({ store, queue, runtimes, forges, agents, reporting }) =>
+      deps: { store: StoreToken, dispatch: DispatchToken, runtimes: RuntimeToken, forges: ForgeToken, agents: AgentServiceToken, reporting: ReporterToken },
+      factory: ({ store, dispatch, runtimes, forges, agents, reporting }) =>
         new Orchestrator({
           store,
-          queue,
-          runtimes,
+          queue: dispatch.queue,
+          runtimes: dispatch.remote ? [...runtimes, dispatch.remote] : runtimes,
           forges,
           secrets: kernel.has(SecretsToken) ? new JobSecretGuard(kernel.resolve(SecretsToken), kernel.configSecrets) : null,
           storage: kernel.has(StorageToken) ? kernel.resolve(StorageToken) : null,
@@ -124,13 +130,13 @@ export function registerCoreServices(options: CoreServiceOptions = {}) {
         }),
     });
     ctx.provide(RunPlannerToken, {
-      deps: { store: StoreToken, orchestrator: OrchestratorToken, forges: ForgeToken, runtimes: RuntimeToken, reporting: ReporterToken },
-      factory: ({ store, orchestrator, forges, runtimes, reporting }) =>
+      deps: { store: StoreToken, orchestrator: OrchestratorToken, forges: ForgeToken, runtimes: RuntimeToken, reporting: ReporterToken, dispatch: DispatchToken },
+      factory: ({ store, orchestrator, forges, runtimes, reporting, dispatch }) =>
         new RunPlanner({
           store,
           orchestrator,
           forges,
-          labels: () => [...new Set(runtimes.flatMap((r) => r.labels))],
+          labels: () => [...new Set([...runtimes, ...(dispatch.remote ? [dispatch.remote] : [])].flatMap((r) => r.labels))],
           logger: ctx.logger.child('planner'),
           reporter: reporting.reporter,
           publicUrl,
@@ -183,4 +189,9 @@ export function registerCoreServices(options: CoreServiceOptions = {}) {
     ctx.onStop(() => logMaintenance?.stop());
     ctx.onStop(() => kernel.resolve(OrchestratorToken).stop(options.shutdownGraceMs ?? config.limits.shutdownGraceSeconds * 1000));
   };
+}
+
+/** The agent service's lost timeout and the heartbeat interval agents are told (a quarter, at most 5 s). */
+function agentHeartbeat(timeoutMs: number): { heartbeatTimeoutMs: number; heartbeatIntervalMs: number } {
+  return { heartbeatTimeoutMs: timeoutMs, heartbeatIntervalMs: Math.min(5000, Math.floor(timeoutMs / 4)) };
 }

@@ -18,3 +18,4 @@ export type { CacheRepo, CacheLookup, NewCacheEntry } from './repos/cacheRepo.js
 export type { QueueRepo, QueueRow } from './repos/queueRepo.js';
 export type { ApprovalRepo, ApprovalRecord, ApprovalState } from './repos/approvalRepo.js';
 export type { WarmHeadRepo, WarmHeadKey, WarmHeadRecord } from './repos/warmHeadRepo.js';
+export type { JobAgentRepo, JobAgentRecord } from './repos/jobAgentRepo.js';

@@ -13,6 +13,7 @@ import { CheckRepo } from './repos/checkRepo.js';
 import { InboxRepo } from './repos/inboxRepo.js';
 import { JobRepo } from './repos/jobRepo.js';
 import { JobTimingRepo } from './repos/jobTimingRepo.js';
+import { JobAgentRepo } from './repos/jobAgentRepo.js';
 import { LogChunkRepo } from './repos/logChunkRepo.js';
 import { LogRepo } from './repos/logRepo.js';
 import { LogReader } from './logs/logReader.js';
@@ -64,6 +65,7 @@ export class Store {
   readonly approvals: ApprovalRepo;
   readonly warmHeads: WarmHeadRepo;
   readonly jobTimings: JobTimingRepo;
+  readonly jobAgents: JobAgentRepo;
 
   private constructor(db: Database.Database, clock: Clock, schemaVersion: number, maxLogBytesPerJob?: number) {
     this.db = db;
@@ -86,6 +88,7 @@ export class Store {
     this.approvals = new ApprovalRepo(db, now);
     this.warmHeads = new WarmHeadRepo(db, now);
     this.jobTimings = new JobTimingRepo(db);
+    this.jobAgents = new JobAgentRepo(db);
   }
 
   /** Opens (creating and migrating as needed). E_STORE_TOO_NEW for a database from a newer Helios. */

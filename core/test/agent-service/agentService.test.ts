@@ -4,6 +4,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { HeliosError, PLAN_VERSION, type JobSpec } from '@helios-ci/sdk';
 import { AgentService, agentClientConstructor, grpcStatusOf, PROTOCOL_VERSION, type JobSink, type LogBatch } from '../../src/index.js';
+import { jobTokenHash } from '../../src/agent-service/agentService.js';
 
 type Msg = Record<string, unknown>;
 type Call = grpc.ClientDuplexStream<Msg, Msg>;
@@ -150,6 +151,68 @@ test('resume after a drop: already-delivered seqs are acknowledged, not delivere
   assert.is(await h.done, 'failure');
   assert.equal(sink.logs.map((l) => [l.seq, l.lines]), [[1, ['one ***']], [2, ['two']], [3, ['three']]]);
   assert.equal((sink.finished as { outputs: unknown }).outputs, { o: '***' });
+});
+
+test('a restarted server adopts a running job by its token hash and last seq: the agent resumes, nothing lost or doubled', async () => {
+  const first = new AgentService({ heartbeatIntervalMs: 100, heartbeatTimeoutMs: 800 });
+  const { endpoint, port } = await first.start();
+  const Client = agentClientConstructor();
+  const c1 = new Client(endpoint, grpc.credentials.createInsecure()) as unknown as typeof client;
+  const s = spec({ K: 'hunter2-secret' });
+  const sink1 = new Sink();
+  const h = first.registerJob(s, sink1);
+  const a = await new Promise<Call>((resolve) => {
+    const call = c1.Session();
+    call.once('data', () => resolve(call));
+    call.on('error', () => undefined);
+    call.write({ hello: { jobToken: h.token, agentVersion: 'test', protocolVersion: PROTOCOL_VERSION, resume: false } });
+  });
+  a.write(log(1, 'one'));
+  a.write(log(2, 'two'));
+  await waitFor(() => sink1.logs.length === 2);
+  // What the first process kept: the token's hash and the last seq it stored. Then it goes away.
+  const kept = { tokenHash: jobTokenHash(h.token), lastSeq: first.activeJobs().find((j) => j.jobId === s.jobId)!.lastSeq };
+  await first.stop();
+  c1.close();
+
+  const second = new AgentService({ port, heartbeatIntervalMs: 100, heartbeatTimeoutMs: 800 });
+  await second.start();
+  const c2 = new Client(endpoint, grpc.credentials.createInsecure()) as unknown as typeof client;
+  try {
+    const sink2 = new Sink();
+    const adopted = second.adoptJob(s, sink2, kept);
+    assert.is(adopted.jobId, s.jobId);
+    const b = await new Promise<{ call: Call; first: Msg }>((resolve, reject) => {
+      const call = c2.Session();
+      call.once('data', (m: Msg) => resolve({ call, first: m }));
+      call.on('error', reject);
+      call.write({ hello: { jobToken: h.token, agentVersion: 'test', protocolVersion: PROTOCOL_VERSION, resume: true } });
+    });
+    assert.is((b.first.welcome as { ackedSeq: number }).ackedSeq, 2);
+    b.call.write(log(2, 'two'));
+    b.call.write(log(3, 'three hunter2-secret'));
+    b.call.write({ seq: 4, finished: { conclusion: 'success', outputs: {}, reason: '' } });
+    assert.is(await adopted.done, 'success');
+    assert.equal(sink2.logs.map((l) => [l.seq, l.lines]), [[3, ['three ***']]]);
+    assert.is(sink2.lost, null);
+    // Adopting needs a real hash.
+    try {
+      second.adoptJob(spec(), new Sink(), { tokenHash: 'nope', lastSeq: 0 });
+      assert.unreachable('a bad hash was accepted');
+    } catch (err) {
+      assert.is((err as HeliosError).code, 'E_CONFIG_INVALID');
+    }
+  } finally {
+    c2.close();
+    await second.stop();
+  }
+});
+
+test('an adopted job whose agent never comes back is lost after the heartbeat timeout', async () => {
+  const sink = new Sink();
+  const h = service.adoptJob(spec(), sink, { tokenHash: 'ab'.repeat(32), lastSeq: 5 });
+  assert.is(await h.done, 'errored');
+  assert.match(sink.lost ?? '', 'the server restarted');
 });
 
 test('every annotation field (file, title, message) is masked even when the agent did not mask it', async () => {

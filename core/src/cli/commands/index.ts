@@ -11,6 +11,7 @@ import { cacheListCommand, cachePruneCommand } from './cache.js';
 import { doctorCommand } from './doctor.js';
 import { backupCommand, restoreCommand } from './backup.js';
 import { imageBuildCommand, imageListCommand, imagePruneCommand } from './image.js';
+import { workerCommand } from './worker.js';
 
 /** Every `helios` sub-command. Add a command by adding its file and one line here. */
-export const commands: Command[] = [serveCommand, configCheckCommand, pluginsListCommand, validateCommand, planCommand, runCommand, forgejoInstallHookCommand, logsPruneCommand, cacheListCommand, cachePruneCommand, doctorCommand, backupCommand, restoreCommand, imageBuildCommand, imageListCommand, imagePruneCommand];
+export const commands: Command[] = [serveCommand, configCheckCommand, pluginsListCommand, validateCommand, planCommand, runCommand, forgejoInstallHookCommand, logsPruneCommand, cacheListCommand, cachePruneCommand, doctorCommand, backupCommand, restoreCommand, imageBuildCommand, imageListCommand, imagePruneCommand, workerCommand];

@@ -34,6 +34,8 @@ export const HeliosConfigSchema = Type.Object(
     limits: Type.Object(
       {
         concurrentJobs: Type.Integer({ minimum: 1, default: 4 }),
+        /** A job whose agent sends nothing this long is lost (its machine or host died); heartbeats go at a quarter of it, at most every 5 s. */
+        agentLostSeconds: Type.Number({ minimum: 1, default: 60 }),
         jobTimeoutMinutes: Type.Integer({ minimum: 1, default: 360 }),
         stopHookTimeoutSeconds: Type.Number({ exclusiveMinimum: 0, default: 10 }),
         shutdownGraceSeconds: Type.Number({ minimum: 0, default: 30 }),
@@ -116,6 +118,18 @@ export const HeliosConfigSchema = Type.Object(
         ),
       },
       { additionalProperties: false, default: {} },
+    ),
+    /** `helios worker` only: this host runs jobs control publishes on the queue (queue-nats). */
+    worker: Type.Optional(
+      Type.Object(
+        {
+          /** Stable name of this worker (default: the host name); its machines and subjects carry it. */
+          id: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$' })),
+          /** Jobs this host runs at once. */
+          capacity: Type.Integer({ minimum: 1, default: 2 }),
+        },
+        { additionalProperties: false },
+      ),
     ),
     /** Run artifacts (actions/upload-artifact; needs a Storage plugin). */
     artifacts: Type.Object(

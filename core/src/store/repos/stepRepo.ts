@@ -73,6 +73,11 @@ export class StepRepo {
     })();
   }
 
+  /** Every step of the job back to pending: the job starts again on another host (its first host was lost). */
+  restart(jobId: string): void {
+    this.db.prepare("UPDATE steps SET state = 'pending', conclusion = NULL, started_at = NULL, finished_at = NULL WHERE job_id = ?").run(jobId);
+  }
+
   get(jobId: string, idx: number): StepRecord | undefined {
     const row = this.one.get(jobId, idx) as Row | undefined;
     return row && toRecord(row);

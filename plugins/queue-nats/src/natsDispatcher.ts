@@ -1,0 +1,263 @@
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import { HeliosError, type Logger, type Machine, type MachineRef, type MachineSize, type MachineSpec, type RemoteDispatcher } from '@helios-ci/sdk';
+import type { NatsQueue } from './natsQueue.js';
+import { decode, encode, type ClaimReply, type ClaimRequest, type DestroyReply, type DestroyRequest, type MachineEvent, type StatusReply, type StatusRequest } from './protocol.js';
+import type { Subjects } from './subjects.js';
+
+export interface DispatcherOptions {
+  id: string;
+  labels: readonly string[];
+  machineSizes: { default?: MachineSize; labels?: Readonly<Record<string, MachineSize>> };
+  retryLostHost: number;
+  /** host:port workers' machines reach control's agent service at (default: the endpoint control binds). */
+  agentEndpoint?: string;
+  /** A job no worker claims in this long fails to provision (E_NO_WORKER). */
+  queueTimeoutMs: number;
+  /** How long control waits for a worker to destroy a machine. */
+  destroyTimeoutMs: number;
+}
+
+/** One job attempt control has handed to the queue: who claimed it, its machine, its console. */
+interface Dispatch {
+  /** Null for a machine re-adopted after a control restart (it was provisioned by the previous control). */
+  spec: MachineSpec | null;
+  attempt: number;
+  worker: string | null;
+  ended: boolean;
+  resolve(machine: Machine): void;
+  reject(err: Error): void;
+  console: string[];
+  consoleWaiters: (() => void)[];
+}
+
+const DEFAULT_SIZE: MachineSize = { cpus: 2, memoryMb: 4096 };
+
+/**
+ * Control's Runtime for labels workers serve: `provision` publishes the job attempt to the stream and
+ * resolves when a worker reports the machine; the first worker to claim an attempt owns it (every
+ * later claim is refused, so a redelivered message never starts the job twice); `destroy` asks the
+ * owning worker to tear down. Machine ids are `<worker>:<attempt>:<worker's machine id>`.
+ */
+export class NatsDispatcher implements RemoteDispatcher {
+  readonly id: string;
+  readonly labels: readonly string[];
+  readonly retryLostHost: number;
+  readonly agentEndpoint?: string;
+  private readonly dispatches = new Map<string, Dispatch>();
+  private readonly attempts = new Map<string, number>();
+  private readonly subs: Subscription[] = [];
+  private closed = false;
+  /** Control's start-up reconciliation is over: a status poll about an unknown job gets "not wanted". */
+  private settled = false;
+  private queue: NatsQueue | null = null;
+  private nc: NatsConnection | null = null;
+
+  constructor(
+    private readonly subjects: Subjects,
+    private readonly o: DispatcherOptions,
+    private readonly logger: Logger,
+  ) {
+    this.id = o.id;
+    this.labels = o.labels;
+    this.retryLostHost = o.retryLostHost;
+    if (o.agentEndpoint !== undefined) this.agentEndpoint = o.agentEndpoint;
+  }
+
+  /** Built with the kernel's values, connected when the plugin starts: then it answers workers. */
+  attach(queue: NatsQueue, nc: NatsConnection): void {
+    this.queue = queue;
+    this.nc = nc;
+    const subjects = this.subjects;
+    const on = (subject: string, fn: (data: Uint8Array, respond: (reply: unknown) => void) => void) =>
+      this.subs.push(
+        nc.subscribe(subject, {
+          callback: (err, msg) => {
+            if (err) return;
+            try {
+              fn(msg.data, (reply) => msg.respond(encode(reply)));
+            } catch (e) {
+              this.logger.warn('queue-nats: bad message from a worker', { subject, error: e });
+            }
+          },
+        }),
+      );
+    on(subjects.claim, (data, respond) => respond(this.claim(decode<ClaimRequest>(data))));
+    on(subjects.status, (data, respond) => {
+      const reply = this.status(decode<StatusRequest>(data));
+      // Before reconciliation, silence: the worker keeps its machine as while control is down.
+      if (reply) respond(reply);
+    });
+    on(subjects.events, (data) => this.onEvent(decode<MachineEvent>(data)));
+  }
+
+  private connected(): { queue: NatsQueue; nc: NatsConnection } {
+    if (!this.queue || !this.nc) throw new HeliosError('E_KERNEL_STATE', `queue-nats ${this.id}: the dispatcher is not connected yet (the plugin has not started)`);
+    return { queue: this.queue, nc: this.nc };
+  }
+
+  machineSize(label: string): MachineSize {
+    if (!this.labels.includes(label)) throw new HeliosError('E_LABEL_NOT_FOUND', `queue-nats ${this.id}: workers do not serve label ${JSON.stringify(label)}; the config's labels are ${this.labels.join(', ')}`);
+    return { ...(this.o.machineSizes.labels?.[label] ?? this.o.machineSizes.default ?? DEFAULT_SIZE) };
+  }
+
+  async provision(spec: MachineSpec): Promise<Machine> {
+    if (this.closed) throw new HeliosError('E_UNAVAILABLE', `queue-nats ${this.id}: the dispatcher is stopped`);
+    const attempt = (this.attempts.get(spec.jobId) ?? 0) + 1;
+    this.attempts.set(spec.jobId, attempt);
+    const machine = new Promise<Machine>((resolve, reject) => {
+      this.dispatches.set(spec.jobId, { spec, attempt, worker: null, ended: false, resolve, reject, console: [], consoleWaiters: [] });
+    });
+    await this.publishRetrying({ jobId: spec.jobId, labels: [spec.label], attempt });
+    this.logger.debug('job published for the workers', { jobId: spec.jobId, attempt, label: spec.label });
+    const timer = setTimeout(() => {
+      const d = this.dispatches.get(spec.jobId);
+      if (d && d.attempt === attempt && d.worker === null) {
+        d.ended = true;
+        d.reject(new HeliosError('E_NO_WORKER', `no worker took the job within ${Math.round(this.o.queueTimeoutMs / 60_000)} min; start a helios worker serving label ${JSON.stringify(spec.label)} (or raise queueTimeoutMinutes)`));
+      }
+    }, this.o.queueTimeoutMs);
+    try {
+      return await machine;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * NATS may be restarting: the publish is retried (the same msgID, so the stream keeps one copy)
+   * for up to a minute before the job fails to provision.
+   */
+  private async publishRetrying(message: { jobId: string; labels: string[]; attempt: number }): Promise<void> {
+    const until = Date.now() + 60_000;
+    for (let delay = 250; ; delay = Math.min(delay * 2, 5000)) {
+      try {
+        await this.connected().queue.publish(message);
+        return;
+      } catch (err) {
+        if (Date.now() + delay > until || this.closed) throw err;
+        this.logger.warn('publishing a job failed; retrying', { jobId: message.jobId, attempt: message.attempt, error: (err as Error).message });
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+
+  private claim(r: ClaimRequest): ClaimReply {
+    const d = this.dispatches.get(r.jobId);
+    if (!d || d.attempt !== r.attempt || d.ended) return { ok: false, reason: 'this job attempt is no longer wanted' };
+    if (d.worker !== null || !d.spec) return { ok: false, reason: `worker ${d.worker} already started this job attempt` };
+    d.worker = r.worker;
+    this.logger.info('job claimed by a worker', { jobId: r.jobId, attempt: r.attempt, worker: r.worker });
+    const { label, cpus, memoryMb, agent } = d.spec;
+    return { ok: true, spec: { label, cpus, memoryMb, agent: { endpoint: this.agentEndpoint ?? agent.endpoint, token: agent.token } } };
+  }
+
+  private status(r: StatusRequest): StatusReply | null {
+    const d = this.dispatches.get(r.jobId);
+    if (!d && !this.settled) return null;
+    const wanted = !!d && d.attempt === r.attempt && d.worker === r.worker && !d.ended;
+    // The provisioned event may have been lost in a NATS outage; the poll carries the machine again.
+    if (wanted && r.machineId && r.label) d.resolve({ id: `${r.worker}:${r.attempt}:${r.machineId}`, jobId: r.jobId, label: r.label });
+    return { wanted };
+  }
+
+  private onEvent(e: MachineEvent): void {
+    const d = this.dispatches.get(e.jobId);
+    // A late worker's events (an attempt it lost) never touch the job.
+    if (!d || d.attempt !== e.attempt || d.worker !== e.worker) return;
+    switch (e.type) {
+      case 'provisioned':
+        d.resolve({ id: `${e.worker}:${e.attempt}:${e.machineId}`, jobId: e.jobId, label: e.label });
+        break;
+      case 'provision_failed':
+        d.ended = true;
+        d.reject(new HeliosError('E_PROVISION_FAILED', `worker ${e.worker}: ${e.error}`));
+        this.wakeConsole(d);
+        break;
+      case 'milestone':
+        try {
+          d.spec?.onMilestone?.(e.milestone);
+        } catch {
+          /* a milestone is informational */
+        }
+        break;
+      case 'console':
+        d.console.push(...e.lines);
+        this.wakeConsole(d);
+        break;
+      case 'destroyed':
+        d.ended = true;
+        this.wakeConsole(d);
+        break;
+    }
+  }
+
+  private wakeConsole(d: Dispatch): void {
+    const w = d.consoleWaiters;
+    d.consoleWaiters = [];
+    for (const f of w) f();
+  }
+
+  async destroy(ref: MachineRef): Promise<void> {
+    const m = /^([^:]+):(\d+):(.+)$/.exec(ref.id);
+    if (!m || !ref.jobId) throw new HeliosError('E_MACHINE_ID_INVALID', `queue-nats: ${JSON.stringify(ref.id)} is not a worker machine id (<worker>:<attempt>:<machine>)`);
+    const [, worker, attemptText, machineId] = m;
+    const attempt = Number(attemptText);
+    const d = this.dispatches.get(ref.jobId);
+    if (d && d.attempt === attempt) {
+      d.ended = true;
+      this.wakeConsole(d);
+    }
+    const request: DestroyRequest = { jobId: ref.jobId, attempt, machineId: machineId! };
+    let reply: DestroyReply;
+    try {
+      reply = decode<DestroyReply>((await this.connected().nc.request(this.subjects.destroy(worker!), encode(request), { timeout: this.o.destroyTimeoutMs })).data);
+    } catch (err) {
+      throw new HeliosError('E_WORKER_UNREACHABLE', `queue-nats: worker ${worker} did not destroy machine ${machineId} (${(err as Error).message}); it destroys its leftovers when it starts again`, { cause: err });
+    } finally {
+      if (d && this.dispatches.get(ref.jobId) === d) this.dispatches.delete(ref.jobId);
+    }
+    if (!reply.ok) throw new HeliosError('E_PROVISION_FAILED', `worker ${worker}: destroying machine ${machineId} failed: ${reply.error ?? 'unknown error'}`);
+  }
+
+  /**
+   * A machine the previous control process had a worker make (control restarted under it): the
+   * worker's status polls get "wanted" again and `destroy` reaches it. A retry is attempt n+1.
+   */
+  adopt(machine: Machine): void {
+    const m = /^([^:]+):(\d+):(.+)$/.exec(machine.id);
+    if (!m || !machine.jobId) throw new HeliosError('E_MACHINE_ID_INVALID', `queue-nats: ${JSON.stringify(machine.id)} is not a worker machine id (<worker>:<attempt>:<machine>)`);
+    const attempt = Number(m[2]);
+    this.attempts.set(machine.jobId, Math.max(attempt, this.attempts.get(machine.jobId) ?? 0));
+    this.dispatches.set(machine.jobId, { spec: null, attempt, worker: m[1]!, ended: false, resolve: () => undefined, reject: () => undefined, console: [], consoleWaiters: [] });
+    this.logger.info('machine re-adopted after a control restart', { jobId: machine.jobId, attempt, worker: m[1] });
+  }
+
+  reconciled(): void {
+    this.settled = true;
+  }
+
+  /** Workers reconcile their own machines; control has none of its own to list. */
+  async list(): Promise<MachineRef[]> {
+    return [];
+  }
+
+  async *console(ref: MachineRef): AsyncIterable<string> {
+    const d = ref.jobId ? this.dispatches.get(ref.jobId) : undefined;
+    if (!d) return;
+    let i = 0;
+    for (;;) {
+      while (i < d.console.length) yield d.console[i++]!;
+      if (d.ended || this.closed) return;
+      await new Promise<void>((r) => d.consoleWaiters.push(r));
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const s of this.subs) s.unsubscribe();
+    for (const d of this.dispatches.values()) {
+      d.ended = true;
+      this.wakeConsole(d);
+    }
+  }
+}

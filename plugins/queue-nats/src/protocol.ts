@@ -1,0 +1,60 @@
+/** The messages control and workers exchange on NATS (JSON). The job itself travels on the stream. */
+
+/** What a worker needs to provision a claimed job (MachineSpec without volumes). */
+export interface ClaimedSpec {
+  label: string;
+  cpus: number;
+  memoryMb: number;
+  agent: { endpoint: string; token: string };
+}
+
+export interface ClaimRequest {
+  jobId: string;
+  attempt: number;
+  worker: string;
+}
+
+export type ClaimReply = { ok: true; spec: ClaimedSpec } | { ok: false; reason: string };
+
+export interface StatusRequest {
+  jobId: string;
+  attempt: number;
+  worker: string;
+  /** The machine, repeated on every poll: core NATS events are not persisted, a NATS outage may have lost `provisioned`. */
+  machineId?: string;
+  label?: string;
+}
+
+export interface StatusReply {
+  /** False: control no longer runs this attempt (ended, restarted, given to someone else): tear down. */
+  wanted: boolean;
+}
+
+export interface DestroyRequest {
+  jobId: string;
+  attempt: number;
+  machineId: string;
+}
+
+export interface DestroyReply {
+  ok: boolean;
+  error?: string;
+}
+
+export type MachineEvent =
+  | { type: 'provisioned'; jobId: string; attempt: number; worker: string; machineId: string; label: string }
+  | { type: 'provision_failed'; jobId: string; attempt: number; worker: string; error: string }
+  | { type: 'milestone'; jobId: string; attempt: number; worker: string; milestone: 'booted' | 'console' }
+  | { type: 'console'; jobId: string; attempt: number; worker: string; lines: string[] }
+  | { type: 'destroyed'; jobId: string; attempt: number; worker: string; machineId: string };
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+export function encode(value: unknown): Uint8Array {
+  return enc.encode(JSON.stringify(value));
+}
+
+export function decode<T>(data: Uint8Array): T {
+  return JSON.parse(dec.decode(data)) as T;
+}
