@@ -25,7 +25,8 @@
  * - Caches and artifacts (UploadCache, RestoreCache, UploadArtifact, DownloadArtifact, ListArtifacts)
  *   go to `options.blobs` (blobRpcs.ts); without it they answer UNIMPLEMENTED.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { jobTokenHash } from './jobTokenHash.js';
+import { randomBytes } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { HeliosError, PLAN_VERSION, SecretMasker, type JobSpec } from '@helios-ci/sdk';
 import type { AgentMessage__Output } from '@helios-ci/proto';
@@ -52,10 +53,8 @@ const STEP_RESULTS = new Set<StepResult>(['success', 'failure', 'cancelled', 'sk
 const STREAMS: Record<string, LogStream> = { STDOUT: 'stdout', STDERR: 'stderr', SYSTEM: 'system' };
 const MAX_TOMBSTONES = 10_000;
 
-const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
-
-/** What a job token is kept as (never the token itself): what a restarted control re-adopts a job by. */
-export const jobTokenHash = hashToken;
+const hashToken = jobTokenHash;
+export { jobTokenHash };
 
 /**
  * HTTP/2 receive window for agent streams. grpc-js servers keep Node's 64 KiB default, which caps a

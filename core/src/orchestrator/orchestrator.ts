@@ -17,7 +17,8 @@ import {
   type Storage,
   timerDelayMs,
 } from '@helios-ci/sdk';
-import { jobTokenHash, type AgentService } from '../agent-service/agentService.js';
+import type { AgentService } from '../agent-service/agentService.js';
+import { jobTokenHash } from '../agent-service/jobTokenHash.js';
 import type { JobConclusion, JobHandle } from '../agent-service/types.js';
 import { isTerminalJobState, type JobRecord, type RunConclusion, type RunRecord, type Store } from '../store/index.js';
 import { decideReadyJobs, needsContext, type GraphJob } from './jobGraph.js';
