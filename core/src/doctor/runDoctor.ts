@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { doctorError, doctorOk, doctorWarning, isHeliosError, type DoctorCheck, type HeliosError } from '@helios-ci/sdk';
+import { doctorError, doctorOk, doctorWarning, isHeliosError, RuntimeToken, type DoctorCheck, type HeliosError } from '@helios-ci/sdk';
 import { Kernel, type KernelOptions } from '../kernel/kernel.js';
 import { MemoryLogSink } from '../kernel/logger.js';
 import { dataDirChecks, gitCheck, nodeCheck } from './hostChecks.js';
@@ -72,7 +72,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   add(HELIOS, ...dataDirChecks(kernel.dataDir));
   add(HELIOS, ...storeChecks(join(kernel.dataDir, 'helios.db')));
 
-  const targets = kernel.doctorTargets();
+  const targets = kernel.doctorTargets(kernel.config.worker ? workerLabels(kernel, error) : undefined);
   for (const t of targets) {
     const label = `${t.package}${t.version ? `@${t.version}` : ''}${t.isDefault ? ' (embedded default)' : ''}`;
     if (t.loadError) add(t.instance, doctorError('plugin loads', `${label}: ${describe(t.loadError)}`, fixFor(t.loadError)));
@@ -101,6 +101,16 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     }
   }
   return summarise(file, checks);
+}
+
+/** A worker config's labels, as `helios worker` computes them: those its runtimes serve. */
+function workerLabels(kernel: Kernel, error: unknown): string[] {
+  if (error) return [];
+  try {
+    return [...new Set(kernel.resolveAll(RuntimeToken).flatMap((r) => r.labels))];
+  } catch {
+    return [];
+  }
 }
 
 function summarise(config: string | null, checks: DoctorVerdict[]): DoctorReport {
