@@ -4,6 +4,7 @@ import { Kernel, type KernelOptions } from '../kernel/kernel.js';
 import { MemoryLogSink } from '../kernel/logger.js';
 import { dataDirChecks, gitCheck, nodeCheck } from './hostChecks.js';
 import { storeChecks } from './storeChecks.js';
+import { agentEndpointChecks } from './agentEndpointChecks.js';
 import { fixFor } from './fixes.js';
 
 /** One verdict with where it came from: "helios" for the host and store, else the plugin instance. */
@@ -24,6 +25,7 @@ export interface DoctorOptions extends KernelOptions {
 }
 
 const HELIOS = 'helios';
+const BHYVE = '@helios-ci/runtime-bhyve';
 
 /** The innermost Helios error: what really went wrong under "plugin X failed to build". */
 function rootCause(err: HeliosError): HeliosError {
@@ -78,6 +80,8 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     if (t.loadError) add(t.instance, doctorError('plugin loads', `${label}: ${describe(t.loadError)}`, fixFor(t.loadError)));
     else add(t.instance, doctorOk('plugin loads', label));
   }
+  // A worker runs no agent service: its guests dial control's (queue-nats checks that config).
+  if (!kernel.config.worker) add(HELIOS, ...(await agentEndpointChecks(kernel.config.server, kernel.dataDir, targets.some((t) => t.package === BHYVE && !t.loadError))));
   const anyLoadError = targets.some((t) => t.loadError);
   if (error && !(anyLoadError && isHeliosError(error) && targets.some((t) => t.loadError?.message && error.message.includes(t.loadError.message)))) {
     // Not a load error (already listed): config, secret references, register or build.
