@@ -26,6 +26,11 @@ export interface DoctorContext<C> {
   /** Where `ctx.dataDir` would be (not created by doctor). */
   readonly dataDir: string;
   readonly logger: Logger;
+  /**
+   * Set when the config is a `helios worker` one (a `worker:` section): the runs-on labels its
+   * runtimes serve (empty when they could not be built). Undefined for control.
+   */
+  readonly workerLabels?: readonly string[];
 }
 
 /** The optional hook on a plugin definition. */

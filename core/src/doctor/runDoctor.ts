@@ -1,9 +1,10 @@
 import { join } from 'node:path';
-import { doctorError, doctorOk, doctorWarning, isHeliosError, type DoctorCheck, type HeliosError } from '@helios-ci/sdk';
+import { doctorError, doctorOk, doctorWarning, isHeliosError, RuntimeToken, type DoctorCheck, type HeliosError } from '@helios-ci/sdk';
 import { Kernel, type KernelOptions } from '../kernel/kernel.js';
 import { MemoryLogSink } from '../kernel/logger.js';
 import { dataDirChecks, gitCheck, nodeCheck } from './hostChecks.js';
 import { storeChecks } from './storeChecks.js';
+import { agentEndpointChecks } from './agentEndpointChecks.js';
 import { fixFor } from './fixes.js';
 
 /** One verdict with where it came from: "helios" for the host and store, else the plugin instance. */
@@ -24,6 +25,7 @@ export interface DoctorOptions extends KernelOptions {
 }
 
 const HELIOS = 'helios';
+const BHYVE = '@helios-ci/runtime-bhyve';
 
 /** The innermost Helios error: what really went wrong under "plugin X failed to build". */
 function rootCause(err: HeliosError): HeliosError {
@@ -72,12 +74,14 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   add(HELIOS, ...dataDirChecks(kernel.dataDir));
   add(HELIOS, ...storeChecks(join(kernel.dataDir, 'helios.db')));
 
-  const targets = kernel.doctorTargets();
+  const targets = kernel.doctorTargets(kernel.config.worker ? workerLabels(kernel, error) : undefined);
   for (const t of targets) {
     const label = `${t.package}${t.version ? `@${t.version}` : ''}${t.isDefault ? ' (embedded default)' : ''}`;
     if (t.loadError) add(t.instance, doctorError('plugin loads', `${label}: ${describe(t.loadError)}`, fixFor(t.loadError)));
     else add(t.instance, doctorOk('plugin loads', label));
   }
+  // A worker runs no agent service: its guests dial control's (queue-nats checks that config).
+  if (!kernel.config.worker) add(HELIOS, ...(await agentEndpointChecks(kernel.config.server, kernel.dataDir, targets.some((t) => t.package === BHYVE && !t.loadError))));
   const anyLoadError = targets.some((t) => t.loadError);
   if (error && !(anyLoadError && isHeliosError(error) && targets.some((t) => t.loadError?.message && error.message.includes(t.loadError.message)))) {
     // Not a load error (already listed): config, secret references, register or build.
@@ -101,6 +105,16 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     }
   }
   return summarise(file, checks);
+}
+
+/** A worker config's labels, as `helios worker` computes them: those its runtimes serve. */
+function workerLabels(kernel: Kernel, error: unknown): string[] {
+  if (error) return [];
+  try {
+    return [...new Set(kernel.resolveAll(RuntimeToken).flatMap((r) => r.labels))];
+  } catch {
+    return [];
+  }
 }
 
 function summarise(config: string | null, checks: DoctorVerdict[]): DoctorReport {

@@ -176,7 +176,7 @@ export class Kernel {
   }
 
   /** Per configured plugin instance: whether it loaded, and its doctor hook with a resolved config. */
-  doctorTargets(): DoctorTarget[] {
+  doctorTargets(workerLabels?: readonly string[]): DoctorTarget[] {
     return this.instances
       .filter((i) => i.name !== CORE_INSTANCE && i.enabled)
       .map((i) => ({
@@ -194,6 +194,7 @@ export class Kernel {
                   configDir: this.loaded.configDir,
                   dataDir: joinPath(this.dataDir, 'plugins', i.name),
                   logger: this.logger.child(i.name),
+                  ...(workerLabels ? { workerLabels } : {}),
                 })
             : null,
         hasHook: typeof i.plugin?.doctor === 'function',

@@ -15,13 +15,15 @@ export interface NatsConnectionConfig {
   tls?: { ca?: string; cert?: string; key?: string };
 }
 
-/** Connects, retrying forever after a first success: a NATS restart must not stop control or a worker. */
-export async function connectNats(c: NatsConnectionConfig): Promise<NatsConnection> {
+/**
+ * Connects, retrying forever after a first success: a NATS restart must not stop control or a worker.
+ * `once` (helios doctor): one attempt, no reconnects, so a check answers instead of waiting NATS out.
+ */
+export async function connectNats(c: NatsConnectionConfig, once?: { timeoutMs: number }): Promise<NatsConnection> {
   const opts: NodeConnectionOptions = {
     servers: c.servers,
     name: c.name ?? 'helios',
-    maxReconnectAttempts: -1,
-    reconnectTimeWait: 250,
+    ...(once ? { reconnect: false, timeout: once.timeoutMs } : { maxReconnectAttempts: -1, reconnectTimeWait: 250 }),
     ...(c.user !== undefined ? { user: c.user, pass: c.password ?? '' } : {}),
     ...(c.token !== undefined ? { token: c.token } : {}),
     ...(c.credentials !== undefined ? { authenticator: credsAuthenticator(new TextEncoder().encode(c.credentials)) } : {}),

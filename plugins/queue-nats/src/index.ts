@@ -1,6 +1,8 @@
 import { definePlugin, QueueToken, Type } from '@helios-ci/sdk';
 import { PluginQueue } from './pluginQueue.js';
 import { checkPrefix, Subjects } from './subjects.js';
+import type { NatsConnectionConfig } from './connection.js';
+import { natsDoctor } from './doctor.js';
 
 export { NatsQueue, type NatsQueueSettings } from './natsQueue.js';
 export { NatsDispatcher, type DispatcherOptions } from './natsDispatcher.js';
@@ -11,6 +13,27 @@ export { Subjects, labelToken } from './subjects.js';
 export type { MachineEvent } from './protocol.js';
 
 const MachineSizeSchema = Type.Object({ cpus: Type.Integer({ minimum: 1 }), memoryMb: Type.Integer({ minimum: 64 }) }, { additionalProperties: false });
+
+interface ConnectionSettings {
+  servers: string[];
+  user?: string;
+  password?: string;
+  token?: string;
+  credentials?: string;
+  tls?: NatsConnectionConfig['tls'];
+}
+
+function connectionOf(c: ConnectionSettings, instance: string): NatsConnectionConfig {
+  return {
+    servers: c.servers,
+    name: `helios-${instance}`,
+    ...(c.user !== undefined ? { user: c.user } : {}),
+    ...(c.password !== undefined ? { password: c.password } : {}),
+    ...(c.token !== undefined ? { token: c.token } : {}),
+    ...(c.credentials !== undefined ? { credentials: c.credentials } : {}),
+    ...(c.tls ? { tls: c.tls } : {}),
+  };
+}
 
 export default definePlugin({
   name: 'queue-nats',
@@ -51,15 +74,7 @@ export default definePlugin({
     checkPrefix(c.subjectPrefix);
     const queue = new PluginQueue({
       instance: ctx.instance,
-      connection: {
-        servers: c.servers,
-        name: `helios-${ctx.instance}`,
-        ...(c.user !== undefined ? { user: c.user } : {}),
-        ...(c.password !== undefined ? { password: c.password } : {}),
-        ...(c.token !== undefined ? { token: c.token } : {}),
-        ...(c.credentials !== undefined ? { credentials: c.credentials } : {}),
-        ...(c.tls ? { tls: c.tls } : {}),
-      },
+      connection: connectionOf(c, ctx.instance),
       settings: {
         stream: c.stream,
         subjects: new Subjects(c.subjectPrefix),
@@ -88,4 +103,5 @@ export default definePlugin({
     ctx.onStart(() => queue.start());
     ctx.onStop(() => queue.stop());
   },
+  doctor: (ctx) => natsDoctor({ ...ctx, config: { ...ctx.config, connection: connectionOf(ctx.config, ctx.instance) } }),
 });

@@ -64,8 +64,8 @@ export interface NatsServer {
   cleanup(): Promise<void>;
 }
 
-/** Starts `nats-server -js -sd <tmp> -p <free port> -a 127.0.0.1` and waits until it answers. */
-export async function startNatsServer(): Promise<NatsServer> {
+/** Starts `nats-server -js -sd <tmp> -p <free port> -a 127.0.0.1 ...extra` and waits until it answers. */
+export async function startNatsServer(extra: readonly string[] = []): Promise<NatsServer> {
   const bin = natsServerPath();
   if (!bin) throw new Error(natsServerMissing()!);
   const storeDir = mkdtempSync(join(tmpdir(), 'helios-nats-'));
@@ -74,7 +74,7 @@ export async function startNatsServer(): Promise<NatsServer> {
   let out = '';
   const launch = async () => {
     out = '';
-    child = spawn(bin, ['-js', '-sd', storeDir, '-p', String(port), '-a', '127.0.0.1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(bin, ['-js', '-sd', storeDir, '-p', String(port), '-a', '127.0.0.1', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.on('data', (c) => (out += c));
     child.stderr!.on('data', (c) => (out += c));
     const deadline = Date.now() + 15_000;

@@ -105,4 +105,47 @@ t('build, list and prune golden images; old versions with clones are kept until 
   }),
 );
 
+t('build from a dataset: zfs send | recv into the image dataset, snapshotted; built once per label; an unknown dataset is refused', () =>
+  withSimHost(async (h) => {
+    const dir = mkdtempSync(join(tmpdir(), 'helios-image-ds-'));
+    try {
+      writeFileSync(join(dir, 'helios.yaml'), `plugins:\n  zfs:\n    use: "@helios-ci/storage-zfs"\n    config: ${JSON.stringify({ parent: h.pool.parent, zfsCommand: simCommands.zfs })}\n`);
+      // A "cloud image" already on the pool: a dataset with a guest tree in it.
+      const source = `${h.pool.parent}/cloud-src`;
+      await h.pool.zfs('create', '-p', source);
+      const srcMount = (await h.pool.zfs('get', '-H', '-o', 'value', 'mountpoint', source)).trim();
+      writeFileSync(join(srcMount, 'cloud-marker'), 'from the cloud image\n');
+
+      const r = await helios(dir, ['image', 'build', '--from', source, '--label', 'cloud', '--json']);
+      assert.is(r.code, 0, r.stderr);
+      const built = JSON.parse(r.stdout) as { snapshot: string; dataset: string; guest: unknown };
+      assert.is(built.dataset, `${h.pool.parent}/images/cloud`);
+      assert.match(built.snapshot, new RegExp(`^${h.pool.parent}/images/cloud@v\\d{14}$`));
+      assert.is(built.guest, null);
+      // The source got the snapshot that was sent; the image dataset holds the received data.
+      const version = built.snapshot.split('@')[1]!;
+      assert.match(await h.pool.zfs('list', '-H', '-o', 'name', '-t', 'snapshot', '-r', source), new RegExp(`${source}@helios-${version}`));
+      const mount = (await h.pool.zfs('get', '-H', '-o', 'value', 'mountpoint', built.dataset)).trim();
+      assert.is(readFileSync(join(mount, 'cloud-marker'), 'utf8'), 'from the cloud image\n');
+      // It is an image like the others: listed with its version (recv also brought the sent snapshot).
+      const listed = JSON.parse((await helios(dir, ['image', 'list', '--json'])).stdout) as { label: string; snapshots: { name: string; current: boolean }[] }[];
+      const cloud = listed.find((i) => i.label === 'cloud')!;
+      assert.equal(cloud.snapshots.map((s) => s.name).sort(), [`${built.dataset}@helios-${version}`, built.snapshot]);
+
+      // Built once: a second build from a dataset under the same label is refused, nothing changes.
+      const again = await helios(dir, ['image', 'build', '--from', source, '--label', 'cloud']);
+      assert.is(again.code, 1);
+      assert.match(again.stderr, /^error E_IMAGE_EXISTS: .*images\/cloud exists; an image built from a dataset is built once/);
+      const snaps = (await h.pool.zfs('list', '-H', '-o', 'name', '-t', 'snapshot', '-r', built.dataset)).split('\n').filter(Boolean);
+      assert.equal(snaps.sort(), [`${built.dataset}@helios-${version}`, built.snapshot]);
+
+      const missing = await helios(dir, ['image', 'build', '--from', `${h.pool.parent}/no-such`, '--label', 'ghost']);
+      assert.is(missing.code, 1);
+      assert.match(missing.stderr, /^error E_IMAGE_INVALID: --from .*\/no-such: no such directory or dataset/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }),
+);
+
 test.run();
