@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Browser, Page } from 'playwright-core';
-import { requireComponent } from '../helpers/requireComponent.js';
+import { requireComponent } from '@helios-ci/sdk/testkit';
 import { GitRepo } from '../helpers/gitRepo.js';
 import { ServeHarness, waitFor } from '../http/serveHarness.js';
 import { PAGE_CSP } from '../../src/http/ui/layout.js';

@@ -1,12 +1,12 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test as uvuTest, type Test } from 'uvu';
+import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { Store } from '@helios-ci/core';
 import { PLAN_VERSION, type JobPlan } from '@helios-ci/sdk';
-import { startHeliosServe, type HeliosServe } from '@helios-ci/sdk/testkit';
+import { requireComponent, startHeliosServe, type HeliosServe } from '@helios-ci/sdk/testkit';
 import { REPO_ROOT } from './helpers/serve.js';
 import { GitHubStandIn } from './standIn/server.js';
 
@@ -14,13 +14,6 @@ import { GitHubStandIn } from './standIn/server.js';
 // OAuth web flow, then what the forge's permissions let each user see and do.
 const CHROMIUM = process.env.HELIOS_CHROMIUM ?? '/usr/bin/chromium';
 const missing = existsSync(CHROMIUM) ? null : `${CHROMIUM} is missing: apt-get install -y chromium (playwright-core drives Debian's chromium; no browser is downloaded)`;
-function requireComponent(t: Test, why: string | null): Test {
-  if (!why) return t;
-  const failing = ((name: string) => t(name, () => {
-    throw new Error(`cannot run: ${why}`);
-  })) as unknown as Test;
-  return Object.assign(failing, t, { only: failing });
-}
 const test = requireComponent(uvuTest, missing);
 const SHOTS = process.env.HELIOS_SCREENSHOT_DIR ?? join(REPO_ROOT, 'test-screenshots');
 

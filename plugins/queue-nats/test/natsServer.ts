@@ -8,6 +8,7 @@ import { createServer, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Test } from 'uvu';
+import { requireComponent } from '@helios-ci/sdk/testkit';
 
 const SEARCH = ['/usr/sbin', '/usr/bin', '/usr/local/bin', '/usr/local/sbin', ...(process.env.PATH ?? '').split(':')];
 
@@ -22,12 +23,7 @@ export function natsServerMissing(): string | null {
 
 /** `test`, or a `test` whose every case fails saying nats-server is missing (never a skip). */
 export function natsTest(test: Test): Test {
-  const missing = natsServerMissing();
-  if (!missing) return test;
-  const failing = ((name: string) => test(name, () => {
-    throw new Error(`cannot run: ${missing}`);
-  })) as unknown as Test;
-  return Object.assign(failing, test, { only: failing });
+  return requireComponent(test, natsServerMissing());
 }
 
 export async function freePort(): Promise<number> {

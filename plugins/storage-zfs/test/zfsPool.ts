@@ -15,6 +15,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { basename } from 'node:path';
 import type { Test } from 'uvu';
+import { requireComponent } from '@helios-ci/sdk/testkit';
+
+export { requireComponent };
 
 export const INSTALL_HINT = 'install it with "apt-get install -y zfs-fuse" (Debian/Ubuntu; needs root and /dev/fuse); .ci/run does this in CI';
 
@@ -56,15 +59,6 @@ export function zfsFuseMissing(): string | null {
  */
 export function zfsTest(test: Test): Test {
   return requireComponent(test, zfsFuseMissing());
-}
-
-/** `test`, or (when `missing` says what is absent) a `test` whose every case fails with that reason. */
-export function requireComponent(test: Test, missing: string | null): Test {
-  if (!missing) return test;
-  const failing = ((name: string) => test(name, () => {
-    throw new Error(`cannot run: ${missing}`);
-  })) as unknown as Test;
-  return Object.assign(failing, test, { only: failing });
 }
 
 function run(cmd: string, args: string[]): Promise<string> {

@@ -12,3 +12,4 @@ export { deploymentConfig } from './deploymentConfig.js';
 export { startHeliosServe, heliosCliPath, waitFor, type HeliosServe } from './heliosServe.js';
 export { runHeliosDoctor, type DoctorRun } from './heliosDoctor.js';
 export { storageConformance, type StorageHarness, type StorageConformanceOptions } from './storageConformance.js';
+export { requireComponent } from './requireComponent.js';
