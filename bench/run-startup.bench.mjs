@@ -3,6 +3,8 @@
 // machine load. Per start: wall (spawn → exit), CPU (user + sys of the process and its children,
 // the agent included, from bash's `times`), and for helios the time to its first line of output.
 // Medians. Checks every helios run exited 0 and printed the step's output. One JSON line on stdout.
+// `floor` is two bare `node -e 0` starts in a row (the CLI and its agent are two Node processes, so
+// no `helios run` can start faster than this on the machine), measured in the same loop.
 //   npm run bench -- run-startup [RUNS]
 //   BENCH_CPU_PROF=DIR: `helios run` writes V8 CPU profiles there (for finding where start-up goes).
 import { spawn, spawnSync } from 'node:child_process';
@@ -74,16 +76,20 @@ try {
   const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
   const helios = [];
   const bash = [];
+  const floor = [];
   // One unmeasured start of each first: the page cache, not Helios, would otherwise dominate it.
   for (let i = -1; i < RUNS; i++) {
     const h = await timed([process.execPath, ...prof, CLI, 'run'], repo, env);
     if (h.code !== 0 || !h.out.includes(MARK)) throw new Error(`helios run exited ${h.code} or did not print the step's output:\n${h.out}\n${h.err}`);
     const b = await timed(['bash', '-c', STEP], repo, env);
     if (b.code !== 0 || !b.out.includes(MARK)) throw new Error(`bash -c exited ${b.code}:\n${b.out}\n${b.err}`);
+    const f = await timed(['bash', '-c', '"$0" -e 0 && "$0" -e 0', process.execPath], repo, env);
+    if (f.code !== 0) throw new Error(`node -e 0 exited ${f.code}:\n${f.err}`);
     if (i < 0) continue;
     helios.push(h);
     bash.push(b);
-    progress(`${i + 1}/${RUNS}: helios ${ms(h.wallMs)} ms wall, ${ms(h.cpuMs)} ms CPU, first line ${ms(h.firstLineMs)} ms; bash ${ms(b.wallMs)} ms`);
+    floor.push(f);
+    progress(`${i + 1}/${RUNS}: helios ${ms(h.wallMs)} ms wall, ${ms(h.cpuMs)} ms CPU, first line ${ms(h.firstLineMs)} ms; bash ${ms(b.wallMs)} ms; 2 × node -e 0 ${ms(f.wallMs)} ms`);
   }
   const pick = (list, k) => ms(median(list.map((r) => r[k])));
   process.stdout.write(
@@ -95,6 +101,7 @@ try {
       cpuMs: pick(helios, 'cpuMs'),
       firstLineMs: pick(helios, 'firstLineMs'),
       baseline: { what: `bash -c '${STEP}'`, wallMs: pick(bash, 'wallMs'), cpuMs: pick(bash, 'cpuMs') },
+      floor: { what: 'node -e 0, twice in a row (CLI + agent are two Node processes)', wallMs: pick(floor, 'wallMs'), cpuMs: pick(floor, 'cpuMs') },
       samples: { wallMs: helios.map((r) => ms(r.wallMs)), cpuMs: helios.map((r) => ms(r.cpuMs)), firstLineMs: helios.map((r) => ms(r.firstLineMs)) },
     }) + '\n',
   );
