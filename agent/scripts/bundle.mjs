@@ -2,16 +2,13 @@
 // node_modules beside it (what a VM image or cloud-init drop carries). The .proto is embedded as
 // protobufjs JSON, since there are no .proto files next to the bundle.
 import { chmodSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { agentProtoFile } from '@helios-ci/proto';
+import protobuf from 'protobufjs';
 
 const here = join(dirname(fileURLToPath(import.meta.url)), '..');
-// protobufjs comes with @grpc/proto-loader; resolve it from there.
-const require = createRequire(createRequire(import.meta.url).resolve('@grpc/proto-loader'));
-const protobuf = require('protobufjs');
 const root = new protobuf.Root();
 root.loadSync(agentProtoFile, { keepCase: false });
 const protoJson = JSON.stringify(root.toJSON());

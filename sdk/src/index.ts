@@ -17,6 +17,6 @@ export * from './storageNames.js';
 export * from './actionInputRules.js';
 export * from './interfaces/secrets.js';
 export * from './interfaces/queue.js';
-export { Type } from '@sinclair/typebox';
-export type { Static, TSchema } from '@sinclair/typebox';
+export { Type } from './typebox.js';
+export type { Static, TSchema } from './typebox.js';
 export { MAX_TIMER_MS, timerDelayMs } from './timers.js';

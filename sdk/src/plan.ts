@@ -6,7 +6,7 @@
  * Strings that may hold `${{ }}` expressions are typed `Expr`: they are kept as written and evaluated
  * where their contexts exist (job `if` when needs finish; step fields on the agent at step time).
  */
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static } from './typebox.js';
 
 export const PLAN_VERSION = 1;
 

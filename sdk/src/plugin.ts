@@ -2,7 +2,7 @@
  * The plugin contract. A plugin package default-exports `definePlugin({...})`; the kernel loads it
  * from `helios.yaml`, validates its config against `configSchema`, and calls `register(ctx)`.
  */
-import type { Static, TSchema } from '@sinclair/typebox';
+import type { Static, TSchema } from './typebox.js';
 import type { Token } from './tokens.js';
 import type { Logger } from './logger.js';
 import type { EventBus } from './events.js';

@@ -1,6 +1,6 @@
 import { HeliosError, isHeliosError, timerDelayMs, type Forge, type ForgeEvent, type Logger, type PlanEvent, type PlanProblem, type RepoRef } from '@helios-ci/sdk';
 import type { InboxRecord, RunRecord, Store } from '../store/index.js';
-import { planOffThread, type PlanRequest } from '../workflow/index.js';
+import { plan, planOffThread, type PlanRequest } from '../workflow/index.js';
 import { LocalRepository } from '../localRepo/localRepository.js';
 import type { Orchestrator } from './orchestrator.js';
 import { localRepoRef } from './runSources.js';
@@ -58,6 +58,11 @@ export class RunPlanner {
       /** Compute budget of planning one delivery (in a worker thread); default DEFAULT_PLAN_TIMEOUT_MS. */
       planTimeoutMs?: number;
       /**
+       * Plan on the caller's thread, with no worker and no time budget (`helios run`: nothing else is
+       * served from its event loop, and a worker would load the whole workflow engine a second time).
+       */
+      planInThread?: boolean;
+      /**
        * Longest wait for one forge call while planning (limits.forgeCallTimeoutSeconds); the
        * delivery then fails with the retryable E_FORGE_TIMEOUT and is tried again with backoff.
        */
@@ -67,6 +72,7 @@ export class RunPlanner {
 
   /** Planning runs off the event loop with a time budget: no workflow can stall the server. */
   private plan(request: PlanRequest) {
+    if (this.o.planInThread) return plan(request);
     return planOffThread(request, this.o.planTimeoutMs !== undefined ? { timeoutMs: this.o.planTimeoutMs } : {});
   }
 

@@ -36,6 +36,8 @@ export interface CoreServiceOptions {
    * `helios run`s may be uploading into the same Storage right now.
    */
   cacheIndexPath?: string;
+  /** Plan deliveries on the main thread, without the worker and its time budget (`helios run`). */
+  planInThread?: boolean;
 }
 
 /**
@@ -142,6 +144,7 @@ export function registerCoreServices(options: CoreServiceOptions = {}) {
           publicUrl,
           planTimeoutMs: config.limits.planTimeoutSeconds * 1000,
           forgeCallTimeoutMs: config.limits.forgeCallTimeoutSeconds * 1000,
+          ...(options.planInThread ? { planInThread: true } : {}),
         }),
     });
 

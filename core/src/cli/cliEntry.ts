@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 import { runCli } from './main.js';
 import { exitAfterFlush } from './exitAfterFlush.js';
 
