@@ -61,7 +61,8 @@ export class CloneMirror {
     chmodSync(parent, 0o700);
     const mirror = new CloneMirror(job, dir, needs.full, sha);
     for (const c of needs.checkouts) if (c.ref === undefined) mirror.unknownRefs.set(c.stepId, c.refUnknownBecause ?? 'it is not known at job start');
-    if (!(await runGit(job, step, parent, ['init', '-q', '--bare', '--', dir]))) return null;
+    // No template: the mirror needs no sample hooks or info/exclude (a third of its files to write and remove).
+    if (!(await runGit(job, step, parent, ['init', '-q', '--bare', '--template=', '--', dir]))) return null;
     // Checkout steps fetch commits by id from here.
     if (!(await runGit(job, step, dir, ['config', 'uploadpack.allowAnySHA1InWant', 'true']))) return null;
 

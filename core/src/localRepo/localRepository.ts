@@ -98,8 +98,9 @@ export class LocalRepository {
 
   private async pin(sha: string, runId: string): Promise<RepoSnapshot> {
     const pinRef = `refs/helios/runs/${runId.replace(/[^A-Za-z0-9_-]/g, '_')}`;
-    await git(['update-ref', pinRef, sha], { cwd: this.root });
-    return { sha, ref: await this.branchRef(), pinRef };
+    // Independent: the two git starts overlap.
+    const [, ref] = await Promise.all([git(['update-ref', pinRef, sha], { cwd: this.root }), this.branchRef()]);
+    return { sha, ref, pinRef };
   }
 
   async release(snapshot: RepoSnapshot): Promise<void> {
@@ -109,10 +110,12 @@ export class LocalRepository {
   /** Workflow files (`.github/workflows`, `.forgejo/workflows`) at a commit. */
   async workflowFiles(sha: string): Promise<{ path: string; content: string }[]> {
     const out: { path: string; content: string }[] = [];
+    // One listing for both directories (a git start less); git sorts it by path, the files keep
+    // WORKFLOW_DIRS' order (.github before .forgejo), each directory's files in git's order.
+    const listing = (await git(['ls-tree', '-z', '--name-only', sha, '--', ...WORKFLOW_DIRS.map((d) => `${d}/`)], { cwd: this.root })).stdout.split('\0').filter(Boolean);
     for (const dir of WORKFLOW_DIRS) {
-      const listing = (await git(['ls-tree', '-z', '--name-only', sha, `${dir}/`], { cwd: this.root })).stdout.split('\0').filter(Boolean);
       for (const path of listing) {
-        if (!/\.ya?ml$/.test(path)) continue;
+        if (!path.startsWith(`${dir}/`) || !/\.ya?ml$/.test(path)) continue;
         const content = await this.readFile(sha, path);
         if (content !== null) out.push({ path, content });
       }

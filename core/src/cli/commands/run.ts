@@ -67,7 +67,7 @@ Options:
     const repo = await LocalRepository.open(io.cwd);
     const runId = randomUUID();
     const base = kernelOptionsFrom(args, io);
-    // Caches outlive the run (its store is a temp dir): their index and, on the embedded defaults,
+    // The run's store is in memory (nothing reads it after the run). Caches outlive the run: their index and, on the embedded defaults,
     // the storage-dir directory live in the repository's .helios/ (which --dirty snapshots leave out).
     const home = localCacheHome(repo.root);
     const configText = v.config ? undefined : embeddedRunConfig(v['secret-file'] as string | undefined, home.storage);
@@ -86,7 +86,7 @@ Options:
         ...(configText !== undefined ? { configText, configPath: '(embedded defaults)', configDir: io.cwd } : {}),
         dataDir,
         logSink: new MemoryLogSink(),
-        builtins: registerCoreServices({ storePath: join(dataDir, 'helios.db'), shutdownGraceMs: 5000, minUpdateIntervalMs: 0, logMaintenance: false, cacheIndexPath: home.index, planInThread: true }),
+        builtins: registerCoreServices({ storePath: ':memory:', shutdownGraceMs: 5000, minUpdateIntervalMs: 0, logMaintenance: false, cacheIndexPath: home.index, planInThread: true }),
       });
     } catch (err) {
       await repo.release(snapshot);
