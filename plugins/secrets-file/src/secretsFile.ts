@@ -1,5 +1,5 @@
 import { readFileSync, statSync } from 'node:fs';
-import { parse } from 'yaml';
+import { createRequire } from 'node:module';
 import { HeliosError, SECRET_NAME, type SecretScope, type Secrets } from '@helios-ci/sdk';
 
 interface FileContents {
@@ -88,6 +88,11 @@ export class FileSecrets implements Secrets {
   }
 }
 
+// yaml (~70 modules) is loaded at the first secrets file read, not at import: `helios run` without
+// --secret-file and a server without `path` never read one.
+let yamlModule: typeof import('yaml') | null = null;
+const yaml = (): typeof import('yaml') => (yamlModule ??= createRequire(import.meta.url)('yaml') as typeof import('yaml'));
+
 function invalid(file: string, what: string): HeliosError {
   // Never quote values: the file holds secrets.
   return new HeliosError('E_SECRETS_FILE_INVALID', `secrets file ${file}: ${what}`);
@@ -96,7 +101,7 @@ function invalid(file: string, what: string): HeliosError {
 export function parseSecretsFile(text: string, file: string): FileContents {
   let doc: unknown;
   try {
-    doc = parse(text, { uniqueKeys: true, maxAliasCount: 0 }) ?? {};
+    doc = yaml().parse(text, { uniqueKeys: true, maxAliasCount: 0 }) ?? {};
   } catch (err) {
     const pos = (err as { linePos?: { line: number; col: number }[] }).linePos?.[0];
     throw invalid(file, `not valid YAML${pos ? ` at line ${pos.line}, column ${pos.col}` : ''}; expected "config:", "secrets:" and "repos:" mappings`);
