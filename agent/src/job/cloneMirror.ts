@@ -10,7 +10,7 @@
  * (branches and tags under their own names), so the mirror's config, remotes and FETCH_HEAD never
  * name the credential: git is given the URL as an argument, the credential only in its environment.
  */
-import { chmodSync, mkdirSync, rmSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { credentialEnv, type CloneSource } from './cloneCredential.js';
 import type { CheckoutNeeds } from './checkoutNeeds.js';
@@ -63,8 +63,9 @@ export class CloneMirror {
     for (const c of needs.checkouts) if (c.ref === undefined) mirror.unknownRefs.set(c.stepId, c.refUnknownBecause ?? 'it is not known at job start');
     // No template: the mirror needs no sample hooks or info/exclude (a third of its files to write and remove).
     if (!(await runGit(job, step, parent, ['init', '-q', '--bare', '--template=', '--', dir]))) return null;
-    // Checkout steps fetch commits by id from here.
-    if (!(await runGit(job, step, dir, ['config', 'uploadpack.allowAnySHA1InWant', 'true']))) return null;
+    // Checkout steps fetch commits by id from here. Appended to the fresh repository's own config
+    // file (what `git config uploadpack.allowAnySHA1InWant true` writes) without starting git again.
+    appendFileSync(join(dir, 'config'), '[uploadpack]\n\tallowAnySHA1InWant = true\n');
 
     const config = { ...credentialEnv(source), ...localTransport(url) };
     const fetch = (depth: number, refspecs: string[], level: 'error' | 'warning' = 'error') =>

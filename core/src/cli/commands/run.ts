@@ -158,8 +158,9 @@ Options:
       return outcome !== null && view.conclusion === 'success' ? 0 : 1;
     } finally {
       renderer?.stop();
-      await kernel.stop('helios run finished');
-      await repo.release(snapshot);
+      // The run is over (or cancelled and waited for): no agent fetches the pinned commit any more,
+      // so the pin goes while the kernel stops.
+      await Promise.all([kernel.stop('helios run finished'), repo.release(snapshot)]);
       rmSync(dataDir, { recursive: true, force: true });
     }
   },
