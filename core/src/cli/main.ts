@@ -1,22 +1,23 @@
 import { parseArgs } from 'node:util';
 import { HeliosError, isHeliosError } from '@helios-ci/sdk';
 import type { CliIO, Command } from './command.js';
-import { commands } from './commands/index.js';
+import { commandEntries, loadCommands, type CommandEntry } from './commands/index.js';
 
 const USAGE_HEADER = 'helios — self-hosted CI for illumos hosts, with GitHub Actions workflows\n';
 
-function overview(): string {
+async function overview(): Promise<string> {
+  const commands = await loadCommands();
   const width = Math.max(...commands.map((c) => c.path.join(' ').length));
   const lines = commands.map((c) => `  helios ${c.path.join(' ').padEnd(width)}  ${c.summary}`);
   return `${USAGE_HEADER}\nUsage:\n${lines.join('\n')}\n\nRun "helios <command> --help" for a command's options.\n`;
 }
 
-function findCommand(argv: string[]): { command: Command; rest: string[] } | null {
-  let best: { command: Command; rest: string[] } | null = null;
-  for (const command of commands) {
-    const n = command.path.length;
-    if (argv.length >= n && command.path.every((word, i) => argv[i] === word)) {
-      if (!best || n > best.command.path.length) best = { command, rest: argv.slice(n) };
+function findCommand(argv: string[]): { entry: CommandEntry; rest: string[] } | null {
+  let best: { entry: CommandEntry; rest: string[] } | null = null;
+  for (const entry of commandEntries) {
+    const n = entry.path.length;
+    if (argv.length >= n && entry.path.every((word, i) => argv[i] === word)) {
+      if (!best || n > best.entry.path.length) best = { entry, rest: argv.slice(n) };
     }
   }
   return best;
@@ -25,7 +26,7 @@ function findCommand(argv: string[]): { command: Command; rest: string[] } | nul
 /** Runs one CLI invocation; returns the exit code (0 ok, 1 failure, 2 usage error). */
 export async function runCli(argv: string[], io: CliIO): Promise<number> {
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
-    io.stdout.write(overview());
+    io.stdout.write(await overview());
     return argv.length === 0 ? 2 : 0;
   }
   if (argv[0] === '--version') {
@@ -36,7 +37,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
   }
   const found = findCommand(argv);
   if (!found) {
-    const group = commands.filter((c) => c.path[0] === argv[0]);
+    const group = commandEntries.filter((c) => c.path[0] === argv[0]);
     io.stderr.write(
       group.length
         ? `error E_USAGE: "helios ${argv.join(' ')}" is not a command; try one of:\n${group.map((c) => `  helios ${c.path.join(' ')}`).join('\n')}\n`
@@ -44,7 +45,8 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
     );
     return 2;
   }
-  const { command, rest } = found;
+  const { rest } = found;
+  const command = await found.entry.load();
   if (rest.includes('--help') || rest.includes('-h')) {
     io.stdout.write(`helios ${command.path.join(' ')} — ${command.summary}\n\n${command.help}\n`);
     return 0;

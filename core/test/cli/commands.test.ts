@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { TempProject } from '../helpers/tempProject.js';
 import { runHelios } from '../helpers/runCliCapture.js';
-import { commands } from '../../src/cli/commands/index.js';
+import { commandEntries, loadCommands } from '../../src/cli/commands/index.js';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -30,6 +30,9 @@ test('every command has --help, and so has helios itself', async () => {
   try {
     const top = await runHelios(['--help'], { cwd: p.dir });
     assert.is(top.code, 0);
+    const commands = await loadCommands();
+    // The lazy table's words are the ones each command's own file declares.
+    assert.equal(commandEntries.map((e) => e.path.join(' ')), commands.map((c) => c.path.join(' ')));
     for (const c of commands) {
       assert.ok(top.stdout.includes(`helios ${c.path.join(' ')}`), `overview lists ${c.path.join(' ')}`);
       const r = await runHelios([...c.path, '--help'], { cwd: p.dir });
