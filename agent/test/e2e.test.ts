@@ -19,14 +19,16 @@ test('success: clones the exact SHA, runs steps, reports in order, exit 0', asyn
   const spec = makeSpec(h.repo, [
     run('git rev-parse HEAD; cat README.md', { id: 'show' }),
     run('echo "second step on $RUNNER_OS"', { id: 'two' }),
+    run('git remote get-url origin; git config --get remote.origin.fetch', { id: 'origin' }),
   ]);
   const { sink, conclusion, exitCode } = await h.runJob(spec);
   assert.is(conclusion, 'success');
   assert.is(exitCode, 0);
   assert.equal(sink.lines('show'), [h.repo.sha, 'second']);
   assert.equal(sink.lines('two'), ['second step on Linux']);
-  assert.equal(sink.started.map((s) => s.step), ['__setup', 'show', 'two']);
-  assert.equal(sink.finishedSteps.map((s) => [s.step, s.conclusion, s.exit]), [['__setup', 'success', null], ['show', 'success', 0], ['two', 'success', 0]]);
+  assert.equal(sink.lines('origin'), [h.repo.url, '+refs/heads/*:refs/remotes/origin/*'], 'origin is the repository, as `git remote add` sets it');
+  assert.equal(sink.started.map((s) => s.step), ['__setup', 'show', 'two', 'origin']);
+  assert.equal(sink.finishedSteps.map((s) => [s.step, s.conclusion, s.exit]), [['__setup', 'success', null], ['show', 'success', 0], ['two', 'success', 0], ['origin', 'success', 0]]);
   assert.is(sink.finished?.conclusion, 'success');
   const seqs = [...sink.started, ...sink.finishedSteps, ...sink.batches].map((e) => e.seq).sort((a, b) => a - b);
   assert.equal(seqs, [...new Set(seqs)], 'no seq delivered twice');

@@ -1,4 +1,5 @@
 /** Pure pieces of the agent: command parsing, file commands, masking, expressions, config. */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +7,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { referencedNames } from '../src/expressions.js';
 import { splitUserinfo, takeCloneCredential } from '../src/job/cloneCredential.js';
+import { gitConfigValue } from '../src/job/gitConfigValue.js';
 import { evaluateCondition, hashFiles, interpolate, Masker, parseCommand, parseConfig, parseKeyValueFile, type EvalScope } from '../src/index.js';
 
 const test = suite('agent units');
@@ -116,6 +118,19 @@ test('referencedNames: contexts and functions of ${{ }} parts, not properties or
   assert.equal([...r.contexts].sort(), ['env', 'matrix', 'steps']);
   assert.equal([...r.functions].sort(), ['format', 'hashfiles']);
   assert.equal([...referencedNames('plain main').contexts], []);
+});
+
+test('gitConfigValue: real git reads back quotes, backslashes, # and ; and spaces unchanged; line breaks refused', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'agent-gitconfig-'));
+  try {
+    const values = ['file:///tmp/plain.git', ' file:///a b/"q"\\x#y;z ', 'https://example.org/o/r.git', 'file:///a"b\\c\td', 'x#y'];
+    writeFileSync(join(dir, 'config'), values.map((v, i) => `[t]\n\tv${i} = ${gitConfigValue(v)}\n`).join(''));
+    values.forEach((v, i) => assert.is(execFileSync('git', ['config', '--file', join(dir, 'config'), '--get', `t.v${i}`], { encoding: 'utf8' }).replace(/\n$/, ''), v));
+    assert.is(gitConfigValue('http://127.0.0.1:8080/acme/widget.git'), 'http://127.0.0.1:8080/acme/widget.git', 'plain as git writes it');
+    assert.throws(() => gitConfigValue('a\nb'), /line break/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('clone credential: taken out of the spec (token and URL userinfo), URL kept without it', () => {

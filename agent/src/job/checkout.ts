@@ -4,10 +4,11 @@
  * submodules. `origin` is the repository's own URL (without any credential) so that tools reading it
  * see the real repository; the mirror is only ever named on the command line.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { localTransport, type CloneMirror } from './cloneMirror.js';
 import { runGit } from './git.js';
+import { gitConfigValue } from './gitConfigValue.js';
 import type { JobContext } from './jobContext.js';
 
 /** Fetches commit `sha` from the mirror into `dir` and checks it out detached; logs under `step`. */
@@ -18,7 +19,9 @@ export async function checkout(job: JobContext, mirror: CloneMirror, step: strin
   mkdirSync(dir, { recursive: true });
   if (!existsSync(join(dir, '.git'))) {
     if (!(await git(['init', '-q']))) return false;
-    if (!(await git(['remote', 'add', 'origin', '--', origin]))) return false;
+    // What `git remote add origin -- <origin>` writes, appended to the fresh repository's config
+    // without starting git a second time.
+    appendFileSync(join(dir, '.git', 'config'), `[remote "origin"]\n\turl = ${gitConfigValue(origin)}\n\tfetch = +refs/heads/*:refs/remotes/origin/*\n`);
   }
   const from = `file://${mirror.dir}`;
   const shallow = existsSync(join(dir, '.git', 'shallow'));
