@@ -91,6 +91,7 @@ const cli = await build({
 });
 const entry = join(cliDir, 'bin.js');
 writeFileSync(entry, `#!/usr/bin/env node\n${readFileSync(entry, 'utf8').replace(/^#!.*\n/, '')}`);
+// HELIOS_BUNDLE_META=FILE: esbuild's metafile (which module went to which chunk), for start-up work.
 if (process.env.HELIOS_BUNDLE_META) writeFileSync(process.env.HELIOS_BUNDLE_META, JSON.stringify(cli.metafile));
 const outputs = Object.entries(cli.metafile.outputs);
 console.log(`cli: ${outputs.length} files, bin.js ${statSync(entry).size} bytes`);
