@@ -53,7 +53,9 @@ function makeRepo(dir) {
 }
 
 function startServe(root) {
-  const child = spawn(process.execPath, [CLI, 'serve', '--listen', '127.0.0.1:0', '--config', join(root, 'helios.yaml')], {
+  // BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") is passed to the server's node, for profiling.
+  const nodeArgs = process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : [];
+  const child = spawn(process.execPath, [...nodeArgs, CLI, 'serve', '--listen', '127.0.0.1:0', '--config', join(root, 'helios.yaml')], {
     cwd: root,
     env: { PATH: process.env.PATH, HOME: root },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -94,21 +96,33 @@ const getOnce = (url) =>
 /** GET /healthz every 20 ms until stopped; latencies in ms. */
 function probe(url) {
   const latencies = [];
+  /** When each probe started (ms since the probe began), to say when the worst ones happened. */
+  const at = [];
+  const began = Date.now();
   const errors = [];
   let stop = false;
   const done = (async () => {
     while (!stop) {
       const t = process.hrtime.bigint();
+      const sent = Date.now() - began;
       try {
         await getOnce(`${url}/healthz`);
         latencies.push(Number(process.hrtime.bigint() - t) / 1e6);
+        at.push(sent);
       } catch (err) {
         errors.push(err.message);
       }
       await sleep(20);
     }
   })();
-  return { latencies, errors, stop: async () => ((stop = true), await done) };
+  const worst = (n) =>
+    latencies
+      .map((ms, i) => ({ ms, at: at[i] }))
+      .sort((a, b) => b.ms - a.ms)
+      .slice(0, n)
+      .map((w) => `${w.ms.toFixed(0)} ms at ${(w.at / 1000).toFixed(1)} s`)
+      .join(', ');
+  return { latencies, errors, worst, stop: async () => ((stop = true), await done) };
 }
 
 const root = mkdtempSync(join(tmpdir(), 'helios-bench-soak-'));
@@ -190,6 +204,7 @@ try {
     store.close();
   }
   const p99 = percentile(busy.latencies, 99);
+  progress(`worst /healthz latencies (time since the run was posted): ${busy.worst(8)}`);
   const rssMax = Math.max(...rss);
   const out = {
     bench: 'soak',
