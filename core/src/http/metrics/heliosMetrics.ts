@@ -42,6 +42,7 @@ export class HeliosMetrics {
   private readonly rss = new Gauge('process_resident_memory_bytes', 'Resident memory of this process, in bytes.');
   private readonly startTime = new Gauge('process_start_time_seconds', 'Start time of this process since the Unix epoch, in seconds.');
   private readonly loopLag = new Histogram('helios_event_loop_lag_seconds', "How late a timer due every 20 ms ran on the server's event loop (what requests and agent messages wait on), since this server started.", LAG_BUCKETS);
+  private readonly loopLagOwn = new Histogram('helios_event_loop_lag_own_seconds', "The part of each helios_event_loop_lag_seconds sample the process spent on CPU (its own work holding the loop), as opposed to waiting for a CPU on a busy host.", LAG_BUCKETS);
   private readonly lagSampler: EventLoopLagSampler;
   private readonly unsubscribe: () => void;
   private readonly unsubscribeTeardown: () => void;
@@ -62,7 +63,10 @@ export class HeliosMetrics {
       }
     });
     this.unsubscribeTeardown = s.events.on('machine.teardownFailed', (e) => this.teardownIncomplete.inc({ runtime: e.runtime }));
-    this.lagSampler = new EventLoopLagSampler((late) => this.loopLag.observe({}, late));
+    this.lagSampler = new EventLoopLagSampler((late, own) => {
+      this.loopLag.observe({}, late);
+      this.loopLagOwn.observe({}, own);
+    });
     this.startTime.set({}, Math.round((Date.now() - process.uptime() * 1000) / 1000));
   }
 
@@ -78,7 +82,7 @@ export class HeliosMetrics {
     const usage = process.cpuUsage();
     this.cpu.set({}, (usage.user + usage.system) / 1e6);
     this.rss.set({}, process.memoryUsage.rss());
-    const all: Metric[] = [this.jobs, this.finished, this.duration, this.machineStart, this.teardownIncomplete, this.deliveries, this.outbox, this.sessions, this.uptime, this.cpu, this.rss, this.startTime, this.loopLag];
+    const all: Metric[] = [this.jobs, this.finished, this.duration, this.machineStart, this.teardownIncomplete, this.deliveries, this.outbox, this.sessions, this.uptime, this.cpu, this.rss, this.startTime, this.loopLag, this.loopLagOwn];
     return renderAll(all);
   }
 
