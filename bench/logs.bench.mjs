@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { AgentService } from '@helios-ci/core';
 import { PLAN_VERSION } from '@helios-ci/sdk';
 
-// BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") is passed to the agent's node, for profiling.
+// BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") is passed to the agent's node, for profiling;
+// BENCH_AGENT_STDOUT=1 shows the agent's stdout (e.g. with --trace-gc).
 const here = dirname(fileURLToPath(import.meta.url));
 const agentBundle = join(here, '../agent/dist/helios-agent.mjs');
 const LINES = Number(process.argv[2] ?? 2_000_000);
