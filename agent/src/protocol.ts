@@ -2,6 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
 import { agentProtoFile, PROTOCOL_VERSION } from '@helios-ci/proto';
 import { grpcServiceDefinition } from '@helios-ci/proto/service-definition';
+import { encodeLogMessage } from './session/logWire.js';
 
 export { PROTOCOL_VERSION };
 
@@ -24,5 +25,12 @@ export function loadAgentClient(): grpc.ServiceClientConstructor {
       ? protobuf.Root.fromJSON(JSON.parse(__HELIOS_AGENT_PROTO_JSON__) as protobuf.INamespace)
       : new protobuf.Root().loadSync(agentProtoFile, { keepCase: false });
   root.resolveAll();
-  return grpc.makeClientConstructor(grpcServiceDefinition(root.lookupService('helios.agent.v1.Agent'), TO_OBJECT) as unknown as grpc.ServiceDefinition, 'Agent');
+  const service = grpcServiceDefinition(root.lookupService('helios.agent.v1.Agent'), TO_OBJECT) as unknown as grpc.ServiceDefinition;
+  // Log batches take the hand-written encoder (session/logWire.ts); everything else protobufjs.
+  const session = service.Session!;
+  const serialize = session.requestSerialize;
+  return grpc.makeClientConstructor(
+    { ...service, Session: { ...session, requestSerialize: (msg: Parameters<typeof serialize>[0]) => encodeLogMessage(msg) ?? serialize(msg) } },
+    'Agent',
+  );
 }
