@@ -8,6 +8,7 @@ import type { ParsedWorkflow } from './parseWorkflow.js';
 import { problem, ProblemCode } from './problems.js';
 import { resolveRunsOn } from './runsOn.js';
 import { planNumber, planSteps, TIMEOUT_RANGE } from './steps.js';
+import { readsRuntimeValues } from './dynamicValues.js';
 import { at, entries, field, keyToken } from './tokens.js';
 
 /** GitHub's default job timeout. */
@@ -92,31 +93,43 @@ export async function planWorkflowJobs(w: ParsedWorkflow, opts: WorkflowPlanOpti
   for (const job of ordered) {
     const t = job.token;
     const where = `job "${job.key}": `;
-    let refused = false;
+    // A job-level problem keeps the job out of the run, but its steps are still checked, so a user
+    // sees every problem in one pass.
+    let broken = false;
     for (const [key, why] of Object.entries(UNSUPPORTED_JOB_KEYS)) {
       if (field(t, key) !== undefined) {
         problems.push(problem(w.file, ProblemCode.unsupported, `${where}${why}`, at(keyToken(t, key))));
-        refused = true;
+        broken = true;
       }
     }
-    if (refused) continue;
 
     // Strategy: matrix, fail-fast, max-parallel.
     const strategy = field(t, 'strategy');
     let combinations: Array<MatrixValues | null> = [null];
+    let emptyMatrix = false;
     const matrixToken = field(strategy, 'matrix');
     if (matrixToken) {
-      const evaluated = evaluateDeep(w.reader.json(matrixToken), base);
+      const written = w.reader.json(matrixToken);
+      const evaluated = evaluateDeep(written, base);
       if (!evaluated) {
-        if (!validating) problems.push(problem(w.file, ProblemCode.matrix, `${where}strategy.matrix reads values that exist only once jobs run (needs outputs, vars, ...); Helios expands the matrix when it plans the run. Use literal values, inputs or github values`, at(matrixToken)));
-        continue;
+        // validate has no event: github values are unknown there, but reading needs/vars/... is what plan refuses.
+        if (!validating || readsRuntimeValues(written)) problems.push(problem(w.file, ProblemCode.matrix, `${where}strategy.matrix reads values that exist only once jobs run (needs outputs, vars, ...); Helios expands the matrix when it plans the run. Use literal values, inputs or github values`, at(matrixToken)));
+        broken = true;
+      } else {
+        const expanded = expandMatrix(evaluated.value);
+        if (!expanded.ok) {
+          problems.push(problem(w.file, ProblemCode.matrix, `${where}${expanded.message}`, at(matrixToken)));
+          broken = true;
+        } else if (expanded.combinations.length === 0) {
+          // GitHub runs a job whose exclude removes every combination once, with a null matrix
+          // (WorkflowTemplateEvaluator.EvaluateStrategy: job-index 0, job-total 1, max-parallel 1).
+          emptyMatrix = true;
+        } else combinations = expanded.combinations;
       }
-      const expanded = expandMatrix(evaluated.value);
-      if (!expanded.ok) {
-        problems.push(problem(w.file, ProblemCode.matrix, `${where}${expanded.message}`, at(matrixToken)));
-        continue;
-      }
-      combinations = expanded.combinations;
+    }
+    if (broken) {
+      await planSteps(field(t, 'steps'), { file: w.file, workflowName: w.name, jobKey: job.key, reader: w.reader, ctx: { ...base, matrix: null }, actions: opts.actions, problems, chain: [] });
+      continue;
     }
     const ff = field(strategy, 'fail-fast');
     let failFast = true;
@@ -143,7 +156,7 @@ export async function planWorkflowJobs(w: ParsedWorkflow, opts: WorkflowPlanOpti
       const ctx: PlanContexts = {
         ...base,
         matrix: matrix ?? {},
-        strategy: { 'fail-fast': failFast, 'job-index': i, 'job-total': combinations.length, 'max-parallel': maxParallel ?? combinations.length },
+        strategy: { 'fail-fast': failFast, 'job-index': i, 'job-total': combinations.length, 'max-parallel': emptyMatrix ? 1 : (maxParallel ?? combinations.length) },
       };
       const label = matrix ? matrixLabel(matrix) : '';
       let name = writtenName ?? job.key;
@@ -153,10 +166,7 @@ export async function planWorkflowJobs(w: ParsedWorkflow, opts: WorkflowPlanOpti
       if (matrix && label && !(writtenName && /\bmatrix\b/.test(writtenName))) name = `${name} (${label})`;
 
       const runsOn = resolveRunsOn(w.reader.json(runsOnToken), ctx, opts.labels);
-      if (runsOn.ok === false) {
-        problems.push(problem(w.file, ProblemCode.runsOn, `${where}${runsOn.message}`, at(runsOnToken)));
-        continue;
-      }
+      if (runsOn.ok === false) problems.push(problem(w.file, ProblemCode.runsOn, `${where}${runsOn.message}`, at(runsOnToken)));
       const timeout = planNumber(field(t, 'timeout-minutes'), w.reader, ctx);
       if (timeout === 'invalid' || (timeout === 'later' && !validating)) {
         problems.push(problem(w.file, ProblemCode.expression, `${where}timeout-minutes must be ${TIMEOUT_RANGE}, known when the run is planned (literal, matrix, inputs or github values)`, at(field(t, 'timeout-minutes'))));
@@ -194,7 +204,7 @@ export async function planWorkflowJobs(w: ParsedWorkflow, opts: WorkflowPlanOpti
       const secrets = new Set<string>();
       collectSecrets({ env: plan.env, if: plan.if, outputs, steps, concurrency: field(t, 'concurrency') ? w.reader.json(field(t, 'concurrency')) : null }, '', secrets);
       plan.secretNames = [...secrets].sort();
-      jobs.push(plan);
+      if (runsOn.ok !== false) jobs.push(plan);
     }
   }
   return { jobs, problems, concurrency };
