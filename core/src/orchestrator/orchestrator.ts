@@ -1,3 +1,5 @@
+import { resolveJobSecrets } from './jobSecrets.js';
+import { answersNeed } from './workflowCallNeeds.js';
 import {
   HeliosError,
   isHeliosError,
@@ -326,7 +328,8 @@ export class Orchestrator {
     if (!run || run.state === 'completed') return;
     const { file } = finished.plan.workflow;
     const key = finished.plan.jobKey;
-    const needed = run.plan.jobs.some((p) => p.workflow.file === file && p.needs.includes(key));
+    // A job of a called workflow (`call/job`) answers needs on its caller key (`call`).
+    const needed = run.plan.jobs.some((p) => p.workflow.file === file && p.needs.some((n) => answersNeed(key, n)));
     if (needed && !this.o.store.jobs.hasUnfinishedInstance(run.id, file, key)) return this.advance(run.id);
     this.completeIfDone(run.id);
   }
@@ -407,7 +410,7 @@ export class Orchestrator {
     let secrets: Record<string, string> = {};
     try {
       if (run.trusted && this.o.secrets && job.plan.secretNames.length) {
-        secrets = await this.o.secrets.resolve({ repo: `${run.repo.owner}/${run.repo.name}`, event: run.event, names: job.plan.secretNames });
+        secrets = await resolveJobSecrets(this.o.secrets, { repo: `${run.repo.owner}/${run.repo.name}`, event: run.event }, job.plan);
       }
     } catch (err) {
       // A missing, refused or unreachable secret fails the job here, before any machine exists;
@@ -469,7 +472,7 @@ export class Orchestrator {
       let secrets: Record<string, string> = {};
       try {
         if (run.trusted && this.o.secrets && job.plan.secretNames.length) {
-          secrets = await this.o.secrets.resolve({ repo: `${run.repo.owner}/${run.repo.name}`, event: run.event, names: job.plan.secretNames });
+          secrets = await resolveJobSecrets(this.o.secrets, { repo: `${run.repo.owner}/${run.repo.name}`, event: run.event }, job.plan);
         }
       } catch (err) {
         // Only masking is at stake (the agent has its values and masks first); a retry gets none.
@@ -514,7 +517,11 @@ export class Orchestrator {
    */
   private async runAttempt(run: RunRecord, job: JobRecord, runtime: Runtime, label: string, sink: StoreJobSink, active: ActiveJob, secrets: Record<string, string>, cloneAccess: { url: string; token?: string }, warm: WarmSession | null, mayRetry: boolean, adopted: Adopted | null): Promise<boolean | 'retry'> {
     // Only the instances of the keys it needs (index jobs_run_key_state), not the whole run.
-    const needed = job.plan.needs.flatMap((key) => this.o.store.jobs.listInstances(run.id, job.plan.workflow.file, key));
+    const needed = job.plan.needs.flatMap((key) => {
+      const instances = this.o.store.jobs.listInstances(run.id, job.plan.workflow.file, key);
+      // No job has the key: it called a reusable workflow, whose jobs answer for it.
+      return instances.length ? instances : this.o.store.jobs.listByRun(run.id).filter((j) => j.plan.workflow.file === job.plan.workflow.file && answersNeed(j.plan.jobKey, key));
+    });
     const spec = buildJobSpec({ run, jobId: job.id, plan: job.plan, needs: needsContext(needed as GraphJob[], job.plan), secrets, clone: cloneAccess, publicUrl: this.o.publicUrl, ...(warm ? { warmPaths: warm.paths } : {}) });
     // Jobs on other hosts keep what a restarted control needs to re-adopt them (job_agents).
     const adoptable = isAdoptable(runtime);

@@ -1,5 +1,6 @@
 import { PLAN_VERSION, type PlanEvent, type PlanProblem, type RunPlan } from '@helios-ci/sdk';
 import { ActionLoader, type ReadFile } from './compositeAction.js';
+import type { ReadRemoteFile } from './reusableWorkflow.js';
 import { parseWorkflow } from './parseWorkflow.js';
 import { planWorkflowJobs } from './planWorkflow.js';
 import { sortProblems } from './problems.js';
@@ -20,6 +21,11 @@ export interface PlanRequest {
   labels: readonly string[];
   /** Reads a repository file at the planned commit (local composite actions); null if absent. */
   readFile: ReadFile;
+  /**
+   * Reads a file of another repository at a ref through the run's forge (remote reusable
+   * workflows, `owner/repo/.github/workflows/x.yml@ref`); absent: such calls are problems.
+   */
+  readRemoteFile?: ReadRemoteFile;
   /** Told before each workflow file is planned (the planning worker reports progress with it). */
   onFile?: (path: string) => void;
 }
@@ -72,7 +78,7 @@ export async function plan(request: PlanRequest): Promise<RunPlan> {
     }
     if (!triggerMatches(w.template.events, request.event)) continue;
     const inputs = resolveInputs(w.file, w.root!, w.template.events, request.event);
-    const planned = await planWorkflowJobs(w, { github, inputs: inputs.inputs, labels: request.labels, actions });
+    const planned = await planWorkflowJobs(w, { github, inputs: inputs.inputs, labels: request.labels, actions, readFile: request.readFile, ...(request.readRemoteFile && { readRemoteFile: request.readRemoteFile }) });
     // A workflow that also listens to pull_request_target is refused for the events it does listen
     // to (its author expects the target's secrets), and ignored, like any workflow, for the others.
     const problems = dedupe([...pullRequestTargetProblems(w.file, w.root!), ...inputs.problems, ...planned.problems]);
@@ -96,7 +102,9 @@ export async function validateWorkflow(file: WorkflowFile, readFile: ReadFile): 
   const done = (problems: PlanProblem[]) => sortProblems(dedupe(unshiftProblems(problems, new Map([...actions.shifts, [w.file, w.shifts]]))));
   const triggers = w.root ? pullRequestTargetProblems(w.file, w.root) : [];
   if (w.problems.length || !w.template) return done([...w.problems, ...triggers]);
+  // A workflow that only runs when called is checked as a called one: its inputs come from a caller.
+  const onlyCalled = Object.keys(w.template.events).every((e) => e === 'workflow_call');
   const defaults = resolveInputs(w.file, w.root!, w.template.events, { name: 'workflow_dispatch', ref: 'refs/heads/main' });
-  const planned = await planWorkflowJobs(w, { github: {}, inputs: defaults.inputs, labels: null, actions });
+  const planned = await planWorkflowJobs(w, { github: {}, inputs: defaults.inputs, labels: null, actions, readFile, ...(onlyCalled && { inputsUnknown: true }) });
   return done([...triggers, ...planned.problems]);
 }

@@ -1,6 +1,7 @@
 import type { JobPlan, PlanProblem } from '@helios-ci/sdk';
 import { isBoolean, isMapping, type TemplateToken } from './vendor/workflowParser.js';
-import type { ActionLoader } from './compositeAction.js';
+import type { ActionLoader, ReadFile } from './compositeAction.js';
+import { planWorkflowCall, type CallState, type ReadRemoteFile } from './reusableWorkflow.js';
 import { evaluateTemplate, secretNamesIn, type PlanContexts } from './expressions.js';
 import { evaluateDeep, expandMatrix, matrixLabel, type MatrixValues } from './matrix.js';
 import { topologicalOrder } from './needsGraph.js';
@@ -19,15 +20,22 @@ const UNSUPPORTED_JOB_KEYS: Record<string, string> = {
   container: 'container jobs are not supported; run the steps directly on a runtime (runs-on)',
   services: 'service containers are not supported; start what the job needs in a step',
   environment: 'deployment environments (protection rules, environment secrets) are not supported; remove environment and gate the job with if:',
-  uses: 'reusable workflows (jobs.<id>.uses) are not supported; copy the called workflow\'s jobs into this one',
 };
 
 export interface WorkflowPlanOptions {
   github: Record<string, unknown>;
   inputs: Record<string, unknown>;
+  /** The workflow only runs when called and is being validated: its inputs are not known. */
+  inputsUnknown?: boolean;
   /** Labels configured runtimes serve; null when only validating (no configuration to check against). */
   labels: readonly string[] | null;
   actions: ActionLoader;
+  /** Reads a file at the planned commit (local reusable workflows); absent: they are not read. */
+  readFile?: ReadFile;
+  /** Reads a file of another repository through the run's forge (remote reusable workflows). */
+  readRemoteFile?: ReadRemoteFile;
+  /** Set while planning a called workflow: the calls above it. */
+  call?: CallState;
 }
 
 export interface WorkflowPlanResult {
@@ -76,7 +84,8 @@ export async function planWorkflowJobs(w: ParsedWorkflow, opts: WorkflowPlanOpti
   const root = w.root!;
   const problems: PlanProblem[] = [];
   const validating = opts.labels === null;
-  const base: PlanContexts = { github: { ...opts.github, workflow: w.name }, inputs: opts.inputs };
+  // In a called workflow github.workflow stays the caller's name, as on GitHub.
+  const base: PlanContexts = { github: { ...opts.github, workflow: opts.call ? opts.github.workflow : w.name }, inputs: opts.inputs, ...(opts.inputsUnknown && { inputsUnknown: true }) };
   const workflowEnv = w.reader.stringMap(field(root, 'env'));
   const workflowDefaults = runDefaults(root, w);
   const concurrency = concurrencyOf(field(root, 'concurrency'), w, base, '', problems);
@@ -95,6 +104,12 @@ export async function planWorkflowJobs(w: ParsedWorkflow, opts: WorkflowPlanOpti
     const where = `job "${job.key}": `;
     // A job-level problem keeps the job out of the run, but its steps are still checked, so a user
     // sees every problem in one pass.
+    if (field(t, 'uses') !== undefined) {
+      const called = await planWorkflowCall({ w, jobKey: job.key, token: t, base, opts, planJobs: planWorkflowJobs });
+      problems.push(...called.problems);
+      jobs.push(...called.jobs);
+      continue;
+    }
     let broken = false;
     for (const [key, why] of Object.entries(UNSUPPORTED_JOB_KEYS)) {
       if (field(t, key) !== undefined) {
