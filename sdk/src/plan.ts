@@ -137,6 +137,12 @@ export const JobPlanSchema = Type.Object({
    * GitHub, and are not in secretNames.
    */
   secretSources: Type.Optional(Type.Record(Type.String(), Type.String())),
+  /**
+   * `environment:` of the job, its name evaluated at plan time: selects environment-scoped secrets
+   * and may require approval before the job starts (helios.yaml `environments.<name>.approval`).
+   * `url` is kept as written (it may read steps). Absent: no environment.
+   */
+  environment: Type.Optional(Type.Object({ name: Type.String({ minLength: 1 }), url: Type.Union([Expr, Type.Null()]) })),
 });
 export type JobPlan = Omit<Static<typeof JobPlanSchema>, 'steps'> & { steps: Step[] };
 

@@ -1,4 +1,5 @@
 import { resolveJobSecrets } from './jobSecrets.js';
+import { environmentApprovalId, type EnvironmentApproval } from './environmentApproval.js';
 import { answersNeed } from './workflowCallNeeds.js';
 import {
   HeliosError,
@@ -80,6 +81,8 @@ export interface OrchestratorOptions {
    * times in all, with exponential backoff between `baseMs` and `maxMs` (default 5, 1 s, 30 s).
    */
   dispatchRetry?: { attempts: number; baseMs: number; maxMs: number; random?: () => number };
+  /** Environments whose jobs wait for a writer's approval (helios.yaml `environments`); absent: none. */
+  environmentApproval?: EnvironmentApproval;
 }
 
 export interface SubmitRunInput {
@@ -309,13 +312,50 @@ export class Orchestrator {
           if (d.action === 'skip') {
             this.finishJob(job, 'skipped', d.reason);
             changed = true;
-          } else {
+          } else if (!this.heldForEnvironment(run, job)) {
             await this.o.queue.publish({ jobId: job.id, labels: job.plan.runsOn });
           }
         }
       }
     }
     this.completeIfDone(runId);
+  }
+
+  /**
+   * A ready job of an environment that requires approval stays queued (not sent to the queue) until
+   * a user with write access approves its hold — the fork pull request mechanism: an approval row,
+   * an "approve" forge event or the approval page, the forge's permission checked by the planner.
+   * Approving calls `advance` again, which sends it. Local runs (`helios run`) have no forge to ask:
+   * the operator running them is the approver.
+   */
+  private heldForEnvironment(run: RunRecord, job: JobRecord): boolean {
+    const env = job.plan.environment;
+    if (!env || !this.o.environmentApproval?.(env.name) || !run.forge) return false;
+    const id = environmentApprovalId(job.id);
+    const existing = this.o.store.approvals.forJob(job.id);
+    if (existing?.state === 'approved') return false;
+    if (existing) return true;
+    if (run.inboxId === null || run.inboxId === undefined) {
+      this.finishJob(job, 'errored', `environment ${env.name} requires approval, which needs a run started by a forge event; this run has none`);
+      return true;
+    }
+    this.o.store.approvals.holdJob({ id, forge: run.forge, repo: run.repo, headSha: run.sha, inboxId: run.inboxId, runId: run.id, jobId: job.id, environment: env.name });
+    this.o.logger.info('job held for environment approval', { jobId: job.id, environment: env.name, approval: id });
+    this.o.reporter?.approvalRequested({
+      checkId: id,
+      forge: run.forge,
+      checkJob: {
+        jobId: id,
+        runId: run.id,
+        repo: run.repo,
+        sha: run.sha,
+        workflowName: job.plan.workflow.name,
+        jobName: `Approve ${job.name} (environment ${env.name})`,
+        detailsUrl: `${this.o.publicUrl}/approvals/${encodeURIComponent(id)}`,
+        awaitingApproval: true,
+      },
+    });
+    return true;
   }
 
   /**

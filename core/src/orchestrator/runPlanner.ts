@@ -1,3 +1,4 @@
+import type { ApprovalRecord } from '../store/repos/approvalRepo.js';
 import { answersNeed } from './workflowCallNeeds.js';
 import { HeliosError, isHeliosError, timerDelayMs, type Forge, type ForgeEvent, type Logger, type PlanEvent, type PlanProblem, type RepoRef } from '@helios-ci/sdk';
 import type { InboxRecord, RunRecord, Store } from '../store/index.js';
@@ -217,6 +218,7 @@ export class RunPlanner {
       this.o.logger.warn('approval refused: the sender lacks write access', { approval: approval.id, sender: event.sender });
       return { run: null, note: `${event.sender} may not approve: write or admin access is needed` };
     }
+    if (approval.jobId) return this.approveEnvironment(approval, event.sender);
     const held = this.o.store.inbox.get(approval.inboxId)!.payload as PullRequestEvent;
     const stale = staleApproval(event, approval.headSha, held);
     if (stale) {
@@ -229,6 +231,15 @@ export class RunPlanner {
     this.o.store.approvals.approve(approval.id, event.sender, result.run?.id ?? null);
     this.o.reporter?.approvalResolved(approval.id, { conclusion: 'neutral', title: `Approved by ${event.sender}`, summary: `${event.sender} approved running this pull request's workflows. Fork pull requests run without secrets.` });
     return result;
+  }
+
+  /** A job held for its environment's approval: approved (once), then the run advances and sends it. */
+  private async approveEnvironment(approval: ApprovalRecord, sender: string): Promise<PlannedDelivery> {
+    this.o.store.approvals.approve(approval.id, sender, approval.runId);
+    this.o.logger.info('environment approval given', { approval: approval.id, job: approval.jobId, environment: approval.environment, sender });
+    this.o.reporter?.approvalResolved(approval.id, { conclusion: 'neutral', title: `Approved by ${sender}`, summary: `${sender} approved running this job in environment ${approval.environment}.` });
+    if (approval.runId) await this.o.orchestrator.advance(approval.runId);
+    return { run: null, note: `${sender} approved environment ${approval.environment} for job ${approval.jobId}` };
   }
 
   private async rerun(forge: Forge, event: Extract<ForgeEvent, { kind: 'rerun' }>): Promise<PlannedDelivery> {

@@ -10,6 +10,7 @@ import { problem, ProblemCode } from './problems.js';
 import { resolveRunsOn } from './runsOn.js';
 import { planNumber, planSteps, TIMEOUT_RANGE } from './steps.js';
 import { readsRuntimeValues } from './dynamicValues.js';
+import { jobEnvironment } from './environment.js';
 import { at, entries, field, keyToken } from './tokens.js';
 
 /** GitHub's default job timeout. */
@@ -19,7 +20,6 @@ export const DEFAULT_TIMEOUT_MINUTES = 360;
 const UNSUPPORTED_JOB_KEYS: Record<string, string> = {
   container: 'container jobs are not supported; run the steps directly on a runtime (runs-on)',
   services: 'service containers are not supported; start what the job needs in a step',
-  environment: 'deployment environments (protection rules, environment secrets) are not supported; remove environment and gate the job with if:',
 };
 
 export interface WorkflowPlanOptions {
@@ -197,6 +197,8 @@ export async function planWorkflowJobs(w: ParsedWorkflow, opts: WorkflowPlanOpti
         }
       }
       const steps = await planSteps(field(t, 'steps'), { file: w.file, workflowName: w.name, jobKey: job.key, reader: w.reader, ctx, actions: opts.actions, problems, chain: [] });
+      const environment = jobEnvironment(field(t, 'environment'), w, ctx);
+      if (environment === 'later' && (!validating || readsRuntimeValues(w.reader.json(field(t, 'environment'))))) problems.push(problem(w.file, ProblemCode.expression, `${where}environment name must be known when the run is planned (literal, matrix, inputs or github values): it selects the environment's secrets and approval before the job starts`, at(field(t, 'environment'))));
       const plan: JobPlan = {
         id: `${w.file}#${job.key}${matrix ? ` (${label})` : ''}`,
         workflow: { file: w.file, name: w.name },
@@ -215,6 +217,7 @@ export async function planWorkflowJobs(w: ParsedWorkflow, opts: WorkflowPlanOpti
         outputs,
         secretNames: [],
         steps,
+        ...(environment && environment !== 'later' && { environment }),
       };
       const secrets = new Set<string>();
       collectSecrets({ env: plan.env, if: plan.if, outputs, steps, concurrency: field(t, 'concurrency') ? w.reader.json(field(t, 'concurrency')) : null }, '', secrets);
