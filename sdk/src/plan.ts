@@ -119,6 +119,30 @@ export const JobPlanSchema = Type.Object({
   /** Secret names the job's expressions reference (`secrets.X`); only those are resolved. */
   secretNames: Type.Array(Type.String()),
   steps: Type.Array(StepSchema),
+  /**
+   * Jobs of a called (reusable) workflow: its `inputs` context (typed as `on.workflow_call.inputs`
+   * declares them). Absent for other jobs, which see the event's inputs. Optional: plan version 1.
+   */
+  inputs: Type.Optional(Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()]))),
+  /**
+   * Jobs of a called workflow: the calls they belong to, outermost first. `caller` is the jobKey
+   * the calling job would have (`call`, `call/inner`): `needs: [call]` waits for every job whose
+   * jobKey starts with `call/`, and `needs.call.outputs` are `outputs` evaluated over the `jobs`
+   * context of that call's own jobs (`on.workflow_call.outputs.<name>.value`).
+   */
+  workflowCalls: Type.Optional(Type.Array(Type.Object({ caller: Type.String(), outputs: Type.Record(Type.String(), Expr) }))),
+  /**
+   * Jobs of a called workflow: the secret each name in secretNames is read from (`secrets:` of the
+   * call, or the same name with `secrets: inherit`). Names the caller does not pass are empty, as on
+   * GitHub, and are not in secretNames.
+   */
+  secretSources: Type.Optional(Type.Record(Type.String(), Type.String())),
+  /**
+   * `environment:` of the job, its name evaluated at plan time: selects environment-scoped secrets
+   * and may require approval before the job starts (helios.yaml `environments.<name>.approval`).
+   * `url` is kept as written (it may read steps). Absent: no environment.
+   */
+  environment: Type.Optional(Type.Object({ name: Type.String({ minLength: 1 }), url: Type.Union([Expr, Type.Null()]) })),
 });
 export type JobPlan = Omit<Static<typeof JobPlanSchema>, 'steps'> & { steps: Step[] };
 
@@ -187,7 +211,8 @@ export interface JobSpec {
   github: Record<string, unknown>;
   /** `needs.<job>.result|outputs` of the jobs this one needs. */
   needs: Record<string, { result: string; outputs: Record<string, string> }>;
-  inputs: Record<string, string>;
+  /** The event's inputs, or for a job of a called workflow the call's (typed: string, number, boolean). */
+  inputs: Record<string, string | number | boolean>;
   vars: Record<string, string>;
   /** Only the secrets the job references; empty for untrusted runs. Every value is masked. */
   secrets: Record<string, string>;

@@ -12,7 +12,8 @@ export interface Frame {
   parent: string;
   steps: StepsContext;
   status: JobStatus;
-  inputs: Record<string, string>;
+  /** The `inputs` context: the job's (event or reusable-workflow call, typed) or a composite action's. */
+  inputs: Record<string, string | number | boolean>;
   /** Env of the enclosing composite step (already evaluated); {} at job level. */
   env: Record<string, string>;
   actionPath: string | null;

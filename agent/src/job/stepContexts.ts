@@ -16,7 +16,8 @@ export function expressionScope(job: JobContext, frame: Frame, stepEnv: Record<s
     sha: s.repository.sha,
     ref: s.repository.ref,
     repository: s.repository.fullName,
-    job: s.job.jobKey,
+    // A called workflow's job is `caller/key`; github.job and GITHUB_JOB are its own key, as on GitHub.
+    job: ownJobKey(s.job.jobKey),
     run_id: s.runId,
     action_path: frame.actionPath ?? '',
   };
@@ -59,7 +60,7 @@ export function processEnv(job: JobContext, frame: Frame, stepEnv: Record<string
     GITHUB_REF: s.repository.ref,
     GITHUB_REPOSITORY: s.repository.fullName,
     GITHUB_RUN_ID: s.runId,
-    GITHUB_JOB: s.job.jobKey,
+    GITHUB_JOB: ownJobKey(s.job.jobKey),
     GITHUB_EVENT_NAME: String(s.github.event_name ?? ''),
     RUNNER_TEMP: job.temp,
     RUNNER_OS: runnerContext(job).os,
@@ -73,4 +74,8 @@ export function processEnv(job: JobContext, frame: Frame, stepEnv: Record<string
   if (frame.actionPath) env.GITHUB_ACTION_PATH = frame.actionPath;
   if (job.addedPath.length > 0) env.PATH = [...job.addedPath, env.PATH ?? ''].filter(Boolean).join(delimiter);
   return env;
+}
+
+function ownJobKey(jobKey: string): string {
+  return jobKey.slice(jobKey.lastIndexOf('/') + 1);
 }

@@ -9,7 +9,7 @@ export type NeedResult = 'success' | 'failure' | 'cancelled' | 'skipped';
 /** What a job-level `if:` may read (GitHub: github, needs, vars, inputs and the status functions). */
 export interface JobConditionContext {
   github: Record<string, unknown>;
-  inputs: Record<string, string>;
+  inputs: Record<string, unknown>;
   vars: Record<string, string>;
   needs: Record<string, { result: NeedResult; outputs: Record<string, string> }>;
   /** The run was cancelled (cancel-in-progress, user cancel). */

@@ -1,5 +1,6 @@
 import type { JobPlan, JobState } from '@helios-ci/sdk';
 import { evaluateJobCondition, type JobConditionContext, type NeedResult } from './jobCondition.js';
+import { answersNeed, calledJobKeys, evaluateCallOutputs } from './workflowCallNeeds.js';
 
 export interface GraphJob {
   id: string;
@@ -31,7 +32,8 @@ function resultOf(job: GraphJob): NeedResult {
  * cancellation → cancelled, else all skipped → skipped, else success. Outputs merge in finish order.
  */
 export function needResult(jobs: GraphJob[], jobKey: string): { result: NeedResult; outputs: Record<string, string> } | null {
-  const instances = jobs.filter((j) => j.plan.jobKey === jobKey);
+  // A key that called a reusable workflow stands for every job of that call.
+  const instances = jobs.filter((j) => answersNeed(j.plan.jobKey, jobKey));
   if (instances.length === 0 || instances.some((j) => !TERMINAL.includes(j.state))) return null;
   const results = instances.map(resultOf);
   const result: NeedResult = results.includes('failure')
@@ -41,7 +43,20 @@ export function needResult(jobs: GraphJob[], jobKey: string): { result: NeedResu
       : results.every((r) => r === 'skipped')
         ? 'skipped'
         : 'success';
-  return { result, outputs: Object.assign({}, ...instances.map((j) => j.outputs ?? {})) };
+  const direct = instances.filter((j) => j.plan.jobKey === jobKey);
+  if (direct.length) return { result, outputs: Object.assign({}, ...direct.map((j) => j.outputs ?? {})) };
+  return { result, outputs: callOutputs(jobs, jobKey, instances) };
+}
+
+/** `needs.<caller>.outputs` of a reusable workflow call: its declared outputs over its jobs' results. */
+function callOutputs(jobs: GraphJob[], callerKey: string, instances: GraphJob[]): Record<string, string> {
+  const declared = instances[0]?.plan.workflowCalls?.find((c) => c.caller === callerKey)?.outputs ?? {};
+  const context: Record<string, { result: string; outputs: Record<string, string> }> = {};
+  for (const [key, full] of calledJobKeys(instances.map((j) => j.plan), callerKey)) {
+    const r = needResult(jobs, full);
+    if (r) context[key] = r;
+  }
+  return evaluateCallOutputs(declared, context);
 }
 
 /**
@@ -70,7 +85,7 @@ export function decideReadyJobs(
     if (!ready) continue;
     let run: boolean;
     try {
-      run = evaluateJobCondition(job.plan.if, { ...ctx, needs });
+      run = evaluateJobCondition(job.plan.if, { ...ctx, ...(job.plan.inputs && { inputs: job.plan.inputs }), needs });
     } catch (err) {
       decisions.push({ jobId: job.id, action: 'skip', reason: (err as Error).message });
       continue;

@@ -29,7 +29,8 @@ export function githubContext(run: RunRecord, plan: JobPlan | null, publicUrl: s
     run_id: run.id,
     run_attempt: '1',
     server_url: publicUrl,
-    job: plan?.jobKey ?? '',
+    // In a called workflow github.job is the called job's own key, as on GitHub.
+    job: plan?.jobKey.split('/').pop() ?? '',
     workflow: plan?.workflow.name ?? '',
     event: run.plan.event,
     head_ref: run.plan.event.headRef?.replace(/^refs\/heads\//, '') ?? '',
@@ -54,7 +55,8 @@ export function buildJobSpec(input: JobSpecInput): JobSpec {
     },
     github: githubContext(run, plan, input.publicUrl),
     needs: input.needs,
-    inputs: run.plan.event.inputs ?? {},
+    // Jobs of a called workflow see the call's inputs; the others the event's.
+    inputs: plan.inputs ?? run.plan.event.inputs ?? {},
     vars: {},
     secrets: input.secrets,
     ...(input.warmPaths?.length ? { warmPaths: [...input.warmPaths] } : {}),

@@ -1,3 +1,6 @@
+import { resolveJobSecrets } from './jobSecrets.js';
+import { environmentApprovalId, type EnvironmentApproval } from './environmentApproval.js';
+import { answersNeed } from './workflowCallNeeds.js';
 import {
   HeliosError,
   isHeliosError,
@@ -78,6 +81,8 @@ export interface OrchestratorOptions {
    * times in all, with exponential backoff between `baseMs` and `maxMs` (default 5, 1 s, 30 s).
    */
   dispatchRetry?: { attempts: number; baseMs: number; maxMs: number; random?: () => number };
+  /** Environments whose jobs wait for a writer's approval (helios.yaml `environments`); absent: none. */
+  environmentApproval?: EnvironmentApproval;
 }
 
 export interface SubmitRunInput {
@@ -307,13 +312,50 @@ export class Orchestrator {
           if (d.action === 'skip') {
             this.finishJob(job, 'skipped', d.reason);
             changed = true;
-          } else {
+          } else if (!this.heldForEnvironment(run, job)) {
             await this.o.queue.publish({ jobId: job.id, labels: job.plan.runsOn });
           }
         }
       }
     }
     this.completeIfDone(runId);
+  }
+
+  /**
+   * A ready job of an environment that requires approval stays queued (not sent to the queue) until
+   * a user with write access approves its hold — the fork pull request mechanism: an approval row,
+   * an "approve" forge event or the approval page, the forge's permission checked by the planner.
+   * Approving calls `advance` again, which sends it. Local runs (`helios run`) have no forge to ask:
+   * the operator running them is the approver.
+   */
+  private heldForEnvironment(run: RunRecord, job: JobRecord): boolean {
+    const env = job.plan.environment;
+    if (!env || !this.o.environmentApproval?.(env.name) || !run.forge) return false;
+    const id = environmentApprovalId(job.id);
+    const existing = this.o.store.approvals.forJob(job.id);
+    if (existing?.state === 'approved') return false;
+    if (existing) return true;
+    if (run.inboxId === null || run.inboxId === undefined) {
+      this.finishJob(job, 'errored', `environment ${env.name} requires approval, which needs a run started by a forge event; this run has none`);
+      return true;
+    }
+    this.o.store.approvals.holdJob({ id, forge: run.forge, repo: run.repo, headSha: run.sha, inboxId: run.inboxId, runId: run.id, jobId: job.id, environment: env.name });
+    this.o.logger.info('job held for environment approval', { jobId: job.id, environment: env.name, approval: id });
+    this.o.reporter?.approvalRequested({
+      checkId: id,
+      forge: run.forge,
+      checkJob: {
+        jobId: id,
+        runId: run.id,
+        repo: run.repo,
+        sha: run.sha,
+        workflowName: job.plan.workflow.name,
+        jobName: `Approve ${job.name} (environment ${env.name})`,
+        detailsUrl: `${this.o.publicUrl}/approvals/${encodeURIComponent(id)}`,
+        awaitingApproval: true,
+      },
+    });
+    return true;
   }
 
   /**
@@ -326,7 +368,8 @@ export class Orchestrator {
     if (!run || run.state === 'completed') return;
     const { file } = finished.plan.workflow;
     const key = finished.plan.jobKey;
-    const needed = run.plan.jobs.some((p) => p.workflow.file === file && p.needs.includes(key));
+    // A job of a called workflow (`call/job`) answers needs on its caller key (`call`).
+    const needed = run.plan.jobs.some((p) => p.workflow.file === file && p.needs.some((n) => answersNeed(key, n)));
     if (needed && !this.o.store.jobs.hasUnfinishedInstance(run.id, file, key)) return this.advance(run.id);
     this.completeIfDone(run.id);
   }
@@ -407,7 +450,7 @@ export class Orchestrator {
     let secrets: Record<string, string> = {};
     try {
       if (run.trusted && this.o.secrets && job.plan.secretNames.length) {
-        secrets = await this.o.secrets.resolve({ repo: `${run.repo.owner}/${run.repo.name}`, event: run.event, names: job.plan.secretNames });
+        secrets = await resolveJobSecrets(this.o.secrets, { repo: `${run.repo.owner}/${run.repo.name}`, event: run.event }, job.plan);
       }
     } catch (err) {
       // A missing, refused or unreachable secret fails the job here, before any machine exists;
@@ -469,7 +512,7 @@ export class Orchestrator {
       let secrets: Record<string, string> = {};
       try {
         if (run.trusted && this.o.secrets && job.plan.secretNames.length) {
-          secrets = await this.o.secrets.resolve({ repo: `${run.repo.owner}/${run.repo.name}`, event: run.event, names: job.plan.secretNames });
+          secrets = await resolveJobSecrets(this.o.secrets, { repo: `${run.repo.owner}/${run.repo.name}`, event: run.event }, job.plan);
         }
       } catch (err) {
         // Only masking is at stake (the agent has its values and masks first); a retry gets none.
@@ -514,7 +557,11 @@ export class Orchestrator {
    */
   private async runAttempt(run: RunRecord, job: JobRecord, runtime: Runtime, label: string, sink: StoreJobSink, active: ActiveJob, secrets: Record<string, string>, cloneAccess: { url: string; token?: string }, warm: WarmSession | null, mayRetry: boolean, adopted: Adopted | null): Promise<boolean | 'retry'> {
     // Only the instances of the keys it needs (index jobs_run_key_state), not the whole run.
-    const needed = job.plan.needs.flatMap((key) => this.o.store.jobs.listInstances(run.id, job.plan.workflow.file, key));
+    const needed = job.plan.needs.flatMap((key) => {
+      const instances = this.o.store.jobs.listInstances(run.id, job.plan.workflow.file, key);
+      // No job has the key: it called a reusable workflow, whose jobs answer for it.
+      return instances.length ? instances : this.o.store.jobs.listByRun(run.id).filter((j) => j.plan.workflow.file === job.plan.workflow.file && answersNeed(j.plan.jobKey, key));
+    });
     const spec = buildJobSpec({ run, jobId: job.id, plan: job.plan, needs: needsContext(needed as GraphJob[], job.plan), secrets, clone: cloneAccess, publicUrl: this.o.publicUrl, ...(warm ? { warmPaths: warm.paths } : {}) });
     // Jobs on other hosts keep what a restarted control needs to re-adopt them (job_agents).
     const adoptable = isAdoptable(runtime);

@@ -1,5 +1,6 @@
 import type { JobPlan } from '@helios-ci/sdk';
 import type { JobRecord } from '../store/index.js';
+import { answersNeed } from './workflowCallNeeds.js';
 
 const key = (workflow: string, jobKey: string) => `${workflow}\0${jobKey}`;
 const FAILED = ['failed', 'timed_out', 'errored', 'cancelled'];
@@ -11,7 +12,7 @@ export function failedWithDependents(jobs: readonly JobRecord[]): JobRecord[] {
     grew = false;
     for (const j of jobs) {
       const k = key(j.plan.workflow.file, j.plan.jobKey);
-      if (!selected.has(k) && j.plan.needs.some((n) => selected.has(key(j.plan.workflow.file, n)))) {
+      if (!selected.has(k) && j.plan.needs.some((n) => jobs.some((o) => o.plan.workflow.file === j.plan.workflow.file && answersNeed(o.plan.jobKey, n) && selected.has(key(o.plan.workflow.file, o.plan.jobKey))))) {
         selected.add(k);
         grew = true;
       }
@@ -27,7 +28,7 @@ export function failedWithDependents(jobs: readonly JobRecord[]): JobRecord[] {
 export function rerunPlans(jobs: readonly JobRecord[]): JobPlan[] {
   const keys = new Set(jobs.map((j) => key(j.plan.workflow.file, j.plan.jobKey)));
   return jobs.map((j) => {
-    const needs = j.plan.needs.filter((n) => keys.has(key(j.plan.workflow.file, n)));
+    const needs = j.plan.needs.filter((n) => jobs.some((o) => o.plan.workflow.file === j.plan.workflow.file && answersNeed(o.plan.jobKey, n) && keys.has(key(o.plan.workflow.file, o.plan.jobKey))));
     return { ...j.plan, needs, if: needs.length === j.plan.needs.length ? j.plan.if : null };
   });
 }

@@ -1,6 +1,8 @@
+import type { ApprovalRecord } from '../store/repos/approvalRepo.js';
+import { answersNeed } from './workflowCallNeeds.js';
 import { HeliosError, isHeliosError, timerDelayMs, type Forge, type ForgeEvent, type Logger, type PlanEvent, type PlanProblem, type RepoRef } from '@helios-ci/sdk';
 import type { InboxRecord, RunRecord, Store } from '../store/index.js';
-import { plan, planOffThread, type PlanRequest } from '../workflow/index.js';
+import { onlyCalledWorkflows, plan, planOffThread, type PlanRequest } from '../workflow/index.js';
 import { LocalRepository } from '../localRepo/localRepository.js';
 import type { Orchestrator } from './orchestrator.js';
 import { localRepoRef } from './runSources.js';
@@ -174,7 +176,15 @@ export class RunPlanner {
 
   private async planForge(forge: Forge, inboxId: number, repo: RepoRef, sha: string, event: PlanEvent, trusted: boolean, source: RepoRef = repo): Promise<PlannedDelivery> {
     const files = await forge.fetchWorkflows(source, sha);
-    const planned = await this.plan({ files, event, labels: this.o.labels(), readFile: (path) => forge.fetchFile(source, sha, path) });
+    const planned = await this.plan({
+      files,
+      event,
+      labels: this.o.labels(),
+      readFile: (path) => forge.fetchFile(source, sha, path),
+      // Remote reusable workflows are read with the planned repository's credentials (its App
+      // installation on GitHub): public repositories and those the credentials reach, as on GitHub.
+      readRemoteFile: (other, ref, path) => forge.fetchFile({ owner: other.owner, name: other.name, ...(source.installationId && { installationId: source.installationId }) }, ref, path),
+    });
     if (planned.jobs.length === 0 && planned.problems.length === 0) return { run: null, note: 'no workflow matches this event' };
     // A run with invalid workflows is still recorded: it completes as a failure carrying the problems.
     const run = this.o.orchestrator.submitRun({ plan: planned, repo, sha, ref: event.ref, forge: forge.id, trusted, inboxId });
@@ -214,6 +224,7 @@ export class RunPlanner {
       this.o.logger.warn('approval refused: the sender lacks write access', { approval: approval.id, sender: event.sender });
       return { run: null, note: `${event.sender} may not approve: write or admin access is needed` };
     }
+    if (approval.jobId) return this.approveEnvironment(approval, event.sender);
     const held = this.o.store.inbox.get(approval.inboxId)!.payload as PullRequestEvent;
     const stale = staleApproval(event, approval.headSha, held);
     if (stale) {
@@ -226,6 +237,15 @@ export class RunPlanner {
     this.o.store.approvals.approve(approval.id, event.sender, result.run?.id ?? null);
     this.o.reporter?.approvalResolved(approval.id, { conclusion: 'neutral', title: `Approved by ${event.sender}`, summary: `${event.sender} approved running this pull request's workflows. Fork pull requests run without secrets.` });
     return result;
+  }
+
+  /** A job held for its environment's approval: approved (once), then the run advances and sends it. */
+  private async approveEnvironment(approval: ApprovalRecord, sender: string): Promise<PlannedDelivery> {
+    this.o.store.approvals.approve(approval.id, sender, approval.runId);
+    this.o.logger.info('environment approval given', { approval: approval.id, job: approval.jobId, environment: approval.environment, sender });
+    this.o.reporter?.approvalResolved(approval.id, { conclusion: 'neutral', title: `Approved by ${sender}`, summary: `${sender} approved running this job in environment ${approval.environment}.` });
+    if (approval.runId) await this.o.orchestrator.advance(approval.runId);
+    return { run: null, note: `${sender} approved environment ${approval.environment} for job ${approval.jobId}` };
   }
 
   private async rerun(forge: Forge, event: Extract<ForgeEvent, { kind: 'rerun' }>): Promise<PlannedDelivery> {
@@ -284,16 +304,23 @@ export class RunPlanner {
       for (let grew = true; grew; ) {
         grew = false;
         for (const j of planned.jobs) {
-          if (!wanted.has(j.jobKey)) continue;
-          for (const n of j.needs) if (!wanted.has(n)) (wanted.add(n), (grew = true));
+          if (![...wanted].some((k) => answersNeed(j.jobKey, k))) continue;
+          for (const n of j.needs) {
+            // A need on a job that called a reusable workflow brings every job of the call.
+            for (const o of planned.jobs) if (answersNeed(o.jobKey, n) && !wanted.has(o.jobKey)) (wanted.add(o.jobKey), (grew = true));
+          }
         }
       }
-      const jobs = planned.jobs.filter((j) => wanted.has(j.jobKey));
+      const jobs = planned.jobs.filter((j) => wanted.has(j.jobKey) || [...wanted].some((k) => answersNeed(j.jobKey, k)));
       if (jobs.length === 0) throw new HeliosError('E_JOB_NOT_FOUND', `no job named ${p.jobs.join(', ')} in the planned workflows; jobs: ${[...new Set(planned.jobs.map((j) => j.jobKey))].join(', ')}`);
       planned = { ...planned, jobs };
     }
     if (planned.problems.length) return { run: null, note: 'invalid workflows', problems: planned.problems };
-    if (planned.jobs.length === 0) return { run: null, note: `no workflow runs on ${p.event.name} to ${p.ref}` };
+    if (planned.jobs.length === 0) {
+      const called = await onlyCalledWorkflows(files);
+      if (called.length === files.length) return { run: null, note: `${called.join(', ')} ${called.length === 1 ? 'runs' : 'run'} only when another workflow calls it (on: workflow_call); run the workflow that calls it` };
+      return { run: null, note: `no workflow runs on ${p.event.name} to ${p.ref}` };
+    }
     const run = this.o.orchestrator.submitRun({
       id: p.runId,
       plan: planned,

@@ -1,3 +1,4 @@
+import { environmentApprovalOf } from '../orchestrator/environmentApproval.js';
 import { join } from 'node:path';
 import { ForgeToken, QueueToken, RuntimeToken, SecretsToken, StorageToken, type PluginContext } from '@helios-ci/sdk';
 import { CORE_INSTANCE, type Kernel } from '../kernel/kernel.js';
@@ -117,6 +118,7 @@ export function registerCoreServices(options: CoreServiceOptions = {}) {
           secrets: kernel.has(SecretsToken) ? new JobSecretGuard(kernel.resolve(SecretsToken), kernel.configSecrets) : null,
           storage: kernel.has(StorageToken) ? kernel.resolve(StorageToken) : null,
           defaultBranch: config.caches.defaultBranch,
+          environmentApproval: environmentApprovalOf(config.environments),
           agents,
           reporter: reporting.reporter,
           events: ctx.events,

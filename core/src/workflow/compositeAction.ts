@@ -4,6 +4,7 @@ import { guardWorkflowInput, MAX_ALIAS_EXPANSIONS } from './inputGuard.js';
 import { validationProblems } from './parseWorkflow.js';
 import { problem, ProblemCode } from './problems.js';
 import { field, TokenReader } from './tokens.js';
+import type { ColumnShifts } from './flowIndent.js';
 
 /** Reads a file of the repository at the planned commit; null when it does not exist. */
 export type ReadFile = (path: string) => Promise<string | Uint8Array | null>;
@@ -36,6 +37,8 @@ export function actionDir(uses: string): string {
 /** Loads local composite actions at most once per plan, whatever number of jobs use them. */
 export class ActionLoader {
   private readonly cache = new Map<string, Promise<ActionLoad>>();
+  /** Lines of action files padded to be read as GitHub reads them (flowIndent.ts), by file. */
+  readonly shifts = new Map<string, ColumnShifts>();
   constructor(private readonly readFile: ReadFile) {}
 
   load(uses: string): Promise<ActionLoad> {
@@ -62,15 +65,16 @@ export class ActionLoader {
         throw err;
       }
       if (content === null) continue;
-      return parseCompositeAction(path, content, uses);
+      return parseCompositeAction(path, content, uses, this.shifts);
     }
     return { ok: false, problems: [], message: `local action ${uses} has no action.yml or action.yaml at this commit; add one (runs.using: composite) or fix the path, which is relative to the repository root` };
   }
 }
 
-export async function parseCompositeAction(path: string, content: string | Uint8Array, uses: string): Promise<ActionLoad> {
+export async function parseCompositeAction(path: string, content: string | Uint8Array, uses: string, shifts?: Map<string, ColumnShifts>): Promise<ActionLoad> {
   const guarded = guardWorkflowInput(path, content);
   if (!guarded.ok) return { ok: false, problems: guarded.problems };
+  if (guarded.shifts.size) shifts?.set(path, guarded.shifts);
   const parsed = parseActionLinear({ name: path, content: guarded.text }, new NoOperationTraceWriter(), MAX_ALIAS_EXPANSIONS);
   const root = parsed.value;
   if (root) convertActionTemplate(parsed.context, root);

@@ -24,6 +24,8 @@ export interface PlanContexts {
   inputs: Record<string, unknown>;
   matrix?: Record<string, unknown> | null;
   strategy?: Record<string, unknown>;
+  /** `inputs` exist only once a caller passes them (validating a workflow that only runs when called). */
+  inputsUnknown?: boolean;
 }
 
 interface Walk {
@@ -78,7 +80,7 @@ export function analyse(source: string): Walk {
 export function isPlanTimeEvaluable(source: string, ctx: PlanContexts): boolean {
   const a = analyse(source);
   for (const c of a.contexts) {
-    if (c === 'inputs' || c === 'strategy') continue;
+    if ((c === 'inputs' && !ctx.inputsUnknown) || c === 'strategy') continue;
     if (c === 'matrix' && ctx.matrix) continue;
     if (c === 'github' && [...a.githubProps].every((p) => p in ctx.github)) continue;
     return false;

@@ -12,3 +12,5 @@ export { FileRefusedError, type ReadFile } from './compositeAction.js';
 export { planOffThread, DEFAULT_PLAN_TIMEOUT_MS, type PlanOffThreadOptions } from './planOffThread.js';
 export { discoverWorkflowFiles, WORKFLOW_DIRS } from './discover.js';
 export { repoRoot, workingTreeReader, readWorkingTreeFile, readWorkflowFiles } from './repoFiles.js';
+export { onlyCalledWorkflows } from './onlyCalled.js';
+export { MAX_WORKFLOW_LEVELS, MAX_UNIQUE_CALLED_WORKFLOWS, type ReadRemoteFile } from './reusableWorkflow.js';

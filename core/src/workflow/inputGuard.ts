@@ -2,6 +2,7 @@ import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, ty
 import type { PlanProblem } from '@helios-ci/sdk';
 import { problem, ProblemCode } from './problems.js';
 import { aliasTargets } from './aliasTargets.js';
+import { relaxFlowIndentation, type ColumnShifts } from './flowIndent.js';
 
 /** Larger files are refused unread: real workflows are a few KiB, and the parser's cost grows with size. */
 export const MAX_WORKFLOW_BYTES = 1024 * 1024;
@@ -14,7 +15,7 @@ export const MAX_EXPANDED_NODES = 100_000;
 /** Alias expansions (each copy of an alias inside anchored content counts): bounds the parser's alias work. */
 export const MAX_ALIAS_EXPANSIONS = 10_000;
 
-export type GuardResult = { ok: true; text: string; scalars: ScalarTexts; shape: InputShape } | { ok: false; problems: PlanProblem[]; shape?: InputShape };
+export type GuardResult = { ok: true; text: string; scalars: ScalarTexts; shape: InputShape; shifts: ColumnShifts } | { ok: false; problems: PlanProblem[]; shape?: InputShape };
 
 function lineColOfByte(bytes: Uint8Array, offset: number): { line: number; col: number } {
   let line = 1;
@@ -59,12 +60,23 @@ export function guardWorkflowInput(file: string, content: string | Uint8Array): 
   const nul = text.indexOf('\0');
   if (nul >= 0) return refuse(file, ProblemCode.unreadable, 'the file contains NUL characters, so it is binary, not a YAML workflow. Remove it from the workflow folder', positionOf(text, nul));
 
-  const lineCounter = new LineCounter();
+  let lineCounter = new LineCounter();
   let doc: Document;
   try {
     doc = parseDocument(text, { lineCounter, uniqueKeys: false, keepSourceTokens: false });
   } catch (err) {
     return refuse(file, ProblemCode.yaml, `the YAML cannot be read: ${(err as Error).message}`);
+  }
+  let shifts: ColumnShifts = new Map();
+  if (doc.errors.length > 0 && doc.errors.some((e) => e.code === 'BAD_INDENT')) {
+    // GitHub accepts flow collections continued at a lower indentation; read them as it does when
+    // padding those lines is all it takes (positions are given back through shifts).
+    const relaxed = relaxFlowIndentation(text);
+    if (relaxed.shifts.size > 0) {
+      const retry = new LineCounter();
+      const again = parseDocument(relaxed.text, { lineCounter: retry, uniqueKeys: false, keepSourceTokens: false });
+      if (again.errors.length === 0) ({ text, shifts } = relaxed), (doc = again), (lineCounter = retry);
+    }
   }
   if (doc.errors.length > 0) {
     // Only the first syntax error: after one, the YAML parser's follow-up errors are noise.
@@ -79,7 +91,7 @@ export function guardWorkflowInput(file: string, content: string | Uint8Array): 
   }
   const { shape, limit } = measure(doc, lineCounter);
   if (limit) return { ok: false, problems: [problem(file, ProblemCode.refused, limitMessage(limit.what, shape), limit.at)], shape };
-  return { ok: true, text, scalars: scalarTexts(doc, lineCounter), shape };
+  return { ok: true, text, scalars: scalarTexts(doc, lineCounter), shape, shifts };
 }
 
 /** Each limit its own message, with the number counted when the guard stopped and the limit. */

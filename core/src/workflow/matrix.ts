@@ -106,10 +106,9 @@ export function expandMatrix(matrix: unknown): MatrixResult {
     }
     if (!matched) extra.push({ ...entry });
   }
+  // Every combination excluded: an empty list; GitHub then runs the job once without a matrix
+  // (the caller does the same, see planWorkflow).
   const combinations = [...originals.map((o) => o.merged), ...extra];
-  if (combinations.length === 0) {
-    return { ok: false, message: 'strategy.matrix produces no jobs: exclude removes every combination. Loosen the exclude entries or remove the job' };
-  }
   if (combinations.length > MAX_MATRIX_JOBS) {
     return { ok: false, message: `strategy.matrix produces ${combinations.length} jobs; a matrix may produce at most ${MAX_MATRIX_JOBS}. Split the job or shrink the vectors` };
   }

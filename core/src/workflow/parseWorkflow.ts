@@ -12,6 +12,7 @@ import { problem, ProblemCode } from './problems.js';
 import { TokenReader } from './tokens.js';
 import { findNeedsCycles } from './needsGraph.js';
 import { checkTriggers } from './triggers.js';
+import type { ColumnShifts } from './flowIndent.js';
 
 export interface ParsedWorkflow {
   file: string;
@@ -28,6 +29,8 @@ export interface ParsedWorkflow {
   shape?: InputShape;
   /** Alias expansions GitHub's reader performed: never more than the guard counted. */
   aliasExpansions: number;
+  /** Lines padded so the YAML package reads them as GitHub does (flowIndent.ts); problem columns are given back with it. */
+  shifts: ColumnShifts;
 }
 
 /** GitHub's validation errors as problems: the position from the range, the message without its `file (Line: n, Col: m): ` prefix. */
@@ -53,7 +56,7 @@ const NO_ROOT_JOB = 'The workflow must contain at least one job with no dependen
  */
 export async function parseWorkflow(file: string, content: string | Uint8Array): Promise<ParsedWorkflow> {
   const guarded = guardWorkflowInput(file, content);
-  if (!guarded.ok) return { file, name: file, root: null, template: null, reader: new TokenReader(new Map()), problems: guarded.problems, ...(guarded.shape && { shape: guarded.shape }), aliasExpansions: 0 };
+  if (!guarded.ok) return { file, name: file, root: null, template: null, reader: new TokenReader(new Map()), problems: guarded.problems, ...(guarded.shape && { shape: guarded.shape }), aliasExpansions: 0, shifts: new Map() };
   const reader = new TokenReader(guarded.scalars);
   const parsed = parseWorkflowLinear({ name: file, content: guarded.text }, new NoOperationTraceWriter(), MAX_ALIAS_EXPANSIONS);
   const root = parsed.value ?? null;
@@ -74,5 +77,5 @@ export async function parseWorkflow(file: string, content: string | Uint8Array):
       if (cycles.length && !problems.some((p) => p.message.includes('creates a cycle'))) problems = problems.filter((p) => p.message !== NO_ROOT_JOB).concat(cycles);
     }
   }
-  return { file, name, root, template: problems.length ? null : template, reader, problems, shape: guarded.shape, aliasExpansions: parsed.aliasExpansions };
+  return { file, name, root, template: problems.length ? null : template, reader, problems, shape: guarded.shape, aliasExpansions: parsed.aliasExpansions, shifts: guarded.shifts };
 }

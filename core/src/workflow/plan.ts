@@ -1,9 +1,11 @@
 import { PLAN_VERSION, type PlanEvent, type PlanProblem, type RunPlan } from '@helios-ci/sdk';
 import { ActionLoader, type ReadFile } from './compositeAction.js';
+import type { ReadRemoteFile } from './reusableWorkflow.js';
 import { parseWorkflow } from './parseWorkflow.js';
 import { planWorkflowJobs } from './planWorkflow.js';
 import { sortProblems } from './problems.js';
-import { resolveInputs, triggerMatches } from './triggers.js';
+import { unshiftProblems, type ColumnShifts } from './flowIndent.js';
+import { pullRequestTargetProblems, resolveInputs, triggerMatches } from './triggers.js';
 
 export interface WorkflowFile {
   /** Repository path, e.g. `.github/workflows/ci.yml`; used in ids and problem positions. */
@@ -19,6 +21,11 @@ export interface PlanRequest {
   labels: readonly string[];
   /** Reads a repository file at the planned commit (local composite actions); null if absent. */
   readFile: ReadFile;
+  /**
+   * Reads a file of another repository at a ref through the run's forge (remote reusable
+   * workflows, `owner/repo/.github/workflows/x.yml@ref`); absent: such calls are problems.
+   */
+  readRemoteFile?: ReadRemoteFile;
   /** Told before each workflow file is planned (the planning worker reports progress with it). */
   onFile?: (path: string) => void;
 }
@@ -59,23 +66,29 @@ export async function plan(request: PlanRequest): Promise<RunPlan> {
   const actions = new ActionLoader(request.readFile);
   const github = planTimeGithub(request.event);
   const result: RunPlan = { version: PLAN_VERSION, event: request.event, workflows: [], jobs: [], problems: [] };
+  const parsedShifts = new Map<string, ColumnShifts>();
   const files = [...request.files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   for (const f of files) {
     request.onFile?.(f.path);
     const w = await parseWorkflow(f.path, f.content);
+    if (w.shifts.size) parsedShifts.set(w.file, w.shifts);
     if (w.problems.length || !w.template) {
       result.problems.push(...w.problems);
       continue;
     }
     if (!triggerMatches(w.template.events, request.event)) continue;
     const inputs = resolveInputs(w.file, w.root!, w.template.events, request.event);
-    const planned = await planWorkflowJobs(w, { github, inputs: inputs.inputs, labels: request.labels, actions });
-    const problems = dedupe([...inputs.problems, ...planned.problems]);
+    const planned = await planWorkflowJobs(w, { github, inputs: inputs.inputs, labels: request.labels, actions, readFile: request.readFile, ...(request.readRemoteFile && { readRemoteFile: request.readRemoteFile }) });
+    // A workflow that also listens to pull_request_target is refused for the events it does listen
+    // to (its author expects the target's secrets), and ignored, like any workflow, for the others.
+    const problems = dedupe([...pullRequestTargetProblems(w.file, w.root!), ...inputs.problems, ...planned.problems]);
     result.workflows.push({ file: w.file, name: w.name, ...(planned.concurrency && { concurrency: planned.concurrency }) });
     if (problems.length) result.problems.push(...problems);
     else result.jobs.push(...planned.jobs);
   }
-  result.problems = sortProblems(dedupe(result.problems));
+  const shifts = new Map(actions.shifts);
+  for (const [file, s] of parsedShifts) shifts.set(file, s);
+  result.problems = sortProblems(dedupe(unshiftProblems(result.problems, shifts)));
   return result;
 }
 
@@ -85,8 +98,13 @@ export async function plan(request: PlanRequest): Promise<RunPlan> {
  */
 export async function validateWorkflow(file: WorkflowFile, readFile: ReadFile): Promise<PlanProblem[]> {
   const w = await parseWorkflow(file.path, file.content);
-  if (w.problems.length || !w.template) return sortProblems(w.problems);
+  const actions = new ActionLoader(readFile);
+  const done = (problems: PlanProblem[]) => sortProblems(dedupe(unshiftProblems(problems, new Map([...actions.shifts, [w.file, w.shifts]]))));
+  const triggers = w.root ? pullRequestTargetProblems(w.file, w.root) : [];
+  if (w.problems.length || !w.template) return done([...w.problems, ...triggers]);
+  // A workflow that only runs when called is checked as a called one: its inputs come from a caller.
+  const onlyCalled = Object.keys(w.template.events).every((e) => e === 'workflow_call');
   const defaults = resolveInputs(w.file, w.root!, w.template.events, { name: 'workflow_dispatch', ref: 'refs/heads/main' });
-  const planned = await planWorkflowJobs(w, { github: {}, inputs: defaults.inputs, labels: null, actions: new ActionLoader(readFile) });
-  return sortProblems(dedupe(planned.problems));
+  const planned = await planWorkflowJobs(w, { github: {}, inputs: defaults.inputs, labels: null, actions, readFile, ...(onlyCalled && { inputsUnknown: true }) });
+  return done([...triggers, ...planned.problems]);
 }

@@ -27,7 +27,7 @@ export interface PlanOffThreadOptions {
 export function planOffThread(request: PlanRequest, options: PlanOffThreadOptions = {}): Promise<RunPlan> {
   const budgetMs = options.timeoutMs ?? DEFAULT_PLAN_TIMEOUT_MS;
   const worker = new Worker(new URL('./planWorker.js', import.meta.url), {
-    workerData: { files: request.files, event: request.event, labels: [...request.labels] },
+    workerData: { files: request.files, event: request.event, labels: [...request.labels], remote: request.readRemoteFile !== undefined },
     resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB },
   });
   options.onWorker?.(worker);
@@ -74,8 +74,9 @@ export function planOffThread(request: PlanRequest, options: PlanOffThreadOption
           current = m.path;
           return;
         case 'read':
+        case 'readRemote':
           if (reads++ === 0) pause();
-          void request.readFile(m.path).then(
+          void (m.type === 'read' ? request.readFile(m.path) : request.readRemoteFile ? request.readRemoteFile(m.repo, m.ref, m.path) : Promise.resolve(null)).then(
             (content) => reply({ id: m.id, content }),
             (err: Error & { code?: string }) => {
               if (!(err instanceof FileRefusedError)) readError = err;

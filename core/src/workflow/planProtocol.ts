@@ -4,6 +4,8 @@ import type { RunPlan } from '@helios-ci/sdk';
 export type ToParent =
   /** Planning needs a repository file (a local composite action) at the planned commit. */
   | { type: 'read'; id: number; path: string }
+  /** Planning needs a file of another repository at a ref (a remote reusable workflow), read through the forge. */
+  | { type: 'readRemote'; id: number; repo: { owner: string; name: string }; ref: string; path: string }
   /** Planning moved on to this workflow file: a timeout names it. */
   | { type: 'planning'; path: string }
   | { type: 'done'; plan: RunPlan }

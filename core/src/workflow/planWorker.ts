@@ -10,10 +10,17 @@ import type { ToParent, ToWorker } from './planProtocol.js';
 import { FileRefusedError } from './compositeAction.js';
 
 const port = parentPort!;
-const data = workerData as { files: WorkflowFile[]; event: PlanEvent; labels: string[] };
+const data = workerData as { files: WorkflowFile[]; event: PlanEvent; labels: string[]; remote: boolean };
 const pending = new Map<number, { resolve: (v: string | Uint8Array | null) => void; reject: (e: Error) => void }>();
 let nextId = 1;
 const send = (m: ToParent) => port.postMessage(m);
+/** Asks the parent for a file and waits for its answer. */
+const ask = (m: { type: 'read'; path: string } | { type: 'readRemote'; repo: { owner: string; name: string }; ref: string; path: string }) =>
+  new Promise<string | Uint8Array | null>((resolve, reject) => {
+    const id = nextId++;
+    pending.set(id, { resolve, reject });
+    send({ ...m, id });
+  });
 
 port.on('message', (m: ToWorker) => {
   const waiter = pending.get(m.id);
@@ -28,12 +35,8 @@ plan({
   files: data.files,
   event: data.event,
   labels: data.labels,
-  readFile: (path) =>
-    new Promise((resolve, reject) => {
-      const id = nextId++;
-      pending.set(id, { resolve, reject });
-      send({ type: 'read', id, path });
-    }),
+  readFile: (path) => ask({ type: 'read', path }),
+  ...(data.remote && { readRemoteFile: (repo, ref, path) => ask({ type: 'readRemote', repo: { owner: repo.owner, name: repo.name }, ref, path }) }),
   onFile: (path) => send({ type: 'planning', path }),
 }).then(
   (result) => send({ type: 'done', plan: result }),

@@ -1,6 +1,7 @@
 import type { JobPlan, PlanProblem } from '@helios-ci/sdk';
 import { isBoolean, isMapping, type TemplateToken } from './vendor/workflowParser.js';
-import type { ActionLoader } from './compositeAction.js';
+import type { ActionLoader, ReadFile } from './compositeAction.js';
+import { planWorkflowCall, type CallState, type ReadRemoteFile } from './reusableWorkflow.js';
 import { evaluateTemplate, secretNamesIn, type PlanContexts } from './expressions.js';
 import { evaluateDeep, expandMatrix, matrixLabel, type MatrixValues } from './matrix.js';
 import { topologicalOrder } from './needsGraph.js';
@@ -8,6 +9,8 @@ import type { ParsedWorkflow } from './parseWorkflow.js';
 import { problem, ProblemCode } from './problems.js';
 import { resolveRunsOn } from './runsOn.js';
 import { planNumber, planSteps, TIMEOUT_RANGE } from './steps.js';
+import { readsRuntimeValues } from './dynamicValues.js';
+import { jobEnvironment } from './environment.js';
 import { at, entries, field, keyToken } from './tokens.js';
 
 /** GitHub's default job timeout. */
@@ -17,16 +20,22 @@ export const DEFAULT_TIMEOUT_MINUTES = 360;
 const UNSUPPORTED_JOB_KEYS: Record<string, string> = {
   container: 'container jobs are not supported; run the steps directly on a runtime (runs-on)',
   services: 'service containers are not supported; start what the job needs in a step',
-  environment: 'deployment environments (protection rules, environment secrets) are not supported; remove environment and gate the job with if:',
-  uses: 'reusable workflows (jobs.<id>.uses) are not supported; copy the called workflow\'s jobs into this one',
 };
 
 export interface WorkflowPlanOptions {
   github: Record<string, unknown>;
   inputs: Record<string, unknown>;
+  /** The workflow only runs when called and is being validated: its inputs are not known. */
+  inputsUnknown?: boolean;
   /** Labels configured runtimes serve; null when only validating (no configuration to check against). */
   labels: readonly string[] | null;
   actions: ActionLoader;
+  /** Reads a file at the planned commit (local reusable workflows); absent: they are not read. */
+  readFile?: ReadFile;
+  /** Reads a file of another repository through the run's forge (remote reusable workflows). */
+  readRemoteFile?: ReadRemoteFile;
+  /** Set while planning a called workflow: the calls above it. */
+  call?: CallState;
 }
 
 export interface WorkflowPlanResult {
@@ -75,7 +84,8 @@ export async function planWorkflowJobs(w: ParsedWorkflow, opts: WorkflowPlanOpti
   const root = w.root!;
   const problems: PlanProblem[] = [];
   const validating = opts.labels === null;
-  const base: PlanContexts = { github: { ...opts.github, workflow: w.name }, inputs: opts.inputs };
+  // In a called workflow github.workflow stays the caller's name, as on GitHub.
+  const base: PlanContexts = { github: { ...opts.github, workflow: opts.call ? opts.github.workflow : w.name }, inputs: opts.inputs, ...(opts.inputsUnknown && { inputsUnknown: true }) };
   const workflowEnv = w.reader.stringMap(field(root, 'env'));
   const workflowDefaults = runDefaults(root, w);
   const concurrency = concurrencyOf(field(root, 'concurrency'), w, base, '', problems);
@@ -92,31 +102,49 @@ export async function planWorkflowJobs(w: ParsedWorkflow, opts: WorkflowPlanOpti
   for (const job of ordered) {
     const t = job.token;
     const where = `job "${job.key}": `;
-    let refused = false;
+    // A job-level problem keeps the job out of the run, but its steps are still checked, so a user
+    // sees every problem in one pass.
+    if (field(t, 'uses') !== undefined) {
+      const called = await planWorkflowCall({ w, jobKey: job.key, token: t, base, opts, planJobs: planWorkflowJobs });
+      problems.push(...called.problems);
+      jobs.push(...called.jobs);
+      continue;
+    }
+    let broken = false;
     for (const [key, why] of Object.entries(UNSUPPORTED_JOB_KEYS)) {
       if (field(t, key) !== undefined) {
         problems.push(problem(w.file, ProblemCode.unsupported, `${where}${why}`, at(keyToken(t, key))));
-        refused = true;
+        broken = true;
       }
     }
-    if (refused) continue;
 
     // Strategy: matrix, fail-fast, max-parallel.
     const strategy = field(t, 'strategy');
     let combinations: Array<MatrixValues | null> = [null];
+    let emptyMatrix = false;
     const matrixToken = field(strategy, 'matrix');
     if (matrixToken) {
-      const evaluated = evaluateDeep(w.reader.json(matrixToken), base);
+      const written = w.reader.json(matrixToken);
+      const evaluated = evaluateDeep(written, base);
       if (!evaluated) {
-        if (!validating) problems.push(problem(w.file, ProblemCode.matrix, `${where}strategy.matrix reads values that exist only once jobs run (needs outputs, vars, ...); Helios expands the matrix when it plans the run. Use literal values, inputs or github values`, at(matrixToken)));
-        continue;
+        // validate has no event: github values are unknown there, but reading needs/vars/... is what plan refuses.
+        if (!validating || readsRuntimeValues(written)) problems.push(problem(w.file, ProblemCode.matrix, `${where}strategy.matrix reads values that exist only once jobs run (needs outputs, vars, ...); Helios expands the matrix when it plans the run. Use literal values, inputs or github values`, at(matrixToken)));
+        broken = true;
+      } else {
+        const expanded = expandMatrix(evaluated.value);
+        if (!expanded.ok) {
+          problems.push(problem(w.file, ProblemCode.matrix, `${where}${expanded.message}`, at(matrixToken)));
+          broken = true;
+        } else if (expanded.combinations.length === 0) {
+          // GitHub runs a job whose exclude removes every combination once, with a null matrix
+          // (WorkflowTemplateEvaluator.EvaluateStrategy: job-index 0, job-total 1, max-parallel 1).
+          emptyMatrix = true;
+        } else combinations = expanded.combinations;
       }
-      const expanded = expandMatrix(evaluated.value);
-      if (!expanded.ok) {
-        problems.push(problem(w.file, ProblemCode.matrix, `${where}${expanded.message}`, at(matrixToken)));
-        continue;
-      }
-      combinations = expanded.combinations;
+    }
+    if (broken) {
+      await planSteps(field(t, 'steps'), { file: w.file, workflowName: w.name, jobKey: job.key, reader: w.reader, ctx: { ...base, matrix: null }, actions: opts.actions, problems, chain: [] });
+      continue;
     }
     const ff = field(strategy, 'fail-fast');
     let failFast = true;
@@ -143,7 +171,7 @@ export async function planWorkflowJobs(w: ParsedWorkflow, opts: WorkflowPlanOpti
       const ctx: PlanContexts = {
         ...base,
         matrix: matrix ?? {},
-        strategy: { 'fail-fast': failFast, 'job-index': i, 'job-total': combinations.length, 'max-parallel': maxParallel ?? combinations.length },
+        strategy: { 'fail-fast': failFast, 'job-index': i, 'job-total': combinations.length, 'max-parallel': emptyMatrix ? 1 : (maxParallel ?? combinations.length) },
       };
       const label = matrix ? matrixLabel(matrix) : '';
       let name = writtenName ?? job.key;
@@ -153,10 +181,7 @@ export async function planWorkflowJobs(w: ParsedWorkflow, opts: WorkflowPlanOpti
       if (matrix && label && !(writtenName && /\bmatrix\b/.test(writtenName))) name = `${name} (${label})`;
 
       const runsOn = resolveRunsOn(w.reader.json(runsOnToken), ctx, opts.labels);
-      if (runsOn.ok === false) {
-        problems.push(problem(w.file, ProblemCode.runsOn, `${where}${runsOn.message}`, at(runsOnToken)));
-        continue;
-      }
+      if (runsOn.ok === false) problems.push(problem(w.file, ProblemCode.runsOn, `${where}${runsOn.message}`, at(runsOnToken)));
       const timeout = planNumber(field(t, 'timeout-minutes'), w.reader, ctx);
       if (timeout === 'invalid' || (timeout === 'later' && !validating)) {
         problems.push(problem(w.file, ProblemCode.expression, `${where}timeout-minutes must be ${TIMEOUT_RANGE}, known when the run is planned (literal, matrix, inputs or github values)`, at(field(t, 'timeout-minutes'))));
@@ -172,6 +197,8 @@ export async function planWorkflowJobs(w: ParsedWorkflow, opts: WorkflowPlanOpti
         }
       }
       const steps = await planSteps(field(t, 'steps'), { file: w.file, workflowName: w.name, jobKey: job.key, reader: w.reader, ctx, actions: opts.actions, problems, chain: [] });
+      const environment = jobEnvironment(field(t, 'environment'), w, ctx);
+      if (environment === 'later' && (!validating || readsRuntimeValues(w.reader.json(field(t, 'environment'))))) problems.push(problem(w.file, ProblemCode.expression, `${where}environment name must be known when the run is planned (literal, matrix, inputs or github values): it selects the environment's secrets and approval before the job starts`, at(field(t, 'environment'))));
       const plan: JobPlan = {
         id: `${w.file}#${job.key}${matrix ? ` (${label})` : ''}`,
         workflow: { file: w.file, name: w.name },
@@ -190,11 +217,12 @@ export async function planWorkflowJobs(w: ParsedWorkflow, opts: WorkflowPlanOpti
         outputs,
         secretNames: [],
         steps,
+        ...(environment && environment !== 'later' && { environment }),
       };
       const secrets = new Set<string>();
       collectSecrets({ env: plan.env, if: plan.if, outputs, steps, concurrency: field(t, 'concurrency') ? w.reader.json(field(t, 'concurrency')) : null }, '', secrets);
       plan.secretNames = [...secrets].sort();
-      jobs.push(plan);
+      if (runsOn.ok !== false) jobs.push(plan);
     }
   }
   return { jobs, problems, concurrency };

@@ -1,6 +1,6 @@
 import { MAX_TIMER_MS, type PlanProblem, type Step } from '@helios-ci/sdk';
 import { isBoolean, isNumber, isSequence, type TemplateToken } from './vendor/workflowParser.js';
-import { builtinAction, isLocalAction } from './builtinActions.js';
+import { builtinAction, isLocalAction, unsupportedActionReason } from './builtinActions.js';
 import type { ActionLoader } from './compositeAction.js';
 import { evaluateTemplate, type PlanContexts } from './expressions.js';
 import { problem, ProblemCode } from './problems.js';
@@ -78,8 +78,9 @@ async function planStep(token: TemplateToken, index: number, scope: StepScope): 
   const id = text('id') ?? `__${index}`;
   const name = written ?? (run !== undefined ? `Run ${firstLine(run)}` : `Run ${uses ?? ''}`);
   const timeout = planNumber(field(token, 'timeout-minutes'), reader, scope.ctx);
+  const inAction = scope.chain.at(-1);
   if (timeout === 'invalid' || timeout === 'later') {
-    scope.problems.push(problem(file, ProblemCode.expression, `timeout-minutes of step "${name}" in job "${scope.jobKey}" must be ${TIMEOUT_RANGE}, known when the run is planned (literal, matrix, inputs or github values)`, at(field(token, 'timeout-minutes'))));
+    scope.problems.push(problem(file, ProblemCode.expression, `timeout-minutes of step "${name}" in ${inAction ? `action ${inAction}` : `job "${scope.jobKey}"`} must be ${TIMEOUT_RANGE}, known when the run is planned (literal, matrix, inputs or github values)`, at(field(token, 'timeout-minutes'))));
   }
   const common = {
     id,
@@ -96,9 +97,11 @@ async function planStep(token: TemplateToken, index: number, scope: StepScope): 
   const withMap = reader.stringMap(field(token, 'with'));
   const builtin = builtinAction(uses);
   if (builtin) return { ...common, kind: 'builtin', action: builtin, uses, with: withMap };
-  const where = `workflow "${scope.workflowName}", job "${scope.jobKey}", step "${name}" (step ${index})`;
+  // Inside a composite action the problem belongs to the action's file, whatever job called it: said
+  // once (identical problems are merged), not once per calling job.
+  const where = inAction ? `action ${inAction}, step "${name}" (step ${index})` : `workflow "${scope.workflowName}", job "${scope.jobKey}", step "${name}" (step ${index})`;
   if (!isLocalAction(uses)) {
-    scope.problems.push(problem(file, ProblemCode.action, `${where} uses ${uses}, which Helios does not run: only actions/checkout, actions/cache (and /restore, /save), actions/upload-artifact, actions/download-artifact (any version) and local composite actions (uses: ./path) are available. Replace it with run steps or a local composite action`, at(field(token, 'uses'))));
+    scope.problems.push(problem(file, ProblemCode.action, `${where} uses ${unsupportedActionReason(uses)}`, at(field(token, 'uses'))));
     return null;
   }
   if (scope.chain.includes(uses) || scope.chain.length >= MAX_COMPOSITE_DEPTH) {

@@ -10,20 +10,24 @@ type Filters = { branches?: string[]; 'branches-ignore'?: string[]; tags?: strin
 /** GitHub's default activity types for pull_request. */
 const DEFAULT_PR_TYPES = ['opened', 'synchronize', 'reopened'];
 
-/** Event-independent trigger problems: refused events and filter lists GitHub rejects. */
+/**
+ * `pull_request_target` is refused by `validate`, and by `plan` only when the workflow listens to
+ * the planned event: Helios never plans that event itself, so a workflow listening to it alone must
+ * not fail the plan of a push it does not listen to.
+ */
+export function pullRequestTargetProblems(file: string, root: TemplateToken): PlanProblem[] {
+  const on = field(root, 'on');
+  let prt: TemplateToken | undefined;
+  if (on && isString(on)) prt = on.value === 'pull_request_target' ? on : undefined;
+  else if (on && isSequence(on)) prt = [...on].find((t) => isString(t) && t.value === 'pull_request_target');
+  else prt = keyToken(on, 'pull_request_target');
+  return prt ? [problem(file, ProblemCode.trigger, 'pull_request_target is not supported: it runs with the base repository\'s secrets and write access while handling code from the pull request, which lets a fork steal them. Use pull_request: Helios runs fork pull requests without secrets', at(prt))] : [];
+}
+
+/** Event-independent trigger problems plan reports: filter lists GitHub rejects. */
 export function checkTriggers(file: string, root: TemplateToken): PlanProblem[] {
   const on = field(root, 'on');
   const out: PlanProblem[] = [];
-  const named = (name: string): TemplateToken | undefined => {
-    if (!on) return undefined;
-    if (isString(on)) return on.value === name ? on : undefined;
-    if (isSequence(on)) return [...on].find((t) => isString(t) && t.value === name);
-    return keyToken(on, name);
-  };
-  const prt = named('pull_request_target');
-  if (prt) {
-    out.push(problem(file, ProblemCode.trigger, 'pull_request_target is not supported: it runs with the base repository\'s secrets and write access while handling code from the pull request, which lets a fork steal them. Use pull_request: Helios runs fork pull requests without secrets', at(prt)));
-  }
   if (on && isMapping(on)) {
     for (const { key, value } of entries(on)) {
       if (!isMapping(value)) continue;

@@ -95,6 +95,18 @@ test('an unknown key anywhere is an error, not ignored', async () => {
   }
 });
 
+test('environments: approval must be a boolean, unknown keys are refused, with positions', async () => {
+  const p = new TempProject();
+  try {
+    const err = await createError(p, 'environments:\n  production:\n    approval: yes please\n  staging:\n    reviewers: [alice]\n');
+    assert.is(err.code, 'E_CONFIG_INVALID');
+    assert.match(err.message, /helios\.yaml:3:15: environments\.production\.approval: /);
+    assert.match(err.message, /helios\.yaml:5:5: environments\.staging\.reviewers: unknown key; remove it or use one of: approval/);
+  } finally {
+    p.cleanup();
+  }
+});
+
 test('{ env } reference to a missing variable names the variable and the fix', async () => {
   const p = new TempProject();
   try {

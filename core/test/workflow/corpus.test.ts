@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -36,6 +36,17 @@ for (const f of invalidFiles) {
     assert.ok(problems.length > 0);
     assert.equal(problems, expectedProblems[f]);
     for (const p of problems) assert.ok(p.line !== undefined && p.col !== undefined, `${p.message} has a position`);
+  });
+}
+
+// Parity cases where plan and validate differ (validate reports, plan does not fail) carry their
+// expected plan beside them: invalid/<name>.plan.json, planned for the file's corpus event.
+for (const f of invalidFiles.filter((n) => /\.ya?ml$/.test(n) && existsSync(join(invalidDir, n.replace(/\.ya?ml$/, '.plan.json'))))) {
+  test(`invalid/${f} plans to its committed plan`, async () => {
+    const text = readFileSync(join(invalidDir, f), 'utf8');
+    const result = await plan({ files: [{ path: `.github/workflows/${f}`, content: text }], event: corpusEvent(text), labels: DEFAULT_LABELS, readFile: fixtureReader(invalidDir) });
+    assert.equal(runPlanErrors(result), []);
+    assert.equal(JSON.parse(JSON.stringify(result)), JSON.parse(readFileSync(join(invalidDir, f.replace(/\.ya?ml$/, '.plan.json')), 'utf8')));
   });
 }
 

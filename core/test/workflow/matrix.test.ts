@@ -17,6 +17,11 @@ test('cartesian product, first vector varies slowest (GitHub docs order)', () =>
   ]);
 });
 
+test('exclude removing every combination leaves none (the planner then runs the job once, as GitHub does); include adds back', () => {
+  assert.equal(combos({ os: ['a', 'b'], exclude: [{ os: 'a' }, { os: 'b' }] }), []);
+  assert.equal(combos({ os: ['a'], exclude: [{ os: 'a' }], include: [{ os: 'a', extra: 1 }] }), [{ os: 'a', extra: 1 }]);
+});
+
 test('include: the GitHub docs fruit/animal example', () => {
   assert.equal(
     combos({

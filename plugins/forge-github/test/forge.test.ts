@@ -188,6 +188,8 @@ scenario('fetchWorkflows reads .github/workflows at the sha; none → []; fetchF
   assert.is(await f.fetchFile(repoRef, w.sha, 'README.md'), '# widget\n');
   assert.is(await f.fetchFile(repoRef, w.sha, 'nope.txt'), null);
   assert.is(await f.fetchFile(repoRef, w.sha, '.github'), null, 'a directory is not a file');
+  // Remote reusable workflows are read by ref (branch or tag); a ref that does not exist is absent (404), not a failure.
+  assert.is(await f.fetchFile(repoRef, 'no-such-ref', 'README.md'), null);
   w.repo.git('rm', '-q', '-r', '.github');
   const bare = w.repo.commit('no workflows');
   assert.equal(await f.fetchWorkflows(repoRef, bare), []);

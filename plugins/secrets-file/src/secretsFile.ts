@@ -9,9 +9,13 @@ interface FileContents {
   global: Map<string, string>;
   /** JOB secrets for one repository (`repos.<owner/name>:`). */
   repos: Map<string, Map<string, string>>;
+  /** JOB secrets of a deployment environment: for every repository, and for one. */
+  environments: Map<string, { global: Map<string, string>; repos: Map<string, Map<string, string>> }>;
 }
 
-const EMPTY: FileContents = { config: new Map(), global: new Map(), repos: new Map() };
+const EMPTY: FileContents = { config: new Map(), global: new Map(), repos: new Map(), environments: new Map() };
+/** Environment names as GitHub allows them (no control characters; the file keys them). */
+const ENVIRONMENT_NAME = /^[^\x00-\x1f/][^\x00-\x1f]{0,254}$/;
 
 export interface SecretsFileOptions {
   /** Absolute path of the YAML file, or null for environment variables only. */
@@ -51,11 +55,14 @@ export class FileSecrets implements Secrets {
         throw new HeliosError('E_SECRET_NAME_INVALID', `secret name ${JSON.stringify(name.slice(0, 64))} is invalid; names are letters, digits and _ and do not start with a digit`);
       }
     }
-    const { global, repos } = this.contents();
+    const { global, repos, environments } = this.contents();
     const scoped = repos.get(scope.repo);
+    // Environment names are case-insensitive on GitHub.
+    const env = scope.environment ? environments.get(scope.environment.toLowerCase()) : undefined;
+    const envScoped = env?.repos.get(scope.repo);
     const out: Record<string, string> = {};
     for (const name of scope.names) {
-      const value = scoped?.get(name) ?? this.fromEnv(name) ?? global.get(name);
+      const value = envScoped?.get(name) ?? env?.global.get(name) ?? scoped?.get(name) ?? this.fromEnv(name) ?? global.get(name);
       if (value !== undefined) out[name] = value;
     }
     return out;
@@ -109,7 +116,7 @@ export function parseSecretsFile(text: string, file: string): FileContents {
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw invalid(file, 'the top level must be a mapping with "config", "secrets" and/or "repos"');
   const top = doc as Record<string, unknown>;
   for (const key of Object.keys(top)) {
-    if (key !== 'secrets' && key !== 'repos' && key !== 'config') throw invalid(file, `unknown top-level key "${key}"; use "config" (the server's own { secret: ref } values), "secrets" (job secrets, every repository) or "repos" (job secrets, per repository)`);
+    if (key !== 'secrets' && key !== 'repos' && key !== 'config' && key !== 'environments') throw invalid(file, `unknown top-level key "${key}"; use "config" (the server's own { secret: ref } values), "secrets" (job secrets, every repository), "repos" (job secrets, per repository) or "environments" (job secrets of a deployment environment)`);
   }
   const config = toMap(top.config, 'config', file, false);
   const global = toMap(top.secrets, 'secrets', file, false);
@@ -124,7 +131,32 @@ export function parseSecretsFile(text: string, file: string): FileContents {
     if (!/^[^/\s]+\/[^/\s]+$/.test(repo)) throw invalid(file, `repos key "${repo}" must be owner/name`);
     repos.set(repo, toMap(values, `repos.${repo}`, file, true));
   }
-  return { config, global, repos };
+  return { config, global, repos, environments: parseEnvironments(top.environments, file) };
+}
+
+/** `environments.<name>: { secrets: {...}, repos: { owner/name: {...} } }`. */
+function parseEnvironments(value: unknown, file: string): FileContents['environments'] {
+  const out: FileContents['environments'] = new Map();
+  if (value === undefined || value === null) return out;
+  if (typeof value !== 'object' || Array.isArray(value)) throw invalid(file, '"environments" must map environment names to { secrets, repos }');
+  for (const [name, body] of Object.entries(value as Record<string, unknown>)) {
+    if (!ENVIRONMENT_NAME.test(name)) throw invalid(file, `environment name "${name.slice(0, 64)}" is not valid (1-255 characters, no control characters, not starting with /)`);
+    if (out.has(name.toLowerCase())) throw invalid(file, `environment "${name}" is given twice (names are case-insensitive)`);
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) throw invalid(file, `"environments.${name}" must be a mapping with "secrets" and/or "repos"`);
+    const b = body as Record<string, unknown>;
+    for (const key of Object.keys(b)) {
+      if (key !== 'secrets' && key !== 'repos') throw invalid(file, `unknown key "environments.${name}.${key}"; use "secrets" (every repository) or "repos" (per repository)`);
+    }
+    const repos = new Map<string, Map<string, string>>();
+    const repoMap = b.repos ?? {};
+    if (typeof repoMap !== 'object' || Array.isArray(repoMap)) throw invalid(file, `"environments.${name}.repos" must map owner/name to a mapping of secrets`);
+    for (const [repo, values] of Object.entries(repoMap as Record<string, unknown>)) {
+      if (!/^[^/\s]+\/[^/\s]+$/.test(repo)) throw invalid(file, `environments.${name}.repos key "${repo}" must be owner/name`);
+      repos.set(repo, toMap(values, `environments.${name}.repos.${repo}`, file, true));
+    }
+    out.set(name.toLowerCase(), { global: toMap(b.secrets, `environments.${name}.secrets`, file, true), repos });
+  }
+  return out;
 }
 
 function toMap(value: unknown, where: string, file: string, namesOnly: boolean): Map<string, string> {

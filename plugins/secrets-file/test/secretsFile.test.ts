@@ -62,6 +62,24 @@ test('HELIOS_SECRET_<NAME> variables supply secrets; repo-scoped file entries st
   }
 });
 
+test('a job with an environment: its entries for the repository, then for every repository, win over the repository and global ones', async () => {
+  const dir = tempDir();
+  try {
+    const file = writeSecrets(dir, 'secrets:\n  A: global\n  B: global\n  C: global\n  D: global\nrepos:\n  acme/widget:\n    A: repo\n    B: repo\n    C: repo\nenvironments:\n  Production:\n    secrets:\n      A: env\n      B: env\n    repos:\n      acme/widget:\n        A: env-repo\n');
+    const s = new FileSecrets({ file, envPrefix: 'HELIOS_SECRET_', env: { HELIOS_SECRET_D: 'from-env-var' } });
+    const names = ['A', 'B', 'C', 'D'];
+    assert.equal(await s.resolve({ repo: 'acme/widget', event: 'push', names, environment: 'production' }), { A: 'env-repo', B: 'env', C: 'repo', D: 'from-env-var' });
+    assert.equal(await s.resolve({ repo: 'acme/other', event: 'push', names, environment: 'PRODUCTION' }), { A: 'env', B: 'env', C: 'global', D: 'from-env-var' });
+    assert.equal(await s.resolve({ repo: 'acme/widget', event: 'push', names }), { A: 'repo', B: 'repo', C: 'repo', D: 'from-env-var' }, 'no environment: no environment level');
+    assert.equal(await s.resolve({ repo: 'acme/widget', event: 'push', names, environment: 'staging' }), { A: 'repo', B: 'repo', C: 'repo', D: 'from-env-var' }, 'an environment without entries changes nothing');
+    writeSecrets(dir, 'environments:\n  prod:\n    secret:\n      A: x\n');
+    const bad = await s.resolve({ repo: 'acme/widget', event: 'push', names: ['A'] }).catch((e: unknown) => e);
+    assert.ok(isHeliosError(bad) && bad.code === 'E_SECRETS_FILE_INVALID' && /unknown key "environments\.prod\.secret"/.test(bad.message), String(bad));
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+});
+
 test('config and job namespaces stay apart in the environment too', async () => {
   const env = { HELIOS_SECRET_FORGEJO_TOKEN: 'job-value', HELIOS_CONFIG_SECRET_FORGEJO_TOKEN: 'config-value', HELIOS_CONFIG_SECRET_GITHUB_APP_KEY: 'app-key' };
   const s = new FileSecrets({ file: null, envPrefix: 'HELIOS_SECRET_', env });

@@ -13,6 +13,8 @@ const Name = Type.String({ minLength: 1, pattern: '^[A-Za-z_][A-Za-z0-9_]*$' });
 const MountPath = Type.String({ minLength: 1, pattern: '^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$' });
 
 export const DEFAULT_JOB_PATHS = ['ci/{owner}/{repo}/{name}', 'ci/{owner}/_org/{name}', 'ci/_global/{name}'];
+/** Environment-scoped JOB secrets, looked up before jobPaths for a job with `environment:`. */
+export const DEFAULT_ENVIRONMENT_PATHS = ['ci/{owner}/{repo}/_env/{environment}/{name}', 'ci/_env/{environment}/{name}'];
 
 export default definePlugin({
   name: 'secrets-vault',
@@ -46,6 +48,7 @@ export default definePlugin({
       kvMount: Type.String({ default: 'secret', pattern: MountPath.pattern }),
       configPath: Type.String({ default: 'helios/config/{ref}', minLength: 1, description: 'where CONFIG secrets ({ secret: ref }) live; never a job path' }),
       jobPaths: Type.Array(Type.String({ minLength: 1 }), { default: DEFAULT_JOB_PATHS, minItems: 1, description: 'where JOB secrets live, most specific first' }),
+      environmentPaths: Type.Array(Type.String({ minLength: 1 }), { default: DEFAULT_ENVIRONMENT_PATHS, description: 'where a deployment environment\'s JOB secrets live, most specific first; tried before jobPaths' }),
       versions: Type.Record(Type.String(), Type.Integer({ minimum: 1 }), { default: {}, description: 'pinned KV versions by path inside the mount' }),
       cacheTtlSeconds: Type.Number({ default: 60, minimum: 0, maximum: 3600 }),
       requestTimeoutSeconds: Type.Number({ default: 5, exclusiveMinimum: 0, maximum: 120 }),
@@ -69,9 +72,14 @@ export default definePlugin({
       if (p) problems.push(`jobPaths: ${p}`);
       else if (!t.includes('{name}')) problems.push(`jobPaths: template "${t}" must contain {name}`);
     }
+    for (const t of c.environmentPaths) {
+      const p = checkTemplate(t, ['owner', 'repo', 'environment', 'name']);
+      if (p) problems.push(`environmentPaths: ${p}`);
+      else if (!t.includes('{name}') || !t.includes('{environment}')) problems.push(`environmentPaths: template "${t}" must contain {environment} and {name}`);
+    }
     // The two namespaces must not meet: no job path may fall under the config prefix or the reverse.
     const configPrefix = c.configPath.split('{')[0]!;
-    for (const t of c.jobPaths) {
+    for (const t of [...c.jobPaths, ...c.environmentPaths]) {
       const jobPrefix = t.split('{')[0]!;
       if (jobPrefix.startsWith(configPrefix) || configPrefix.startsWith(jobPrefix)) problems.push(`jobPaths: template "${t}" overlaps configPath "${c.configPath}"; config and job secrets need separate path prefixes (defaults: helios/config/ and ci/)`);
     }
@@ -90,6 +98,7 @@ export default definePlugin({
           mount: c.kvMount,
           configPath: c.configPath,
           jobPaths: c.jobPaths,
+          environmentPaths: c.environmentPaths,
           versions: c.versions,
           cacheTtlMs: c.cacheTtlSeconds * 1000,
           missing: c.missing,

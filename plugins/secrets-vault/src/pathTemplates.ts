@@ -10,15 +10,15 @@ export interface KvLocation {
 export const DEFAULT_KEY = 'value';
 
 const SEGMENT = /^[A-Za-z0-9_.-]+$/;
-const PLACEHOLDER = /\{(owner|repo|name|ref)\}/g;
+const PLACEHOLDER = /\{(owner|repo|name|ref|environment)\}/g;
 
 /**
  * Fills `ci/{owner}/{repo}/{name}` or `ci/{owner}/{repo}#{name}`. Every filled value is one path
  * segment of safe characters, so a repository or secret name can never climb out of its template
  * (`..`, `/`) into another path.
  */
-export function fillTemplate(template: string, values: Partial<Record<'owner' | 'repo' | 'name' | 'ref', string>>): KvLocation {
-  const filled = template.replace(PLACEHOLDER, (_, k: 'owner' | 'repo' | 'name' | 'ref') => {
+export function fillTemplate(template: string, values: Partial<Record<'owner' | 'repo' | 'name' | 'ref' | 'environment', string>>): KvLocation {
+  const filled = template.replace(PLACEHOLDER, (_, k: 'owner' | 'repo' | 'name' | 'ref' | 'environment') => {
     const v = values[k];
     if (v === undefined) throw new HeliosError('E_CONFIG_INVALID', `secrets-vault: template "${template}" uses {${k}}, which is not known here`);
     if (k === 'ref') return v; // validated by parseRef

@@ -12,6 +12,8 @@ export interface VaultSecretsOptions {
   configPath: string;
   /** JOB secrets: most specific first, e.g. `ci/{owner}/{repo}/{name}`. */
   jobPaths: string[];
+  /** Tried before jobPaths when the job has an environment (templates with {environment}). */
+  environmentPaths?: string[];
   /** Pinned versions by KV path (inside the mount). */
   versions: Record<string, number>;
   cacheTtlMs: number;
@@ -56,8 +58,9 @@ export class VaultSecrets implements Secrets {
     await Promise.all(
       [...new Set(scope.names)].map(async (name) => {
         const tried: string[] = [];
-        for (const template of this.o.jobPaths) {
-          const loc = fillTemplate(template, { owner, repo, name });
+        const templates = scope.environment ? [...(this.o.environmentPaths ?? []), ...this.o.jobPaths] : this.o.jobPaths;
+        for (const template of templates) {
+          const loc = fillTemplate(template, { owner, repo, name, ...(scope.environment && { environment: scope.environment.toLowerCase() }) });
           tried.push(this.describe(loc));
           const map = await this.cached(loc.path);
           const value = map?.[loc.key];

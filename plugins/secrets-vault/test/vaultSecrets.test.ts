@@ -2,6 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { isHeliosError } from '@helios-ci/sdk';
 import { CI_PATHS, makeSecrets, standIn } from './helpers.js';
+import { DEFAULT_ENVIRONMENT_PATHS } from '../src/index.js';
 
 const scope = (names: string[], repo = 'acme/widget') => ({ repo, event: 'push', names });
 
@@ -30,6 +31,27 @@ test('job secrets: most specific template first, a name can come from any level,
     assert.equal(await secrets.resolve(scope(['DEPLOY_KEY', 'NPM_TOKEN'])), { DEPLOY_KEY: 'repo-deploy', NPM_TOKEN: 'org-npm' });
     assert.equal(await secrets.resolve(scope(['NPM_TOKEN'], 'other/thing')), { NPM_TOKEN: 'global-npm' });
     assert.not.ok(v.requests.some((r) => r.path.includes('UNUSED')), 'a name the job does not reference was read');
+    session.stop();
+  } finally {
+    await v.stop();
+  }
+});
+
+test('a job with an environment: environmentPaths first (environment lower-cased), then jobPaths; without one they are never read', async () => {
+  const v = await standIn();
+  try {
+    v.put('ci/acme/widget/_env/production/DEPLOY_KEY', { value: 'prod-widget' });
+    v.put('ci/_env/production/NPM_TOKEN', { value: 'prod-npm' });
+    v.put('ci/acme/widget/DEPLOY_KEY', { value: 'repo-deploy' });
+    v.put('ci/acme/widget/NPM_TOKEN', { value: 'repo-npm' });
+    v.put('ci/_global/OTHER', { value: 'global-other' });
+    const { secrets, session } = await makeSecrets(v, { secrets: { environmentPaths: DEFAULT_ENVIRONMENT_PATHS } });
+    const names = ['DEPLOY_KEY', 'NPM_TOKEN', 'OTHER'];
+    assert.equal(await secrets.resolve({ ...scope(names), environment: 'Production' }), { DEPLOY_KEY: 'prod-widget', NPM_TOKEN: 'prod-npm', OTHER: 'global-other' });
+    const before = v.requests.length;
+    assert.equal(await secrets.resolve(scope(['NPM_TOKEN'])), { NPM_TOKEN: 'repo-npm' });
+    assert.not.ok(v.requests.slice(before).some((r) => r.path.includes('/_env/')), 'a job without an environment read environment paths');
+    await rejects(secrets.resolve({ ...scope(['X']), environment: 'prod/../../x' }), 'E_SECRET_NAME_INVALID', /cannot be used as a Vault path segment \(environment\)/);
     session.stop();
   } finally {
     await v.stop();

@@ -6,6 +6,11 @@ export interface SecretScope {
   event: string;
   /** The names the job references (`secrets.NAME`); only these are returned. */
   names: string[];
+  /**
+   * The job's deployment environment (`environment:`), when it has one: environment-scoped values
+   * win over repository and global ones, as on GitHub. Backends without that level ignore it.
+   */
+  environment?: string;
 }
 
 /**
@@ -22,8 +27,8 @@ export interface SecretScope {
  */
 export interface Secrets {
   /**
-   * JOB secrets: values for the requested names that exist (repository-scoped values win over
-   * global ones). Names not found are absent, or — for a backend configured to fail on a missing
+   * JOB secrets: values for the requested names that exist (environment-scoped values win over
+   * repository-scoped ones, which win over global ones). Names not found are absent, or — for a backend configured to fail on a missing
    * secret — `E_SECRET_NOT_FOUND` naming the secret and where it was looked for (never a value).
    * Names must match `^[A-Za-z_][A-Za-z0-9_]*$`, else `E_SECRET_NAME_INVALID`.
    */

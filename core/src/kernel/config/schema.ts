@@ -131,6 +131,15 @@ export const HeliosConfigSchema = Type.Object(
         { additionalProperties: false },
       ),
     ),
+    /**
+     * Deployment environments (`jobs.<id>.environment`), by name (case-insensitive, as on GitHub):
+     * `approval: true` holds a job of that environment until a user with write access approves it.
+     */
+    environments: Type.Record(
+      Type.String({ minLength: 1, maxLength: 255, pattern: '^[^\\x00-\\x1f/][^\\x00-\\x1f]*$' }),
+      Type.Object({ approval: Type.Boolean({ default: false }) }, { additionalProperties: false }),
+      { default: {} },
+    ),
     /** Run artifacts (actions/upload-artifact; needs a Storage plugin). */
     artifacts: Type.Object(
       {

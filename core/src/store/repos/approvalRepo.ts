@@ -13,6 +13,9 @@ export interface ApprovalRecord {
   state: ApprovalState;
   decidedBy: string | null;
   runId: string | null;
+  /** Set for a job held for its deployment environment's approval (prNumber is then 0). */
+  jobId: string | null;
+  environment: string | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -27,6 +30,8 @@ interface Row {
   state: ApprovalState;
   decided_by: string | null;
   run_id: string | null;
+  job_id: string | null;
+  environment: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -41,6 +46,8 @@ const toRecord = (r: Row): ApprovalRecord => ({
   state: r.state,
   decidedBy: r.decided_by,
   runId: r.run_id,
+  jobId: r.job_id,
+  environment: r.environment,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
 });
@@ -59,12 +66,29 @@ export class ApprovalRepo {
     return this.db.transaction(() => {
       const superseded = this.pendingFor(input.forge, input.repo, input.prNumber);
       const t = this.now();
-      this.db.prepare("UPDATE approvals SET state = 'superseded', updated_at = ? WHERE forge = ? AND repo_key = ? AND pr_number = ? AND state = 'pending'").run(t, input.forge, repoKey(input.repo), input.prNumber);
+      this.db.prepare("UPDATE approvals SET state = 'superseded', updated_at = ? WHERE forge = ? AND repo_key = ? AND pr_number = ? AND job_id IS NULL AND state = 'pending'").run(t, input.forge, repoKey(input.repo), input.prNumber);
       this.db
         .prepare(`INSERT INTO approvals (id, forge, repo_json, repo_key, pr_number, head_sha, inbox_id, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)`)
         .run(input.id, input.forge, JSON.stringify(input.repo), repoKey(input.repo), input.prNumber, input.headSha, input.inboxId, t, t);
       return { record: this.get(input.id)!, superseded };
     })();
+  }
+
+  /**
+   * Holds one job for its environment's approval; idempotent (the existing row of the job is
+   * returned). Never supersedes anything: it is no pull request's hold.
+   */
+  holdJob(input: { id: string; forge: string; repo: RepoRef; headSha: string; inboxId: number; runId: string; jobId: string; environment: string }): ApprovalRecord {
+    const t = this.now();
+    this.db
+      .prepare(`INSERT INTO approvals (id, forge, repo_json, repo_key, pr_number, head_sha, inbox_id, state, run_id, job_id, environment, created_at, updated_at) VALUES (?, ?, ?, ?, 0, ?, ?, 'pending', ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`)
+      .run(input.id, input.forge, JSON.stringify(input.repo), repoKey(input.repo), input.headSha, input.inboxId, input.runId, input.jobId, input.environment, t, t);
+    return this.forJob(input.jobId)!;
+  }
+
+  forJob(jobId: string): ApprovalRecord | undefined {
+    const row = this.db.prepare('SELECT * FROM approvals WHERE job_id = ?').get(jobId) as Row | undefined;
+    return row && toRecord(row);
   }
 
   get(id: string): ApprovalRecord | undefined {
@@ -79,7 +103,7 @@ export class ApprovalRepo {
 
   private pendingFor(forge: string, repo: RepoRef, prNumber: number): ApprovalRecord[] {
     const rows = this.db
-      .prepare("SELECT * FROM approvals WHERE forge = ? AND repo_key = ? AND pr_number = ? AND state = 'pending' ORDER BY created_at DESC, rowid DESC")
+      .prepare("SELECT * FROM approvals WHERE forge = ? AND repo_key = ? AND pr_number = ? AND job_id IS NULL AND state = 'pending' ORDER BY created_at DESC, rowid DESC")
       .all(forge, repoKey(repo), prNumber) as Row[];
     return rows.map(toRecord);
   }

@@ -2,6 +2,7 @@
 // which plain Node refuses; core/scripts/bundle.mjs replaces this file's compiled output with an
 // esbuild bundle (JSON inlined), so everything else imports the parser from here and runs on plain node.
 export { parseWorkflow, convertWorkflowTemplate, NoOperationTraceWriter } from '@actions/workflow-parser';
+import { NoOperationTraceWriter } from '@actions/workflow-parser';
 export type { WorkflowTemplate, TemplateParseResult } from '@actions/workflow-parser';
 export {
   isLiteral,
@@ -16,7 +17,7 @@ export {
 export { parseAction, convertActionTemplate } from '@actions/workflow-parser/actions/index';
 export type { ActionTemplate } from '@actions/workflow-parser/actions/index';
 export type { TemplateToken, MappingToken, SequenceToken, StringToken, BasicExpressionToken, ScalarToken } from '@actions/workflow-parser/templates/tokens/index';
-export type { Job, Step as ParserStep, ActionStep, RunStep as ParserRunStep, EventsConfig, WorkflowJob } from '@actions/workflow-parser/model/workflow-template';
+export type { Job, Step as ParserStep, ActionStep, RunStep as ParserRunStep, EventsConfig, WorkflowJob, ReusableWorkflowJob } from '@actions/workflow-parser/model/workflow-template';
 export type { TemplateValidationError } from '@actions/workflow-parser/templates/template-validation-error';
 
 import { isAlias, type Alias, type Document, type Node } from 'yaml';
@@ -30,7 +31,21 @@ import { ACTION_ROOT } from '@actions/workflow-parser/actions/action-constants';
 import type { TemplateSchema } from '@actions/workflow-parser/templates/schema/template-schema';
 import type { TraceWriter } from '@actions/workflow-parser/templates/trace-writer';
 import type { TemplateToken as Token } from '@actions/workflow-parser/templates/tokens/index';
+import type { TemplateValidationError } from '@actions/workflow-parser/templates/template-validation-error';
 import { aliasTargets } from '../aliasTargets.js';
+import { convertReferencedWorkflow } from '@actions/workflow-parser/model/converter/referencedWorkflow';
+import type { ReusableWorkflowJob } from '@actions/workflow-parser/model/workflow-template';
+
+/**
+ * GitHub's checks of a reusable workflow call against the called workflow (`workflow_call` present,
+ * required and undefined inputs and secrets), in a fresh context: the messages as GitHub words them,
+ * positioned on the caller's tokens.
+ */
+export function checkWorkflowCall(calledRoot: Token, job: ReusableWorkflowJob): TemplateValidationError[] {
+  const context = new TemplateContext(new TemplateValidationErrors(), getWorkflowSchema(), new NoOperationTraceWriter());
+  convertReferencedWorkflow(context, calledRoot, job);
+  return context.errors.getErrors();
+}
 
 /** The reader's private generator, overridden below for aliases only. */
 type NodeWalker = { getNodes(node: unknown, stack: Set<unknown>): Generator<unknown>; doc: Document };

@@ -563,7 +563,9 @@ export class GitHubStandIn {
   }
 
   private contents(repo: StandInRepo, path: string, ref: string | null, accept: string): { status: number; body: unknown; headers?: Record<string, string> } {
-    const sha = this.resolveRef(repo, ref ?? 'HEAD');
+    // The contents API answers an unknown ref with 404 (not the 422 of endpoints taking a SHA).
+    const sha = this.gitOut(repo, ['rev-parse', '--verify', '--end-of-options', `${ref ?? 'HEAD'}^{commit}`])?.toString().trim();
+    if (!sha) throw new HttpError(404, `No commit found for the ref ${ref}`);
     const clean = path.replace(/^\/+|\/+$/g, '');
     if (clean.split('/').some((s) => s === '..')) throw new HttpError(404, 'Not Found');
     const spec = `${sha}:${clean}`;

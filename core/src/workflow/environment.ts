@@ -1,0 +1,21 @@
+import { isMapping, type TemplateToken } from './vendor/workflowParser.js';
+import { evaluateTemplate, type PlanContexts } from './expressions.js';
+import type { ParsedWorkflow } from './parseWorkflow.js';
+import { field } from './tokens.js';
+
+/**
+ * `environment: name` or `{ name, url }` of a job. The name is evaluated now (it picks secrets and
+ * approval before the job starts; GitHub evaluates it on the server too); `url` stays as written,
+ * since it may read `steps`. 'later' when the name needs values that exist only once jobs run.
+ */
+export function jobEnvironment(token: TemplateToken | undefined, w: ParsedWorkflow, ctx: PlanContexts): { name: string; url: string | null } | 'later' | null {
+  if (!token) return null;
+  const nameToken = isMapping(token) ? field(token, 'name') : token;
+  const written = w.reader.text(nameToken) ?? '';
+  const evaluated = evaluateTemplate(written, ctx);
+  if (!evaluated) return 'later';
+  const name = evaluated.value === null || evaluated.value === undefined ? '' : String(evaluated.value).trim();
+  if (name === '') return null; // GitHub: an empty name means no environment.
+  const url = isMapping(token) ? (w.reader.text(field(token, 'url')) ?? null) : null;
+  return { name, url };
+}
