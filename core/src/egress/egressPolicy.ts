@@ -47,7 +47,7 @@ export function policyFor(config: EgressConfig, job: PolicyInput): JobEgressPoli
 
 export function compile(policy: EgressPolicy, source: string, repo: string): JobEgressPolicy {
   if (typeof policy === 'string') return { kind: policy, allow: [], allowPrivate: blockListOf([]), source, repo };
-  return { kind: 'allow', allow: policy.allow.map(parseAllowEntry), allowPrivate: blockListOf(policy.allowPrivate), source, repo };
+  return { kind: 'allow', allow: (policy.allow ?? []).map(parseAllowEntry), allowPrivate: blockListOf(policy.allowPrivate ?? []), source, repo };
 }
 
 export function parseAllowEntry(entry: string): AllowEntry {
