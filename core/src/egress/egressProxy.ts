@@ -103,23 +103,20 @@ export class EgressProxy {
     const admitted = await this.admit(req, 'CONNECT', host, port, refuse);
     if (!admitted) return;
     const { grant, address, started } = admitted;
-    const upstream = net.connect({ host: address, port });
-    let bytes = head.length;
+    const upstream = net.connect({ host: address, port, noDelay: true });
     let connected = false;
     const finish = (() => {
       let done = false;
       return (error?: string) => {
         if (done) return;
         done = true;
-        grant.report({ jobId: grant.jobId, method: 'CONNECT', target: `${host}:${port}`, allowed: true, ...(error ? { reason: error } : {}), bytes, ms: Date.now() - started });
+        grant.report({ jobId: grant.jobId, method: 'CONNECT', target: `${host}:${port}`, allowed: true, ...(error ? { reason: error } : {}), bytes: upstream.bytesRead + upstream.bytesWritten, ms: Date.now() - started });
       };
     })();
     upstream.once('connect', () => {
       connected = true;
       client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
       if (head.length) upstream.write(head);
-      upstream.on('data', (d: Buffer) => (bytes += d.length));
-      client.on('data', (d: Buffer) => (bytes += d.length));
       upstream.pipe(client);
       client.pipe(upstream);
     });
