@@ -33,9 +33,14 @@ export function initJobPage(): JobPageApi | null {
   status.setAttribute('aria-live', 'polite');
   const ts = checkbox('Timestamps', 'ts-toggle');
   const follow = checkbox('Follow', 'follow-toggle');
+  // Egress proxy connections (stream `egress`) are shown unless this is unchecked; rows keep their
+  // place in the virtual view (line numbers and links stay right), only their text is hidden.
+  const egress = checkbox('Egress', 'egress-toggle');
+  egress.input.checked = true;
+  egress.input.addEventListener('change', () => log.classList.toggle('hide-egress', !egress.input.checked));
   const top = button('Top', 'First line (g)');
   const bottom = button('Bottom', 'Last line (G)');
-  tools.append(search, prev, next, status, el('span', 'grow'), ts.label, follow.label, top, bottom);
+  tools.append(search, prev, next, status, el('span', 'grow'), ts.label, egress.label, follow.label, top, bottom);
   log.before(tools);
 
   let searching = false;
