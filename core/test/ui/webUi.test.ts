@@ -144,17 +144,17 @@ test('log: ANSI colours, group folding, #L links, search next/previous, timestam
 });
 
 test('log: egress proxy lines have their own stream, and the Egress toggle hides and shows them', async () => {
-  const { page } = await open(`/jobs/${ctx.seeded!.widgetJob}#L253`);
-  await page.waitForSelector('#L253.egress');
-  const text = page.locator('#L253 .t');
+  const { page } = await open(`/jobs/${ctx.seeded!.widgetJob}#L255`);
+  await page.waitForSelector('#L255.egress');
+  const text = page.locator('#L255 .t');
   assert.is(await text.textContent(), 'egress | CONNECT crates.io:443 allowed 1.2 MB 340 ms');
   assert.ok(await text.isVisible());
-  assert.ok(await page.locator('#L252 .t').isVisible());
+  assert.ok(await page.locator('#L254 .t').isVisible());
   await page.locator('#egress-toggle').uncheck();
-  await page.waitForFunction(() => getComputedStyle(document.querySelector('#L253 .t')!).visibility === 'hidden');
-  assert.ok(await page.locator('#L252 .t').isVisible(), 'other streams stay');
+  await page.waitForFunction(() => getComputedStyle(document.querySelector('#L255 .t')!).visibility === 'hidden');
+  assert.ok(await page.locator('#L254 .t').isVisible(), 'other streams stay');
   await page.locator('#egress-toggle').check();
-  await page.waitForFunction(() => getComputedStyle(document.querySelector('#L253 .t')!).visibility === 'visible');
+  await page.waitForFunction(() => getComputedStyle(document.querySelector('#L255 .t')!).visibility === 'visible');
   await page.close();
 });
 
