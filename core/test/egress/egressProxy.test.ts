@@ -12,6 +12,10 @@ import { compile, policyFor } from '../../src/egress/egressPolicy.js';
 import type { EgressConnection } from '../../src/egress/egressGrants.js';
 import { egressLine } from '../../src/egress/egressLine.js';
 import { GitRepo } from '../helpers/gitRepo.js';
+import { openJobEgress } from '../../src/egress/jobEgress.js';
+import { createEventBus } from '../../src/kernel/eventBus.js';
+import type { RunRecord } from '../../src/store/index.js';
+import type { Logger } from '@helios-ci/sdk';
 import { startOrigin, type Origin } from './originServer.js';
 
 let origin: Origin;
@@ -177,6 +181,32 @@ test('git clones through the proxy (http_proxy), and a fork pull request run get
     fg.revoke();
   }
   assert.is(policyFor(config, { repo: 'acme/widgets', label: 'local', trusted: true }).kind, 'any');
+});
+
+test('the orchestrator\'s glue: a fork PR run gets none even with `any` configured, its clone origin still works, lines and events are written', async () => {
+  const lines: string[] = [];
+  const events = createEventBus({ child: () => undefined, debug() {}, info() {}, warn() {}, error() {} } as unknown as Logger);
+  const counted: boolean[] = [];
+  events.on('egress.connection', (e) => counted.push(e.allowed));
+  const run = { repo: { owner: 'acme', name: 'widgets' }, trusted: false } as RunRecord;
+  const config = { default: 'any' as const, repositories: { 'acme/widgets': 'any' as const }, labels: {}, hosts: {} };
+  const job = openJobEgress({ service, config, run, jobId: 'fork1', label: 'local', cloneUrl: `http://origin.example:${origin.port}/repo.git`, sink: { egress: (t) => lines.push(t) }, events });
+  try {
+    assert.is(job.proxy, service.endpoint);
+    assert.match(job.credential, /^job-fork1:/);
+    const refused = await curl([`http://public.example:${origin.port}/hello`], proxyUrl(job.credential));
+    assert.is(refused.code, '403');
+    assert.match(refused.body, /untrusted run \(fork pull request\): egress is always none/);
+    const clone = await curl([`http://origin.example:${origin.port}/hello`], proxyUrl(job.credential));
+    assert.is(clone.code, '200', 'the clone origin is reachable under none (and through a private address)');
+    for (let i = 0; i < 100 && lines.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.match(lines.join('\n'), new RegExp(`egress \\| GET public\\.example:${origin.port} refused: untrusted run`));
+    assert.match(lines.join('\n'), new RegExp(`egress \\| GET origin\\.example:${origin.port} allowed`));
+    assert.equal([...counted].sort(), [false, true]);
+  } finally {
+    job.revoke();
+  }
+  assert.is((await curl([`http://origin.example:${origin.port}/hello`], proxyUrl(job.credential))).code, '407');
 });
 
 test('npm reads a registry through the proxy from HTTP_PROXY', async () => {
