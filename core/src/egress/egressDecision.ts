@@ -2,7 +2,6 @@
  * Whether a job may reach `host:port`: first by name against its policy, then — once resolved — every
  * answer against the special address ranges. A refusal's text names the rule and where to change it.
  */
-import { isIP } from 'node:net';
 import { inList, specialRangeOf } from './addressRanges.js';
 import { matchAllow } from './egressPolicy.js';
 import type { EgressGrant } from './egressGrants.js';
@@ -27,7 +26,7 @@ export function decideByName(grant: EgressGrant, host: string, port: number): De
 
 /** Every answer must be public, in the policy's allowPrivate, or the very address the rule named. */
 export function decideAddresses(grant: EgressGrant, host: string, addresses: readonly string[], explicitAddress: boolean): Decision {
-  if (explicitAddress && isIP(host) !== 0) return { ok: true, explicitAddress };
+  // The request named the address itself and an allow entry names it too (or it is the clone origin).
   if (explicitAddress) return { ok: true, explicitAddress };
   for (const address of addresses) {
     const range = specialRangeOf(address);

@@ -43,6 +43,9 @@ export class EgressProxy {
       s.once('close', () => this.sockets.delete(s));
     });
     this.server.on('clientError', (_err, socket: Socket) => socket.destroy());
+    // A forwarded upload may take longer than Node's default 5 minutes per request; headers may not.
+    this.server.requestTimeout = 0;
+    this.server.headersTimeout = 30_000;
   }
 
   async listen(host: string, port: number): Promise<AddressInfo> {
