@@ -2,6 +2,7 @@
  * Whether a job may reach `host:port`: first by name against its policy, then — once resolved — every
  * answer against the special address ranges. A refusal's text names the rule and where to change it.
  */
+import { isIP } from 'node:net';
 import { inList, specialRangeOf } from './addressRanges.js';
 import { matchAllow } from './egressPolicy.js';
 import type { EgressGrant } from './egressGrants.js';
@@ -32,6 +33,7 @@ export function decideAddresses(grant: EgressGrant, host: string, addresses: rea
     const range = specialRangeOf(address);
     if (range === null || inList(grant.policy.allowPrivate, address)) continue;
     const key = grant.policy.kind === 'allow' ? `${grant.policy.source}.allowPrivate` : 'egress.repositories."<owner/repo>".allowPrivate (a policy with an allow list)';
+    if (isIP(host) !== 0) return { ok: false, reason: `${host} is in ${range}, which jobs may reach only when an allow entry names the address; ${WHERE} ${grant.policy.kind === 'allow' ? `${grant.policy.source}.allow` : 'egress.repositories."<owner/repo>".allow'} if it is meant` };
     return { ok: false, reason: `${host} resolves to ${address}, in ${range}, which jobs may not reach through a name; ${WHERE} ${key} if it is meant` };
   }
   return { ok: true, explicitAddress };
