@@ -3,6 +3,7 @@
  * on server.egressListen, advertised to machines as server.egressEndpoint (MachineSpec.egress.proxy),
  * with one grant per running job.
  */
+import { HeliosError } from '@helios-ci/sdk';
 import type { JobEgressPolicy } from './egressPolicy.js';
 import { EgressGrants, type EgressConnection, type MintedGrant } from './egressGrants.js';
 import { EgressProxy, type Resolver } from './egressProxy.js';
@@ -34,7 +35,7 @@ export class EgressService {
 
   /** What machines are told (MachineSpec.egress.proxy); throws before start. */
   get endpoint(): string {
-    if (this.bound === null) throw new Error('egress service not started');
+    if (this.bound === null) throw new HeliosError('E_INTERNAL', 'the egress proxy endpoint was asked for before the proxy started; core services start it before the orchestrator');
     return this.o.advertise ?? this.bound;
   }
 
