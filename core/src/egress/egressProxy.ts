@@ -162,23 +162,24 @@ export class EgressProxy {
     const { grant, address, started } = admitted;
     const headers: http.OutgoingHttpHeaders = {};
     for (const [k, v] of Object.entries(req.headers)) if (!HOP.has(k) && v !== undefined) headers[k] = v;
-    let bytes = 0;
+    // Its own upstream socket (agent: false): the socket counts the bytes both ways.
+    let upstreamSocket: Socket | null = null;
     let reported = false;
     const report = (error?: string) => {
       if (reported) return;
       reported = true;
+      const bytes = upstreamSocket ? upstreamSocket.bytesRead + upstreamSocket.bytesWritten : 0;
       grant.report({ jobId: grant.jobId, method: req.method ?? 'GET', target: `${host}:${port}`, allowed: true, ...(error ? { reason: error } : {}), bytes, ms: Date.now() - started });
     };
     const upstream = http.request({ host: address, port, method: req.method, path: `${url.pathname}${url.search}`, headers, agent: false, setHost: false }, (up) => {
       const back: http.OutgoingHttpHeaders = {};
       for (const [k, v] of Object.entries(up.headers)) if (!HOP.has(k) && v !== undefined) back[k] = v;
       res.writeHead(up.statusCode ?? 502, up.statusMessage, back);
-      up.on('data', (d: Buffer) => (bytes += d.length));
       up.pipe(res);
       up.on('end', () => report());
       up.on('error', () => res.destroy());
     });
-    req.on('data', (d: Buffer) => (bytes += d.length));
+    upstream.on('socket', (s: Socket) => (upstreamSocket = s));
     upstream.on('error', (err: NodeJS.ErrnoException) => {
       report(`upstream ${err.code ?? err.message}`);
       if (!res.headersSent) refuse(502, `Helios egress proxy: ${host}:${port} (${address}) could not be reached: ${err.code ?? err.message}\n`);
