@@ -4,14 +4,15 @@
 // Lines are numbered: both sides check every line arrives, in order, intact (same check, same cost).
 //   npm run bench -- logs [LINES]
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AgentService } from '@helios-ci/core';
 import { PLAN_VERSION } from '@helios-ci/sdk';
 
-// BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") is passed to the agent's node, for profiling.
+// BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") is passed to the agent's node, for profiling;
+// BENCH_AGENT_STDOUT=1 shows the agent's stdout (e.g. with --trace-gc).
 const here = dirname(fileURLToPath(import.meta.url));
 const agentBundle = join(here, '../agent/dist/helios-agent.mjs');
 const LINES = Number(process.argv[2] ?? 2_000_000);
@@ -33,6 +34,7 @@ function baseline() {
     const { spawn } = require('node:child_process');
     const readline = require('node:readline');
     const started = process.hrtime.bigint();
+    const cpu0 = process.cpuUsage();
     const child = spawn('bash', ['-e', '-c', process.argv[1]], { stdio: ['ignore', 'pipe', 'inherit'] });
     let n = 0;
     let bad = 0;
@@ -41,7 +43,8 @@ function baseline() {
     rl.on('line', (line) => { if (!check(line, n)) bad++; n++; });
     rl.on('close', () => {
       const s = Number(process.hrtime.bigint() - started) / 1e9;
-      process.stdout.write(JSON.stringify({ lines: n, bad, seconds: s }));
+      const cpu = process.cpuUsage(cpu0);
+      process.stdout.write(JSON.stringify({ lines: n, bad, seconds: s, cpuSeconds: (cpu.user + cpu.system) / 1e6 }));
     });`;
   const r = spawnSync(process.execPath, ['-e', script, COMMAND], { encoding: 'utf8', maxBuffer: 1 << 20 });
   if (r.status !== 0) throw new Error(`baseline failed: ${r.stderr}`);
@@ -68,16 +71,31 @@ async function helios(root) {
   let bad = 0;
   let stepStart = 0n;
   let stepEnd = 0n;
+  // CPU while the step ran: this process (service + sink) from cpuUsage, the agent from /proc
+  // (sampled every 50 ms, so its figure may miss up to 50 ms at either end).
+  let serviceCpu0 = null;
+  let serviceCpu = null;
+  let agentCpu = 0;
+  let agentCpu0 = 0;
+  let agentCpu1 = 0;
   const sink = {
     onStepStarted(e) {
-      if (e.step === 'gen') stepStart = process.hrtime.bigint();
+      if (e.step === 'gen') {
+        stepStart = process.hrtime.bigint();
+        serviceCpu0 = process.cpuUsage();
+        agentCpu0 = agentCpu;
+      }
     },
     onLog(b) {
       if (b.step !== 'gen' || b.stream !== 'stdout') return;
       for (const line of b.lines) if (!checkLine(line, lines++)) bad++;
     },
     onStepFinished(e) {
-      if (e.step === 'gen') stepEnd = process.hrtime.bigint();
+      if (e.step === 'gen') {
+        stepEnd = process.hrtime.bigint();
+        serviceCpu = process.cpuUsage(serviceCpu0);
+        agentCpu1 = agentCpu;
+      }
     },
     onAnnotation() {},
     onFinished() {},
@@ -101,20 +119,33 @@ async function helios(root) {
   const handle = service.registerJob(spec, sink);
   const child = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : []), agentBundle, '--endpoint', endpoint, '--token', handle.token, '--workdir', join(root, 'work')], {
     env: { PATH: process.env.PATH, HOME: root, LANG: 'C.UTF-8', ...(process.env.HELIOS_AGENT_BATCH_BYTES ? { HELIOS_AGENT_BATCH_BYTES: process.env.HELIOS_AGENT_BATCH_BYTES } : {}) },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', process.env.BENCH_AGENT_STDOUT ? 'inherit' : 'ignore', 'inherit'],
   });
+  const clockTicks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+  const sampler = setInterval(() => {
+    try {
+      const f = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      agentCpu = (Number(f[11]) + Number(f[12])) / clockTicks;
+    } catch {
+      /* exited */
+    }
+  }, 50);
   const exited = new Promise((r) => child.on('exit', r));
   const conclusion = await handle.done;
   await exited;
   await service.stop();
   if (conclusion !== 'success') throw new Error(`bench job ended ${conclusion}`);
-  return { lines, bad, seconds: Number(stepEnd - stepStart) / 1e9 };
+  clearInterval(sampler);
+  return { lines, bad, seconds: Number(stepEnd - stepStart) / 1e9, serviceCpuSeconds: (serviceCpu.user + serviceCpu.system) / 1e6, agentCpuSeconds: agentCpu1 - agentCpu0 };
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const root = mkdtempSync(join(tmpdir(), 'helios-bench-logs-'));
 try {
   const baseRates = [];
+  const baseCpu = [];
+  const serviceCpu = [];
+  const agentCpu = [];
   const heliosRates = [];
   for (let round = 1; round <= ROUNDS; round++) {
     const base = baseline();
@@ -125,6 +156,10 @@ try {
     if (h.bad || base.bad) throw new Error(`lines out of order or damaged: helios ${h.bad}, baseline ${base.bad}`);
     baseRates.push(base.lines / base.seconds);
     heliosRates.push(h.lines / h.seconds);
+    baseCpu.push(base.cpuSeconds);
+    serviceCpu.push(h.serviceCpuSeconds);
+    agentCpu.push(h.agentCpuSeconds);
+    progress(`round ${round}: CPU s: baseline reader ${base.cpuSeconds.toFixed(2)}, helios service ${h.serviceCpuSeconds.toFixed(2)} + agent ${h.agentCpuSeconds.toFixed(2)}`);
   }
   const baseRate = median(baseRates);
   const heliosRate = median(heliosRates);
@@ -136,6 +171,8 @@ try {
     baselineLinesPerSec: Math.round(baseRate),
     heliosLinesPerSec: Math.round(heliosRate),
     ratio: Number((heliosRate / baseRate).toFixed(3)),
+    // CPU seconds (medians): steadier than wall time on a shared machine; the step's own `seq` is not counted.
+    cpuSeconds: { baselineReader: +median(baseCpu).toFixed(2), heliosService: +median(serviceCpu).toFixed(2), heliosAgent: +median(agentCpu).toFixed(2) },
     budget: 0.75,
     withinBudget: heliosRate / baseRate >= 0.75,
     checked: 'every line, in order, intact, on both sides',

@@ -2,7 +2,8 @@
 // RATE numbered 100-byte lines per second (default 1,000) for SECONDS (default 60; shorter to try it
 // quickly: `npm run bench -- soak 10`). While they run: the server's RSS (from /proc, every 250 ms)
 // and the event-loop lag as seen from outside — the latency of GET /healthz every 20 ms (an upper
-// bound: it includes HTTP). Baseline, same run: the same probe on the idle server before the run.
+// bound: it includes HTTP and the probe's own scheduling), and the server's own view of it, its
+// helios_event_loop_lag_seconds histogram (/metrics) over the run. Baseline, same run: the same probe on the idle server before the run.
 // After the run the server is stopped and its store read back: every job succeeded, and every one of
 // its SECONDS × RATE lines is there, in order, intact. Prints one JSON line; progress on stderr.
 //   npm run bench -- soak [SECONDS] [JOBS] [RATE]
@@ -53,7 +54,9 @@ function makeRepo(dir) {
 }
 
 function startServe(root) {
-  const child = spawn(process.execPath, [CLI, 'serve', '--listen', '127.0.0.1:0', '--config', join(root, 'helios.yaml')], {
+  // BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") is passed to the server's node, for profiling.
+  const nodeArgs = process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : [];
+  const child = spawn(process.execPath, [...nodeArgs, CLI, 'serve', '--listen', '127.0.0.1:0', '--config', join(root, 'helios.yaml')], {
     cwd: root,
     env: { PATH: process.env.PATH, HOME: root },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -94,21 +97,52 @@ const getOnce = (url) =>
 /** GET /healthz every 20 ms until stopped; latencies in ms. */
 function probe(url) {
   const latencies = [];
+  /** When each probe started (ms since the probe began), to say when the worst ones happened. */
+  const at = [];
+  const began = Date.now();
   const errors = [];
   let stop = false;
   const done = (async () => {
     while (!stop) {
       const t = process.hrtime.bigint();
+      const sent = Date.now() - began;
       try {
         await getOnce(`${url}/healthz`);
         latencies.push(Number(process.hrtime.bigint() - t) / 1e6);
+        at.push(sent);
       } catch (err) {
         errors.push(err.message);
       }
       await sleep(20);
     }
   })();
-  return { latencies, errors, stop: async () => ((stop = true), await done) };
+  const worst = (n) =>
+    latencies
+      .map((ms, i) => ({ ms, at: at[i] }))
+      .sort((a, b) => b.ms - a.ms)
+      .slice(0, n)
+      .map((w) => `${w.ms.toFixed(0)} ms at ${(w.at / 1000).toFixed(1)} s`)
+      .join(', ');
+  return { latencies, errors, worst, stop: async () => ((stop = true), await done) };
+}
+
+/** helios_event_loop_lag_seconds buckets from /metrics: upper bound (s) → cumulative count. */
+async function lagBuckets(url, name = 'helios_event_loop_lag_seconds') {
+  const text = await (await fetch(`${url}/metrics`, { headers: { connection: 'close' } })).text();
+  const cpu = /^process_cpu_seconds_total (\S+)$/m.exec(text);
+  const buckets = new Map();
+  for (const m of text.matchAll(new RegExp(`^${name}_bucket\\{le="([^"]+)"\\} (\\d+)$`, 'gm'))) buckets.set(m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2]));
+  if (buckets.size === 0 || !cpu) throw new Error(`no ${name} or process_cpu_seconds_total in /metrics`);
+  buckets.cpuSeconds = Number(cpu[1]);
+  return buckets;
+}
+
+/** p99 of the server's own lag between two bucket snapshots: the bucket bound that holds 99% (ms). */
+function lagP99Ms(before, after) {
+  const bounds = [...after.keys()].sort((a, b) => a - b);
+  const count = after.get(Infinity) - (before.get(Infinity) ?? 0);
+  for (const le of bounds) if (after.get(le) - (before.get(le) ?? 0) >= 0.99 * count) return { p99Ms: le * 1000, samples: count, over50Ms: count - (after.get(0.05) - (before.get(0.05) ?? 0)) };
+  return { p99Ms: Infinity, samples: count, over50Ms: NaN };
 }
 
 const root = mkdtempSync(join(tmpdir(), 'helios-bench-soak-'));
@@ -130,6 +164,8 @@ try {
   const rssIdle = rssMb(pid);
   progress(`idle server: RSS ${rssIdle.toFixed(0)} MB, /healthz p99 ${percentile(idle.latencies, 99).toFixed(1)} ms; starting ${JOBS} jobs × ${RATE} lines/s × ${SECONDS} s`);
 
+  const lagBefore = await lagBuckets(url);
+  const ownBefore = await lagBuckets(url, 'helios_event_loop_lag_own_seconds');
   const busy = probe(url);
   const rss = [];
   const sampler = setInterval(() => rss.push(rssMb(pid)), 250);
@@ -161,6 +197,10 @@ try {
   const seconds = (Date.now() - started) / 1000;
   clearInterval(sampler);
   await busy.stop();
+  const lagAfter = await lagBuckets(url);
+  const loop = lagP99Ms(lagBefore, lagAfter);
+  const own = lagP99Ms(ownBefore, await lagBuckets(url, 'helios_event_loop_lag_own_seconds'));
+  const serverCpuSeconds = lagAfter.cpuSeconds - lagBefore.cpuSeconds;
   if ((summary.jobs.succeeded ?? 0) !== JOBS) throw new Error(`only ${summary.jobs.succeeded ?? 0} of ${JOBS} jobs succeeded: ${JSON.stringify(summary.jobs)}`);
 
   const exited = new Promise((r) => serve.child.once('exit', r));
@@ -190,6 +230,7 @@ try {
     store.close();
   }
   const p99 = percentile(busy.latencies, 99);
+  progress(`worst /healthz latencies (time since the run was posted): ${busy.worst(8)}`);
   const rssMax = Math.max(...rss);
   const out = {
     bench: 'soak',
@@ -205,9 +246,16 @@ try {
     healthzLagMsP99: +p99.toFixed(1),
     healthzLagMsMax: +Math.max(...busy.latencies).toFixed(1),
     healthzErrors: busy.errors.length,
+    serverLoopLagMsP99: loop.p99Ms,
+    serverLoopLagSamples: loop.samples,
+    serverLoopLagOver50Ms: loop.over50Ms,
+    // The part of that lag the server spent on CPU itself (the rest: waiting for a CPU on this host).
+    serverLoopLagOwnMsP99: own.p99Ms,
+    serverLoopLagOwnOver50Ms: own.over50Ms,
+    serverCpuSeconds: +serverCpuSeconds.toFixed(1),
     baseline: { what: 'the same /healthz probe on the idle server, before the run', healthzLagMsP99: +percentile(idle.latencies, 99).toFixed(1) },
-    targets: { serverRssMb: 300, healthzLagMsP99: 50, linesLost: 0 },
-    withinTargets: rssMax < 300 && p99 < 50 && lost === 0 && disordered === 0 && busy.errors.length === 0,
+    targets: { serverRssMb: 300, healthzLagMsP99: 50, serverLoopLagMsP99: 50, linesLost: 0 },
+    withinTargets: rssMax < 300 && p99 < 50 && loop.p99Ms <= 50 && lost === 0 && disordered === 0 && busy.errors.length === 0,
   };
   process.stdout.write(JSON.stringify(out) + '\n');
   if (lost || disordered) process.exitCode = 1;

@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { agentProtoFile, protoDir, PROTOCOL_VERSION } from '@helios-ci/proto';
+import { encodeLogMessage } from './session/logWire.js';
 
 export { PROTOCOL_VERSION };
 
@@ -19,5 +20,12 @@ export function loadAgentClient(): grpc.ServiceClientConstructor {
     typeof __HELIOS_AGENT_PROTO_JSON__ === 'string'
       ? protoLoader.fromJSON(JSON.parse(__HELIOS_AGENT_PROTO_JSON__) as Parameters<typeof protoLoader.fromJSON>[0], OPTIONS)
       : protoLoader.loadSync(agentProtoFile, { ...OPTIONS, includeDirs: [protoDir] });
-  return (grpc.loadPackageDefinition(def) as unknown as AgentPackage).helios.agent.v1.Agent;
+  const Agent = (grpc.loadPackageDefinition(def) as unknown as AgentPackage).helios.agent.v1.Agent;
+  // Log batches take the hand-written encoder (session/logWire.ts); everything else protobufjs.
+  const session = Agent.service.Session!;
+  const serialize = session.requestSerialize;
+  return grpc.makeClientConstructor(
+    { ...Agent.service, Session: { ...session, requestSerialize: (msg: Parameters<typeof serialize>[0]) => encodeLogMessage(msg) ?? serialize(msg) } },
+    'Agent',
+  );
 }

@@ -6,6 +6,7 @@
  * the scan finds nothing (on illumos the zone boundary does this job for runtime-bhyve).
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
 import { HeliosError } from './errors.js';
 import { isAlive } from './processLiveness.js';
 
@@ -60,6 +61,37 @@ export function findTracked(marker: string, opts: TrackingScanOptions = {}): num
 }
 
 /** True if the NUL-separated environ block holds `entry` as a whole entry (not a prefix of a longer value). */
+/** Environ files read at once by findTrackedAsync (each read is one thread-pool job). */
+const SCAN_PARALLEL = 16;
+
+/**
+ * findTracked without blocking the event loop: /proc is read on libuv's thread pool. A busy host
+ * has hundreds of processes; reading each one's environ synchronously took 20–50 ms per scan, and a
+ * server tearing down fifty machines at once scans a hundred times.
+ */
+export async function findTrackedAsync(marker: string, opts: TrackingScanOptions = {}): Promise<number[]> {
+  assertTrackingMarker(marker);
+  const root = opts.procRoot ?? '/proc';
+  const exclude = new Set([process.pid, ...(opts.exclude ?? [])]);
+  const entry = Buffer.from(`${TRACKING_ENV}=${marker}`);
+  let names: string[];
+  try {
+    names = await readdir(root);
+  } catch {
+    return [];
+  }
+  const pids = names.filter((n) => /^\d+$/.test(n) && !exclude.has(Number(n)));
+  const found: number[] = [];
+  for (let i = 0; i < pids.length; i += SCAN_PARALLEL) {
+    const batch = pids.slice(i, i + SCAN_PARALLEL);
+    const environs = await Promise.all(batch.map((name) => readFile(`${root}/${name}/environ`).catch(() => null)));
+    environs.forEach((environ, j) => {
+      if (environ && hasEntry(environ, entry)) found.push(Number(batch[j]));
+    });
+  }
+  return found;
+}
+
 function hasEntry(environ: Buffer, entry: Buffer): boolean {
   let from = 0;
   for (;;) {
@@ -89,7 +121,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 export async function killTracked(marker: string, opts: TrackingScanOptions & { graceMs: number }): Promise<number[]> {
   const signalled = new Set<number>();
-  const first = findTracked(marker, opts).filter(isAlive);
+  const first = (await findTrackedAsync(marker, opts)).filter(isAlive);
   for (const pid of first) {
     signalled.add(pid);
     signal(pid, 'SIGTERM');
@@ -97,7 +129,7 @@ export async function killTracked(marker: string, opts: TrackingScanOptions & { 
   const deadline = Date.now() + opts.graceMs;
   while (first.some(isAlive) && Date.now() < deadline) await sleep(25);
   for (let round = 0; round < 20; round++) {
-    const live = findTracked(marker, opts).filter(isAlive);
+    const live = (await findTrackedAsync(marker, opts)).filter(isAlive);
     if (live.length === 0) break;
     for (const pid of live) {
       signalled.add(pid);

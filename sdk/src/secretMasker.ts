@@ -3,10 +3,13 @@
  * the agent service (defensive masking of job output) and the agent (every output line).
  *
  * Values are masked on whole lines, so callers split output into lines first (a value split across
- * two read() chunks is whole again by then); multi-line values are registered line by line. One
- * regex alternation, longest value first (a secret containing another is masked whole): a single
- * native scan is several times cheaper than one search per value on large blocks.
+ * two read() chunks is whole again by then); multi-line values are registered line by line.
+ * Whether a block holds any value at all is decided by ValueFinder, which skips most of the block;
+ * only a block that does is rewritten, by one regex alternation, longest value first (a secret
+ * containing another is masked whole).
  */
+import { ValueFinder } from './valueFinder.js';
+
 export const MASK = '***';
 
 /** Shorter values would shred ordinary text; GitHub's runner has the same floor. */
@@ -18,11 +21,8 @@ const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 export class SecretMasker {
   private readonly values = new Set<string>();
-  private probe: RegExp | null = null;
+  private finder: ValueFinder | null = null;
   private replacer: RegExp | null = null;
-  /** Matches anything that needs per-line work in job output: a secret, "::", a CR. */
-  private special: RegExp = /\r|::/;
-  private valueBytes: Buffer[] = [];
 
   add(value: string): void {
     let changed = false;
@@ -35,10 +35,8 @@ export class SecretMasker {
     }
     if (!changed) return;
     const source = [...this.values].sort((a, b) => b.length - a.length).map(escape).join('|');
-    this.probe = new RegExp(source);
+    this.finder = new ValueFinder([...this.values]);
     this.replacer = new RegExp(source, 'g');
-    this.special = new RegExp(`\\r|::|${source}`);
-    this.valueBytes = [...this.values].map((v) => Buffer.from(v, 'utf8'));
   }
 
   get size(): number {
@@ -47,7 +45,7 @@ export class SecretMasker {
 
   /** Masks `text`, which may hold many complete lines joined by "\n" (no value holds a newline). */
   mask(text: string): string {
-    if (this.probe === null || !this.probe.test(text)) return text;
+    if (this.finder === null || !this.finder.inText(text)) return text;
     return text.replace(this.replacer!, MASK);
   }
 
@@ -63,13 +61,11 @@ export class SecretMasker {
 
   /** False when a block of output holds no secret, no "::" and no CR: it can be forwarded as is. */
   needsWork(text: string): boolean {
-    return this.special.test(text);
+    return text.includes('::') || text.includes('\r') || (this.finder !== null && this.finder.inText(text));
   }
 
   /** needsWork() on raw bytes, so bulk output is forwarded without being decoded at all. */
   needsWorkBytes(block: Buffer): boolean {
-    if (block.includes(COLONS) || block.includes(CR)) return true;
-    for (const v of this.valueBytes) if (block.includes(v)) return true;
-    return false;
+    return block.includes(COLONS) || block.includes(CR) || (this.finder !== null && this.finder.inBytes(block));
   }
 }

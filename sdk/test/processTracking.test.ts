@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { HeliosError } from '../src/errors.js';
 import { isAlive } from '../src/processLiveness.js';
-import { findTracked, killTracked, killTrackedNow, TRACKING_ENV } from '../src/processTracking.js';
+import { findTracked, findTrackedAsync, killTracked, killTrackedNow, TRACKING_ENV } from '../src/processTracking.js';
 
 const started: ChildProcess[] = [];
 const uniq = () => `t-${process.pid}-${Math.random().toString(16).slice(2, 10)}`;
@@ -37,6 +37,11 @@ test('finds exactly the processes whose environment holds this marker, no prefix
   for (const pid of [longer, other, lookalike, none]) assert.not.ok(found.includes(pid), `pid ${pid} does not carry the marker`);
   assert.not.ok(found.includes(process.pid));
   assert.not.ok(findTracked(m, { exclude: [mine] }).includes(mine), 'excluded pids are never returned');
+  // The scan off the event loop finds the same.
+  const foundAsync = await findTrackedAsync(m);
+  assert.ok(foundAsync.includes(mine), 'the marked process is found (async)');
+  for (const pid of [longer, other, lookalike, none, process.pid]) assert.not.ok(foundAsync.includes(pid), `pid ${pid} is not found (async)`);
+  assert.not.ok((await findTrackedAsync(m, { exclude: [mine] })).includes(mine), 'excluded pids are never returned (async)');
   for (const pid of [mine, longer, other, lookalike, none]) process.kill(pid, 'SIGKILL');
 });
 

@@ -2,8 +2,10 @@
  * Flow control between an agent's stream and a job sink: messages are handled one at a time, in
  * order; once MAX_QUEUED_MESSAGES wait for a busy sink, the HTTP/2 stream stops being read (its
  * window then fills and the agent's writes block). Pausing on every message instead would stall
- * each one for a window update, halving log throughput.
+ * each one for a window update, halving log throughput. Between messages the loop budget
+ * (loopBudget.ts) may defer the next one to a later turn of the event loop.
  */
+import { turn } from './loopBudget.js';
 
 /** Messages (each ≤ maxMessageBytes) read ahead of a busy sink before reading stops. */
 export const MAX_QUEUED_MESSAGES = 4;
@@ -41,7 +43,11 @@ export class ReadAhead<T> {
   private async pump(): Promise<void> {
     this.pumping = true;
     try {
-      while (this.queue.length > 0) await this.handle(this.queue.shift()!);
+      while (this.queue.length > 0) {
+        const wait = turn();
+        if (wait) await wait;
+        await this.handle(this.queue.shift()!);
+      }
     } catch (err) {
       this.queue.length = 0;
       this.fail(err);

@@ -19,6 +19,7 @@ import { isAbsolute, join } from 'node:path';
 import { HeliosError, warmPathListProblem, type Machine, type MachineRef, type MachineSize, type MachineSpec, type Runtime } from '@helios-ci/sdk';
 import { groupAlive, signalGroup } from '@helios-ci/sdk/process-liveness';
 import { killTracked, TRACKING_ENV } from '@helios-ci/sdk/process-tracking';
+import { spawnTurn } from './spawnTurns.js';
 
 export const DEFAULT_LABELS = ['local', 'self-hosted', 'linux', 'ubuntu-latest', 'ubuntu-24.04', 'ubuntu-22.04'] as const;
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -173,6 +174,7 @@ export class LocalRuntime implements Runtime {
     if (!existsSync(this.opts.agentPath)) {
       throw new HeliosError('E_AGENT_NOT_FOUND', `runtime-local: the agent bundle ${this.opts.agentPath} does not exist; build it (npm run build) or set config.agentPath`);
     }
+    await spawnTurn();
     mkdirSync(this.opts.workRoot, { recursive: true });
     const { machine, dir } = this.prepare(spec);
     try {

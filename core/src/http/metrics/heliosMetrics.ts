@@ -1,5 +1,6 @@
 import type { EventBus, JobState } from '@helios-ci/sdk';
 import type { Store } from '../../store/index.js';
+import { EventLoopLagSampler } from './eventLoopLag.js';
 import { Counter, Gauge, Histogram, renderAll, type Metric } from './exposition.js';
 
 const JOB_STATES: readonly JobState[] = ['queued', 'provisioning', 'running', 'succeeded', 'failed', 'cancelled', 'timed_out', 'errored', 'skipped'];
@@ -8,6 +9,9 @@ const JOB_STATES: readonly JobState[] = ['queued', 'provisioning', 'running', 's
 const DURATION_BUCKETS = [1, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 21600];
 /** Seconds from the start of a provision (t0, the clone) to a machine milestone: sub-second to minutes. */
 const START_BUCKETS = [0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300];
+
+/** Seconds a 20 ms timer ran late: healthy is under 10 ms, noticeable from 50 ms. */
+const LAG_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /** Inbox rows of these "forges" come from `helios run` and the REST API, not from webhooks. */
 const NOT_WEBHOOKS = new Set(['local', 'api']);
@@ -39,6 +43,9 @@ export class HeliosMetrics {
   private readonly cpu = new Counter('process_cpu_seconds_total', 'User and system CPU time of this process, in seconds.');
   private readonly rss = new Gauge('process_resident_memory_bytes', 'Resident memory of this process, in bytes.');
   private readonly startTime = new Gauge('process_start_time_seconds', 'Start time of this process since the Unix epoch, in seconds.');
+  private readonly loopLag = new Histogram('helios_event_loop_lag_seconds', "How late a timer due every 20 ms ran on the server's event loop (what requests and agent messages wait on), since this server started.", LAG_BUCKETS);
+  private readonly loopLagOwn = new Histogram('helios_event_loop_lag_own_seconds', "The part of each helios_event_loop_lag_seconds sample the process spent on CPU (its own work holding the loop), as opposed to waiting for a CPU on a busy host.", LAG_BUCKETS);
+  private readonly lagSampler: EventLoopLagSampler;
   private readonly unsubscribe: () => void;
   private readonly unsubscribeTeardown: () => void;
   private readonly unsubscribeEgress: () => void;
@@ -65,6 +72,10 @@ export class HeliosMetrics {
       this.egressConnections.inc({ decision: e.allowed ? 'allowed' : 'refused' });
       if (e.bytes > 0) this.egressBytes.inc({}, e.bytes);
     });
+    this.lagSampler = new EventLoopLagSampler((late, own) => {
+      this.loopLag.observe({}, late);
+      this.loopLagOwn.observe({}, own);
+    });
     this.startTime.set({}, Math.round((Date.now() - process.uptime() * 1000) / 1000));
   }
 
@@ -80,7 +91,7 @@ export class HeliosMetrics {
     const usage = process.cpuUsage();
     this.cpu.set({}, (usage.user + usage.system) / 1e6);
     this.rss.set({}, process.memoryUsage.rss());
-    const all: Metric[] = [this.jobs, this.finished, this.duration, this.machineStart, this.teardownIncomplete, this.egressConnections, this.egressBytes, this.deliveries, this.outbox, this.sessions, this.uptime, this.cpu, this.rss, this.startTime];
+    const all: Metric[] = [this.jobs, this.finished, this.duration, this.machineStart, this.teardownIncomplete, this.egressConnections, this.egressBytes, this.deliveries, this.outbox, this.sessions, this.uptime, this.cpu, this.rss, this.startTime, this.loopLag, this.loopLagOwn];
     return renderAll(all);
   }
 
@@ -88,5 +99,6 @@ export class HeliosMetrics {
     this.unsubscribe();
     this.unsubscribeTeardown();
     this.unsubscribeEgress();
+    this.lagSampler.close();
   }
 }
