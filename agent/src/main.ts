@@ -34,11 +34,13 @@ export interface AgentConfig {
   reconnectWindowMs: number;
   /** Log batch size in characters (tuning; default 256 KiB). */
   batchBytes: number;
+  /** host:port of the job's egress proxy (bootstrap `egressProxy`, --egress-proxy); null: none. */
+  egressProxy: string | null;
   /** Where the runtime put the job's warm volume (the job's warm paths are linked into it); null: none. */
   warmDir: string | null;
 }
 
-const USAGE = `usage: helios-agent --endpoint HOST:PORT --token TOKEN [--workdir DIR] [--kill-grace-ms MS] [--pgid-file FILE] [--tracking-id ID] [--warm-dir DIR]
+const USAGE = `usage: helios-agent --endpoint HOST:PORT --token TOKEN [--workdir DIR] [--kill-grace-ms MS] [--pgid-file FILE] [--tracking-id ID] [--warm-dir DIR] [--egress-proxy HOST:PORT]
        helios-agent --bootstrap FILE
        HELIOS_AGENT_ENDPOINT=HOST:PORT HELIOS_AGENT_TOKEN=TOKEN helios-agent`;
 
@@ -49,7 +51,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): AgentConfig
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--help' || a === '-h') throw new UsageError('');
-    const m = /^--(endpoint|token|bootstrap|workdir|kill-grace-ms|pgid-file|tracking-id|warm-dir)(?:=(.*))?$/.exec(a);
+    const m = /^--(endpoint|token|bootstrap|workdir|kill-grace-ms|pgid-file|tracking-id|warm-dir|egress-proxy)(?:=(.*))?$/.exec(a);
     if (!m) throw new UsageError(`unknown argument ${JSON.stringify(a)}`);
     const value = m[2] ?? argv[++i];
     if (value === undefined) throw new UsageError(`--${m[1]} needs a value`);
@@ -82,7 +84,9 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): AgentConfig
   const reconnect = Number(fromFile.reconnectWindowMs ?? env.HELIOS_AGENT_RECONNECT_WINDOW_MS ?? 5 * 60_000);
   const batchBytes = Number(env.HELIOS_AGENT_BATCH_BYTES ?? 256 * 1024);
   if (!Number.isInteger(batchBytes) || batchBytes < 1024 || batchBytes > 2 * 1024 * 1024) throw new UsageError('HELIOS_AGENT_BATCH_BYTES must be an integer between 1024 and 2097152');
-  return { endpoint, token, workDir, killGraceMs: grace, pgidFile, trackingId, reconnectWindowMs: reconnect, batchBytes, warmDir };
+  const egressProxy = args['egress-proxy'] ?? str(fromFile.egressProxy) ?? str(env.HELIOS_AGENT_EGRESS_PROXY) ?? null;
+  if (egressProxy !== null && !/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(egressProxy)) throw new UsageError(`egress proxy ${JSON.stringify(egressProxy)} is not HOST:PORT`);
+  return { endpoint, token, workDir, killGraceMs: grace, pgidFile, trackingId, reconnectWindowMs: reconnect, batchBytes, warmDir, egressProxy };
 }
 
 const diag = (message: string): void => {
@@ -102,8 +106,11 @@ export async function runAgent(config: AgentConfig): Promise<number> {
   // Only the spec's text is kept from the Welcome, and only until it is parsed: the clone credential
   // in it must live in one place (the spec), which "Set up job" empties.
   let specJson: string | null;
+  let egressCredential = '';
   try {
-    specJson = (await conn.open()).jobSpecJson;
+    const welcome = await conn.open();
+    specJson = welcome.jobSpecJson;
+    egressCredential = welcome.egressCredential ?? '';
   } catch (err) {
     diag(`helios-agent: cannot start the job: ${(err as Error).message}`);
     conn.close();
@@ -121,7 +128,7 @@ export async function runAgent(config: AgentConfig): Promise<number> {
     return EXIT_CODES.errored;
   }
 
-  const runner = new JobRunner(spec, conn, { workDir: config.workDir, killGraceMs: config.killGraceMs, pgidFile: config.pgidFile, trackingId: config.trackingId, cleanupMs: 5 * 60_000, warmDir: config.warmDir });
+  const runner = new JobRunner(spec, conn, { workDir: config.workDir, killGraceMs: config.killGraceMs, pgidFile: config.pgidFile, trackingId: config.trackingId, cleanupMs: 5 * 60_000, warmDir: config.warmDir, ...(config.egressProxy && egressCredential ? { egress: { proxy: config.egressProxy, credential: egressCredential } } : {}) });
   conn.onCancel = (reason) => runner.cancel(reason);
   let lost: Error | null = null;
   conn.onFatal((err) => {

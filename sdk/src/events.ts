@@ -17,6 +17,8 @@ export interface KernelEvents {
   'run.finished': { runId: string; conclusion: 'success' | 'failure' | 'cancelled' };
   /** A runtime's destroy failed (after a job or during reconciliation): something of the machine may remain. */
   'machine.teardownFailed': { runtime: string; machine: string; jobId: string | null; error: string };
+  /** One connection (or forwarded request) through the egress proxy, allowed or refused, when it ended. */
+  'egress.connection': { jobId: string; allowed: boolean; bytes: number; ms: number };
 }
 
 export interface EventBus {

@@ -23,6 +23,8 @@ export interface JobOptions {
   cleanupMs: number;
   /** The job's warm volume as the runtime mounted it (`--warm-dir`); absent/null: none. */
   warmDir?: string | null;
+  /** The job's egress proxy and its credential (`user:secret`): steps and the agent's git use it. */
+  egress?: { proxy: string; credential: string };
 }
 
 export type KillReason = 'timeout' | 'cancel';
@@ -78,6 +80,11 @@ export class JobContext {
     this.temp = join(opts.workDir, '_temp');
     // The agent's own environment minus anything of the agent's (its token must not reach steps).
     this.baseEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('HELIOS_AGENT_')));
+    if (opts.egress) {
+      Object.assign(this.baseEnv, proxyEnv(opts.egress));
+      this.masker.add(opts.egress.credential.slice(opts.egress.credential.indexOf(':') + 1));
+      this.masker.add(Buffer.from(opts.egress.credential).toString('base64'));
+    }
     this.fileCommands = new FileCommands(join(this.temp, '_runner_file_commands'));
   }
 
@@ -153,4 +160,16 @@ export function describeResult(r: ProcessResult): string {
   if (r.killed === 'cancel') return 'cancelled';
   if (r.signal) return `signal ${r.signal}`;
   return `exit code ${r.exit}`;
+}
+
+/**
+ * HTTP(S)_PROXY for steps and the agent's git: every outbound HTTP(S) goes through the job's egress
+ * proxy. NO_PROXY keeps the machine's own loopback direct (services a job starts for its tests).
+ */
+export function proxyEnv(egress: { proxy: string; credential: string }): Record<string, string> {
+  const colon = egress.credential.indexOf(':');
+  const userinfo = `${encodeURIComponent(egress.credential.slice(0, colon))}:${encodeURIComponent(egress.credential.slice(colon + 1))}`;
+  const url = `http://${userinfo}@${egress.proxy}`;
+  const noProxy = 'localhost,127.0.0.1,::1';
+  return { HTTPS_PROXY: url, HTTP_PROXY: url, https_proxy: url, http_proxy: url, NO_PROXY: noProxy, no_proxy: noProxy };
 }

@@ -200,6 +200,7 @@ export class AgentService {
     const redactor = new SecretMasker();
     for (const value of Object.values(spec.secrets)) redactor.add(value);
     if (spec.repository.token) redactor.add(spec.repository.token);
+    if (options.egressCredential) redactor.add(options.egressCredential);
     let resolve!: (c: JobConclusion) => void;
     const done = new Promise<JobConclusion>((r) => (resolve = r));
     const now = Date.now();
@@ -207,6 +208,7 @@ export class AgentService {
       jobId: spec.jobId,
       tokenHash,
       spec,
+      egressCredential: options.egressCredential ?? '',
       sink,
       redactor,
       registeredAt: now,
@@ -253,6 +255,7 @@ export class AgentService {
       jobId: spec.jobId,
       tokenHash: adopted.tokenHash,
       spec: { ...spec, repository },
+      egressCredential: adopted.egressCredential ?? '',
       sink,
       redactor,
       registeredAt: now,

@@ -157,6 +157,7 @@ export class AgentSession {
         planVersion: j.spec.planVersion,
         ackedSeq: j.lastSeq,
         heartbeatIntervalMs: this.host.heartbeatIntervalMs,
+        egressCredential: j.egressCredential,
       },
     });
     if (j.cancelReason !== null) this.call.write({ cancel: { reason: j.cancelReason } });

@@ -15,6 +15,8 @@ export interface JobState {
   jobId: string;
   tokenHash: string;
   spec: JobSpec;
+  /** Sent in each Welcome (a resumed agent needs it again); '' when no egress proxy runs. */
+  egressCredential: string;
   sink: JobSink;
   redactor: SecretMasker;
   expiresAt: number;

@@ -99,11 +99,15 @@ export interface AdoptJobOptions {
   lastSeq: number;
   /** When the token stops working (epoch ms); default: tokenTtlMs from now. */
   expiresAt?: number;
+  /** The job's (new) egress proxy credential, as RegisterJobOptions.egressCredential. */
+  egressCredential?: string;
 }
 
 export interface RegisterJobOptions {
   /** Token max age in ms from registration (default: the service's tokenTtlMs). */
   tokenTtlMs?: number;
+  /** The job's egress proxy credential (`user:secret`), sent in every Welcome; absent: no proxy. */
+  egressCredential?: string;
 }
 
 /** The job an upload or download belongs to, as its token proved. */

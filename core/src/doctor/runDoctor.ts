@@ -5,6 +5,7 @@ import { MemoryLogSink } from '../kernel/logger.js';
 import { dataDirChecks, gitCheck, nodeCheck } from './hostChecks.js';
 import { storeChecks } from './storeChecks.js';
 import { agentEndpointChecks } from './agentEndpointChecks.js';
+import { egressChecks } from './egressChecks.js';
 import { fixFor } from './fixes.js';
 
 /** One verdict with where it came from: "helios" for the host and store, else the plugin instance. */
@@ -82,6 +83,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
   }
   // A worker runs no agent service: its guests dial control's (queue-nats checks that config).
   if (!kernel.config.worker) add(HELIOS, ...(await agentEndpointChecks(kernel.config.server, kernel.dataDir, targets.some((t) => t.package === BHYVE && !t.loadError))));
+  if (!kernel.config.worker) add(HELIOS, ...(await egressChecks(kernel.config.server, kernel.dataDir, targets.some((t) => t.package === BHYVE && !t.loadError))));
   const anyLoadError = targets.some((t) => t.loadError);
   if (error && !(anyLoadError && isHeliosError(error) && targets.some((t) => t.loadError?.message && error.message.includes(t.loadError.message)))) {
     // Not a load error (already listed): config, secret references, register or build.

@@ -115,6 +115,12 @@ export class StoreJobSink implements JobSink {
     if (!this.agentConnected) this.events.emit('job.log', { runId: this.runId, jobId: this.jobId, step: 0, lines: [text] });
   }
 
+  /** A connection through the egress proxy, allowed or refused: its own stream, shown live. */
+  egress(text: string): void {
+    this.store.logs.append(this.jobId, [{ step: 0, stream: 'egress', ts: Date.now(), text }]);
+    this.events.emit('job.log', { runId: this.runId, jobId: this.jobId, step: 0, lines: [text] });
+  }
+
   /** A line from Helios itself (provisioning, teardown, timeouts) in the job log. */
   system(text: string): void {
     this.store.logs.append(this.jobId, [{ step: 0, stream: 'system', ts: Date.now(), text }]);

@@ -41,6 +41,9 @@ import { reconcileWarm, WarmVolumes, type WarmSession } from './warmVolumes.js';
 import { consoleMasker, pumpConsole } from './consolePump.js';
 import { SeqRecordingSink } from './seqRecordingSink.js';
 import type { JobAgentRecord } from '../store/index.js';
+import type { EgressService } from '../egress/egressService.js';
+import type { EgressConfig } from '../egress/egressConfig.js';
+import { openJobEgress } from '../egress/jobEgress.js';
 
 export interface OrchestratorOptions {
   store: Store;
@@ -53,6 +56,8 @@ export interface OrchestratorOptions {
   /** The branch every run may read warm heads of (config caches.defaultBranch; default main). */
   defaultBranch?: string;
   agents: AgentService;
+  /** The egress proxy and helios.yaml's egress policies; absent: jobs get no proxy. */
+  egress?: { service: EgressService; config: EgressConfig } | null;
   /** Opens forge checks for forge runs (job progress reaches it through the event bus). */
   reporter: Reporter | null;
   /** Job secret values are added here so no server log or error can print them. */
@@ -566,11 +571,13 @@ export class Orchestrator {
     // Jobs on other hosts keep what a restarted control needs to re-adopt them (job_agents).
     const adoptable = isAdoptable(runtime);
     const agentSink = adoptable ? new SeqRecordingSink(sink, this.o.store, job.id) : sink;
+    // A fresh credential per attempt, dead once the attempt ends (finally below).
+    const egress = this.o.egress ? openJobEgress({ ...this.o.egress, run, jobId: job.id, label, cloneUrl: cloneAccess.url, sink, events: this.o.events }) : null;
     let handle: JobHandle;
     if (adopted) {
-      handle = this.o.agents.adoptJob(spec, agentSink, { tokenHash: adopted.kept.tokenHash, lastSeq: adopted.kept.lastSeq });
+      handle = this.o.agents.adoptJob(spec, agentSink, { tokenHash: adopted.kept.tokenHash, lastSeq: adopted.kept.lastSeq, ...(egress ? { egressCredential: egress.credential } : {}) });
     } else {
-      handle = this.o.agents.registerJob(spec, agentSink);
+      handle = this.o.agents.registerJob(spec, agentSink, egress ? { egressCredential: egress.credential } : {});
       if (adoptable) this.o.store.jobAgents.register(job.id, jobTokenHash(handle.token));
     }
     active.handle = handle;
@@ -600,6 +607,7 @@ export class Orchestrator {
           ...runtime.machineSize(label),
           volumes: warm ? [warm.volume] : [],
           agent: { endpoint: this.o.agents.endpoint, token: handle.token },
+          ...(egress ? { egress: { proxy: egress.proxy } } : {}),
           onMilestone: (m) => this.o.store.jobTimings.mark(job.id, m, Date.now()),
           agentConnected: sink.hello,
           onFailed: (err) => {
@@ -636,6 +644,7 @@ export class Orchestrator {
       if (state === 'failed') this.decide({ failed: [admissionJob(this.o.store, job)] });
     } finally {
       clearTimer();
+      egress?.revoke();
       if (machine) machineGone = await this.destroy(runtime, machine, sink);
       if (adoptable) this.o.store.jobAgents.delete(job.id);
     }

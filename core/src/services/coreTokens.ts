@@ -6,6 +6,7 @@ import type { RunPlanner } from '../orchestrator/runPlanner.js';
 import type { Reporter, OutboxWorker } from '../reporter/index.js';
 import type { BlobServices } from '../blobs/blobServices.js';
 import type { JobDispatch } from '../dispatch/jobDispatch.js';
+import type { EgressService } from '../egress/egressService.js';
 
 /** Core-internal tokens: resolved through the same kernel container as plugin values. */
 export const StoreToken = defineToken<Store>('core.store');
@@ -17,3 +18,5 @@ export const RunPlannerToken = defineToken<RunPlanner>('core.run-planner');
 export const BlobsToken = defineToken<BlobServices>('core.blobs');
 /** The orchestrator's queue and, with queue-nats, the dispatcher runtime for workers' labels. */
 export const DispatchToken = defineToken<JobDispatch>('core.dispatch');
+/** The egress proxy jobs' outbound HTTP(S) goes through, with one credential per running job. */
+export const EgressServiceToken = defineToken<EgressService>('core.egress');

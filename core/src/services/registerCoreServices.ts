@@ -14,7 +14,8 @@ import { RunPlanner } from '../orchestrator/runPlanner.js';
 import { BlobServices, blobSettingsFrom } from '../blobs/blobServices.js';
 import { reconcileStorage } from '../blobs/storageReconciler.js';
 import { LogMaintenance } from '../store/logs/logMaintenance.js';
-import { AgentServiceToken, BlobsToken, DispatchToken, OrchestratorToken, ReporterToken, RunPlannerToken, StoreToken } from './coreTokens.js';
+import { AgentServiceToken, BlobsToken, DispatchToken, EgressServiceToken, OrchestratorToken, ReporterToken, RunPlannerToken, StoreToken } from './coreTokens.js';
+import { egressServiceFor } from '../egress/egressServiceFor.js';
 import { chooseDispatch } from '../dispatch/jobDispatch.js';
 
 export interface CoreServiceOptions {
@@ -89,6 +90,7 @@ export function registerCoreServices(options: CoreServiceOptions = {}) {
           onWarning: (message, fields) => ctx.logger.warn(message, fields),
         }),
     });
+    ctx.provide(EgressServiceToken, { factory: () => egressServiceFor(config, ctx.logger.child('egress')) });
     ctx.provide(ReporterToken, {
       deps: { store: StoreToken, forges: ForgeToken },
       factory: ({ store, forges }) => {
@@ -108,8 +110,8 @@ export function registerCoreServices(options: CoreServiceOptions = {}) {
       },
     });
     ctx.provide(OrchestratorToken, {
-      deps: { store: StoreToken, dispatch: DispatchToken, runtimes: RuntimeToken, forges: ForgeToken, agents: AgentServiceToken, reporting: ReporterToken },
-      factory: ({ store, dispatch, runtimes, forges, agents, reporting }) =>
+      deps: { store: StoreToken, dispatch: DispatchToken, runtimes: RuntimeToken, forges: ForgeToken, agents: AgentServiceToken, reporting: ReporterToken, egress: EgressServiceToken },
+      factory: ({ store, dispatch, runtimes, forges, agents, reporting, egress }) =>
         new Orchestrator({
           store,
           queue: dispatch.queue,
@@ -120,6 +122,7 @@ export function registerCoreServices(options: CoreServiceOptions = {}) {
           defaultBranch: config.caches.defaultBranch,
           environmentApproval: environmentApprovalOf(config.environments),
           agents,
+          egress: { service: egress, config: config.egress },
           reporter: reporting.reporter,
           events: ctx.events,
           logger: ctx.logger.child('orchestrator'),
@@ -167,6 +170,7 @@ export function registerCoreServices(options: CoreServiceOptions = {}) {
         kernel.mountRoute(CORE_INSTANCE, webhookRoute(forge, store, (id) => planner.processLater(id), ctx.logger.child('webhooks')));
       }
       await kernel.resolve(AgentServiceToken).start();
+      await kernel.resolve(EgressServiceToken).start();
       kernel.resolve(ReporterToken).worker.start();
       await kernel.resolve(OrchestratorToken).start();
       if (logMaintenance) {
@@ -190,6 +194,7 @@ export function registerCoreServices(options: CoreServiceOptions = {}) {
       });
     }
     ctx.onStop(() => kernel.resolve(AgentServiceToken).stop());
+    ctx.onStop(() => kernel.resolve(EgressServiceToken).stop());
     ctx.onStop(() => kernel.resolve(ReporterToken).worker.stop());
     ctx.onStop(() => logMaintenance?.stop());
     ctx.onStop(() => kernel.resolve(OrchestratorToken).stop(options.shutdownGraceMs ?? config.limits.shutdownGraceSeconds * 1000));

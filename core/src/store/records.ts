@@ -74,7 +74,7 @@ export interface StepRecord {
 }
 
 /** `console`: a VM's serial console before (and around) its agent's Hello, from Runtime.console. */
-export type LogStreamName = 'stdout' | 'stderr' | 'system' | 'console';
+export type LogStreamName = 'stdout' | 'stderr' | 'system' | 'console' | 'egress';
 
 export interface LogLineInput {
   step: number;

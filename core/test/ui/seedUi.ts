@@ -34,7 +34,7 @@ export async function seedUi(dataDir: string, bigLines: number): Promise<Seeded>
       const { run, jobs } = store.runs.create({ repo: { owner: 'acme', name: repo }, sha: 'abc123def4567890', ref, event, trusted: true, plan: { ...runPlan(plans) } });
       return { run, jobs };
     };
-    const finish = (jobId: string, state: 'succeeded' | 'failed', lines: { text: string; stream?: 'stdout' | 'stderr' }[], annotations: Annotation[] = []) => {
+    const finish = (jobId: string, state: 'succeeded' | 'failed', lines: { text: string; stream?: 'stdout' | 'stderr' | 'egress' }[], annotations: Annotation[] = []) => {
       store.jobs.transition(jobId, 'provisioning');
       store.jobs.transition(jobId, 'running');
       store.steps.declare(jobId, ['Set up', XSS.step]);
@@ -70,7 +70,7 @@ export async function seedUi(dataDir: string, bigLines: number): Promise<Seeded>
       { key: 'build', name: 'build (illumos)', matrix: { os: 'illumos' } },
       { key: 'test', needs: ['build'] },
     ]);
-    const log: { text: string; stream?: 'stdout' | 'stderr' }[] = [];
+    const log: { text: string; stream?: 'stdout' | 'stderr' | 'egress' }[] = [];
     for (let i = 1; i <= 30; i++) log.push({ text: `before ${i}` });
     log.push({ text: '##[group]Install dependencies' });
     for (let i = 1; i <= 20; i++) log.push({ text: `inside group ${i}` });
@@ -78,6 +78,7 @@ export async function seedUi(dataDir: string, bigLines: number): Promise<Seeded>
     log.push({ text: '\u001b[31mred error text\u001b[0m and \u001b[1;32mbold green\u001b[0m' });
     log.push({ text: XSS.line, stream: 'stderr' });
     for (let i = 1; i <= 200; i++) log.push({ text: `after ${i}${i === 150 ? ' needle here' : ''}` });
+    log.push({ text: 'egress | CONNECT crates.io:443 allowed 1.2 MB 340 ms', stream: 'egress' });
     finish(widget.jobs[0]!.id, 'failed', log, [{ level: 'failure', message: XSS.annotation, file: 'src/<b>.ts', line: 7 }]);
     finish(widget.jobs[1]!.id, 'succeeded', [{ text: 'ok' }]);
     store.jobs.transition(widget.jobs[2]!.id, 'skipped');

@@ -143,6 +143,25 @@ test('log: ANSI colours, group folding, #L links, search next/previous, timestam
   await page.close();
 });
 
+test('log: egress proxy lines have their own stream, and the Egress toggle leaves them out of the view and back', async () => {
+  const { page } = await open(`/jobs/${ctx.seeded!.widgetJob}#L255`);
+  await page.waitForSelector('#L255.egress');
+  const text = page.locator('#L255 .t');
+  assert.is(await text.textContent(), 'egress | CONNECT crates.io:443 allowed 1.2 MB 340 ms');
+  assert.ok(await text.isVisible());
+  assert.ok(await page.locator('#L254 .t').isVisible());
+  const rows = () => page.evaluate(() => document.querySelector('#log .spacer')!.getBoundingClientRect().height);
+  const before = await rows();
+  await page.locator('#egress-toggle').uncheck();
+  await page.waitForSelector('#L255', { state: 'detached' });
+  assert.ok(await page.locator('#L254 .t').isVisible(), 'other streams stay');
+  assert.is(await rows(), before - 20, 'one row fewer (20 px each)');
+  await page.locator('#egress-toggle').check();
+  await page.waitForSelector('#L255.egress');
+  assert.is(await rows(), before);
+  await page.close();
+});
+
 test('a 1,000,000-line log opens and scrolls (measured)', async () => {
   const started = Date.now();
   const { page, seen } = await open(`/jobs/${ctx.seeded!.bigJob}`);

@@ -33,9 +33,12 @@ export function initJobPage(): JobPageApi | null {
   status.setAttribute('aria-live', 'polite');
   const ts = checkbox('Timestamps', 'ts-toggle');
   const follow = checkbox('Follow', 'follow-toggle');
+  // Egress proxy connections (stream `egress`): shown unless this is unchecked.
+  const egress = checkbox('Egress', 'egress-toggle');
+  egress.input.checked = true;
   const top = button('Top', 'First line (g)');
   const bottom = button('Bottom', 'Last line (G)');
-  tools.append(search, prev, next, status, el('span', 'grow'), ts.label, follow.label, top, bottom);
+  tools.append(search, prev, next, status, el('span', 'grow'), ts.label, egress.label, follow.label, top, bottom);
   log.before(tools);
 
   let searching = false;
@@ -76,6 +79,7 @@ export function initJobPage(): JobPageApi | null {
     view.schedule(true);
   };
   ts.input.addEventListener('change', toggleTimestamps);
+  egress.input.addEventListener('change', () => void view.hideStream(egress.input.checked ? null : 'egress'));
   follow.input.addEventListener('change', () => view.setFollow(follow.input.checked));
   log.addEventListener('followchange', () => (follow.input.checked = view.follow));
   top.addEventListener('click', () => view.scrollToSeq(1));
@@ -100,6 +104,7 @@ function stream(jobId: string, view: LogView): void {
   es.addEventListener('log', (ev) => {
     const line = JSON.parse((ev as MessageEvent<string>).data) as Line;
     view.source.put(line);
+    view.noteLine(line);
     if (!pending) {
       pending = true;
       // Many lines in one burst: one paint.

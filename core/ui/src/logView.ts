@@ -28,6 +28,11 @@ export class LogView {
   private readonly spacer: HTMLElement;
   private readonly layer: HTMLElement;
   private folds: Fold[] = [];
+  /** Lines of a stream switched off (the Egress toggle) are left out of the rows, like folds. */
+  private hiddenStream: string | null = null;
+  private readonly hidden = new Set<number>();
+  /** Group folds and hidden lines together, sorted and disjoint; null after either changed. */
+  private merged: Fold[] | null = null;
   private frame = 0;
   private lastKey = '';
   follow = false;
@@ -61,8 +66,54 @@ export class LogView {
 
   get rows(): number {
     let n = this.source.total;
-    for (const f of this.folds) n -= f.end - f.start + 1;
+    for (const f of this.allFolds()) n -= f.end - f.start + 1;
     return Math.max(0, n);
+  }
+
+  private allFolds(): Fold[] {
+    if (this.merged) return this.merged;
+    const ranges = [...this.folds, ...[...this.hidden].map((seq) => ({ start: seq, end: seq }))].sort((a, b) => a.start - b.start);
+    const out: Fold[] = [];
+    for (const r of ranges) {
+      const last = out[out.length - 1];
+      if (last && r.start <= last.end + 1) last.end = Math.max(last.end, r.end);
+      else out.push({ ...r });
+    }
+    return (this.merged = out);
+  }
+
+  private setFolds(folds: Fold[]): void {
+    this.folds = folds;
+    this.merged = null;
+  }
+
+  /**
+   * Leaves the lines of `stream` out of the view (null: shows every line again). The log is read once
+   * in big ranges to find them; lines streamed later are hidden as they come (noteLine).
+   */
+  async hideStream(stream: string | null): Promise<void> {
+    this.hiddenStream = stream;
+    this.hidden.clear();
+    this.merged = null;
+    this.schedule(true);
+    if (stream === null) return;
+    const STEP = 10_000;
+    for (let from = 1; from <= this.source.total; ) {
+      const lines = await this.source.range(from, STEP);
+      if (this.hiddenStream !== stream || !lines.length) break;
+      for (const l of lines) if (l.stream === stream) this.hidden.add(l.seq);
+      from = lines[lines.length - 1]!.seq + 1;
+    }
+    this.merged = null;
+    this.updateSpacer();
+    this.schedule(true);
+  }
+
+  /** A streamed line: left out at once when its stream is hidden. */
+  noteLine(line: Line): void {
+    if (this.hiddenStream === null || line.stream !== this.hiddenStream) return;
+    this.hidden.add(line.seq);
+    this.merged = null;
   }
 
   /** Pixels per row in the spacer (LH unless the log is too tall for the browser). */
@@ -72,7 +123,7 @@ export class LogView {
 
   rowToSeq(row: number): number {
     let seq = row + 1;
-    for (const f of this.folds) {
+    for (const f of this.allFolds()) {
       if (f.start <= seq) seq += f.end - f.start + 1;
       else break;
     }
@@ -81,7 +132,7 @@ export class LogView {
 
   seqToRow(seq: number): number {
     let hidden = 0;
-    for (const f of this.folds) {
+    for (const f of this.allFolds()) {
       if (f.end < seq) hidden += f.end - f.start + 1;
       else if (f.start <= seq) return f.start - 2 - hidden;
       else break;
@@ -106,7 +157,7 @@ export class LogView {
   }
 
   scrollToSeq(seq: number, mark: 'target' | 'current' = 'target'): void {
-    this.folds = this.folds.filter((f) => seq < f.start || seq > f.end);
+    this.setFolds(this.folds.filter((f) => seq < f.start || seq > f.end));
     if (mark === 'target') this.target = seq;
     else this.current = seq;
     this.schedule(true);
@@ -207,7 +258,7 @@ export class LogView {
   async toggleFold(seq: number): Promise<void> {
     const open = this.folds.findIndex((f) => f.start === seq + 1);
     if (open >= 0) {
-      this.folds.splice(open, 1);
+      this.setFolds(this.folds.filter((_, i) => i !== open));
       this.schedule(true);
       return;
     }
@@ -223,9 +274,7 @@ export class LogView {
       else if (END_GROUP.test(line.text)) {
         if (depth === 0) {
           // Folds inside this one go: their rows are hidden by it now.
-          this.folds = this.folds.filter((f) => f.start < seq + 1 || f.end > s);
-          this.folds.push({ start: seq + 1, end: s });
-          this.folds.sort((a, b) => a.start - b.start);
+          this.setFolds([...this.folds.filter((f) => f.start < seq + 1 || f.end > s), { start: seq + 1, end: s }].sort((a, b) => a.start - b.start));
           this.schedule(true);
           return;
         }

@@ -86,6 +86,8 @@ jobs:
           # The snooper works: it saw the agent's git processes of the later actions/checkout.
           if grep -qx "GIT_ASKPASS=true" "$RUNNER_TEMP/snooped" 2>/dev/null; then echo "snooper-saw-git"; fi
           echo "checked-out:$(git -C "$GITHUB_WORKSPACE" rev-parse HEAD)"
+      - name: egress
+        run: curl -sS http://example.com/ || true
 `;
 
 /** A fork PR from bob/widget, held, approved by alice; resolves with the job once it finished. */
@@ -139,6 +141,9 @@ test('public repository: the approved fork run clones anonymously and finds the 
     assert.ok(d.log(job.id).includes(`checked-out:${headSha}`), log);
     assert.ok(standIn.gitTokens.length >= 2, 'the set-up fetched (the mirror every checkout uses)');
     assert.equal([...new Set(standIn.gitTokens)], [''], 'every git request was anonymous');
+    // Egress: the config leaves egress.default unset (any), yet a fork pull request gets none, from the proxy.
+    assert.ok(d.log(job.id).includes('Helios egress proxy refused GET example.com:80: untrusted run (fork pull request): egress is always none; fork pull requests never get egress'), log);
+    assert.ok(d.log(job.id).some((l) => l.startsWith('egress | GET example.com:80 refused: untrusted run (fork pull request)')), log);
   });
 });
 

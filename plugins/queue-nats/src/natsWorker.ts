@@ -135,6 +135,7 @@ export class NatsWorker implements WorkerHandle {
           memoryMb: spec.memoryMb,
           volumes: [],
           agent: spec.agent,
+          ...(spec.egress ? { egress: spec.egress } : {}),
           onMilestone: (milestone) => this.event({ type: 'milestone', jobId, attempt, worker: this.workerId, milestone }),
         });
       } catch (err) {

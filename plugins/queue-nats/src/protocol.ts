@@ -6,6 +6,8 @@ export interface ClaimedSpec {
   cpus: number;
   memoryMb: number;
   agent: { endpoint: string; token: string };
+  /** Control's egress proxy (MachineSpec.egress): the job's credential is control's, so is its proxy. */
+  egress?: { proxy: string };
 }
 
 export interface ClaimRequest {

@@ -12,7 +12,7 @@ const t = natsTest(test);
 
 function matrixWorkflow(n: number, label: string, seconds: number): string {
   const ids = Array.from({ length: n }, (_, i) => i).join(', ');
-  return `on: push\njobs:\n  work:\n    runs-on: ${label}\n    strategy:\n      max-parallel: ${n}\n      matrix:\n        i: [${ids}]\n    steps:\n      - run: sleep ${seconds} && echo ran-$\{{ matrix.i }}\n  other:\n    runs-on: other\n    steps:\n      - run: echo other-ran\n`;
+  return `on: push\njobs:\n  work:\n    runs-on: ${label}\n    strategy:\n      max-parallel: ${n}\n      matrix:\n        i: [${ids}]\n    steps:\n      - run: sleep ${seconds} && echo ran-$\{{ matrix.i }}\n  other:\n    runs-on: other\n    steps:\n      - run: echo other-ran\n      - run: curl -sS -o /dev/null -w 'egress-%{http_code}\\n' http://127.0.0.2:9/\n`;
 }
 
 t('40 jobs spread over two workers, neither over its capacity, the cluster cap respected; the other label only on its worker', async () => {
@@ -31,6 +31,10 @@ t('40 jobs spread over two workers, neither over its capacity, the cluster cap r
     for (const j of jobs) assert.is(j.state, 'succeeded', `${j.name}: ${j.reason}\n${w.logText(j.id)}`);
     const other = jobs.find((j) => j.name === 'other')!;
     assert.match(w.logText(other.id), 'other-ran');
+    // Jobs on workers use control's egress proxy (the claim reply carries it) with a live credential:
+    // a 403 from its address check, not 407 (credential) or 000 (no proxy reached).
+    assert.match(w.logText(other.id), 'egress-403');
+    assert.match(w.logText(other.id), /egress \| GET 127\.0\.0\.2:9 refused: 127\.0\.0\.2 is in 127\.0\.0\.0\/8 \(loopback\)/);
     const byWorker: Record<string, number> = {};
     for (const j of jobs) {
       const p = w.provisioned(j.id);

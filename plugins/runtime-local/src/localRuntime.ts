@@ -5,7 +5,7 @@
  *
  * Layout under workRoot, one directory per machine (what `list` reads after a crash):
  *   <workRoot>/hl-<id>/machine.json   marker: id, jobId, label, pid, pid start time
- *   <workRoot>/hl-<id>/bootstrap.json endpoint + token (mode 600; never on a command line)
+ *   <workRoot>/hl-<id>/bootstrap.json endpoint + token, egressProxy when core runs one (mode 600; never on a command line)
  *   <workRoot>/hl-<id>/pgids          process groups the agent's steps run in (written by the agent)
  *   <workRoot>/hl-<id>/agent.log      the agent's own stdout/stderr (console())
  *   <workRoot>/hl-<id>/home           HOME of the agent and its steps; the job workspace is below
@@ -179,7 +179,7 @@ export class LocalRuntime implements Runtime {
     const { machine, dir } = this.prepare(spec);
     try {
       const bootstrap = join(dir, 'bootstrap.json');
-      writeFileSync(bootstrap, JSON.stringify({ endpoint: spec.agent.endpoint, token: spec.agent.token }), { mode: 0o600 });
+      writeFileSync(bootstrap, JSON.stringify({ endpoint: spec.agent.endpoint, token: spec.agent.token, ...(spec.egress ? { egressProxy: spec.egress.proxy } : {}) }), { mode: 0o600 });
       const home = join(dir, 'home');
       const log = openSync(join(dir, 'agent.log'), 'a');
       // A minimal environment: nothing of the server's (tokens, cloud credentials) reaches the job.

@@ -17,6 +17,14 @@ export interface MachineSpec {
   /** How the agent finds the orchestrator: `host:port` of the agent gRPC service and a one-job token. */
   agent: { endpoint: string; token: string };
   /**
+   * Optional: the job's egress proxy, `host:port` as reachable from the host (for VMs the advertised
+   * endpoint, server.egressEndpoint, like `agent.endpoint`). Core sets it whenever a proxy runs for
+   * the job. The runtime hands it to the agent (runtime-local: `egressProxy` in the bootstrap file;
+   * VMs: user-data) and lets the machine reach it; the agent points its steps' HTTP(S)_PROXY at it
+   * with the per-job credential it receives over the agent protocol (never the job token).
+   */
+  egress?: { proxy: string };
+  /**
    * Optional: the runtime calls it when a boot milestone passes, so the orchestrator can time the
    * job's start (t1 `booted`: the VM/zone is booted; t2 `console`: the first console byte arrived).
    * Runtimes without such milestones never call it; a throw from it is ignored.

@@ -34,6 +34,8 @@ export class HeliosMetrics {
   private readonly duration = new Histogram('helios_job_duration_seconds', 'Time from provisioning to the final state of jobs finished since this server started.', DURATION_BUCKETS);
   private readonly machineStart = new Histogram('helios_machine_start_seconds', 'Seconds from the start of provisioning (t0, the disk clone) to each machine milestone (booted, console, hello), for jobs finished since this server started.', START_BUCKETS);
   private readonly teardownIncomplete = new Counter('helios_machine_teardown_incomplete_total', "Machine teardowns (after a job or at reconciliation) that failed and may have left part of the machine behind, since this server started, by runtime instance.");
+  private readonly egressConnections = new Counter('helios_egress_connections_total', 'Connections (CONNECT tunnels and forwarded requests) through the egress proxy since this server started, by decision (allowed, refused).');
+  private readonly egressBytes = new Counter('helios_egress_bytes_total', 'Bytes (both ways) through the egress proxy for allowed connections since this server started.');
   private readonly deliveries = new Counter('helios_webhook_deliveries_total', 'Webhook deliveries stored in the inbox (duplicates excluded), by forge instance.');
   private readonly outbox = new Gauge('helios_outbox_pending', 'Forge outbox rows still to deliver (pending or in flight).');
   private readonly sessions = new Gauge('helios_agent_sessions_active', 'Agents connected to the agent service.');
@@ -46,6 +48,7 @@ export class HeliosMetrics {
   private readonly lagSampler: EventLoopLagSampler;
   private readonly unsubscribe: () => void;
   private readonly unsubscribeTeardown: () => void;
+  private readonly unsubscribeEgress: () => void;
 
   constructor(private readonly s: MetricsSources) {
     for (const state of JOB_STATES) if (!['queued', 'provisioning', 'running'].includes(state)) this.finished.inc({ state }, 0);
@@ -63,6 +66,12 @@ export class HeliosMetrics {
       }
     });
     this.unsubscribeTeardown = s.events.on('machine.teardownFailed', (e) => this.teardownIncomplete.inc({ runtime: e.runtime }));
+    for (const decision of ['allowed', 'refused']) this.egressConnections.inc({ decision }, 0);
+    this.egressBytes.inc({}, 0);
+    this.unsubscribeEgress = s.events.on('egress.connection', (e) => {
+      this.egressConnections.inc({ decision: e.allowed ? 'allowed' : 'refused' });
+      if (e.bytes > 0) this.egressBytes.inc({}, e.bytes);
+    });
     this.lagSampler = new EventLoopLagSampler((late, own) => {
       this.loopLag.observe({}, late);
       this.loopLagOwn.observe({}, own);
@@ -82,13 +91,14 @@ export class HeliosMetrics {
     const usage = process.cpuUsage();
     this.cpu.set({}, (usage.user + usage.system) / 1e6);
     this.rss.set({}, process.memoryUsage.rss());
-    const all: Metric[] = [this.jobs, this.finished, this.duration, this.machineStart, this.teardownIncomplete, this.deliveries, this.outbox, this.sessions, this.uptime, this.cpu, this.rss, this.startTime, this.loopLag, this.loopLagOwn];
+    const all: Metric[] = [this.jobs, this.finished, this.duration, this.machineStart, this.teardownIncomplete, this.egressConnections, this.egressBytes, this.deliveries, this.outbox, this.sessions, this.uptime, this.cpu, this.rss, this.startTime, this.loopLag, this.loopLagOwn];
     return renderAll(all);
   }
 
   close(): void {
     this.unsubscribe();
     this.unsubscribeTeardown();
+    this.unsubscribeEgress();
     this.lagSampler.close();
   }
 }

@@ -9,6 +9,8 @@ import type { PositionOf } from './validate.js';
 export interface AgentServerConfig {
   agentListen?: string;
   agentEndpoint?: string;
+  egressListen?: string;
+  egressEndpoint?: string;
 }
 
 export interface HostPort {
@@ -32,6 +34,15 @@ export function agentEndpointProblems(server: AgentServerConfig, positionOf: Pos
     if (advertised.port === 0 || advertised.port > 65535) at('agentEndpoint', `port ${advertised.port} is not one guests can dial; use the port of server.agentListen (1 to 65535)`);
     if (advertised.host === '0.0.0.0') at('agentEndpoint', '0.0.0.0 is not an address guests can dial; use the address of the interface they reach (e.g. the etherstub\'s gateway address)');
     if (!listen || listen.port === 0) at('agentEndpoint', 'is set but server.agentListen is not a fixed port, so the advertised port could not be the bound one; set server.agentListen: "<address>:<port>"');
+  }
+  // The egress proxy's pair follows the same rules.
+  const egressListen = server.egressListen !== undefined ? splitHostPort(server.egressListen) : null;
+  if (egressListen && egressListen.port > 65535) at('egressListen', `port ${egressListen.port} is over 65535; use a port from 1 to 65535 (0 picks a free one)`);
+  if (server.egressEndpoint !== undefined) {
+    const advertised = splitHostPort(server.egressEndpoint);
+    if (advertised.port === 0 || advertised.port > 65535) at('egressEndpoint', `port ${advertised.port} is not one machines can dial; use the port of server.egressListen (1 to 65535)`);
+    if (advertised.host === '0.0.0.0') at('egressEndpoint', "0.0.0.0 is not an address machines can dial; use the address of the interface they reach (e.g. the etherstub's gateway address)");
+    if (!egressListen || egressListen.port === 0) at('egressEndpoint', 'is set but server.egressListen is not a fixed port, so the advertised port could not be the bound one; set server.egressListen: "<address>:<port>"');
   }
   return problems;
 }

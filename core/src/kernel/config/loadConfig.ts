@@ -6,6 +6,7 @@ import type { Static, TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { EMBEDDED_DEFAULT_CONFIG, HeliosConfigSchema, INSTANCE_NAME, PluginEntrySchema, type HeliosConfig } from './schema.js';
 import { agentEndpointProblems } from './agentEndpoint.js';
+import { egressConfigProblems } from '../../egress/egressConfig.js';
 import { configInvalid, type ConfigProblem } from './problems.js';
 import { validateAgainst, type PositionOf } from './validate.js';
 
@@ -75,7 +76,7 @@ export function parseConfigText(text: string, file: string, configDir: string, e
     throw configInvalid(file, [{ path: '', message: 'the top level must be a mapping with server, plugins and limits keys', line: 1, col: 1 }]);
   }
   const { value, problems: schemaProblems } = validateAgainst(HeliosConfigSchema, raw, [], positionOf);
-  if (schemaProblems.length === 0) schemaProblems.push(...agentEndpointProblems((value as HeliosConfig).server, positionOf));
+  if (schemaProblems.length === 0) schemaProblems.push(...agentEndpointProblems((value as HeliosConfig).server, positionOf), ...egressConfigProblems((value as HeliosConfig).egress, positionOf));
   if (schemaProblems.length === 0) return { file, configDir, config: value as HeliosConfig, positionOf, embedded, problems: [] };
   return { file, configDir, config: salvage(raw as Record<string, unknown>), positionOf, embedded, problems: schemaProblems };
 }
@@ -96,8 +97,8 @@ function salvage(raw: Record<string, unknown>): HeliosConfig {
       if (INSTANCE_NAME.test(name) && Value.Check(PluginEntrySchema, entry)) plugins[name] = entry;
     }
   }
-  const { server, limits, caches, artifacts, ui, environments } = HeliosConfigSchema.properties;
-  return { server: section(server, raw.server), plugins, limits: section(limits, raw.limits), caches: section(caches, raw.caches), artifacts: section(artifacts, raw.artifacts), ui: section(ui, raw.ui), environments: section(environments, raw.environments) };
+  const { server, limits, caches, artifacts, ui, environments, egress } = HeliosConfigSchema.properties;
+  return { server: section(server, raw.server), plugins, limits: section(limits, raw.limits), caches: section(caches, raw.caches), artifacts: section(artifacts, raw.artifacts), ui: section(ui, raw.ui), environments: section(environments, raw.environments), egress: section(egress, raw.egress) };
 }
 
 function makePositionOf(doc: Document, lineCounter: LineCounter): PositionOf {

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { EgressConfigSchema } from '../../egress/egressConfig.js';
 
 export const INSTANCE_NAME = /^[a-z][a-z0-9-]*$/;
 
@@ -27,6 +28,10 @@ export const HeliosConfigSchema = Type.Object(
         agentListen: Type.Optional(Type.String({ pattern: '^[^\\s:]+:\\d{1,5}$' })),
         /** The host:port guests are told to dial (default: the bound address and port). */
         agentEndpoint: Type.Optional(Type.String({ pattern: '^[^\\s:]+:\\d{1,5}$' })),
+        /** What the egress proxy binds (default 127.0.0.1 and a free port); jobs' outbound HTTP(S) goes through it. */
+        egressListen: Type.Optional(Type.String({ pattern: '^[^\\s:]+:\\d{1,5}$' })),
+        /** The host:port machines are told to use as their proxy (default: the bound address and port). */
+        egressEndpoint: Type.Optional(Type.String({ pattern: '^[^\\s:]+:\\d{1,5}$' })),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -140,6 +145,8 @@ export const HeliosConfigSchema = Type.Object(
       Type.Object({ approval: Type.Boolean({ default: false }) }, { additionalProperties: false }),
       { default: {} },
     ),
+    /** What jobs may reach through the egress proxy (per repository, per runs-on label); fork pull requests: none. */
+    egress: EgressConfigSchema,
     /** Run artifacts (actions/upload-artifact; needs a Storage plugin). */
     artifacts: Type.Object(
       {

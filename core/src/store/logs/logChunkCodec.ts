@@ -19,8 +19,8 @@ import type { LogLine, LogStreamName } from '../records.js';
 const FORMAT_BROTLI_V1 = 1;
 
 // Append only: the code is stored in every chunk.
-const STREAMS: readonly LogStreamName[] = ['stdout', 'stderr', 'system', 'console'];
-const STREAM_CODE: Record<LogStreamName, number> = { stdout: 0, stderr: 1, system: 2, console: 3 };
+const STREAMS: readonly LogStreamName[] = ['stdout', 'stderr', 'system', 'console', 'egress'];
+const STREAM_CODE: Record<LogStreamName, number> = { stdout: 0, stderr: 1, system: 2, console: 3, egress: 4 };
 
 /** Brotli quality 5 of 11: within a few % of the best ratio on build logs at a fraction of q11's time. */
 const BROTLI_OPTIONS = {

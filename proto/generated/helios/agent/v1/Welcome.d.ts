@@ -14,6 +14,12 @@ export interface Welcome {
    */
   'ackedSeq'?: (number | string | Long);
   'heartbeatIntervalMs'?: (number);
+  /**
+   * The job's egress proxy credential (`<user>:<secret>`, Proxy-Authorization: Basic), empty when no
+   * egress proxy runs for the job. Not the job token: a step holding it can only use the proxy, under
+   * this job's policy, until the job ends.
+   */
+  'egressCredential'?: (string);
 }
 
 export interface Welcome__Output {
@@ -28,4 +34,10 @@ export interface Welcome__Output {
    */
   'ackedSeq': (number);
   'heartbeatIntervalMs': (number);
+  /**
+   * The job's egress proxy credential (`<user>:<secret>`, Proxy-Authorization: Basic), empty when no
+   * egress proxy runs for the job. Not the job token: a step holding it can only use the proxy, under
+   * this job's policy, until the job ends.
+   */
+  'egressCredential': (string);
 }

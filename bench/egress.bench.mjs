@@ -1,0 +1,127 @@
+// `npm run bench -- egress`: what the egress proxy costs a job. A loopback origin (its own process)
+// serves 200 MB (BENCH_EGRESS_MB); curl downloads it directly (the baseline, same run), through the
+// proxy by plain forwarding and through a CONNECT tunnel (curl -p), best of 3 each. Then 200
+// (BENCH_EGRESS_CONNS) fresh connections each fetch a tiny body, direct and through the proxy: the
+// added latency per connection (median, p99). The proxy is core's EgressService with a real job grant,
+// in its own process as under `helios serve`. Issue 15's target: throughput ratio >= 0.8.
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(fileURLToPath(new URL('.', import.meta.url)), '..');
+const MB = Number(process.env.BENCH_EGRESS_MB ?? 200);
+const CONNS = Number(process.env.BENCH_EGRESS_CONNS ?? 200);
+
+/** Starts `source` (an ES module) in its own node process; resolves with its first stdout line, parsed. */
+function child(source) {
+  const p = spawn(process.execPath, ['--input-type=module', '-e', source], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    p.stdout.on('data', (d) => {
+      out += d;
+      const nl = out.indexOf('\n');
+      if (nl >= 0) resolve({ info: JSON.parse(out.slice(0, nl)), kill: () => p.kill('SIGTERM') });
+    });
+    p.once('exit', (code) => reject(new Error(`bench child exited ${code}`)));
+  });
+}
+
+const origin = await child(`
+import http from 'node:http';
+const size = ${MB} * 1024 * 1024;
+const chunk = Buffer.alloc(1024 * 1024, 97);
+const server = http.createServer((req, res) => {
+  if (req.url === '/big') {
+    res.writeHead(200, { 'content-length': size });
+    let sent = 0;
+    const pump = () => { while (sent < size) { sent += chunk.length; if (!res.write(chunk)) return res.once('drain', pump); } res.end(); };
+    pump();
+  } else res.end('ok');
+});
+server.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ port: server.address().port })));
+`);
+const proxy = await child(`
+import { EgressService } from './core/dist/src/egress/egressService.js';
+import { compile } from './core/dist/src/egress/egressPolicy.js';
+const s = new EgressService({ host: '127.0.0.1', port: 0 });
+await s.start();
+let n = 0;
+const g = s.grant({ jobId: 'bench', policy: compile({ allow: ['127.0.0.1:*'] }, 'egress.default', 'bench/bench'), implicit: [], report: () => n++ });
+console.log(JSON.stringify({ endpoint: s.endpoint, credential: g.credential }));
+`);
+
+const url = `http://127.0.0.1:${origin.info.port}`;
+const [user, secret] = proxy.info.credential.split(':');
+const proxyUrl = `http://${user}:${encodeURIComponent(secret)}@${proxy.info.endpoint}`;
+
+function curlSpeed(args) {
+  return new Promise((resolve, reject) => {
+    const c = spawn('curl', ['-sS', '--noproxy', '', '-o', '/dev/null', '-w', '%{speed_download} %{size_download}', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    c.stdout.on('data', (d) => (out += d));
+    c.on('close', (code) => {
+      const [speed, size] = out.trim().split(' ').map(Number);
+      if (code !== 0 || size !== MB * 1024 * 1024) reject(new Error(`curl ${args.join(' ')}: exit ${code}, ${size} bytes`));
+      else resolve(speed);
+    });
+  });
+}
+
+async function best(args) {
+  let top = 0;
+  for (let i = 0; i < 3; i++) top = Math.max(top, await curlSpeed(args));
+  return top;
+}
+
+function once(viaProxy) {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const [host, port] = proxy.info.endpoint.split(':');
+    const req = viaProxy
+      ? http.request({ host, port: Number(port), path: `${url}/small`, agent: false, headers: { host: `127.0.0.1:${origin.info.port}`, 'proxy-authorization': `Basic ${Buffer.from(proxy.info.credential).toString('base64')}` } })
+      : http.request(`${url}/small`, { agent: false });
+    req.on('response', (res) => {
+      res.resume();
+      res.on('end', () => resolve(performance.now() - started));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
+
+try {
+  console.error(`egress bench: ${MB} MB direct, forwarded and tunnelled (best of 3 each)`);
+  const direct = await best([`${url}/big`]);
+  const forwarded = await best(['-x', proxyUrl, `${url}/big`]);
+  const tunnelled = await best(['-x', proxyUrl, '-p', `${url}/big`]);
+  console.error(`egress bench: ${CONNS} fresh connections direct and through the proxy`);
+  const d = [];
+  const p = [];
+  for (let i = 0; i < CONNS; i++) {
+    d.push(await once(false));
+    p.push(await once(true));
+  }
+  const mbps = (x) => +(x / 1e6).toFixed(1);
+  console.log(
+    JSON.stringify({
+      bench: 'egress',
+      downloadMB: MB,
+      directMBps: mbps(direct),
+      forwardMBps: mbps(forwarded),
+      connectMBps: mbps(tunnelled),
+      forwardRatio: +(forwarded / direct).toFixed(2),
+      connectRatio: +(tunnelled / direct).toFixed(2),
+      target: 0.8,
+      connections: CONNS,
+      directConnMs: { p50: +pct(d, 50).toFixed(2), p99: +pct(d, 99).toFixed(2) },
+      proxyConnMs: { p50: +pct(p, 50).toFixed(2), p99: +pct(p, 99).toFixed(2) },
+      addedMsPerConnection: +(pct(p, 50) - pct(d, 50)).toFixed(2),
+    }),
+  );
+} finally {
+  origin.kill();
+  proxy.kill();
+}
