@@ -21,6 +21,12 @@ export interface StepJob {
   env: Record<string, string>;
 }
 
+export interface ToolkitCall {
+  op: string;
+  args: unknown;
+  o: { cwd: string; protocol?: 'v1' | 'v2' };
+}
+
 export interface ToolkitResult {
   ok: boolean;
   result: unknown;
@@ -85,21 +91,30 @@ export class ToolkitHarness {
     return d;
   }
 
-  /** Runs the toolkit client as a step would: `protocol` v1 drops ACTIONS_CACHE_SERVICE_V2. */
-  toolkit(job: StepJob, op: string, args: unknown, o: { cwd: string; protocol?: 'v1' | 'v2' }): Promise<ToolkitResult> {
-    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, ...job.env, GITHUB_WORKSPACE: o.cwd, RUNNER_TEMP: join(this.dir, 'runner-temp'), GITHUB_REF: job.run.ref, ACTIONS_STEP_DEBUG: '' };
-    if (o.protocol === 'v1') delete env.ACTIONS_CACHE_SERVICE_V2;
+  /** Runs the toolkit client as a step would, one call. */
+  async toolkit(job: StepJob, op: string, args: unknown, o: ToolkitCall['o']): Promise<ToolkitResult> {
+    return (await this.calls(job, [{ op, args, o }]))[0]!;
+  }
+
+  /** Several calls in one step process (in order). `protocol` v1 drops ACTIONS_CACHE_SERVICE_V2. */
+  calls(job: StepJob, calls: ToolkitCall[]): Promise<ToolkitResult[]> {
+    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, ...job.env, RUNNER_TEMP: join(this.dir, 'runner-temp'), GITHUB_REF: job.run.ref };
+    const argv = JSON.stringify(calls.map((c) => ({ op: c.op, args: c.args, cwd: c.o.cwd, protocol: c.o.protocol ?? 'v2' })));
     return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [CLIENT, op, JSON.stringify(args)], { cwd: o.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [CLIENT, argv], { cwd: this.dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
       let output = '';
       child.stdout.on('data', (d) => (output += d));
       child.stderr.on('data', (d) => (output += d));
       child.on('error', reject);
       child.on('close', () => {
-        const line = output.split('\n').find((l) => l.startsWith('RESULT ') || l.startsWith('FAILED '));
-        if (!line) return resolve({ ok: false, result: null, error: 'no result line', output });
-        if (line.startsWith('RESULT ')) resolve({ ok: true, result: JSON.parse(line.slice(7)), error: '', output });
-        else resolve({ ok: false, result: null, error: line.slice(7), output });
+        resolve(
+          calls.map((_, i) => {
+            const line = output.split('\n').find((l) => l.startsWith(`RESULT ${i} `) || l.startsWith(`FAILED ${i} `));
+            if (!line) return { ok: false, result: null, error: 'no result line', output };
+            const rest = line.slice(line.indexOf(' ', 7) + 1);
+            return line.startsWith('RESULT ') ? { ok: true, result: JSON.parse(rest) as unknown, error: '', output } : { ok: false, result: null, error: rest, output };
+          }),
+        );
       });
     });
   }
