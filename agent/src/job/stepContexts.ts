@@ -4,6 +4,7 @@
  */
 import { arch, hostname, platform } from 'node:os';
 import { delimiter, join } from 'node:path';
+import type { ActionsRuntimeAccess } from '@helios-ci/sdk';
 import type { EvalScope } from '../expressions.js';
 import type { Frame } from './frame.js';
 import type { JobContext } from './jobContext.js';
@@ -51,6 +52,8 @@ export function processEnv(job: JobContext, frame: Frame, stepEnv: Record<string
   const s = job.spec;
   const env: NodeJS.ProcessEnv = {
     ...job.baseEnv,
+    // Before the workflow's env, which may point the toolkit elsewhere, as on GitHub.
+    ...actionsRuntimeEnv(s.actionsRuntime),
     CI: 'true',
     GITHUB_ACTIONS: 'true',
     HELIOS_CI: 'true',
@@ -73,4 +76,15 @@ export function processEnv(job: JobContext, frame: Frame, stepEnv: Record<string
   if (frame.actionPath) env.GITHUB_ACTION_PATH = frame.actionPath;
   if (job.addedPath.length > 0) env.PATH = [...job.addedPath, env.PATH ?? ''].filter(Boolean).join(delimiter);
   return env;
+}
+
+/** The actions runtime services' env (ACTIONS_RESULTS_URL, ACTIONS_CACHE_URL, ACTIONS_RUNTIME_TOKEN, ACTIONS_CACHE_SERVICE_V2). */
+export function actionsRuntimeEnv(access: ActionsRuntimeAccess | undefined): Record<string, string> {
+  if (!access) return {};
+  return {
+    ACTIONS_RESULTS_URL: access.resultsUrl,
+    ACTIONS_CACHE_URL: access.cacheUrl,
+    ACTIONS_RUNTIME_TOKEN: access.token,
+    ...(access.cacheServiceV2 ? { ACTIONS_CACHE_SERVICE_V2: 'True' } : {}),
+  };
 }

@@ -11,7 +11,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HeliosError, type Logger } from '@helios-ci/sdk';
+import { HeliosError, type ActionsRuntimeAccess, type Logger } from '@helios-ci/sdk';
 import type { BlobServices } from '../blobs/blobServices.js';
 import type { Store } from '../store/index.js';
 import { handleBlob } from './blobHandlers.js';
@@ -35,22 +35,16 @@ export interface ActionsRuntimeOptions {
   host?: string;
   /** 0 (default): a free port. */
   port?: number;
-  /** host:port jobs are told (server.actionsEndpoint); default the bound one. */
+  /** host:port jobs are told (server.actionsEndpoint). */
   advertise?: string;
+  /** Without `advertise`: jobs are told this host with the bound port (the agent endpoint's host); default the bound host. */
+  advertiseHost?: string;
   /** Longest life of a token; it dies earlier with its job (default 24 h). */
   tokenTtlMs?: number;
   /** Where uploads are staged until finalized (default: a fresh directory in the OS temp dir). */
   stagingDir?: string;
   /** How often uploads of ended jobs are dropped (default 60 s). */
   sweepIntervalMs?: number;
-}
-
-/** The environment a job's steps get (the agent adds it to every step's process env). */
-export interface ActionsRuntimeEnv {
-  ACTIONS_RUNTIME_TOKEN: string;
-  ACTIONS_RESULTS_URL: string;
-  ACTIONS_CACHE_URL: string;
-  ACTIONS_CACHE_SERVICE_V2: string;
 }
 
 const LIVE = new Set(['provisioning', 'running']);
@@ -79,7 +73,6 @@ export class ActionsRuntimeService {
     const caches = new RuntimeCaches({ blobs: o.blobs, uploads, defaultBranch: o.defaultBranch, maxEntryBytes: o.maxCacheEntryBytes });
     const artifacts = new RuntimeArtifacts({ artifacts: o.blobs.artifacts, uploads, maxBytes: o.maxArtifactBytes, now: () => o.store.clock.now() });
     this.handlers = { caches, twirp: twirpMethods({ caches, artifacts, urls: this.urls, uploadTtlMs: 6 * 3600_000, downloadTtlMs: 3600_000 }) };
-    this.artifactsOf = artifacts;
     const server = createServer((req, res) => void this.handle(req, res));
     server.requestTimeout = 0;
     await new Promise<void>((resolve, reject) => {
@@ -95,28 +88,21 @@ export class ActionsRuntimeService {
     return this.bound;
   }
 
-  private artifactsOf: RuntimeArtifacts | null = null;
-
   /** host:port jobs dial. */
   get endpoint(): string {
     if (this.o.advertise) return this.o.advertise;
     if (!this.bound) throw new HeliosError('E_INTERNAL', 'the actions runtime service is not started');
-    return `${this.bound.host === '0.0.0.0' ? '127.0.0.1' : this.bound.host}:${this.bound.port}`;
+    return `${this.o.advertiseHost ?? (this.bound.host === '0.0.0.0' ? '127.0.0.1' : this.bound.host)}:${this.bound.port}`;
   }
 
   baseUrl(): string {
     return `http://${this.endpoint}/`;
   }
 
-  /** The env of a job's steps, with a token minted for that job. */
-  envFor(runId: string, jobId: string): ActionsRuntimeEnv {
+  /** What a job's spec carries (JobSpec.actionsRuntime), with a token minted for that job. */
+  accessFor(runId: string, jobId: string): ActionsRuntimeAccess {
     const base = this.baseUrl();
-    return {
-      ACTIONS_RUNTIME_TOKEN: this.tokens.mint(runId, jobId, this.o.tokenTtlMs ?? 24 * 3600_000),
-      ACTIONS_RESULTS_URL: base,
-      ACTIONS_CACHE_URL: base,
-      ACTIONS_CACHE_SERVICE_V2: 'True',
-    };
+    return { resultsUrl: base, cacheUrl: base, token: this.tokens.mint(runId, jobId, this.o.tokenTtlMs ?? 24 * 3600_000), cacheServiceV2: true };
   }
 
   /** Drops uploads whose job no longer runs. */

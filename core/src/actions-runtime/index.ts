@@ -1,2 +1,2 @@
-export { ActionsRuntimeService, type ActionsRuntimeEnv, type ActionsRuntimeOptions } from './actionsRuntimeService.js';
+export { ActionsRuntimeService, type ActionsRuntimeOptions } from './actionsRuntimeService.js';
 export { RuntimeTokens } from './runtimeToken.js';

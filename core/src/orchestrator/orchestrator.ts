@@ -5,6 +5,7 @@ import {
   type Forge,
   type JobState,
   type Logger,
+  type ActionsRuntimeAccess,
   type Machine,
   type Queue,
   type RemoteDispatcher,
@@ -60,6 +61,8 @@ export interface OrchestratorOptions {
   concurrentJobs: number;
   /** Link target for job pages (`<publicUrl>/jobs/<id>`). */
   publicUrl: string;
+  /** The actions runtime services' URLs and a token for a job (JobSpec.actionsRuntime); null without a Storage. */
+  actionsRuntime?: ((runId: string, jobId: string) => ActionsRuntimeAccess) | null;
   /**
    * Removes what a crash left in the Storage backend (reconcileStorage), given the jobs still live;
    * called at start after the machines are reconciled. Absent: no Storage, or nothing to reconcile.
@@ -515,7 +518,7 @@ export class Orchestrator {
   private async runAttempt(run: RunRecord, job: JobRecord, runtime: Runtime, label: string, sink: StoreJobSink, active: ActiveJob, secrets: Record<string, string>, cloneAccess: { url: string; token?: string }, warm: WarmSession | null, mayRetry: boolean, adopted: Adopted | null): Promise<boolean | 'retry'> {
     // Only the instances of the keys it needs (index jobs_run_key_state), not the whole run.
     const needed = job.plan.needs.flatMap((key) => this.o.store.jobs.listInstances(run.id, job.plan.workflow.file, key));
-    const spec = buildJobSpec({ run, jobId: job.id, plan: job.plan, needs: needsContext(needed as GraphJob[], job.plan), secrets, clone: cloneAccess, publicUrl: this.o.publicUrl, ...(warm ? { warmPaths: warm.paths } : {}) });
+    const spec = buildJobSpec({ run, jobId: job.id, plan: job.plan, needs: needsContext(needed as GraphJob[], job.plan), secrets, clone: cloneAccess, publicUrl: this.o.publicUrl, ...(warm ? { warmPaths: warm.paths } : {}), ...(this.o.actionsRuntime ? { actionsRuntime: this.o.actionsRuntime(run.id, job.id) } : {}) });
     // Jobs on other hosts keep what a restarted control needs to re-adopt them (job_agents).
     const adoptable = isAdoptable(runtime);
     const agentSink = adoptable ? new SeqRecordingSink(sink, this.o.store, job.id) : sink;

@@ -6,6 +6,7 @@ import type { RunPlanner } from '../orchestrator/runPlanner.js';
 import type { Reporter, OutboxWorker } from '../reporter/index.js';
 import type { BlobServices } from '../blobs/blobServices.js';
 import type { JobDispatch } from '../dispatch/jobDispatch.js';
+import type { ActionsRuntimeService } from '../actions-runtime/actionsRuntimeService.js';
 
 /** Core-internal tokens: resolved through the same kernel container as plugin values. */
 export const StoreToken = defineToken<Store>('core.store');
@@ -17,3 +18,5 @@ export const RunPlannerToken = defineToken<RunPlanner>('core.run-planner');
 export const BlobsToken = defineToken<BlobServices>('core.blobs');
 /** The orchestrator's queue and, with queue-nats, the dispatcher runtime for workers' labels. */
 export const DispatchToken = defineToken<JobDispatch>('core.dispatch');
+/** The cache and artifact APIs toolkit-based actions call; provided only with a Storage plugin. */
+export const ActionsRuntimeToken = defineToken<ActionsRuntimeService>('core.actions-runtime');

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Logger } from '@helios-ci/sdk';
+import type { ActionsRuntimeAccess, Logger } from '@helios-ci/sdk';
 import { ActionsRuntimeService } from '../../src/actions-runtime/index.js';
 import type { RunRecord } from '../../src/store/index.js';
 import { BlobHarness, defaultSettings, type RunShape } from '../helpers/blobHarness.js';
@@ -18,7 +18,7 @@ const CLIENT = join(REPO_ROOT, 'core/test/fixtures/actions-toolkit/client.mjs');
 export interface StepJob {
   run: RunRecord;
   jobId: string;
-  env: Record<string, string>;
+  env: { ACTIONS_RUNTIME_TOKEN: string } & Record<string, string>;
 }
 
 export interface ToolkitCall {
@@ -78,7 +78,7 @@ export class ToolkitHarness {
     }
     this.blobs.store.jobs.transition(jobId, 'provisioning');
     this.blobs.store.jobs.transition(jobId, 'running');
-    return { run, jobId, env: { ...this.service.envFor(run.id, jobId) } };
+    return { run, jobId, env: envOf(this.service.accessFor(run.id, jobId)) };
   }
 
   end(job: StepJob): void {
@@ -125,4 +125,9 @@ export class ToolkitHarness {
     const l: Logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: () => l } as unknown as Logger;
     return l;
   }
+}
+
+/** What the agent puts in a step's env from JobSpec.actionsRuntime (agent/src/job/stepContexts.ts). */
+function envOf(a: ActionsRuntimeAccess): StepJob['env'] {
+  return { ACTIONS_RESULTS_URL: a.resultsUrl, ACTIONS_CACHE_URL: a.cacheUrl, ACTIONS_RUNTIME_TOKEN: a.token, ...(a.cacheServiceV2 ? { ACTIONS_CACHE_SERVICE_V2: 'True' } : {}) };
 }
