@@ -6,7 +6,7 @@
  * carry the job's ACTIONS_RUNTIME_TOKEN, accepted while that job is provisioning or running.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -41,8 +41,8 @@ export interface ActionsRuntimeOptions {
   advertiseHost?: string;
   /** Longest life of a token; it dies earlier with its job (default 24 h). */
   tokenTtlMs?: number;
-  /** Where uploads are staged until finalized (default: a fresh directory in the OS temp dir). */
-  stagingDir?: string;
+  /** Where uploads are staged until finalized: a fresh directory is made in it (default: the OS temp dir). */
+  stagingParent?: string;
   /** How often uploads of ended jobs are dropped (default 60 s). */
   sweepIntervalMs?: number;
 }
@@ -67,7 +67,9 @@ export class ActionsRuntimeService {
 
   async start(): Promise<{ host: string; port: number }> {
     const o = this.o;
-    this.stagingDir = o.stagingDir ?? (await mkdtemp(join(tmpdir(), 'helios-actions-runtime-')));
+    const parent = o.stagingParent ?? tmpdir();
+    await mkdir(parent, { recursive: true, mode: 0o700 });
+    this.stagingDir = await mkdtemp(join(parent, 'helios-actions-uploads-'));
     const uploads = new PendingUploads(this.stagingDir);
     this.uploads = uploads;
     const caches = new RuntimeCaches({ blobs: o.blobs, uploads, defaultBranch: o.defaultBranch, maxEntryBytes: o.maxCacheEntryBytes });
@@ -123,7 +125,7 @@ export class ActionsRuntimeService {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
     await this.uploads?.clear();
-    if (this.stagingDir && !this.o.stagingDir) await rm(this.stagingDir, { recursive: true, force: true });
+    if (this.stagingDir) await rm(this.stagingDir, { recursive: true, force: true });
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -88,6 +88,8 @@ export function registerCoreServices(options: CoreServiceOptions = {}) {
             logger: ctx.logger.child('actions-runtime'),
             host: listen.host,
             port: listen.port,
+            // Beside the data, not in a tmpfs /tmp: an upload may be as large as limits.maxArtifactBytes.
+            stagingParent: join(kernel.dataDir, 'tmp'),
             ...actionsAdvertiseOf(config.server),
           }),
       });

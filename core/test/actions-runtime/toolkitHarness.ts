@@ -49,7 +49,7 @@ export class ToolkitHarness {
       maxCacheEntryBytes: limits.maxCacheEntryBytes ?? 4 * 1024 * 1024,
       maxArtifactBytes: limits.maxArtifactBytes ?? 4 * 1024 * 1024,
       logger: this.logger(),
-      stagingDir: join(this.dir, 'staging'),
+      stagingParent: join(this.dir, 'staging'),
     });
   }
 
