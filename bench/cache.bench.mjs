@@ -4,6 +4,9 @@
 //              into an empty directory;
 //   storageDir — the .tar.gz as a cache blob in @helios-ci/storage-dir (the default storage), restored
 //              by streaming readBlob into the extractor;
+//   toolkit  — the real @actions/cache (v2 Twirp) saving and restoring the same files through the
+//              actions runtime service over storage-dir (toolkitSaveMs / toolkitRestoreMs: tar, zstd
+//              or gzip, transfer and index, timed inside the step process);
 //   zfsClone — storage-zfs warm paths: the data in a warm head (a snapshot), restored by openWarm,
 //              i.e. a `zfs clone` — no archive, no copy.
 // Prints one JSON line with each restore time (ms; the clone's is the median of 5 rounds) and
@@ -20,6 +23,7 @@ import { join } from 'node:path';
 import * as tar from 'tar';
 import { DirStorage } from '../plugins/storage-dir/dist/src/index.js';
 import { ZfsStorage } from '../plugins/storage-zfs/dist/src/index.js';
+import { toolkitRoundTrip } from './lib/toolkitRoundTrip.mjs';
 
 const MiB = 1024 * 1024;
 const FILE = 4 * MiB;
@@ -117,12 +121,16 @@ try {
     rmSync(archive);
     log(`${label}: storage-dir readBlob + extract ${storageDirRestoreMs} ms`);
 
+    // (d) the real @actions/cache (v2) through the actions runtime service, over storage-dir.
+    const toolkit = await toolkitRoundTrip(work, source, label);
+    log(`${label}: @actions/cache v2 save ${toolkit.saveMs} ms, restore ${toolkit.restoreMs} ms`);
+
     // (c) storage-zfs: a warm head holding the same files (timed below, all sizes interleaved).
     const first = await storage.openWarm(null, `seed-${label}`);
     execFileSync('cp', ['-a', `${source}/.`, first.location]);
     heads[label] = { head: await storage.commitWarm(first), files: readdirSync(source).length, clones: [] };
     rmSync(source, { recursive: true });
-    results[label] = { tarCreateMs, tarRestoreMs, storageDirRestoreMs };
+    results[label] = { tarCreateMs, tarRestoreMs, storageDirRestoreMs, toolkitSaveMs: toolkit.saveMs, toolkitRestoreMs: toolkit.restoreMs };
   }
 
   // Restore = openWarm of the head: a `zfs clone` of its snapshot. Sizes take turns, round by round,

@@ -222,4 +222,21 @@ export interface JobSpec {
    * resolve to `<warm volume>/<i>`. Optional, so the plan version stays 1 (an older agent ignores it).
    */
   warmPaths?: string[];
+  /**
+   * The server's actions runtime services (cache and artifact APIs of @actions/cache and
+   * @actions/artifact), when it has a Storage: the agent puts them in every step's env as
+   * ACTIONS_RESULTS_URL, ACTIONS_CACHE_URL, ACTIONS_RUNTIME_TOKEN (masked) and, when cacheServiceV2,
+   * ACTIONS_CACHE_SERVICE_V2. The token is this job's, dead when the job ends. Optional: the plan
+   * version stays 1 (an older agent ignores it).
+   */
+  actionsRuntime?: ActionsRuntimeAccess;
+}
+
+export interface ActionsRuntimeAccess {
+  /** Base URL of the Twirp services (ends with '/'). */
+  resultsUrl: string;
+  /** Base URL of the v1 cache REST API (ends with '/'). */
+  cacheUrl: string;
+  token: string;
+  cacheServiceV2: boolean;
 }

@@ -4,6 +4,7 @@
  */
 import { arch, hostname, platform } from 'node:os';
 import { delimiter, join } from 'node:path';
+import type { ActionsRuntimeAccess } from '@helios-ci/sdk';
 import type { EvalScope } from '../expressions.js';
 import type { Frame } from './frame.js';
 import type { JobContext } from './jobContext.js';
@@ -52,6 +53,8 @@ export function processEnv(job: JobContext, frame: Frame, stepEnv: Record<string
   const s = job.spec;
   const env: NodeJS.ProcessEnv = {
     ...job.baseEnv,
+    // Before the workflow's env, which may point the toolkit elsewhere, as on GitHub.
+    ...actionsRuntimeEnv(s.actionsRuntime),
     CI: 'true',
     GITHUB_ACTIONS: 'true',
     HELIOS_CI: 'true',
@@ -78,4 +81,15 @@ export function processEnv(job: JobContext, frame: Frame, stepEnv: Record<string
 
 function ownJobKey(jobKey: string): string {
   return jobKey.slice(jobKey.lastIndexOf('/') + 1);
+}
+
+/** The actions runtime services' env (ACTIONS_RESULTS_URL, ACTIONS_CACHE_URL, ACTIONS_RUNTIME_TOKEN, ACTIONS_CACHE_SERVICE_V2). */
+export function actionsRuntimeEnv(access: ActionsRuntimeAccess | undefined): Record<string, string> {
+  if (!access) return {};
+  return {
+    ACTIONS_RESULTS_URL: access.resultsUrl,
+    ACTIONS_CACHE_URL: access.cacheUrl,
+    ACTIONS_RUNTIME_TOKEN: access.token,
+    ...(access.cacheServiceV2 ? { ACTIONS_CACHE_SERVICE_V2: 'True' } : {}),
+  };
 }

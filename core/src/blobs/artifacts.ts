@@ -87,6 +87,13 @@ export class Artifacts {
     return { artifact, data };
   }
 
+  /** Removes one artifact, row then bytes (the artifact service's DeleteArtifact). */
+  async remove(artifact: ArtifactRecord): Promise<boolean> {
+    if (!this.o.store.artifacts.delete(artifact.runId, artifact.name, artifact.blobId)) return false;
+    await this.removeBlob(artifact.blobId);
+    return true;
+  }
+
   /** Removes every artifact of a run, rows then bytes (`helios run`, once it extracted them). */
   async removeRun(runId: string): Promise<number> {
     let n = 0;

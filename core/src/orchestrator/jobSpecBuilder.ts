@@ -1,4 +1,4 @@
-import { PLAN_VERSION, type JobPlan, type JobSpec } from '@helios-ci/sdk';
+import { PLAN_VERSION, type ActionsRuntimeAccess, type JobPlan, type JobSpec } from '@helios-ci/sdk';
 import type { RunRecord } from '../store/index.js';
 
 export interface JobSpecInput {
@@ -11,6 +11,8 @@ export interface JobSpecInput {
   publicUrl: string;
   /** The label's warm paths, when a warm volume was opened for them. */
   warmPaths?: readonly string[];
+  /** The actions runtime services for this job (URLs and its token). */
+  actionsRuntime?: ActionsRuntimeAccess;
 }
 
 /** The `github` context a job sees, from what the run knows (GitHub's field names). */
@@ -60,5 +62,6 @@ export function buildJobSpec(input: JobSpecInput): JobSpec {
     vars: {},
     secrets: input.secrets,
     ...(input.warmPaths?.length ? { warmPaths: [...input.warmPaths] } : {}),
+    ...(input.actionsRuntime ? { actionsRuntime: input.actionsRuntime } : {}),
   };
 }

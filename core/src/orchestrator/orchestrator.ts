@@ -8,6 +8,7 @@ import {
   type Forge,
   type JobState,
   type Logger,
+  type ActionsRuntimeAccess,
   type Machine,
   type Queue,
   type RemoteDispatcher,
@@ -68,6 +69,8 @@ export interface OrchestratorOptions {
   concurrentJobs: number;
   /** Link target for job pages (`<publicUrl>/jobs/<id>`). */
   publicUrl: string;
+  /** The actions runtime services' URLs and a token for a job (JobSpec.actionsRuntime); null without a Storage. */
+  actionsRuntime?: ((runId: string, jobId: string) => ActionsRuntimeAccess) | null;
   /**
    * Removes what a crash left in the Storage backend (reconcileStorage), given the jobs still live;
    * called at start after the machines are reconciled. Absent: no Storage, or nothing to reconcile.
@@ -567,7 +570,7 @@ export class Orchestrator {
       // No job has the key: it called a reusable workflow, whose jobs answer for it.
       return instances.length ? instances : this.o.store.jobs.listByRun(run.id).filter((j) => j.plan.workflow.file === job.plan.workflow.file && answersNeed(j.plan.jobKey, key));
     });
-    const spec = buildJobSpec({ run, jobId: job.id, plan: job.plan, needs: needsContext(needed as GraphJob[], job.plan), secrets, clone: cloneAccess, publicUrl: this.o.publicUrl, ...(warm ? { warmPaths: warm.paths } : {}) });
+    const spec = buildJobSpec({ run, jobId: job.id, plan: job.plan, needs: needsContext(needed as GraphJob[], job.plan), secrets, clone: cloneAccess, publicUrl: this.o.publicUrl, ...(warm ? { warmPaths: warm.paths } : {}), ...(this.o.actionsRuntime ? { actionsRuntime: this.o.actionsRuntime(run.id, job.id) } : {}) });
     // Jobs on other hosts keep what a restarted control needs to re-adopt them (job_agents).
     const adoptable = isAdoptable(runtime);
     const agentSink = adoptable ? new SeqRecordingSink(sink, this.o.store, job.id) : sink;

@@ -7,6 +7,7 @@ import type { Reporter, OutboxWorker } from '../reporter/index.js';
 import type { BlobServices } from '../blobs/blobServices.js';
 import type { JobDispatch } from '../dispatch/jobDispatch.js';
 import type { EgressService } from '../egress/egressService.js';
+import type { ActionsRuntimeService } from '../actions-runtime/actionsRuntimeService.js';
 
 /** Core-internal tokens: resolved through the same kernel container as plugin values. */
 export const StoreToken = defineToken<Store>('core.store');
@@ -20,3 +21,5 @@ export const BlobsToken = defineToken<BlobServices>('core.blobs');
 export const DispatchToken = defineToken<JobDispatch>('core.dispatch');
 /** The egress proxy jobs' outbound HTTP(S) goes through, with one credential per running job. */
 export const EgressServiceToken = defineToken<EgressService>('core.egress');
+/** The cache and artifact APIs toolkit-based actions call; provided only with a Storage plugin. */
+export const ActionsRuntimeToken = defineToken<ActionsRuntimeService>('core.actions-runtime');

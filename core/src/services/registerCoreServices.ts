@@ -14,9 +14,11 @@ import { RunPlanner } from '../orchestrator/runPlanner.js';
 import { BlobServices, blobSettingsFrom } from '../blobs/blobServices.js';
 import { reconcileStorage } from '../blobs/storageReconciler.js';
 import { LogMaintenance } from '../store/logs/logMaintenance.js';
-import { AgentServiceToken, BlobsToken, DispatchToken, EgressServiceToken, OrchestratorToken, ReporterToken, RunPlannerToken, StoreToken } from './coreTokens.js';
+import { ActionsRuntimeToken, AgentServiceToken, BlobsToken, DispatchToken, EgressServiceToken, OrchestratorToken, ReporterToken, RunPlannerToken, StoreToken } from './coreTokens.js';
 import { egressServiceFor } from '../egress/egressServiceFor.js';
 import { chooseDispatch } from '../dispatch/jobDispatch.js';
+import { ActionsRuntimeService } from '../actions-runtime/actionsRuntimeService.js';
+import { actionsAdvertiseOf, actionsListenOf } from '../kernel/config/actionsEndpoint.js';
 
 export interface CoreServiceOptions {
   /** Base of job page links when server.publicUrl is not set (default: http://<server.listen>). */
@@ -75,6 +77,27 @@ export function registerCoreServices(options: CoreServiceOptions = {}) {
           }),
       });
     }
+    if (hasStorage) {
+      // Next to the agent service: on its interface (machines reach it), on a port of its own.
+      const listen = actionsListenOf(config.server, options.agentListen?.host ?? configuredListen?.host ?? '127.0.0.1');
+      ctx.provide(ActionsRuntimeToken, {
+        deps: { store: StoreToken, blobs: BlobsToken },
+        factory: ({ store, blobs }) =>
+          new ActionsRuntimeService({
+            store,
+            blobs,
+            defaultBranch: config.caches.defaultBranch,
+            maxCacheEntryBytes: config.limits.maxCacheEntryBytes,
+            maxArtifactBytes: config.limits.maxArtifactBytes,
+            logger: ctx.logger.child('actions-runtime'),
+            host: listen.host,
+            port: listen.port,
+            // Beside the data, not in a tmpfs /tmp: an upload may be as large as limits.maxArtifactBytes.
+            stagingParent: join(kernel.dataDir, 'tmp'),
+            ...actionsAdvertiseOf(config.server),
+          }),
+      });
+    }
     ctx.provide(AgentServiceToken, {
       deps: hasStorage ? { blobs: BlobsToken } : {},
       // gRPC and protobufjs are a third of a CLI start: loaded when the service is built, not at import,
@@ -128,6 +151,7 @@ export function registerCoreServices(options: CoreServiceOptions = {}) {
           logger: ctx.logger.child('orchestrator'),
           concurrentJobs: config.limits.concurrentJobs,
           publicUrl,
+          actionsRuntime: hasStorage ? (runId, jobId) => kernel.resolve(ActionsRuntimeToken).accessFor(runId, jobId) : null,
           redactor: kernel.redactor,
           requeueOnRestart: options.requeueOnRestart ?? false,
           reconcileStorage:
@@ -169,6 +193,7 @@ export function registerCoreServices(options: CoreServiceOptions = {}) {
       for (const forge of kernel.resolveAll(ForgeToken)) {
         kernel.mountRoute(CORE_INSTANCE, webhookRoute(forge, store, (id) => planner.processLater(id), ctx.logger.child('webhooks')));
       }
+      if (hasStorage) await kernel.resolve(ActionsRuntimeToken).start();
       await kernel.resolve(AgentServiceToken).start();
       await kernel.resolve(EgressServiceToken).start();
       kernel.resolve(ReporterToken).worker.start();
@@ -195,6 +220,7 @@ export function registerCoreServices(options: CoreServiceOptions = {}) {
     }
     ctx.onStop(() => kernel.resolve(AgentServiceToken).stop());
     ctx.onStop(() => kernel.resolve(EgressServiceToken).stop());
+    if (hasStorage) ctx.onStop(() => kernel.resolve(ActionsRuntimeToken).stop());
     ctx.onStop(() => kernel.resolve(ReporterToken).worker.stop());
     ctx.onStop(() => logMaintenance?.stop());
     ctx.onStop(() => kernel.resolve(OrchestratorToken).stop(options.shutdownGraceMs ?? config.limits.shutdownGraceSeconds * 1000));

@@ -5,6 +5,7 @@ import { HeliosError } from '@helios-ci/sdk';
 import type { Static, TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { EMBEDDED_DEFAULT_CONFIG, HeliosConfigSchema, INSTANCE_NAME, PluginEntrySchema, type HeliosConfig } from './schema.js';
+import { actionsEndpointProblems } from './actionsEndpoint.js';
 import { agentEndpointProblems } from './agentEndpoint.js';
 import { egressConfigProblems } from '../../egress/egressConfig.js';
 import { configInvalid, type ConfigProblem } from './problems.js';
@@ -76,7 +77,7 @@ export function parseConfigText(text: string, file: string, configDir: string, e
     throw configInvalid(file, [{ path: '', message: 'the top level must be a mapping with server, plugins and limits keys', line: 1, col: 1 }]);
   }
   const { value, problems: schemaProblems } = validateAgainst(HeliosConfigSchema, raw, [], positionOf);
-  if (schemaProblems.length === 0) schemaProblems.push(...agentEndpointProblems((value as HeliosConfig).server, positionOf), ...egressConfigProblems((value as HeliosConfig).egress, positionOf));
+  if (schemaProblems.length === 0) schemaProblems.push(...agentEndpointProblems((value as HeliosConfig).server, positionOf), ...egressConfigProblems((value as HeliosConfig).egress, positionOf), ...actionsEndpointProblems((value as HeliosConfig).server, positionOf));
   if (schemaProblems.length === 0) return { file, configDir, config: value as HeliosConfig, positionOf, embedded, problems: [] };
   return { file, configDir, config: salvage(raw as Record<string, unknown>), positionOf, embedded, problems: schemaProblems };
 }

@@ -32,6 +32,10 @@ export const HeliosConfigSchema = Type.Object(
         egressListen: Type.Optional(Type.String({ pattern: '^[^\\s:]+:\\d{1,5}$' })),
         /** The host:port machines are told to use as their proxy (default: the bound address and port). */
         egressEndpoint: Type.Optional(Type.String({ pattern: '^[^\\s:]+:\\d{1,5}$' })),
+        /** What the actions runtime service (cache/artifact APIs for toolkit actions) binds (default: agentListen's address, a free port). */
+        actionsListen: Type.Optional(Type.String({ pattern: '^[^\\s:]+:\\d{1,5}$' })),
+        /** The host:port job steps are told for it (default: agentEndpoint's host and the bound port). */
+        actionsEndpoint: Type.Optional(Type.String({ pattern: '^[^\\s:]+:\\d{1,5}$' })),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -1,0 +1,2 @@
+export { ActionsRuntimeService, type ActionsRuntimeOptions } from './actionsRuntimeService.js';
+export { RuntimeTokens } from './runtimeToken.js';
