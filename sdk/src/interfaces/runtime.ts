@@ -17,6 +17,17 @@ export interface MachineSpec {
   /** How the agent finds the orchestrator: `host:port` of the agent gRPC service and a one-job token. */
   agent: { endpoint: string; token: string };
   /**
+   * `host:port` of the egress proxy as reachable from the host (VM runtimes: the advertised
+   * endpoint). Absent when no proxy runs. The runtime passes it to the agent, which points the
+   * steps' proxy environment at it; a sandboxing runtime lets the machine reach only it and the agent endpoint.
+   */
+  egress?: { proxy: string };
+  /**
+   * The host directory a `file://` clone URL names (local and API runs), so a runtime that hides the
+   * host's files from its machines can still let the agent clone it (read-only). Absent for forge runs.
+   */
+  sourceDir?: string;
+  /**
    * Optional: the runtime calls it when a boot milestone passes, so the orchestrator can time the
    * job's start (t1 `booted`: the VM/zone is booted; t2 `console`: the first console byte arrived).
    * Runtimes without such milestones never call it; a throw from it is ignored.

@@ -18,6 +18,7 @@ import { TtyRenderer } from '../run/ttyRenderer.js';
 import { printFailures } from '../run/failureReport.js';
 import { formatMs } from '../run/format.js';
 import { kernelOptionsFrom } from './configOption.js';
+import { loudWarnings } from '../run/loudWarnings.js';
 
 const EVENTS = ['push', 'pull_request', 'workflow_dispatch'] as const;
 
@@ -80,12 +81,15 @@ Options:
     log(`helios run: ${repo.name} ${v.dirty ? 'working tree' : 'HEAD'} ${snapshot.sha.slice(0, 12)} (${ref}), event ${eventName}\n`);
     const dataDir = mkdtempSync(join(tmpdir(), 'helios-run-'));
     let kernel: Kernel;
+    const memoryLog = new MemoryLogSink();
     try {
       kernel = await Kernel.create({
         ...base,
         ...(configText !== undefined ? { configText, configPath: '(embedded defaults)', configDir: io.cwd } : {}),
         dataDir,
-        logSink: new MemoryLogSink(),
+        // The repository's .helios/ holds the cache index and the local storage: no job reads them.
+        protectedPaths: [home.dir],
+        logSink: memoryLog,
         builtins: registerCoreServices({ storePath: join(dataDir, 'helios.db'), shutdownGraceMs: 5000, minUpdateIntervalMs: 0, logMaintenance: false, cacheIndexPath: home.index }),
       });
     } catch (err) {
@@ -97,6 +101,8 @@ Options:
     let renderer: { stop(): void } | null = null;
     try {
       await kernel.start();
+      // The log goes to memory (the run's output is the renderer's); a warning marked loud (jobs not isolated) still shows.
+      for (const text of loudWarnings(memoryLog.lines)) io.stderr.write(`warning: ${text}\n`);
       const store = kernel.resolve(StoreToken);
       const orchestrator = kernel.resolve(OrchestratorToken);
       const event: PlanEvent =
