@@ -158,6 +158,13 @@ function netDirOf(dir: string, id: string): string {
   return Buffer.byteLength(join(inDir, 'agent.sock')) <= 107 ? inDir : shortNetDir(id);
 }
 
+/**
+ * Sandboxed machines' ways out (agent endpoint, egress proxy) by machine directory, closed by
+ * destroy. Per process, not per instance: any instance of this process that destroys the machine
+ * closes them.
+ */
+const relaysByDir = new Map<string, HostRelay[]>();
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Resolves when `p` settles or after `ms`, whichever is first (the timer does not outlive it). */
@@ -173,8 +180,6 @@ export class LocalRuntime implements Runtime {
 
   /** Agents this process started, until they exit: destroy waits for the exit instead of polling /proc. */
   private readonly agentExits = new Map<string, Promise<void>>();
-  /** A sandboxed machine's ways out (agent endpoint, egress proxy), closed by destroy. */
-  private readonly relays = new Map<string, HostRelay[]>();
 
   constructor(private readonly opts: LocalRuntimeOptions) {
     this.id = opts.id;
@@ -302,7 +307,7 @@ export class LocalRuntime implements Runtime {
     mkdirSync(netDirOf(dir, id), { mode: 0o700 });
     const sockets = relaySockets(netDirOf(dir, id));
     const relays: HostRelay[] = [];
-    this.relays.set(id, relays);
+    relaysByDir.set(dir, relays);
     relays.push(await HostRelay.open(sockets.agent.host, spec.agent.endpoint));
     if (spec.egress) relays.push(await HostRelay.open(sockets.proxy.host, spec.egress.proxy));
     return relays;
@@ -342,8 +347,8 @@ export class LocalRuntime implements Runtime {
     // exact marker matches: never the server, never another machine.
     await killTracked(ref.id, { graceMs: this.opts.killGraceMs });
     this.agentExits.delete(ref.id);
-    for (const relay of this.relays.get(ref.id) ?? []) await relay.close();
-    this.relays.delete(ref.id);
+    for (const relay of relaysByDir.get(dir) ?? []) await relay.close();
+    relaysByDir.delete(dir);
     // Asynchronous: a job's work tree can be large, and the event loop has other jobs to serve.
     await rm(dir, { recursive: true, force: true });
     await rm(shortNetDir(ref.id), { recursive: true, force: true });

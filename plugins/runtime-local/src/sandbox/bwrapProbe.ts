@@ -3,9 +3,9 @@ import { spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
 
-/** `bwrap` on `path` (the runtime's PATH, then the server's), or null. */
+/** `bwrap` on `path` (the runtime's config.path, the PATH its jobs get), or null. */
 export function findBwrap(path: string): string | null {
-  const dirs = [...path.split(':'), ...(process.env.PATH ?? '').split(':'), '/usr/bin', '/bin'].filter((d) => d.startsWith('/'));
+  const dirs = path.split(':').filter((d) => d.startsWith('/'));
   for (const dir of new Set(dirs)) {
     const candidate = join(dir, 'bwrap');
     try {

@@ -45,6 +45,8 @@ export class HostRelay {
       });
     });
     server.on('error', () => undefined);
+    // The machine's agent keeps the server busy; a relay alone must not keep a process alive.
+    server.unref();
     return relay;
   }
 
