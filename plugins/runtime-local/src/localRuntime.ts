@@ -20,14 +20,16 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import { readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { HeliosError, warmPathListProblem, type Machine, type MachineRef, type MachineSize, type MachineSpec, type Runtime } from '@helios-ci/sdk';
 import { groupAlive, signalGroup } from '@helios-ci/sdk/process-liveness';
 import { killTracked, TRACKING_ENV } from '@helios-ci/sdk/process-tracking';
 import { bwrapArgv, INSIDE_AGENT_PORT, INSIDE_PROXY_PORT, nodePrefix, relaySockets } from './sandbox/bwrap.js';
 import { HostRelay } from './sandbox/hostRelay.js';
 
-/** The program that runs first inside a sandbox (its loopback relay), next to this file in dist/. */
+/** The module preloaded into the agent inside a sandbox (its loopback relay), next to this file in dist/. */
+/** The relay's configuration variable (as in sandboxRelay.ts, not imported from it: importing it runs it). */
+export const FORWARDS_ENV = 'HELIOS_SANDBOX_FORWARDS';
 export const SANDBOX_RELAY = fileURLToPath(new URL('./sandboxRelay.js', import.meta.url));
 
 export interface SandboxOptions {
@@ -249,12 +251,13 @@ export class LocalRuntime implements Runtime {
       let argv: string[];
       let env: NodeJS.ProcessEnv;
       if (sandbox && relays) {
-        // No HELIOS_TRACKING_ID for bwrap, the relay and the agent: the agent's end-of-job scan must
-        // not kill the relay it reports through. Steps get it from the agent (--tracking-id).
-        env = { PATH: this.opts.path, HOME: home, LANG: 'C.UTF-8', TMPDIR: '/tmp' };
+        // The relay runs preloaded in the agent's process (one Node start-up per job, not two).
+        // HELIOS_TRACKING_ID is not set here: the PID namespace ends every process of the job;
+        // steps still get it from the agent (--tracking-id), for its end-of-job scan.
         const sockets = relaySockets(netDirOf(dir, machine.id));
-        const forwards = ['--forward', `127.0.0.1:${INSIDE_AGENT_PORT}=${sockets.agent.inside}`];
-        if (relays.length > 1) forwards.push('--forward', `127.0.0.1:${INSIDE_PROXY_PORT}=${sockets.proxy.inside}`);
+        const forwards = [`127.0.0.1:${INSIDE_AGENT_PORT}=${sockets.agent.inside}`];
+        if (relays.length > 1) forwards.push(`127.0.0.1:${INSIDE_PROXY_PORT}=${sockets.proxy.inside}`);
+        env = { PATH: this.opts.path, HOME: home, LANG: 'C.UTF-8', TMPDIR: '/tmp', [FORWARDS_ENV]: forwards.join(',') };
         const sourceDir = sourceDirOf(spec);
         argv = bwrapArgv(
           {
@@ -267,7 +270,7 @@ export class LocalRuntime implements Runtime {
             readOnly: [nodePrefix(node), this.opts.agentPath, SANDBOX_RELAY, ...(sourceDir ? [sourceDir] : [])],
             readWrite: warm ? [warm] : [],
           },
-          [node, SANDBOX_RELAY, ...forwards, '--', node, ...args],
+          [node, '--import', pathToFileURL(SANDBOX_RELAY).href, ...args],
         );
       } else {
         // A minimal environment: nothing of the server's (tokens, cloud credentials) reaches the job.

@@ -1,34 +1,35 @@
 /**
- * Runs INSIDE the bubblewrap sandbox, as its first process: listens on 127.0.0.1 ports and pipes
- * each connection to a UNIX socket the runtime bind-mounted in (the only ways out of the private
- * network namespace), then runs the agent and exits with its status.
+ * Runs INSIDE the bubblewrap sandbox, preloaded into the agent's own process
+ * (`node --import <this file> agent.mjs ...`, so no second Node start-up per job): listens on
+ * 127.0.0.1 ports and pipes each connection to a UNIX socket the runtime bind-mounted in — the only
+ * ways out of the sandbox's private network namespace. The agent's main module runs only after the
+ * listeners are up (top-level await).
  *
- *   node sandboxRelay.js --forward 127.0.0.1:47001=/run/helios/agent.sock [--forward ...] -- node agent.mjs ...
+ *   HELIOS_SANDBOX_FORWARDS="127.0.0.1:47001=/run/helios/agent.sock,127.0.0.1:47002=/run/helios/proxy.sock"
  *
- * Only Node built-ins: the file runs on its own from the plugin's dist directory.
- * SIGTERM/SIGINT/SIGHUP reach the whole process group (the agent cancels and reports through this
- * relay), so the relay ignores them and ends when the agent does.
+ * The variable is removed before the agent starts, so steps never see it. Only Node built-ins: the
+ * file runs on its own from the plugin's dist directory. The listeners are unref'd: they never keep
+ * the agent alive after its job.
  */
-import { spawn } from 'node:child_process';
 import { createConnection, createServer } from 'node:net';
 
-function usage(message: string): never {
+export const FORWARDS_ENV = 'HELIOS_SANDBOX_FORWARDS';
+
+function fail(message: string): never {
   process.stderr.write(`helios sandbox relay: ${message}\n`);
-  process.exit(64);
+  process.exit(70);
 }
 
-const argv = process.argv.slice(2);
-const sep = argv.indexOf('--');
-if (sep < 0 || sep === argv.length - 1) usage('usage: --forward HOST:PORT=SOCKET ... -- COMMAND ...');
-const forwards: { host: string; port: number; socket: string }[] = [];
-for (let i = 0; i < sep; i++) {
-  const m = argv[i] === '--forward' ? /^(127\.0\.0\.1):(\d{1,5})=(\/.+)$/.exec(argv[i + 1] ?? '') : null;
-  if (!m) usage(`bad argument ${JSON.stringify(argv[i])}`);
-  forwards.push({ host: m[1]!, port: Number(m[2]), socket: m[3]! });
-  i++;
-}
-
-for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => undefined);
+const spec = process.env[FORWARDS_ENV] ?? '';
+delete process.env[FORWARDS_ENV];
+const forwards = spec
+  .split(',')
+  .filter((f) => f !== '')
+  .map((f) => {
+    const m = /^(127\.0\.0\.1):(\d{1,5})=(\/[^,]+)$/.exec(f);
+    if (!m) fail(`bad forward ${JSON.stringify(f)} in ${FORWARDS_ENV}`);
+    return { host: m[1]!, port: Number(m[2]), socket: m[3]! };
+  });
 
 await Promise.all(
   forwards.map(
@@ -45,13 +46,11 @@ await Promise.all(
           inside.pipe(outside);
           outside.pipe(inside);
         });
-        server.on('error', (err) => usage(`cannot listen on ${f.host}:${f.port}: ${err.message}`));
-        server.listen(f.port, f.host, () => resolve());
+        server.on('error', (err) => fail(`cannot listen on ${f.host}:${f.port}: ${err.message}`));
+        server.listen(f.port, f.host, () => {
+          server.unref();
+          resolve();
+        });
       }),
   ),
 );
-
-const [command, ...args] = argv.slice(sep + 1);
-const child = spawn(command!, args, { stdio: 'inherit' });
-child.on('error', (err) => usage(`cannot start ${command}: ${err.message}`));
-child.on('exit', (code, signal) => process.exit(code ?? 128 + (signal === 'SIGKILL' ? 9 : 15)));

@@ -185,6 +185,7 @@ test('network: the egress proxy through the relay works; another host loopback s
       curl(`http://127.0.0.1:${proxy.port}/`, 'PROXY-HOST-PORT'),
       `if cat ${dataDir}/helios.db >/dev/null 2>&1; then echo DATA readable; else echo DATA hidden; fi`,
       'echo "pid1=$(cat /proc/1/comm)"',
+      'echo "forwards-env=${HELIOS_SANDBOX_FORWARDS:-unset}"',
     ].join('\n');
     const h = service.registerJob(jobSpec('net-job', script), sink);
     const machine = await runtime.provision({ jobId: 'net-job', label: 'local', cpus: 1, memoryMb: 256, volumes: [], agent: { endpoint, token: h.token }, egress: { proxy: `127.0.0.1:${proxy.port}` } });
@@ -196,6 +197,7 @@ test('network: the egress proxy through the relay works; another host loopback s
     assert.match(out, 'PROXY-HOST-PORT failed');
     assert.match(out, 'DATA hidden');
     assert.match(out, 'pid1=bwrap', 'the job has its own PID namespace');
+    assert.match(out, 'forwards-env=unset', "the relay's variable does not reach steps");
     await runtime.destroy(machine);
     assert.equal(await runtime.list(), []);
 
