@@ -274,6 +274,10 @@ export class Kernel {
           this.redactor.add(v);
           this.configSecrets.add(v);
         },
+        // A { file } reference holds a credential (a private key, a token): hidden from sandboxed jobs.
+        onFile: (file) => {
+          if (!this.declaredProtected.includes(file)) this.declaredProtected.push(file);
+        },
       });
       problems.push(...local.problems);
       inst.secretSites = local.secretSites;
@@ -445,8 +449,8 @@ export class Kernel {
   }
 
   /**
-   * What no job may see: the data dir, the config file, the paths plugins declared, and the
-   * caller's extra ones (absolute, without duplicates).
+   * What no job may see: the data dir, the config file, every `{ file }` reference of the config,
+   * the paths plugins declared, and the caller's extra ones (absolute, without duplicates).
    */
   protectedPaths(): string[] {
     const configFile = this.options.configText === undefined && this.options.configPath !== undefined ? resolvePath(this.options.cwd ?? process.cwd(), this.options.configPath) : null;

@@ -59,8 +59,13 @@ export function nodePrefix(nodePath: string): string {
 export function sandboxMounts(layout: SandboxLayout): Mount[] {
   const mounts: Mount[] = [];
   for (const dir of PRIVATE_DIRS) if (existsSync(dir)) mounts.push({ kind: 'hide', source: '', target: dir });
-  for (const p of layout.protectedPaths) if (existsSync(p)) mounts.push({ kind: 'hide', source: '', target: real(p) });
-  for (const p of layout.readOnly) if (existsSync(p)) mounts.push({ kind: 'ro', source: real(p), target: real(p) });
+  // Never the root itself: a tmpfs over / would leave nothing to run.
+  for (const p of layout.protectedPaths) if (existsSync(p) && real(p) !== sep) mounts.push({ kind: 'hide', source: '', target: real(p) });
+  const hidden = mounts.map((m) => m.target);
+  const under = (p: string) => hidden.some((h) => p === h || p.startsWith(`${h}${sep}`));
+  // Read-only extras only where something hid them: re-binding a visible path (the node prefix
+  // /usr, or / itself) would also bring back the host's /proc or /dev below it.
+  for (const p of layout.readOnly) if (existsSync(p) && under(real(p))) mounts.push({ kind: 'ro', source: real(p), target: real(p) });
   for (const p of [layout.home, ...layout.readWrite]) mounts.push({ kind: 'rw', source: real(p), target: real(p) });
   mounts.push({ kind: 'ro', source: real(layout.bootstrap), target: real(layout.bootstrap) });
   mounts.push({ kind: 'rw', source: real(layout.tmp), target: '/tmp' });
