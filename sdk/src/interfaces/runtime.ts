@@ -17,16 +17,13 @@ export interface MachineSpec {
   /** How the agent finds the orchestrator: `host:port` of the agent gRPC service and a one-job token. */
   agent: { endpoint: string; token: string };
   /**
-   * `host:port` of the egress proxy as reachable from the host (VM runtimes: the advertised
-   * endpoint). Absent when no proxy runs. The runtime passes it to the agent, which points the
-   * steps' proxy environment at it; a sandboxing runtime lets the machine reach only it and the agent endpoint.
+   * Optional: the job's egress proxy, `host:port` as reachable from the host (for VMs the advertised
+   * endpoint, server.egressEndpoint, like `agent.endpoint`). Core sets it whenever a proxy runs for
+   * the job. The runtime hands it to the agent (runtime-local: `egressProxy` in the bootstrap file;
+   * VMs: user-data) and lets the machine reach it; the agent points its steps' HTTP(S)_PROXY at it
+   * with the per-job credential it receives over the agent protocol (never the job token).
    */
   egress?: { proxy: string };
-  /**
-   * The host directory a `file://` clone URL names (local and API runs), so a runtime that hides the
-   * host's files from its machines can still let the agent clone it (read-only). Absent for forge runs.
-   */
-  sourceDir?: string;
   /**
    * Optional: the runtime calls it when a boot milestone passes, so the orchestrator can time the
    * job's start (t1 `booted`: the VM/zone is booted; t2 `console`: the first console byte arrived).
@@ -45,6 +42,11 @@ export interface MachineSpec {
    * the job ended are ignored.
    */
   onFailed?: (error: Error) => void;
+  /**
+   * The host directory a `file://` clone URL names (local and API runs), so a runtime that hides the
+   * host's files from its machines can still let the agent clone it (read-only). Absent for forge runs.
+   */
+  sourceDir?: string;
 }
 
 /** Boot milestones a runtime may report through `MachineSpec.onMilestone`. */
