@@ -121,6 +121,7 @@ export const ERROR_CODES = {
   E_MACHINE_ID_INVALID: c(400, false, 'A machine id is not one this runtime makes.'),
   E_TRACKING_MARKER_INVALID: c(400, false, "A process-tracking marker (HELIOS_TRACKING_ID) is not of the form the scan accepts."),
   E_PROVISION_FAILED: c(503, true, "A runtime could not start a job's machine."),
+  E_SANDBOX_UNAVAILABLE: c(503, false, "runtime-local's sandbox is required (config sandbox: required) but bubblewrap is missing or refused on this host."),
   E_AGENT_NOT_FOUND: c(500, false, 'The agent bundle a runtime starts does not exist.'),
   E_EXPRESSION_INVALID: c(400, false, 'An expression cannot be evaluated.'),
   E_FORGE_NOT_CONFIGURED: c(422, false, 'A run came from a forge instance that is no longer configured.'),

@@ -75,6 +75,16 @@ export interface PluginContext<C> {
    * at start. Lets a runtime refuse at start an endpoint its machines could not use.
    */
   readonly agentEndpoint?: string | null;
+  /**
+   * Declares a host path (file or directory) no job may see: a secrets file, a storage directory.
+   * Call it in register(); a sandboxing runtime (runtime-local with bubblewrap) hides every such path.
+   */
+  protectPath?(path: string): void;
+  /**
+   * Every path jobs must not see: the server's data dir, the config file, and each path a plugin
+   * declared with protectPath. Read it when a machine starts (every plugin has registered by then).
+   */
+  protectedPaths?(): readonly string[];
   provide<T, D extends Record<string, Token<unknown>> = Record<never, never>>(token: Token<T>, provider: Provider<T, D>): void;
   /** Runs after every value is resolved, in dependency order. */
   onStart(fn: () => Promise<void> | void): void;

@@ -55,6 +55,8 @@ export interface KernelOptions {
    * warning (default true). The test kit turns it off: a plugin's tests load only what they name.
    */
   embeddedDefaults?: boolean;
+  /** More host paths no job may see (PluginContext.protectedPaths): `helios run` adds the repository's .helios/. */
+  protectedPaths?: readonly string[];
 }
 
 export interface DoctorTarget {
@@ -129,6 +131,8 @@ export class Kernel {
   /** Kinds nobody configured, filled with their embedded default (`config check` warns of each). */
   readonly filledDefaults: FilledDefault[] = [];
   private readonly instances: Instance[] = [];
+  /** Paths plugins declared with ctx.protectPath (a secrets file, a storage directory). */
+  private readonly declaredProtected: string[] = [];
   private state: KernelState = 'prepared';
   private started: Instance[] = [];
   private stopping: Promise<StopReport[]> | null = null;
@@ -269,6 +273,10 @@ export class Kernel {
         onValue: (v) => {
           this.redactor.add(v);
           this.configSecrets.add(v);
+        },
+        // A { file } reference holds a credential (a private key, a token): hidden from sandboxed jobs.
+        onFile: (file) => {
+          if (!this.declaredProtected.includes(file)) this.declaredProtected.push(file);
         },
       });
       problems.push(...local.problems);
@@ -420,6 +428,10 @@ export class Kernel {
       dataRoot: this.dataDir,
       configDir: this.loaded.configDir,
       agentEndpoint: configuredAgentEndpoint(this.config.server),
+      protectPath: (path) => {
+        if (!this.declaredProtected.includes(path)) this.declaredProtected.push(path);
+      },
+      protectedPaths: () => this.protectedPaths(),
       addProvider: (entry) => this.graph.add(entry),
       addRoute: (instance, route) => this.addRoute(instance, route),
       hooks: inst.hooks,
@@ -434,6 +446,16 @@ export class Kernel {
     }
     inst.provided = ctx.provided;
     if (inst.name !== CORE_INSTANCE) checkProvidedKinds(inst.name, inst.packageName, inst.plugin!.kinds, inst.provided);
+  }
+
+  /**
+   * What no job may see: the data dir, the config file, every `{ file }` reference of the config,
+   * the paths plugins declared, and the caller's extra ones (absolute, without duplicates).
+   */
+  protectedPaths(): string[] {
+    const configFile = this.options.configText === undefined && this.options.configPath !== undefined ? resolvePath(this.options.cwd ?? process.cwd(), this.options.configPath) : null;
+    const all = [this.dataDir, ...(configFile ? [configFile] : []), ...this.declaredProtected, ...(this.options.protectedPaths ?? [])].map((p) => resolvePath(p));
+    return [...new Set(all)];
   }
 
   private addRoute(instance: string, route: HttpRoute): void {

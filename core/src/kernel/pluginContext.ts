@@ -16,6 +16,8 @@ export interface ContextParts {
   dataRoot: string;
   configDir: string;
   agentEndpoint: string | null;
+  protectPath(path: string): void;
+  protectedPaths(): readonly string[];
   addProvider(entry: ProviderEntry): void;
   addRoute(instance: string, route: HttpRoute): void;
   hooks: Hooks;
@@ -37,6 +39,11 @@ export function createPluginContext(parts: ContextParts): PluginContext<unknown>
     events: parts.events,
     configDir: parts.configDir,
     agentEndpoint: parts.agentEndpoint,
+    protectPath(path: string) {
+      guard('protectPath');
+      parts.protectPath(path);
+    },
+    protectedPaths: () => parts.protectedPaths(),
     provided,
     get dataDir() {
       const dir = join(parts.dataRoot, 'plugins', parts.instance);

@@ -29,7 +29,7 @@ import { decideReadyJobs, needsContext, type GraphJob } from './jobGraph.js';
 import { buildJobSpec, githubContext } from './jobSpecBuilder.js';
 import { StoreJobSink } from './jobSink.js';
 import { selectRuntime } from './runtimeSelector.js';
-import { cloneAccessFor } from './runSources.js';
+import { cloneAccessFor, sourceDirOf } from './runSources.js';
 import { admissionJob } from './concurrencyGroups.js';
 import { admit, type AdmissionInput, type AdmissionJob } from './admission.js';
 import { reconcile } from './reconciler.js';
@@ -611,6 +611,7 @@ export class Orchestrator {
           volumes: warm ? [warm.volume] : [],
           agent: { endpoint: this.o.agents.endpoint, token: handle.token },
           ...(egress ? { egress: { proxy: egress.proxy } } : {}),
+          ...sourceDirOf(cloneAccess.url),
           onMilestone: (m) => this.o.store.jobTimings.mark(job.id, m, Date.now()),
           agentConnected: sink.hello,
           onFailed: (err) => {

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { HeliosError, type Forge, type RepoRef } from '@helios-ci/sdk';
 import type { RunRecord } from '../store/index.js';
 
@@ -20,4 +21,14 @@ export async function cloneAccessFor(run: RunRecord, forges: readonly Forge[]): 
 
 export function localRepoRef(name: string, cloneUrl: string): RepoRef {
   return { owner: 'local', name, id: cloneUrl };
+}
+
+/** MachineSpec.sourceDir for a `file://` clone URL (local and API runs): the directory it names. */
+export function sourceDirOf(cloneUrl: string): { sourceDir?: string } {
+  if (!cloneUrl.startsWith('file://')) return {};
+  try {
+    return { sourceDir: fileURLToPath(cloneUrl) };
+  } catch {
+    return {};
+  }
 }

@@ -28,8 +28,10 @@ test('steps reach what the policy allows, are refused the rest, and the job log 
   const out = mkdtempSync(join(tmpdir(), 'egress-serve-out-'));
   const repo = new GitRepo();
   const p = origin.port;
+  // sandbox: off — a step writes its findings to the host's /tmp (the sandbox gives it a private /tmp).
   const h = new ServeHarness(
-    `egress:
+    `      sandbox: off
+egress:
   default:
     allow: ["origin.example:${p}", "public.example:${p}"]
     allowPrivate: ["127.0.0.1/32"]

@@ -21,6 +21,8 @@ export interface WarmWorldOptions {
   /** The storage instance as helios.yaml names it: a package/path with config, or a plugin object. */
   storage: { use: string | Plugin; config: Record<string, unknown> };
   warmPaths: string[];
+  /** runtime-local's `sandbox` (default: its own default, auto). */
+  sandbox?: 'auto' | 'required' | 'off';
 }
 
 export class WarmWorld {
@@ -39,7 +41,7 @@ export class WarmWorld {
       server: { dataDir: join(this.dir, 'data'), listen: '127.0.0.1:0' },
       limits: { concurrentJobs: 2, shutdownGraceSeconds: 1 },
       plugins: {
-        local: { use: '@helios-ci/runtime-local', config: { labels: ['local'], killGraceMs: 500, warmPaths: { local: this.options.warmPaths } } },
+        local: { use: '@helios-ci/runtime-local', config: { labels: ['local'], killGraceMs: 500, warmPaths: { local: this.options.warmPaths }, ...(this.options.sandbox ? { sandbox: this.options.sandbox } : {}) } },
         disk: { use: storageUse, config },
       },
     };

@@ -42,7 +42,8 @@ const test = pools.zfsTest(suite('warm paths on zfs-fuse'));
 
 test('the second run of a job on zfs-fuse finds target/ from the first, mounted from a clone; a PR does not write the head', () =>
   pools.withZfsPool(async ({ parent, zfs }) => {
-    const world = new WarmWorld({ storage: { use: storageZfs, config: { parent } }, warmPaths: ['target'] });
+    // Unsandboxed: the job asks the host's zfs (its daemon's socket is under /run, which a sandbox hides) where its warm volume came from.
+    const world = new WarmWorld({ storage: { use: storageZfs, config: { parent } }, warmPaths: ['target'], sandbox: 'off' });
     try {
       world.repo.write('.github/workflows/ci.yml', WORKFLOW);
       await world.start();

@@ -130,6 +130,7 @@ export class NatsWorker implements WorkerHandle {
       try {
         held.machine = await runtime.provision({
           jobId,
+          ...(spec.sourceDir ? { sourceDir: spec.sourceDir } : {}),
           label: spec.label,
           cpus: spec.cpus,
           memoryMb: spec.memoryMb,

@@ -2,6 +2,8 @@
 
 /** What a worker needs to provision a claimed job (MachineSpec without volumes). */
 export interface ClaimedSpec {
+  /** MachineSpec.sourceDir (a file:// clone's directory): usable where the worker shares control's filesystem. */
+  sourceDir?: string;
   label: string;
   cpus: number;
   memoryMb: number;

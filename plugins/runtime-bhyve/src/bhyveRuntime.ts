@@ -112,6 +112,7 @@ export class BhyveRuntime implements Runtime {
     const { zone, vnic } = machineNames(prefix, spec.jobId);
     const agent = parseEndpoint(spec.agent.endpoint);
     const extra = this.o.config.network.allow.map(parseEndpoint);
+    const proxy = spec.egress ? parseEndpoint(spec.egress.proxy) : null;
     const warm = spec.volumes.find((v) => v.kind === 'warm');
     const warmDataset = warm ? zvolDataset(warm.location) : null;
     if (warm && !warmDataset) {
@@ -144,7 +145,7 @@ export class BhyveRuntime implements Runtime {
       const zonepath = this.zonepath(zone);
       const userDataFile = this.userDataFile(zone);
       mkdirSync(join(this.o.stateDir, 'user-data'), { recursive: true, mode: 0o700 });
-      writeFileSync(userDataFile, userData({ jobId: spec.jobId, endpoint: spec.agent.endpoint, token: spec.agent.token, guest: this.o.config.guest }), { mode: 0o600 });
+      writeFileSync(userDataFile, userData({ jobId: spec.jobId, endpoint: spec.agent.endpoint, token: spec.agent.token, ...(spec.egress ? { egressProxy: spec.egress.proxy } : {}), guest: this.o.config.guest }), { mode: 0o600 });
       const commandFile = join(this.o.stateDir, 'user-data', `${zone}.zcfg`);
       writeFileSync(
         commandFile,
@@ -176,7 +177,7 @@ export class BhyveRuntime implements Runtime {
       }
       // After install (the brand makes the zonepath) and before boot (the brand loads it when the zone readies).
       mkdirSync(join(zonepath, 'etc'), { recursive: true, mode: 0o755 });
-      writeFileSync(join(zonepath, 'etc', 'ipf.conf'), ipfRules([agent, ...extra]));
+      writeFileSync(join(zonepath, 'etc', 'ipf.conf'), ipfRules({ agent, proxy, extra }));
       const boot = await this.host.tryZoneadm(['-z', zone, 'boot'], left());
       if (boot.code !== 0) {
         if (Date.now() >= deadline) throw this.bootFailure(zone, `zoneadm boot did not finish within bootTimeoutSeconds (${this.o.config.bootTimeoutSeconds} s)`, 'E_BHYVE_BOOT_TIMEOUT');

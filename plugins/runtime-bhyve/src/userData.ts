@@ -15,6 +15,8 @@ export interface UserDataInput {
   jobId: string;
   endpoint: string;
   token: string;
+  /** The egress proxy's host:port (MachineSpec.egress.proxy): the agent points the steps' proxy variables at it. */
+  egressProxy?: string;
   guest: GuestConfig;
   /** Where the guest mounts the warm disk, when the job has one. */
   warmDir?: string;
@@ -30,7 +32,7 @@ function plain(what: string, value: string): string {
 export function userData(u: UserDataInput): string {
   const dir = `"$R"${plain('guest state dir', u.guest.stateDir)}/${plain('job id', u.jobId)}`;
   // JSON of plain values: no quote or backslash can reach the here-document.
-  const bootstrap = JSON.stringify({ endpoint: plain('agent endpoint', u.endpoint), token: plain('agent token', u.token) });
+  const bootstrap = JSON.stringify({ endpoint: plain('agent endpoint', u.endpoint), token: plain('agent token', u.token), ...(u.egressProxy ? { egressProxy: plain('egress proxy', u.egressProxy) } : {}) });
   const args = [plain('guest node', u.guest.node), `"$R"${plain('guest agent', u.guest.agent)}`, '--bootstrap', `${dir}/bootstrap.json`, '--workdir', `${dir}/work`];
   if (u.warmDir) args.push('--warm-dir', plain('warm dir', u.warmDir));
   return [

@@ -47,8 +47,9 @@ test('a value that could end a zonecfg token is refused', () => {
   }
 });
 
-test('ipf rules: default deny plus the agent endpoint and the configured extras', () => {
-  assert.fixture(ipfRules([parseEndpoint('10.77.0.1:7443'), parseEndpoint('10.77.0.3:3128')]), fixture('job.ipf.conf'));
+test('ipf rules: default deny plus the agent endpoint and the egress proxy; without a proxy, the agent and the configured extras', () => {
+  assert.fixture(ipfRules({ agent: parseEndpoint('10.77.0.1:7443'), proxy: parseEndpoint('10.77.0.1:3128'), extra: [] }), fixture('job.ipf.conf'));
+  assert.fixture(ipfRules({ agent: parseEndpoint('10.77.0.1:7443'), proxy: null, extra: [parseEndpoint('10.77.0.3:8080')] }), fixture('job-noproxy-allow.ipf.conf'));
 });
 
 test('an endpoint the firewall cannot express is refused', () => {
@@ -62,6 +63,11 @@ test('user-data matches the reviewed bootstrap; the token is in the file, never 
   assert.fixture(text, fixture('job.user-data'));
   const exec = text.split('\n').find((l) => l.startsWith('exec '))!;
   assert.not.ok(exec.includes('tok_abc123'));
+});
+
+test('user-data with an egress proxy: the bootstrap file carries egressProxy (the reviewed file)', () => {
+  assert.fixture(userData({ jobId: JOB, endpoint: '10.77.0.1:7443', token: 'tok_abc123', egressProxy: '10.77.0.1:3128', guest: GUEST }), fixture('job-egress.user-data'));
+  assert.throws(() => userData({ jobId: JOB, endpoint: '10.77.0.1:7443', token: 't', egressProxy: '10.77.0.1:3128\nrm -rf /', guest: GUEST }), (e: unknown) => isHeliosError(e));
 });
 
 test('user-data refuses values that could escape the script', () => {

@@ -1,6 +1,10 @@
 // runtime-bhyve on the illumos simulator: the console of a real boot, each simulator fault ends in a
 // clear error (or a converging teardown) and leaves no zone, VNIC or clone behind.
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { test } from 'uvu';
+import { waitFor } from '@helios-ci/sdk/testkit';
 import * as assert from 'uvu/assert';
 import { isHeliosError, type MachineSpec } from '@helios-ci/sdk';
 import { BhyveRuntime } from '../src/bhyveRuntime.js';
@@ -87,6 +91,36 @@ t('after a crash (a new runtime over the same host), list() finds the zone, VNIC
     assert.equal((await second.list()).map((r) => r.id), [m.id]);
     for (const r of await second.list()) await second.destroy(r);
     assert.equal(await h.leftovers(), []);
+  }),
+);
+
+t('egress: the zone gets rules for the agent endpoint and the egress proxy only; the guest agent gets egressProxy and reaches the endpoint through them', () =>
+  withSimHost(async (h) => {
+    let agentConnections = 0;
+    const endpoint = createServer((s) => {
+      agentConnections++;
+      s.destroy();
+    });
+    await new Promise<void>((r) => endpoint.listen(0, '127.0.0.1', () => r()));
+    const port = (endpoint.address() as { port: number }).port;
+    try {
+      const rt = open(h);
+      const m = await rt.provision(spec('job-eg', { agent: { endpoint: `127.0.0.1:${port}`, token: 'tok-sim' }, egress: { proxy: '127.0.0.1:3128' } }));
+      const rules = readFileSync(join(h.config.zonepathRoot, m.id, 'etc', 'ipf.conf'), 'utf8');
+      assert.equal(rules.split('\n').filter((l) => l.startsWith('pass') || l.startsWith('block')), [
+        'block in all',
+        'block out all',
+        `pass out quick proto tcp from any to 127.0.0.1/32 port = ${port} flags S keep state`,
+        'pass out quick proto tcp from any to 127.0.0.1/32 port = 3128 flags S keep state',
+      ]);
+      assert.match(readFileSync(join(h.stateDir, 'user-data', m.id), 'utf8'), '"egressProxy":"127.0.0.1:3128"');
+      await consoleUntil(rt, m.id, 'helios: starting the agent');
+      await waitFor('the guest agent to reach its endpoint', () => agentConnections > 0);
+      await rt.destroy(m);
+      assert.equal(await h.leftovers(), []);
+    } finally {
+      endpoint.close();
+    }
   }),
 );
 

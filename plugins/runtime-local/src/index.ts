@@ -1,9 +1,13 @@
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
-import { definePlugin, RuntimeToken, Type } from '@helios-ci/sdk';
+import { definePlugin, doctorError, doctorOk, doctorWarning, isHeliosError, RuntimeToken, Type } from '@helios-ci/sdk';
 import { checkWarmPathsConfig, DEFAULT_LABELS, DEFAULT_PATH, LocalRuntime } from './localRuntime.js';
+import { decideSandbox, NOT_ISOLATED, SANDBOX_MODES } from './sandbox/sandboxMode.js';
 
-export { LocalRuntime, DEFAULT_LABELS, DEFAULT_PATH, WORK_DIR, type LocalRuntimeOptions } from './localRuntime.js';
+export { LocalRuntime, DEFAULT_LABELS, DEFAULT_PATH, WORK_DIR, SANDBOX_RELAY, type LocalRuntimeOptions, type SandboxOptions } from './localRuntime.js';
+export { decideSandbox, type SandboxMode } from './sandbox/sandboxMode.js';
+export { findBwrap } from './sandbox/bwrapProbe.js';
+export { INSIDE_AGENT_PORT, INSIDE_PROXY_PORT } from './sandbox/bwrap.js';
 
 /**
  * Where the agent bundle is: the `@helios-ci/agent/bundle` export of the installed agent package
@@ -29,6 +33,10 @@ export default definePlugin({
       workRoot: Type.Optional(Type.String({ minLength: 1, description: "directory for machine workspaces (default: this instance's data dir + /machines), relative to helios.yaml" })),
       agentPath: Type.Optional(Type.String({ minLength: 1, description: 'the helios-agent bundle (default: the installed @helios-ci/agent)' })),
       path: Type.String({ default: DEFAULT_PATH, description: 'PATH for the agent and its steps' }),
+      sandbox: Type.Union(
+        SANDBOX_MODES.map((m) => Type.Literal(m)),
+        { default: 'auto', description: 'run each job in a bubblewrap sandbox: auto (when bwrap works here), required (refuse to start without it), off' },
+      ),
       killGraceMs: Type.Integer({ default: 5000, minimum: 0, description: 'SIGTERM→SIGKILL grace on destroy and cancel' }),
       machineSizes: Type.Optional(
         Type.Object(
@@ -51,8 +59,15 @@ export default definePlugin({
     // At registration, so `helios config check` reports a bad warmPaths before anything runs.
     checkWarmPathsConfig(ctx.instance, ctx.config.labels, ctx.config.warmPaths ?? {});
     ctx.provide(RuntimeToken, {
-      factory: () =>
-        new LocalRuntime({
+      factory: () => {
+        const decision = decideSandbox(ctx.instance, ctx.config.sandbox, ctx.config.path);
+        if (!decision.on) {
+          // `loud`: `helios run` prints it although its log goes to memory.
+          ctx.logger.warn(`runtime-local ${ctx.instance}: ${NOT_ISOLATED} (${decision.why}); install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap) to sandbox them`, { loud: true, sandbox: ctx.config.sandbox });
+        } else {
+          ctx.logger.info('jobs run in a bubblewrap sandbox', { bwrap: decision.bwrap });
+        }
+        return new LocalRuntime({
           id: ctx.instance,
           labels: ctx.config.labels,
           // Per data dir by default: reconciliation destroys every machine it lists, so two Helios
@@ -63,7 +78,20 @@ export default definePlugin({
           killGraceMs: ctx.config.killGraceMs,
           ...(ctx.config.machineSizes ? { machineSizes: ctx.config.machineSizes } : {}),
           ...(ctx.config.warmPaths ? { warmPaths: ctx.config.warmPaths } : {}),
-        }),
+          sandbox: decision.on ? { bwrap: decision.bwrap, protectedPaths: () => ctx.protectedPaths?.() ?? [ctx.dataDir] } : null,
+        });
+      },
     });
+  },
+  doctor(ctx) {
+    const name = 'job sandbox';
+    try {
+      const decision = decideSandbox(ctx.instance, ctx.config.sandbox, ctx.config.path);
+      if (decision.on) return [doctorOk(name, `jobs run in a bubblewrap sandbox (${decision.bwrap}): no view of the data dir, config or secrets; network only to the agent endpoint and the egress proxy`)];
+      return [doctorWarning(name, `${NOT_ISOLATED} (${decision.why})`, ctx.config.sandbox === 'off' ? 'set sandbox: auto (or required) in this plugin\'s config, with bubblewrap installed' : 'install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap) and allow it user namespaces; sandbox: required makes its absence an error')];
+    } catch (err) {
+      if (!isHeliosError(err)) throw err;
+      return [doctorError(name, err.message, 'install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap), or set sandbox: auto')];
+    }
   },
 });

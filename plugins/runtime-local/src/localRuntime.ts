@@ -1,7 +1,8 @@
 /**
  * The local runtime: each job's agent is a child process of the server in a fresh temporary
- * workspace. It isolates NOTHING — steps run as the server's user with its network and files — so it
- * is for development, tests and trusted hosts only.
+ * workspace. With a sandbox (bubblewrap, see sandbox/bwrap.ts) the agent and its steps run in their
+ * own mount, PID and network namespaces; without one it isolates NOTHING — steps run as the server's
+ * user with its network and files — and is for development, tests and trusted hosts only.
  *
  * Layout under workRoot, one directory per machine (what `list` reads after a crash):
  *   <workRoot>/hl-<id>/machine.json   marker: id, jobId, label, pid, pid start time
@@ -9,17 +10,35 @@
  *   <workRoot>/hl-<id>/pgids          process groups the agent's steps run in (written by the agent)
  *   <workRoot>/hl-<id>/agent.log      the agent's own stdout/stderr (console())
  *   <workRoot>/hl-<id>/home           HOME of the agent and its steps; the job workspace is below
+ *   <workRoot>/hl-<id>/tmp, net/      sandbox only: its /tmp, and the UNIX sockets of its ways out
+ *                                     (in <tmpdir>/helios-<id>/ when net/ is too deep for a socket path)
  * Every process of a machine carries HELIOS_TRACKING_ID=<id> in its environment (see destroy).
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { HeliosError, warmPathListProblem, type Machine, type MachineRef, type MachineSize, type MachineSpec, type Runtime } from '@helios-ci/sdk';
 import { groupAlive, signalGroup } from '@helios-ci/sdk/process-liveness';
 import { killTracked, TRACKING_ENV } from '@helios-ci/sdk/process-tracking';
 import { spawnTurn } from './spawnTurns.js';
+import { bwrapArgv, INSIDE_AGENT_PORT, INSIDE_PROXY_PORT, nodePrefix, relaySockets } from './sandbox/bwrap.js';
+import { HostRelay } from './sandbox/hostRelay.js';
+
+/** The module preloaded into the agent inside a sandbox (its loopback relay), next to this file in dist/. */
+/** The relay's configuration variable (as in sandboxRelay.ts, not imported from it: importing it runs it). */
+export const FORWARDS_ENV = 'HELIOS_SANDBOX_FORWARDS';
+export const SANDBOX_RELAY = fileURLToPath(new URL('./sandboxRelay.js', import.meta.url));
+
+export interface SandboxOptions {
+  /** The bwrap executable (found and probed at start, see sandboxMode.ts). */
+  bwrap: string;
+  /** Paths no job may see, read at each provision (PluginContext.protectedPaths). */
+  protectedPaths: () => readonly string[];
+}
 
 export const DEFAULT_LABELS = ['local', 'self-hosted', 'linux', 'ubuntu-latest', 'ubuntu-24.04', 'ubuntu-22.04'] as const;
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -46,6 +65,8 @@ export interface LocalRuntimeOptions {
    * through Storage warm volumes. The agent links each one to the volume the orchestrator passes.
    */
   warmPaths?: Readonly<Record<string, readonly string[]>>;
+  /** Run each machine in a bubblewrap sandbox; null/absent: no isolation. */
+  sandbox?: SandboxOptions | null;
 }
 
 /** What a label without a configured size gets (the size Helios always assumed before sizes were configurable). */
@@ -59,6 +80,8 @@ interface Marker {
   /** /proc start time of pid, so a reused pid is never killed by mistake. */
   pidStart: string | null;
   createdAt: string;
+  /** pid is bwrap's: the agent's process groups are namespace pids, never signalled from the host. */
+  sandbox?: boolean;
 }
 
 const MACHINE_DIR = /^hl-[0-9a-f]{16}$/;
@@ -117,6 +140,34 @@ function warmVolumeOf(spec: MachineSpec): string | null {
   return location;
 }
 
+/** MachineSpec.sourceDir (a `file://` clone's directory), made readable inside a sandbox. */
+function sourceDirOf(spec: MachineSpec): string | null {
+  const dir = spec.sourceDir;
+  if (dir === undefined) return null;
+  if (!isAbsolute(dir) || /[\0\r\n]/.test(dir) || dir.split('/').includes('..')) {
+    throw new HeliosError('E_PROVISION_FAILED', `runtime-local: source directory ${JSON.stringify(dir)} is not an absolute host directory`);
+  }
+  return existsSync(dir) ? dir : null;
+}
+
+/** The sandbox's socket directory when the machine directory is too deep for a UNIX socket path. */
+function shortNetDir(id: string): string {
+  return join(tmpdir(), `helios-${id}`);
+}
+
+/** `<dir>/net`, unless its sockets' paths would pass the 107-byte limit: then one in the temp dir. */
+function netDirOf(dir: string, id: string): string {
+  const inDir = join(dir, 'net');
+  return Buffer.byteLength(join(inDir, 'agent.sock')) <= 107 ? inDir : shortNetDir(id);
+}
+
+/**
+ * Sandboxed machines' ways out (agent endpoint, egress proxy) by machine directory, closed by
+ * destroy. Per process, not per instance: any instance of this process that destroys the machine
+ * closes them.
+ */
+const relaysByDir = new Map<string, HostRelay[]>();
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Resolves when `p` settles or after `ms`, whichever is first (the timer does not outlive it). */
@@ -137,6 +188,11 @@ export class LocalRuntime implements Runtime {
     this.id = opts.id;
     this.labels = opts.labels;
     checkWarmPathsConfig(opts.id, opts.labels, opts.warmPaths ?? {});
+  }
+
+  /** True when machines run in the bubblewrap sandbox. */
+  get sandboxed(): boolean {
+    return Boolean(this.opts.sandbox);
   }
 
   warmPaths(label: string): readonly string[] {
@@ -179,17 +235,53 @@ export class LocalRuntime implements Runtime {
     const { machine, dir } = this.prepare(spec);
     try {
       const bootstrap = join(dir, 'bootstrap.json');
-      writeFileSync(bootstrap, JSON.stringify({ endpoint: spec.agent.endpoint, token: spec.agent.token, ...(spec.egress ? { egressProxy: spec.egress.proxy } : {}) }), { mode: 0o600 });
+      const sandbox = this.opts.sandbox ?? null;
+      const relays = sandbox ? await this.openRelays(machine.id, dir, spec) : null;
+      // In a sandbox the agent reaches the server and the proxy only through the relay's loopback ports.
+      const endpoint = relays ? `127.0.0.1:${INSIDE_AGENT_PORT}` : spec.agent.endpoint;
+      const egressProxy = spec.egress ? (relays ? `127.0.0.1:${INSIDE_PROXY_PORT}` : spec.egress.proxy) : undefined;
+      writeFileSync(bootstrap, JSON.stringify({ endpoint, token: spec.agent.token, ...(egressProxy ? { egressProxy } : {}) }), { mode: 0o600 });
       const home = join(dir, 'home');
       const log = openSync(join(dir, 'agent.log'), 'a');
-      // A minimal environment: nothing of the server's (tokens, cloud credentials) reaches the job.
-      // HELIOS_TRACKING_ID: every process of the job inherits it, so destroy finds daemons that left
-      // their process group (setsid, double fork), also after a server crash.
-      const env: NodeJS.ProcessEnv = { PATH: this.opts.path, HOME: home, LANG: 'C.UTF-8', TMPDIR: join(dir, 'home'), [TRACKING_ENV]: machine.id };
-      const args = [this.opts.agentPath, '--bootstrap', bootstrap, '--workdir', join(home, WORK_DIR), '--pgid-file', join(dir, 'pgids'), '--tracking-id', machine.id, '--kill-grace-ms', String(this.opts.killGraceMs)];
+      const node = this.opts.nodePath ?? process.execPath;
+      const args = [this.opts.agentPath, '--bootstrap', bootstrap, '--workdir', join(home, WORK_DIR)];
+      // Inside a PID namespace the agent's process groups are not host pids: destroy must not read them.
+      if (!sandbox) args.push('--pgid-file', join(dir, 'pgids'));
+      args.push('--tracking-id', machine.id, '--kill-grace-ms', String(this.opts.killGraceMs));
       const warm = warmVolumeOf(spec);
       if (warm) args.push('--warm-dir', warm);
-      const child = spawn(this.opts.nodePath ?? process.execPath, args, {
+      let argv: string[];
+      let env: NodeJS.ProcessEnv;
+      if (sandbox && relays) {
+        // The relay runs preloaded in the agent's process (one Node start-up per job, not two).
+        // HELIOS_TRACKING_ID is not set here: the PID namespace ends every process of the job;
+        // steps still get it from the agent (--tracking-id), for its end-of-job scan.
+        const sockets = relaySockets(netDirOf(dir, machine.id));
+        const forwards = [`127.0.0.1:${INSIDE_AGENT_PORT}=${sockets.agent.inside}`];
+        if (relays.length > 1) forwards.push(`127.0.0.1:${INSIDE_PROXY_PORT}=${sockets.proxy.inside}`);
+        env = { PATH: this.opts.path, HOME: home, LANG: 'C.UTF-8', TMPDIR: '/tmp', [FORWARDS_ENV]: forwards.join(',') };
+        const sourceDir = sourceDirOf(spec);
+        argv = bwrapArgv(
+          {
+            bwrap: sandbox.bwrap,
+            protectedPaths: sandbox.protectedPaths(),
+            home,
+            tmp: join(dir, 'tmp'),
+            netDir: netDirOf(dir, machine.id),
+            bootstrap,
+            readOnly: [nodePrefix(node), this.opts.agentPath, SANDBOX_RELAY, ...(sourceDir ? [sourceDir] : [])],
+            readWrite: warm ? [warm] : [],
+          },
+          [node, '--import', pathToFileURL(SANDBOX_RELAY).href, ...args],
+        );
+      } else {
+        // A minimal environment: nothing of the server's (tokens, cloud credentials) reaches the job.
+        // HELIOS_TRACKING_ID: every process of the job inherits it, so destroy finds daemons that left
+        // their process group (setsid, double fork), also after a server crash.
+        env = { PATH: this.opts.path, HOME: home, LANG: 'C.UTF-8', TMPDIR: join(dir, 'home'), [TRACKING_ENV]: machine.id };
+        argv = [node, ...args];
+      }
+      const child = spawn(argv[0]!, argv.slice(1), {
         cwd: home,
         env,
         detached: true,
@@ -205,13 +297,25 @@ export class LocalRuntime implements Runtime {
       this.agentExits.set(machine.id, new Promise<void>((resolve) => child.once('exit', () => resolve())));
       // The agent lives on its own; the server must not wait for it (destroy/list find it by marker).
       child.unref();
-      const marker: Marker = { id: machine.id, jobId: spec.jobId, label: spec.label, pid, pidStart: procStart(pid), createdAt: new Date().toISOString() };
+      const marker: Marker = { id: machine.id, jobId: spec.jobId, label: spec.label, pid, pidStart: procStart(pid), createdAt: new Date().toISOString(), ...(sandbox ? { sandbox: true } : {}) };
       writeFileSync(join(dir, 'machine.json'), JSON.stringify(marker));
       return machine;
     } catch (err) {
       await this.destroy(machine);
       throw err;
     }
+  }
+
+  /** The host ends of a sandbox's ways out: the agent endpoint and (when a proxy runs) the egress proxy. */
+  private async openRelays(id: string, dir: string, spec: MachineSpec): Promise<HostRelay[]> {
+    mkdirSync(join(dir, 'tmp'), { mode: 0o700 });
+    mkdirSync(netDirOf(dir, id), { mode: 0o700 });
+    const sockets = relaySockets(netDirOf(dir, id));
+    const relays: HostRelay[] = [];
+    relaysByDir.set(dir, relays);
+    relays.push(await HostRelay.open(sockets.agent.host, spec.agent.endpoint));
+    if (spec.egress) relays.push(await HostRelay.open(sockets.proxy.host, spec.egress.proxy));
+    return relays;
   }
 
   async destroy(ref: MachineRef): Promise<void> {
@@ -242,13 +346,17 @@ export class LocalRuntime implements Runtime {
       signalGroup(groups[0]!, 'SIGKILL');
     }
     // Step process groups (the agent starts each step in its own group), also after an agent SIGKILL.
-    for (const g of pgidsOf()) if (groupAlive(g)) signalGroup(g, 'SIGKILL');
+    // A sandbox has none here (its PID namespace ends with bwrap, taking every process with it).
+    if (!marker?.sandbox) for (const g of pgidsOf()) if (groupAlive(g)) signalGroup(g, 'SIGKILL');
     // Whatever left its group but carries this machine's marker (setsid, daemons). Only this machine's
     // exact marker matches: never the server, never another machine.
     await killTracked(ref.id, { graceMs: this.opts.killGraceMs });
     this.agentExits.delete(ref.id);
+    for (const relay of relaysByDir.get(dir) ?? []) await relay.close();
+    relaysByDir.delete(dir);
     // Asynchronous: a job's work tree can be large, and the event loop has other jobs to serve.
     await rm(dir, { recursive: true, force: true });
+    await rm(shortNetDir(ref.id), { recursive: true, force: true });
   }
 
   async list(): Promise<MachineRef[]> {

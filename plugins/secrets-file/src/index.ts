@@ -18,10 +18,13 @@ export default definePlugin({
     { additionalProperties: false },
   ),
   register(ctx) {
+    const file = ctx.config.path ? resolve(ctx.configDir, ctx.config.path) : null;
+    // No job may read the secrets file (a sandboxing runtime hides it).
+    if (file) ctx.protectPath?.(file);
     ctx.provide(SecretsToken, {
       factory: () =>
         new FileSecrets({
-          file: ctx.config.path ? resolve(ctx.configDir, ctx.config.path) : null,
+          file,
           envPrefix: ctx.config.envPrefix,
           configEnvPrefix: ctx.config.configEnvPrefix,
           env: process.env,

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { definePlugin, HeliosError, SecretsToken, Type } from '@helios-ci/sdk';
 import { checkTemplate } from './pathTemplates.js';
 import { VaultHttp } from './vaultHttp.js';
@@ -61,6 +62,8 @@ export default definePlugin({
   register(ctx) {
     const c = ctx.config;
     const auth = c.auth as VaultAuth;
+    // The Vault credential files (read as given, from the working directory): no job may read them.
+    for (const file of [auth.method === 'token' ? auth.tokenFile : auth.secretIdFile]) if (file) ctx.protectPath?.(resolve(file));
     const problems: string[] = [];
     if (auth.method === 'token' && !!auth.tokenFile === !!auth.tokenEnv) problems.push('auth (token) needs exactly one of tokenFile, tokenEnv');
     if (auth.method === 'approle' && !!auth.secretIdFile === !!auth.secretIdEnv) problems.push('auth (approle) needs exactly one of secretIdFile, secretIdEnv (the secret_id is never written in helios.yaml)');

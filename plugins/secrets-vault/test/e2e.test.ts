@@ -38,7 +38,10 @@ jobs:
       - run: echo "second deploy=[\${{ secrets.DEPLOY_KEY }}] npm=[\${{ secrets.NPM_TOKEN }}]"
 `;
 
-/** helios.yaml: everything but the `secrets:` entry is the same for both backends. */
+/**
+ * helios.yaml: everything but the `secrets:` entry is the same for both backends. Unsandboxed: the
+ * GitHub stand-in is on the host's loopback, out of a sandboxed job's reach.
+ */
 function heliosYaml(w: World, secretsEntry: string): string {
   return `server:
   dataDir: ./data
@@ -46,7 +49,7 @@ function heliosYaml(w: World, secretsEntry: string): string {
 plugins:
 ${secretsEntry}  local:
     use: "@helios-ci/runtime-local"
-    config: { workRoot: ./machines, killGraceMs: 500 }
+    config: { workRoot: ./machines, killGraceMs: 500, sandbox: off }
   github:
     use: "@helios-ci/forge-github"
     config:

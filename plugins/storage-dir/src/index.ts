@@ -17,6 +17,9 @@ export default definePlugin({
     { additionalProperties: false },
   ),
   register(ctx) {
+    // Other repositories' caches and artifacts: no job may read them directly (a sandboxing runtime
+    // hides the directory and shows a job only its own warm volume). The default is in the data dir, hidden anyway.
+    if (ctx.config.path) ctx.protectPath?.(resolve(ctx.configDir, ctx.config.path));
     ctx.provide(StorageToken, {
       factory: () =>
         new DirStorage({

@@ -42,6 +42,11 @@ export interface MachineSpec {
    * the job ended are ignored.
    */
   onFailed?: (error: Error) => void;
+  /**
+   * The host directory a `file://` clone URL names (local and API runs), so a runtime that hides the
+   * host's files from its machines can still let the agent clone it (read-only). Absent for forge runs.
+   */
+  sourceDir?: string;
 }
 
 /** Boot milestones a runtime may report through `MachineSpec.onMilestone`. */

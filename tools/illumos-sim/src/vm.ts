@@ -10,10 +10,12 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, createWriteStream } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { prepareUserData } from './cloudConfig.js';
 import type { VmSpec } from './vmSpec.js';
 
 const spec = JSON.parse(process.argv[2]!) as VmSpec;
+const here = dirname(fileURLToPath(import.meta.url));
 const started = Date.now();
 let client: Socket | null = null;
 
@@ -120,6 +122,15 @@ async function cloudInit(): Promise<void> {
   consoleWrite(`${ci}: Cloud-init v. 23.4-illumos-sim finished at ${new Date().toUTCString()}. Datasource DataSourceNoCloud [seed=/dev/sr0][dsmode=net].  Up ${uptime()} seconds\n`);
 }
 
+/**
+ * The zone's ipf rules for the guest's Node processes (guestNet.ts, preloaded): its outbound TCP is
+ * checked as the global zone's ipf checks a bhyve guest's packets. Nothing without loaded rules.
+ */
+function guestNetEnv(): Record<string, string> {
+  if (!spec.ipfRules) return {};
+  return { NODE_OPTIONS: `--import=${pathToFileURL(join(here, 'guestNet.js')).href}`, HELIOS_ILLUMOS_SIM_IPF: JSON.stringify(spec.ipfRules) };
+}
+
 function runGuest(script: string, out: (chunk: Buffer) => void): Promise<number> {
   chmodSync(script, 0o700);
   const home = join(spec.guestRoot, 'root');
@@ -128,7 +139,7 @@ function runGuest(script: string, out: (chunk: Buffer) => void): Promise<number>
     const child = spawn(script, [], {
       cwd: spec.guestRoot,
       // A fresh machine: nothing of the host's environment but a PATH (the guest's node, sh, ...).
-      env: { PATH: process.env.HELIOS_ILLUMOS_SIM_GUEST_PATH || process.env.PATH || '/usr/bin:/bin', HOME: home, LANG: 'C.UTF-8', HELIOS_GUEST_ROOT: spec.guestRoot },
+      env: { PATH: process.env.HELIOS_ILLUMOS_SIM_GUEST_PATH || process.env.PATH || '/usr/bin:/bin', HOME: home, LANG: 'C.UTF-8', HELIOS_GUEST_ROOT: spec.guestRoot, ...guestNetEnv() },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout.on('data', out);

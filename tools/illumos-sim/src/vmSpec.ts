@@ -15,4 +15,6 @@ export interface VmSpec {
   crashAfterSeconds?: number;
   /** Time between power-on and the first firmware line (a client can connect meanwhile). */
   firmwareMs: number;
+  /** The zone's loaded ipf rules (etc/ipf.conf), which the guest's outbound TCP goes through; null: none loaded. */
+  ipfRules: string[] | null;
 }

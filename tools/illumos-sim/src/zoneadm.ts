@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { planBoot } from './bhyveBrand.js';
 import { writeSeed } from './cloudInitSeed.js';
 import { takeFault } from './faults.js';
+import { ipfRuleLines } from './ipfModel.js';
 import { datasetFacts } from './realZfs.js';
 import { SimError, usage } from './simError.js';
 import { killGuest, signalGuest } from './guestProcesses.js';
@@ -237,14 +238,16 @@ async function boot(state: SimState, zone: string, rest: string[]): Promise<stri
       throw new SimError(`zone '${zone}': call to zoneadmd failed: boot failed; see ${join(path, 'log', 'zone.log')}`);
     }
     const ipf = join(path, 'etc', 'ipf.conf');
+    let ipfLoaded: string[] | null = null;
     if (existsSync(ipf)) {
-      const rules = readFileSync(ipf, 'utf8').split('\n').map((l) => l.replace(/#.*/, '').trim()).filter(Boolean);
+      const rules = ipfRuleLines(readFileSync(ipf, 'utf8'));
       const bad = rules.find((r) => !/^(pass|block|log|count|skip|auth|call|decapsulate)\b/.test(r));
       if (bad) {
         log([`ipf: ${ipf}: syntax error in rule '${bad}'`, `zone ${zone}: boot failed`]);
         throw new SimError(`zone '${zone}': boot failed: ipf rules in ${ipf} do not load; see ${join(path, 'log', 'zone.log')}`);
       }
       log([`ipf: loaded ${rules.length} rules from ${ipf} into the global-zone-controlled ipf of ${zone}`]);
+      ipfLoaded = rules;
     }
     const seed = writeSeed(zone, record.uuid, path, record.config, links);
     const disk = plan.disks.find((d) => d.attr === 'bootdisk') ?? plan.disks[0]!;
@@ -268,6 +271,7 @@ async function boot(state: SimState, zone: string, rest: string[]): Promise<stri
       noDatasource: noAgent !== null || seed.kind === 'url',
       crashAfterSeconds: crash ? (crash.seconds ?? 1) : undefined,
       firmwareMs: Number(process.env.HELIOS_ILLUMOS_SIM_FIRMWARE_MS ?? 300),
+      ipfRules: ipfLoaded,
     };
     const pid = await startVm(spec, initLog);
     if (pid === null) {

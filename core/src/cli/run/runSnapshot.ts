@@ -16,6 +16,7 @@ import { attachPlainRenderer } from './plainRenderer.js';
 import { TtyRenderer } from './ttyRenderer.js';
 import { printFailures } from './failureReport.js';
 import { formatMs } from './format.js';
+import { loudWarnings } from './loudWarnings.js';
 
 export type RunEventName = 'push' | 'pull_request' | 'workflow_dispatch';
 
@@ -57,12 +58,15 @@ export async function runSnapshot(r: RunSnapshotRequest): Promise<number> {
   }
   const dataDir = mkdtempSync(join(tmpdir(), 'helios-run-'));
   let kernel: Kernel;
+  const memoryLog = new MemoryLogSink();
   try {
     kernel = await Kernel.create({
       ...base,
       ...(configText !== undefined ? { configText, configPath: '(embedded defaults)', configDir: io.cwd } : {}),
       dataDir,
-      logSink: new MemoryLogSink(),
+      // The repository's .helios/ holds the cache index and the local storage: no job reads them.
+      protectedPaths: [home.dir],
+      logSink: memoryLog,
       builtins: registerCoreServices({ storePath: ':memory:', shutdownGraceMs: 5000, minUpdateIntervalMs: 0, logMaintenance: false, cacheIndexPath: home.index, planInThread: true }),
     });
   } catch (err) {
@@ -74,6 +78,8 @@ export async function runSnapshot(r: RunSnapshotRequest): Promise<number> {
   let renderer: { stop(): void } | null = null;
   try {
     await kernel.start();
+    // The log goes to memory (the run's output is the renderer's); a warning marked loud (jobs not isolated) still shows.
+    for (const text of loudWarnings(memoryLog.lines)) io.stderr.write(`warning: ${text}\n`);
     const store = kernel.resolve(StoreToken);
     const orchestrator = kernel.resolve(OrchestratorToken);
     const event: PlanEvent =

@@ -45,6 +45,8 @@ export interface LocalRefContext {
   positionOf: PositionOf;
   /** Called with each resolved value, so it can be redacted everywhere. */
   onValue(value: string): void;
+  /** Called with the absolute path of each `{ file }` reference: a credential no job may read. */
+  onFile?(path: string): void;
 }
 
 /**
@@ -74,6 +76,7 @@ export function resolveLocalRefs(
       }
     } else {
       const file = resolve(ctx.configDir, site.ref);
+      ctx.onFile?.(file);
       try {
         const resolved = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
         ctx.onValue(resolved);
