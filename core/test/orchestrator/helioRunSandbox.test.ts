@@ -11,7 +11,7 @@
  * about the protected paths (data dir, config, secrets file) being hidden on their own.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test as uvuTest } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -56,9 +56,13 @@ async function runJob(mode: 'required' | 'off') {
   writeFileSync(join(base, 'secrets.yaml'), `secrets:\n  API_KEY: not-used\n# SECRET_MARK_${mark}\n`, { mode: 0o600 });
   writeFileSync(
     join(base, 'helios.yaml'),
-    `# CONFIG_MARK_${mark}\nplugins:\n  local:\n    use: "@helios-ci/runtime-local"\n    config: { sandbox: ${mode} }\n  secrets:\n    use: "@helios-ci/secrets-file"\n    config: { path: secrets.yaml }\n`,
+    `# CONFIG_MARK_${mark}\nplugins:\n  local:\n    use: "@helios-ci/runtime-local"\n    config: { sandbox: ${mode} }\n  secrets:\n    use: "@helios-ci/secrets-file"\n    config: { path: secrets.yaml }\n  storage:\n    use: "@helios-ci/storage-dir"\n    config: { path: storage }\n`,
   );
+  // helios run keeps its job store in memory; what it keeps on disk is Storage (storage-dir's directory).
+  mkdirSync(join(base, 'storage'), { recursive: true });
+  writeFileSync(join(base, 'storage', 'probe-marker'), `STORE_MARK_${mark}\n`);
   const probe = (what: string, cmd: string) => `if ${cmd} >/dev/null 2>&1; then echo "PROBE ${what} readable"; else echo "PROBE ${what} refused"; fi`;
+  const repo = new GitRepo();
   const workflow = `on: push
 jobs:
   probe:
@@ -67,7 +71,7 @@ jobs:
       - uses: actions/checkout@v4
       - run: |
           cat tracked.txt
-          ${probe('store', `head -c 15 ${base}/helios-run-*/helios.db | grep -q 'SQLite format 3'`)}
+          ${probe('store', `grep -q STORE_MARK_${mark} ${base}/storage/probe-marker`)}
           ${probe('secrets', `grep -q SECRET_MARK_${mark} ${base}/secrets.yaml`)}
           ${probe('config', `grep -q CONFIG_MARK_${mark} ${base}/helios.yaml`)}
           ${probe('environ', `grep -q ENV_MARK_${mark} /proc/[0-9]*/environ`)}
@@ -84,7 +88,6 @@ jobs:
           name: out
           path: out/f
 `;
-  const repo = new GitRepo();
   repo.write('.gitignore', '.helios/\n').write('tracked.txt', `checked out ${mark}\n`).write('.github/workflows/ci.yml', workflow).commit('ci');
   // TMPDIR: helios run makes its data dir (and store) under it, in the scratch directory.
   const result = await runHelios(['run', '--config', join(base, 'helios.yaml')], { cwd: repo.dir, env: { TMPDIR: base, [`ENV_MARK_${mark}`]: '1' }, timeoutMs: 120_000 });
