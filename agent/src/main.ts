@@ -15,6 +15,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { PLAN_VERSION, type JobSpec } from '@helios-ci/sdk';
 import { AGENT_VERSION, Connection, FatalConnectionError } from './connection.js';
 import { JobRunner, type JobConclusion } from './job/jobRunner.js';
+import { routeActionsRuntime } from './job/actionsRuntimeRoute.js';
 
 export const EXIT_CODES: Record<JobConclusion, number> = { success: 0, failure: 1, cancelled: 2, timed_out: 3, errored: 4 };
 const EXIT_USAGE = 64;
@@ -38,9 +39,14 @@ export interface AgentConfig {
   egressProxy: string | null;
   /** Where the runtime put the job's warm volume (the job's warm paths are linked into it); null: none. */
   warmDir: string | null;
+  /**
+   * host:port this machine reaches the actions runtime services at, when not the address in the job
+   * spec (bootstrap `actionsEndpoint`, --actions-endpoint: a sandbox's relay); null: the spec's.
+   */
+  actionsEndpoint: string | null;
 }
 
-const USAGE = `usage: helios-agent --endpoint HOST:PORT --token TOKEN [--workdir DIR] [--kill-grace-ms MS] [--pgid-file FILE] [--tracking-id ID] [--warm-dir DIR] [--egress-proxy HOST:PORT]
+const USAGE = `usage: helios-agent --endpoint HOST:PORT --token TOKEN [--workdir DIR] [--kill-grace-ms MS] [--pgid-file FILE] [--tracking-id ID] [--warm-dir DIR] [--egress-proxy HOST:PORT] [--actions-endpoint HOST:PORT]
        helios-agent --bootstrap FILE
        HELIOS_AGENT_ENDPOINT=HOST:PORT HELIOS_AGENT_TOKEN=TOKEN helios-agent`;
 
@@ -51,7 +57,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): AgentConfig
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--help' || a === '-h') throw new UsageError('');
-    const m = /^--(endpoint|token|bootstrap|workdir|kill-grace-ms|pgid-file|tracking-id|warm-dir|egress-proxy)(?:=(.*))?$/.exec(a);
+    const m = /^--(endpoint|token|bootstrap|workdir|kill-grace-ms|pgid-file|tracking-id|warm-dir|egress-proxy|actions-endpoint)(?:=(.*))?$/.exec(a);
     if (!m) throw new UsageError(`unknown argument ${JSON.stringify(a)}`);
     const value = m[2] ?? argv[++i];
     if (value === undefined) throw new UsageError(`--${m[1]} needs a value`);
@@ -86,7 +92,9 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): AgentConfig
   if (!Number.isInteger(batchBytes) || batchBytes < 1024 || batchBytes > 2 * 1024 * 1024) throw new UsageError('HELIOS_AGENT_BATCH_BYTES must be an integer between 1024 and 2097152');
   const egressProxy = args['egress-proxy'] ?? str(fromFile.egressProxy) ?? str(env.HELIOS_AGENT_EGRESS_PROXY) ?? null;
   if (egressProxy !== null && !/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(egressProxy)) throw new UsageError(`egress proxy ${JSON.stringify(egressProxy)} is not HOST:PORT`);
-  return { endpoint, token, workDir, killGraceMs: grace, pgidFile, trackingId, reconnectWindowMs: reconnect, batchBytes, warmDir, egressProxy };
+  const actionsEndpoint = args['actions-endpoint'] ?? str(fromFile.actionsEndpoint) ?? str(env.HELIOS_AGENT_ACTIONS_ENDPOINT) ?? null;
+  if (actionsEndpoint !== null && !/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(actionsEndpoint)) throw new UsageError(`actions endpoint ${JSON.stringify(actionsEndpoint)} is not HOST:PORT`);
+  return { endpoint, token, workDir, killGraceMs: grace, pgidFile, trackingId, reconnectWindowMs: reconnect, batchBytes, warmDir, egressProxy, actionsEndpoint };
 }
 
 const diag = (message: string): void => {
@@ -121,6 +129,7 @@ export async function runAgent(config: AgentConfig): Promise<number> {
     spec = JSON.parse(specJson) as JobSpec;
     specJson = null;
     if (spec.planVersion !== PLAN_VERSION) throw new Error(`job plan version ${spec.planVersion}, this agent (${AGENT_VERSION}) understands ${PLAN_VERSION}; install the agent shipped with the server`);
+    if (spec.actionsRuntime && config.actionsEndpoint) spec.actionsRuntime = routeActionsRuntime(spec.actionsRuntime, config.actionsEndpoint);
   } catch (err) {
     const reason = `the job spec is unusable: ${(err as Error).message}`;
     diag(`helios-agent: ${reason}`);

@@ -182,7 +182,7 @@ export class ActionsRuntimeService {
     if (!LIVE.has(job.state)) throw new HeliosError('E_UNAUTHORIZED', `ACTIONS_RUNTIME_TOKEN was refused: job ${claims.jobId} has ended (${job.state}); a token lives only as long as its job`);
     const run = this.o.store.runs.get(claims.runId);
     if (!run) throw new HeliosError('E_UNAUTHORIZED', `ACTIONS_RUNTIME_TOKEN was refused: run ${claims.runId} is not known to this server`);
-    return { run, jobId: job.id };
+    return { run, jobId: job.id, ...originOf(req) };
   }
 
   private failed(req: IncomingMessage, url: URL, err: unknown): void {
@@ -191,4 +191,10 @@ export class ActionsRuntimeService {
     if (status >= 500) this.o.logger.error('actions runtime request failed', fields);
     else this.o.logger.info('actions runtime request refused', fields);
   }
+}
+
+/** `http://<Host>` when the Host header is a plain host[:port]; otherwise the advertised base is used. */
+function originOf(req: IncomingMessage): { origin?: string } {
+  const host = req.headers.host ?? '';
+  return /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/.test(host) ? { origin: `http://${host}` } : {};
 }

@@ -28,7 +28,7 @@ export async function handleCacheRest(req: IncomingMessage, res: ServerResponse,
       cacheKey: match.entry.key,
       scope: match.entry.scope,
       creationTime: new Date(match.entry.createdAt).toISOString(),
-      archiveLocation: d.urls.sign(['c', String(match.entry.id)], d.downloadTtlMs),
+      archiveLocation: d.urls.sign(['c', String(match.entry.id)], d.downloadTtlMs, job.origin),
     });
     return;
   }

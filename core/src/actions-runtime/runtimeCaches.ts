@@ -15,6 +15,11 @@ import type { Pending, PendingUploads } from './pendingUploads.js';
 export interface RuntimeJob {
   run: RunRecord;
   jobId: string;
+  /**
+   * `http://host:port` the step reached the service at (its Host header): signed blob URLs go back
+   * to it, since a sandboxed step reaches the service through a relay, not at the advertised address.
+   */
+  origin?: string;
 }
 
 export class RuntimeCaches {

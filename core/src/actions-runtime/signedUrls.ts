@@ -16,10 +16,11 @@ export class SignedUrls {
   ) {}
 
   /** `target`: path segments under BLOB_PREFIX (each URL-encoded here). */
-  sign(target: readonly string[], ttlMs: number, nowMs = Date.now()): string {
+  /** `origin`: where the caller reached the service (the MAC binds the path only), default the advertised base. */
+  sign(target: readonly string[], ttlMs: number, origin?: string, nowMs = Date.now()): string {
     const path = BLOB_PREFIX + target.map(encodeURIComponent).join('/');
     const se = String(Math.floor((nowMs + ttlMs) / 1000));
-    return `${this.base()}${path}?se=${se}&sig=${this.mac(path, se)}`;
+    return `${origin ?? this.base()}${path}?se=${se}&sig=${this.mac(path, se)}`;
   }
 
   /** The target segments of a signed path that has not expired; E_FORBIDDEN otherwise. */

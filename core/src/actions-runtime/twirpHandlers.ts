@@ -31,12 +31,12 @@ export function twirpMethods(d: TwirpDeps): Map<string, Handler> {
     d.caches.checkRestore(keys, str(b, 'version'));
     const match = d.caches.lookup(job, keys, str(b, 'version'));
     if (!match) return { ok: false };
-    return { ok: true, signed_download_url: d.urls.sign(['c', String(match.entry.id)], d.downloadTtlMs), matched_key: match.entry.key };
+    return { ok: true, signed_download_url: d.urls.sign(['c', String(match.entry.id)], d.downloadTtlMs, job.origin), matched_key: match.entry.key };
   });
   m.set(`${CACHE_SERVICE}/CreateCacheEntry`, async (job, b) => {
     try {
       const pending = await d.caches.reserve(job, str(b, 'key'), str(b, 'version'));
-      return { ok: true, signed_upload_url: d.urls.sign(['u', pending.id], d.uploadTtlMs) };
+      return { ok: true, signed_upload_url: d.urls.sign(['u', pending.id], d.uploadTtlMs, job.origin) };
     } catch (err) {
       // The toolkit reads ok: false (+ message) as "another job may be creating this cache".
       if (err instanceof HeliosError && err.code === 'E_CONFLICT') return { ok: false, message: err.message };
@@ -63,7 +63,7 @@ export function twirpMethods(d: TwirpDeps): Map<string, Handler> {
     const expires = wrapped(b, 'expires_at');
     const expiresAt = typeof expires === 'string' && !Number.isNaN(Date.parse(expires)) ? Date.parse(expires) : null;
     const pending = await d.artifacts.create(job, { ...ids(b), name: str(b, 'name'), expiresAt });
-    return { ok: true, signed_upload_url: d.urls.sign(['u', pending.id], d.uploadTtlMs) };
+    return { ok: true, signed_upload_url: d.urls.sign(['u', pending.id], d.uploadTtlMs, job.origin) };
   });
   m.set(`${ARTIFACT_SERVICE}/FinalizeArtifact`, async (job, b) => {
     const size = int(b, 'size');
@@ -90,7 +90,7 @@ export function twirpMethods(d: TwirpDeps): Map<string, Handler> {
   });
   m.set(`${ARTIFACT_SERVICE}/GetSignedArtifactURL`, async (job, b) => {
     const a = d.artifacts.get(job, ids(b).runId, str(b, 'name'));
-    return { signed_url: d.urls.sign(['a', a.runId, a.name], d.downloadTtlMs) };
+    return { signed_url: d.urls.sign(['a', a.runId, a.name], d.downloadTtlMs, job.origin) };
   });
   m.set(`${ARTIFACT_SERVICE}/DeleteArtifact`, async (job, b) => {
     const a = await d.artifacts.remove(job, ids(b).runId, str(b, 'name'));

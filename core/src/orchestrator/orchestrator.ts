@@ -570,7 +570,8 @@ export class Orchestrator {
       // No job has the key: it called a reusable workflow, whose jobs answer for it.
       return instances.length ? instances : this.o.store.jobs.listByRun(run.id).filter((j) => j.plan.workflow.file === job.plan.workflow.file && answersNeed(j.plan.jobKey, key));
     });
-    const spec = buildJobSpec({ run, jobId: job.id, plan: job.plan, needs: needsContext(needed as GraphJob[], job.plan), secrets, clone: cloneAccess, publicUrl: this.o.publicUrl, ...(warm ? { warmPaths: warm.paths } : {}), ...(this.o.actionsRuntime ? { actionsRuntime: this.o.actionsRuntime(run.id, job.id) } : {}) });
+    const actionsAccess = this.o.actionsRuntime ? this.o.actionsRuntime(run.id, job.id) : null;
+    const spec = buildJobSpec({ run, jobId: job.id, plan: job.plan, needs: needsContext(needed as GraphJob[], job.plan), secrets, clone: cloneAccess, publicUrl: this.o.publicUrl, ...(warm ? { warmPaths: warm.paths } : {}), ...(actionsAccess ? { actionsRuntime: actionsAccess } : {}) });
     // Jobs on other hosts keep what a restarted control needs to re-adopt them (job_agents).
     const adoptable = isAdoptable(runtime);
     const agentSink = adoptable ? new SeqRecordingSink(sink, this.o.store, job.id) : sink;
@@ -611,6 +612,8 @@ export class Orchestrator {
           volumes: warm ? [warm.volume] : [],
           agent: { endpoint: this.o.agents.endpoint, token: handle.token },
           ...(egress ? { egress: { proxy: egress.proxy } } : {}),
+          // The machine must be let through to the services its steps' ACTIONS_RESULTS_URL names.
+          ...(actionsAccess ? { actionsRuntime: { endpoint: new URL(actionsAccess.resultsUrl).host } } : {}),
           ...sourceDirOf(cloneAccess.url),
           onMilestone: (m) => this.o.store.jobTimings.mark(job.id, m, Date.now()),
           agentConnected: sink.hello,

@@ -13,8 +13,9 @@ async function serveLogs(args: string[]): Promise<string> {
   const serve = startServe(p.dir, args);
   try {
     await serve.url;
-    // serve prints "listening on" to stdout just before it logs the same.
-    await waitFor('the listening log line', () => /listening/.test(serve.output().stderr), 10_000);
+    // serve prints "listening on" to stdout just before it logs the same. Other services log their own
+    // "... listening" lines first (the actions runtime), so wait for the server's own record.
+    await waitFor('the listening log line', () => /"msg":"listening"|helios: listening/.test(serve.output().stderr), 10_000);
     return serve.output().stderr;
   } finally {
     await serve.stop();

@@ -147,8 +147,8 @@ export class NatsDispatcher implements RemoteDispatcher {
     if (d.worker !== null || !d.spec) return { ok: false, reason: `worker ${d.worker} already started this job attempt` };
     d.worker = r.worker;
     this.logger.info('job claimed by a worker', { jobId: r.jobId, attempt: r.attempt, worker: r.worker });
-    const { label, cpus, memoryMb, agent, egress, sourceDir } = d.spec;
-    return { ok: true, spec: { label, cpus, memoryMb, agent: { endpoint: this.agentEndpoint ?? agent.endpoint, token: agent.token }, ...(egress ? { egress } : {}), ...(sourceDir ? { sourceDir } : {}) } };
+    const { label, cpus, memoryMb, agent, egress, actionsRuntime, sourceDir } = d.spec;
+    return { ok: true, spec: { label, cpus, memoryMb, agent: { endpoint: this.agentEndpoint ?? agent.endpoint, token: agent.token }, ...(egress ? { egress } : {}), ...(actionsRuntime ? { actionsRuntime } : {}), ...(sourceDir ? { sourceDir } : {}) } };
   }
 
   private status(r: StatusRequest): StatusReply | null {

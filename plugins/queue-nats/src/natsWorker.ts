@@ -137,6 +137,7 @@ export class NatsWorker implements WorkerHandle {
           volumes: [],
           agent: spec.agent,
           ...(spec.egress ? { egress: spec.egress } : {}),
+          ...(spec.actionsRuntime ? { actionsRuntime: spec.actionsRuntime } : {}),
           onMilestone: (milestone) => this.event({ type: 'milestone', jobId, attempt, worker: this.workerId, milestone }),
         });
       } catch (err) {

@@ -10,6 +10,8 @@ export interface ClaimedSpec {
   agent: { endpoint: string; token: string };
   /** Control's egress proxy (MachineSpec.egress): the job's credential is control's, so is its proxy. */
   egress?: { proxy: string };
+  /** Control's actions runtime services (MachineSpec.actionsRuntime): the job's token is control's. */
+  actionsRuntime?: { endpoint: string };
 }
 
 export interface ClaimRequest {

@@ -113,6 +113,7 @@ export class BhyveRuntime implements Runtime {
     const agent = parseEndpoint(spec.agent.endpoint);
     const extra = this.o.config.network.allow.map(parseEndpoint);
     const proxy = spec.egress ? parseEndpoint(spec.egress.proxy) : null;
+    const actions = spec.actionsRuntime ? parseEndpoint(spec.actionsRuntime.endpoint) : null;
     const warm = spec.volumes.find((v) => v.kind === 'warm');
     const warmDataset = warm ? zvolDataset(warm.location) : null;
     if (warm && !warmDataset) {
@@ -177,7 +178,7 @@ export class BhyveRuntime implements Runtime {
       }
       // After install (the brand makes the zonepath) and before boot (the brand loads it when the zone readies).
       mkdirSync(join(zonepath, 'etc'), { recursive: true, mode: 0o755 });
-      writeFileSync(join(zonepath, 'etc', 'ipf.conf'), ipfRules({ agent, proxy, extra }));
+      writeFileSync(join(zonepath, 'etc', 'ipf.conf'), ipfRules({ agent, proxy, actions, extra }));
       const boot = await this.host.tryZoneadm(['-z', zone, 'boot'], left());
       if (boot.code !== 0) {
         if (Date.now() >= deadline) throw this.bootFailure(zone, `zoneadm boot did not finish within bootTimeoutSeconds (${this.o.config.bootTimeoutSeconds} s)`, 'E_BHYVE_BOOT_TIMEOUT');

@@ -50,6 +50,7 @@ test('a value that could end a zonecfg token is refused', () => {
 test('ipf rules: default deny plus the agent endpoint and the egress proxy; without a proxy, the agent and the configured extras', () => {
   assert.fixture(ipfRules({ agent: parseEndpoint('10.77.0.1:7443'), proxy: parseEndpoint('10.77.0.1:3128'), extra: [] }), fixture('job.ipf.conf'));
   assert.fixture(ipfRules({ agent: parseEndpoint('10.77.0.1:7443'), proxy: null, extra: [parseEndpoint('10.77.0.3:8080')] }), fixture('job-noproxy-allow.ipf.conf'));
+  assert.fixture(ipfRules({ agent: parseEndpoint('10.77.0.1:7443'), proxy: parseEndpoint('10.77.0.1:3128'), actions: parseEndpoint('10.77.0.1:7444'), extra: [] }), fixture('job-actions.ipf.conf'));
 });
 
 test('an endpoint the firewall cannot express is refused', () => {

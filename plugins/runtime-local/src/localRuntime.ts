@@ -25,7 +25,7 @@ import { HeliosError, warmPathListProblem, type Machine, type MachineRef, type M
 import { groupAlive, signalGroup } from '@helios-ci/sdk/process-liveness';
 import { killTracked, TRACKING_ENV } from '@helios-ci/sdk/process-tracking';
 import { spawnTurn } from './spawnTurns.js';
-import { bwrapArgv, INSIDE_AGENT_PORT, INSIDE_PROXY_PORT, nodePrefix, relaySockets } from './sandbox/bwrap.js';
+import { bwrapArgv, INSIDE_AGENT_PORT, INSIDE_PROXY_PORT, INSIDE_ACTIONS_PORT, nodePrefix, relaySockets } from './sandbox/bwrap.js';
 import { HostRelay } from './sandbox/hostRelay.js';
 
 /** The module preloaded into the agent inside a sandbox (its loopback relay), next to this file in dist/. */
@@ -240,7 +240,10 @@ export class LocalRuntime implements Runtime {
       // In a sandbox the agent reaches the server and the proxy only through the relay's loopback ports.
       const endpoint = relays ? `127.0.0.1:${INSIDE_AGENT_PORT}` : spec.agent.endpoint;
       const egressProxy = spec.egress ? (relays ? `127.0.0.1:${INSIDE_PROXY_PORT}` : spec.egress.proxy) : undefined;
-      writeFileSync(bootstrap, JSON.stringify({ endpoint, token: spec.agent.token, ...(egressProxy ? { egressProxy } : {}) }), { mode: 0o600 });
+      // The plan's ACTIONS_RESULTS_URL names the host's address, which the sandbox cannot reach: the
+      // agent puts this relay port in its place.
+      const actionsEndpoint = relays?.actions ? `127.0.0.1:${INSIDE_ACTIONS_PORT}` : undefined;
+      writeFileSync(bootstrap, JSON.stringify({ endpoint, token: spec.agent.token, ...(egressProxy ? { egressProxy } : {}), ...(actionsEndpoint ? { actionsEndpoint } : {}) }), { mode: 0o600 });
       const home = join(dir, 'home');
       const log = openSync(join(dir, 'agent.log'), 'a');
       const node = this.opts.nodePath ?? process.execPath;
@@ -258,7 +261,8 @@ export class LocalRuntime implements Runtime {
         // steps still get it from the agent (--tracking-id), for its end-of-job scan.
         const sockets = relaySockets(netDirOf(dir, machine.id));
         const forwards = [`127.0.0.1:${INSIDE_AGENT_PORT}=${sockets.agent.inside}`];
-        if (relays.length > 1) forwards.push(`127.0.0.1:${INSIDE_PROXY_PORT}=${sockets.proxy.inside}`);
+        if (relays.proxy) forwards.push(`127.0.0.1:${INSIDE_PROXY_PORT}=${sockets.proxy.inside}`);
+        if (relays.actions) forwards.push(`127.0.0.1:${INSIDE_ACTIONS_PORT}=${sockets.actions.inside}`);
         env = { PATH: this.opts.path, HOME: home, LANG: 'C.UTF-8', TMPDIR: '/tmp', [FORWARDS_ENV]: forwards.join(',') };
         const sourceDir = sourceDirOf(spec);
         argv = bwrapArgv(
@@ -307,7 +311,7 @@ export class LocalRuntime implements Runtime {
   }
 
   /** The host ends of a sandbox's ways out: the agent endpoint and (when a proxy runs) the egress proxy. */
-  private async openRelays(id: string, dir: string, spec: MachineSpec): Promise<HostRelay[]> {
+  private async openRelays(id: string, dir: string, spec: MachineSpec): Promise<{ proxy: boolean; actions: boolean }> {
     mkdirSync(join(dir, 'tmp'), { mode: 0o700 });
     mkdirSync(netDirOf(dir, id), { mode: 0o700 });
     const sockets = relaySockets(netDirOf(dir, id));
@@ -315,7 +319,8 @@ export class LocalRuntime implements Runtime {
     relaysByDir.set(dir, relays);
     relays.push(await HostRelay.open(sockets.agent.host, spec.agent.endpoint));
     if (spec.egress) relays.push(await HostRelay.open(sockets.proxy.host, spec.egress.proxy));
-    return relays;
+    if (spec.actionsRuntime) relays.push(await HostRelay.open(sockets.actions.host, spec.actionsRuntime.endpoint));
+    return { proxy: Boolean(spec.egress), actions: Boolean(spec.actionsRuntime) };
   }
 
   async destroy(ref: MachineRef): Promise<void> {

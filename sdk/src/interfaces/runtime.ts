@@ -25,6 +25,14 @@ export interface MachineSpec {
    */
   egress?: { proxy: string };
   /**
+   * Optional: the server's actions runtime services (cache and artifact APIs that @actions/cache and
+   * @actions/artifact call), `host:port` as reachable from the host (the origin of the job's
+   * ACTIONS_RESULTS_URL). Core sets it whenever the services run. A runtime that confines the
+   * machine's network lets the machine reach it (runtime-local: a relay into the sandbox and
+   * `actionsEndpoint` in the bootstrap file, which the agent then uses in the URLs; VMs: a firewall rule).
+   */
+  actionsRuntime?: { endpoint: string };
+  /**
    * Optional: the runtime calls it when a boot milestone passes, so the orchestrator can time the
    * job's start (t1 `booted`: the VM/zone is booted; t2 `console`: the first console byte arrived).
    * Runtimes without such milestones never call it; a throw from it is ignored.

@@ -7,7 +7,8 @@
  *     a directory becomes an empty tmpfs, a file /dev/null;
  *   - writable: only the machine's home (HOME and the workspace), its tmp and its warm volume;
  *   - read-only: the bootstrap file, the `file://` source being cloned, the agent, the relay, node;
- *   - no network but loopback; /run/helios holds the UNIX sockets to the agent endpoint and proxy.
+ *   - no network but loopback; /run/helios holds the UNIX sockets to the agent endpoint, the proxy
+ *     and the actions runtime services.
  * Mounts apply parents first (sorted by depth), so a path shown inside a hidden one (the machine
  * home inside the data dir) and a path hidden inside a shown one (a secrets file in the cloned
  * repository) both come out right.
@@ -20,6 +21,7 @@ export const SANDBOX_NET_DIR = '/run/helios';
 /** The loopback ports the relay listens on inside the sandbox (its network namespace is private). */
 export const INSIDE_AGENT_PORT = 47001;
 export const INSIDE_PROXY_PORT = 47002;
+export const INSIDE_ACTIONS_PORT = 47003;
 
 /** Host directories a job never sees: they become empty (the machine's own parts are bound back in). */
 const PRIVATE_DIRS = ['/tmp', '/var/tmp', '/home', '/root', '/run'];
@@ -115,9 +117,9 @@ export function bwrapArgv(layout: SandboxLayout, command: readonly string[]): st
 }
 
 /** The relay's socket paths on the host (in the machine directory) and inside the sandbox. */
-export function relaySockets(netDir: string): { agent: { host: string; inside: string }; proxy: { host: string; inside: string } } {
-  return {
-    agent: { host: join(netDir, 'agent.sock'), inside: `${SANDBOX_NET_DIR}/agent.sock` },
-    proxy: { host: join(netDir, 'proxy.sock'), inside: `${SANDBOX_NET_DIR}/proxy.sock` },
-  };
+type RelaySocket = { host: string; inside: string };
+
+export function relaySockets(netDir: string): { agent: RelaySocket; proxy: RelaySocket; actions: RelaySocket } {
+  const socket = (name: string) => ({ host: join(netDir, `${name}.sock`), inside: `${SANDBOX_NET_DIR}/${name}.sock` });
+  return { agent: socket('agent'), proxy: socket('proxy'), actions: socket('actions') };
 }
