@@ -51,12 +51,16 @@ export async function fetchActionTrees(job: JobContext, step: string): Promise<v
       await mkdir(staging, { recursive: true });
       try {
         // strict: a cut-off or corrupt tar fails the job's set-up instead of running half an action.
-        // node-tar refuses entries with absolute paths or `..` and never writes through a symlink.
+        // node-tar refuses entries with absolute paths or `..`, absolute link targets, and never
+        // writes through a symlink: a tree cannot place files outside its directory.
         await pipeline(download.body, tar.x({ cwd: staging, strict: true, preserveOwner: false }));
         await rm(root, { recursive: true, force: true });
         await rename(staging, root);
+      } catch (err) {
+        throw new Error(`the files of action ${key} cannot be unpacked: ${(err as Error).message}`);
       } finally {
-        await rm(staging, { recursive: true, force: true });
+        // A refused entry ends the pipeline while earlier writes may still land: retry the removal.
+        await rm(staging, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 }).catch(() => undefined);
       }
       job.system(step, `Fetched action ${action.repo}@${shortSha(action.sha)} (${download.header.size} bytes, ${Date.now() - started} ms)`);
     });
