@@ -4,7 +4,7 @@
  * steps, composites with `action` set).
  */
 import { createHash } from 'node:crypto';
-import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { suite } from 'uvu';
@@ -17,6 +17,7 @@ const sha = (seed: string) => createHash('sha1').update(seed).digest('hex');
 const HELLO: RemoteActionRef = { repo: 'acme/hello-action', path: '', ref: 'v1', sha: sha('hello') };
 const TOOLS: RemoteActionRef = { repo: 'acme/tools', path: 'greet', ref: 'main', sha: sha('tools') };
 const CORE: RemoteActionRef = { repo: 'acme/core-action', path: '', ref: 'v2', sha: sha('core') };
+const ESCAPING: RemoteActionRef = { repo: 'evil/escape', path: '', ref: 'v1', sha: sha('escape') };
 const REPO_NODE_MODULES = join(dirname(fileURLToPath(import.meta.url)), '../../../node_modules');
 
 function write(dir: string, files: Record<string, string>): string {
@@ -94,6 +95,9 @@ console.log('post state=' + core.getState('seen'));
     cpSync(join(REPO_NODE_MODULES, pkg), join(coreDir, 'node_modules', pkg), { recursive: true, dereference: true });
   }
   source.add(CORE.repo, CORE.sha, coreDir);
+  const evil = write(join(h.root, 'fixture-evil'), { 'main.js': 'console.log("should never run")\n' });
+  symlinkSync('/etc', join(evil, 'etc-link'));
+  source.add(ESCAPING.repo, ESCAPING.sha, evil);
 });
 test.after(async () => {
   await h.close();
@@ -201,6 +205,25 @@ test('@actions/core as the client: getInput, saveState/getState, setOutput, setS
   assert.equal(sink.step('core').outputs, { greeting: 'hi octo' });
   assert.equal(sink.lines('check'), ['hi octo exported', 'path-added']);
   assert.equal(sink.lines('__post_core').slice(1), ['post state=octo']);
+});
+
+test('pre-if false skips the pre (its state never exists); the main still runs', async () => {
+  const spec = makeSpec(h.repo, [nodeAction('hello', HELLO, { who: 'x' }, { preIf: "runner.os == 'Plan9'", post: undefined })]);
+  const { sink, conclusion } = await h.runJob(spec);
+  assert.is(conclusion, 'success', sink.allText());
+  assert.is(sink.step('__pre_hello').conclusion, 'skipped');
+  assert.equal(sink.lines('__pre_hello'), []);
+  assert.ok(sink.lines('hello').includes('main: hello, x! pre_ran='), sink.lines('hello').join('\n'));
+});
+
+test('a tree with an absolute link target is refused at set-up, naming the action; no step runs', async () => {
+  const spec = makeSpec(h.repo, [nodeAction('evil', ESCAPING, { who: 'x' }, { pre: undefined, post: undefined })]);
+  const { sink, conclusion } = await h.runJob(spec);
+  assert.is(conclusion, 'failure');
+  assert.is(sink.step('__setup').conclusion, 'failure');
+  assert.ok(sink.lines('__setup').some((l) => l.startsWith(`##[error]the files of action evil/escape@${ESCAPING.sha} cannot be unpacked:`)), sink.lines('__setup').join('\n'));
+  assert.is(sink.step('evil').conclusion, 'skipped');
+  assert.not.ok(sink.allText().includes('should never run'));
 });
 
 test.run();
