@@ -9,6 +9,7 @@ export declare const PROTOCOL_VERSION: 1;
 // `X` is what a sender may pass; `X__Output` is what proto-loader hands a receiver with the options
 // core and agent use (camelCase, longs as numbers, enums as names, defaults, oneof names in `body`).
 export type { Ack, Ack__Output } from './generated/helios/agent/v1/Ack.js';
+export type { ActionQuery, ActionQuery__Output } from './generated/helios/agent/v1/ActionQuery.js';
 export type { AgentMessage, AgentMessage__Output } from './generated/helios/agent/v1/AgentMessage.js';
 export type { Annotation, Annotation__Output } from './generated/helios/agent/v1/Annotation.js';
 export type { ArtifactEntry, ArtifactEntry__Output } from './generated/helios/agent/v1/ArtifactEntry.js';

@@ -2,7 +2,7 @@
  * helios-agent: connects to the orchestrator's agent service, runs one job, reports its conclusion
  * and exits with a matching code.
  *
- *   helios-agent --endpoint HOST:PORT --token TOKEN [--workdir DIR]
+ *   helios-agent --endpoint HOST:PORT --token TOKEN [--workdir DIR] [--tool-cache DIR]
  *   helios-agent --bootstrap FILE          (JSON {"endpoint": ..., "token": ..., "workdir"?: ...})
  *   HELIOS_AGENT_ENDPOINT=... HELIOS_AGENT_TOKEN=... helios-agent
  *
@@ -39,6 +39,8 @@ export interface AgentConfig {
   egressProxy: string | null;
   /** Where the runtime put the job's warm volume (the job's warm paths are linked into it); null: none. */
   warmDir: string | null;
+  /** RUNNER_TOOL_CACHE shared by the jobs of the host (runtime-local: `<workRoot>/_tool`); null: `<workdir>/_tool`. */
+  toolCache: string | null;
   /**
    * host:port this machine reaches the actions runtime services at, when not the address in the job
    * spec (bootstrap `actionsEndpoint`, --actions-endpoint: a sandbox's relay); null: the spec's.
@@ -46,7 +48,7 @@ export interface AgentConfig {
   actionsEndpoint: string | null;
 }
 
-const USAGE = `usage: helios-agent --endpoint HOST:PORT --token TOKEN [--workdir DIR] [--kill-grace-ms MS] [--pgid-file FILE] [--tracking-id ID] [--warm-dir DIR] [--egress-proxy HOST:PORT] [--actions-endpoint HOST:PORT]
+const USAGE = `usage: helios-agent --endpoint HOST:PORT --token TOKEN [--workdir DIR] [--kill-grace-ms MS] [--pgid-file FILE] [--tracking-id ID] [--warm-dir DIR] [--tool-cache DIR] [--egress-proxy HOST:PORT] [--actions-endpoint HOST:PORT]
        helios-agent --bootstrap FILE
        HELIOS_AGENT_ENDPOINT=HOST:PORT HELIOS_AGENT_TOKEN=TOKEN helios-agent`;
 
@@ -57,7 +59,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): AgentConfig
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--help' || a === '-h') throw new UsageError('');
-    const m = /^--(endpoint|token|bootstrap|workdir|kill-grace-ms|pgid-file|tracking-id|warm-dir|egress-proxy|actions-endpoint)(?:=(.*))?$/.exec(a);
+    const m = /^--(endpoint|token|bootstrap|workdir|kill-grace-ms|pgid-file|tracking-id|warm-dir|tool-cache|egress-proxy|actions-endpoint)(?:=(.*))?$/.exec(a);
     if (!m) throw new UsageError(`unknown argument ${JSON.stringify(a)}`);
     const value = m[2] ?? argv[++i];
     if (value === undefined) throw new UsageError(`--${m[1]} needs a value`);
@@ -87,6 +89,8 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): AgentConfig
   }
   const warmDir = args['warm-dir'] ?? str(fromFile.warmDir) ?? str(env.HELIOS_AGENT_WARM_DIR) ?? null;
   if (warmDir !== null && !isAbsolute(warmDir)) throw new UsageError(`--warm-dir ${JSON.stringify(warmDir)} must be an absolute directory`);
+  const toolCache = args['tool-cache'] ?? str(fromFile.toolCache) ?? str(env.HELIOS_AGENT_TOOL_CACHE) ?? null;
+  if (toolCache !== null && !isAbsolute(toolCache)) throw new UsageError(`--tool-cache ${JSON.stringify(toolCache)} must be an absolute directory`);
   const reconnect = Number(fromFile.reconnectWindowMs ?? env.HELIOS_AGENT_RECONNECT_WINDOW_MS ?? 5 * 60_000);
   const batchBytes = Number(env.HELIOS_AGENT_BATCH_BYTES ?? 256 * 1024);
   if (!Number.isInteger(batchBytes) || batchBytes < 1024 || batchBytes > 2 * 1024 * 1024) throw new UsageError('HELIOS_AGENT_BATCH_BYTES must be an integer between 1024 and 2097152');
@@ -94,7 +98,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): AgentConfig
   if (egressProxy !== null && !/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(egressProxy)) throw new UsageError(`egress proxy ${JSON.stringify(egressProxy)} is not HOST:PORT`);
   const actionsEndpoint = args['actions-endpoint'] ?? str(fromFile.actionsEndpoint) ?? str(env.HELIOS_AGENT_ACTIONS_ENDPOINT) ?? null;
   if (actionsEndpoint !== null && !/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(actionsEndpoint)) throw new UsageError(`actions endpoint ${JSON.stringify(actionsEndpoint)} is not HOST:PORT`);
-  return { endpoint, token, workDir, killGraceMs: grace, pgidFile, trackingId, reconnectWindowMs: reconnect, batchBytes, warmDir, egressProxy, actionsEndpoint };
+  return { endpoint, token, workDir, killGraceMs: grace, pgidFile, trackingId, reconnectWindowMs: reconnect, batchBytes, warmDir, toolCache, egressProxy, actionsEndpoint };
 }
 
 const diag = (message: string): void => {
@@ -137,7 +141,7 @@ export async function runAgent(config: AgentConfig): Promise<number> {
     return EXIT_CODES.errored;
   }
 
-  const runner = new JobRunner(spec, conn, { workDir: config.workDir, killGraceMs: config.killGraceMs, pgidFile: config.pgidFile, trackingId: config.trackingId, cleanupMs: 5 * 60_000, warmDir: config.warmDir, ...(config.egressProxy && egressCredential ? { egress: { proxy: config.egressProxy, credential: egressCredential } } : {}) });
+  const runner = new JobRunner(spec, conn, { workDir: config.workDir, killGraceMs: config.killGraceMs, pgidFile: config.pgidFile, trackingId: config.trackingId, cleanupMs: 5 * 60_000, warmDir: config.warmDir, toolCache: config.toolCache, ...(config.egressProxy && egressCredential ? { egress: { proxy: config.egressProxy, credential: egressCredential } } : {}) });
   conn.onCancel = (reason) => runner.cancel(reason);
   let lost: Error | null = null;
   conn.onFatal((err) => {

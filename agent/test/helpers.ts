@@ -173,7 +173,7 @@ export interface Harness {
   service: AgentService;
   endpoint: string;
   pgidFiles: string[];
-  runJob(spec: JobSpec, opts?: { sink?: RecordingSink; onStart?: (h: JobHandle, a: AgentProcess, sink: RecordingSink) => void }): Promise<{ sink: RecordingSink; conclusion: JobConclusion; exitCode: number | null; agent: AgentProcess; handle: JobHandle }>;
+  runJob(spec: JobSpec, opts?: { sink?: RecordingSink; agentArgs?: string[]; onStart?: (h: JobHandle, a: AgentProcess, sink: RecordingSink) => void }): Promise<{ sink: RecordingSink; conclusion: JobConclusion; exitCode: number | null; agent: AgentProcess; handle: JobHandle }>;
   close(): Promise<void>;
 }
 
@@ -192,7 +192,7 @@ export async function harness(options: AgentServiceOptions = {}): Promise<Harnes
     async runJob(spec, opts = {}) {
       const sink = opts.sink ?? new RecordingSink();
       const handle = service.registerJob(spec, sink);
-      const agent = startAgent(endpoint, handle.token, root);
+      const agent = startAgent(endpoint, handle.token, root, opts.agentArgs ?? []);
       pgidFiles.push(agent.pgidFile);
       opts.onStart?.(handle, agent, sink);
       const conclusion = await handle.done;

@@ -8,6 +8,7 @@ import * as assert from 'uvu/assert';
 import { referencedNames } from '../src/expressions.js';
 import { splitUserinfo, takeCloneCredential } from '../src/job/cloneCredential.js';
 import { gitConfigValue } from '../src/job/gitConfigValue.js';
+import { actionInputs, inputEnvName } from '../src/job/steps/nodeActionStep.js';
 import { evaluateCondition, hashFiles, interpolate, Masker, parseCommand, parseConfig, parseKeyValueFile, type EvalScope } from '../src/index.js';
 
 const test = suite('agent units');
@@ -140,6 +141,19 @@ test('clone credential: taken out of the spec (token and URL userinfo), URL kept
   assert.equal(takeCloneCredential(spec), { url: 'https://h/a/b.git', basic: 'x-access-token:tok' });
   assert.equal(spec.repository, { fullName: 'a/b', cloneUrl: 'https://h/a/b.git', sha: 'x', ref: 'r' });
   assert.not.ok('token' in spec.repository);
+});
+
+test('node action inputs: @actions/core env names; `with` over defaults, both evaluated; required names listed', () => {
+  assert.is(inputEnvName('my input'), 'INPUT_MY_INPUT');
+  assert.is(inputEnvName('fetch-depth'), 'INPUT_FETCH-DEPTH');
+  const step = {
+    id: 'a', name: 'a', if: null, env: {}, continueOnError: false, timeoutMinutes: null, kind: 'node-action' as const, uses: 'o/r@v1',
+    action: { repo: 'o/r', path: '', ref: 'v1', sha: 'f'.repeat(40) }, using: 'node20' as const, main: 'index.js',
+    with: { token: '${{ matrix.os }}x' }, inputDefaults: { token: 'default', level: '${{ env.A }}' }, requiredInputs: ['token'],
+  };
+  const s = scope();
+  assert.equal(actionInputs(step, s), { token: 'linuxx', level: 'x' });
+  assert.throws(() => actionInputs({ ...step, with: {}, requiredInputs: ['token', 'path'] }, s), /o\/r@v1: required inputs "token", "path" not supplied; add them under `with:`/);
 });
 
 test.run();

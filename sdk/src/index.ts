@@ -20,3 +20,4 @@ export * from './interfaces/queue.js';
 export { Type } from './typebox.js';
 export type { Static, TSchema } from './typebox.js';
 export { MAX_TIMER_MS, timerDelayMs } from './timers.js';
+export * from './remoteActions.js';

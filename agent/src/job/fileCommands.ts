@@ -13,6 +13,8 @@ const SUMMARY_LIMIT = 1024 * 1024;
 export interface FileCommandResults {
   outputs: Record<string, string>;
   summary: string;
+  /** GITHUB_STATE: what an action keeps for its own later runs (STATE_<name> of its post). */
+  state: Record<string, string>;
   /** A file could not be parsed: the step fails. */
   error: boolean;
 }
@@ -77,11 +79,16 @@ export class FileCommands {
       const p = line.trim();
       if (p) job.addedPath.unshift(p);
     }
+    const state = parseKeyValueFile(read(files.GITHUB_STATE!));
+    if (state.error) {
+      job.system(id, `##[error]GITHUB_STATE: ${state.error}`);
+      error = true;
+    }
     let summary = read(files.GITHUB_STEP_SUMMARY!);
     if (summary.length > SUMMARY_LIMIT) {
       job.system(id, `##[warning]GITHUB_STEP_SUMMARY is larger than ${SUMMARY_LIMIT} bytes; it was cut`);
       summary = summary.slice(0, SUMMARY_LIMIT);
     }
-    return { outputs: out.values, summary, error };
+    return { outputs: out.values, summary, state: state.values, error };
   }
 }

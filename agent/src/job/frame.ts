@@ -1,4 +1,5 @@
 /** The bookkeeping of one level of step execution (the job, or a composite action's own steps). */
+import type { RemoteActionRef } from '@helios-ci/sdk';
 import type { JobStatus } from '../expressions.js';
 
 export type StepResult = 'success' | 'failure' | 'cancelled' | 'skipped';
@@ -17,6 +18,8 @@ export interface Frame {
   /** Env of the enclosing composite step (already evaluated); {} at job level. */
   env: Record<string, string>;
   actionPath: string | null;
+  /** The remote composite action these steps belong to (GITHUB_ACTION_REPOSITORY/REF); null otherwise. */
+  action: RemoteActionRef | null;
 }
 
 /** What running one step of any kind produced. */

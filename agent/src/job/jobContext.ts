@@ -25,6 +25,11 @@ export interface JobOptions {
   warmDir?: string | null;
   /** The job's egress proxy and its credential (`user:secret`): steps and the agent's git use it. */
   egress?: { proxy: string; credential: string };
+  /**
+   * RUNNER_TOOL_CACHE: where setup-* actions keep the tools they download. The runtime gives a
+   * directory shared by the jobs of its host (`--tool-cache`); absent/null: `<workDir>/_tool`.
+   */
+  toolCache?: string | null;
 }
 
 export type KillReason = 'timeout' | 'cancel';
@@ -49,8 +54,12 @@ export class JobContext {
   /** Workflow env overlaid with job env, evaluated once at job start. */
   readonly jobEnv: Record<string, string> = {};
   readonly fileCommands: FileCommands;
+  /** GITHUB_STATE an action wrote, by its step id: STATE_<name> of its later runs (main, post). */
+  readonly actionState = new Map<string, Record<string, string>>();
   /** Post steps registered by the actions that ran, in registration order. */
   readonly postSteps: PostStep[] = [];
+  /** RUNNER_TOOL_CACHE (JobOptions.toolCache). */
+  readonly toolCache: string;
   /** The job's private mirror, from "Set up job"; every checkout fetches from it. */
   mirror: CloneMirror | null = null;
   cancelReason: string | null = null;
@@ -79,6 +88,7 @@ export class JobContext {
     const repoName = spec.repository.fullName.split('/').pop() ?? '';
     this.workspace = join(opts.workDir, /^[A-Za-z0-9._-]+$/.test(repoName) && !/^\.+$/.test(repoName) ? repoName : 'workspace');
     this.temp = join(opts.workDir, '_temp');
+    this.toolCache = opts.toolCache ?? join(opts.workDir, '_tool');
     // The agent's own environment minus anything of the agent's (its token must not reach steps).
     this.baseEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('HELIOS_AGENT_')));
     if (opts.egress) {

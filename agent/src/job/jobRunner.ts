@@ -9,6 +9,7 @@ import type { JobSpec, Step } from '@helios-ci/sdk';
 import { timerDelayMs } from '@helios-ci/sdk/timers';
 import type { Connection } from '../connection.js';
 import { evaluateCondition, evaluateFlag, interpolate, type EvalScope } from '../expressions.js';
+import { fetchActionTrees, shortSha } from './actionTrees.js';
 import { checkout } from './checkout.js';
 import { predictCheckouts } from './checkoutNeeds.js';
 import { takeCloneCredential, type CloneSource } from './cloneCredential.js';
@@ -19,6 +20,7 @@ import { expressionScope } from './stepContexts.js';
 import { linkWarmPaths } from './warmPaths.js';
 import { runBuiltinStep } from './steps/builtinStep.js';
 import { runCompositeStep } from './steps/compositeStep.js';
+import { runNodeActionPre, runNodeActionStep } from './steps/nodeActionStep.js';
 import { runRunStep } from './steps/runStep.js';
 
 export type { JobOptions };
@@ -68,7 +70,7 @@ export class JobRunner {
           ctx.killRunning('timeout');
         }, timeoutMs)
       : null;
-    const frame: Frame = { prefix: '', parent: '', steps: {}, status: 'success', inputs: ctx.spec.inputs, env: {}, actionPath: null };
+    const frame: Frame = { prefix: '', parent: '', steps: {}, status: 'success', inputs: ctx.spec.inputs, env: {}, actionPath: null, action: null };
     let reason = '';
     try {
       const setupOk = await this.setup(frame);
@@ -76,6 +78,7 @@ export class JobRunner {
         frame.status = 'failure';
         reason = 'setting up the job failed (see the "Set up job" log)';
       }
+      if (setupOk) await this.runPreSteps(frame);
       await this.runSteps(job.steps, frame, !setupOk);
       await this.runPostSteps(frame);
     } finally {
@@ -124,6 +127,7 @@ export class JobRunner {
       rmSync(ctx.temp, { recursive: true, force: true });
       mkdirSync(ctx.workspace, { recursive: true });
       mkdirSync(join(ctx.temp, '_runner_file_commands'), { recursive: true });
+      mkdirSync(ctx.toolCache, { recursive: true });
       // Job env (workflow env overlaid with job env) is evaluated once, at job start.
       const scope = expressionScope(ctx, frame, {});
       for (const [k, v] of Object.entries(ctx.spec.job.env)) {
@@ -140,6 +144,7 @@ export class JobRunner {
       ctx.mirror = await CloneMirror.prepare(ctx, step, source, needs);
       ok = ctx.mirror !== null && (await checkout(ctx, ctx.mirror, step, ctx.workspace, ctx.mirror.sha, 1, 'false'));
       if (ok) linkWarmPaths(ctx, step);
+      if (ok) await fetchActionTrees(ctx, step);
     } catch (err) {
       ctx.system(step, `##[error]${(err as Error).message}`);
       ok = false;
@@ -149,6 +154,43 @@ export class JobRunner {
     const result: StepResult = ctx.cancelled ? 'cancelled' : ok ? 'success' : 'failure';
     ctx.conn.send({ stepFinished: { step, exit: -1, outputs: {}, outcome: result, conclusion: result, ts: Date.now(), summary: '' } });
     return ok;
+  }
+
+  /**
+   * The `pre:` of each top-level JavaScript action, in step order, before the first step, each
+   * reported as a step of its own. A failed pre fails the job as a failed step does.
+   */
+  private async runPreSteps(frame: Frame): Promise<void> {
+    const ctx = this.job;
+    for (const step of ctx.spec.job.steps) {
+      if (step.kind !== 'node-action' || !step.pre) continue;
+      const id = `__pre_${step.id}`;
+      ctx.conn.send({ stepStarted: { step: id, name: ctx.masker.mask(`Pre ${this.displayName(step, frame)}`), parent: '', ts: Date.now() } });
+      let outcome: StepResult = 'skipped';
+      let summary = '';
+      let exit = -1;
+      try {
+        const { result } = await runNodeActionPre(ctx, step, frame);
+        outcome = result.outcome;
+        summary = result.summary;
+        exit = result.exit;
+      } catch (err) {
+        ctx.system(id, `##[error]${(err as Error).message}`);
+        outcome = 'failure';
+      }
+      if (outcome === 'failure') frame.status = 'failure';
+      ctx.conn.send({ stepFinished: { step: id, exit, outputs: {}, outcome, conclusion: outcome, ts: Date.now(), summary: ctx.masker.mask(summary) } });
+    }
+  }
+
+  private displayName(step: Step, frame: Frame): string {
+    let name = step.name;
+    try {
+      name = interpolate(step.name, expressionScope(this.job, frame, {}));
+    } catch {
+      /* shown as written */
+    }
+    return withActionSha(step, name);
   }
 
   /** The actions' post steps, last registered first, each with its own `post-if`. */
@@ -189,6 +231,7 @@ export class JobRunner {
     } catch {
       /* show the name as written */
     }
+    name = withActionSha(step, name);
     let conditionError: string | null = null;
     try {
       run = !setupFailed || /\b(always|failure)\s*\(/.test(step.if ?? '') ? evaluateCondition(step.if, scope) : false;
@@ -256,6 +299,15 @@ export class JobRunner {
         return runCompositeStep(this.job, step, id, frame, scope, stepEnv, (steps, inner) => this.runSteps(steps, inner));
       case 'builtin':
         return runBuiltinStep(this.job, step, id, scope, timeoutMs);
+      case 'node-action':
+        // Nested in a composite, the action's pre runs right before it (its inputs exist only then).
+        return runNodeActionStep(this.job, step, id, frame, scope, stepEnv, timeoutMs, frame.prefix !== '');
     }
   }
+}
+
+/** A remote action's step name carries the commit it runs, so the job page shows what ran. */
+function withActionSha(step: Step, name: string): string {
+  const action = step.kind === 'node-action' || step.kind === 'composite' ? step.action : undefined;
+  return action ? `${name} (${shortSha(action.sha)})` : name;
 }

@@ -24,7 +24,8 @@ function which(name: string, pathValue: string | undefined): string | null {
   return whichCache.get(key)!;
 }
 
-function lookPath(name: string, pathValue: string | undefined): string | null {
+/** The first `name` on `pathValue` (a name with a slash is taken as a path), or null. */
+export function lookPath(name: string, pathValue: string | undefined): string | null {
   if (name.includes('/')) return existsSync(name) ? name : null;
   for (const dir of (pathValue ?? '').split(delimiter)) {
     if (dir && existsSync(join(dir, name))) return join(dir, name);

@@ -3,7 +3,7 @@
  * environment, both layered workflow → job → GITHUB_ENV → composite → step.
  */
 import { arch, hostname, platform } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter } from 'node:path';
 import type { ActionsRuntimeAccess } from '@helios-ci/sdk';
 import type { EvalScope } from '../expressions.js';
 import type { Frame } from './frame.js';
@@ -21,6 +21,7 @@ export function expressionScope(job: JobContext, frame: Frame, stepEnv: Record<s
     job: ownJobKey(s.job.jobKey),
     run_id: s.runId,
     action_path: frame.actionPath ?? '',
+    ...(frame.action ? { action_repository: frame.action.repo, action_ref: frame.action.ref } : {}),
   };
   return {
     contexts: {
@@ -45,12 +46,13 @@ export function expressionScope(job: JobContext, frame: Frame, stepEnv: Record<s
 export function runnerContext(job: JobContext): Record<string, string> {
   const os = platform() === 'linux' ? 'Linux' : platform() === 'darwin' ? 'macOS' : platform() === 'sunos' ? 'illumos' : platform();
   const a = arch() === 'x64' ? 'X64' : arch() === 'arm64' ? 'ARM64' : arch().toUpperCase();
-  return { os, arch: a, name: hostname(), temp: job.temp, tool_cache: join(job.opts.workDir, '_tool') };
+  return { os, arch: a, name: hostname(), temp: job.temp, tool_cache: job.toolCache, environment: 'self-hosted' };
 }
 
 /** The environment of a step's process; `files` are the GITHUB_ENV/OUTPUT/… paths. */
 export function processEnv(job: JobContext, frame: Frame, stepEnv: Record<string, string>, files: Record<string, string>): NodeJS.ProcessEnv {
   const s = job.spec;
+  const runner = runnerContext(job);
   const env: NodeJS.ProcessEnv = {
     ...job.baseEnv,
     // Before the workflow's env, which may point the toolkit elsewhere, as on GitHub.
@@ -66,8 +68,12 @@ export function processEnv(job: JobContext, frame: Frame, stepEnv: Record<string
     GITHUB_JOB: ownJobKey(s.job.jobKey),
     GITHUB_EVENT_NAME: String(s.github.event_name ?? ''),
     RUNNER_TEMP: job.temp,
-    RUNNER_OS: runnerContext(job).os,
-    RUNNER_ARCH: runnerContext(job).arch,
+    RUNNER_OS: runner.os,
+    RUNNER_ARCH: runner.arch,
+    RUNNER_NAME: runner.name,
+    RUNNER_TOOL_CACHE: job.toolCache,
+    RUNNER_ENVIRONMENT: 'self-hosted',
+    ...(frame.action ? { GITHUB_ACTION_REPOSITORY: frame.action.repo, GITHUB_ACTION_REF: frame.action.ref } : {}),
     ...job.jobEnv,
     ...job.addedEnv,
     ...frame.env,

@@ -10,7 +10,7 @@
  */
 import { Readable } from 'node:stream';
 import type * as grpc from '@grpc/grpc-js';
-import type { ArtifactEntry__Output, ArtifactList__Output, ArtifactQuery, CacheQuery, DownloadChunk__Output, DownloadHeader__Output, UploadChunk, UploadHeader, UploadResult__Output } from '@helios-ci/proto';
+import type { ActionQuery, ArtifactEntry__Output, ArtifactList__Output, ArtifactQuery, CacheQuery, DownloadChunk__Output, DownloadHeader__Output, UploadChunk, UploadHeader, UploadResult__Output } from '@helios-ci/proto';
 import { PROTOCOL_VERSION } from '../protocol.js';
 
 export const CHUNK_BYTES = 1024 * 1024;
@@ -26,6 +26,7 @@ export interface StorageMethods {
   RestoreCache(query: CacheQuery): DownloadCall;
   DownloadArtifact(query: ArtifactQuery): DownloadCall;
   ListArtifacts(query: ArtifactQuery, callback: (err: grpc.ServiceError | null, res?: ArtifactList__Output) => void): grpc.ClientUnaryCall;
+  FetchAction(query: ActionQuery): DownloadCall;
 }
 
 /** A storage call the server refused or that broke; `code` is the gRPC status when there was one. */
@@ -121,6 +122,11 @@ export class StorageRpc {
 
   downloadArtifact(name: string): Promise<Download> {
     return this.download('DownloadArtifact', this.client.DownloadArtifact({ jobToken: this.token, protocolVersion: PROTOCOL_VERSION, name }), false);
+  }
+
+  /** The tar of a remote action's repository at `sha` (only actions the job's plan names). */
+  fetchAction(repo: string, sha: string): Promise<Download> {
+    return this.download('FetchAction', this.client.FetchAction({ jobToken: this.token, protocolVersion: PROTOCOL_VERSION, repo, sha }), false);
   }
 
   listArtifacts(): Promise<ArtifactEntry__Output[]> {

@@ -24,6 +24,8 @@
  *   this is defence in depth against a broken or hostile agent).
  * - Caches and artifacts (UploadCache, RestoreCache, UploadArtifact, DownloadArtifact, ListArtifacts)
  *   go to `options.blobs` (blobRpcs.ts); without it they answer UNIMPLEMENTED.
+ * - FetchAction serves the tar of a remote action the job's plan names from `options.actionTrees`
+ *   (actionRpc.ts); without it, or when it lacks the tree, NOT_FOUND says so.
  */
 import { jobTokenHash } from './jobTokenHash.js';
 import { randomBytes } from 'node:crypto';
@@ -31,6 +33,8 @@ import * as grpc from '@grpc/grpc-js';
 import { HeliosError, PLAN_VERSION, SecretMasker, type JobSpec } from '@helios-ci/sdk';
 import type { AgentMessage__Output } from '@helios-ci/proto';
 import { AgentSession, type SessionHost } from './agentSession.js';
+import { actionRpcHandlers } from './actionRpc.js';
+import type { ActionTreeSource } from './actionTreeSource.js';
 import { blobRpcHandlers } from './blobRpcs.js';
 import { toGrpcStatus } from './grpcStatus.js';
 import { lostReason, watchdogTickMs } from './heartbeatWatchdog.js';
@@ -90,10 +94,11 @@ function widenSessionWindows(server: grpc.Server): void {
 }
 
 export class AgentService {
-  private readonly opts: Required<Omit<AgentServiceOptions, 'blobs' | 'onWarning' | 'connectTimeoutMs' | 'advertise' | 'awaitAdoptions'>> & {
+  private readonly opts: Required<Omit<AgentServiceOptions, 'blobs' | 'actionTrees' | 'onWarning' | 'connectTimeoutMs' | 'advertise' | 'awaitAdoptions'>> & {
     connectTimeoutMs: number | null;
   };
   private readonly blobs: JobBlobs | null;
+  private readonly actionTrees: ActionTreeSource | null;
   private readonly warn: NonNullable<AgentServiceOptions['onWarning']>;
   private readonly jobs = new Map<string, JobState>();
   /** token hash → why it no longer works, so a refused agent learns "expired"/"finished", not just "unknown". */
@@ -123,6 +128,7 @@ export class AgentService {
     this.advertise = options.advertise ?? null;
     this.adopting = options.awaitAdoptions ?? false;
     this.blobs = options.blobs ?? null;
+    this.actionTrees = options.actionTrees ?? null;
     this.warn = options.onWarning ?? (() => undefined);
     this.sessionHost = {
       heartbeatIntervalMs: this.opts.heartbeatIntervalMs,
@@ -152,6 +158,7 @@ export class AgentService {
     server.addService(agentServiceDefinition(), {
       Session: (call: SessionCall) => this.onSession(call),
       ...blobRpcHandlers({ authenticate: (token) => this.authenticate(token), blobs: this.blobs }),
+      ...actionRpcHandlers({ authenticate: (token) => this.authenticate(token), actionTrees: this.actionTrees }),
     });
     const port = await new Promise<number>((resolve, reject) => {
       server.bindAsync(`${this.opts.host}:${this.opts.port}`, grpc.ServerCredentials.createInsecure(), (err, p) =>

@@ -1,4 +1,5 @@
 import type { JobSpec } from '@helios-ci/sdk';
+import type { ActionTreeSource } from './actionTreeSource.js';
 
 /** How a job ended, as the orchestrator records it (DESIGN §4 job states). */
 export type JobConclusion = 'success' | 'failure' | 'cancelled' | 'timed_out' | 'errored';
@@ -174,8 +175,10 @@ export interface AgentServiceOptions {
   maxMessageBytes?: number;
   /** Caches and artifacts (a Storage backend); without it the cache and artifact RPCs answer UNIMPLEMENTED. */
   blobs?: JobBlobs | null;
+  /** Remote actions' files for FetchAction; without it FetchAction answers NOT_FOUND. */
+  actionTrees?: ActionTreeSource | null;
   /** Reserved for the orchestrator's logger; gets warnings about misbehaving agents. */
   onWarning?: (message: string, fields?: Record<string, unknown>) => void;
 }
 
-export type { JobSpec };
+export type { JobSpec, ActionTreeSource };

@@ -4,7 +4,7 @@ import { definePlugin, doctorError, doctorOk, doctorWarning, isHeliosError, Runt
 import { checkWarmPathsConfig, DEFAULT_LABELS, DEFAULT_PATH, LocalRuntime } from './localRuntime.js';
 import { decideSandbox, NOT_ISOLATED, SANDBOX_MODES } from './sandbox/sandboxMode.js';
 
-export { LocalRuntime, DEFAULT_LABELS, DEFAULT_PATH, WORK_DIR, SANDBOX_RELAY, type LocalRuntimeOptions, type SandboxOptions } from './localRuntime.js';
+export { LocalRuntime, DEFAULT_LABELS, DEFAULT_PATH, WORK_DIR, SANDBOX_RELAY, TOOL_CACHE_DIR, type LocalRuntimeOptions, type SandboxOptions } from './localRuntime.js';
 export { decideSandbox, type SandboxMode } from './sandbox/sandboxMode.js';
 export { findBwrap } from './sandbox/bwrapProbe.js';
 export { INSIDE_AGENT_PORT, INSIDE_PROXY_PORT } from './sandbox/bwrap.js';
@@ -47,6 +47,10 @@ export default definePlugin({
           { additionalProperties: false, description: 'machine size per runs-on label (reported to jobs, not enforced: a local machine is a process)' },
         ),
       ),
+      toolCache: Type.Boolean({
+        default: true,
+        description: "share one RUNNER_TOOL_CACHE (<workRoot>/_tool) among this host's jobs, so setup-* actions reuse downloads; false: each job starts empty",
+      }),
       warmPaths: Type.Optional(
         Type.Record(Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 })), {
           description: "per runs-on label, paths kept warm between jobs through the storage's warm volumes: ~/… = the job's HOME, relative = the workspace",
@@ -76,6 +80,7 @@ export default definePlugin({
           agentPath: ctx.config.agentPath ? resolve(ctx.configDir, ctx.config.agentPath) : defaultAgentPath(),
           path: ctx.config.path,
           killGraceMs: ctx.config.killGraceMs,
+          toolCache: ctx.config.toolCache,
           ...(ctx.config.machineSizes ? { machineSizes: ctx.config.machineSizes } : {}),
           ...(ctx.config.warmPaths ? { warmPaths: ctx.config.warmPaths } : {}),
           sandbox: decision.on ? { bwrap: decision.bwrap, protectedPaths: () => ctx.protectedPaths?.() ?? [ctx.dataDir] } : null,

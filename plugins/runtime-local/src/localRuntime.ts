@@ -12,6 +12,7 @@
  *   <workRoot>/hl-<id>/home           HOME of the agent and its steps; the job workspace is below
  *   <workRoot>/hl-<id>/tmp, net/      sandbox only: its /tmp, and the UNIX sockets of its ways out
  *                                     (in <tmpdir>/helios-<id>/ when net/ is too deep for a socket path)
+ *   <workRoot>/_tool                  RUNNER_TOOL_CACHE shared by the jobs of this runtime (toolCache)
  * Every process of a machine carries HELIOS_TRACKING_ID=<id> in its environment (see destroy).
  */
 import { spawn } from 'node:child_process';
@@ -65,6 +66,11 @@ export interface LocalRuntimeOptions {
    * through Storage warm volumes. The agent links each one to the volume the orchestrator passes.
    */
   warmPaths?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * Share `<workRoot>/_tool` as every job's RUNNER_TOOL_CACHE (setup-* actions reuse what an earlier
+   * job downloaded; writable inside the sandbox). Default true; false: the agent's per-job default.
+   */
+  toolCache?: boolean;
   /** Run each machine in a bubblewrap sandbox; null/absent: no isolation. */
   sandbox?: SandboxOptions | null;
 }
@@ -85,6 +91,8 @@ interface Marker {
 }
 
 const MACHINE_DIR = /^hl-[0-9a-f]{16}$/;
+/** The shared tool cache under workRoot (not a machine directory: list() never reports it). */
+export const TOOL_CACHE_DIR = '_tool';
 const JOB_ID = /^[A-Za-z0-9._:#()\- ,=/@+]{1,300}$/;
 
 function procStart(pid: number): string | null {
@@ -253,6 +261,11 @@ export class LocalRuntime implements Runtime {
       args.push('--tracking-id', machine.id, '--kill-grace-ms', String(this.opts.killGraceMs));
       const warm = warmVolumeOf(spec);
       if (warm) args.push('--warm-dir', warm);
+      const toolCache = this.opts.toolCache === false ? null : join(this.opts.workRoot, TOOL_CACHE_DIR);
+      if (toolCache) {
+        mkdirSync(toolCache, { recursive: true });
+        args.push('--tool-cache', toolCache);
+      }
       let argv: string[];
       let env: NodeJS.ProcessEnv;
       if (sandbox && relays) {
@@ -274,7 +287,7 @@ export class LocalRuntime implements Runtime {
             netDir: netDirOf(dir, machine.id),
             bootstrap,
             readOnly: [nodePrefix(node), this.opts.agentPath, SANDBOX_RELAY, ...(sourceDir ? [sourceDir] : [])],
-            readWrite: warm ? [warm] : [],
+            readWrite: [...(warm ? [warm] : []), ...(toolCache ? [toolCache] : [])],
           },
           [node, '--import', pathToFileURL(SANDBOX_RELAY).href, ...args],
         );

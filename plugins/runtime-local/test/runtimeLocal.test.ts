@@ -10,7 +10,7 @@ import { PLAN_VERSION, type JobSpec, type MachineRef } from '@helios-ci/sdk';
 import { isAlive } from '@helios-ci/sdk/process-liveness';
 import { findTracked } from '@helios-ci/sdk/process-tracking';
 import { runtimeConformance, verifyPlugin } from '@helios-ci/sdk/testkit';
-import plugin, { defaultAgentPath, LocalRuntime, DEFAULT_LABELS, DEFAULT_PATH } from '../src/index.js';
+import plugin, { defaultAgentPath, LocalRuntime, DEFAULT_LABELS, DEFAULT_PATH, TOOL_CACHE_DIR, WORK_DIR, type LocalRuntimeOptions } from '../src/index.js';
 import { DEFAULT_MACHINE_SIZE } from '../src/localRuntime.js';
 
 const root = mkdtempSync(join(tmpdir(), 'helios-runtime-local-test-'));
@@ -63,8 +63,8 @@ class Sink implements JobSink {
   onLost() {}
 }
 
-function makeRuntime(workRoot: string): LocalRuntime {
-  return new LocalRuntime({ id: 'local', labels: [...DEFAULT_LABELS], workRoot, agentPath: defaultAgentPath(), path: process.env.PATH ?? DEFAULT_PATH, killGraceMs: 300 });
+function makeRuntime(workRoot: string, extra: Partial<LocalRuntimeOptions> = {}): LocalRuntime {
+  return new LocalRuntime({ id: 'local', labels: [...DEFAULT_LABELS], workRoot, agentPath: defaultAgentPath(), path: process.env.PATH ?? DEFAULT_PATH, killGraceMs: 300, ...extra });
 }
 
 /** Process groups recorded for a machine, read before destroy removes the directory. */
@@ -190,6 +190,24 @@ test('a machine id that is not ours is refused before touching the filesystem', 
       (err: { code?: string }) => assert.is(err.code, 'E_MACHINE_ID_INVALID'),
     );
   }
+});
+
+test('RUNNER_TOOL_CACHE: <workRoot>/_tool shared by the host\'s jobs; with toolCache: false each job gets its own', async () => {
+  const cacheOf = async (runtime: LocalRuntime, jobId: string) => {
+    const sink = new Sink();
+    const h = service.registerJob(jobSpec(jobId, 'echo "tool-cache=$RUNNER_TOOL_CACHE"; test -d "$RUNNER_TOOL_CACHE" && echo exists'), sink);
+    const machine = await runtime.provision({ jobId, label: 'local', cpus: 1, memoryMb: 256, volumes: [], agent: { endpoint, token: h.token } });
+    assert.is(await h.done, 'success', sink.lines.join('\n'));
+    await runtime.destroy(machine);
+    assert.ok(sink.lines.includes('exists'), sink.lines.join('\n'));
+    return { dir: sink.lines.find((l) => l.startsWith('tool-cache='))!.slice('tool-cache='.length), machine };
+  };
+  const workRoot = mkdtempSync(join(root, 'tools-'));
+  const shared = makeRuntime(workRoot);
+  assert.is((await cacheOf(shared, 'tools-a')).dir, join(workRoot, TOOL_CACHE_DIR));
+  assert.is((await cacheOf(shared, 'tools-b')).dir, join(workRoot, TOOL_CACHE_DIR));
+  const own = await cacheOf(makeRuntime(workRoot, { toolCache: false }), 'tools-c');
+  assert.is(own.dir, join(workRoot, own.machine.id, 'home', WORK_DIR, '_tool'));
 });
 
 test('the plugin loads through the kernel with its documented defaults', async () => {

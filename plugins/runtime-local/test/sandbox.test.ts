@@ -17,7 +17,7 @@ import { AgentService, type JobSink, type LogBatch } from '@helios-ci/core';
 import { PLAN_VERSION, type JobSpec, type MachineRef, type MachineSpec } from '@helios-ci/sdk';
 import { isAlive } from '@helios-ci/sdk/process-liveness';
 import { requireComponent, runHeliosDoctor, runtimeConformance, verifyPlugin } from '@helios-ci/sdk/testkit';
-import plugin, { decideSandbox, defaultAgentPath, findBwrap, INSIDE_PROXY_PORT, LocalRuntime, DEFAULT_LABELS, DEFAULT_PATH } from '../src/index.js';
+import plugin, { decideSandbox, defaultAgentPath, findBwrap, INSIDE_PROXY_PORT, LocalRuntime, DEFAULT_LABELS, DEFAULT_PATH, TOOL_CACHE_DIR } from '../src/index.js';
 
 const bwrap = findBwrap(DEFAULT_PATH);
 const bwrapProblem = bwrap ? (spawnSync(bwrap, ['--ro-bind', '/', '/', '--unshare-pid', '--unshare-net', 'true']).status === 0 ? null : `${bwrap} does not work here`) : 'bubblewrap (bwrap) is not installed (Debian: apt-get install bubblewrap)';
@@ -228,6 +228,28 @@ test('no egress proxy: the bootstrap file has no egressProxy and the job still r
   assert.is(await h.done, 'success', sink.lines.join('\n'));
   assert.ok(sink.lines.includes('no-proxy-field'), sink.lines.join('\n'));
   await runtime.destroy(machine);
+});
+
+test('the shared tool cache is writable inside the sandbox and the next job of the host finds what the last one left', async () => {
+  const workRoot = mkdtempSync(join(root, 'tools-'));
+  const runtime = makeRuntime(workRoot);
+  const jobs = [
+    ['tools-1', 'echo "cache=$RUNNER_TOOL_CACHE"; mkdir -p "$RUNNER_TOOL_CACHE/fake/1.0" && echo downloaded > "$RUNNER_TOOL_CACHE/fake/1.0/bin"'],
+    ['tools-2', 'cat "$RUNNER_TOOL_CACHE/fake/1.0/bin"'],
+  ] as const;
+  const outputs: string[][] = [];
+  for (const [jobId, script] of jobs) {
+    const sink = new Sink();
+    const h = service.registerJob(jobSpec(jobId, script), sink);
+    const machine = await runtime.provision({ jobId, label: 'local', cpus: 1, memoryMb: 256, volumes: [], agent: { endpoint, token: h.token } });
+    assert.is(await h.done, 'success', sink.lines.join('\n'));
+    outputs.push(sink.lines);
+    await runtime.destroy(machine);
+  }
+  assert.ok(outputs[0]!.includes(`cache=${join(workRoot, TOOL_CACHE_DIR)}`), outputs[0]!.join('\n'));
+  assert.ok(outputs[1]!.includes('downloaded'), outputs[1]!.join('\n'));
+  assert.is(readFileSync(join(workRoot, TOOL_CACHE_DIR, 'fake/1.0/bin'), 'utf8'), 'downloaded\n');
+  assert.equal(await runtime.list(), [], 'the tool cache is not a machine');
 });
 
 test('server restarted: destroy from list() ends the sandbox and every process in it (env -i setsid included)', async () => {

@@ -1,7 +1,11 @@
-/** A local composite action (`uses: ./path`): its own steps in a nested frame, then its outputs. */
+/**
+ * A composite action: its own steps in a nested frame, then its outputs. Local (`uses: ./path`, in
+ * the workspace) or remote (`action` set: the tree fetched at "Set up job", github.action_path).
+ */
 import { relative, resolve } from 'node:path';
 import type { CompositeStep, Step } from '@helios-ci/sdk';
 import { interpolate, type EvalScope } from '../../expressions.js';
+import { actionDir, shortSha } from '../actionTrees.js';
 import type { Frame, StepExecution } from '../frame.js';
 import type { JobContext } from '../jobContext.js';
 import { expressionScope } from '../stepContexts.js';
@@ -18,9 +22,15 @@ export async function runCompositeStep(
   stepEnv: Record<string, string>,
   runSteps: RunSteps,
 ): Promise<StepExecution> {
-  if (!step.uses.startsWith('./')) throw new Error(`composite action ${step.uses}: only local actions (./path) are supported`);
-  const actionPath = resolve(job.workspace, step.uses);
-  if (relative(job.workspace, actionPath).startsWith('..')) throw new Error(`composite action ${step.uses} is outside the workspace`);
+  let actionPath: string;
+  if (step.action) {
+    actionPath = actionDir(job, step.action);
+    job.system(id, `Run ${step.uses} (${step.action.repo}${step.action.path ? `/${step.action.path}` : ''}@${shortSha(step.action.sha)}, ${step.action.sha})`);
+  } else {
+    if (!step.uses.startsWith('./')) throw new Error(`composite action ${step.uses}: a remote composite action needs its resolved commit in the plan (re-plan the run with this server)`);
+    actionPath = resolve(job.workspace, step.uses);
+    if (relative(job.workspace, actionPath).startsWith('..')) throw new Error(`composite action ${step.uses} is outside the workspace`);
+  }
   const inputs: Record<string, string> = {};
   for (const [k, v] of Object.entries(step.inputDefaults)) inputs[k] = interpolate(v, scope);
   for (const [k, v] of Object.entries(step.with)) inputs[k] = interpolate(v, scope);
@@ -33,6 +43,7 @@ export async function runCompositeStep(
     inputs,
     env: { ...frame.env, ...stepEnv },
     actionPath,
+    action: step.action ?? null,
   };
   await runSteps(step.steps, inner);
   const innerScope = expressionScope(job, inner, {});

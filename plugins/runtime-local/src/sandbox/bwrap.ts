@@ -5,7 +5,8 @@
  *     /var/tmp and /run;
  *   - none of the protected paths (the server's data dir, config file, secrets file, storage...):
  *     a directory becomes an empty tmpfs, a file /dev/null;
- *   - writable: only the machine's home (HOME and the workspace), its tmp and its warm volume;
+ *   - writable: only the machine's home (HOME and the workspace), its tmp, its warm volume and the
+ *     host's shared tool cache (RUNNER_TOOL_CACHE, <workRoot>/_tool);
  *   - read-only: the bootstrap file, the `file://` source being cloned, the agent, the relay, node;
  *   - no network but loopback; /run/helios holds the UNIX sockets to the agent endpoint, the proxy
  *     and the actions runtime services.
@@ -38,7 +39,7 @@ export interface SandboxLayout {
   bootstrap: string;
   /** Read-only extras: the agent bundle, the relay script, the node installation, the cloned source. */
   readOnly: readonly string[];
-  /** Writable extras: the warm volume. */
+  /** Writable extras: the warm volume, the shared tool cache. */
   readWrite: readonly string[];
 }
 
