@@ -5,6 +5,7 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { build } from 'esbuild';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { GitRepo } from '../helpers/gitRepo.js';
@@ -12,7 +13,23 @@ import { runHelios } from '../helpers/runCliCapture.js';
 import { REPO_ROOT } from '../helpers/tempProject.js';
 
 const CLIENT = join(REPO_ROOT, 'core/test/fixtures/actions-toolkit/client.mjs');
-const calls = (list: unknown[]) => `node ${CLIENT} '${JSON.stringify(list)}'`;
+// The client goes into the repository as one bundled file, as a toolkit action ships: the job may
+// run in a sandbox that does not show the checkout of Helios (under /tmp or /home, say).
+const BUNDLE = 'toolkit-client.mjs';
+const calls = (list: unknown[]) => `node ${BUNDLE} '${JSON.stringify(list)}'`;
+
+async function bundleClient(outfile: string): Promise<void> {
+  await build({
+    entryPoints: [CLIENT],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    outfile,
+    logLevel: 'error',
+    // The toolkit's CommonJS parts call require(); an ES module bundle needs one made for it.
+    banner: { js: "import { createRequire as heliosCreateRequire } from 'node:module'; const require = heliosCreateRequire(import.meta.url);" },
+  });
+}
 
 const CI = `on: push
 jobs:
@@ -33,6 +50,7 @@ jobs:
 test('helios run: a run: step saves a cache and uploads an artifact with the toolkit; the next job restores and downloads them', async () => {
   const repo = new GitRepo();
   try {
+    await bundleClient(join(repo.dir, BUNDLE));
     repo.write('.gitignore', '.helios/\n').write('.github/workflows/ci.yml', CI).commit('ci');
     const r = await runHelios(['run'], { cwd: repo.dir, timeoutMs: 180_000 });
     assert.is(r.code, 0, r.stdout + r.stderr);

@@ -18,6 +18,9 @@ jobs:
           for i in 1 2 3; do echo "hello line $i"; done
           echo "::error file=src/a.ts,line=3,col=5::boom"
           echo "::warning::no file here"
+      # A job's close supersedes its undelivered updates: on a loaded machine a job that ends at
+      # once may never show in_progress on GitHub. Give the in_progress update time to go out.
+      - run: sleep 3
   bad:
     runs-on: local
     steps:

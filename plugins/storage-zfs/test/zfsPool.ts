@@ -132,8 +132,9 @@ async function destroyPool(pool: string): Promise<void> {
     } catch (err) {
       const message = String((err as Error).message);
       if (/no such pool/.test(message)) return;
-      if (attempt >= 20) throw err;
-      await sleep(250);
+      // zfs-fuse can take a while to let go of a mount on a loaded machine: up to ~30 s.
+      if (attempt >= 60) throw err;
+      await sleep(500);
     }
   }
 }
