@@ -55,6 +55,41 @@ export const BuiltinStepSchema = Type.Object({
 
 export type RunStep = Static<typeof RunStepSchema>;
 export type BuiltinStep = Static<typeof BuiltinStepSchema>;
+/** A remote action's files: fetched by sha over the agent protocol (FetchAction). */
+export const RemoteActionRefSchema = Type.Object({
+  /** `owner/name` of the repository. */
+  repo: Type.String(),
+  /** Sub-directory of the action in that repository ('' for the root). */
+  path: Type.String(),
+  /** The ref as written (`v4`, a branch, a sha). */
+  ref: Type.String(),
+  /** The commit the ref resolved to at plan time (40 hex). */
+  sha: Type.String(),
+});
+export type RemoteActionRef = Static<typeof RemoteActionRefSchema>;
+
+/** A JavaScript action from a repository (`uses: owner/repo[/path]@ref`, runs.using node20|node24). */
+export const NodeActionStepSchema = Type.Object({
+  ...StepCommon,
+  kind: Type.Literal('node-action'),
+  /** As written, e.g. `dtolnay/rust-toolchain@stable`. */
+  uses: Type.String(),
+  action: RemoteActionRefSchema,
+  using: Type.Union([Type.Literal('node20'), Type.Literal('node24')]),
+  /** Paths relative to the action directory. */
+  main: Type.String(),
+  pre: Type.Optional(Type.String()),
+  post: Type.Optional(Type.String()),
+  /** As written in action.yml; absent means always() (GitHub's default for pre-if/post-if). */
+  preIf: Type.Optional(Expr),
+  postIf: Type.Optional(Expr),
+  with: Type.Record(Type.String(), Expr),
+  /** Input defaults from action.yml (`with` wins). */
+  inputDefaults: StringMap,
+  /** Inputs action.yml marks `required: true` that have no default. */
+  requiredInputs: Type.Array(Type.String()),
+});
+export type NodeActionStep = Static<typeof NodeActionStepSchema>;
 export interface CompositeStep {
   id: string;
   name: string;
@@ -65,6 +100,8 @@ export interface CompositeStep {
   kind: 'composite';
   /** As written, e.g. `./.github/actions/setup`. */
   uses: string;
+  /** Present for remote composite actions: the tree the agent fetches (github.action_path). */
+  action?: RemoteActionRef;
   with: Record<string, string>;
   /** Input defaults from action.yml (`with` wins). */
   inputDefaults: Record<string, string>;
@@ -72,20 +109,21 @@ export interface CompositeStep {
   outputs: Record<string, string>;
   steps: Step[];
 }
-export type Step = RunStep | BuiltinStep | CompositeStep;
+export type Step = RunStep | BuiltinStep | NodeActionStep | CompositeStep;
 
 export const CompositeStepSchema = Type.Recursive((This) =>
   Type.Object({
     ...StepCommon,
     kind: Type.Literal('composite'),
     uses: Type.String(),
+    action: Type.Optional(RemoteActionRefSchema),
     with: Type.Record(Type.String(), Expr),
     inputDefaults: StringMap,
     outputs: Type.Record(Type.String(), Expr),
-    steps: Type.Array(Type.Union([RunStepSchema, BuiltinStepSchema, This])),
+    steps: Type.Array(Type.Union([RunStepSchema, BuiltinStepSchema, NodeActionStepSchema, This])),
   }),
 );
-export const StepSchema = Type.Union([RunStepSchema, BuiltinStepSchema, CompositeStepSchema]);
+export const StepSchema = Type.Union([RunStepSchema, BuiltinStepSchema, NodeActionStepSchema, CompositeStepSchema]);
 
 export const JobPlanSchema = Type.Object({
   /** Unique within the run: `<workflow file>#<job key>` plus ` (<matrix values>)` for matrix jobs. */
