@@ -28,3 +28,14 @@ export const ActionsConfigSchema = Type.Object(
   { additionalProperties: false, default: {} },
 );
 export type ActionsConfig = Static<typeof ActionsConfigSchema>;
+
+/** What the schema leaves open: a `forge` source must name a configured plugin instance. */
+export function actionsConfigProblems(actions: ActionsConfig, plugins: Record<string, unknown>, positionOf: (path: (string | number)[]) => { line?: number; col?: number } | undefined): { path: string; message: string; line?: number; col?: number }[] {
+  const problems: { path: string; message: string; line?: number; col?: number }[] = [];
+  actions.sources.forEach((s, i) => {
+    if (s.type === 'forge' && !(s.forge in plugins)) {
+      problems.push({ path: `actions.sources.${i}.forge`, message: `no plugin instance named "${s.forge}" is configured; name a forge plugin under plugins: (e.g. a Forgejo that mirrors actions), or remove this source`, ...positionOf(['actions', 'sources', i, 'forge']) });
+    }
+  });
+  return problems;
+}
