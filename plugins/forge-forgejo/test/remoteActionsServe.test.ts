@@ -11,7 +11,8 @@ import type { JobPlan, NodeActionStep } from '@helios-ci/sdk';
 import { ForgejoStandIn } from './standIn/server.js';
 import { GitRepo } from './helpers/gitRepo.js';
 import { TOKEN } from './helpers/standInRepo.js';
-import { Deployment, deliveryOf, pushPayload, waitFor } from './helpers/deployment.js';
+import { Deployment, deliveryOf, forkPullRequestPayload, pushPayload, waitFor } from './helpers/deployment.js';
+import { commentPayload, fixturePayload } from './helpers/fixtures.js';
 
 const WORKFLOW = `name: CI
 on: push
@@ -71,6 +72,55 @@ test('helios serve pins remote actions at plan time through the run\'s forge and
     await d?.stop();
     d?.cleanup();
     await standIn?.stop();
+    repo.cleanup();
+    market.cleanup();
+  }
+});
+
+test('an approved fork pull request is planned under the same actions.allow: a refused action is a problem of its run naming the rule', async () => {
+  const market = new TestMarketplace();
+  const repo = new GitRepo();
+  repo.write('.github/workflows/pr.yml', 'name: PR\non: pull_request\njobs:\n  greet:\n    runs-on: local\n    steps:\n      - uses: acme/greeter@v1\n        with: { who: fork }\n      - uses: acme/toolbox/setup@v2\n');
+  repo.commit('initial');
+  const fork = new GitRepo('widget', repo);
+  fork.write('README.md', 'fixed typo\n');
+  const headSha = fork.commit('Fix typo');
+  let standIn: ForgejoStandIn | null = null;
+  let d: Deployment | null = null;
+  try {
+    standIn = await ForgejoStandIn.start({
+      token: TOKEN,
+      repos: [
+        { owner: 'acme', name: 'widget', dir: repo.dir, id: 42 },
+        { owner: 'bob', name: 'widget', dir: fork.dir, id: 57, parent: 'acme/widget' },
+        { owner: 'acme', name: 'greeter', dir: market.repoDir('acme/greeter'), id: 43 },
+        { owner: 'acme', name: 'toolbox', dir: market.repoDir('acme/toolbox'), id: 44 },
+      ],
+      permissions: { acme: 'owner', alice: 'write' },
+    });
+    d = new Deployment(standIn.url, { extraYaml: 'actions:\n  allow: ["actions/*", "acme/greeter@v1"]\n' });
+    await d.start();
+    assert.is((await d.deliver(deliveryOf('pull_request', forkPullRequestPayload(8, headSha), { eventType: 'pull_request' }))).status, 202);
+    await waitFor('the fork pull request to be held', () => d!.query('SELECT id FROM approvals').length === 1);
+    const repository = fixturePayload('pull_request_synchronized.json').repository;
+    assert.is((await d.deliver(deliveryOf('issue_comment', commentPayload(8, '/helios approve', 'alice', repository), { eventType: 'pull_request_comment', deliveryId: 'alice-1' }))).status, 202);
+    const [run] = await waitFor('the approved run to be planned', () => {
+      const runs = d!.query<{ plan_json: string; trusted: number }>('SELECT plan_json, trusted FROM runs');
+      return runs.length === 1 && runs;
+    }, 60_000);
+    assert.is(run!.trusted, 0);
+    const problems = (JSON.parse(run!.plan_json) as { problems: { message: string }[] }).problems;
+    assert.equal(problems.length, 1);
+    assert.match(problems[0]!.message, /step "Run acme\/toolbox\/setup@v2" \(step 2\) uses acme\/toolbox\/setup@v2: refused by actions\.allow in helios\.yaml \(this run is an untrusted fork pull request; the same list applies to it\): no entry matches acme\/toolbox\/setup@v2 \(allow: actions\/\*, acme\/greeter@v1\); add "acme\/toolbox" or "acme\/\*" to actions\.allow/);
+    assert.equal(standIn.archiveDownloads.filter((a) => a.startsWith('acme/toolbox@')), [], 'a refused action is never fetched');
+  } catch (err) {
+    if (d) console.error(`serve output:\n${d.output()}`);
+    throw err;
+  } finally {
+    await d?.stop();
+    d?.cleanup();
+    await standIn?.stop();
+    fork.cleanup();
     repo.cleanup();
     market.cleanup();
   }
