@@ -16,3 +16,4 @@ export { ActionResolver, type RunActionContext } from './actions-source/actionRe
 export { DirActionSource } from './actions-source/dirActionSource.js';
 export { ForgeActionSource } from './actions-source/forgeActionSource.js';
 export { plan as planWorkflows } from './workflow/plan.js';
+export { planOffThread } from './workflow/planOffThread.js';

@@ -26,6 +26,8 @@ export interface RunActionContext {
  * and the action.yml is read from it.
  */
 export class ActionResolver {
+  /** Fetches under way by `repo@sha`: deliveries planned at once share one download. */
+  private readonly fetching = new Map<string, Promise<boolean>>();
   constructor(
     private readonly o: {
       policy: ActionPolicy;
@@ -70,6 +72,24 @@ export class ActionResolver {
     return { ok: false, message: `${repo} has no ${dir ? `${dir}/` : ''}action.yml or action.yaml at ${uses.ref} (${found.sha.slice(0, 12)}); check the path and ref` };
   }
 
+  /** Fetches `repo` at `sha` from `source` into the cache, once however many plans ask at the same time; false when the source lacks it. */
+  private download(source: ActionSource, uses: RemoteUses, sha: string): Promise<boolean> {
+    const repo = `${uses.owner}/${uses.name}`;
+    const key = `${source.name}|${repo.toLowerCase()}@${sha}`;
+    let pending = this.fetching.get(key);
+    if (!pending) {
+      pending = (async () => {
+        const archive = await source.archive(uses.owner, uses.name, sha);
+        if (!archive) return false;
+        await this.o.cache.store(repo, sha, archive);
+        this.o.logger.info('remote action fetched', { action: repo, ref: uses.ref, sha, source: source.name });
+        return true;
+      })().finally(() => this.fetching.delete(key));
+      this.fetching.set(key, pending);
+    }
+    return pending;
+  }
+
   /** Resolves and caches `uses`; a source that fails is skipped, and its error thrown when no source answers (the delivery is retried). */
   private async fetch(uses: RemoteUses, run: RunActionContext): Promise<{ ok: true; sha: string } | { ok: false; message: string }> {
     const repo = `${uses.owner}/${uses.name}`;
@@ -86,12 +106,7 @@ export class ActionResolver {
       try {
         const sha = await source.resolve(uses.owner, uses.name, uses.ref);
         if (!sha) continue;
-        if (!(await this.o.cache.has(repo, sha))) {
-          const archive = await source.archive(uses.owner, uses.name, sha);
-          if (!archive) continue;
-          await this.o.cache.store(repo, sha, archive);
-          this.o.logger.info('remote action fetched', { action: repo, ref: uses.ref, sha, source: source.name });
-        }
+        if (!(await this.o.cache.has(repo, sha)) && !(await this.download(source, uses, sha))) continue;
         return { ok: true, sha };
       } catch (err) {
         this.o.logger.warn('an action source failed; trying the next one', { action: repo, ref: uses.ref, source: source.name, error: err });
