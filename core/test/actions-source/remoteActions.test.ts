@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { TestMarketplace } from '@helios-ci/sdk/testkit';
+import { createFakeForge, TestMarketplace } from '@helios-ci/sdk/testkit';
 import type { CompositeStep, NodeActionStep, PlanEvent, RunPlan } from '@helios-ci/sdk';
 import { ActionCache } from '../../src/actions-source/actionCache.js';
 import { ActionPolicy } from '../../src/actions-source/actionPolicy.js';
@@ -179,6 +179,25 @@ test('no source for a local run without configured sources: a problem that says 
     assert.match(result.problems[0]!.message, /no action source can serve it: this run has no forge .*actions\.sources/);
   } finally {
     rmSync(data, { recursive: true, force: true });
+  }
+});
+
+test('a run forge whose plugin cannot serve actions: the next source answers, else the problem says why', async () => {
+  const w = world();
+  try {
+    const forge = createFakeForge({ id: 'legacy' });
+    const viaDir = await w.planWith(WORKFLOW, { forge, trusted: true });
+    assert.equal(viaDir.problems, [], 'the directory source after it has the actions');
+    const data = mkdtempSync(join(tmpdir(), 'helios-action-cache-'));
+    try {
+      const only = new ActionResolver({ policy: new ActionPolicy(['*'], false), cache: new ActionCache(data), sources: [{ type: 'run-forge' }], forges: [], logger });
+      const result = await plan({ files: [{ path: '.github/workflows/ci.yml', content: WORKFLOW }], event, labels: ['ubuntu-latest'], readFile: async () => null, loadRemoteAction: only.forRun({ forge, trusted: true }) });
+      assert.match(result.problems[0]!.message, /no action source has acme\/greeter at v1 \(tried forge legacy \(its plugin cannot serve actions: no resolveRef\/fetchArchive\)\)/);
+    } finally {
+      rmSync(data, { recursive: true, force: true });
+    }
+  } finally {
+    w.cleanup();
   }
 });
 
