@@ -10,3 +10,10 @@ export { InProcessQueue, type InProcessQueueOptions } from './queue/inProcessQue
 export * from './reporter/index.js';
 export { systemClock, type Clock } from './clock/clock.js';
 export { ManualClock } from './clock/manualClock.js';
+export { ActionCache } from './actions-source/actionCache.js';
+export { ActionPolicy } from './actions-source/actionPolicy.js';
+export { ActionResolver, type RunActionContext } from './actions-source/actionResolver.js';
+export { DirActionSource } from './actions-source/dirActionSource.js';
+export { ForgeActionSource } from './actions-source/forgeActionSource.js';
+export { plan as planWorkflows } from './workflow/plan.js';
+export { planOffThread } from './workflow/planOffThread.js';

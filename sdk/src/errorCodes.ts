@@ -175,6 +175,8 @@ export const ERROR_CODES = {
   E_WORKFLOW_UNSUPPORTED: c(400, false, 'A workflow uses a feature Helios does not support yet.'),
   E_WORKFLOW_TIMEOUT: c(400, false, 'Planning workflows took longer (or more memory) than its limit and was stopped.'),
   E_WORKFLOW_SYMLINK: c(400, false, 'A workflow or action file is a symbolic link leading out of the repository.'),
+  E_ACTION_ARCHIVE: c(502, false, 'A remote action\'s archive could not be unpacked into the action cache (not a tar with one top directory, or no tar on the host).'),
+  E_ACTION_REF: c(400, false, 'A remote action reference is not owner/repo at a 40-hex commit.'),
   E_PLAN_FAILED: c(500, false, 'Planning failed unexpectedly (a Helios defect); the delivery is marked failed.'),
 
   // Forges and webhooks.

@@ -7,6 +7,7 @@ import { LocalRepository } from '../localRepo/localRepository.js';
 import type { Orchestrator } from './orchestrator.js';
 import { localRepoRef } from './runSources.js';
 import type { Reporter } from '../reporter/index.js';
+import type { ActionResolver } from '../actions-source/actionResolver.js';
 
 type PullRequestEvent = Extract<ForgeEvent, { kind: 'pullRequest' }>;
 const WRITERS = new Set(['write', 'admin']);
@@ -69,6 +70,8 @@ export class RunPlanner {
        * delivery then fails with the retryable E_FORGE_TIMEOUT and is tried again with backoff.
        */
       forgeCallTimeoutMs?: number;
+      /** Remote actions (`uses: owner/repo@ref`): policy, sources and cache; absent: such steps are problems. */
+      actions?: ActionResolver;
     },
   ) {}
 
@@ -184,6 +187,8 @@ export class RunPlanner {
       // Remote reusable workflows are read with the planned repository's credentials (its App
       // installation on GitHub): public repositories and those the credentials reach, as on GitHub.
       readRemoteFile: (other, ref, path) => forge.fetchFile({ owner: other.owner, name: other.name, ...(source.installationId && { installationId: source.installationId }) }, ref, path),
+      // Remote actions likewise, with the same credentials; untrusted runs under the same policy.
+      ...(this.o.actions && { loadRemoteAction: this.o.actions.forRun({ forge, trusted, ...(source.installationId && { installationId: source.installationId }) }) }),
     });
     if (planned.jobs.length === 0 && planned.problems.length === 0) return { run: null, note: 'no workflow matches this event' };
     // A run with invalid workflows is still recorded: it completes as a failure carrying the problems.
@@ -282,6 +287,8 @@ export class RunPlanner {
       fetchWorkflows: (repo: RepoRef, sha: string) => bound('reading workflows', () => forge.fetchWorkflows(repo, sha)),
       fetchFile: (repo: RepoRef, sha: string, path: string) => bound(`reading ${path}`, () => forge.fetchFile(repo, sha, path)),
       permissionOf: (repo: RepoRef, user: string) => bound(`permission of ${user}`, () => forge.permissionOf(repo, user)),
+      ...(forge.resolveRef && { resolveRef: (repo: RepoRef, ref: string) => bound(`resolving ${repo.owner}/${repo.name}@${ref}`, () => forge.resolveRef!(repo, ref)) }),
+      ...(forge.fetchArchive && { fetchArchive: (repo: RepoRef, sha: string) => bound(`fetching ${repo.owner}/${repo.name}@${sha}`, () => forge.fetchArchive!(repo, sha)) }),
     });
   }
 
@@ -297,7 +304,14 @@ export class RunPlanner {
       files = files.filter((f) => p.workflows!.some((w) => f.path === w || f.path.endsWith(`/${w}`) || f.path.endsWith(`/${w}.yml`) || f.path.endsWith(`/${w}.yaml`)));
       if (files.length === 0) throw new HeliosError('E_WORKFLOW_NOT_FOUND', `no workflow file matches ${p.workflows.join(', ')} at ${p.sha.slice(0, 12)}; see .github/workflows/`);
     }
-    let planned = await this.plan({ files, event: p.event, labels: this.o.labels(), readFile: (path) => repo.readFile(p.sha, path) });
+    let planned = await this.plan({
+      files,
+      event: p.event,
+      labels: this.o.labels(),
+      readFile: (path) => repo.readFile(p.sha, path),
+      // A local run has no forge: remote actions come from the sources helios.yaml lists besides it.
+      ...(this.o.actions && { loadRemoteAction: this.o.actions.forRun({ forge: null, trusted: true }) }),
+    });
     if (p.jobs?.length) {
       const wanted = new Set<string>(p.jobs);
       // Keep the jobs asked for and, transitively, the jobs they need.

@@ -1,3 +1,4 @@
+import { remoteActionsOf, type PlannedRemoteAction } from './remoteActionsOf.js';
 import type { Annotation, JobState, PlanProblem } from '@helios-ci/sdk';
 import type { RunRecord, Store } from '../store/index.js';
 
@@ -28,6 +29,8 @@ export interface JobView {
    */
   machineStart?: { bootedMs: number | null; consoleMs: number | null; helloMs: number | null };
   steps: StepView[];
+  /** Remote actions of the job's plan, each with the commit planning pinned (a re-run uses the same). */
+  actions: PlannedRemoteAction[];
   annotations: Annotation[];
 }
 
@@ -93,6 +96,7 @@ export function viewJobRecord(store: Store, jobId: string): JobView | null {
     durationMs: span(job.startedAt ?? job.provisioningAt, job.finishedAt),
     ...machineStart(store, job.id),
     steps: store.steps.list(job.id).map((s) => ({ number: s.idx, name: s.name, state: s.state, conclusion: s.conclusion, durationMs: span(s.startedAt, s.finishedAt) })),
+    actions: remoteActionsOf(job.plan.steps),
     annotations: store.annotations.list(job.id),
   };
 }

@@ -8,6 +8,8 @@ import type { BlobServices } from '../blobs/blobServices.js';
 import type { JobDispatch } from '../dispatch/jobDispatch.js';
 import type { EgressService } from '../egress/egressService.js';
 import type { ActionsRuntimeService } from '../actions-runtime/actionsRuntimeService.js';
+import type { ActionCache } from '../actions-source/actionCache.js';
+import type { ActionResolver } from '../actions-source/actionResolver.js';
 
 /** Core-internal tokens: resolved through the same kernel container as plugin values. */
 export const StoreToken = defineToken<Store>('core.store');
@@ -23,3 +25,7 @@ export const DispatchToken = defineToken<JobDispatch>('core.dispatch');
 export const EgressServiceToken = defineToken<EgressService>('core.egress');
 /** The cache and artifact APIs toolkit-based actions call; provided only with a Storage plugin. */
 export const ActionsRuntimeToken = defineToken<ActionsRuntimeService>('core.actions-runtime');
+/** The per-host cache of remote action trees (planning fills it, the agent service's FetchAction reads it). */
+export const ActionCacheToken = defineToken<ActionCache>('core.action-cache');
+/** Remote actions for planning: helios.yaml `actions:` policy and sources over the action cache. */
+export const ActionResolverToken = defineToken<ActionResolver>('core.action-resolver');

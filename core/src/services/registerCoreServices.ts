@@ -14,11 +14,14 @@ import { RunPlanner } from '../orchestrator/runPlanner.js';
 import { BlobServices, blobSettingsFrom } from '../blobs/blobServices.js';
 import { reconcileStorage } from '../blobs/storageReconciler.js';
 import { LogMaintenance } from '../store/logs/logMaintenance.js';
-import { ActionsRuntimeToken, AgentServiceToken, BlobsToken, DispatchToken, EgressServiceToken, OrchestratorToken, ReporterToken, RunPlannerToken, StoreToken } from './coreTokens.js';
+import { ActionCacheToken, ActionResolverToken, ActionsRuntimeToken, AgentServiceToken, BlobsToken, DispatchToken, EgressServiceToken, OrchestratorToken, ReporterToken, RunPlannerToken, StoreToken } from './coreTokens.js';
 import { egressServiceFor } from '../egress/egressServiceFor.js';
 import { chooseDispatch } from '../dispatch/jobDispatch.js';
 import { ActionsRuntimeService } from '../actions-runtime/actionsRuntimeService.js';
 import { actionsAdvertiseOf, actionsListenOf } from '../kernel/config/actionsEndpoint.js';
+import { ActionCache } from '../actions-source/actionCache.js';
+import { ActionPolicy } from '../actions-source/actionPolicy.js';
+import { ActionResolver } from '../actions-source/actionResolver.js';
 
 export interface CoreServiceOptions {
   /** Base of job page links when server.publicUrl is not set (default: http://<server.listen>). */
@@ -98,11 +101,18 @@ export function registerCoreServices(options: CoreServiceOptions = {}) {
           }),
       });
     }
+    // Remote action trees: fetched while planning, cached by commit under the data directory, served to agents.
+    ctx.provide(ActionCacheToken, { factory: () => new ActionCache(join(kernel.dataDir, 'actions')) });
+    ctx.provide(ActionResolverToken, {
+      deps: { cache: ActionCacheToken, forges: ForgeToken },
+      factory: ({ cache, forges }) =>
+        new ActionResolver({ policy: new ActionPolicy(config.actions.allow, config.actions.requireSha), cache, sources: config.actions.sources, forges, logger: ctx.logger.child('actions') }),
+    });
     ctx.provide(AgentServiceToken, {
-      deps: hasStorage ? { blobs: BlobsToken } : {},
+      deps: hasStorage ? { blobs: BlobsToken, actionTrees: ActionCacheToken } : { actionTrees: ActionCacheToken },
       // gRPC and protobufjs are a third of a CLI start: loaded when the service is built, not at import,
       // so `helios run` prints its first line before paying for them.
-      factory: async (deps: { blobs?: BlobServices }): Promise<AgentService> =>
+      factory: async (deps: { blobs?: BlobServices; actionTrees: ActionCache }): Promise<AgentService> =>
         new (await import('../agent-service/agentService.js')).AgentService({
           host: options.agentListen?.host ?? configuredListen?.host ?? '127.0.0.1',
           port: options.agentListen?.port ?? configuredListen?.port ?? 0,
@@ -110,6 +120,8 @@ export function registerCoreServices(options: CoreServiceOptions = {}) {
           awaitAdoptions: true,
           ...agentHeartbeat(options.heartbeatTimeoutMs ?? config.limits.agentLostSeconds * 1000),
           blobs: deps.blobs?.jobBlobs ?? null,
+          // FetchAction serves the trees planning cached.
+          actionTrees: deps.actionTrees,
           onWarning: (message, fields) => ctx.logger.warn(message, fields),
         }),
     });
@@ -161,8 +173,8 @@ export function registerCoreServices(options: CoreServiceOptions = {}) {
         }),
     });
     ctx.provide(RunPlannerToken, {
-      deps: { store: StoreToken, orchestrator: OrchestratorToken, forges: ForgeToken, runtimes: RuntimeToken, reporting: ReporterToken, dispatch: DispatchToken },
-      factory: ({ store, orchestrator, forges, runtimes, reporting, dispatch }) =>
+      deps: { store: StoreToken, orchestrator: OrchestratorToken, forges: ForgeToken, runtimes: RuntimeToken, reporting: ReporterToken, dispatch: DispatchToken, actions: ActionResolverToken },
+      factory: ({ store, orchestrator, forges, runtimes, reporting, dispatch, actions }) =>
         new RunPlanner({
           store,
           orchestrator,
@@ -173,11 +185,13 @@ export function registerCoreServices(options: CoreServiceOptions = {}) {
           publicUrl,
           planTimeoutMs: config.limits.planTimeoutSeconds * 1000,
           forgeCallTimeoutMs: config.limits.forgeCallTimeoutSeconds * 1000,
+          actions,
           ...(options.planInThread ? { planInThread: true } : {}),
         }),
     });
 
     let logMaintenance: LogMaintenance | null = null;
+    let actionPruning: NodeJS.Timeout | null = null;
     ctx.onStart(async () => {
       const store = kernel.resolve(StoreToken);
       if (options.logMaintenance !== false) {
@@ -201,6 +215,7 @@ export function registerCoreServices(options: CoreServiceOptions = {}) {
       if (logMaintenance) {
         logMaintenance.start();
       }
+      actionPruning = startActionPruning(kernel.resolve(ActionCacheToken), config.actions.cacheMaxAgeDays, ctx.logger.child('actions'));
       // After the orchestrator's reconciliation (which removes orphaned blobs): evict, expire, then periodically.
       if (hasStorage) {
         const blobs = kernel.resolve(BlobsToken);
@@ -223,6 +238,9 @@ export function registerCoreServices(options: CoreServiceOptions = {}) {
     if (hasStorage) ctx.onStop(() => kernel.resolve(ActionsRuntimeToken).stop());
     ctx.onStop(() => kernel.resolve(ReporterToken).worker.stop());
     ctx.onStop(() => logMaintenance?.stop());
+    ctx.onStop(() => {
+      if (actionPruning) clearInterval(actionPruning);
+    });
     ctx.onStop(() => kernel.resolve(OrchestratorToken).stop(options.shutdownGraceMs ?? config.limits.shutdownGraceSeconds * 1000));
   };
 }
@@ -230,4 +248,17 @@ export function registerCoreServices(options: CoreServiceOptions = {}) {
 /** The agent service's lost timeout and the heartbeat interval agents are told (a quarter, at most 5 s). */
 function agentHeartbeat(timeoutMs: number): { heartbeatTimeoutMs: number; heartbeatIntervalMs: number } {
   return { heartbeatTimeoutMs: timeoutMs, heartbeatIntervalMs: Math.min(5000, Math.floor(timeoutMs / 4)) };
+}
+
+/** Prunes cached action trees unused for `maxAgeDays`: now, then twice a day. */
+function startActionPruning(cache: ActionCache, maxAgeDays: number, logger: { info: (m: string, f?: Record<string, unknown>) => void; warn: (m: string, f?: Record<string, unknown>) => void }): NodeJS.Timeout {
+  const prune = () =>
+    void cache.prune(maxAgeDays * 86_400_000).then(
+      (removed) => removed && logger.info('pruned cached actions', { removed }),
+      (error: unknown) => logger.warn('pruning cached actions failed', { error }),
+    );
+  prune();
+  const timer = setInterval(prune, 12 * 3_600_000);
+  timer.unref();
+  return timer;
 }

@@ -19,13 +19,17 @@ export function isLocalAction(uses: string): boolean {
 export const BUILTIN_ACTION_NAMES = ['actions/checkout', 'actions/cache', 'actions/cache/restore', 'actions/cache/save', 'actions/upload-artifact', 'actions/download-artifact'];
 
 /**
- * Why `uses` is refused: names every supported action and sub-action exactly, and says so when the
- * refused one is a sub-action of a supported action (`actions/upload-artifact/merge`).
+ * Why `uses` is refused: names every supported form (built-ins, remote `owner/repo[/path]@ref`
+ * actions, local composite actions), and says when the plan had no action source to resolve a
+ * remote action with (`helios validate`, a host with none configured).
  */
-export function unsupportedActionReason(uses: string): string {
+export function unsupportedActionReason(uses: string, hasSource = false): string {
   const name = uses.trim().split('@')[0]!.toLowerCase();
-  const parent = BUILTIN_ACTION_NAMES.find((b) => name.startsWith(`${b}/`));
-  const list = `${BUILTIN_ACTION_NAMES.join(', ')} (any version) and local composite actions (uses: ./path)`;
-  if (parent) return `${uses}, a sub-action of ${parent} that Helios does not run; Helios runs ${list}. Replace it with run steps or a local composite action`;
-  return `${uses}, which Helios does not run: only ${list} are available. Replace it with run steps or a local composite action`;
+  const list = `${BUILTIN_ACTION_NAMES.join(', ')} (built in, any version), remote JavaScript and composite actions (uses: owner/repo[/path]@ref) and local composite actions (uses: ./path)`;
+  if (name.startsWith('docker://')) return `${uses}, a container image: container actions need Docker, which this runtime does not offer. Helios runs ${list}; run the tool with run steps instead`;
+  const remoteShape = /^[A-Za-z0-9][A-Za-z0-9_.-]*\/[A-Za-z0-9_.-]+(\/[^@\s]+)?@[^\s@]+$/.test(uses.trim());
+  if (remoteShape && !hasSource) {
+    return `${uses}, a remote action, and this plan has no action source to resolve it with: Helios runs ${list}; remote actions are fetched from the run's forge or the sources in helios.yaml (actions.sources)`;
+  }
+  return `${uses}, which is not an action reference Helios understands: Helios runs ${list}. Write it as owner/repo[/path]@ref or ./path`;
 }

@@ -5,6 +5,7 @@ import { validationProblems } from './parseWorkflow.js';
 import { problem, ProblemCode } from './problems.js';
 import { field, TokenReader } from './tokens.js';
 import type { ColumnShifts } from './flowIndent.js';
+import { RemoteActionLoader, type LoadRemoteAction } from './remoteAction.js';
 
 /** Reads a file of the repository at the planned commit; null when it does not exist. */
 export type ReadFile = (path: string) => Promise<string | Uint8Array | null>;
@@ -39,7 +40,14 @@ export class ActionLoader {
   private readonly cache = new Map<string, Promise<ActionLoad>>();
   /** Lines of action files padded to be read as GitHub reads them (flowIndent.ts), by file. */
   readonly shifts = new Map<string, ColumnShifts>();
-  constructor(private readonly readFile: ReadFile) {}
+  /** Remote actions (`owner/repo@ref`) of this plan; null: the plan has no action source. */
+  readonly remote: RemoteActionLoader | null;
+  constructor(
+    private readonly readFile: ReadFile,
+    loadRemote?: LoadRemoteAction,
+  ) {
+    this.remote = loadRemote ? new RemoteActionLoader(loadRemote) : null;
+  }
 
   load(uses: string): Promise<ActionLoad> {
     const dir = actionDir(uses);
@@ -71,7 +79,23 @@ export class ActionLoader {
   }
 }
 
-export async function parseCompositeAction(path: string, content: string | Uint8Array, uses: string, shifts?: Map<string, ColumnShifts>): Promise<ActionLoad> {
+/** An action.yml that passed GitHub's action schema, whatever its `runs.using`. */
+export interface ParsedActionFile {
+  file: string;
+  reader: TokenReader;
+  /** Token of `runs`. */
+  runs: TemplateToken | undefined;
+  using: string | undefined;
+  /** Position of `runs.using`, for problems about it. */
+  usingAt: { line: number; col: number } | null;
+  inputDefaults: Record<string, string>;
+  /** Inputs marked `required: true` that have no default. */
+  requiredInputs: string[];
+  outputs: Record<string, string>;
+}
+
+/** Parses and checks an action.yml (any kind: composite, node, docker). */
+export async function parseActionFile(path: string, content: string | Uint8Array, shifts?: Map<string, ColumnShifts>): Promise<{ ok: true; action: ParsedActionFile } | { ok: false; problems: PlanProblem[] }> {
   const guarded = guardWorkflowInput(path, content);
   if (!guarded.ok) return { ok: false, problems: guarded.problems };
   if (guarded.shifts.size) shifts?.set(path, guarded.shifts);
@@ -82,18 +106,30 @@ export async function parseCompositeAction(path: string, content: string | Uint8
   if (problems.length || !root) return { ok: false, problems };
   const reader = new TokenReader(guarded.scalars);
   const runs = field(root, 'runs');
-  const using = reader.text(field(runs, 'using'));
-  if (using !== 'composite') {
-    const pos = field(runs, 'using')?.range?.start;
-    return { ok: false, problems: [problem(path, ProblemCode.action, `${uses} is a "${using}" action; Helios runs only composite local actions (runs.using: composite). Rewrite it as a composite action of run steps`, pos ? { line: pos.line, col: pos.column } : null)] };
-  }
+  const pos = field(runs, 'using')?.range?.start;
   const inputDefaults: Record<string, string> = {};
+  const requiredInputs: string[] = [];
   for (const [id, def] of Object.entries(reader.json(field(root, 'inputs')) as Record<string, Record<string, unknown>> ?? {})) {
-    if (def && def.default !== undefined && def.default !== null) inputDefaults[id] = String(def.default);
+    const hasDefault = Boolean(def) && def.default !== undefined && def.default !== null;
+    if (hasDefault) inputDefaults[id] = String(def.default);
+    else if (def && (def.required === true || def.required === 'true')) requiredInputs.push(id);
   }
   const outputs: Record<string, string> = {};
   for (const [id, def] of Object.entries(reader.json(field(root, 'outputs')) as Record<string, Record<string, unknown>> ?? {})) {
     if (def && def.value !== undefined && def.value !== null) outputs[id] = String(def.value);
   }
-  return { ok: true, action: { file: path, reader, steps: field(runs, 'steps'), inputDefaults, outputs } };
+  return {
+    ok: true,
+    action: { file: path, reader, runs, using: reader.text(field(runs, 'using')), usingAt: pos ? { line: pos.line, col: pos.column } : null, inputDefaults, requiredInputs, outputs },
+  };
+}
+
+export async function parseCompositeAction(path: string, content: string | Uint8Array, uses: string, shifts?: Map<string, ColumnShifts>): Promise<ActionLoad> {
+  const parsed = await parseActionFile(path, content, shifts);
+  if (!parsed.ok) return parsed;
+  const { action } = parsed;
+  if (action.using !== 'composite') {
+    return { ok: false, problems: [problem(path, ProblemCode.action, `${uses} is a "${action.using}" action; Helios runs only composite local actions (runs.using: composite). Rewrite it as a composite action of run steps, or publish it in a repository and use it as owner/repo@ref`, action.usingAt)] };
+  }
+  return { ok: true, action: { file: path, reader: action.reader, steps: field(action.runs, 'steps'), inputDefaults: action.inputDefaults, outputs: action.outputs } };
 }

@@ -1,6 +1,7 @@
 import { PLAN_VERSION, type PlanEvent, type PlanProblem, type RunPlan } from '@helios-ci/sdk';
 import { ActionLoader, type ReadFile } from './compositeAction.js';
 import type { ReadRemoteFile } from './reusableWorkflow.js';
+import type { LoadRemoteAction } from './remoteAction.js';
 import { parseWorkflow } from './parseWorkflow.js';
 import { planWorkflowJobs } from './planWorkflow.js';
 import { sortProblems } from './problems.js';
@@ -26,6 +27,11 @@ export interface PlanRequest {
    * workflows, `owner/repo/.github/workflows/x.yml@ref`); absent: such calls are problems.
    */
   readRemoteFile?: ReadRemoteFile;
+  /**
+   * Resolves remote actions (`uses: owner/repo[/path]@ref`) to a commit and reads their action.yml
+   * (policy, sources and cache are the host's); absent: such steps are problems.
+   */
+  loadRemoteAction?: LoadRemoteAction;
   /** Told before each workflow file is planned (the planning worker reports progress with it). */
   onFile?: (path: string) => void;
 }
@@ -63,7 +69,7 @@ function dedupe(problems: PlanProblem[]): PlanProblem[] {
  * with any problem contributes problems and no jobs — never half a run.
  */
 export async function plan(request: PlanRequest): Promise<RunPlan> {
-  const actions = new ActionLoader(request.readFile);
+  const actions = new ActionLoader(request.readFile, request.loadRemoteAction);
   const github = planTimeGithub(request.event);
   const result: RunPlan = { version: PLAN_VERSION, event: request.event, workflows: [], jobs: [], problems: [] };
   const parsedShifts = new Map<string, ColumnShifts>();

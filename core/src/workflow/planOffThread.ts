@@ -27,7 +27,7 @@ export interface PlanOffThreadOptions {
 export function planOffThread(request: PlanRequest, options: PlanOffThreadOptions = {}): Promise<RunPlan> {
   const budgetMs = options.timeoutMs ?? DEFAULT_PLAN_TIMEOUT_MS;
   const worker = new Worker(new URL('./planWorker.js', import.meta.url), {
-    workerData: { files: request.files, event: request.event, labels: [...request.labels], remote: request.readRemoteFile !== undefined },
+    workerData: { files: request.files, event: request.event, labels: [...request.labels], remote: request.readRemoteFile !== undefined, actions: request.loadRemoteAction !== undefined },
     resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB },
   });
   options.onWorker?.(worker);
@@ -81,6 +81,16 @@ export function planOffThread(request: PlanRequest, options: PlanOffThreadOption
             (err: Error & { code?: string }) => {
               if (!(err instanceof FileRefusedError)) readError = err;
               reply({ id: m.id, error: { message: err.message, ...(err.code && { code: err.code }), ...(err instanceof FileRefusedError && { refused: true, path: err.path }) } });
+            },
+          );
+          return;
+        case 'action':
+          if (reads++ === 0) pause();
+          void (request.loadRemoteAction ? request.loadRemoteAction(m.uses) : Promise.resolve({ ok: false as const, message: 'this plan has no action source' })).then(
+            (action) => reply({ id: m.id, action }),
+            (err: Error & { code?: string }) => {
+              readError = err;
+              reply({ id: m.id, error: { message: err.message, ...(err.code && { code: err.code }) } });
             },
           );
           return;

@@ -1,4 +1,5 @@
 import type { RunPlan } from '@helios-ci/sdk';
+import type { RemoteActionAnswer, RemoteUses } from './remoteAction.js';
 
 /** What the planning worker sends its parent. */
 export type ToParent =
@@ -6,6 +7,8 @@ export type ToParent =
   | { type: 'read'; id: number; path: string }
   /** Planning needs a file of another repository at a ref (a remote reusable workflow), read through the forge. */
   | { type: 'readRemote'; id: number; repo: { owner: string; name: string }; ref: string; path: string }
+  /** Planning needs a remote action resolved and its action.yml (the host's policy, sources and cache). */
+  | { type: 'action'; id: number; uses: RemoteUses }
   /** Planning moved on to this workflow file: a timeout names it. */
   | { type: 'planning'; path: string }
   | { type: 'done'; plan: RunPlan }
@@ -14,4 +17,5 @@ export type ToParent =
 /** The parent's answer to a `read`: the file (null when absent) or why it could not be read. */
 export type ToWorker =
   | { id: number; content: string | Uint8Array | null }
+  | { id: number; action: RemoteActionAnswer }
   | { id: number; error: { message: string; code?: string; refused?: boolean; path?: string } };

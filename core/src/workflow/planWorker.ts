@@ -8,25 +8,30 @@ import type { PlanEvent } from '@helios-ci/sdk';
 import { plan, type WorkflowFile } from './plan.js';
 import type { ToParent, ToWorker } from './planProtocol.js';
 import { FileRefusedError } from './compositeAction.js';
+import type { RemoteActionAnswer, RemoteUses } from './remoteAction.js';
 
 const port = parentPort!;
-const data = workerData as { files: WorkflowFile[]; event: PlanEvent; labels: string[]; remote: boolean };
-const pending = new Map<number, { resolve: (v: string | Uint8Array | null) => void; reject: (e: Error) => void }>();
+const data = workerData as { files: WorkflowFile[]; event: PlanEvent; labels: string[]; remote: boolean; actions?: boolean };
+const pending = new Map<number, { resolve: (v: string | Uint8Array | null | RemoteActionAnswer) => void; reject: (e: Error) => void }>();
 let nextId = 1;
 const send = (m: ToParent) => port.postMessage(m);
 /** Asks the parent for a file and waits for its answer. */
-const ask = (m: { type: 'read'; path: string } | { type: 'readRemote'; repo: { owner: string; name: string }; ref: string; path: string }) =>
-  new Promise<string | Uint8Array | null>((resolve, reject) => {
+function ask(m: { type: 'read'; path: string } | { type: 'readRemote'; repo: { owner: string; name: string }; ref: string; path: string }): Promise<string | Uint8Array | null>;
+function ask(m: { type: 'action'; uses: RemoteUses }): Promise<RemoteActionAnswer>;
+function ask(m: { type: 'read'; path: string } | { type: 'readRemote'; repo: { owner: string; name: string }; ref: string; path: string } | { type: 'action'; uses: RemoteUses }) {
+  return new Promise<string | Uint8Array | null | RemoteActionAnswer>((resolve, reject) => {
     const id = nextId++;
     pending.set(id, { resolve, reject });
     send({ ...m, id });
   });
+}
 
 port.on('message', (m: ToWorker) => {
   const waiter = pending.get(m.id);
   if (!waiter) return;
   pending.delete(m.id);
-  if (!('error' in m)) waiter.resolve(m.content);
+  if ('action' in m) waiter.resolve(m.action);
+  else if (!('error' in m)) waiter.resolve(m.content);
   else if (m.error.refused) waiter.reject(new FileRefusedError(m.error.path ?? '', m.error.message));
   else waiter.reject(Object.assign(new Error(m.error.message), { code: m.error.code }));
 });
@@ -37,6 +42,7 @@ plan({
   labels: data.labels,
   readFile: (path) => ask({ type: 'read', path }),
   ...(data.remote && { readRemoteFile: (repo, ref, path) => ask({ type: 'readRemote', repo: { owner: repo.owner, name: repo.name }, ref, path }) }),
+  ...(data.actions && { loadRemoteAction: (uses) => ask({ type: 'action', uses: { ...uses } }) }),
   onFile: (path) => send({ type: 'planning', path }),
 }).then(
   (result) => send({ type: 'done', plan: result }),

@@ -1,12 +1,13 @@
 import { MAX_TIMER_MS, type PlanProblem, type Step } from '@helios-ci/sdk';
 import { isBoolean, isNumber, isSequence, type TemplateToken } from './vendor/workflowParser.js';
 import { builtinAction, isLocalAction, unsupportedActionReason } from './builtinActions.js';
-import type { ActionLoader } from './compositeAction.js';
+import { parseActionFile, type ActionLoader } from './compositeAction.js';
+import { parseRemoteUses, type RemoteUses } from './remoteAction.js';
 import { evaluateTemplate, type PlanContexts } from './expressions.js';
 import { problem, ProblemCode } from './problems.js';
 import { at, field, type TokenReader } from './tokens.js';
 
-/** Composite actions may use composite actions; GitHub stops at the same depth. */
+/** Composite actions may use composite actions (local or remote); GitHub stops at the same depth. */
 const MAX_COMPOSITE_DEPTH = 9;
 
 export interface StepScope {
@@ -101,11 +102,15 @@ async function planStep(token: TemplateToken, index: number, scope: StepScope): 
   // once (identical problems are merged), not once per calling job.
   const where = inAction ? `action ${inAction}, step "${name}" (step ${index})` : `workflow "${scope.workflowName}", job "${scope.jobKey}", step "${name}" (step ${index})`;
   if (!isLocalAction(uses)) {
-    scope.problems.push(problem(file, ProblemCode.action, `${where} uses ${unsupportedActionReason(uses)}`, at(field(token, 'uses'))));
-    return null;
+    const remote = parseRemoteUses(uses);
+    if (!remote || !scope.actions.remote) {
+      scope.problems.push(problem(file, ProblemCode.action, `${where} uses ${unsupportedActionReason(uses, scope.actions.remote !== null)}`, at(field(token, 'uses'))));
+      return null;
+    }
+    return planRemoteStep(token, remote, uses, where, common, withMap, scope);
   }
   if (scope.chain.includes(uses) || scope.chain.length >= MAX_COMPOSITE_DEPTH) {
-    scope.problems.push(problem(file, ProblemCode.action, `${where} uses ${uses}, which ${scope.chain.includes(uses) ? 'uses itself through' : 'nests more than ' + MAX_COMPOSITE_DEPTH + ' levels of'} local composite actions (${[...scope.chain, uses].join(' → ')}); break the chain`, at(field(token, 'uses'))));
+    scope.problems.push(problem(file, ProblemCode.action, `${where} uses ${uses}, which ${scope.chain.includes(uses) ? 'uses itself through' : 'nests more than ' + MAX_COMPOSITE_DEPTH + ' levels of'} composite actions (${[...scope.chain, uses].join(' → ')}); break the chain`, at(field(token, 'uses'))));
     return null;
   }
   const loaded = await scope.actions.load(uses);
@@ -117,4 +122,71 @@ async function planStep(token: TemplateToken, index: number, scope: StepScope): 
   const { action } = loaded;
   const steps = await planSteps(action.steps, { ...scope, file: action.file, reader: action.reader, chain: [...scope.chain, uses] });
   return { ...common, kind: 'composite', uses, with: withMap, inputDefaults: action.inputDefaults, outputs: action.outputs, steps };
+}
+
+type StepCommonFields = Pick<Step, 'id' | 'name' | 'if' | 'env' | 'continueOnError' | 'timeoutMinutes'>;
+
+/** GitHub runs actions written for older Node versions on node20 (its runner forces them since 2024). */
+const NODE_USING: Record<string, 'node20' | 'node24'> = { node12: 'node20', node16: 'node20', node20: 'node20', node24: 'node24' };
+
+/** A remote action: resolved to a commit by the host, then planned by its action.yml's `runs.using`. */
+async function planRemoteStep(token: TemplateToken, remote: RemoteUses, uses: string, where: string, common: StepCommonFields, withMap: Record<string, string>, scope: StepScope): Promise<Step | null> {
+  const { file } = scope;
+  const usesAt = at(field(token, 'uses'));
+  if (scope.chain.includes(uses) || scope.chain.length >= MAX_COMPOSITE_DEPTH) {
+    scope.problems.push(problem(file, ProblemCode.action, `${where} uses ${uses}, which ${scope.chain.includes(uses) ? 'uses itself through' : 'nests more than ' + MAX_COMPOSITE_DEPTH + ' levels of'} composite actions (${[...scope.chain, uses].join(' → ')}); break the chain`, usesAt));
+    return null;
+  }
+  const answer = await scope.actions.remote!.load(remote);
+  if (!answer.ok) {
+    scope.problems.push(problem(file, ProblemCode.action, `${where} uses ${uses}: ${answer.message}`, usesAt));
+    return null;
+  }
+  const parsed = await parseActionFile(answer.file, answer.content, scope.actions.shifts);
+  if (!parsed.ok) {
+    scope.problems.push(problem(file, ProblemCode.action, `${where} uses ${uses}, whose ${answer.file} is not a valid action file (see the problems reported for it)`, usesAt));
+    scope.problems.push(...parsed.problems);
+    return null;
+  }
+  const action = parsed.action;
+  const ref = { repo: `${remote.owner}/${remote.name}`, path: remote.path, ref: remote.ref, sha: answer.sha };
+  const using = action.using ?? '';
+  const node = NODE_USING[using];
+  if (node) {
+    const text = (key: string) => action.reader.text(field(action.runs, key));
+    const main = text('main');
+    if (!main) {
+      scope.problems.push(problem(answer.file, ProblemCode.action, `${uses} is a ${using} action without runs.main; the action's author must name its entry point`, action.usingAt));
+      return null;
+    }
+    const pre = text('pre');
+    const post = text('post');
+    const preIf = text('pre-if');
+    const postIf = text('post-if');
+    return {
+      ...common,
+      kind: 'node-action',
+      uses,
+      action: ref,
+      using: node,
+      main,
+      ...(pre !== undefined && { pre }),
+      ...(post !== undefined && { post }),
+      ...(preIf !== undefined && { preIf }),
+      ...(postIf !== undefined && { postIf }),
+      with: withMap,
+      inputDefaults: action.inputDefaults,
+      requiredInputs: action.requiredInputs,
+    };
+  }
+  if (using === 'composite') {
+    const steps = await planSteps(field(action.runs, 'steps'), { ...scope, file: action.file, reader: action.reader, chain: [...scope.chain, uses] });
+    return { ...common, kind: 'composite', uses, action: ref, with: withMap, inputDefaults: action.inputDefaults, outputs: action.outputs, steps };
+  }
+  if (using === 'docker') {
+    scope.problems.push(problem(file, ProblemCode.action, `${where} uses ${uses}, a container action (runs.using: docker): container actions need Docker, which this runtime does not offer. Use a JavaScript or composite action, or run the tool with run steps`, usesAt));
+    return null;
+  }
+  scope.problems.push(problem(file, ProblemCode.action, `${where} uses ${uses}, whose runs.using is "${using}"; Helios runs node20, node24 (and node12/node16 on node20, as GitHub does) and composite actions`, usesAt));
+  return null;
 }

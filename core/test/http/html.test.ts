@@ -27,6 +27,7 @@ test('the job page escapes every repository-controlled string and has no inline 
     outputs: {},
     durationMs: 61_000,
     steps: [{ number: 1, name: EVIL, state: 'completed', conclusion: 'failure', durationMs: 1500 }],
+    actions: [{ step: '__1', name: EVIL, uses: `acme/${EVIL}@v1`, kind: 'node-action', repo: 'acme/x', path: '', ref: 'v1', sha: 'a'.repeat(40) }],
     annotations: [{ level: 'failure', message: EVIL, file: 'a"b.ts', line: 3 }],
   };
   const page = jobPage({ job, runId: 'run"1', lines: [{ jobId: 'job-1', seq: 1, step: 1, stream: 'stdout', ts: 1, text: `\u001b[31m${EVIL}\u001b[0m` }], next: 2, lastSeq: 1, live: true }).text;
@@ -37,13 +38,14 @@ test('the job page escapes every repository-controlled string and has no inline 
   assert.match(page, /href="\/runs\/run%221"/);
   assert.match(page, /data-job="job-1" data-next="2" data-last="1" data-live="1"/);
   assert.match(page, /<tr data-step="1">/);
+  assert.match(page, /<tr data-action-step="__1">.*<code title="a{40}">a{12}<\/code>/, 'a remote action shows the commit it was planned at');
   assert.match(page, /<div class="ln stdout" id="L1"><a class="n" href="#L1">1<\/a>/);
   assert.match(page, /1\.5 s/);
   assert.match(page, /1m 01s/);
 });
 
 test('artifact links on the job page: names escaped in text, encoded in the zip URL', () => {
-  const job = { id: 'job-1', key: 'b', name: 'b', workflow: 'ci', matrix: null, runsOn: ['local'], state: 'succeeded', reason: null, attempt: 1, outputs: {}, durationMs: 1, steps: [], annotations: [] } as unknown as Parameters<typeof jobPage>[0]['job'];
+  const job = { id: 'job-1', key: 'b', name: 'b', workflow: 'ci', matrix: null, runsOn: ['local'], state: 'succeeded', reason: null, attempt: 1, outputs: {}, durationMs: 1, steps: [], actions: [], annotations: [] } as unknown as Parameters<typeof jobPage>[0]['job'];
   const artifacts = [{ runId: 'run 1', jobId: 'job-1', name: '<b>évil & "x"', blobId: 'artifact/1', size: 2048, createdAt: 0, expiresAt: Date.UTC(2026, 2, 1) }];
   const page = jobPage({ job, runId: 'run 1', lines: [], next: 1, lastSeq: 0, live: false, artifacts }).text;
   assert.match(page, /<h2>Artifacts of this run<\/h2>/);

@@ -33,4 +33,13 @@ test('re-run plans drop needs on jobs not re-run, and the if: that could only re
   ]);
 });
 
+test('a re-run keeps the remote actions pinned when the run was planned (a moved tag changes nothing)', () => {
+  const sha = 'c'.repeat(40);
+  const step = { id: '__1', name: 'Run acme/greeter@v1', if: null, env: {}, continueOnError: false, timeoutMinutes: null, kind: 'node-action', uses: 'acme/greeter@v1', action: { repo: 'acme/greeter', path: '', ref: 'v1', sha }, using: 'node20', main: 'dist/main.js', with: {}, inputDefaults: {}, requiredInputs: [] };
+  const failed = job('build', 'failed');
+  (failed.plan as { steps: unknown[] }).steps = [step];
+  const [plan] = rerunPlans([failed]);
+  assert.equal(plan!.steps, [step]);
+});
+
 test.run();

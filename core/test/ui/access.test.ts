@@ -69,7 +69,7 @@ test('sign-in return paths stay on this server', () => {
 
 test('the needs graph: matrix jobs in one node, columns by longest needs path, names escaped', () => {
   const job = (id: string, key: string, needs: string[], name = key, matrix: Record<string, unknown> | null = null): GraphJob =>
-    ({ id, key, name, workflow: 'ci.yml', matrix, needs, runsOn: [], state: 'succeeded', reason: null, attempt: 1, outputs: {}, durationMs: 1200, steps: [], annotations: [] }) as GraphJob;
+    ({ id, key, name, workflow: 'ci.yml', matrix, needs, runsOn: [], state: 'succeeded', reason: null, attempt: 1, outputs: {}, durationMs: 1200, steps: [], actions: [], annotations: [] }) as GraphJob;
   const svg = runGraph([job('1', 'build', [], '<b>', { os: 'a' }), job('2', 'build', [], 'b2', { os: '<i>' }), job('3', 'test', ['build']), job('4', 'deploy', ['test', 'build'])]).text;
   assert.match(svg, /<g class="node" data-key="build"><rect class="box" x="0"/);
   assert.match(svg, /<g class="node" data-key="test"><rect class="box" x="306"/);

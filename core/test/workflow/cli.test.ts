@@ -49,7 +49,7 @@ test('validate: one line per problem, file:line:col, exit 1; --json for machines
     writeFileSync(join(dir, '.github/workflows/bad.yml'), bad.replace('    runs-on: x\n', ''));
     const again = helios(['validate', '.github/workflows/bad.yml'], dir);
     assert.equal(again.status, 1);
-    assert.match(again.stdout, /^\.github\/workflows\/bad\.yml:6:15: workflow "\.github\/workflows\/bad\.yml", job "build", step "Run actions\/setup-go@v5" \(step 1\) uses actions\/setup-go@v5, which Helios does not run/);
+    assert.match(again.stdout, /^\.github\/workflows\/bad\.yml:6:15: workflow "\.github\/workflows\/bad\.yml", job "build", step "Run actions\/setup-go@v5" \(step 1\) uses actions\/setup-go@v5, a remote action, and this plan has no action source to resolve it with: .*remote JavaScript and composite actions \(uses: owner\/repo\[\/path\]@ref\)/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

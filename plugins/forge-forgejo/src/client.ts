@@ -81,6 +81,22 @@ export class ForgejoClient {
     const hint = res.status === 401 ? ' (check the token)' : res.status === 403 ? ' (the token lacks permission on this repository)' : res.status === 404 ? ' (no such repository or commit, or the token cannot see it)' : '';
     throw new HeliosError('E_FORGE_REJECTED', `${what} was refused with ${res.status}${message ? `: ${message}` : ''}${hint}`, { retryable: false, upstreamStatus: res.status });
   }
+  /** Bytes of a binary answer (archives); null on 404. Failures map as `request` maps them. */
+  async download(path: string): Promise<Uint8Array | null> {
+    const url = new URL(this.api + path);
+    const what = `Forgejo GET ${url.pathname}`;
+    let res: Response;
+    try {
+      res = await this.doFetch(url, { headers: { authorization: `token ${this.o.token}` }, signal: AbortSignal.timeout(this.o.timeoutMs) });
+    } catch (err) {
+      throw new HeliosError('E_FORGE_UNAVAILABLE', `${what} failed: ${(err as Error).message}; Forgejo may be down, the request is retried`, { cause: err, retryable: true });
+    }
+    if (res.status === 404) return null;
+    if (res.status >= 200 && res.status < 300) return new Uint8Array(await res.arrayBuffer());
+    const message = errorMessage(await res.text().catch(() => ''));
+    const retryable = res.status === 408 || res.status === 429 || res.status >= 500;
+    throw new HeliosError(retryable ? 'E_FORGE_UNAVAILABLE' : 'E_FORGE_REJECTED', `${what} answered ${res.status}${message ? `: ${message}` : ''}`, { retryable, upstreamStatus: res.status });
+  }
 }
 
 /** Forgejo's APIError is `{message, url}`; validation errors are similar. Kept short for logs. */

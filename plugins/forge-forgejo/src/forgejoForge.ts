@@ -110,6 +110,18 @@ export class ForgejoForge implements Forge, ForgeAdmin {
     return readFile(this.client, repo, sha, path);
   }
 
+  /** The commit a branch, tag or sha names (`repoGetSingleCommit`): remote actions are pinned to it at plan time. */
+  async resolveRef(repo: RepoRef, ref: string): Promise<string | null> {
+    const res = await this.client.request<{ sha?: string }>('GET', `/repos/${seg(repo.owner)}/${seg(repo.name)}/git/commits/${seg(ref)}`, { query: { stat: 'false', verification: 'false', files: 'false' }, accept: [404, 422] });
+    const sha = res.status === 200 ? res.body?.sha : undefined;
+    return typeof sha === 'string' && /^[0-9a-f]{40}$/.test(sha) ? sha : null;
+  }
+
+  /** The repository at `sha` (`repoGetArchive`, `<sha>.tar.gz`): gzip tar under `<name>/`. */
+  async fetchArchive(repo: RepoRef, sha: string): Promise<Uint8Array | null> {
+    return this.client.download(`/repos/${seg(repo.owner)}/${seg(repo.name)}/archive/${seg(`${sha}.tar.gz`)}`);
+  }
+
   /**
    * The repository's HTTPS clone URL (as Forgejo states it, so a ROOT_URL differing from baseUrl
    * is honoured) and a credential. Forgejo tokens cannot be narrowed per clone, and `token` can

@@ -163,6 +163,43 @@ export class GitHubForge implements Forge {
     }
   }
 
+  /**
+   * The commit a branch, tag or sha names (`GET /repos/{o}/{r}/commits/{ref}` as
+   * application/vnd.github.sha): remote actions are pinned to it at plan time. The installation's
+   * token reads public repositories too, as the runner's does. Null: no such repository or ref.
+   */
+  async resolveRef(repo: RepoRef, ref: string): Promise<string | null> {
+    const installationId = await this.installationOf(repo);
+    try {
+      const res = await this.client.request<unknown>(
+        installationId,
+        'GET /repos/{owner}/{repo}/commits/{ref}',
+        { owner: repo.owner, repo: repo.name, ref, headers: { accept: 'application/vnd.github.sha' } },
+        `resolving ${repo.owner}/${repo.name}@${ref}`,
+      );
+      const text = typeof res.data === 'string' ? res.data : res.data instanceof ArrayBuffer ? Buffer.from(res.data).toString('utf8') : '';
+      const sha = text.trim();
+      return /^[0-9a-f]{40}$/.test(sha) ? sha : null;
+    } catch (err) {
+      if (notFound(err) || (isHeliosError(err) && err.upstreamStatus === 422)) return null;
+      throw err;
+    }
+  }
+
+  /** The repository at `sha` (`GET /repos/{o}/{r}/tarball/{sha}`, redirected to codeload): gzip tar under `owner-repo-sha7/`. */
+  async fetchArchive(repo: RepoRef, sha: string): Promise<Uint8Array | null> {
+    const installationId = await this.installationOf(repo);
+    try {
+      const res = await this.client.request<unknown>(installationId, 'GET /repos/{owner}/{repo}/tarball/{ref}', { owner: repo.owner, repo: repo.name, ref: sha }, `fetching ${repo.owner}/${repo.name}@${sha}`);
+      if (res.data instanceof ArrayBuffer) return new Uint8Array(res.data);
+      if (Buffer.isBuffer(res.data)) return res.data;
+      return null;
+    } catch (err) {
+      if (notFound(err)) return null;
+      throw err;
+    }
+  }
+
   async cloneAccess(repo: RepoRef, _options?: CloneAccessOptions): Promise<{ url: string; token?: string; expiresAt?: string }> {
     const installationId = await this.installationOf(repo);
     // The agent's token, for trusted and untrusted runs alike: this one repository, contents

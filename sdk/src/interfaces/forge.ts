@@ -178,6 +178,17 @@ export interface Forge {
   annotate(handle: CheckHandle, annotations: Annotation[], options?: AnnotateOptions): Promise<void>;
   closeCheck(handle: CheckHandle, result: CheckResult): Promise<void>;
   permissionOf(repo: RepoRef, user: string): Promise<Permission>;
+  /**
+   * Optional (remote actions, `uses: owner/repo@ref`): the commit `ref` (a branch, tag or sha) names
+   * in `repo`; null when the repository or ref does not exist or the credentials cannot read it.
+   */
+  resolveRef?(repo: RepoRef, ref: string): Promise<string | null>;
+  /**
+   * Optional (remote actions): the repository at commit `sha` as a gzip-compressed tar whose entries
+   * all sit under one top directory (GitHub's `owner-repo-sha7/`, Forgejo's `repo/`); null when absent.
+   * Helios strips that directory when it caches the tree.
+   */
+  fetchArchive?(repo: RepoRef, sha: string): Promise<Uint8Array | null>;
 }
 
 /** What `ForgeAdmin.installHook` did. */

@@ -13,3 +13,4 @@ export { startHeliosServe, heliosCliPath, waitFor, type HeliosServe } from './he
 export { runHeliosDoctor, type DoctorRun } from './heliosDoctor.js';
 export { storageConformance, type StorageHarness, type StorageConformanceOptions } from './storageConformance.js';
 export { requireComponent } from './requireComponent.js';
+export { TestMarketplace, MARKETPLACE, NODE_ACTION_YML, type MarketplaceRepo } from './marketplace.js';

@@ -41,6 +41,11 @@ ${job.steps.length
 ${job.steps.map((s) => html`<tr data-step="${s.number}"><td class="num">${s.number}</td><td>${s.name}</td><td><span class="state ${s.conclusion ?? s.state}">${s.conclusion ?? s.state}</span></td><td class="dur">${formatDuration(s.durationMs)}</td></tr>
 `)}</tbody></table>`
   : html`<p class="empty">No steps.</p>`}
+${job.actions.length
+  ? html`<h2>Actions</h2><table class="steps" id="remote-actions"><tbody>
+${job.actions.map((a) => html`<tr data-action-step="${a.step}"><td>${a.name}</td><td><code>${a.uses}</code></td><td><code title="${a.sha}">${a.sha.slice(0, 12)}</code></td></tr>
+`)}</tbody></table>`
+  : ''}
 ${job.annotations.length ? html`<h2>Annotations</h2>${annotationList(job.annotations)}` : ''}
 ${artifactList(d.artifacts ?? [])}
 <h2 id="log-heading">Log <a class="small" href="/jobs/${id}/log.txt" download id="raw-log">download raw log</a></h2>

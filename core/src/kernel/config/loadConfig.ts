@@ -8,6 +8,7 @@ import { EMBEDDED_DEFAULT_CONFIG, HeliosConfigSchema, INSTANCE_NAME, PluginEntry
 import { actionsEndpointProblems } from './actionsEndpoint.js';
 import { agentEndpointProblems } from './agentEndpoint.js';
 import { egressConfigProblems } from '../../egress/egressConfig.js';
+import { actionsConfigProblems } from '../../actions-source/actionsConfig.js';
 import { configInvalid, type ConfigProblem } from './problems.js';
 import { validateAgainst, type PositionOf } from './validate.js';
 
@@ -77,7 +78,7 @@ export function parseConfigText(text: string, file: string, configDir: string, e
     throw configInvalid(file, [{ path: '', message: 'the top level must be a mapping with server, plugins and limits keys', line: 1, col: 1 }]);
   }
   const { value, problems: schemaProblems } = validateAgainst(HeliosConfigSchema, raw, [], positionOf);
-  if (schemaProblems.length === 0) schemaProblems.push(...agentEndpointProblems((value as HeliosConfig).server, positionOf), ...egressConfigProblems((value as HeliosConfig).egress, positionOf), ...actionsEndpointProblems((value as HeliosConfig).server, positionOf));
+  if (schemaProblems.length === 0) schemaProblems.push(...agentEndpointProblems((value as HeliosConfig).server, positionOf), ...egressConfigProblems((value as HeliosConfig).egress, positionOf), ...actionsEndpointProblems((value as HeliosConfig).server, positionOf), ...actionsConfigProblems((value as HeliosConfig).actions, (value as HeliosConfig).plugins, positionOf));
   if (schemaProblems.length === 0) return { file, configDir, config: value as HeliosConfig, positionOf, embedded, problems: [] };
   return { file, configDir, config: salvage(raw as Record<string, unknown>), positionOf, embedded, problems: schemaProblems };
 }
@@ -98,8 +99,8 @@ function salvage(raw: Record<string, unknown>): HeliosConfig {
       if (INSTANCE_NAME.test(name) && Value.Check(PluginEntrySchema, entry)) plugins[name] = entry;
     }
   }
-  const { server, limits, caches, artifacts, ui, environments, egress } = HeliosConfigSchema.properties;
-  return { server: section(server, raw.server), plugins, limits: section(limits, raw.limits), caches: section(caches, raw.caches), artifacts: section(artifacts, raw.artifacts), ui: section(ui, raw.ui), environments: section(environments, raw.environments), egress: section(egress, raw.egress) };
+  const { server, limits, caches, artifacts, ui, environments, egress, actions } = HeliosConfigSchema.properties;
+  return { server: section(server, raw.server), plugins, limits: section(limits, raw.limits), caches: section(caches, raw.caches), artifacts: section(artifacts, raw.artifacts), ui: section(ui, raw.ui), environments: section(environments, raw.environments), egress: section(egress, raw.egress), actions: section(actions, raw.actions) };
 }
 
 function makePositionOf(doc: Document, lineCounter: LineCounter): PositionOf {

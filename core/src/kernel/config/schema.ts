@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { EgressConfigSchema } from '../../egress/egressConfig.js';
+import { ActionsConfigSchema } from '../../actions-source/actionsConfig.js';
 
 export const INSTANCE_NAME = /^[a-z][a-z0-9-]*$/;
 
@@ -151,6 +152,8 @@ export const HeliosConfigSchema = Type.Object(
     ),
     /** What jobs may reach through the egress proxy (per repository, per runs-on label); fork pull requests: none. */
     egress: EgressConfigSchema,
+    /** Remote actions (`uses: owner/repo@ref`): allow list, sha pinning, sources tried in order, cache age. */
+    actions: ActionsConfigSchema,
     /** Run artifacts (actions/upload-artifact; needs a Storage plugin). */
     artifacts: Type.Object(
       {

@@ -22,6 +22,8 @@ export interface DeploymentOptions {
   cloneToken?: boolean;
   /** A second forge instance, `second`, pointed at this stand-in (same token and webhook secret). */
   secondForgeUrl?: string;
+  /** Top-level helios.yaml sections appended as written (e.g. `actions:`). */
+  extraYaml?: string;
 }
 
 export class Deployment {
@@ -53,7 +55,7 @@ ${o.cloneToken ? '      cloneToken: { secret: forgejo/clone }\n' : ''}      webh
       requestTimeoutSeconds: ${o.requestTimeoutSeconds ?? 2}
 ${second}`,
         { concurrentJobs: 4, shutdownGraceSeconds: 1, forgeCallTimeoutSeconds: 3, checkUpdateIntervalSeconds: 0.2 },
-      ),
+      ) + (o.extraYaml ?? ''),
     );
   }
 

@@ -23,6 +23,11 @@ export class GitReader {
     return stdout;
   }
 
+  /** `git archive` of `commit` as a gzip tar with every entry under `prefix`. */
+  archive(commit: string, prefix: string): Promise<Buffer> {
+    return this.git(['archive', '--format=tar.gz', `--prefix=${prefix}`, commit]);
+  }
+
   /** The commit a ref or SHA names, or null. */
   async commit(ref: string): Promise<string | null> {
     if (!SAFE_REF.test(ref)) return null;

@@ -68,7 +68,8 @@ export interface RecordedRequest {
 const STATUS_STATES = ['pending', 'success', 'error', 'failure', 'warning'];
 const HOOK_CONTENT_TYPES = ['json', 'form'];
 
-type Reply = { status: number; body?: unknown };
+/** `raw`: a binary answer (archives) sent as is with `contentType`; its status must still be one the swagger declares. */
+type Reply = { status: number; body?: unknown; raw?: Buffer; contentType?: string };
 
 export class ForgejoStandIn {
   readonly swagger = new Swagger();
@@ -86,6 +87,8 @@ export class ForgejoStandIn {
   private downMode: '503' | 'reset' | 'hang' = '503';
   /** API requests held open by `down(ms, 'hang')`, never answered. */
   private readonly hanging = new Set<IncomingMessage>();
+  /** Archives served (repoGetArchive), as `owner/name@sha`: a test counts fetches with it. */
+  readonly archiveDownloads: string[] = [];
   /** Tokens each git request (clone/fetch) authenticated with: '' for anonymous. */
   readonly gitTokens: string[] = [];
   private nextId = 1;
@@ -255,6 +258,13 @@ export class ForgejoStandIn {
   }
 
   private send(res: ServerResponse, record: (status: number, op?: string) => void, match: MatchedOperation | null, reply: Reply): void {
+    if (reply.raw) {
+      if (match && !(String(reply.status) in match.operation.responses)) this.selfProblems.push(`${match.operation.operationId} answered ${reply.status}, which the swagger does not declare`);
+      record(reply.status, match?.operation.operationId);
+      res.writeHead(reply.status, { 'content-type': reply.contentType ?? 'application/octet-stream', 'content-length': String(reply.raw.length) });
+      res.end(reply.raw);
+      return;
+    }
     if (match && reply.status < 300) {
       // The stand-in's own answers must match the swagger too (dir listings are arrays of the
       // documented ContentsResponse, as the operation's summary says).
@@ -320,6 +330,22 @@ export class ForgejoStandIn {
           return { status: 200, body: await Promise.all(children.map((c) => this.contents(repo, reader, commit, ref, c, false))) };
         }
         return { status: 200, body: await this.contents(repo, reader, commit, ref, entry, true) };
+      }
+      case 'repoGetSingleCommit': {
+        // routers/api/v1/repo/commits.go GetSingleCommit: a ref or sha; unknown → 404.
+        const sha = await reader.commit(m.params.sha!);
+        if (!sha) return notFound(`commit ${m.params.sha} does not exist`);
+        return { status: 200, body: { sha, url: `${this.url}/api/v1/repos/${full}/git/commits/${sha}`, html_url: `${this.url}/${full}/commit/${sha}`, created: new Date().toISOString(), parents: [] } };
+      }
+      case 'repoGetArchive': {
+        // routers/api/v1/repo/file.go GetArchive: `<ref>.tar.gz` | `.zip` | `.bundle`; the tar's entries sit under `<repo name>/`.
+        const archive = /^(.+)\.tar\.gz$/.exec(m.params.archive!);
+        if (!archive) return notFound(`archive format of ${m.params.archive} not served by the stand-in`);
+        const sha = await reader.commit(archive[1]!);
+        if (!sha) return notFound(`ref ${archive[1]} does not exist`);
+        const raw = await reader.archive(sha, `${repo.name}/`);
+        this.archiveDownloads.push(`${full}@${sha}`);
+        return { status: 200, raw, contentType: 'application/gzip' };
       }
       case 'repoGetRepoPermissions': {
         const permission = this.o.permissions?.[m.params.collaborator!];

@@ -121,6 +121,8 @@ export class GitHubStandIn {
   private outage: { until: number; status: number } | null = null;
   private forcedRateLimitUntil = 0;
   private commitCache = new Set<string>();
+  /** Repository archives served (codeload downloads), by `owner/name@sha`: a test counts fetches with it. */
+  readonly archiveDownloads: string[] = [];
   tokenTtlMs: number;
   readonly contentLimit: number;
   readonly contentWindowMs: number;
@@ -215,6 +217,19 @@ export class GitHubStandIn {
         record.status = await this.oauth.handle(req, res, url, await readBody(req));
         return;
       }
+      const codeload = /^\/_codeload\/([^/]+)\/([^/]+)\/legacy\.tar\.gz\/([0-9a-f]{40})$/.exec(url.pathname);
+      if (codeload) {
+        // codeload.github.com: the redirect target of the tarball API, authorized by the link itself.
+        const repo = this.repoOf(codeload[1]!, codeload[2]!);
+        const sha = codeload[3]!;
+        const tgz = this.gitOut(repo, ['archive', '--format=tar.gz', `--prefix=${repo.owner}-${repo.name}-${sha.slice(0, 7)}/`, sha]);
+        if (!tgz) throw new HttpError(404, 'Not Found');
+        this.archiveDownloads.push(`${repo.owner}/${repo.name}@${sha}`);
+        record.status = 200;
+        res.writeHead(200, { 'content-type': 'application/x-gzip', 'content-length': String(tgz.length), 'content-disposition': `attachment; filename=${repo.owner}-${repo.name}-${sha.slice(0, 7)}.tar.gz` });
+        res.end(tgz);
+        return;
+      }
       if (!url.pathname.startsWith('/api/v3/')) throw new HttpError(404, 'Not Found');
       const path = url.pathname.slice('/api/v3'.length);
       const raw = await readBody(req);
@@ -266,6 +281,24 @@ export class GitHubStandIn {
       const repo = this.repoOf(contents[1]!, contents[2]!);
       this.installationAuth(req, repo, 'contents', 'read', record);
       return this.contents(repo, decodeURIComponent(contents[3] ?? ''), query.get('ref'), String(req.headers.accept ?? ''));
+    }
+    // repos/get-commit (as application/vnd.github.sha: the bare sha) and repos/download-tarball-archive.
+    const commit = /^\/repos\/([^/]+)\/([^/]+)\/commits\/([^/]+)$/.exec(path);
+    if (commit && method === 'GET') {
+      const repo = this.repoOf(commit[1]!, commit[2]!);
+      this.installationAuth(req, repo, 'contents', 'read', record);
+      const sha = this.resolveRef(repo, decodeURIComponent(commit[3]!));
+      if (/application\/vnd\.github(\.v3)?\.sha/.test(String(req.headers.accept ?? ''))) return { status: 200, body: Buffer.from(sha) };
+      return { status: 200, body: { sha, url: `${this.apiUrl}/repos/${repo.owner}/${repo.name}/commits/${sha}` } };
+    }
+    const tarball = /^\/repos\/([^/]+)\/([^/]+)\/tarball\/(.+)$/.exec(path);
+    if (tarball && method === 'GET') {
+      const repo = this.repoOf(tarball[1]!, tarball[2]!);
+      this.installationAuth(req, repo, 'contents', 'read', record);
+      const ref = decodeURIComponent(tarball[3]!);
+      const sha = this.gitOut(repo, ['rev-parse', '--verify', '--end-of-options', `${ref}^{commit}`])?.toString().trim();
+      if (!sha) throw new HttpError(404, 'Not Found');
+      return { status: 302, body: Buffer.alloc(0), headers: { location: `${this.url}/_codeload/${repo.owner}/${repo.name}/legacy.tar.gz/${sha}` } };
     }
     if (path === '/user' && method === 'GET') return this.oauth.user(req);
     const repoPath = /^\/repos\/([^/]+)\/([^/]+)$/.exec(path);
@@ -369,7 +402,9 @@ export class GitHubStandIn {
     if (!token || token.expiresAt <= Date.now()) throw new HttpError(401, 'Bad credentials');
     record.installationId = token.installationId;
     const granted = token.permissions[permission];
-    const covers = token.installationId === repo.installationId && (token.repositories === null || token.repositories.includes(repo.name));
+    // An installation token reads public repositories beyond its installation (contents, metadata).
+    const publicRead = repo.private === false && level === 'read' && (permission === 'contents' || permission === 'metadata') && Boolean(granted);
+    const covers = publicRead || (token.installationId === repo.installationId && (token.repositories === null || token.repositories.includes(repo.name)));
     if (!covers) throw new HttpError(404, 'Not Found');
     if (!granted || (level === 'write' && granted !== 'write')) throw new HttpError(403, 'Resource not accessible by integration');
   }
