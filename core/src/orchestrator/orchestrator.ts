@@ -17,6 +17,7 @@ import {
   type RepoRef,
   type RunPlan,
   type Runtime,
+  type MachineSize,
   type Secrets,
   type Storage,
   timerDelayMs,
@@ -45,6 +46,7 @@ import type { JobAgentRecord } from '../store/index.js';
 import type { EgressService } from '../egress/egressService.js';
 import type { EgressConfig } from '../egress/egressConfig.js';
 import { openJobEgress } from '../egress/jobEgress.js';
+import { vmactionsMachineSize } from '../workflow/vmactionsShim.js';
 
 export interface OrchestratorOptions {
   store: Store;
@@ -139,6 +141,13 @@ export class Orchestrator {
   constructor(private readonly o: OrchestratorOptions) {
     this.clock = o.clock ?? systemClock;
     this.warm = new WarmVolumes({ store: o.store, storage: o.storage ?? null, logger: o.logger, defaultBranch: o.defaultBranch ?? 'main' });
+  }
+
+  /** The runtime's size for the label, made smaller when a vmactions step asks for less (`mem`/`cpu`). */
+  private machineSize(runtime: Runtime, label: string, job: JobRecord, sink: StoreJobSink): MachineSize {
+    const { size, note } = vmactionsMachineSize(runtime.machineSize(label), job.plan);
+    if (note) sink.system(`Helios: ${note}`);
+    return size;
   }
 
   private sleep(ms: number): Promise<void> {
@@ -454,6 +463,9 @@ export class Orchestrator {
     let job = this.o.store.jobs.transition(queued.id, 'provisioning');
     const sink = new StoreJobSink(this.o.store, this.o.events, run.id, job.id, job.plan);
     sink.system(`Helios: job ${job.plan.name} on runtime ${runtime.id} (runs-on: ${job.plan.runsOn.join(', ')})`);
+    const vm = job.plan.vmactions;
+    if (vm) sink.system(`Helios: ${vm.uses} release ${vm.release} runs natively on ${vm.label} (helios.yaml vmactions.${vm.os}.${vm.matched}); steps with shell: ${vm.shell} {0} run with sh`);
+    for (const note of vm?.notes ?? []) sink.system(`Helios: ${vm!.uses} ${note}`);
 
     let secrets: Record<string, string> = {};
     try {
@@ -607,7 +619,7 @@ export class Orchestrator {
         machine = await runtime.provision({
           jobId: job.id,
           label,
-          ...runtime.machineSize(label),
+          ...this.machineSize(runtime, label, job, sink),
           volumes: warm ? [warm.volume] : [],
           agent: { endpoint: this.o.agents.endpoint, token: handle.token },
           ...(egress ? { egress: { proxy: egress.proxy } } : {}),

@@ -1,4 +1,4 @@
-import type { Annotation, JobState, PlanProblem } from '@helios-ci/sdk';
+import type { Annotation, JobState, PlanProblem, VmactionsMapping } from '@helios-ci/sdk';
 import type { RunRecord, Store } from '../store/index.js';
 
 export interface StepView {
@@ -27,6 +27,8 @@ export interface JobView {
    * reported by the runtime. Absent when the job never provisioned.
    */
   machineStart?: { bootedMs: number | null; consoleMs: number | null; helloMs: number | null };
+  /** How a `uses: vmactions/<os>-vm` step was mapped (label, release, ignored inputs); absent for other jobs. */
+  vmactions?: VmactionsMapping;
   steps: StepView[];
   annotations: Annotation[];
 }
@@ -92,6 +94,7 @@ export function viewJobRecord(store: Store, jobId: string): JobView | null {
     outputs: job.outputs ?? {},
     durationMs: span(job.startedAt ?? job.provisioningAt, job.finishedAt),
     ...machineStart(store, job.id),
+    ...(job.plan.vmactions && { vmactions: job.plan.vmactions }),
     steps: store.steps.list(job.id).map((s) => ({ number: s.idx, name: s.name, state: s.state, conclusion: s.conclusion, durationMs: span(s.startedAt, s.finishedAt) })),
     annotations: store.annotations.list(job.id),
   };

@@ -14,3 +14,4 @@ export { discoverWorkflowFiles, WORKFLOW_DIRS } from './discover.js';
 export { repoRoot, workingTreeReader, readWorkingTreeFile, readWorkflowFiles } from './repoFiles.js';
 export { onlyCalledWorkflows } from './onlyCalled.js';
 export { MAX_WORKFLOW_LEVELS, MAX_UNIQUE_CALLED_WORKFLOWS, type ReadRemoteFile } from './reusableWorkflow.js';
+export { vmactionsMachineSize, VMACTIONS_OSES, type VmactionsConfig } from './vmactionsShim.js';

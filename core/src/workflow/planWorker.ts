@@ -8,9 +8,10 @@ import type { PlanEvent } from '@helios-ci/sdk';
 import { plan, type WorkflowFile } from './plan.js';
 import type { ToParent, ToWorker } from './planProtocol.js';
 import { FileRefusedError } from './compositeAction.js';
+import type { VmactionsConfig } from './vmactionsShim.js';
 
 const port = parentPort!;
-const data = workerData as { files: WorkflowFile[]; event: PlanEvent; labels: string[]; remote: boolean };
+const data = workerData as { files: WorkflowFile[]; event: PlanEvent; labels: string[]; remote: boolean; vmactions: VmactionsConfig };
 const pending = new Map<number, { resolve: (v: string | Uint8Array | null) => void; reject: (e: Error) => void }>();
 let nextId = 1;
 const send = (m: ToParent) => port.postMessage(m);
@@ -35,6 +36,7 @@ plan({
   files: data.files,
   event: data.event,
   labels: data.labels,
+  vmactions: data.vmactions,
   readFile: (path) => ask({ type: 'read', path }),
   ...(data.remote && { readRemoteFile: (repo, ref, path) => ask({ type: 'readRemote', repo: { owner: repo.owner, name: repo.name }, ref, path }) }),
   onFile: (path) => send({ type: 'planning', path }),

@@ -98,8 +98,8 @@ function salvage(raw: Record<string, unknown>): HeliosConfig {
       if (INSTANCE_NAME.test(name) && Value.Check(PluginEntrySchema, entry)) plugins[name] = entry;
     }
   }
-  const { server, limits, caches, artifacts, ui, environments, egress } = HeliosConfigSchema.properties;
-  return { server: section(server, raw.server), plugins, limits: section(limits, raw.limits), caches: section(caches, raw.caches), artifacts: section(artifacts, raw.artifacts), ui: section(ui, raw.ui), environments: section(environments, raw.environments), egress: section(egress, raw.egress) };
+  const { server, limits, caches, artifacts, ui, environments, egress, vmactions } = HeliosConfigSchema.properties;
+  return { server: section(server, raw.server), plugins, limits: section(limits, raw.limits), caches: section(caches, raw.caches), artifacts: section(artifacts, raw.artifacts), ui: section(ui, raw.ui), environments: section(environments, raw.environments), egress: section(egress, raw.egress), vmactions: section(vmactions, raw.vmactions) };
 }
 
 function makePositionOf(doc: Document, lineCounter: LineCounter): PositionOf {
