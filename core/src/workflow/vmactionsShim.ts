@@ -32,22 +32,23 @@ export function vmactionsOs(uses: string): VmactionsOs | null {
 
 /** Inputs that are about the runner-side VM (how files get in and out, the VM's console): nothing to do natively. */
 const IGNORED: Record<string, string> = {
-  sync: 'the workspace is already in the job\'s machine',
+  sync: 'the workspace is already in the machine of the job',
   copyback: 'later steps run in the same machine and see the workspace as it is',
-  nat: 'the job\'s machine has no port forwards; services a step starts are reachable from later steps on localhost',
+  nat: 'the machine has no port forwards; a service a step starts is reachable from later steps on localhost',
   usesh: 'scripts always run with sh',
-  debug: 'no VM console to debug',
-  'debug-on-error': 'no VM console to debug',
-  'vnc-password': 'no VM console',
-  'sync-time': 'the machine\'s clock is the host\'s',
+  debug: 'there is no VM console to debug',
+  'debug-on-error': 'there is no VM console to debug',
+  'vnc-password': 'there is no VM console',
+  'sync-time': 'the clock of the machine is the host clock',
   'data-dir': 'no VM image is downloaded',
   'cache-dir': 'no VM image is downloaded',
   'disable-cache': 'no VM image is downloaded',
-  osname: 'the action\'s name says the OS',
+  osname: 'the name of the action says the OS',
+  envs: 'prepare and run see the whole job env, not only the named variables (there is no host/VM split)',
   'cache-after-prepare': 'prepare runs in every job (a snapshot after prepare is not yet taken by Helios)',
-};
+}
 /** Inputs the shim maps. */
-const MAPPED = new Set(['release', 'arch', 'prepare', 'run', 'envs', 'mem', 'cpu', 'custom-shell-name']);
+const MAPPED = new Set(['release', 'arch', 'prepare', 'run', 'mem', 'cpu', 'custom-shell-name']);
 
 /** `r151054` before `r151056-build` before `r151058`; a suffixed release after its plain one. */
 function compareReleases(a: string, b: string): number {
@@ -167,11 +168,9 @@ export function vmactionsTarget(
     if (n === null) return fail(`${step.uses} with.cpu "${cpu}" must be a whole number of CPUs`, field(step.with, 'cpu'));
     size.cpus = n;
   }
-  {
-    for (const { key: name } of entries(step.with)) {
-      if (Object.hasOwn(IGNORED, name)) notes.push(`${name}: ignored, ${IGNORED[name]}`);
-      else if (!MAPPED.has(name)) notes.push(`${name}: not an input of ${step.uses.split('@')[0]}; ignored`);
-    }
+  for (const { key: name } of entries(step.with)) {
+    if (Object.hasOwn(IGNORED, name)) notes.push(`${name}: ignored, ${IGNORED[name]}`);
+    else if (!MAPPED.has(name)) notes.push(`${name}: not an input of ${step.uses.split('@')[0]}; ignored`);
   }
   const shell = value('custom-shell-name') || step.os;
   const base = { uses: step.uses, os: step.os, release: release || 'default', shell, size, notes };
@@ -198,14 +197,9 @@ export function vmactionsMachineSize(labelSize: MachineSize, job: Pick<JobPlan, 
 /** Custom shell names registered by the vmactions steps planned so far, per job scope. */
 const customShells = new WeakMap<StepScope, Set<string>>();
 
-/** A shell-safe echo of a note (single quotes dropped from the note: it never carries one that matters). */
-function echo(line: string): string {
-  return `echo '${line.replace(/'/g, '')}'`;
-}
-
 /** The script of `prepare` or `run` as the action runs it in the VM: sh, `set -eu`, in the workspace. */
-function script(body: string, notes: string[]): string {
-  return ['set -eu', 'cd "$GITHUB_WORKSPACE"', ...notes.map(echo), body].join('\n');
+function script(body: string): string {
+  return ['set -eu', 'cd "$GITHUB_WORKSPACE"', body].join('\n');
 }
 
 interface Common {
@@ -235,25 +229,19 @@ export function vmactionsSteps(uses: string, token: TemplateToken, common: Commo
   const shells = customShells.get(scope) ?? new Set<string>();
   shells.add(shellName && String(shellName.value).trim() ? String(shellName.value).trim() : os);
   customShells.set(scope, shells);
-  const notes: string[] = [];
-  {
-    for (const { key: name } of entries(withToken)) {
-      if (Object.hasOwn(IGNORED, name)) notes.push(`Helios (${uses}): ${name} ignored: ${IGNORED[name]}`);
-    }
-  }
-  const stepOf = (part: 'prepare' | 'run', id: string, body: string, stepNotes: string[]): RunStep => ({
+  const stepOf = (part: 'prepare' | 'run', id: string, body: string): RunStep => ({
     ...common,
     id,
     name: `${common.name}: ${part}`,
     kind: 'run',
-    run: script(body, stepNotes),
+    run: script(body),
     shell: 'sh',
     workingDirectory: null,
   });
   const out: RunStep[] = [];
   const prepare = input('prepare');
-  if (prepare.trim()) out.push(stepOf('prepare', `__${index}_prepare`, prepare, notes));
-  out.push(stepOf('run', common.id, input('run').trim() ? input('run') : 'true', out.length ? [] : notes));
+  if (prepare.trim()) out.push(stepOf('prepare', `__${index}_prepare`, prepare));
+  out.push(stepOf('run', common.id, input('run').trim() ? input('run') : 'true'));
   return out;
 }
 
