@@ -157,8 +157,9 @@ export class BhyveRuntime implements Runtime {
           gateway: net.gateway,
           bootdisk: { dataset },
           disks: warmDataset ? [{ dataset: warmDataset }] : [],
-          ram: image.ram,
-          vcpus: image.vcpus,
+          // The orchestrator may ask for less than the image's size (a vmactions step's mem/cpu), never more.
+          ram: spec.memoryMb < this.machineSize(spec.label).memoryMb ? `${spec.memoryMb}M` : image.ram,
+          vcpus: Math.min(spec.cpus, image.vcpus),
           bootrom: image.bootrom,
           resolvers: net.resolvers,
           cloudInit: userDataFile,
