@@ -97,6 +97,10 @@ ${o.top ?? ''}`,
   runs(): { id: string; plan_json: string }[] {
     return this.db((db) => db.prepare('SELECT * FROM runs ORDER BY created_at').all() as { id: string; plan_json: string }[]);
   }
+  /** When the job started provisioning and finished (ms). */
+  jobTimes(jobId: string): { provisioning_at: number; finished_at: number } {
+    return this.db((db) => db.prepare('SELECT provisioning_at, finished_at FROM jobs WHERE id = ?').get(jobId) as { provisioning_at: number; finished_at: number });
+  }
   /** The job's steps as the agent reported them. */
   steps(jobId: string): { idx: number; name: string; conclusion: string | null }[] {
     return this.db((db) => db.prepare('SELECT idx, name, conclusion FROM steps WHERE job_id = ? ORDER BY idx').all(jobId) as { idx: number; name: string; conclusion: string | null }[]);
