@@ -109,6 +109,12 @@ export const VmactionsMappingSchema = Type.Object({
   size: Type.Object({ cpus: Type.Optional(Type.Integer({ minimum: 1 })), memoryMb: Type.Optional(Type.Integer({ minimum: 1 })) }),
   /** Inputs accepted but ignored, and why (also printed in the job log). */
   notes: Type.Array(Type.String()),
+  /**
+   * `cache-after-prepare: true`: the prepared snapshot's name (a hash of the prepare script, OS and
+   * release) and the id of the prepare step after which the machine is snapshotted, or which is
+   * skipped when the job starts from the snapshot.
+   */
+  cacheAfterPrepare: Type.Optional(Type.Object({ key: Type.String({ pattern: '^[0-9a-f]{16,64}$' }), prepareStep: Type.String() })),
 });
 export type VmactionsMapping = Static<typeof VmactionsMappingSchema>;
 

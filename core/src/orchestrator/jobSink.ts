@@ -16,6 +16,8 @@ export class StoreJobSink implements JobSink {
   private nextPostIndex: number;
   finished: JobFinishedEvent | null = null;
   lostReason: string | null = null;
+  /** Told when a top-level step ends (after it is stored): vmactions cache-after-prepare listens. */
+  afterStep: ((step: string, conclusion: string) => void) | null = null;
 
   constructor(
     private readonly store: Store,
@@ -61,6 +63,7 @@ export class StoreJobSink implements JobSink {
     const idx = this.idx(e.step);
     const record = this.store.steps.finish(this.jobId, idx, e.conclusion);
     this.events.emit('job.step', { runId: this.runId, jobId: this.jobId, step: idx, name: record.name, state: 'finished', conclusion: e.conclusion });
+    this.afterStep?.(e.step, e.conclusion);
   }
 
   onAnnotation(e: AnnotationEvent): void {

@@ -47,6 +47,7 @@ import type { EgressService } from '../egress/egressService.js';
 import type { EgressConfig } from '../egress/egressConfig.js';
 import { openJobEgress } from '../egress/jobEgress.js';
 import { vmactionsMachineSize } from '../workflow/vmactionsShim.js';
+import { PreparedStart } from './preparedStart.js';
 
 export interface OrchestratorOptions {
   store: Store;
@@ -582,7 +583,8 @@ export class Orchestrator {
       // No job has the key: it called a reusable workflow, whose jobs answer for it.
       return instances.length ? instances : this.o.store.jobs.listByRun(run.id).filter((j) => j.plan.workflow.file === job.plan.workflow.file && answersNeed(j.plan.jobKey, key));
     });
-    const spec = buildJobSpec({ run, jobId: job.id, plan: job.plan, needs: needsContext(needed as GraphJob[], job.plan), secrets, clone: cloneAccess, publicUrl: this.o.publicUrl, ...(warm ? { warmPaths: warm.paths } : {}), ...(this.o.actionsRuntime ? { actionsRuntime: this.o.actionsRuntime(run.id, job.id) } : {}) });
+    const prepared = await PreparedStart.open(runtime, label, job.plan, sink);
+    const spec = buildJobSpec({ run, jobId: job.id, plan: prepared.plan, needs: needsContext(needed as GraphJob[], job.plan), secrets, clone: cloneAccess, publicUrl: this.o.publicUrl, ...(warm ? { warmPaths: warm.paths } : {}), ...(this.o.actionsRuntime ? { actionsRuntime: this.o.actionsRuntime(run.id, job.id) } : {}) });
     // Jobs on other hosts keep what a restarted control needs to re-adopt them (job_agents).
     const adoptable = isAdoptable(runtime);
     const agentSink = adoptable ? new SeqRecordingSink(sink, this.o.store, job.id) : sink;
@@ -599,6 +601,7 @@ export class Orchestrator {
     if (active.cancelRequested) handle.cancel(active.cancelRequested.reason);
 
     let machine: Machine | null = null;
+    sink.afterStep = (step, conclusion) => prepared.stepFinished(step, conclusion, machine);
     let machineGone = true;
     // Clamped: minutes past the timer's range would overflow and time the job out at once.
     const timeoutMs = timerDelayMs(job.plan.timeoutMinutes * 60_000 + (this.o.timeoutGraceMs ?? 60_000));
@@ -624,6 +627,7 @@ export class Orchestrator {
           agent: { endpoint: this.o.agents.endpoint, token: handle.token },
           ...(egress ? { egress: { proxy: egress.proxy } } : {}),
           ...sourceDirOf(cloneAccess.url),
+          ...(prepared.prepared !== null && { prepared: prepared.prepared }),
           onMilestone: (m) => this.o.store.jobTimings.mark(job.id, m, Date.now()),
           agentConnected: sink.hello,
           onFailed: (err) => {
@@ -661,6 +665,8 @@ export class Orchestrator {
     } finally {
       clearTimer();
       egress?.revoke();
+      sink.afterStep = null;
+      await prepared.settled();
       if (machine) machineGone = await this.destroy(runtime, machine, sink);
       if (adoptable) this.o.store.jobAgents.delete(job.id);
     }

@@ -4,6 +4,7 @@
  * `release` to, and the step becomes native steps in that job's machine: `prepare`, then `run`.
  * Facts about the action: ../shared/specs/vmactions-facts.md.
  */
+import { createHash } from 'node:crypto';
 import type { JobPlan, MachineSize, PlanProblem, RunStep, Step, VmactionsMapping } from '@helios-ci/sdk';
 import { isSequence, type TemplateToken } from './vendor/workflowParser.js';
 import { evaluateTemplate, type PlanContexts } from './expressions.js';
@@ -45,10 +46,9 @@ const IGNORED: Record<string, string> = {
   'disable-cache': 'no VM image is downloaded',
   osname: 'the name of the action says the OS',
   envs: 'prepare and run see the whole job env, not only the named variables (there is no host/VM split)',
-  'cache-after-prepare': 'prepare runs in every job (a snapshot after prepare is not yet taken by Helios)',
-}
+};
 /** Inputs the shim maps. */
-const MAPPED = new Set(['release', 'arch', 'prepare', 'run', 'mem', 'cpu', 'custom-shell-name']);
+const MAPPED = new Set(['release', 'arch', 'prepare', 'run', 'mem', 'cpu', 'custom-shell-name', 'cache-after-prepare']);
 
 /** `r151054` before `r151056-build` before `r151058`; a suffixed release after its plain one. */
 function compareReleases(a: string, b: string): number {
@@ -89,6 +89,8 @@ export function matchRelease(os: VmactionsOs, release: string, config: Vmactions
 
 interface VmStep {
   token: TemplateToken;
+  /** 1-based position in the job's steps (the generated prepare step's id is `__<index>_prepare`). */
+  index: number;
   uses: string;
   os: VmactionsOs;
   with: TemplateToken | undefined;
@@ -98,10 +100,12 @@ interface VmStep {
 function vmSteps(stepsToken: TemplateToken | undefined, reader: TokenReader): VmStep[] {
   if (!stepsToken || !isSequence(stepsToken)) return [];
   const out: VmStep[] = [];
+  let index = 0;
   for (const token of stepsToken) {
+    index++;
     const uses = reader.text(field(token, 'uses'));
     const os = uses === undefined ? null : vmactionsOs(uses);
-    if (os) out.push({ token, uses: uses!, os, with: field(token, 'with') });
+    if (os) out.push({ token, index, uses: uses!, os, with: field(token, 'with') });
   }
   return out;
 }
@@ -149,7 +153,8 @@ export function vmactionsTarget(
   const arch = value('arch');
   const mem = value('mem');
   const cpu = value('cpu');
-  for (const [key, v] of [['release', release], ['arch', arch], ['mem', mem], ['cpu', cpu]] as const) {
+  const cache = value('cache-after-prepare');
+  for (const [key, v] of [['release', release], ['arch', arch], ['mem', mem], ['cpu', cpu], ['cache-after-prepare', cache]] as const) {
     if (v === null) return fail(`${step.uses} with.${key} must be known when the run is planned (literal, matrix, inputs or github values): it picks the machine`, field(step.with, key));
   }
   const table = config?.[step.os];
@@ -172,6 +177,9 @@ export function vmactionsTarget(
     if (Object.hasOwn(IGNORED, name)) notes.push(`${name}: ignored, ${IGNORED[name]}`);
     else if (!MAPPED.has(name)) notes.push(`${name}: not an input of ${step.uses.split('@')[0]}; ignored`);
   }
+  const prepare = job.reader.text(field(step.with, 'prepare')) ?? '';
+  const caching = cache === 'true' && prepare.trim() !== '';
+  if (cache === 'true' && !caching) notes.push('cache-after-prepare: ignored, the step has no prepare');
   const shell = value('custom-shell-name') || step.os;
   const base = { uses: step.uses, os: step.os, release: release || 'default', shell, size, notes };
   if (!config) return { runsOn: { ok: 'later' }, mapping: { ...base, matched: '', label: '' } };
@@ -179,7 +187,13 @@ export function vmactionsTarget(
   if (!match.ok) return fail(match.message, field(step.with, 'release') ?? field(step.token, 'uses'));
   const runsOn = resolveRunsOn([match.label], ctx, labels);
   if (runsOn.ok === false) return fail(`${step.uses} release ${base.release} maps to ${runsOn.message.replace(/^runs-on /, '')} (helios.yaml vmactions.${step.os}.${match.matched})`, field(step.with, 'release') ?? field(step.token, 'uses'));
-  return { runsOn, mapping: { ...base, matched: match.matched, label: match.label } };
+  const cacheAfterPrepare = caching ? { key: preparedKey(step.os, match.matched, prepare), prepareStep: `__${step.index}_prepare` } : undefined;
+  return { runsOn, mapping: { ...base, matched: match.matched, label: match.label, ...(cacheAfterPrepare && { cacheAfterPrepare }) } };
+}
+
+/** The prepared snapshot's name: the prepare script as written, the OS and the configured release it matched. */
+function preparedKey(os: VmactionsOs, matched: string, prepare: string): string {
+  return createHash('sha256').update(`${os}\0${matched}\0${prepare}`).digest('hex').slice(0, 32);
 }
 
 /** The machine size of a vmactions job: what `mem`/`cpu` ask for, never more than the label's size. */
@@ -240,7 +254,10 @@ export function vmactionsSteps(uses: string, token: TemplateToken, common: Commo
   });
   const out: RunStep[] = [];
   const prepare = input('prepare');
-  if (prepare.trim()) out.push(stepOf('prepare', `__${index}_prepare`, prepare));
+  // With cache-after-prepare the machine's disk is snapshotted when prepare ends: flush it first.
+  const cache = evaluateTemplate(input('cache-after-prepare'), scope.ctx);
+  const flush = cache && String(cache.value).trim() === 'true' ? '\nsync' : '';
+  if (prepare.trim()) out.push(stepOf('prepare', `__${index}_prepare`, `${prepare}${flush}`));
   out.push(stepOf('run', common.id, input('run').trim() ? input('run') : 'true'));
   return out;
 }
