@@ -583,7 +583,7 @@ export class Orchestrator {
       // No job has the key: it called a reusable workflow, whose jobs answer for it.
       return instances.length ? instances : this.o.store.jobs.listByRun(run.id).filter((j) => j.plan.workflow.file === job.plan.workflow.file && answersNeed(j.plan.jobKey, key));
     });
-    const prepared = await PreparedStart.open(runtime, label, job.plan, sink);
+    const prepared = await PreparedStart.open(runtime, label, job.id, job.plan, sink);
     const spec = buildJobSpec({ run, jobId: job.id, plan: prepared.plan, needs: needsContext(needed as GraphJob[], job.plan), secrets, clone: cloneAccess, publicUrl: this.o.publicUrl, ...(warm ? { warmPaths: warm.paths } : {}), ...(this.o.actionsRuntime ? { actionsRuntime: this.o.actionsRuntime(run.id, job.id) } : {}) });
     // Jobs on other hosts keep what a restarted control needs to re-adopt them (job_agents).
     const adoptable = isAdoptable(runtime);
@@ -601,7 +601,7 @@ export class Orchestrator {
     if (active.cancelRequested) handle.cancel(active.cancelRequested.reason);
 
     let machine: Machine | null = null;
-    sink.afterStep = (step, conclusion) => prepared.stepFinished(step, conclusion, machine);
+    sink.afterStep = (step, conclusion) => prepared.stepFinished(step, conclusion);
     let machineGone = true;
     // Clamped: minutes past the timer's range would overflow and time the job out at once.
     const timeoutMs = timerDelayMs(job.plan.timeoutMinutes * 60_000 + (this.o.timeoutGraceMs ?? 60_000));

@@ -1,4 +1,4 @@
-import { isHeliosError, type JobPlan, type MachineRef, type Runtime } from '@helios-ci/sdk';
+import { isHeliosError, type JobPlan, type Runtime } from '@helios-ci/sdk';
 
 /** Where the orchestrator says what happened (the job log). */
 interface SystemLog {
@@ -22,11 +22,11 @@ export class PreparedStart {
     readonly plan: JobPlan,
     /** `MachineSpec.prepared` on a hit. */
     readonly prepared: string | null,
-    private readonly keep: ((machine: MachineRef) => Promise<void>) | null,
+    private readonly keep: (() => Promise<void>) | null,
     private readonly prepareStep: string | null,
   ) {}
 
-  static async open(runtime: Runtime, label: string, plan: JobPlan, log: SystemLog): Promise<PreparedStart> {
+  static async open(runtime: Runtime, label: string, jobId: string, plan: JobPlan, log: SystemLog): Promise<PreparedStart> {
     const cache = plan.vmactions?.cacheAfterPrepare;
     if (!cache) return new PreparedStart(plan, null, null, null);
     const snapshots = runtime.prepared;
@@ -46,9 +46,9 @@ export class PreparedStart {
       const steps = plan.steps.map((s) => (s.id === cache.prepareStep ? { ...s, if: 'false' } : s));
       return new PreparedStart({ ...plan, steps }, cache.key, null, null);
     }
-    const keep = async (machine: MachineRef) => {
+    const keep = async () => {
       try {
-        await snapshots.keep(machine, cache.key);
+        await snapshots.keep(jobId, cache.key);
         log.system(`Helios: cache-after-prepare: snapshotted the machine after prepare (${label}, ${cache.key}); later runs start from it`);
       } catch (err) {
         log.system(`Helios: cache-after-prepare: the snapshot after prepare failed (${what(err)}); later runs prepare again`);
@@ -58,9 +58,9 @@ export class PreparedStart {
   }
 
   /** A top-level step ended: after a successful prepare, keep the machine's disk (once). */
-  stepFinished(step: string, conclusion: string, machine: MachineRef | null): void {
-    if (!this.keep || step !== this.prepareStep || conclusion !== 'success' || !machine || this.keeping) return;
-    this.keeping = this.keep(machine);
+  stepFinished(step: string, conclusion: string): void {
+    if (!this.keep || step !== this.prepareStep || conclusion !== 'success' || this.keeping) return;
+    this.keeping = this.keep();
   }
 
   /** Resolves once a snapshot in progress has been taken (or failed); never rejects. */

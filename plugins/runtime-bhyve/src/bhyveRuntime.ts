@@ -68,9 +68,9 @@ export class BhyveRuntime implements Runtime {
     if (storage.keepPrepared && storage.hasPrepared) {
       this.prepared = {
         has: (label, name) => storage.hasPrepared!(this.imageName(label), name),
-        keep: async (machine, name) => {
-          const clone = this.records.read(machine.id)?.clone;
-          if (!clone) throw bhyveErrors.create('E_BHYVE_CONFIG', `runtime-bhyve ${o.id}: machine ${machine.id} has no disk clone to keep (not provisioned by this runtime, or destroyed)`);
+        keep: async (jobId, name) => {
+          const clone = this.records.all().find((r) => r.jobId === jobId)?.clone;
+          if (!clone) throw bhyveErrors.create('E_BHYVE_CONFIG', `runtime-bhyve ${o.id}: job ${jobId} has no machine with a disk clone to keep (not provisioned by this runtime, or destroyed)`);
           await storage.keepPrepared!(clone, name);
         },
       };

@@ -243,6 +243,11 @@ export class ZfsStorage implements Storage {
     } catch (err) {
       if (!(err instanceof ZfsCommandError && err.failure === 'exists')) throw this.z.fail(err, doing, dataset);
     }
+    if (props.type === 'filesystem') {
+      // Prepared images are only cloned: unmounted (a mounted dataset cannot be renamed on every zfs) and kept so.
+      await this.z.run(['set', 'canmount=noauto', dataset], doing, dataset);
+      await this.z.unmount(dataset, doing);
+    }
     await this.z.runRetryingBusy(['rename', dataset, this.z.ds(`prepared/${target}`)], doing, dataset);
     return true;
   }

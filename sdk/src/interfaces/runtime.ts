@@ -107,8 +107,9 @@ export interface PreparedSnapshots {
   /** Whether the prepared snapshot `name` of `label` exists (then `MachineSpec.prepared` may name it). */
   has(label: string, name: string): Promise<boolean>;
   /**
-   * Snapshots the running machine's root disk now as `name` of its label; the snapshot becomes usable
-   * once the machine is destroyed. A second machine keeping the same name while one exists is a no-op.
+   * Snapshots the root disk of job `jobId`'s running machine now as `name` of its label (by job, since
+   * the job's steps may end before `provision` has returned); the snapshot becomes usable once the
+   * machine is destroyed. Keeping a name that exists is a no-op.
    */
-  keep(machine: MachineRef, name: string): Promise<void>;
+  keep(jobId: string, name: string): Promise<void>;
 }
