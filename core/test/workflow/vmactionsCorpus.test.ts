@@ -3,8 +3,10 @@
 // helios.yaml `vmactions:` mapping to their committed plans; refused ones to their problems. Also
 // planned off-thread, so the mapping reaches the planning worker. They run: runtime-bhyve's
 // vmactionsCorpus.test.ts.
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadConfigFile } from '../../src/kernel/config/loadConfig.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { plan, planOffThread, runPlanErrors, validateWorkflow, type VmactionsConfig } from '../../src/workflow/index.js';
@@ -86,6 +88,28 @@ test('a release mapped to a label no runtime serves names the labels that are se
   assert.equal(result.jobs, []);
   assert.match(result.problems[0]!.message, 'omnios-gone');
   assert.match(result.problems[0]!.message, 'labels available: omnios-r151054');
+});
+
+test('helios.yaml vmactions: accepted per OS (release or default → label); an unknown OS or a bad release name is a config problem', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'helios-vmcfg-'));
+  try {
+    const file = join(dir, 'helios.yaml');
+    writeFileSync(file, 'plugins: {}\nvmactions:\n  omnios: { r151054: omnios-r151054, default: omnios-r151058 }\n  solaris: { "11.4": solaris-11-4 }\n');
+    const ok = loadConfigFile(file);
+    assert.equal(ok.problems, []);
+    assert.equal(ok.config.vmactions, { omnios: { r151054: 'omnios-r151054', default: 'omnios-r151058' }, solaris: { '11.4': 'solaris-11-4' } });
+    writeFileSync(file, 'plugins: {}\nvmactions:\n  ubuntu: { "24.04": x }\n');
+    const unknownOs = loadConfigFile(file);
+    assert.equal(unknownOs.problems.map((p) => [p.path, p.line]), [['vmactions.ubuntu', 3]]);
+    assert.match(unknownOs.problems[0]!.message, 'omnios, openindiana, solaris, freebsd, netbsd, openbsd');
+    assert.equal(unknownOs.config.vmactions, {}, 'a broken section falls back to its default');
+    writeFileSync(file, 'plugins: {}\nvmactions:\n  omnios: { "bad name": x, r151054: "" }\n');
+    const badRelease = loadConfigFile(file);
+    assert.ok(badRelease.problems.length >= 1, JSON.stringify(badRelease.problems));
+    assert.ok(badRelease.problems.every((p) => p.path.startsWith('vmactions.omnios')), JSON.stringify(badRelease.problems));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test.run();

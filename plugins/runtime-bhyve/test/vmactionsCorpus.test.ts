@@ -89,7 +89,9 @@ t('every corpus workflow runs natively on its mapped label: prepare and run as s
       assert.match(text(byName.get('omnios')!.id), 'vmactions: mem 512 MB → 512 MB, cpu 1 → 1');
       assert.match(text(byName.get('solaris')!.id), 'runs natively on solaris-11-4');
       assert.match(text(byName.get('freebsd')!.id), 'pkg (stand-in): installed gmake');
-      await nothingLeft(h);
+      await nothingLeft(h).catch((err: Error) => {
+        throw new Error(`${err.message}\n${jobs.map((j) => text(j.id)).filter((l) => l.includes('cache-after-prepare')).join('\n----\n')}`);
+      });
     } finally {
       await w.cleanup();
       rmSync(bin, { recursive: true, force: true });

@@ -243,10 +243,14 @@ export class ZfsStorage implements Storage {
     } catch (err) {
       if (!(err instanceof ZfsCommandError && err.failure === 'exists')) throw this.z.fail(err, doing, dataset);
     }
-    if (props.type === 'filesystem') {
-      // Prepared images are only cloned: unmounted (a mounted dataset cannot be renamed on every zfs) and kept so.
+    // Prepared images are only cloned: unmounted (zfs-fuse refuses to rename a mounted dataset) and
+    // kept so. A zvol has nothing to unmount; the simulator's zvols are filesystems that report
+    // `volume`, so both are tried and only a real filesystem's failure counts.
+    try {
       await this.z.run(['set', 'canmount=noauto', dataset], doing, dataset);
       await this.z.unmount(dataset, doing);
+    } catch (err) {
+      if (props.type === 'filesystem') throw err;
     }
     await this.z.runRetryingBusy(['rename', dataset, this.z.ds(`prepared/${target}`)], doing, dataset);
     return true;
