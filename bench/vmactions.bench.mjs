@@ -6,6 +6,7 @@
 //   cacheHitMs   — later runs of the same job (cache-after-prepare: they start from the snapshot and
 //                  skip prepare), median over --runs pushes;
 //   prepareSkipped — whether the later runs reported their prepare step skipped.
+// Each run starts after the previous zone is torn down (the snapshot becomes usable then).
 // Prints one JSON line. The simulator's "VM" is a process: the figures are Helios's orchestration
 // and ZFS cost on this machine, not bhyve's boot. Needs root and zfs-fuse.
 import { readFileSync } from 'node:fs';
@@ -70,6 +71,8 @@ const result = await withSimHost(async (h) => {
       times.push(row.finished_at - row.provisioning_at);
       skipped.push(w.steps(job.id).find((s) => s.name.endsWith(': prepare'))?.conclusion === 'skipped');
       log(`run ${i}: ${times.at(-1)} ms, prepare ${skipped.at(-1) ? 'skipped' : 'ran'}`);
+      // The prepared image is kept when the first run's zone is torn down, after its result is stored.
+      for (const until = Date.now() + 60_000; Date.now() < until && (await h.leftovers()).length; ) await new Promise((r) => setTimeout(r, 100));
     }
     return { firstRunMs: times[0], cacheHitMs: median(times.slice(1)), prepareSkipped: skipped.slice(1).every(Boolean) };
   } finally {
