@@ -263,6 +263,12 @@ export interface JobSpec {
    * version stays 1 (an older agent ignores it).
    */
   actionsRuntime?: ActionsRuntimeAccess;
+  /**
+   * A top-level step id: after it ends the agent waits until the server acknowledged that step's end
+   * before it starts the next step, so the server can act on the stopped machine in between (vmactions
+   * cache-after-prepare snapshots its disk). Optional: an older agent ignores it (no pause).
+   */
+  pauseAfterStep?: string;
 }
 
 export interface ActionsRuntimeAccess {

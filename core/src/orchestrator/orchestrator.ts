@@ -585,6 +585,7 @@ export class Orchestrator {
     });
     const prepared = await PreparedStart.open(runtime, label, job.id, job.plan, sink);
     const spec = buildJobSpec({ run, jobId: job.id, plan: prepared.plan, needs: needsContext(needed as GraphJob[], job.plan), secrets, clone: cloneAccess, publicUrl: this.o.publicUrl, ...(warm ? { warmPaths: warm.paths } : {}), ...(this.o.actionsRuntime ? { actionsRuntime: this.o.actionsRuntime(run.id, job.id) } : {}) });
+    if (prepared.pauseAfterStep) spec.pauseAfterStep = prepared.pauseAfterStep;
     // Jobs on other hosts keep what a restarted control needs to re-adopt them (job_agents).
     const adoptable = isAdoptable(runtime);
     const agentSink = adoptable ? new SeqRecordingSink(sink, this.o.store, job.id) : sink;

@@ -57,10 +57,19 @@ export class PreparedStart {
     return new PreparedStart(plan, null, keep, cache.prepareStep);
   }
 
-  /** A top-level step ended: after a successful prepare, keep the machine's disk (once). */
-  stepFinished(step: string, conclusion: string): void {
-    if (!this.keep || step !== this.prepareStep || conclusion !== 'success' || this.keeping) return;
+  /**
+   * A top-level step ended: after a successful prepare, keep the machine's disk (once). The promise
+   * delays the ack of that step's end, which the agent waits for before the next step (`pauseAfterStep`).
+   */
+  stepFinished(step: string, conclusion: string): Promise<void> | undefined {
+    if (!this.keep || step !== this.prepareStep || conclusion !== 'success' || this.keeping) return undefined;
     this.keeping = this.keep();
+    return this.keeping;
+  }
+
+  /** The step the agent pauses after (until the snapshot is taken): the prepare step on a miss. */
+  get pauseAfterStep(): string | null {
+    return this.keep ? this.prepareStep : null;
   }
 
   /** Resolves once a snapshot in progress has been taken (or failed); never rejects. */

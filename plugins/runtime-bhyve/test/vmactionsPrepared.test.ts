@@ -52,6 +52,9 @@ t('the first run keeps the disk after prepare; the next starts from it and skips
       const first = await runJob(1);
       assert.match(first.log, 'prepare-ran');
       assert.match(first.log, 'cache-after-prepare: snapshotted the machine after prepare', first.log);
+      // The agent paused after prepare until the snapshot was taken: run started after it.
+      assert.match(first.log, 'helios: waiting for the server to snapshot this machine (cache-after-prepare)');
+      assert.ok(first.log.indexOf('snapshotted the machine after prepare') < first.log.indexOf('run-ran'), first.log);
       assert.equal(first.steps.map((s) => [s.name, s.conclusion]), [['Run vmactions/omnios-vm@v1: prepare', 'success'], ['Run vmactions/omnios-vm@v1: run', 'success']]);
       const snaps = await prepared();
       assert.is(snaps.length, 1, 'one prepared snapshot');
