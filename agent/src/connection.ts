@@ -62,6 +62,8 @@ export class Connection {
   private fatal: Error | null = null;
   /** Seq of the Finished message; once acknowledged the server ends the stream and that is no drop. */
   private finishSeq = Infinity;
+  /** Seq of the last message enqueued (allAcked waits for it). */
+  private lastEnqueued = 0;
   private fatalHandlers: ((err: Error) => void)[] = [];
   onCancel: (reason: string) => void = () => undefined;
 
@@ -124,6 +126,26 @@ export class Connection {
     this.enqueue(body, 256);
   }
 
+  /**
+   * Waits until the server acknowledged every message sent so far (or timeoutMs passed, or the
+   * session failed); true when acknowledged. The server delays an ack while it works on the machine.
+   */
+  async allAcked(timeoutMs: number): Promise<boolean> {
+    this.flushLog();
+    const seq = this.lastEnqueued;
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      this.acks.whenAcked(seq, () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+      this.onFatal(() => {
+        clearTimeout(timer);
+        resolve(false);
+      });
+    });
+  }
+
   /** Sends Finished and waits until the server acknowledged it (or timeoutMs passed). */
   async finish(finished: { conclusion: string; outputs: Record<string, string>; reason: string }, timeoutMs: number): Promise<boolean> {
     this.flushLog();
@@ -161,6 +183,7 @@ export class Connection {
 
   private enqueue(body: Body, bytes: number): number {
     const { seq, msg } = this.resend.add(body, bytes);
+    this.lastEnqueued = seq;
     if (this.call) this.write(msg);
     return seq;
   }

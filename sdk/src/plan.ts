@@ -125,6 +125,37 @@ export const CompositeStepSchema = Type.Recursive((This) =>
 );
 export const StepSchema = Type.Union([RunStepSchema, BuiltinStepSchema, NodeActionStepSchema, CompositeStepSchema]);
 
+/**
+ * How a job with a `uses: vmactions/<os>-vm@…` step was planned: the image label its `release`
+ * mapped to through helios.yaml `vmactions:`, the machine size it asked for (`mem`/`cpu`, clamped to
+ * the label's size when the machine is made) and what of the action's inputs Helios ignores.
+ */
+export const VmactionsMappingSchema = Type.Object({
+  /** As written, e.g. `vmactions/omnios-vm@v1`. */
+  uses: Type.String(),
+  /** `omnios`, `openindiana`, `solaris`, `freebsd`, `netbsd` or `openbsd`. */
+  os: Type.String(),
+  /** The release asked for (`r151054`, a prefix, or `default` when the step gives none). */
+  release: Type.String(),
+  /** The configured release it matched (`default` when none was asked for). */
+  matched: Type.String(),
+  /** The runs-on label the job was planned onto instead of its own runs-on. */
+  label: Type.String(),
+  /** `custom-shell-name`: later steps with `shell: <name> {0}` run with `sh`. */
+  shell: Type.String(),
+  /** `mem` (MB) and `cpu` when the step gives them. */
+  size: Type.Object({ cpus: Type.Optional(Type.Integer({ minimum: 1 })), memoryMb: Type.Optional(Type.Integer({ minimum: 1 })) }),
+  /** Inputs accepted but ignored, and why (also printed in the job log). */
+  notes: Type.Array(Type.String()),
+  /**
+   * `cache-after-prepare: true`: the prepared snapshot's name (a hash of the prepare script, OS and
+   * release) and the id of the prepare step after which the machine is snapshotted, or which is
+   * skipped when the job starts from the snapshot.
+   */
+  cacheAfterPrepare: Type.Optional(Type.Object({ key: Type.String({ pattern: '^[0-9a-f]{16,64}$' }), prepareStep: Type.String() })),
+});
+export type VmactionsMapping = Static<typeof VmactionsMappingSchema>;
+
 export const JobPlanSchema = Type.Object({
   /** Unique within the run: `<workflow file>#<job key>` plus ` (<matrix values>)` for matrix jobs. */
   id: Type.String(),
@@ -181,6 +212,8 @@ export const JobPlanSchema = Type.Object({
    * `url` is kept as written (it may read steps). Absent: no environment.
    */
   environment: Type.Optional(Type.Object({ name: Type.String({ minLength: 1 }), url: Type.Union([Expr, Type.Null()]) })),
+  /** A `uses: vmactions/<os>-vm` step the job was mapped for (the job page shows it). Optional: plan version 1. */
+  vmactions: Type.Optional(VmactionsMappingSchema),
 });
 export type JobPlan = Omit<Static<typeof JobPlanSchema>, 'steps'> & { steps: Step[] };
 
@@ -268,6 +301,12 @@ export interface JobSpec {
    * version stays 1 (an older agent ignores it).
    */
   actionsRuntime?: ActionsRuntimeAccess;
+  /**
+   * A top-level step id: after it ends the agent waits until the server acknowledged that step's end
+   * before it starts the next step, so the server can act on the stopped machine in between (vmactions
+   * cache-after-prepare snapshots its disk). Optional: an older agent ignores it (no pause).
+   */
+  pauseAfterStep?: string;
 }
 
 export interface ActionsRuntimeAccess {

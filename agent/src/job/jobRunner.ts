@@ -21,6 +21,9 @@ import { linkWarmPaths } from './warmPaths.js';
 import { runBuiltinStep } from './steps/builtinStep.js';
 import { runCompositeStep } from './steps/compositeStep.js';
 import { runNodeActionPre, runNodeActionStep } from './steps/nodeActionStep.js';
+
+/** Longest wait at `JobSpec.pauseAfterStep` (a ZFS snapshot takes well under a second). */
+const PAUSE_TIMEOUT_MS = 10 * 60_000;
 import { runRunStep } from './steps/runStep.js';
 
 export type { JobOptions };
@@ -280,6 +283,14 @@ export class JobRunner {
     }
     if (outcome === 'failure' && ctx.cancelled && !startedCancelled) outcome = 'cancelled';
     this.record(frame, step, id, outcome, continueOnError, outputs, exit, summary);
+    if (frame.prefix === '' && id === ctx.spec.pauseAfterStep && outcome === 'success') await this.pauseForServer(id);
+  }
+
+  /** `JobSpec.pauseAfterStep`: nothing runs until the server acknowledged the step's end (it snapshots the machine meanwhile). */
+  private async pauseForServer(id: string): Promise<void> {
+    const ctx = this.job;
+    ctx.system(id, 'helios: waiting for the server to snapshot this machine (cache-after-prepare)');
+    if (!(await ctx.conn.allAcked(PAUSE_TIMEOUT_MS))) ctx.system(id, `helios: the server did not answer within ${PAUSE_TIMEOUT_MS / 60_000} minutes; going on`);
   }
 
   private record(frame: Frame, step: Step, id: string, outcome: StepResult, continueOnError: boolean, outputs: Record<string, string>, exit: number, summary: string): void {

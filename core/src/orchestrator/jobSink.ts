@@ -16,6 +16,11 @@ export class StoreJobSink implements JobSink {
   private nextPostIndex: number;
   finished: JobFinishedEvent | null = null;
   lostReason: string | null = null;
+  /**
+   * Told when a top-level step ends (after it is stored): vmactions cache-after-prepare listens. A
+   * promise it returns delays the ack of that step's end, which an agent told `pauseAfterStep` waits for.
+   */
+  afterStep: ((step: string, conclusion: string) => void | Promise<void>) | null = null;
 
   constructor(
     private readonly store: Store,
@@ -56,11 +61,12 @@ export class StoreJobSink implements JobSink {
     this.events.emit('job.log', { runId: this.runId, jobId: this.jobId, step, lines: batch.lines });
   }
 
-  onStepFinished(e: StepFinishedEvent): void {
+  onStepFinished(e: StepFinishedEvent): void | Promise<void> {
     if (!this.topLevel.has(e.step)) return;
     const idx = this.idx(e.step);
     const record = this.store.steps.finish(this.jobId, idx, e.conclusion);
     this.events.emit('job.step', { runId: this.runId, jobId: this.jobId, step: idx, name: record.name, state: 'finished', conclusion: e.conclusion });
+    return this.afterStep?.(e.step, e.conclusion);
   }
 
   onAnnotation(e: AnnotationEvent): void {

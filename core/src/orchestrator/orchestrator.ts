@@ -17,6 +17,7 @@ import {
   type RepoRef,
   type RunPlan,
   type Runtime,
+  type MachineSize,
   type Secrets,
   type Storage,
   timerDelayMs,
@@ -45,6 +46,8 @@ import type { JobAgentRecord } from '../store/index.js';
 import type { EgressService } from '../egress/egressService.js';
 import type { EgressConfig } from '../egress/egressConfig.js';
 import { openJobEgress } from '../egress/jobEgress.js';
+import { vmactionsMachineSize } from '../workflow/vmactionsShim.js';
+import { PreparedStart } from './preparedStart.js';
 
 export interface OrchestratorOptions {
   store: Store;
@@ -139,6 +142,13 @@ export class Orchestrator {
   constructor(private readonly o: OrchestratorOptions) {
     this.clock = o.clock ?? systemClock;
     this.warm = new WarmVolumes({ store: o.store, storage: o.storage ?? null, logger: o.logger, defaultBranch: o.defaultBranch ?? 'main' });
+  }
+
+  /** The runtime's size for the label, made smaller when a vmactions step asks for less (`mem`/`cpu`). */
+  private machineSize(runtime: Runtime, label: string, job: JobRecord, sink: StoreJobSink): MachineSize {
+    const { size, note } = vmactionsMachineSize(runtime.machineSize(label), job.plan);
+    if (note) sink.system(`Helios: ${note}`);
+    return size;
   }
 
   private sleep(ms: number): Promise<void> {
@@ -454,6 +464,9 @@ export class Orchestrator {
     let job = this.o.store.jobs.transition(queued.id, 'provisioning');
     const sink = new StoreJobSink(this.o.store, this.o.events, run.id, job.id, job.plan);
     sink.system(`Helios: job ${job.plan.name} on runtime ${runtime.id} (runs-on: ${job.plan.runsOn.join(', ')})`);
+    const vm = job.plan.vmactions;
+    if (vm) sink.system(`Helios: ${vm.uses} release ${vm.release} runs natively on ${vm.label} (helios.yaml vmactions.${vm.os}.${vm.matched}); steps with shell: ${vm.shell} {0} run with sh`);
+    for (const note of vm?.notes ?? []) sink.system(`Helios: ${vm!.uses} ${note}`);
 
     let secrets: Record<string, string> = {};
     try {
@@ -571,7 +584,9 @@ export class Orchestrator {
       return instances.length ? instances : this.o.store.jobs.listByRun(run.id).filter((j) => j.plan.workflow.file === job.plan.workflow.file && answersNeed(j.plan.jobKey, key));
     });
     const actionsAccess = this.o.actionsRuntime ? this.o.actionsRuntime(run.id, job.id) : null;
-    const spec = buildJobSpec({ run, jobId: job.id, plan: job.plan, needs: needsContext(needed as GraphJob[], job.plan), secrets, clone: cloneAccess, publicUrl: this.o.publicUrl, ...(warm ? { warmPaths: warm.paths } : {}), ...(actionsAccess ? { actionsRuntime: actionsAccess } : {}) });
+    const prepared = await PreparedStart.open(runtime, label, job.id, job.plan, sink);
+    const spec = buildJobSpec({ run, jobId: job.id, plan: prepared.plan, needs: needsContext(needed as GraphJob[], job.plan), secrets, clone: cloneAccess, publicUrl: this.o.publicUrl, ...(warm ? { warmPaths: warm.paths } : {}), ...(actionsAccess ? { actionsRuntime: actionsAccess } : {}) });
+    if (prepared.pauseAfterStep) spec.pauseAfterStep = prepared.pauseAfterStep;
     // Jobs on other hosts keep what a restarted control needs to re-adopt them (job_agents).
     const adoptable = isAdoptable(runtime);
     const agentSink = adoptable ? new SeqRecordingSink(sink, this.o.store, job.id) : sink;
@@ -588,6 +603,7 @@ export class Orchestrator {
     if (active.cancelRequested) handle.cancel(active.cancelRequested.reason);
 
     let machine: Machine | null = null;
+    sink.afterStep = (step, conclusion) => prepared.stepFinished(step, conclusion);
     let machineGone = true;
     // Clamped: minutes past the timer's range would overflow and time the job out at once.
     const timeoutMs = timerDelayMs(job.plan.timeoutMinutes * 60_000 + (this.o.timeoutGraceMs ?? 60_000));
@@ -608,13 +624,14 @@ export class Orchestrator {
         machine = await runtime.provision({
           jobId: job.id,
           label,
-          ...runtime.machineSize(label),
+          ...this.machineSize(runtime, label, job, sink),
           volumes: warm ? [warm.volume] : [],
           agent: { endpoint: this.o.agents.endpoint, token: handle.token },
           ...(egress ? { egress: { proxy: egress.proxy } } : {}),
           // The machine must be let through to the services its steps' ACTIONS_RESULTS_URL names.
           ...(actionsAccess ? { actionsRuntime: { endpoint: new URL(actionsAccess.resultsUrl).host } } : {}),
           ...sourceDirOf(cloneAccess.url),
+          ...(prepared.prepared !== null && { prepared: prepared.prepared }),
           onMilestone: (m) => this.o.store.jobTimings.mark(job.id, m, Date.now()),
           agentConnected: sink.hello,
           onFailed: (err) => {
@@ -652,6 +669,8 @@ export class Orchestrator {
     } finally {
       clearTimer();
       egress?.revoke();
+      sink.afterStep = null;
+      await prepared.settled();
       if (machine) machineGone = await this.destroy(runtime, machine, sink);
       if (adoptable) this.o.store.jobAgents.delete(job.id);
     }

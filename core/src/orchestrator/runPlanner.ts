@@ -2,7 +2,7 @@ import type { ApprovalRecord } from '../store/repos/approvalRepo.js';
 import { answersNeed } from './workflowCallNeeds.js';
 import { HeliosError, isHeliosError, timerDelayMs, type Forge, type ForgeEvent, type Logger, type PlanEvent, type PlanProblem, type RepoRef } from '@helios-ci/sdk';
 import type { InboxRecord, RunRecord, Store } from '../store/index.js';
-import { onlyCalledWorkflows, plan, planOffThread, type PlanRequest } from '../workflow/index.js';
+import { onlyCalledWorkflows, plan, planOffThread, type PlanRequest, type VmactionsConfig } from '../workflow/index.js';
 import { LocalRepository } from '../localRepo/localRepository.js';
 import type { Orchestrator } from './orchestrator.js';
 import { localRepoRef } from './runSources.js';
@@ -54,6 +54,8 @@ export class RunPlanner {
       orchestrator: Orchestrator;
       forges: readonly Forge[];
       labels: () => readonly string[];
+      /** helios.yaml `vmactions:` (vmactions/<os>-vm release → runs-on label). */
+      vmactions?: VmactionsConfig;
       logger: Logger;
       /** Opens and closes approval checks for held fork pull requests. */
       reporter?: Reporter | null;
@@ -77,6 +79,7 @@ export class RunPlanner {
 
   /** Planning runs off the event loop with a time budget: no workflow can stall the server. */
   private plan(request: PlanRequest) {
+    if (this.o.vmactions) request = { ...request, vmactions: this.o.vmactions };
     if (this.o.planInThread) return plan(request);
     return planOffThread(request, this.o.planTimeoutMs !== undefined ? { timeoutMs: this.o.planTimeoutMs } : {});
   }

@@ -1,5 +1,5 @@
 import { remoteActionsOf, type PlannedRemoteAction } from './remoteActionsOf.js';
-import type { Annotation, JobState, PlanProblem } from '@helios-ci/sdk';
+import type { Annotation, JobState, PlanProblem, VmactionsMapping } from '@helios-ci/sdk';
 import type { RunRecord, Store } from '../store/index.js';
 
 export interface StepView {
@@ -28,6 +28,8 @@ export interface JobView {
    * reported by the runtime. Absent when the job never provisioned.
    */
   machineStart?: { bootedMs: number | null; consoleMs: number | null; helloMs: number | null };
+  /** How a `uses: vmactions/<os>-vm` step was mapped (label, release, ignored inputs); absent for other jobs. */
+  vmactions?: VmactionsMapping;
   steps: StepView[];
   /** Remote actions of the job's plan, each with the commit planning pinned (a re-run uses the same). */
   actions: PlannedRemoteAction[];
@@ -95,6 +97,7 @@ export function viewJobRecord(store: Store, jobId: string): JobView | null {
     outputs: job.outputs ?? {},
     durationMs: span(job.startedAt ?? job.provisioningAt, job.finishedAt),
     ...machineStart(store, job.id),
+    ...(job.plan.vmactions && { vmactions: job.plan.vmactions }),
     steps: store.steps.list(job.id).map((s) => ({ number: s.idx, name: s.name, state: s.state, conclusion: s.conclusion, durationMs: span(s.startedAt, s.finishedAt) })),
     actions: remoteActionsOf(job.plan.steps),
     annotations: store.annotations.list(job.id),

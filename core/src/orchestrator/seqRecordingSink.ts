@@ -30,8 +30,15 @@ export class SeqRecordingSink implements JobSink {
     this.stored(b.seq, () => this.inner.onLog(b));
   }
 
-  onStepFinished(e: StepFinishedEvent): void {
-    this.stored(e.seq, () => this.inner.onStepFinished(e));
+  onStepFinished(e: StepFinishedEvent): void | Promise<void> {
+    // The inner sink stores synchronously; what it returns is work to do after that (a snapshot the
+    // agent waits for), which must not run inside the transaction.
+    let after: Promise<void> | undefined;
+    this.stored(e.seq, () => {
+      const r = this.inner.onStepFinished(e);
+      if (r instanceof Promise) after = r;
+    });
+    return after;
   }
 
   onAnnotation(e: AnnotationEvent): void {

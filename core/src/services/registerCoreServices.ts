@@ -180,6 +180,7 @@ export function registerCoreServices(options: CoreServiceOptions = {}) {
           orchestrator,
           forges,
           labels: () => [...new Set([...runtimes, ...(dispatch.remote ? [dispatch.remote] : [])].flatMap((r) => r.labels))],
+          vmactions: config.vmactions,
           logger: ctx.logger.child('planner'),
           reporter: reporting.reporter,
           publicUrl,

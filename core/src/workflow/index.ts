@@ -15,3 +15,5 @@ export { repoRoot, workingTreeReader, readWorkingTreeFile, readWorkflowFiles } f
 export { onlyCalledWorkflows } from './onlyCalled.js';
 export { MAX_WORKFLOW_LEVELS, MAX_UNIQUE_CALLED_WORKFLOWS, type ReadRemoteFile } from './reusableWorkflow.js';
 export { parseRemoteUses, remoteActionName, type LoadRemoteAction, type RemoteActionAnswer, type RemoteUses } from './remoteAction.js';
+export { vmactionsMachineSize, VMACTIONS_OSES, type VmactionsConfig } from './vmactionsShim.js';
+export { shellWarnings, UNKNOWN_SHELL_WARNING } from './unknownShells.js';

@@ -6,6 +6,7 @@ import { parseWorkflow } from './parseWorkflow.js';
 import { planWorkflowJobs } from './planWorkflow.js';
 import { sortProblems } from './problems.js';
 import { unshiftProblems, type ColumnShifts } from './flowIndent.js';
+import type { VmactionsConfig } from './vmactionsShim.js';
 import { pullRequestTargetProblems, resolveInputs, triggerMatches } from './triggers.js';
 
 export interface WorkflowFile {
@@ -34,6 +35,8 @@ export interface PlanRequest {
   loadRemoteAction?: LoadRemoteAction;
   /** Told before each workflow file is planned (the planning worker reports progress with it). */
   onFile?: (path: string) => void;
+  /** helios.yaml `vmactions:`: the image label of each vmactions/<os>-vm release. */
+  vmactions?: VmactionsConfig;
 }
 
 /** The `github` context fields known before any job runs (others stay unevaluated). */
@@ -84,7 +87,7 @@ export async function plan(request: PlanRequest): Promise<RunPlan> {
     }
     if (!triggerMatches(w.template.events, request.event)) continue;
     const inputs = resolveInputs(w.file, w.root!, w.template.events, request.event);
-    const planned = await planWorkflowJobs(w, { github, inputs: inputs.inputs, labels: request.labels, actions, readFile: request.readFile, ...(request.readRemoteFile && { readRemoteFile: request.readRemoteFile }) });
+    const planned = await planWorkflowJobs(w, { github, inputs: inputs.inputs, labels: request.labels, actions, readFile: request.readFile, ...(request.vmactions && { vmactions: request.vmactions }), ...(request.readRemoteFile && { readRemoteFile: request.readRemoteFile }) });
     // A workflow that also listens to pull_request_target is refused for the events it does listen
     // to (its author expects the target's secrets), and ignored, like any workflow, for the others.
     const problems = dedupe([...pullRequestTargetProblems(w.file, w.root!), ...inputs.problems, ...planned.problems]);

@@ -27,7 +27,7 @@ export interface PlanOffThreadOptions {
 export function planOffThread(request: PlanRequest, options: PlanOffThreadOptions = {}): Promise<RunPlan> {
   const budgetMs = options.timeoutMs ?? DEFAULT_PLAN_TIMEOUT_MS;
   const worker = new Worker(new URL('./planWorker.js', import.meta.url), {
-    workerData: { files: request.files, event: request.event, labels: [...request.labels], remote: request.readRemoteFile !== undefined, actions: request.loadRemoteAction !== undefined },
+    workerData: { files: request.files, event: request.event, labels: [...request.labels], remote: request.readRemoteFile !== undefined, actions: request.loadRemoteAction !== undefined, vmactions: request.vmactions ?? {} },
     resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB },
   });
   options.onWorker?.(worker);

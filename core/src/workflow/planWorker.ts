@@ -9,9 +9,10 @@ import { plan, type WorkflowFile } from './plan.js';
 import type { ToParent, ToWorker } from './planProtocol.js';
 import { FileRefusedError } from './compositeAction.js';
 import type { RemoteActionAnswer, RemoteUses } from './remoteAction.js';
+import type { VmactionsConfig } from './vmactionsShim.js';
 
 const port = parentPort!;
-const data = workerData as { files: WorkflowFile[]; event: PlanEvent; labels: string[]; remote: boolean; actions?: boolean };
+const data = workerData as { files: WorkflowFile[]; event: PlanEvent; labels: string[]; remote: boolean; actions?: boolean; vmactions: VmactionsConfig };
 const pending = new Map<number, { resolve: (v: string | Uint8Array | null | RemoteActionAnswer) => void; reject: (e: Error) => void }>();
 let nextId = 1;
 const send = (m: ToParent) => port.postMessage(m);
@@ -40,6 +41,7 @@ plan({
   files: data.files,
   event: data.event,
   labels: data.labels,
+  vmactions: data.vmactions,
   readFile: (path) => ask({ type: 'read', path }),
   ...(data.remote && { readRemoteFile: (repo, ref, path) => ask({ type: 'readRemote', repo: { owner: repo.owner, name: repo.name }, ref, path }) }),
   ...(data.actions && { loadRemoteAction: (uses) => ask({ type: 'action', uses: { ...uses } }) }),

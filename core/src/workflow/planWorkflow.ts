@@ -12,6 +12,7 @@ import { planNumber, planSteps, TIMEOUT_RANGE } from './steps.js';
 import { readsRuntimeValues } from './dynamicValues.js';
 import { jobEnvironment } from './environment.js';
 import { at, entries, field, keyToken } from './tokens.js';
+import { vmactionsTarget, type VmactionsConfig } from './vmactionsShim.js';
 
 /** GitHub's default job timeout. */
 export const DEFAULT_TIMEOUT_MINUTES = 360;
@@ -36,6 +37,8 @@ export interface WorkflowPlanOptions {
   readRemoteFile?: ReadRemoteFile;
   /** Set while planning a called workflow: the calls above it. */
   call?: CallState;
+  /** helios.yaml `vmactions:` (release → label); absent when validating without a configuration. */
+  vmactions?: VmactionsConfig;
 }
 
 export interface WorkflowPlanResult {
@@ -180,8 +183,10 @@ export async function planWorkflowJobs(w: ParsedWorkflow, opts: WorkflowPlanOpti
       // GitHub appends the matrix values unless the name already shows them.
       if (matrix && label && !(writtenName && /\bmatrix\b/.test(writtenName))) name = `${name} (${label})`;
 
-      const runsOn = resolveRunsOn(w.reader.json(runsOnToken), ctx, opts.labels);
-      if (runsOn.ok === false) problems.push(problem(w.file, ProblemCode.runsOn, `${where}${runsOn.message}`, at(runsOnToken)));
+      // A vmactions step picks the machine: its release's label replaces the job's own runs-on.
+      const shim = vmactionsTarget({ steps: field(t, 'steps'), reader: w.reader, file: w.file, where }, ctx, validating ? null : (opts.vmactions ?? {}), opts.labels, problems);
+      const runsOn = shim === 'broken' ? ({ ok: false, message: '' } as const) : shim && shim.runsOn.ok !== 'later' ? shim.runsOn : resolveRunsOn(w.reader.json(runsOnToken), ctx, opts.labels);
+      if (runsOn.ok === false && shim !== 'broken') problems.push(problem(w.file, ProblemCode.runsOn, `${where}${runsOn.message}`, at(runsOnToken)));
       const timeout = planNumber(field(t, 'timeout-minutes'), w.reader, ctx);
       if (timeout === 'invalid' || (timeout === 'later' && !validating)) {
         problems.push(problem(w.file, ProblemCode.expression, `${where}timeout-minutes must be ${TIMEOUT_RANGE}, known when the run is planned (literal, matrix, inputs or github values)`, at(field(t, 'timeout-minutes'))));
@@ -218,6 +223,7 @@ export async function planWorkflowJobs(w: ParsedWorkflow, opts: WorkflowPlanOpti
         secretNames: [],
         steps,
         ...(environment && environment !== 'later' && { environment }),
+        ...(shim && shim !== 'broken' && shim.mapping.label && { vmactions: shim.mapping }),
       };
       const secrets = new Set<string>();
       collectSecrets({ env: plan.env, if: plan.if, outputs, steps, concurrency: field(t, 'concurrency') ? w.reader.json(field(t, 'concurrency')) : null }, '', secrets);

@@ -6,6 +6,7 @@ import { parseRemoteUses, type RemoteUses } from './remoteAction.js';
 import { evaluateTemplate, type PlanContexts } from './expressions.js';
 import { problem, ProblemCode } from './problems.js';
 import { at, field, type TokenReader } from './tokens.js';
+import { vmactionsShell, vmactionsSteps } from './vmactionsShim.js';
 
 /** Composite actions may use composite actions (local or remote); GitHub stops at the same depth. */
 const MAX_COMPOSITE_DEPTH = 9;
@@ -65,12 +66,13 @@ export async function planSteps(stepsToken: TemplateToken | undefined, scope: St
   for (const token of stepsToken) {
     index++;
     const step = await planStep(token, index, scope);
-    if (step) out.push(step);
+    if (Array.isArray(step)) out.push(...step);
+    else if (step) out.push(step);
   }
   return out;
 }
 
-async function planStep(token: TemplateToken, index: number, scope: StepScope): Promise<Step | null> {
+async function planStep(token: TemplateToken, index: number, scope: StepScope): Promise<Step | Step[] | null> {
   const { reader, file } = scope;
   const text = (key: string) => reader.text(field(token, key));
   const uses = text('uses');
@@ -92,12 +94,14 @@ async function planStep(token: TemplateToken, index: number, scope: StepScope): 
     timeoutMinutes: typeof timeout === 'number' ? timeout : null,
   };
   if (run !== undefined) {
-    return { ...common, kind: 'run', run, shell: text('shell') ?? null, workingDirectory: text('working-directory') ?? null };
+    return { ...common, kind: 'run', run, shell: vmactionsShell(scope, text('shell') ?? null), workingDirectory: text('working-directory') ?? null };
   }
   if (uses === undefined) return null; // GitHub's schema check has already reported the step.
   const withMap = reader.stringMap(field(token, 'with'));
   const builtin = builtinAction(uses);
   if (builtin) return { ...common, kind: 'builtin', action: builtin, uses, with: withMap };
+  const shimmed = vmactionsSteps(uses, token, common, index, scope);
+  if (shimmed) return shimmed;
   // Inside a composite action the problem belongs to the action's file, whatever job called it: said
   // once (identical problems are merged), not once per calling job.
   const where = inAction ? `action ${inAction}, step "${name}" (step ${index})` : `workflow "${scope.workflowName}", job "${scope.jobKey}", step "${name}" (step ${index})`;

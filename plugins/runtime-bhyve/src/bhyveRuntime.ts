@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { HeliosError, type Logger, type Machine, type MachineRef, type MachineSize, type MachineSpec, type Runtime, type Storage, type Volume } from '@helios-ci/sdk';
+import { HeliosError, type Logger, type Machine, type MachineRef, type MachineSize, type MachineSpec, type PreparedSnapshots, type Runtime, type Storage, type Volume } from '@helios-ci/sdk';
 import { allocateAddress, inSubnet, parseSubnet, type Subnet } from './addresses.js';
 import { withImageDefaults, type BhyveConfig, type Image } from './config.js';
 import type { CommandRunner } from './commands.js';
@@ -64,6 +64,29 @@ export class BhyveRuntime implements Runtime {
     if (!o.config.network.etherstub === !o.config.network.globalNic) {
       throw bhyveErrors.create('E_BHYVE_CONFIG', `runtime-bhyve ${o.id}: set exactly one of network.etherstub and network.globalNic`);
     }
+    const { storage } = o;
+    if (storage.keepPrepared && storage.hasPrepared) {
+      this.prepared = {
+        has: (label, name) => storage.hasPrepared!(this.imageName(label), name),
+        keep: async (jobId, name) => {
+          const clone = this.records.all().find((r) => r.jobId === jobId)?.clone;
+          if (!clone) throw bhyveErrors.create('E_BHYVE_CONFIG', `runtime-bhyve ${o.id}: job ${jobId} has no machine with a disk clone to keep (not provisioned by this runtime, or destroyed)`);
+          await storage.keepPrepared!(clone, name);
+        },
+      };
+    }
+  }
+
+  /**
+   * Prepared snapshots (vmactions cache-after-prepare) of a label's zones: the zone's boot disk clone
+   * snapshotted while it runs, kept by the storage as a prepared image of the label's image when the
+   * zone is destroyed. Present when the storage keeps prepared images (storage-zfs).
+   */
+  readonly prepared?: PreparedSnapshots;
+
+  /** The storage's name of the label's golden image: the last component of its dataset. */
+  private imageName(label: string): string {
+    return this.image(label).dataset.split('/').at(-1)!;
   }
 
   /** What `helios config check` and start report: each image's snapshot and the etherstub must exist. */
@@ -132,7 +155,7 @@ export class BhyveRuntime implements Runtime {
       }
     };
     try {
-      const clone = await this.o.storage.cloneImage(image.dataset.split('/').at(-1)!, spec.jobId);
+      const clone = await this.o.storage.cloneImage(image.dataset.split('/').at(-1)!, spec.jobId, ...(spec.prepared !== undefined ? [spec.prepared] : []));
       record.clone = clone;
       this.records.write(record);
       const dataset = zvolDataset(clone.location);
@@ -158,8 +181,9 @@ export class BhyveRuntime implements Runtime {
           gateway: net.gateway,
           bootdisk: { dataset },
           disks: warmDataset ? [{ dataset: warmDataset }] : [],
-          ram: image.ram,
-          vcpus: image.vcpus,
+          // The orchestrator may ask for less than the image's size (a vmactions step's mem/cpu), never more.
+          ram: spec.memoryMb < this.machineSize(spec.label).memoryMb ? `${spec.memoryMb}M` : image.ram,
+          vcpus: Math.min(spec.cpus, image.vcpus),
           bootrom: image.bootrom,
           resolvers: net.resolvers,
           cloudInit: userDataFile,

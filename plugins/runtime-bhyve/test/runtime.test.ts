@@ -240,6 +240,23 @@ test('checkHost reports a missing snapshot and a missing etherstub together', as
   }
 });
 
+test('a machine asked smaller than the label (a vmactions step\'s mem/cpu) gets that size; the label\'s size otherwise', async () => {
+  const w = world();
+  try {
+    const small = await w.runtime.provision(w.spec('j1', { cpus: 1, memoryMb: 512 }));
+    const full = await w.runtime.provision(w.spec('j2'));
+    const attrs = (zone: string) => w.host.zones.get(zone)!.config.split('\n').filter((l) => /set name=(ram|vcpus)|set value=/.test(l)).join(' ');
+    assert.match(attrs(small.id), /name=ram.*value=512M/);
+    assert.match(attrs(small.id), /name=vcpus.*value=1\b/);
+    assert.match(attrs(full.id), /name=ram.*value=2G/);
+    assert.match(attrs(full.id), /name=vcpus.*value=2\b/);
+    await w.runtime.destroy(small);
+    await w.runtime.destroy(full);
+  } finally {
+    w.cleanup();
+  }
+});
+
 test('machineSize comes from the label: ram and vcpus', () => {
   const w = world();
   try {

@@ -24,6 +24,10 @@ export interface WorldOptions {
   zfs?: Record<string, unknown>;
   /** Extra top-level YAML for `server:` (indented two spaces). */
   server?: string;
+  /** Extra top-level YAML sections (e.g. `vmactions:`), each line unindented. */
+  top?: string;
+  /** Extra environment of `helios serve` (inherited by the simulator's commands and guests). */
+  env?: Record<string, string>;
 }
 
 export interface ForgeCheck {
@@ -40,7 +44,7 @@ export class World {
   serve: HeliosServe | null = null;
   constructor(
     readonly h: SimHost,
-    o: WorldOptions = {},
+    private readonly o: WorldOptions = {},
   ) {
     copyFileSync(join(REPO_ROOT, 'core/test/fixtures/plugins/recordingForge.mjs'), join(this.dir, 'recordingForge.mjs'));
     // The forge stand-in is a third-party plugin: it finds the sdk in its own node_modules.
@@ -65,11 +69,11 @@ ${o.server ?? ''}plugins:
     use: "@helios-ci/runtime-bhyve"
     config: ${JSON.stringify(bhyve)}
 limits: { concurrentJobs: 2, shutdownGraceSeconds: 1, forgeCallTimeoutSeconds: 1, checkUpdateIntervalSeconds: 0.2 }
-`,
+${o.top ?? ''}`,
     );
   }
   start(): HeliosServe {
-    this.serve = startHeliosServe(this.dir, { env: { HELIOS_ILLUMOS_SIM_STATE: process.env.HELIOS_ILLUMOS_SIM_STATE!, PATH: process.env.PATH ?? '/usr/bin:/bin' } });
+    this.serve = startHeliosServe(this.dir, { env: { HELIOS_ILLUMOS_SIM_STATE: process.env.HELIOS_ILLUMOS_SIM_STATE!, PATH: process.env.PATH ?? '/usr/bin:/bin', ...this.o.env } });
     return this.serve;
   }
   async push(sha: string): Promise<Response> {
@@ -92,6 +96,14 @@ limits: { concurrentJobs: 2, shutdownGraceSeconds: 1, forgeCallTimeoutSeconds: 1
   }
   runs(): { id: string; plan_json: string }[] {
     return this.db((db) => db.prepare('SELECT * FROM runs ORDER BY created_at').all() as { id: string; plan_json: string }[]);
+  }
+  /** When the job started provisioning and finished (ms). */
+  jobTimes(jobId: string): { provisioning_at: number; finished_at: number } {
+    return this.db((db) => db.prepare('SELECT provisioning_at, finished_at FROM jobs WHERE id = ?').get(jobId) as { provisioning_at: number; finished_at: number });
+  }
+  /** The job's steps as the agent reported them. */
+  steps(jobId: string): { idx: number; name: string; conclusion: string | null }[] {
+    return this.db((db) => db.prepare('SELECT idx, name, conclusion FROM steps WHERE job_id = ? ORDER BY idx').all(jobId) as { idx: number; name: string; conclusion: string | null }[]);
   }
   log(jobId: string): { stream: string; text: string }[] {
     return this.db((db) => readStoredJobLog(db, jobId));

@@ -11,6 +11,8 @@
  *   <parent>/caches/<slug>/<id>@committed     one dataset per cache entry, one file `data`
  *   <parent>/artifacts/<slug>/<id>@committed  likewise per artifact; <slug> is the repository group
  *   <parent>/uploads/<job>-<random>      a blob being written; renamed into place when complete
+ *   <parent>/prepared/<image>/<name>@prepared  a job's image clone kept after its `prepare` (vmactions
+ *                                        cache-after-prepare); later jobs clone its @prepared
  *
  * Ids handed out are these paths relative to the parent (`jobs/j1-image`, `caches/<slug>/<id>`).
  */
@@ -24,14 +26,18 @@ const GROUP = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}(?:\/[A-Za-z0-9_.][A-Za-z0-9_.-]{
 /** The configured parent: a pool and datasets below it. */
 export const PARENT = /^[A-Za-z][A-Za-z0-9_.:-]{0,99}(?:\/[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}){0,10}$/;
 
-export type Area = 'images' | 'jobs' | 'warm' | 'caches' | 'artifacts' | 'uploads';
-export const AREAS: readonly Area[] = ['images', 'jobs', 'warm', 'caches', 'artifacts', 'uploads'];
+export type Area = 'images' | 'jobs' | 'warm' | 'caches' | 'artifacts' | 'uploads' | 'prepared';
+export const AREAS: readonly Area[] = ['images', 'jobs', 'warm', 'caches', 'artifacts', 'uploads', 'prepared'];
 
 export const SNAPSHOT_COMMITTED = 'committed';
 export const PROP_JOB = 'helios:job';
 export const PROP_KIND = 'helios:kind';
 export const PROP_SIZE = 'helios:size';
 export const PROP_GROUP = 'helios:group';
+/** On a job's image clone: `<image>/<name>`, the prepared image it becomes when released (keepPrepared). */
+export const PROP_PREPARED = 'helios:prepared';
+/** The snapshot of a prepared image that jobs clone. */
+export const SNAPSHOT_PREPARED = 'prepared';
 /**
  * Set on a dataset removed while something still holds it (clones of a warm head's snapshot, a reader
  * of a blob, the writer of an upload): invisible from then on, destroyed by a later sweep.

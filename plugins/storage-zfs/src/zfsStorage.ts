@@ -19,6 +19,8 @@ import {
 import {
   PARENT,
   PROP_GROUP,
+  PROP_PREPARED,
+  SNAPSHOT_PREPARED,
   PROP_JOB,
   PROP_KIND,
   PROP_REMOVED,
@@ -107,10 +109,10 @@ export class ZfsStorage implements Storage {
 
   // ---------------------------------------------------------------- volumes
 
-  async cloneImage(image: string, jobId: string): Promise<Volume> {
+  async cloneImage(image: string, jobId: string, prepared?: string): Promise<Volume> {
     checkComponent('image', image);
     checkComponent('job id', jobId);
-    const snapshot = await this.imageSnapshot(image);
+    const snapshot = prepared === undefined ? await this.imageSnapshot(image) : await this.preparedSnapshot(image, prepared);
     await this.z.ensureArea('jobs');
     const id = `jobs/${jobId}-image`;
     const target = this.z.ds(id);
@@ -181,6 +183,77 @@ export class ZfsStorage implements Storage {
       await this.sweep(this.z.ds('warm'));
     }
     return `warm/${head}`;
+  }
+
+  // ---------------------------------------------------------------- prepared images
+
+  /**
+   * Snapshots a job's image clone while its machine runs (`@prepared`) and marks it to become the
+   * prepared image `<image>/<name>` when released. A crash before the release loses it (the
+   * reconciler destroys the clone): the next job prepares again.
+   */
+  async keepPrepared(volume: Volume, name: string): Promise<void> {
+    const parsed = parseId(volume?.id);
+    if (parsed?.area !== 'jobs' || parsed.kind !== 'image-clone' || volume.kind !== 'image-clone') {
+      throw new HeliosError('E_STORAGE_NAME_INVALID', `storage-zfs: keepPrepared takes an image clone from cloneImage; got ${JSON.stringify(volume?.id)} (${volume?.kind})`);
+    }
+    checkComponent('prepared name', name);
+    const source = this.z.ds(volume.id);
+    const props = await this.z.props(source);
+    if (!props) throw new HeliosError('E_NOT_FOUND', `storage-zfs: image clone ${volume.id} does not exist (released already?)`, { facts: { id: volume.id } });
+    const imagePrefix = `${this.z.ds('images')}/`;
+    if (!props.origin.startsWith(imagePrefix)) {
+      throw new HeliosError('E_STORAGE_NAME_INVALID', `storage-zfs: ${volume.id} is not a clone of a golden image (origin ${props.origin}); only a machine started from an image is kept as a prepared image`);
+    }
+    const image = checkComponent('image', props.origin.slice(imagePrefix.length).split('@')[0]);
+    if (await this.hasPrepared(image, name)) return;
+    const doing = `keeping ${volume.id} as prepared image ${image}/${name}`;
+    await this.z.run(['snapshot', `${source}@${SNAPSHOT_PREPARED}`], doing, source);
+    await this.z.run(['set', `${PROP_PREPARED}=${image}/${name}`, source], doing, source);
+  }
+
+  async hasPrepared(image: string, name: string): Promise<boolean> {
+    checkComponent('image', image);
+    checkComponent('prepared name', name);
+    return (await this.z.props(`${this.z.ds(`prepared/${image}/${name}`)}@${SNAPSHOT_PREPARED}`)) !== null;
+  }
+
+  private async preparedSnapshot(image: string, name: string): Promise<string> {
+    checkComponent('prepared name', name);
+    if (!(await this.hasPrepared(image, name))) {
+      throw new HeliosError('E_STORAGE_IMAGE_NOT_FOUND', `storage-zfs: prepared image ${image}/${name} does not exist (removed since it was looked up?); start from the image`, { facts: { image } });
+    }
+    return `${this.z.ds(`prepared/${image}/${name}`)}@${SNAPSHOT_PREPARED}`;
+  }
+
+  /** A released clone marked by keepPrepared becomes its prepared image; false when it is not marked or one exists already. */
+  private async becomePrepared(id: string): Promise<boolean> {
+    const dataset = this.z.ds(id);
+    const props = await this.z.props(dataset, [PROP_PREPARED]);
+    const target = props?.[PROP_PREPARED];
+    if (!target || target === '-' || !/^[^/]+\/[^/]+$/.test(target)) return false;
+    const [image, name] = target.split('/') as [string, string];
+    checkComponent('image', image);
+    checkComponent('prepared name', name);
+    if (await this.hasPrepared(image, name)) return false;
+    const doing = `keeping ${id} as prepared image ${target}`;
+    await this.z.ensureArea('prepared');
+    try {
+      await this.cli.zfs(['create', this.z.ds(`prepared/${image}`)]);
+    } catch (err) {
+      if (!(err instanceof ZfsCommandError && err.failure === 'exists')) throw this.z.fail(err, doing, dataset);
+    }
+    // Prepared images are only cloned: unmounted (zfs-fuse refuses to rename a mounted dataset) and
+    // kept so. A zvol has nothing to unmount; the simulator's zvols are filesystems that report
+    // `volume`, so both are tried and only a real filesystem's failure counts.
+    try {
+      await this.z.run(['set', 'canmount=noauto', dataset], doing, dataset);
+      await this.z.unmount(dataset, doing);
+    } catch (err) {
+      if (props.type === 'filesystem') throw err;
+    }
+    await this.z.runRetryingBusy(['rename', dataset, this.z.ds(`prepared/${target}`)], doing, dataset);
+    return true;
   }
 
   async release(volume: Volume): Promise<void> {
@@ -446,6 +519,7 @@ export class ZfsStorage implements Storage {
 
   /** Destroys a job's volume; removed heads it was the last user of go too. */
   private async releaseJobDataset(id: string): Promise<void> {
+    if (parseId(id)?.area === 'jobs' && (await this.becomePrepared(id))) return;
     const dataset = this.z.ds(id);
     if (!(await this.z.destroy(dataset, { recursive: true }, `releasing ${id}`))) return;
     await this.sweep(this.z.ds('warm'));

@@ -55,6 +55,11 @@ export interface MachineSpec {
    * host's files from its machines can still let the agent clone it (read-only). Absent for forge runs.
    */
   sourceDir?: string;
+  /**
+   * Optional: start the machine from the prepared snapshot of this name (`Runtime.prepared`) instead
+   * of the label's image. Set only after `prepared.has(label, name)` said it exists.
+   */
+  prepared?: string;
 }
 
 /** Boot milestones a runtime may report through `MachineSpec.onMilestone`. */
@@ -98,4 +103,21 @@ export interface Runtime {
   list(): Promise<MachineRef[]>;
   /** Boot output, streamed into the job log when available. */
   console?(machine: MachineRef): AsyncIterable<string>;
+  /**
+   * Optional: prepared snapshots of a label's machines (vmactions `cache-after-prepare`). A runtime
+   * without it runs `prepare` in every job.
+   */
+  prepared?: PreparedSnapshots;
+}
+
+/** Snapshots of a machine's root disk taken while it runs, to start later machines of the label from. */
+export interface PreparedSnapshots {
+  /** Whether the prepared snapshot `name` of `label` exists (then `MachineSpec.prepared` may name it). */
+  has(label: string, name: string): Promise<boolean>;
+  /**
+   * Snapshots the root disk of job `jobId`'s running machine now as `name` of its label (by job, since
+   * the job's steps may end before `provision` has returned); the snapshot becomes usable once the
+   * machine is destroyed. Keeping a name that exists is a no-op.
+   */
+  keep(jobId: string, name: string): Promise<void>;
 }

@@ -67,9 +67,18 @@ export interface Storage {
   readonly id: string;
   /**
    * A copy-on-write clone of the named golden image for one job (`zfs clone image@snapshot`: constant
-   * time whatever the size). Unknown image: `E_STORAGE_IMAGE_NOT_FOUND`.
+   * time whatever the size), or of its prepared image `prepared` (keepPrepared) when given. Unknown
+   * image: `E_STORAGE_IMAGE_NOT_FOUND`.
    */
-  cloneImage(image: string, jobId: string): Promise<Volume>;
+  cloneImage(image: string, jobId: string, prepared?: string): Promise<Volume>;
+  /**
+   * Optional (runtimes' `prepared` snapshots): snapshots an image clone in use as the prepared image
+   * `name` of the image it was cloned from; when the clone is released it is kept (as that prepared
+   * image) instead of destroyed. `cloneImage(image, jobId, name)` then clones it.
+   */
+  keepPrepared?(volume: Volume, name: string): Promise<void>;
+  /** Optional: whether the prepared image `name` of `image` exists. */
+  hasPrepared?(image: string, name: string): Promise<boolean>;
   /**
    * A writable volume for one job's warm paths: a clone of the warm head `head` (an id `commitWarm`
    * returned), or empty when `head` is null or no longer exists.

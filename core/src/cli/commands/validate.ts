@@ -1,7 +1,7 @@
 import { isAbsolute, relative, resolve } from 'node:path';
 import { HeliosError, type PlanProblem } from '@helios-ci/sdk';
 import type { Command } from '../command.js';
-import { discoverWorkflowFiles, formatProblem, readWorkflowFiles, repoRoot, sortProblems, validateWorkflow, WORKFLOW_DIRS, workingTreeReader } from '../../workflow/index.js';
+import { discoverWorkflowFiles, formatProblem, readWorkflowFiles, repoRoot, shellWarnings, sortProblems, validateWorkflow, WORKFLOW_DIRS, workingTreeReader } from '../../workflow/index.js';
 
 export const validateCommand: Command = {
   path: ['validate'],
@@ -13,10 +13,12 @@ marketplace actions, pull_request_target, needs cycles, bad matrices, missing lo
 PATH is a workflow file or a folder of them; default: ${WORKFLOW_DIRS.join(' and ')} of the
 repository containing the current directory. Local composite actions are read from that repository.
 
-Prints one line per problem, "file:line:col: message"; exit 1 if there are any.
+Prints one line per problem, "file:line:col: message"; exit 1 if there are any. Warnings
+("file:line:col: warning: message", e.g. a shell: that names no known shell and no earlier
+vmactions step provides) are printed too but do not change the exit code.
 
 Options:
-  --json   print {"files": [...], "problems": [{file, line, col, message, code}]} instead`,
+  --json   print {"files": [...], "problems": [{file, line, col, message, code}], "warnings": [...]} instead`,
   options: { json: { type: 'boolean' } },
   allowPositionals: true,
   async run(args, io) {
@@ -30,12 +32,19 @@ Options:
     // Symlinks out of the repository are refused unread (a problem naming the path, never the target's text).
     const readable = await readWorkflowFiles(root, files);
     let problems: PlanProblem[] = [...readable.problems];
-    for (const file of readable.files) problems.push(...(await validateWorkflow(file, read)));
+    let warnings: PlanProblem[] = [];
+    for (const file of readable.files) {
+      problems.push(...(await validateWorkflow(file, read)));
+      warnings.push(...(await shellWarnings(file)));
+    }
     problems = sortProblems(problems);
+    warnings = sortProblems(warnings);
     if (args.values.json) {
-      io.stdout.write(`${JSON.stringify({ files, problems })}\n`);
-    } else if (problems.length) {
+      io.stdout.write(`${JSON.stringify({ files, problems, warnings })}\n`);
+    } else if (problems.length || warnings.length) {
+      io.stdout.write(warnings.map((p) => `${formatProblem({ ...p, message: `warning: ${p.message}` })}\n`).join(''));
       io.stdout.write(problems.map((p) => `${formatProblem(p)}\n`).join(''));
+      if (!problems.length) io.stdout.write(`ok: ${files.length} workflow file${files.length === 1 ? '' : 's'}, no problems (${warnings.length} warning${warnings.length === 1 ? '' : 's'})\n`);
     } else {
       io.stdout.write(`ok: ${files.length} workflow file${files.length === 1 ? '' : 's'}, no problems\n`);
     }

@@ -33,6 +33,7 @@ export function jobPage(d: JobPageData): SafeHtml {
   return html`<h1>${job.name} <span id="job-state" class="state ${job.state}">${job.state}</span></h1>
 <p class="meta"><span><a href="/runs/${encodeURIComponent(d.runId)}">← run</a></span><span>${job.workflow}</span><span>runs-on: ${job.runsOn.join(', ')}</span><span>attempt ${job.attempt}</span><span id="job-duration">${formatDuration(job.durationMs)}</span></p>
 ${job.machineStart ? html`<p class="meta" id="machine-start"><span>machine: booted ${formatDuration(job.machineStart.bootedMs)}</span><span>first console byte ${formatDuration(job.machineStart.consoleMs)}</span><span>agent hello ${formatDuration(job.machineStart.helloMs)}</span><span>(from the disk clone)</span></p>` : ''}
+${job.vmactions ? vmactionsLine(job.vmactions) : ''}
 <p class="meta" id="job-reason">${job.reason ?? ''}</p>
 ${d.canWrite ? actions(job, d.csrf ?? '') : ''}
 <h2>Steps</h2>
@@ -53,6 +54,11 @@ ${artifactList(d.artifacts ?? [])}
     ? d.lines.map((l) => html`<div class="ln ${l.stream}" id="L${l.seq}"><a class="n" href="#L${l.seq}">${l.seq}</a><span class="t">${l.text.replace(ANSI, '')}</span></div>`)
     : html`<div id="log-empty" class="empty">${d.live ? 'Waiting for output…' : 'This job wrote no log.'}</div>`}</div>
 ${more ? html`<p class="meta" id="log-more">Lines 1–${d.lines.at(-1)?.seq ?? 0} of ${d.lastSeq} shown without script; <a href="/jobs/${id}/log.txt">the raw log</a> has all of them.</p>` : ''}`;
+}
+
+/** What the vmactions shim mapped: the step's release onto a label, and the inputs it ignores. */
+function vmactionsLine(vm: NonNullable<JobView['vmactions']>): SafeHtml {
+  return html`<p class="meta" id="vmactions"><span>${vm.uses}: release ${vm.release} → ${vm.label} (vmactions.${vm.os}.${vm.matched})</span><span>shell: ${vm.shell} {0} → sh</span>${vm.notes.map((n) => html`<span>${n}</span>`)}</p>`;
 }
 
 function actions(job: JobView, csrf: string): SafeHtml {

@@ -99,8 +99,8 @@ function salvage(raw: Record<string, unknown>): HeliosConfig {
       if (INSTANCE_NAME.test(name) && Value.Check(PluginEntrySchema, entry)) plugins[name] = entry;
     }
   }
-  const { server, limits, caches, artifacts, ui, environments, egress, actions } = HeliosConfigSchema.properties;
-  return { server: section(server, raw.server), plugins, limits: section(limits, raw.limits), caches: section(caches, raw.caches), artifacts: section(artifacts, raw.artifacts), ui: section(ui, raw.ui), environments: section(environments, raw.environments), egress: section(egress, raw.egress), actions: section(actions, raw.actions) };
+  const { server, limits, caches, artifacts, ui, environments, egress, actions, vmactions } = HeliosConfigSchema.properties;
+  return { server: section(server, raw.server), plugins, limits: section(limits, raw.limits), caches: section(caches, raw.caches), artifacts: section(artifacts, raw.artifacts), ui: section(ui, raw.ui), environments: section(environments, raw.environments), egress: section(egress, raw.egress), actions: section(actions, raw.actions), vmactions: section(vmactions, raw.vmactions) };
 }
 
 function makePositionOf(doc: Document, lineCounter: LineCounter): PositionOf {

@@ -13,6 +13,11 @@ export const PluginEntrySchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** One OS of helios.yaml `vmactions:`: release (or `default`) → runs-on label. */
+const VmactionsReleases = Type.Optional(
+  Type.Record(Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' }), Type.String({ minLength: 1, maxLength: 255 })),
+);
+
 export const HeliosConfigSchema = Type.Object(
   {
     server: Type.Object(
@@ -149,6 +154,14 @@ export const HeliosConfigSchema = Type.Object(
       Type.String({ minLength: 1, maxLength: 255, pattern: '^[^\\x00-\\x1f/][^\\x00-\\x1f]*$' }),
       Type.Object({ approval: Type.Boolean({ default: false }) }, { additionalProperties: false }),
       { default: {} },
+    ),
+    /**
+     * The vmactions shim: a job with `uses: vmactions/<os>-vm@…` runs on the label its `release`
+     * maps to here (`default`: when the step gives no release; a prefix picks the newest match).
+     */
+    vmactions: Type.Object(
+      { omnios: VmactionsReleases, openindiana: VmactionsReleases, solaris: VmactionsReleases, freebsd: VmactionsReleases, netbsd: VmactionsReleases, openbsd: VmactionsReleases },
+      { additionalProperties: false, default: {} },
     ),
     /** What jobs may reach through the egress proxy (per repository, per runs-on label); fork pull requests: none. */
     egress: EgressConfigSchema,
