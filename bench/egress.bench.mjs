@@ -4,6 +4,7 @@
 // (BENCH_EGRESS_CONNS) fresh connections each fetch a tiny body, direct and through the proxy: the
 // added latency per connection (median, p99). The proxy is core's EgressService with a real job grant,
 // in its own process as under `helios serve`. Issue 15's target: throughput ratio >= 0.8.
+// BENCH_EGRESS_CPU_PROF=<dir> writes the proxy process's V8 CPU profile there (node --cpu-prof).
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 import { join } from 'node:path';
@@ -14,8 +15,8 @@ const MB = Number(process.env.BENCH_EGRESS_MB ?? 200);
 const CONNS = Number(process.env.BENCH_EGRESS_CONNS ?? 200);
 
 /** Starts `source` (an ES module) in its own node process; resolves with its first stdout line, parsed. */
-function child(source) {
-  const p = spawn(process.execPath, ['--input-type=module', '-e', source], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+function child(source, flags = []) {
+  const p = spawn(process.execPath, [...flags, '--input-type=module', '-e', `process.on('SIGTERM', () => process.exit(0));\n${source}`], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
     p.stdout.on('data', (d) => {
@@ -49,7 +50,7 @@ await s.start();
 let n = 0;
 const g = s.grant({ jobId: 'bench', policy: compile({ allow: ['127.0.0.1:*'] }, 'egress.default', 'bench/bench'), implicit: [], report: () => n++ });
 console.log(JSON.stringify({ endpoint: s.endpoint, credential: g.credential }));
-`);
+`, process.env.BENCH_EGRESS_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_EGRESS_CPU_PROF] : []);
 
 const url = `http://127.0.0.1:${origin.info.port}`;
 const [user, secret] = proxy.info.credential.split(':');

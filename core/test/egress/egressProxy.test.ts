@@ -2,7 +2,8 @@
 // Names are pinned by egress.hosts (the proxy's own resolver path): origin.example → 127.0.0.1
 // (allowed through allowPrivate 127.0.0.1/32), public.example → 127.0.0.2 (loopback, not allowed).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -16,7 +17,7 @@ import { openJobEgress } from '../../src/egress/jobEgress.js';
 import { createEventBus } from '../../src/kernel/eventBus.js';
 import type { RunRecord } from '../../src/store/index.js';
 import type { Logger } from '@helios-ci/sdk';
-import { startOrigin, type Origin } from './originServer.js';
+import { bytesOf, startOrigin, type Origin } from './originServer.js';
 
 let origin: Origin;
 let service: EgressService;
@@ -91,6 +92,39 @@ test('an allowed name is forwarded (plain HTTP) and tunnelled (CONNECT), and bot
     assert.ok(origin.requests.some((r) => r === `GET origin.example:${origin.port} /hello`), 'the Host header reaches the origin unchanged');
   } finally {
     g.revoke();
+  }
+});
+
+test('large bodies cross the tunnel and the forwarder intact both ways, to a fast and to a rate-limited reader', async () => {
+  const g = grant();
+  const dir = mkdtempSync(join(tmpdir(), 'egress-big-'));
+  const n = 24 * 1024 * 1024 + 12345;
+  const expected = createHash('sha256').update(bytesOf(n)).digest('hex');
+  const env = { PATH: process.env.PATH, http_proxy: proxyUrl(g.credential) };
+  try {
+    seen.length = 0;
+    // --limit-rate makes curl read slowly, so the proxy's writes to it back up and reading must pause and resume.
+    for (const [i, args] of [['-p'], ['-p', '--limit-rate', '40M'], []].entries()) {
+      const out = join(dir, `big${i}`);
+      const r = await run('curl', ['-sS', '-f', '-o', out, ...args, `http://origin.example:${origin.port}/bytes?n=${n}`], env, 120_000);
+      assert.is(r.status, 0, r.stderr);
+      assert.is(createHash('sha256').update(readFileSync(out)).digest('hex'), expected, `download ${i} (${args.join(' ')}) arrived changed`);
+      rmSync(out);
+    }
+    const upload = join(dir, 'up');
+    writeFileSync(upload, bytesOf(n));
+    for (const args of [['-p'], []]) {
+      const r = await run('curl', ['-sS', '-f', '--data-binary', `@${upload}`, ...args, `http://origin.example:${origin.port}/sha256`], env, 120_000);
+      assert.is(r.status, 0, r.stderr);
+      assert.is(r.stdout.trim(), expected, `upload (${args.join(' ')}) arrived changed`);
+    }
+    const all = await reported(5);
+    assert.is(all.length, 5, JSON.stringify(all));
+    // Bytes come from the upstream socket's counters at close: body plus HTTP heads.
+    assert.ok(all.every((c) => c.allowed && c.bytes >= n && c.bytes < n + 4096), JSON.stringify(all.map((c) => [c.method, c.bytes])));
+  } finally {
+    g.revoke();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 
