@@ -14,6 +14,7 @@ import type { EgressConnection } from '../../src/egress/egressGrants.js';
 import { egressLine } from '../../src/egress/egressLine.js';
 import { GitRepo } from '../helpers/gitRepo.js';
 import { openJobEgress } from '../../src/egress/jobEgress.js';
+import { jobTokenHash } from '../../src/agent-service/jobTokenHash.js';
 import { createEventBus } from '../../src/kernel/eventBus.js';
 import type { RunRecord } from '../../src/store/index.js';
 import type { Logger } from '@helios-ci/sdk';
@@ -224,7 +225,7 @@ test('the orchestrator\'s glue: a fork PR run gets none even with `any` configur
   events.on('egress.connection', (e) => counted.push(e.allowed));
   const run = { repo: { owner: 'acme', name: 'widgets' }, trusted: false } as RunRecord;
   const config = { default: 'any' as const, repositories: { 'acme/widgets': 'any' as const }, labels: {}, hosts: {} };
-  const job = openJobEgress({ service, config, run, jobId: 'fork1', label: 'local', cloneUrl: `http://origin.example:${origin.port}/repo.git`, sink: { egress: (t) => lines.push(t) }, events });
+  const job = openJobEgress({ service, config, run, jobId: 'fork1', label: 'local', cloneUrl: `http://origin.example:${origin.port}/repo.git`, tokenHash: jobTokenHash('fork1-token'), sink: { egress: (t) => lines.push(t) }, events });
   try {
     assert.is(job.proxy, service.endpoint);
     assert.match(job.credential, /^job-fork1:/);
@@ -256,6 +257,51 @@ test('npm reads a registry through the proxy from HTTP_PROXY', async () => {
   } finally {
     g.revoke();
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+
+test('a job\'s grant survives a control restart (same token hash, same credential) and works on a worker\'s own proxy', async () => {
+  const lines: string[] = [];
+  const events = createEventBus({ child: () => undefined, debug() {}, info() {}, warn() {}, error() {} } as unknown as Logger);
+  const run = { repo: { owner: 'acme', name: 'widgets' }, trusted: true } as RunRecord;
+  const config = { repositories: { 'acme/widgets': { allow: [`origin.example:${origin.port}`], allowPrivate: ['127.0.0.1/32'] } }, labels: {}, hosts: {} };
+  const tokenHash = jobTokenHash('the-agent-token');
+  const input = { config, run, jobId: 'adopt1', label: 'local', cloneUrl: 'file:///nowhere', tokenHash, sink: { egress: (t: string) => lines.push(t) }, events };
+  const first = openJobEgress({ ...input, service });
+  const credential = first.credential;
+  assert.is.not(credential, openJobEgress({ ...input, service, tokenHash: jobTokenHash('another attempt') }).credential, 'each attempt has its own credential');
+  first.revoke();
+  // The process that minted it is gone; the restarted control opens the job's egress from the kept hash.
+  assert.is((await curl([`http://origin.example:${origin.port}/hello`], proxyUrl(credential))).code, '407');
+  const again = openJobEgress({ ...input, service });
+  try {
+    assert.is(again.credential, credential);
+    const r = await curl([`http://origin.example:${origin.port}/hello`], proxyUrl(credential));
+    assert.is(r.code, '200', r.stderr);
+  } finally {
+    again.revoke();
+  }
+  // A worker's proxy: control's grant (no secret in it) admits the same credential, under the same policy.
+  assert.not.match(JSON.stringify(again.grant), credential.split(':')[1]!);
+  const worker = new EgressService({ host: '127.0.0.1', port: 0, hosts: { 'origin.example': '127.0.0.1', 'public.example': '127.0.0.2' } });
+  await worker.start();
+  const reports: EgressConnection[] = [];
+  const revoke = worker.admit(JSON.parse(JSON.stringify(again.grant)), (c) => reports.push(c));
+  try {
+    const via = `http://${credential.split(':')[0]}:${encodeURIComponent(credential.split(':')[1]!)}@${worker.endpoint}`;
+    const ok = await curl(['-p', `http://origin.example:${origin.port}/hello`], via);
+    assert.is(ok.code, '200', ok.stderr);
+    const refused = await curl([`http://public.example:${origin.port}/hello`], via);
+    assert.is(refused.code, '403');
+    assert.match(refused.body, /not in the allow list for acme\/widgets \(egress.repositories."acme\/widgets"\)/);
+    for (let i = 0; i < 100 && reports.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(reports.map((c) => [c.jobId, c.method, c.allowed]).sort(), [['adopt1', 'CONNECT', true], ['adopt1', 'GET', false]]);
+    revoke();
+    assert.is((await curl([`http://origin.example:${origin.port}/hello`], via)).code, '407', 'revoked when the worker\'s job ends');
+  } finally {
+    revoke();
+    await worker.stop();
   }
 });
 
