@@ -75,8 +75,11 @@ jobs:
     const exited = new Promise((r) => serve.child.once('exit', r));
     serve.child.kill('SIGKILL');
     await exited;
+    const polls = () => w.logText(jobId).split(`egress | GET origin.example:${o.port} allowed`).length - 1;
+    const before = polls();
     w.startControl();
-    await waitFor('the restarted control to re-adopt the job', () => /waiting for its agent to resume/.test(w.logText(jobId)), 60_000);
+    // The step keeps polling /go through the worker's proxy: once new lines arrive, the new control has the job.
+    await waitFor('the restarted control to log the polls again', () => /waiting for its agent to resume/.test(w.logText(jobId)) && polls() > before, 60_000);
     o.open();
     const [job] = await w.waitJobs('the job to end', 1, 90_000);
     const log = w.logText(jobId);
