@@ -4,6 +4,8 @@
 // (BENCH_EGRESS_CONNS) fresh connections each fetch a tiny body, direct and through the proxy: the
 // added latency per connection (median, p99). The proxy is core's EgressService with a real job grant,
 // in its own process as under `helios serve`. Issue 15's target: throughput ratio >= 0.8.
+// proxyCpuMsPer100MB: the proxy process's CPU (user + system) per 100 MB moved, which other load on a
+// shared machine moves far less than the speeds. BENCH_EGRESS_CPU_PROF=<dir> writes the proxy process's V8 CPU profile there (node --cpu-prof).
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 import { join } from 'node:path';
@@ -13,16 +15,27 @@ const root = join(fileURLToPath(new URL('.', import.meta.url)), '..');
 const MB = Number(process.env.BENCH_EGRESS_MB ?? 200);
 const CONNS = Number(process.env.BENCH_EGRESS_CONNS ?? 200);
 
-/** Starts `source` (an ES module) in its own node process; resolves with its first stdout line, parsed. */
-function child(source) {
-  const p = spawn(process.execPath, ['--input-type=module', '-e', source], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+/**
+ * Starts `source` (an ES module) in its own node process; resolves with its first stdout line, parsed.
+ * `next()` waits for the following line (the proxy prints its CPU time on SIGUSR2).
+ */
+function child(source, flags = []) {
+  const p = spawn(process.execPath, [...flags, '--input-type=module', '-e', `process.on('SIGTERM', () => process.exit(0));\n${source}`], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines = [];
+  const waiting = [];
+  let out = '';
+  p.stdout.on('data', (d) => {
+    out += d;
+    for (let nl = out.indexOf('\n'); nl >= 0; nl = out.indexOf('\n')) {
+      const line = JSON.parse(out.slice(0, nl));
+      out = out.slice(nl + 1);
+      if (waiting.length) waiting.shift()(line);
+      else lines.push(line);
+    }
+  });
+  const next = () => (lines.length ? Promise.resolve(lines.shift()) : new Promise((r) => waiting.push(r)));
   return new Promise((resolve, reject) => {
-    let out = '';
-    p.stdout.on('data', (d) => {
-      out += d;
-      const nl = out.indexOf('\n');
-      if (nl >= 0) resolve({ info: JSON.parse(out.slice(0, nl)), kill: () => p.kill('SIGTERM') });
-    });
+    next().then((info) => resolve({ info, next, signal: (s) => p.kill(s), kill: () => p.kill('SIGTERM') }));
     p.once('exit', (code) => reject(new Error(`bench child exited ${code}`)));
   });
 }
@@ -48,8 +61,9 @@ const s = new EgressService({ host: '127.0.0.1', port: 0 });
 await s.start();
 let n = 0;
 const g = s.grant({ jobId: 'bench', policy: compile({ allow: ['127.0.0.1:*'] }, 'egress.default', 'bench/bench'), implicit: [], report: () => n++ });
+process.on('SIGUSR2', () => { const u = process.cpuUsage(); console.log(JSON.stringify({ cpuMs: (u.user + u.system) / 1000 })); });
 console.log(JSON.stringify({ endpoint: s.endpoint, credential: g.credential }));
-`);
+`, process.env.BENCH_EGRESS_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_EGRESS_CPU_PROF] : []);
 
 const url = `http://127.0.0.1:${origin.info.port}`;
 const [user, secret] = proxy.info.credential.split(':');
@@ -68,10 +82,18 @@ function curlSpeed(args) {
   });
 }
 
+/** The proxy process's CPU time so far (user + system, ms). */
+async function proxyCpu() {
+  proxy.signal('SIGUSR2');
+  return (await proxy.next()).cpuMs;
+}
+
+/** Best speed of 3, and the proxy's CPU ms per 100 MB moved over the 3 (robust to other load on the machine). */
 async function best(args) {
   let top = 0;
+  const before = await proxyCpu();
   for (let i = 0; i < 3; i++) top = Math.max(top, await curlSpeed(args));
-  return top;
+  return { speed: top, cpuMsPer100MB: +(((await proxyCpu()) - before) / (3 * MB / 100)).toFixed(1) };
 }
 
 function once(viaProxy) {
@@ -94,9 +116,10 @@ const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Mat
 
 try {
   console.error(`egress bench: ${MB} MB direct, forwarded and tunnelled (best of 3 each)`);
-  const direct = await best([`${url}/big`]);
-  const forwarded = await best(['-x', proxyUrl, `${url}/big`]);
-  const tunnelled = await best(['-x', proxyUrl, '-p', `${url}/big`]);
+  const direct = (await best([`${url}/big`])).speed;
+  const fwd = await best(['-x', proxyUrl, `${url}/big`]);
+  const tun = await best(['-x', proxyUrl, '-p', `${url}/big`]);
+  const [forwarded, tunnelled] = [fwd.speed, tun.speed];
   console.error(`egress bench: ${CONNS} fresh connections direct and through the proxy`);
   const d = [];
   const p = [];
@@ -115,6 +138,7 @@ try {
       forwardRatio: +(forwarded / direct).toFixed(2),
       connectRatio: +(tunnelled / direct).toFixed(2),
       target: 0.8,
+      proxyCpuMsPer100MB: { forward: fwd.cpuMsPer100MB, connect: tun.cpuMsPer100MB },
       connections: CONNS,
       directConnMs: { p50: +pct(d, 50).toFixed(2), p99: +pct(d, 99).toFixed(2) },
       proxyConnMs: { p50: +pct(p, 50).toFixed(2), p99: +pct(p, 99).toFixed(2) },

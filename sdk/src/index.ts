@@ -12,6 +12,7 @@ export * from './webhook.js';
 export * from './warmPaths.js';
 export * from './interfaces/forge.js';
 export * from './interfaces/runtime.js';
+export * from './interfaces/egress.js';
 export * from './interfaces/storage.js';
 export * from './storageNames.js';
 export * from './actionInputRules.js';

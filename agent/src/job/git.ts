@@ -19,8 +19,18 @@ export function gitOutput(job: JobContext, cwd: string, args: string[]): Promise
   });
 }
 
+/**
+ * The agent's git talks only to URLs the server chose (the clone URL, the forge), named as the server
+ * sees them: `127.0.0.1:3000` is the server host's loopback, which is not the machine's in a sandbox
+ * or a VM. So with an egress proxy every such fetch goes through it, loopback included (NO_PROXY is
+ * for the steps' own services); the proxy always lets the job's clone origin through.
+ */
 function gitEnv(job: JobContext, config: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...job.baseEnv, GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: 'true' };
+  if (job.opts.egress) {
+    delete env.NO_PROXY;
+    delete env.no_proxy;
+  }
   const entries = Object.entries(config);
   entries.forEach(([key, value], n) => {
     env[`GIT_CONFIG_KEY_${n}`] = key;

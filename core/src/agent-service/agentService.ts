@@ -204,10 +204,11 @@ export class AgentService {
     }
     const token = randomBytes(32).toString('base64url');
     const tokenHash = hashToken(token);
+    const egressCredential = options.egressCredentialFor ? options.egressCredentialFor(tokenHash) : (options.egressCredential ?? '');
     const redactor = new SecretMasker();
     for (const value of Object.values(spec.secrets)) redactor.add(value);
     if (spec.repository.token) redactor.add(spec.repository.token);
-    if (options.egressCredential) redactor.add(options.egressCredential);
+    if (egressCredential) redactor.add(egressCredential);
     let resolve!: (c: JobConclusion) => void;
     const done = new Promise<JobConclusion>((r) => (resolve = r));
     const now = Date.now();
@@ -215,7 +216,7 @@ export class AgentService {
       jobId: spec.jobId,
       tokenHash,
       spec,
-      egressCredential: options.egressCredential ?? '',
+      egressCredential,
       sink,
       redactor,
       registeredAt: now,

@@ -109,6 +109,8 @@ export interface RegisterJobOptions {
   tokenTtlMs?: number;
   /** The job's egress proxy credential (`user:secret`), sent in every Welcome; absent: no proxy. */
   egressCredential?: string;
+  /** Instead of egressCredential: the credential made from the new token's hash (jobTokenHash). */
+  egressCredentialFor?: (tokenHash: string) => string;
 }
 
 /** The job an upload or download belongs to, as its token proved. */

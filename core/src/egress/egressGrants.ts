@@ -1,23 +1,13 @@
 /**
- * One credential per job for the egress proxy: minted when the job is registered, refused from the
- * moment the job ends (revoke). Only a hash of the secret is kept, looked up in constant time.
+ * Job credentials for the egress proxy: minted for a job attempt by control (mint), or installed on a
+ * worker's proxy from control's grant (install); refused from the moment the attempt ends (revoke).
+ * Only a hash of the secret is kept, looked up in constant time.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { JobEgressPolicy } from './egressPolicy.js';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { HeliosError, type EgressConnectionReport, type EgressGrantSpec } from '@helios-ci/sdk';
+import { compile, type JobEgressPolicy } from './egressPolicy.js';
 
-export interface EgressConnection {
-  jobId: string;
-  /** CONNECT, or the HTTP method of a forwarded request. */
-  method: string;
-  /** host:port asked for. */
-  target: string;
-  allowed: boolean;
-  /** Refused: why, naming the rule and the key that would allow it. */
-  reason?: string;
-  /** Bytes both ways (0 when refused). */
-  bytes: number;
-  ms: number;
-}
+export type EgressConnection = EgressConnectionReport;
 
 export interface EgressGrant {
   jobId: string;
@@ -31,20 +21,45 @@ export interface EgressGrant {
 export interface MintedGrant {
   /** `user:secret` for Proxy-Authorization: Basic. */
   credential: string;
+  user: string;
+  /** Hex sha256 of the secret (EgressGrantSpec.secretSha256). */
+  secretSha256: string;
   revoke(): void;
 }
 
 const hash = (secret: string) => createHash('sha256').update(secret).digest();
 
+/** Proxy-Authorization user of a job. */
+export const egressUserOf = (jobId: string): string => `job-${jobId.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+
+/**
+ * The proxy secret of the job attempt whose agent token hashes to `tokenHash` (jobTokenHash). Derived
+ * rather than random so a restarted control that re-adopts the job (job_agents keeps the token hash)
+ * grants the very credential the agent put into its steps' environment before the restart.
+ */
+export function egressSecretFor(tokenHash: string): string {
+  return createHmac('sha256', Buffer.from(tokenHash, 'hex')).update('helios egress proxy credential v1').digest('base64url');
+}
+
 export class EgressGrants {
   private readonly byHash = new Map<string, EgressGrant>();
 
-  mint(grant: Omit<EgressGrant, 'user'>): MintedGrant {
-    const user = `job-${grant.jobId.replace(/[^A-Za-z0-9_-]/g, '_')}`;
-    const secret = randomBytes(32).toString('base64url');
+  /** A grant for `secret` (default: 32 random bytes). */
+  mint(grant: Omit<EgressGrant, 'user'>, secret: string = randomBytes(32).toString('base64url')): MintedGrant {
+    const user = egressUserOf(grant.jobId);
     const key = hash(secret).toString('hex');
     this.byHash.set(key, { ...grant, user });
-    return { credential: `${user}:${secret}`, revoke: () => void this.byHash.delete(key) };
+    return { credential: `${user}:${secret}`, user, secretSha256: key, revoke: () => void this.byHash.delete(key) };
+  }
+
+  /** Control's grant on this (a worker's) proxy: the job's credential works here under its policy until revoked. */
+  install(spec: EgressGrantSpec, report: (connection: EgressConnection) => void): () => void {
+    if (!/^[0-9a-f]{64}$/.test(spec.secretSha256) || spec.user !== egressUserOf(spec.jobId)) {
+      throw new HeliosError('E_CONFIG_INVALID', `egress grant for job ${spec.jobId}: secretSha256 must be 64 hex digits and user ${egressUserOf(spec.jobId)}; control and worker run different Helios versions?`);
+    }
+    const key = spec.secretSha256;
+    this.byHash.set(key, { jobId: spec.jobId, user: spec.user, policy: compile(spec.policy, spec.source, spec.repo), implicit: spec.implicit, report });
+    return () => void this.byHash.delete(key);
   }
 
   /** The grant a `Proxy-Authorization` header value proves, or null (missing, malformed, unknown or revoked). */

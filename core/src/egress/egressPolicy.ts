@@ -36,13 +36,19 @@ export interface PolicyInput {
 
 export const DEFAULT_EGRESS: EgressPolicy = 'any';
 
-export function policyFor(config: EgressConfig, job: PolicyInput): JobEgressPolicy {
-  if (!job.trusted) return compile('none', 'untrusted run (fork pull request): egress is always none', job.repo);
+/** The policy value that applies and the key it came from, uncompiled (it travels to workers so). */
+export function policyChoiceFor(config: EgressConfig, job: PolicyInput): { value: EgressPolicy; source: string; repo: string } {
+  if (!job.trusted) return { value: 'none', source: 'untrusted run (fork pull request): egress is always none', repo: job.repo };
   const byRepo = config.repositories[job.repo];
-  if (byRepo !== undefined) return compile(byRepo, `egress.repositories."${job.repo}"`, job.repo);
+  if (byRepo !== undefined) return { value: byRepo, source: `egress.repositories."${job.repo}"`, repo: job.repo };
   const byLabel = config.labels[job.label];
-  if (byLabel !== undefined) return compile(byLabel, `egress.labels.${job.label}`, job.repo);
-  return compile(config.default ?? DEFAULT_EGRESS, 'egress.default', job.repo);
+  if (byLabel !== undefined) return { value: byLabel, source: `egress.labels.${job.label}`, repo: job.repo };
+  return { value: config.default ?? DEFAULT_EGRESS, source: 'egress.default', repo: job.repo };
+}
+
+export function policyFor(config: EgressConfig, job: PolicyInput): JobEgressPolicy {
+  const c = policyChoiceFor(config, job);
+  return compile(c.value, c.source, c.repo);
 }
 
 export function compile(policy: EgressPolicy, source: string, repo: string): JobEgressPolicy {

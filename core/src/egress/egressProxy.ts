@@ -8,6 +8,7 @@ import net, { type AddressInfo, type Socket } from 'node:net';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { decideAddresses, decideByName, type Decision } from './egressDecision.js';
+import { relayInto } from './socketRelay.js';
 import type { EgressGrant, EgressGrants } from './egressGrants.js';
 
 export type Resolver = (host: string) => Promise<string[]>;
@@ -106,7 +107,7 @@ export class EgressProxy {
     const admitted = await this.admit(req, 'CONNECT', host, port, refuse);
     if (!admitted) return;
     const { grant, address, started } = admitted;
-    const upstream = net.connect({ host: address, port, noDelay: true });
+    const upstream: Socket = net.connect({ host: address, port, noDelay: true, onread: relayInto(client, () => upstream) });
     let connected = false;
     const finish = (() => {
       let done = false;
@@ -118,21 +119,21 @@ export class EgressProxy {
     })();
     upstream.once('connect', () => {
       connected = true;
+      client.setNoDelay(true);
       client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
       if (head.length) upstream.write(head);
-      upstream.pipe(client);
+      // Downloads go through relayInto (the upstream's onread); uploads, rarely the bulk, through pipe.
       client.pipe(upstream);
     });
+    // The origin's end of stream: the client gets what is queued, then FIN (a destroy would cut it).
+    upstream.once('end', () => client.end());
     upstream.on('error', (err: NodeJS.ErrnoException) => {
       if (!connected) {
         finish(`upstream ${err.code ?? err.message}`);
         refuse(502, `Helios egress proxy: ${host}:${port} (${address}) could not be reached: ${err.code ?? err.message}\n`);
       } else client.destroy();
     });
-    upstream.on('close', () => {
-      client.destroy();
-      finish();
-    });
+    upstream.on('close', () => finish());
     client.on('close', () => upstream.destroy());
   }
 

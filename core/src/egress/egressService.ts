@@ -3,7 +3,7 @@
  * on server.egressListen, advertised to machines as server.egressEndpoint (MachineSpec.egress.proxy),
  * with one grant per running job.
  */
-import { HeliosError } from '@helios-ci/sdk';
+import { HeliosError, type EgressGrantSpec, type WorkerEgress } from '@helios-ci/sdk';
 import type { JobEgressPolicy } from './egressPolicy.js';
 import { EgressGrants, type EgressConnection, type MintedGrant } from './egressGrants.js';
 import { EgressProxy, type Resolver } from './egressProxy.js';
@@ -18,7 +18,7 @@ export interface EgressServiceOptions {
   onWarning?: (message: string, fields: Record<string, unknown>) => void;
 }
 
-export class EgressService {
+export class EgressService implements WorkerEgress {
   readonly grants = new EgressGrants();
   private readonly proxy: EgressProxy;
   private bound: string | null = null;
@@ -39,8 +39,14 @@ export class EgressService {
     return this.o.advertise ?? this.bound;
   }
 
-  grant(input: { jobId: string; policy: JobEgressPolicy; implicit: { host: string; port: number }[]; report: (c: EgressConnection) => void }): MintedGrant {
-    return this.grants.mint(input);
+  /** A grant minted here (control); `secret` defaults to a random one (egressSecretFor derives the adoptable kind). */
+  grant(input: { jobId: string; policy: JobEgressPolicy; implicit: { host: string; port: number }[]; report: (c: EgressConnection) => void }, secret?: string): MintedGrant {
+    return this.grants.mint(input, secret);
+  }
+
+  /** WorkerEgress.admit: control's grant for a job this worker runs. */
+  admit(grant: EgressGrantSpec, report: (c: EgressConnection) => void): () => void {
+    return this.grants.install(grant, report);
   }
 
   stop(): Promise<void> {

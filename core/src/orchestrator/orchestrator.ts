@@ -45,7 +45,7 @@ import { SeqRecordingSink } from './seqRecordingSink.js';
 import type { JobAgentRecord } from '../store/index.js';
 import type { EgressService } from '../egress/egressService.js';
 import type { EgressConfig } from '../egress/egressConfig.js';
-import { openJobEgress } from '../egress/jobEgress.js';
+import { openJobEgress, type JobEgress } from '../egress/jobEgress.js';
 import { vmactionsMachineSize } from '../workflow/vmactionsShim.js';
 import { PreparedStart } from './preparedStart.js';
 
@@ -590,15 +590,21 @@ export class Orchestrator {
     // Jobs on other hosts keep what a restarted control needs to re-adopt them (job_agents).
     const adoptable = isAdoptable(runtime);
     const agentSink = adoptable ? new SeqRecordingSink(sink, this.o.store, job.id) : sink;
-    // A fresh credential per attempt, dead once the attempt ends (finally below).
-    const egress = this.o.egress ? openJobEgress({ ...this.o.egress, run, jobId: job.id, label, cloneUrl: cloneAccess.url, sink, events: this.o.events }) : null;
+    // A credential per attempt, derived from its agent token's hash (so a re-adopted job keeps the one
+    // its steps hold), dead once the attempt ends (finally below).
+    const openEgress = (tokenHash: string): JobEgress | null => (this.o.egress ? openJobEgress({ ...this.o.egress, run, jobId: job.id, label, cloneUrl: cloneAccess.url, tokenHash, sink, events: this.o.events }) : null);
+    let egress: JobEgress | null = null;
     let handle: JobHandle;
     if (adopted) {
+      egress = openEgress(adopted.kept.tokenHash);
       handle = this.o.agents.adoptJob(spec, agentSink, { tokenHash: adopted.kept.tokenHash, lastSeq: adopted.kept.lastSeq, ...(egress ? { egressCredential: egress.credential } : {}) });
     } else {
-      handle = this.o.agents.registerJob(spec, agentSink, egress ? { egressCredential: egress.credential } : {});
+      const opened: { egress: JobEgress | null } = { egress: null };
+      handle = this.o.agents.registerJob(spec, agentSink, this.o.egress ? { egressCredentialFor: (tokenHash) => (opened.egress = openEgress(tokenHash))!.credential } : {});
+      egress = opened.egress;
       if (adoptable) this.o.store.jobAgents.register(job.id, jobTokenHash(handle.token));
     }
+    const machineEgress = egress ? { proxy: egress.proxy, grant: egress.grant, report: egress.report } : null;
     active.handle = handle;
     if (active.cancelRequested) handle.cancel(active.cancelRequested.reason);
 
@@ -616,7 +622,7 @@ export class Orchestrator {
       try {
         if (adopted) {
           machine = { id: adopted.kept.machineId!, jobId: job.id, label: adopted.kept.label ?? label };
-          (runtime as RemoteDispatcher).adopt!(machine);
+          (runtime as RemoteDispatcher).adopt!(machine, machineEgress ? { egress: machineEgress } : {});
           sink.agentConnected = true;
           adopted.taken();
         } else {
@@ -627,7 +633,7 @@ export class Orchestrator {
           ...this.machineSize(runtime, label, job, sink),
           volumes: warm ? [warm.volume] : [],
           agent: { endpoint: this.o.agents.endpoint, token: handle.token },
-          ...(egress ? { egress: { proxy: egress.proxy } } : {}),
+          ...(machineEgress ? { egress: machineEgress } : {}),
           // The machine must be let through to the services its steps' ACTIONS_RESULTS_URL names.
           ...(actionsAccess ? { actionsRuntime: { endpoint: new URL(actionsAccess.resultsUrl).host } } : {}),
           ...sourceDirOf(cloneAccess.url),

@@ -2,7 +2,8 @@
 // Names are pinned by egress.hosts (the proxy's own resolver path): origin.example → 127.0.0.1
 // (allowed through allowPrivate 127.0.0.1/32), public.example → 127.0.0.2 (loopback, not allowed).
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -13,10 +14,11 @@ import type { EgressConnection } from '../../src/egress/egressGrants.js';
 import { egressLine } from '../../src/egress/egressLine.js';
 import { GitRepo } from '../helpers/gitRepo.js';
 import { openJobEgress } from '../../src/egress/jobEgress.js';
+import { jobTokenHash } from '../../src/agent-service/jobTokenHash.js';
 import { createEventBus } from '../../src/kernel/eventBus.js';
 import type { RunRecord } from '../../src/store/index.js';
 import type { Logger } from '@helios-ci/sdk';
-import { startOrigin, type Origin } from './originServer.js';
+import { bytesOf, startOrigin, type Origin } from './originServer.js';
 
 let origin: Origin;
 let service: EgressService;
@@ -91,6 +93,39 @@ test('an allowed name is forwarded (plain HTTP) and tunnelled (CONNECT), and bot
     assert.ok(origin.requests.some((r) => r === `GET origin.example:${origin.port} /hello`), 'the Host header reaches the origin unchanged');
   } finally {
     g.revoke();
+  }
+});
+
+test('large bodies cross the tunnel and the forwarder intact both ways, to a fast and to a rate-limited reader', async () => {
+  const g = grant();
+  const dir = mkdtempSync(join(tmpdir(), 'egress-big-'));
+  const n = 24 * 1024 * 1024 + 12345;
+  const expected = createHash('sha256').update(bytesOf(n)).digest('hex');
+  const env = { PATH: process.env.PATH, http_proxy: proxyUrl(g.credential) };
+  try {
+    seen.length = 0;
+    // --limit-rate makes curl read slowly, so the proxy's writes to it back up and reading must pause and resume.
+    for (const [i, args] of [['-p'], ['-p', '--limit-rate', '40M'], []].entries()) {
+      const out = join(dir, `big${i}`);
+      const r = await run('curl', ['-sS', '-f', '-o', out, ...args, `http://origin.example:${origin.port}/bytes?n=${n}`], env, 120_000);
+      assert.is(r.status, 0, r.stderr);
+      assert.is(createHash('sha256').update(readFileSync(out)).digest('hex'), expected, `download ${i} (${args.join(' ')}) arrived changed`);
+      rmSync(out);
+    }
+    const upload = join(dir, 'up');
+    writeFileSync(upload, bytesOf(n));
+    for (const args of [['-p'], []]) {
+      const r = await run('curl', ['-sS', '-f', '--data-binary', `@${upload}`, ...args, `http://origin.example:${origin.port}/sha256`], env, 120_000);
+      assert.is(r.status, 0, r.stderr);
+      assert.is(r.stdout.trim(), expected, `upload (${args.join(' ')}) arrived changed`);
+    }
+    const all = await reported(5);
+    assert.is(all.length, 5, JSON.stringify(all));
+    // Bytes come from the upstream socket's counters at close: body plus HTTP heads.
+    assert.ok(all.every((c) => c.allowed && c.bytes >= n && c.bytes < n + 4096), JSON.stringify(all.map((c) => [c.method, c.bytes])));
+  } finally {
+    g.revoke();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 
@@ -190,7 +225,7 @@ test('the orchestrator\'s glue: a fork PR run gets none even with `any` configur
   events.on('egress.connection', (e) => counted.push(e.allowed));
   const run = { repo: { owner: 'acme', name: 'widgets' }, trusted: false } as RunRecord;
   const config = { default: 'any' as const, repositories: { 'acme/widgets': 'any' as const }, labels: {}, hosts: {} };
-  const job = openJobEgress({ service, config, run, jobId: 'fork1', label: 'local', cloneUrl: `http://origin.example:${origin.port}/repo.git`, sink: { egress: (t) => lines.push(t) }, events });
+  const job = openJobEgress({ service, config, run, jobId: 'fork1', label: 'local', cloneUrl: `http://origin.example:${origin.port}/repo.git`, tokenHash: jobTokenHash('fork1-token'), sink: { egress: (t) => lines.push(t) }, events });
   try {
     assert.is(job.proxy, service.endpoint);
     assert.match(job.credential, /^job-fork1:/);
@@ -222,6 +257,51 @@ test('npm reads a registry through the proxy from HTTP_PROXY', async () => {
   } finally {
     g.revoke();
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+
+test('a job\'s grant survives a control restart (same token hash, same credential) and works on a worker\'s own proxy', async () => {
+  const lines: string[] = [];
+  const events = createEventBus({ child: () => undefined, debug() {}, info() {}, warn() {}, error() {} } as unknown as Logger);
+  const run = { repo: { owner: 'acme', name: 'widgets' }, trusted: true } as RunRecord;
+  const config = { repositories: { 'acme/widgets': { allow: [`origin.example:${origin.port}`], allowPrivate: ['127.0.0.1/32'] } }, labels: {}, hosts: {} };
+  const tokenHash = jobTokenHash('the-agent-token');
+  const input = { config, run, jobId: 'adopt1', label: 'local', cloneUrl: 'file:///nowhere', tokenHash, sink: { egress: (t: string) => lines.push(t) }, events };
+  const first = openJobEgress({ ...input, service });
+  const credential = first.credential;
+  assert.is.not(credential, openJobEgress({ ...input, service, tokenHash: jobTokenHash('another attempt') }).credential, 'each attempt has its own credential');
+  first.revoke();
+  // The process that minted it is gone; the restarted control opens the job's egress from the kept hash.
+  assert.is((await curl([`http://origin.example:${origin.port}/hello`], proxyUrl(credential))).code, '407');
+  const again = openJobEgress({ ...input, service });
+  try {
+    assert.is(again.credential, credential);
+    const r = await curl([`http://origin.example:${origin.port}/hello`], proxyUrl(credential));
+    assert.is(r.code, '200', r.stderr);
+  } finally {
+    again.revoke();
+  }
+  // A worker's proxy: control's grant (no secret in it) admits the same credential, under the same policy.
+  assert.not.match(JSON.stringify(again.grant), credential.split(':')[1]!);
+  const worker = new EgressService({ host: '127.0.0.1', port: 0, hosts: { 'origin.example': '127.0.0.1', 'public.example': '127.0.0.2' } });
+  await worker.start();
+  const reports: EgressConnection[] = [];
+  const revoke = worker.admit(JSON.parse(JSON.stringify(again.grant)), (c) => reports.push(c));
+  try {
+    const via = `http://${credential.split(':')[0]}:${encodeURIComponent(credential.split(':')[1]!)}@${worker.endpoint}`;
+    const ok = await curl(['-p', `http://origin.example:${origin.port}/hello`], via);
+    assert.is(ok.code, '200', ok.stderr);
+    const refused = await curl([`http://public.example:${origin.port}/hello`], via);
+    assert.is(refused.code, '403');
+    assert.match(refused.body, /not in the allow list for acme\/widgets \(egress.repositories."acme\/widgets"\)/);
+    for (let i = 0; i < 100 && reports.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(reports.map((c) => [c.jobId, c.method, c.allowed]).sort(), [['adopt1', 'CONNECT', true], ['adopt1', 'GET', false]]);
+    revoke();
+    assert.is((await curl([`http://origin.example:${origin.port}/hello`], via)).code, '407', 'revoked when the worker\'s job ends');
+  } finally {
+    revoke();
+    await worker.stop();
   }
 });
 

@@ -1,8 +1,10 @@
 /**
  * A loopback origin for egress tests: `/hello`, a git repository over smart HTTP (`/repo.git/...`,
  * real `git http-backend`) and an npm registry stand-in (`/leftpad`: a packument as the registry
- * API documents it, `/leftpad/-/leftpad-1.0.0.tgz`: a real tarball made by `npm pack`'s format).
+ * API documents it, `/leftpad/-/leftpad-1.0.0.tgz`: a real tarball made by `npm pack`'s format),
+ * `/bytes?n=N` (bytesOf(N)) and `POST /sha256` (the hex sha256 of the request body).
  */
+import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serveGit } from '@helios-ci/sdk/testkit';
@@ -19,6 +21,28 @@ export async function startOrigin(opts: { repoDir?: string } = {}): Promise<Orig
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://origin');
     requests.push(`${req.method} ${req.headers.host} ${url.pathname}`);
+    if (url.pathname === '/bytes') {
+      // n bytes of a fixed pseudo-random pattern (bytesOf), in 1 MiB writes with backpressure.
+      const body = bytesOf(Number(url.searchParams.get('n')));
+      res.writeHead(200, { 'content-length': body.length });
+      let at = 0;
+      const pump = (): void => {
+        while (at < body.length) {
+          const part = body.subarray(at, at + 1024 * 1024);
+          at += part.length;
+          if (!res.write(part)) return void res.once('drain', pump);
+        }
+        res.end();
+      };
+      pump();
+      return;
+    }
+    if (url.pathname === '/sha256' && req.method === 'POST') {
+      const h = createHash('sha256');
+      req.on('data', (d: Buffer) => h.update(d));
+      req.on('end', () => res.end(`${h.digest('hex')}\n`));
+      return;
+    }
     if (url.pathname === '/hello') {
       res.end('hello from the origin\n');
       return;
@@ -56,4 +80,19 @@ export async function startOrigin(opts: { repoDir?: string } = {}): Promise<Orig
         server.close(() => r());
       }),
   };
+}
+
+/** n bytes whose content depends on their position (a shifted or dropped chunk changes the hash). */
+export function bytesOf(n: number): Buffer {
+  const b = Buffer.allocUnsafe(n);
+  let x = 0x9e3779b9;
+  for (let i = 0; i < n; i += 4) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    if (i + 4 <= n) b.writeUInt32LE(x, i);
+    else for (let j = i; j < n; j++) b[j] = (x >>> (8 * (j - i))) & 0xff;
+  }
+  return b;
 }

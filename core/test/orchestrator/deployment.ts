@@ -24,7 +24,7 @@ export interface RecordedCheck {
 export class Deployment extends TempProject {
   constructor(
     readonly repo: GitRepo,
-    options: { outageCalls?: number; limits?: Record<string, number>; permissions?: Record<string, string> } = {},
+    options: { outageCalls?: number; limits?: Record<string, number>; permissions?: Record<string, string>; sandbox?: 'off' } = {},
   ) {
     super();
     copyFileSync(join(REPO_ROOT, 'core/test/fixtures/plugins/recordingForge.mjs'), join(this.dir, 'recordingForge.mjs'));
@@ -37,6 +37,7 @@ export class Deployment extends TempProject {
     config: { repoDir: ${JSON.stringify(repo.dir)}, outageCalls: ${options.outageCalls ?? 0}, permissions: ${JSON.stringify(options.permissions ?? {})} }
 `,
         limits,
+        options.sandbox ? { sandbox: options.sandbox } : {},
       ),
     );
   }

@@ -42,7 +42,8 @@ test('kill -9 of helios serve mid-job, then restart: agent, daemons and workspac
   const repo = new GitRepo();
   repo.write('.github/workflows/slow.yml', `on: push\njobs:\n  slow:\n    runs-on: local\n    steps:\n${DAEMON_STEP}\n      - run: sleep 120\n`);
   const sha = repo.commit();
-  const d = new Deployment(repo);
+  // Unsandboxed: the test checks the daemons' pids from the host (in the sandbox they are namespace pids).
+  const d = new Deployment(repo, { sandbox: 'off' });
   let serve = startServe(d.dir);
   try {
     const url = await serve.url;

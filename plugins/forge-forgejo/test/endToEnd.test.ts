@@ -110,6 +110,8 @@ jobs:
       const log = d.log(build.id).join('\n');
       assert.match(log, /secret=\S+/);
       assert.not.match(log, DEPLOY_SECRET);
+      // The agent cloned the stand-in on the host's loopback through the egress proxy (the way out of the sandbox).
+      assert.match(log, `egress | GET ${new URL(standIn.url).host} allowed`);
 
       // The recorded fixture deliveries are accepted by the real route too (their commits are not in
       // this repository, so nothing runs: no workflow at an unknown commit).
@@ -190,6 +192,7 @@ test('fork pull request: waits for approval (no job); "/helios approve" by a rea
         assert.equal([statuses.at(-1)!.state, statuses.at(-1)!.target_url], ['success', `http://ci.test/jobs/${job.id}`]);
         const log = d.log(job.id).join('\n');
         assert.match(log, 'secret=[]', 'the fork run got no secret');
+        assert.match(log, `egress | GET ${new URL(standIn.url).host} allowed`, 'egress none, yet its clone origin goes through');
         assert.not.match(log, DEPLOY_SECRET);
         const approval = await waitFor('the approval status to close', () => final(standIn.statusesOf(headSha, 'helios/Helios/Approve and run').at(-1)) && standIn.statusesOf(headSha, 'helios/Helios/Approve and run').at(-1));
         assert.equal([approval.state, approval.description], ['success', 'Approved by alice']);

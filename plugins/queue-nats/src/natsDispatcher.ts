@@ -1,5 +1,5 @@
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
-import { HeliosError, type Logger, type Machine, type MachineRef, type MachineSize, type MachineSpec, type RemoteDispatcher } from '@helios-ci/sdk';
+import { HeliosError, type Logger, type Machine, type MachineRef, type EgressConnectionReport, type MachineEgress, type MachineSize, type MachineSpec, type RemoteDispatcher } from '@helios-ci/sdk';
 import type { NatsQueue } from './natsQueue.js';
 import { decode, encode, type ClaimReply, type ClaimRequest, type DestroyReply, type DestroyRequest, type MachineEvent, type StatusReply, type StatusRequest } from './protocol.js';
 import type { Subjects } from './subjects.js';
@@ -28,6 +28,8 @@ interface Dispatch {
   reject(err: Error): void;
   console: string[];
   consoleWaiters: (() => void)[];
+  /** Where the worker proxy's reports of this job's connections go (MachineSpec.egress.report). */
+  egressReport: ((c: EgressConnectionReport) => void) | null;
 }
 
 const DEFAULT_SIZE: MachineSize = { cpus: 2, memoryMb: 4096 };
@@ -105,7 +107,7 @@ export class NatsDispatcher implements RemoteDispatcher {
     const attempt = (this.attempts.get(spec.jobId) ?? 0) + 1;
     this.attempts.set(spec.jobId, attempt);
     const machine = new Promise<Machine>((resolve, reject) => {
-      this.dispatches.set(spec.jobId, { spec, attempt, worker: null, ended: false, resolve, reject, console: [], consoleWaiters: [] });
+      this.dispatches.set(spec.jobId, { spec, attempt, worker: null, ended: false, resolve, reject, console: [], consoleWaiters: [], egressReport: spec.egress?.report ?? null });
     });
     await this.publishRetrying({ jobId: spec.jobId, labels: [spec.label], attempt });
     this.logger.debug('job published for the workers', { jobId: spec.jobId, attempt, label: spec.label });
@@ -148,7 +150,9 @@ export class NatsDispatcher implements RemoteDispatcher {
     d.worker = r.worker;
     this.logger.info('job claimed by a worker', { jobId: r.jobId, attempt: r.attempt, worker: r.worker });
     const { label, cpus, memoryMb, agent, egress, actionsRuntime, sourceDir } = d.spec;
-    return { ok: true, spec: { label, cpus, memoryMb, agent: { endpoint: this.agentEndpoint ?? agent.endpoint, token: agent.token }, ...(egress ? { egress } : {}), ...(actionsRuntime ? { actionsRuntime } : {}), ...(sourceDir ? { sourceDir } : {}) } };
+    // The report callback stays here; proxy and grant travel (the grant holds no secret, only its hash).
+    const travelling = egress ? { proxy: egress.proxy, ...(egress.grant ? { grant: egress.grant } : {}) } : null;
+    return { ok: true, spec: { label, cpus, memoryMb, agent: { endpoint: this.agentEndpoint ?? agent.endpoint, token: agent.token }, ...(travelling ? { egress: travelling } : {}), ...(actionsRuntime ? { actionsRuntime } : {}), ...(sourceDir ? { sourceDir } : {}) } };
   }
 
   private status(r: StatusRequest): StatusReply | null {
@@ -188,6 +192,13 @@ export class NatsDispatcher implements RemoteDispatcher {
         d.ended = true;
         this.wakeConsole(d);
         break;
+      case 'egress':
+        try {
+          d.egressReport?.(e.connection);
+        } catch (err) {
+          this.logger.warn('an egress report of a worker could not be written', { jobId: e.jobId, error: err });
+        }
+        break;
     }
   }
 
@@ -223,12 +234,12 @@ export class NatsDispatcher implements RemoteDispatcher {
    * A machine the previous control process had a worker make (control restarted under it): the
    * worker's status polls get "wanted" again and `destroy` reaches it. A retry is attempt n+1.
    */
-  adopt(machine: Machine): void {
+  adopt(machine: Machine, options: { egress?: MachineEgress } = {}): void {
     const m = /^([^:]+):(\d+):(.+)$/.exec(machine.id);
     if (!m || !machine.jobId) throw new HeliosError('E_MACHINE_ID_INVALID', `queue-nats: ${JSON.stringify(machine.id)} is not a worker machine id (<worker>:<attempt>:<machine>)`);
     const attempt = Number(m[2]);
     this.attempts.set(machine.jobId, Math.max(attempt, this.attempts.get(machine.jobId) ?? 0));
-    this.dispatches.set(machine.jobId, { spec: null, attempt, worker: m[1]!, ended: false, resolve: () => undefined, reject: () => undefined, console: [], consoleWaiters: [] });
+    this.dispatches.set(machine.jobId, { spec: null, attempt, worker: m[1]!, ended: false, resolve: () => undefined, reject: () => undefined, console: [], consoleWaiters: [], egressReport: options.egress?.report ?? null });
     this.logger.info('machine re-adopted after a control restart', { jobId: machine.jobId, attempt, worker: m[1] });
   }
 

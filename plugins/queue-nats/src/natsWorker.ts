@@ -1,7 +1,7 @@
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { Logger, Machine, QueueDelivery, QueueSubscription, Runtime, WorkerHandle, WorkerOptions } from '@helios-ci/sdk';
 import type { NatsQueue } from './natsQueue.js';
-import { decode, encode, type ClaimReply, type ClaimRequest, type DestroyReply, type DestroyRequest, type MachineEvent, type StatusReply, type StatusRequest } from './protocol.js';
+import { decode, encode, type ClaimedSpec, type ClaimReply, type ClaimRequest, type DestroyReply, type DestroyRequest, type MachineEvent, type StatusReply, type StatusRequest } from './protocol.js';
 import { checkWorkerId, type Subjects } from './subjects.js';
 
 export interface WorkerTimings {
@@ -125,8 +125,11 @@ export class NatsWorker implements WorkerHandle {
       markGone: () => markGone(),
     };
     this.held.set(jobId, held);
+    let revokeEgress = (): void => undefined;
     try {
       const spec = reply.spec;
+      const egress = this.egressFor(spec, jobId, attempt);
+      if (egress) revokeEgress = egress.revoke;
       try {
         held.machine = await runtime.provision({
           jobId,
@@ -136,7 +139,7 @@ export class NatsWorker implements WorkerHandle {
           memoryMb: spec.memoryMb,
           volumes: [],
           agent: spec.agent,
-          ...(spec.egress ? { egress: spec.egress } : {}),
+          ...(egress ? { egress: { proxy: egress.proxy } } : {}),
           ...(spec.actionsRuntime ? { actionsRuntime: spec.actionsRuntime } : {}),
           onMilestone: (milestone) => this.event({ type: 'milestone', jobId, attempt, worker: this.workerId, milestone }),
         });
@@ -150,10 +153,27 @@ export class NatsWorker implements WorkerHandle {
       await held.endRequested;
       await this.destroy(runtime, held);
     } finally {
+      revokeEgress();
       held.markGone();
       if (this.held.get(jobId) === held) this.held.delete(jobId);
       // Last: until now a death of this worker gives the job back to the queue.
       await d.ack();
+    }
+  }
+
+  /**
+   * The proxy the job's machine is given: this worker's own when control sent a grant (admitted here
+   * until the job ends, its connections reported to control), else control's.
+   */
+  private egressFor(spec: ClaimedSpec, jobId: string, attempt: number): { proxy: string; revoke: () => void } | null {
+    if (!spec.egress) return null;
+    if (!spec.egress.grant || !this.o.egress) return { proxy: spec.egress.proxy, revoke: () => undefined };
+    try {
+      const revoke = this.o.egress.admit(spec.egress.grant, (connection) => this.event({ type: 'egress', jobId, attempt, worker: this.workerId, connection }));
+      return { proxy: this.o.egress.endpoint, revoke };
+    } catch (err) {
+      this.logger.warn("control's egress grant was not accepted here; the job uses control's proxy", { jobId, attempt, error: err });
+      return { proxy: spec.egress.proxy, revoke: () => undefined };
     }
   }
 

@@ -1,4 +1,5 @@
 /** The messages control and workers exchange on NATS (JSON). The job itself travels on the stream. */
+import type { EgressConnectionReport, EgressGrantSpec } from '@helios-ci/sdk';
 
 /** What a worker needs to provision a claimed job (MachineSpec without volumes). */
 export interface ClaimedSpec {
@@ -8,8 +9,11 @@ export interface ClaimedSpec {
   cpus: number;
   memoryMb: number;
   agent: { endpoint: string; token: string };
-  /** Control's egress proxy (MachineSpec.egress): the job's credential is control's, so is its proxy. */
-  egress?: { proxy: string };
+  /**
+   * The job's egress: control's proxy, and the grant a worker's own proxy enforces instead (the worker
+   * then advertises its proxy to the machine and reports connections back as `egress` events).
+   */
+  egress?: { proxy: string; grant?: EgressGrantSpec };
   /** Control's actions runtime services (MachineSpec.actionsRuntime): the job's token is control's. */
   actionsRuntime?: { endpoint: string };
 }
@@ -52,7 +56,9 @@ export type MachineEvent =
   | { type: 'provision_failed'; jobId: string; attempt: number; worker: string; error: string }
   | { type: 'milestone'; jobId: string; attempt: number; worker: string; milestone: 'booted' | 'console' }
   | { type: 'console'; jobId: string; attempt: number; worker: string; lines: string[] }
-  | { type: 'destroyed'; jobId: string; attempt: number; worker: string; machineId: string };
+  | { type: 'destroyed'; jobId: string; attempt: number; worker: string; machineId: string }
+  /** One connection through the worker's egress proxy (core NATS: lost while control is down). */
+  | { type: 'egress'; jobId: string; attempt: number; worker: string; connection: EgressConnectionReport };
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();

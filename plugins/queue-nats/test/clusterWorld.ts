@@ -24,6 +24,8 @@ export interface WorkerSpec {
   id: string;
   capacity: number;
   labels: string[];
+  /** Top-level YAML appended to worker.yaml (e.g. an egress: section). */
+  yaml?: string;
 }
 
 export interface ControlSpec {
@@ -34,6 +36,8 @@ export interface ControlSpec {
   retryLostHost?: number;
   /** limits.agentLostSeconds (default 3). */
   agentLostSeconds?: number;
+  /** Top-level YAML appended to control's helios.yaml (e.g. an egress: section). */
+  yaml?: string;
 }
 
 export class WorkerProcess {
@@ -157,7 +161,7 @@ plugins:
     config: ${this.queueConfig({ labels: c.labels, retryLostHost: c.retryLostHost ?? 1 })}
   local: { use: "@helios-ci/runtime-local", config: { labels: [control-local] } }
 limits: { concurrentJobs: ${c.concurrentJobs}, agentLostSeconds: ${c.agentLostSeconds ?? 3}, shutdownGraceSeconds: 1, forgeCallTimeoutSeconds: 2, checkUpdateIntervalSeconds: 0.5 }
-`,
+${c.yaml ?? ''}`,
     );
   }
 
@@ -176,7 +180,7 @@ plugins:
   local: { use: "@helios-ci/runtime-local", config: { labels: ${JSON.stringify(s.labels)}, killGraceMs: 500, workRoot: ./machines } }
   storage: { use: "@helios-ci/storage-dir" }
   secrets: { use: "@helios-ci/secrets-file" }
-`,
+${s.yaml ?? ''}`,
     );
     return new WorkerProcess(s, dir);
   }

@@ -39,8 +39,8 @@ jobs:
 `;
 
 /**
- * helios.yaml: everything but the `secrets:` entry is the same for both backends. Unsandboxed: the
- * GitHub stand-in is on the host's loopback, out of a sandboxed job's reach.
+ * helios.yaml: everything but the `secrets:` entry is the same for both backends. The job runs
+ * sandboxed where bwrap works: the GitHub stand-in on the host's loopback is cloned through the proxy.
  */
 function heliosYaml(w: World, secretsEntry: string): string {
   return `server:
@@ -49,7 +49,7 @@ function heliosYaml(w: World, secretsEntry: string): string {
 plugins:
 ${secretsEntry}  local:
     use: "@helios-ci/runtime-local"
-    config: { workRoot: ./machines, killGraceMs: 500, sandbox: off }
+    config: { workRoot: ./machines, killGraceMs: 500 }
   github:
     use: "@helios-ci/forge-github"
     config:

@@ -1,5 +1,6 @@
 import type { Logger } from '../logger.js';
 import type { Machine, Runtime } from './runtime.js';
+import type { MachineEgress, WorkerEgress } from './egress.js';
 
 /** A unit of work on the queue: a job id plus enough routing data to choose a consumer. */
 export interface QueueMessage {
@@ -52,9 +53,10 @@ export interface RemoteDispatcher extends Runtime {
   readonly agentEndpoint?: string;
   /**
    * Control restarted while a host ran this machine (control kept its id): the dispatcher owns it
-   * again, so the host's "still wanted?" polls say yes and `destroy` reaches the host.
+   * again, so the host's "still wanted?" polls say yes and `destroy` reaches the host. `egress.report`
+   * receives the host proxy's reports of the job's connections from then on.
    */
-  adopt?(machine: Machine): void;
+  adopt?(machine: Machine, options?: { egress?: MachineEgress }): void;
   /**
    * Control's start-up reconciliation is over (every machine it still wants was adopted): from now
    * on a host asking about a machine control does not know is told to tear it down. Until then such
@@ -72,6 +74,8 @@ export interface WorkerOptions {
   /** Jobs this worker runs at once. */
   capacity: number;
   logger: Logger;
+  /** This worker's egress proxy: jobs whose claim carries a grant use it instead of control's. */
+  egress?: WorkerEgress;
 }
 
 export interface WorkerHandle {

@@ -1,3 +1,4 @@
+import type { MachineEgress } from './egress.js';
 import type { Volume } from './storage.js';
 
 /** CPUs and memory of one machine. */
@@ -22,8 +23,10 @@ export interface MachineSpec {
    * the job. The runtime hands it to the agent (runtime-local: `egressProxy` in the bootstrap file;
    * VMs: user-data) and lets the machine reach it; the agent points its steps' HTTP(S)_PROXY at it
    * with the per-job credential it receives over the agent protocol (never the job token).
+   * `grant` and `report` serve remote runtimes (queue-nats): the worker's own proxy enforces the
+   * grant and its reports reach `report`; other runtimes use only `proxy`.
    */
-  egress?: { proxy: string };
+  egress?: MachineEgress;
   /**
    * Optional: the server's actions runtime services (cache and artifact APIs that @actions/cache and
    * @actions/artifact call), `host:port` as reachable from the host (the origin of the job's
