@@ -33,7 +33,6 @@ import * as grpc from '@grpc/grpc-js';
 import { HeliosError, PLAN_VERSION, SecretMasker, type JobSpec } from '@helios-ci/sdk';
 import type { AgentMessage__Output } from '@helios-ci/proto';
 import { AgentSession, type SessionHost } from './agentSession.js';
-import { decodeLogBytes } from './decodeLogBytes.js';
 import { actionRpcHandlers } from './actionRpc.js';
 import type { ActionTreeSource } from './actionTreeSource.js';
 import { blobRpcHandlers } from './blobRpcs.js';
@@ -388,7 +387,7 @@ export class AgentService {
     switch (msg.body) {
       case 'log': {
         const l = msg.log!;
-        const text = r.mask(typeof l.lines === 'string' ? l.lines : decodeLogBytes(l.lines));
+        const text = r.mask(typeof l.lines === 'string' ? l.lines : l.lines.toString('utf8'));
         const lines = l.lineCount === 0 ? [] : text.split('\n');
         await job.sink.onLog({ seq, step: l.step, stream: STREAMS[l.stream] ?? 'stdout', ts: l.ts, lines, text });
         return;
