@@ -38,6 +38,12 @@ export default definePlugin({
         { default: 'auto', description: 'run each job in a bubblewrap sandbox: auto (when bwrap works here), required (refuse to start without it), off' },
       ),
       killGraceMs: Type.Integer({ default: 5000, minimum: 0, description: 'SIGTERM→SIGKILL grace on destroy and cancel' }),
+      jobNice: Type.Integer({
+        default: 10,
+        minimum: 0,
+        maximum: 19,
+        description: "niceness of each job's agent and steps (0-19): on a busy host the server's event loop keeps the CPU before the builds; 0: the server's own",
+      }),
       machineSizes: Type.Optional(
         Type.Object(
           {
@@ -95,6 +101,7 @@ export default definePlugin({
           agentPath: ctx.config.agentPath ? resolve(ctx.configDir, ctx.config.agentPath) : defaultAgentPath(),
           path: ctx.config.path,
           killGraceMs: ctx.config.killGraceMs,
+          jobNice: ctx.config.jobNice,
           toolCache: ctx.config.toolCache,
           ...(ctx.config.machineSizes ? { machineSizes: ctx.config.machineSizes } : {}),
           ...(ctx.config.warmPaths ? { warmPaths: ctx.config.warmPaths } : {}),

@@ -71,6 +71,8 @@ export interface LocalRuntimeOptions {
    * job downloaded; writable inside the sandbox). Default true; false: the agent's per-job default.
    */
   toolCache?: boolean;
+  /** The agent's (and so every step's) niceness, 0-19; absent or 0: the server's. */
+  jobNice?: number;
   /**
    * Run each machine in a bubblewrap sandbox; null/absent: no isolation. A promise: the decision is
    * still being probed (the plugin's `auto`); provision waits for it.
@@ -258,6 +260,7 @@ export class LocalRuntime implements Runtime {
       // Inside a PID namespace the agent's process groups are not host pids: destroy must not read them.
       if (!sandbox) args.push('--pgid-file', join(dir, 'pgids'));
       args.push('--tracking-id', machine.id, '--kill-grace-ms', String(this.opts.killGraceMs));
+      if (this.opts.jobNice) args.push('--nice', String(this.opts.jobNice));
       const warm = warmVolumeOf(spec);
       if (warm) args.push('--warm-dir', warm);
       const toolCache = this.opts.toolCache === false ? null : join(this.opts.workRoot, TOOL_CACHE_DIR);

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
+import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -217,6 +217,18 @@ test('network: the egress proxy through the relay works; another host loopback s
     proxy.server.close();
     other.server.close();
   }
+});
+
+test('jobNice in the sandbox: the agent inside bwrap lowers its own priority, and its steps inherit it', async () => {
+  const workRoot = mkdtempSync(join(root, 'nice-'));
+  const runtime = new SandboxedRuntime({ id: 'local', labels: [...DEFAULT_LABELS], workRoot, agentPath: defaultAgentPath(), path: process.env.PATH ?? DEFAULT_PATH, killGraceMs: 300, jobNice: 9, sandbox: { bwrap: bwrap!, protectedPaths: () => [dataDir] } });
+  const sink = new Sink();
+  const h = service.registerJob(jobSpec('nice-sandboxed', 'echo "nice=$(nice)"'), sink);
+  handles.push(h);
+  const machine = await runtime.provision({ jobId: 'nice-sandboxed', label: 'local', cpus: 1, memoryMb: 256, volumes: [], agent: { endpoint, token: h.token } });
+  assert.is(await h.done, 'success', sink.lines.join('\n'));
+  await runtime.destroy(machine);
+  assert.ok(sink.lines.includes(`nice=${Math.max(9, getPriority())}`), sink.lines.join('\n'));
 });
 
 test('no egress proxy: the bootstrap file has no egressProxy and the job still runs', async () => {
