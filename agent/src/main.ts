@@ -10,7 +10,7 @@
  * lost the server), 64 usage.
  */
 import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { getPriority, homedir, setPriority } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { PLAN_VERSION, type JobSpec } from '@helios-ci/sdk';
 import { AGENT_VERSION, Connection, FatalConnectionError } from './connection.js';
@@ -46,9 +46,14 @@ export interface AgentConfig {
    * spec (bootstrap `actionsEndpoint`, --actions-endpoint: a sandbox's relay); null: the spec's.
    */
   actionsEndpoint: string | null;
+  /**
+   * Niceness the agent gives itself before anything else, so every step inherits it (--nice,
+   * bootstrap `nice`; 0-19): runtime-local's jobs yield the CPU to the server on a shared host. Null: unchanged.
+   */
+  nice: number | null;
 }
 
-const USAGE = `usage: helios-agent --endpoint HOST:PORT --token TOKEN [--workdir DIR] [--kill-grace-ms MS] [--pgid-file FILE] [--tracking-id ID] [--warm-dir DIR] [--tool-cache DIR] [--egress-proxy HOST:PORT] [--actions-endpoint HOST:PORT]
+const USAGE = `usage: helios-agent --endpoint HOST:PORT --token TOKEN [--workdir DIR] [--kill-grace-ms MS] [--pgid-file FILE] [--tracking-id ID] [--warm-dir DIR] [--tool-cache DIR] [--egress-proxy HOST:PORT] [--actions-endpoint HOST:PORT] [--nice 0-19]
        helios-agent --bootstrap FILE
        HELIOS_AGENT_ENDPOINT=HOST:PORT HELIOS_AGENT_TOKEN=TOKEN helios-agent`;
 
@@ -59,7 +64,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): AgentConfig
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--help' || a === '-h') throw new UsageError('');
-    const m = /^--(endpoint|token|bootstrap|workdir|kill-grace-ms|pgid-file|tracking-id|warm-dir|tool-cache|egress-proxy|actions-endpoint)(?:=(.*))?$/.exec(a);
+    const m = /^--(endpoint|token|bootstrap|workdir|kill-grace-ms|pgid-file|tracking-id|warm-dir|tool-cache|egress-proxy|actions-endpoint|nice)(?:=(.*))?$/.exec(a);
     if (!m) throw new UsageError(`unknown argument ${JSON.stringify(a)}`);
     const value = m[2] ?? argv[++i];
     if (value === undefined) throw new UsageError(`--${m[1]} needs a value`);
@@ -98,7 +103,10 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): AgentConfig
   if (egressProxy !== null && !/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(egressProxy)) throw new UsageError(`egress proxy ${JSON.stringify(egressProxy)} is not HOST:PORT`);
   const actionsEndpoint = args['actions-endpoint'] ?? str(fromFile.actionsEndpoint) ?? str(env.HELIOS_AGENT_ACTIONS_ENDPOINT) ?? null;
   if (actionsEndpoint !== null && !/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(actionsEndpoint)) throw new UsageError(`actions endpoint ${JSON.stringify(actionsEndpoint)} is not HOST:PORT`);
-  return { endpoint, token, workDir, killGraceMs: grace, pgidFile, trackingId, reconnectWindowMs: reconnect, batchBytes, warmDir, toolCache, egressProxy, actionsEndpoint };
+  const niceValue = args.nice ?? fromFile.nice ?? env.HELIOS_AGENT_NICE;
+  const nice = niceValue === undefined || niceValue === '' ? null : Number(niceValue);
+  if (nice !== null && !(Number.isInteger(nice) && nice >= 0 && nice <= 19)) throw new UsageError(`--nice ${JSON.stringify(niceValue)} must be an integer from 0 to 19`);
+  return { endpoint, token, workDir, killGraceMs: grace, pgidFile, trackingId, reconnectWindowMs: reconnect, batchBytes, warmDir, toolCache, egressProxy, actionsEndpoint, nice };
 }
 
 const diag = (message: string): void => {
@@ -196,6 +204,9 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
   }
   // Steps inherit the agent's environment: the job token must not be in it.
   for (const k of Object.keys(process.env)) if (k.startsWith('HELIOS_AGENT_')) delete process.env[k];
+  // Before any child: each process a step starts inherits it. Only ever raised (lowering it would
+  // need privilege; an agent already nicer than asked stays so).
+  if (config.nice !== null && config.nice > getPriority()) setPriority(config.nice);
   const code = await runAgent(config);
   process.exitCode = code;
   // grpc-js may keep handles for a moment after close; do not linger past the result.

@@ -130,4 +130,26 @@ test('sandbox: off — the same job reads them all and its env -i daemon survive
   }
 });
 
+test('sandbox: auto with a bwrap that refuses (probed while the kernel builds) — the loud warning names why, and the job still runs', async () => {
+  const base = mkdtempSync(join(REPO_ROOT, 'core/dist/.sandbox-test-'));
+  const bin = join(base, 'bin');
+  mkdirSync(bin);
+  // The first line of a refusing bwrap's stderr is the reason given.
+  writeFileSync(join(bin, 'bwrap'), '#!/bin/sh\necho "bwrap: setting up uid map: Permission denied" >&2\necho "second line" >&2\nexit 1\n', { mode: 0o755 });
+  writeFileSync(join(base, 'helios.yaml'), `plugins:\n  local:\n    use: "@helios-ci/runtime-local"\n    config: { sandbox: auto, path: "${bin}:/usr/local/bin:/usr/bin:/bin" }\n`);
+  const repo = new GitRepo();
+  repo.write('.github/workflows/ci.yml', 'on: push\njobs:\n  hello:\n    runs-on: local\n    steps:\n      - run: echo "unsandboxed $((6 * 7))"\n').commit('ci');
+  try {
+    const result = await runHelios(['run', '--config', join(base, 'helios.yaml')], { cwd: repo.dir, env: { TMPDIR: base }, timeoutMs: 120_000 });
+    assert.is(result.code, 0, result.stdout + result.stderr);
+    assert.match(result.stdout, /unsandboxed 42/);
+    assert.match(result.stderr, `warning: runtime-local local: jobs on this runtime are NOT isolated`);
+    assert.match(result.stderr, `(${join(bin, 'bwrap')} does not work here: bwrap: setting up uid map: Permission denied)`);
+    assert.not.match(result.stderr, /second line/);
+  } finally {
+    repo.cleanup();
+    rmSync(base, { recursive: true, force: true });
+  }
+});
+
 test.run();

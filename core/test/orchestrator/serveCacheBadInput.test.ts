@@ -173,7 +173,8 @@ test('an upload cut off mid-stream (agent killed): nothing is committed, the nex
     const url = await serve.url;
     await d.push(url, saveSha);
     await waitFor('the upload to be streaming into storage', () => uploadBytes(uploads) > 0, 120_000);
-    const machines = readdirSync(join(d.dir, 'machines'));
+    // hl-<hex> machine directories; `_tool` is the host's shared tool cache.
+    const machines = readdirSync(join(d.dir, 'machines')).filter((e) => e.startsWith('hl-'));
     assert.is(machines.length, 1);
     const agent = JSON.parse(d.read(`machines/${machines[0]}/machine.json`)).pid as number;
     process.kill(agent, 'SIGKILL');

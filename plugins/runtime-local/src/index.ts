@@ -2,10 +2,10 @@ import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { definePlugin, doctorError, doctorOk, doctorWarning, isHeliosError, RuntimeToken, Type } from '@helios-ci/sdk';
 import { checkWarmPathsConfig, DEFAULT_LABELS, DEFAULT_PATH, LocalRuntime } from './localRuntime.js';
-import { decideSandbox, NOT_ISOLATED, SANDBOX_MODES } from './sandbox/sandboxMode.js';
+import { decideSandbox, decideSandboxAsync, NOT_ISOLATED, SANDBOX_MODES, type SandboxDecision } from './sandbox/sandboxMode.js';
 
 export { LocalRuntime, DEFAULT_LABELS, DEFAULT_PATH, WORK_DIR, SANDBOX_RELAY, TOOL_CACHE_DIR, type LocalRuntimeOptions, type SandboxOptions } from './localRuntime.js';
-export { decideSandbox, type SandboxMode } from './sandbox/sandboxMode.js';
+export { decideSandbox, decideSandboxAsync, type SandboxMode } from './sandbox/sandboxMode.js';
 export { findBwrap } from './sandbox/bwrapProbe.js';
 export { INSIDE_AGENT_PORT, INSIDE_PROXY_PORT } from './sandbox/bwrap.js';
 
@@ -38,6 +38,12 @@ export default definePlugin({
         { default: 'auto', description: 'run each job in a bubblewrap sandbox: auto (when bwrap works here), required (refuse to start without it), off' },
       ),
       killGraceMs: Type.Integer({ default: 5000, minimum: 0, description: 'SIGTERM→SIGKILL grace on destroy and cancel' }),
+      jobNice: Type.Integer({
+        default: 10,
+        minimum: 0,
+        maximum: 19,
+        description: "niceness of each job's agent and steps (0-19): on a busy host the server's event loop keeps the CPU before the builds; 0: the server's own",
+      }),
       machineSizes: Type.Optional(
         Type.Object(
           {
@@ -62,14 +68,29 @@ export default definePlugin({
   register(ctx) {
     // At registration, so `helios config check` reports a bad warmPaths before anything runs.
     checkWarmPathsConfig(ctx.instance, ctx.config.labels, ctx.config.warmPaths ?? {});
+    const announce = (decision: SandboxDecision): SandboxDecision => {
+      if (!decision.on) {
+        // `loud`: `helios run` prints it although its log goes to memory.
+        ctx.logger.warn(`runtime-local ${ctx.instance}: ${NOT_ISOLATED} (${decision.why}); install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap) to sandbox them`, { loud: true, sandbox: ctx.config.sandbox });
+      } else {
+        ctx.logger.info('jobs run in a bubblewrap sandbox', { bwrap: decision.bwrap });
+      }
+      return decision;
+    };
+    // `auto` probes bwrap while the kernel builds the rest (the store and its migrations) and the
+    // start hook waits for it: it is decided and announced when the kernel has started, before any
+    // job. `required` is decided in the factory, so a missing sandbox still fails the build.
+    let probing: Promise<SandboxDecision> | null = null;
+    ctx.onStart(async () => {
+      if (probing) await probing;
+    });
     ctx.provide(RuntimeToken, {
-      factory: () => {
-        const decision = decideSandbox(ctx.instance, ctx.config.sandbox, ctx.config.path);
-        if (!decision.on) {
-          // `loud`: `helios run` prints it although its log goes to memory.
-          ctx.logger.warn(`runtime-local ${ctx.instance}: ${NOT_ISOLATED} (${decision.why}); install bubblewrap (Debian/Ubuntu: apt-get install bubblewrap) to sandbox them`, { loud: true, sandbox: ctx.config.sandbox });
+      factory: async () => {
+        let decision: Promise<SandboxDecision>;
+        if (ctx.config.sandbox === 'auto') {
+          decision = probing = decideSandboxAsync(ctx.instance, ctx.config.sandbox, ctx.config.path).then(announce);
         } else {
-          ctx.logger.info('jobs run in a bubblewrap sandbox', { bwrap: decision.bwrap });
+          decision = Promise.resolve(announce(await decideSandboxAsync(ctx.instance, ctx.config.sandbox, ctx.config.path)));
         }
         return new LocalRuntime({
           id: ctx.instance,
@@ -80,10 +101,11 @@ export default definePlugin({
           agentPath: ctx.config.agentPath ? resolve(ctx.configDir, ctx.config.agentPath) : defaultAgentPath(),
           path: ctx.config.path,
           killGraceMs: ctx.config.killGraceMs,
+          jobNice: ctx.config.jobNice,
           toolCache: ctx.config.toolCache,
           ...(ctx.config.machineSizes ? { machineSizes: ctx.config.machineSizes } : {}),
           ...(ctx.config.warmPaths ? { warmPaths: ctx.config.warmPaths } : {}),
-          sandbox: decision.on ? { bwrap: decision.bwrap, protectedPaths: () => ctx.protectedPaths?.() ?? [ctx.dataDir] } : null,
+          sandbox: decision.then((d) => (d.on ? { bwrap: d.bwrap, protectedPaths: () => ctx.protectedPaths?.() ?? [ctx.dataDir] } : null)),
         });
       },
     });

@@ -71,8 +71,13 @@ export interface LocalRuntimeOptions {
    * job downloaded; writable inside the sandbox). Default true; false: the agent's per-job default.
    */
   toolCache?: boolean;
-  /** Run each machine in a bubblewrap sandbox; null/absent: no isolation. */
-  sandbox?: SandboxOptions | null;
+  /** The agent's (and so every step's) niceness, 0-19; absent or 0: the server's. */
+  jobNice?: number;
+  /**
+   * Run each machine in a bubblewrap sandbox; null/absent: no isolation. A promise: the decision is
+   * still being probed (the plugin's `auto`); provision waits for it.
+   */
+  sandbox?: SandboxOptions | null | Promise<SandboxOptions | null>;
 }
 
 /** What a label without a configured size gets (the size Helios always assumed before sizes were configurable). */
@@ -198,10 +203,6 @@ export class LocalRuntime implements Runtime {
     checkWarmPathsConfig(opts.id, opts.labels, opts.warmPaths ?? {});
   }
 
-  /** True when machines run in the bubblewrap sandbox. */
-  get sandboxed(): boolean {
-    return Boolean(this.opts.sandbox);
-  }
 
   warmPaths(label: string): readonly string[] {
     return [...(this.opts.warmPaths?.[label] ?? [])];
@@ -243,7 +244,7 @@ export class LocalRuntime implements Runtime {
     const { machine, dir } = this.prepare(spec);
     try {
       const bootstrap = join(dir, 'bootstrap.json');
-      const sandbox = this.opts.sandbox ?? null;
+      const sandbox = (await this.opts.sandbox) ?? null;
       const relays = sandbox ? await this.openRelays(machine.id, dir, spec) : null;
       // In a sandbox the agent reaches the server and the proxy only through the relay's loopback ports.
       const endpoint = relays ? `127.0.0.1:${INSIDE_AGENT_PORT}` : spec.agent.endpoint;
@@ -259,6 +260,7 @@ export class LocalRuntime implements Runtime {
       // Inside a PID namespace the agent's process groups are not host pids: destroy must not read them.
       if (!sandbox) args.push('--pgid-file', join(dir, 'pgids'));
       args.push('--tracking-id', machine.id, '--kill-grace-ms', String(this.opts.killGraceMs));
+      if (this.opts.jobNice) args.push('--nice', String(this.opts.jobNice));
       const warm = warmVolumeOf(spec);
       if (warm) args.push('--warm-dir', warm);
       const toolCache = this.opts.toolCache === false ? null : join(this.opts.workRoot, TOOL_CACHE_DIR);
@@ -367,8 +369,10 @@ export class LocalRuntime implements Runtime {
     // A sandbox has none here (its PID namespace ends with bwrap, taking every process with it).
     if (!marker?.sandbox) for (const g of pgidsOf()) if (groupAlive(g)) signalGroup(g, 'SIGKILL');
     // Whatever left its group but carries this machine's marker (setsid, daemons). Only this machine's
-    // exact marker matches: never the server, never another machine.
-    await killTracked(ref.id, { graceMs: this.opts.killGraceMs });
+    // exact marker matches: never the server, never another machine. Not for a sandbox: nothing of it
+    // outlives its PID namespace (bwrap's --die-with-parent ends the namespace's init with bwrap, and
+    // the kernel then kills every process in it), and the scan reads every /proc/<pid>/environ twice.
+    if (!marker?.sandbox) await killTracked(ref.id, { graceMs: this.opts.killGraceMs });
     this.agentExits.delete(ref.id);
     for (const relay of relaysByDir.get(dir) ?? []) await relay.close();
     relaysByDir.delete(dir);

@@ -1,7 +1,7 @@
 /** runtime-local: the sdk Runtime conformance suite plus environment isolation, with the real agent. */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -208,6 +208,21 @@ test('RUNNER_TOOL_CACHE: <workRoot>/_tool shared by the host\'s jobs; with toolC
   assert.is((await cacheOf(shared, 'tools-b')).dir, join(workRoot, TOOL_CACHE_DIR));
   const own = await cacheOf(makeRuntime(workRoot, { toolCache: false }), 'tools-c');
   assert.is(own.dir, join(workRoot, own.machine.id, 'home', WORK_DIR, '_tool'));
+});
+
+test('jobNice: the agent and every step run at the configured niceness; absent, at the server\'s', async () => {
+  const niceOf = async (runtime: LocalRuntime, jobId: string) => {
+    const sink = new Sink();
+    const h = service.registerJob(jobSpec(jobId, 'echo "nice=$(nice)"; sh -c \'echo "child-nice=$(nice)"\''), sink);
+    const machine = await runtime.provision({ jobId, label: 'local', cpus: 1, memoryMb: 256, volumes: [], agent: { endpoint, token: h.token } });
+    assert.is(await h.done, 'success', sink.lines.join('\n'));
+    await runtime.destroy(machine);
+    return [sink.lines.find((l) => l.startsWith('nice=')), sink.lines.find((l) => l.startsWith('child-nice='))];
+  };
+  const workRoot = mkdtempSync(join(root, 'nice-'));
+  const own = getPriority();
+  assert.equal(await niceOf(makeRuntime(workRoot, { jobNice: 7 }), 'nice-a'), [`nice=${Math.max(7, own)}`, `child-nice=${Math.max(7, own)}`]);
+  assert.equal(await niceOf(makeRuntime(workRoot), 'nice-b'), [`nice=${own}`, `child-nice=${own}`]);
 });
 
 test('the plugin loads through the kernel with its documented defaults', async () => {

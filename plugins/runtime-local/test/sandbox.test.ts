@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
+import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -17,7 +17,7 @@ import { AgentService, type JobSink, type LogBatch } from '@helios-ci/core';
 import { PLAN_VERSION, type JobSpec, type MachineRef, type MachineSpec } from '@helios-ci/sdk';
 import { isAlive } from '@helios-ci/sdk/process-liveness';
 import { requireComponent, runHeliosDoctor, runtimeConformance, verifyPlugin } from '@helios-ci/sdk/testkit';
-import plugin, { decideSandbox, defaultAgentPath, findBwrap, INSIDE_PROXY_PORT, LocalRuntime, DEFAULT_LABELS, DEFAULT_PATH, TOOL_CACHE_DIR } from '../src/index.js';
+import plugin, { decideSandbox, decideSandboxAsync, defaultAgentPath, findBwrap, INSIDE_PROXY_PORT, LocalRuntime, DEFAULT_LABELS, DEFAULT_PATH, TOOL_CACHE_DIR } from '../src/index.js';
 
 const bwrap = findBwrap(DEFAULT_PATH);
 const bwrapProblem = bwrap ? (spawnSync(bwrap, ['--ro-bind', '/', '/', '--unshare-pid', '--unshare-net', 'true']).status === 0 ? null : `${bwrap} does not work here`) : 'bubblewrap (bwrap) is not installed (Debian: apt-get install bubblewrap)';
@@ -219,6 +219,18 @@ test('network: the egress proxy through the relay works; another host loopback s
   }
 });
 
+test('jobNice in the sandbox: the agent inside bwrap lowers its own priority, and its steps inherit it', async () => {
+  const workRoot = mkdtempSync(join(root, 'nice-'));
+  const runtime = new SandboxedRuntime({ id: 'local', labels: [...DEFAULT_LABELS], workRoot, agentPath: defaultAgentPath(), path: process.env.PATH ?? DEFAULT_PATH, killGraceMs: 300, jobNice: 9, sandbox: { bwrap: bwrap!, protectedPaths: () => [dataDir] } });
+  const sink = new Sink();
+  const h = service.registerJob(jobSpec('nice-sandboxed', 'echo "nice=$(nice)"'), sink);
+  handles.push(h);
+  const machine = await runtime.provision({ jobId: 'nice-sandboxed', label: 'local', cpus: 1, memoryMb: 256, volumes: [], agent: { endpoint, token: h.token } });
+  assert.is(await h.done, 'success', sink.lines.join('\n'));
+  await runtime.destroy(machine);
+  assert.ok(sink.lines.includes(`nice=${Math.max(9, getPriority())}`), sink.lines.join('\n'));
+});
+
 test('no egress proxy: the bootstrap file has no egressProxy and the job still runs', async () => {
   const workRoot = mkdtempSync(join(root, 'noproxy-'));
   const runtime = makeRuntime(workRoot);
@@ -284,6 +296,22 @@ test('sandbox: required without bubblewrap on config.path fails with E_SANDBOX_U
   assert.equal(decideSandbox('local', 'auto', empty), { on: false, why: 'bubblewrap (bwrap) is not installed' });
   assert.equal(decideSandbox('local', 'off', DEFAULT_PATH), { on: false, why: 'config sandbox: off' });
   assert.equal(decideSandbox('local', 'auto', DEFAULT_PATH), { on: true, bwrap: bwrap! });
+});
+
+test('the asynchronous probe decides as the synchronous one: missing, refusing (its first stderr line), working, off', async () => {
+  const empty = mkdtempSync(join(root, 'nobwrap-'));
+  const refusing = mkdtempSync(join(root, 'refusing-'));
+  writeFileSync(join(refusing, 'bwrap'), '#!/bin/sh\necho "bwrap: No permissions to create new namespace" >&2\necho more >&2\nexit 1\n', { mode: 0o755 });
+  const cases: ['auto' | 'off', string][] = [['auto', empty], ['auto', refusing], ['off', DEFAULT_PATH], ['auto', DEFAULT_PATH]];
+  for (const [mode, path] of cases) assert.equal(await decideSandboxAsync('local', mode, path), decideSandbox('local', mode, path), `${mode} ${path}`);
+  assert.equal(await decideSandboxAsync('local', 'auto', refusing), { on: false, why: `${join(refusing, 'bwrap')} does not work here: bwrap: No permissions to create new namespace` });
+  try {
+    await decideSandboxAsync('local', 'required', refusing);
+    assert.unreachable('required with a refusing bwrap was accepted');
+  } catch (err) {
+    assert.is((err as { code?: string }).code, 'E_SANDBOX_UNAVAILABLE');
+    assert.match((err as Error).message, 'No permissions to create new namespace');
+  }
 });
 
 test('the plugin loads through the kernel with sandbox: required; a bad sandbox value is refused', async () => {
