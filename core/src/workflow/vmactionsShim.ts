@@ -216,14 +216,8 @@ function script(body: string): string {
   return ['set -eu', 'cd "$GITHUB_WORKSPACE"', body].join('\n');
 }
 
-interface Common {
-  id: string;
-  name: string;
-  if: string | null;
-  env: Record<string, string>;
-  continueOnError: boolean | string;
-  timeoutMinutes: number | null;
-}
+/** The fields every step kind has (steps.ts fills them in before the shim sees the step). */
+type Common = Pick<Step, 'id' | 'name' | 'if' | 'env' | 'continueOnError' | 'timeoutMinutes'>;
 
 /**
  * The native steps of a vmactions step: `prepare` (when given), then `run`, each a `sh` step. They
