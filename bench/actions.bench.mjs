@@ -2,10 +2,13 @@
 // planning does it — through the Forgejo stand-in on loopback (repoGetSingleCommit + repoGetArchive,
 // then unpack into the per-host cache) — first (empty cache) vs cached (same ref: one resolve call,
 // no archive) vs pinned sha already cached (no forge call). Baseline from the same run: planning the
-// same workflow with the action replaced by a run step. Median of N (default 15). One JSON line.
+// same workflow with the action replaced by a run step. Median of N (default 15). Then the per-step
+// overhead of a node20 action vs a run: step (actions-step.bench.mjs, its own run). One JSON line.
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ActionCache } from '../core/dist/src/actions-source/actionCache.js';
 import { ActionPolicy } from '../core/dist/src/actions-source/actionPolicy.js';
 import { ActionResolver } from '../core/dist/src/actions-source/actionResolver.js';
@@ -63,6 +66,10 @@ try {
   market.cleanup();
 }
 process.stderr.write(`bench actions: ${N} rounds; archive downloads ${standIn.archiveDownloads.length}\n`);
+// The issue's second figure, the per-step overhead of a node20 action vs a run: step, is measured by
+// actions-step.bench.mjs (real agent and service); run it here so `bench -- actions` prints one line.
+const stepLine = execFileSync(process.execPath, [fileURLToPath(new URL('./actions-step.bench.mjs', import.meta.url))], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop();
+const step = JSON.parse(stepLine);
 console.log(JSON.stringify({
   bench: 'actions',
   rounds: N,
@@ -71,4 +78,7 @@ console.log(JSON.stringify({
   cachedPinnedShaMedianMs: round(median(pinned)),
   baselinePlanRunStepMedianMs: round(median(baseline)),
   archiveDownloads: standIn.archiveDownloads.length,
+  nodeActionStepMedianMs: step.nodeActionStepMedianMs,
+  runStepMedianMs: step.baseline.runStepMedianMs,
+  perStepOverheadMs: step.overheadMs,
 }));
