@@ -75,6 +75,11 @@ export interface StandInOptions {
   /** Content-creating requests allowed per window per installation (GitHub: 80 per minute). */
   contentLimit?: number;
   contentWindowMs?: number;
+  /**
+   * The loopback address to listen on (default 127.0.0.1). A sandboxed job reaches the host's
+   * 127.0.0.1 only directly (NO_PROXY) and so not at all; 127.0.0.2 goes through the egress proxy.
+   */
+  host?: string;
 }
 
 const INSTALLATION_PERMISSIONS: Record<string, string> = { checks: 'write', contents: 'read', metadata: 'read', pull_requests: 'read' };
@@ -127,9 +132,11 @@ export class GitHubStandIn {
   readonly contentLimit: number;
   readonly contentWindowMs: number;
   url = '';
+  private readonly host: string;
 
   constructor(options: StandInOptions = {}) {
     this.appId = options.appId ?? 4242;
+    this.host = options.host ?? '127.0.0.1';
     this.tokenTtlMs = options.tokenTtlMs ?? 3_600_000;
     this.contentLimit = options.contentLimit ?? 80;
     this.contentWindowMs = options.contentWindowMs ?? 60_000;
@@ -152,8 +159,8 @@ export class GitHubStandIn {
 
   async start(): Promise<string> {
     this.server = createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    await new Promise<void>((r) => this.server!.listen(0, this.host, r));
+    this.url = `http://${this.host}:${(this.server.address() as AddressInfo).port}`;
     return this.url;
   }
 
