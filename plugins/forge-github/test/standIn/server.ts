@@ -119,6 +119,10 @@ export class GitHubStandIn {
   readonly oauth = new GitHubOAuthStandIn();
   /** Bodies of every installation token request, as sent (what Helios asked for, not what it got). */
   readonly tokenRequests: { installationId: number; body: Record<string, unknown> }[] = [];
+  /** Every installation token created, in order (revoked ones too). */
+  readonly minted: { token: string; installationId: number; repositories: string[] | null; permissions: Record<string, string> }[] = [];
+  /** Tokens revoked with DELETE /installation/token, in order. */
+  readonly revokedTokens: string[] = [];
   /** Accepted content-creating requests per installation (timestamps). */
   private readonly contentLog = new Map<number, number[]>();
   private server: Server | null = null;
@@ -321,6 +325,15 @@ export class GitHubStandIn {
       return { status: 200, body: { permission: legacy, role_name: role, user: { login: user, type: 'User' } } };
     }
 
+    if (path === '/installation/token' && method === 'DELETE') {
+      // Beyond the checks subset (apps/revoke-installation-access-token): the token revokes itself.
+      const m = /^(?:token|bearer)\s+(.+)$/i.exec(String(req.headers.authorization ?? ''));
+      const token = m ? this.tokens.get(m[1]!) : undefined;
+      if (!token || token.expiresAt <= Date.now()) throw new HttpError(401, 'Bad credentials');
+      this.tokens.delete(token.token);
+      this.revokedTokens.push(token.token);
+      return { status: 204, body: Buffer.alloc(0) };
+    }
     if (path === '/app/installations' && method === 'GET') {
       // Beyond the checks subset (apps/list-installations); JWT only, as GitHub.
       this.appAuth(req);
@@ -436,6 +449,7 @@ export class GitHubStandIn {
     }
     const token: Token = { token: `ghs_${randomBytes(18).toString('base64url')}`, installationId, expiresAt: Date.now() + this.tokenTtlMs, repositories: limited, permissions };
     this.tokens.set(token.token, token);
+    this.minted.push({ token: token.token, installationId, repositories: limited, permissions });
     return {
       status: 201,
       body: {
