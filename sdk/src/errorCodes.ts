@@ -189,6 +189,7 @@ export const ERROR_CODES = {
   E_FORGE_RATE_LIMITED: c(429, true, 'The forge rate-limited Helios; the call waits and is retried.'),
   E_FORGE_TIMEOUT: c(504, true, 'A forge call got no answer in time; it is retried.'),
   E_FORGE_NO_READ_ONLY_CREDENTIAL: c(403, false, 'An untrusted run (approved fork pull request) needs a read-only clone credential for a private repository; none is configured.'),
+  E_FORGE_JOB_TOKEN: c(422, false, 'The forge refused to mint a job token (GITHUB_TOKEN) with the permissions the workflow asks for; the job runs without one.'),
 
   // Storage (image clones, warm paths, caches and artifacts).
   E_STORAGE_FULL: c(507, true, 'The storage pool is out of space; nothing was kept.'),

@@ -212,6 +212,12 @@ export const JobPlanSchema = Type.Object({
    * `url` is kept as written (it may read steps). Absent: no environment.
    */
   environment: Type.Optional(Type.Object({ name: Type.String({ minLength: 1 }), url: Type.Union([Expr, Type.Null()]) })),
+  /**
+   * `permissions:` of the job, else of its workflow, as written (`read-all`, `write-all` or scope →
+   * read/write/none); what the job's GITHUB_TOKEN may do. Absent: neither says, so the restricted
+   * default applies (core/src/orchestrator/jobTokenPermissions.ts). Optional: plan version 1.
+   */
+  permissions: Type.Optional(Type.Union([Type.Literal('read-all'), Type.Literal('write-all'), Type.Record(Type.String(), Type.Union([Type.Literal('read'), Type.Literal('write'), Type.Literal('none')]))])),
   /** A `uses: vmactions/<os>-vm` step the job was mapped for (the job page shows it). Optional: plan version 1. */
   vmactions: Type.Optional(VmactionsMappingSchema),
 });

@@ -76,6 +76,7 @@ export class JobContext {
     this.groups = new ProcessGroups(opts.pgidFile, opts.trackingId ?? newTrackingId());
     for (const value of Object.values(spec.secrets)) this.masker.add(value);
     if (spec.actionsRuntime) this.masker.add(spec.actionsRuntime.token);
+    if (typeof spec.github.token === 'string' && spec.github.token) this.masker.add(spec.github.token);
     // Kept for masking only (in this process's memory, never handed to a child); the spec itself
     // loses the credential at "Set up job" (cloneCredential.ts).
     const userinfo = splitUserinfo(spec.repository.cloneUrl).userinfo;

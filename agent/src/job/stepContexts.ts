@@ -73,6 +73,8 @@ export function processEnv(job: JobContext, frame: Frame, stepEnv: Record<string
     RUNNER_NAME: runner.name,
     RUNNER_TOOL_CACHE: job.toolCache,
     RUNNER_ENVIRONMENT: 'self-hosted',
+    // The job's forge token (github.token), when the server minted one: trusted runs whose permissions allow.
+    ...(typeof s.github.token === 'string' && s.github.token ? { GITHUB_TOKEN: s.github.token } : {}),
     ...(frame.action ? { GITHUB_ACTION_REPOSITORY: frame.action.repo, GITHUB_ACTION_REF: frame.action.ref } : {}),
     ...job.jobEnv,
     ...job.addedEnv,

@@ -7,12 +7,14 @@ import type { JobPlan, Secrets } from '@helios-ci/sdk';
  * `environment:` asks for that environment's level too (it wins over the repository's).
  */
 export async function resolveJobSecrets(secrets: Secrets, scope: { repo: string; event: string }, plan: JobPlan): Promise<Record<string, string>> {
-  const sources = plan.secretSources ?? Object.fromEntries(plan.secretNames.map((n) => [n, n]));
-  const wanted = [...new Set(plan.secretNames.map((n) => sources[n]).filter((n): n is string => !!n))].sort();
+  // GITHUB_TOKEN is the job's forge token (jobToken.ts), never read from a secrets backend.
+  const names = plan.secretNames.filter((n) => n !== 'GITHUB_TOKEN');
+  const sources = plan.secretSources ?? Object.fromEntries(names.map((n) => [n, n]));
+  const wanted = [...new Set(names.map((n) => sources[n]).filter((n): n is string => n !== undefined && n !== '' && n !== 'GITHUB_TOKEN'))].sort();
   if (wanted.length === 0) return {};
   const found = await secrets.resolve({ ...scope, names: wanted, ...(plan.environment && { environment: plan.environment.name }) });
   const out: Record<string, string> = {};
-  for (const name of plan.secretNames) {
+  for (const name of names) {
     const value = found[sources[name] ?? ''];
     if (value !== undefined) out[name] = value;
   }

@@ -55,7 +55,8 @@ export function buildJobSpec(input: JobSpecInput): JobSpec {
       sha: run.sha,
       ref: run.ref,
     },
-    github: githubContext(run, plan, input.publicUrl),
+    // github.token is the job's forge token (secrets.GITHUB_TOKEN, minted by the orchestrator), else empty as on GitHub without one.
+    github: { ...githubContext(run, plan, input.publicUrl), ...(input.secrets.GITHUB_TOKEN ? { token: input.secrets.GITHUB_TOKEN } : {}) },
     needs: input.needs,
     // Jobs of a called workflow see the call's inputs; the others the event's.
     inputs: plan.inputs ?? run.plan.event.inputs ?? {},

@@ -28,6 +28,7 @@ import type { JobConclusion, JobHandle } from '../agent-service/types.js';
 import { isTerminalJobState, type JobRecord, type RunConclusion, type RunRecord, type Store } from '../store/index.js';
 import { decideReadyJobs, needsContext, type GraphJob } from './jobGraph.js';
 import { buildJobSpec, githubContext } from './jobSpecBuilder.js';
+import { closeJobToken, openJobToken } from './jobToken.js';
 import { StoreJobSink } from './jobSink.js';
 import { selectRuntime } from './runtimeSelector.js';
 import { cloneAccessFor, sourceDirOf } from './runSources.js';
@@ -482,20 +483,29 @@ export class Orchestrator {
       return;
     }
     for (const value of Object.values(secrets)) this.o.redactor.add(value);
-    if (!run.trusted && job.plan.secretNames.length) sink.system('Helios: this run is untrusted (fork pull request): no secrets are given to it');
+    if (!run.trusted && job.plan.secretNames.some((n) => n !== 'GITHUB_TOKEN')) sink.system('Helios: this run is untrusted (fork pull request): no secrets are given to it');
     const clone = await this.cloneAccessWithRetry(run, sink, active);
     if (!clone.ok) {
       this.finishJob(job, active.cancelRequested?.state ?? 'errored', active.cancelRequested?.reason ?? clone.reason);
       return;
     }
+    const jobToken = await openJobToken(run, job.plan, this.o.forges, sink, this.o.logger);
+    if (jobToken) {
+      this.o.redactor.add(jobToken.token);
+      secrets = { ...secrets, GITHUB_TOKEN: jobToken.token };
+    }
     const label = job.plan.runsOn[0] ?? 'local';
-    const warm = await this.warm.open(run, job, runtime, label, sink);
     let machineGone = false;
     try {
-      machineGone = await this.runMachine(run, job, runtime, label, sink, active, secrets, clone.access, warm);
+      const warm = await this.warm.open(run, job, runtime, label, sink);
+      try {
+        machineGone = await this.runMachine(run, job, runtime, label, sink, active, secrets, clone.access, warm);
+      } finally {
+        // Only once the machine is destroyed does nothing write the volume any more.
+        if (warm) await this.warm.close(warm, run, this.o.store.jobs.require(job.id), machineGone, sink);
+      }
     } finally {
-      // Only once the machine is destroyed does nothing write the volume any more.
-      if (warm) await this.warm.close(warm, run, this.o.store.jobs.require(job.id), machineGone, sink);
+      await closeJobToken(jobToken, this.o.logger, job.id);
     }
   }
 

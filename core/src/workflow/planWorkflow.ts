@@ -2,6 +2,7 @@ import type { JobPlan, PlanProblem } from '@helios-ci/sdk';
 import { isBoolean, isMapping, type TemplateToken } from './vendor/workflowParser.js';
 import type { ActionLoader, ReadFile } from './compositeAction.js';
 import { planWorkflowCall, type CallState, type ReadRemoteFile } from './reusableWorkflow.js';
+import { permissionsField, permissionsOf } from './permissions.js';
 import { evaluateTemplate, secretNamesIn, type PlanContexts } from './expressions.js';
 import { evaluateDeep, expandMatrix, matrixLabel, type MatrixValues } from './matrix.js';
 import { topologicalOrder } from './needsGraph.js';
@@ -90,6 +91,7 @@ export async function planWorkflowJobs(w: ParsedWorkflow, opts: WorkflowPlanOpti
   // In a called workflow github.workflow stays the caller's name, as on GitHub.
   const base: PlanContexts = { github: { ...opts.github, workflow: opts.call ? opts.github.workflow : w.name }, inputs: opts.inputs, ...(opts.inputsUnknown && { inputsUnknown: true }) };
   const workflowEnv = w.reader.stringMap(field(root, 'env'));
+  const workflowPermissions = permissionsOf(w.reader.json(field(root, 'permissions')));
   const workflowDefaults = runDefaults(root, w);
   const concurrency = concurrencyOf(field(root, 'concurrency'), w, base, '', problems);
   const jobsToken = field(root, 'jobs');
@@ -223,6 +225,7 @@ export async function planWorkflowJobs(w: ParsedWorkflow, opts: WorkflowPlanOpti
         secretNames: [],
         steps,
         ...(environment && environment !== 'later' && { environment }),
+        ...permissionsField(permissionsOf(w.reader.json(field(t, 'permissions'))) ?? workflowPermissions),
         ...(shim && shim !== 'broken' && shim.mapping.label && { vmactions: shim.mapping }),
       };
       const secrets = new Set<string>();

@@ -135,6 +135,35 @@ export class GitHubClient {
     }
   }
 
+  /**
+   * A fresh installation token for `repositoryNames` with exactly `permissions` (a job's
+   * GITHUB_TOKEN): asked as the App, never from or into the cache, so revoking it touches no other
+   * caller's token.
+   */
+  async freshToken(installationId: string, repositoryNames: string[], permissions: Record<string, 'read' | 'write'>, what: string): Promise<{ token: string; expiresAt: string; permissions: Record<string, string> }> {
+    const { data } = await this.appRequest<{ token: string; expires_at: string; permissions?: Record<string, string> }>(
+      'POST /app/installations/{installation_id}/access_tokens',
+      { installation_id: Number(installationId), repositories: repositoryNames, permissions },
+      what,
+    );
+    return { token: data.token, expiresAt: data.expires_at, permissions: data.permissions ?? {} };
+  }
+
+  /** `DELETE /installation/token` authenticated by the token itself; an already dead one (401) is fine. */
+  async revokeToken(token: string, what: string): Promise<void> {
+    let res: globalThis.Response;
+    try {
+      res = await fetch(`${this.o.baseUrl.replace(/\/+$/, '')}/installation/token`, {
+        method: 'DELETE',
+        headers: { authorization: `token ${token}`, accept: 'application/vnd.github+json', 'x-github-api-version': '2022-11-28', 'user-agent': `helios-ci-forge-github (${this.o.forgeId})` },
+        signal: AbortSignal.timeout(30_000),
+      });
+    } catch (err) {
+      throw toForgeError(err, this.o.forgeId, what);
+    }
+    if (res.status !== 204 && res.status !== 401) throw toForgeError(Object.assign(new Error(`HTTP ${res.status}`), { status: res.status }), this.o.forgeId, what);
+  }
+
   /** Forgets cached tokens (tests; a 401 does it per installation). */
   invalidate(installationId: string): void {
     this.tokens.invalidate(installationId);

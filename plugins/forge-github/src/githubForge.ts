@@ -13,6 +13,7 @@ import {
   type ForgeCapabilities,
   type ForgeEvent,
   type HttpRequest,
+  type JobToken,
   type Logger,
   type Permission,
   type RepoRef,
@@ -206,6 +207,32 @@ export class GitHubForge implements Forge {
     // read-only, expiring within the hour. It can write nothing, so a fork run may hold it.
     const { token, expiresAt } = await this.client.scopedToken(installationId, [repo.name], { contents: 'read' }, `creating a clone token for ${repo.owner}/${repo.name}`);
     return { url: `${this.webUrl}/${repo.owner}/${repo.name}.git`, token, expiresAt };
+  }
+
+  /**
+   * A job's GITHUB_TOKEN: a new installation token for this repository only, with exactly the
+   * job's permissions (GitHub adds metadata: read). GitHub refuses (422) permissions the App's
+   * installation lacks; that becomes E_FORGE_JOB_TOKEN saying which were asked.
+   */
+  async jobToken(repo: RepoRef, permissions: Record<string, 'read' | 'write'>): Promise<JobToken> {
+    const installationId = await this.installationOf(repo);
+    const asked = { ...permissions, metadata: 'read' as const };
+    let minted: { token: string; expiresAt: string; permissions: Record<string, string> };
+    try {
+      minted = await this.client.freshToken(installationId, [repo.name], asked, `creating the GITHUB_TOKEN of a job of ${repo.owner}/${repo.name}`);
+    } catch (err) {
+      if (isHeliosError(err) && err.upstreamStatus === 422) {
+        const list = Object.entries(asked).map(([k, v]) => `${k}: ${v}`).join(', ');
+        throw new HeliosError('E_FORGE_JOB_TOKEN', `GitHub refused a token with ${list} for ${repo.owner}/${repo.name} (${err.message}); grant those permissions to the GitHub App and accept them on the installation, or narrow the workflow's permissions:`);
+      }
+      throw err;
+    }
+    return {
+      token: minted.token,
+      expiresAt: minted.expiresAt,
+      permissions: minted.permissions,
+      revoke: () => this.client.revokeToken(minted.token, `revoking the GITHUB_TOKEN of a job of ${repo.owner}/${repo.name}`),
+    };
   }
 
   async permissionOf(repo: RepoRef, user: string): Promise<Permission> {

@@ -189,6 +189,24 @@ export interface Forge {
    * Helios strips that directory when it caches the tree.
    */
   fetchArchive?(repo: RepoRef, sha: string): Promise<Uint8Array | null>;
+  /**
+   * Optional: the token a trusted job's steps get as GITHUB_TOKEN / `github.token` /
+   * `secrets.GITHUB_TOKEN`: short-lived, for `repo` only, with exactly `permissions` (API scope
+   * names such as `contents`, `pull_requests`; `metadata: read` is always implied). Never called for
+   * untrusted runs. Throws (a HeliosError saying why) when the forge refuses those permissions.
+   * Helios calls `revoke` when the job ends; the token expires by itself otherwise.
+   */
+  jobToken?(repo: RepoRef, permissions: Record<string, 'read' | 'write'>): Promise<JobToken>;
+}
+
+/** A job's forge token (Forge.jobToken). */
+export interface JobToken {
+  token: string;
+  /** ISO 8601, when the forge says. */
+  expiresAt?: string;
+  /** Permissions the forge granted (may list `metadata`). */
+  permissions: Record<string, string>;
+  revoke(): Promise<void>;
 }
 
 /** What `ForgeAdmin.installHook` did. */

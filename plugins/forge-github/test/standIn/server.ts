@@ -75,6 +75,11 @@ export interface StandInOptions {
   /** Content-creating requests allowed per window per installation (GitHub: 80 per minute). */
   contentLimit?: number;
   contentWindowMs?: number;
+  /**
+   * The loopback address to listen on (default 127.0.0.1). A sandboxed job reaches the host's
+   * 127.0.0.1 only directly (NO_PROXY) and so not at all; 127.0.0.2 goes through the egress proxy.
+   */
+  host?: string;
 }
 
 const INSTALLATION_PERMISSIONS: Record<string, string> = { checks: 'write', contents: 'read', metadata: 'read', pull_requests: 'read' };
@@ -114,6 +119,10 @@ export class GitHubStandIn {
   readonly oauth = new GitHubOAuthStandIn();
   /** Bodies of every installation token request, as sent (what Helios asked for, not what it got). */
   readonly tokenRequests: { installationId: number; body: Record<string, unknown> }[] = [];
+  /** Every installation token created, in order (revoked ones too). */
+  readonly minted: { token: string; installationId: number; repositories: string[] | null; permissions: Record<string, string> }[] = [];
+  /** Tokens revoked with DELETE /installation/token, in order. */
+  readonly revokedTokens: string[] = [];
   /** Accepted content-creating requests per installation (timestamps). */
   private readonly contentLog = new Map<number, number[]>();
   private server: Server | null = null;
@@ -127,9 +136,11 @@ export class GitHubStandIn {
   readonly contentLimit: number;
   readonly contentWindowMs: number;
   url = '';
+  private readonly host: string;
 
   constructor(options: StandInOptions = {}) {
     this.appId = options.appId ?? 4242;
+    this.host = options.host ?? '127.0.0.1';
     this.tokenTtlMs = options.tokenTtlMs ?? 3_600_000;
     this.contentLimit = options.contentLimit ?? 80;
     this.contentWindowMs = options.contentWindowMs ?? 60_000;
@@ -152,8 +163,8 @@ export class GitHubStandIn {
 
   async start(): Promise<string> {
     this.server = createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    await new Promise<void>((r) => this.server!.listen(0, this.host, r));
+    this.url = `http://${this.host}:${(this.server.address() as AddressInfo).port}`;
     return this.url;
   }
 
@@ -314,6 +325,15 @@ export class GitHubStandIn {
       return { status: 200, body: { permission: legacy, role_name: role, user: { login: user, type: 'User' } } };
     }
 
+    if (path === '/installation/token' && method === 'DELETE') {
+      // Beyond the checks subset (apps/revoke-installation-access-token): the token revokes itself.
+      const m = /^(?:token|bearer)\s+(.+)$/i.exec(String(req.headers.authorization ?? ''));
+      const token = m ? this.tokens.get(m[1]!) : undefined;
+      if (!token || token.expiresAt <= Date.now()) throw new HttpError(401, 'Bad credentials');
+      this.tokens.delete(token.token);
+      this.revokedTokens.push(token.token);
+      return { status: 204, body: Buffer.alloc(0) };
+    }
     if (path === '/app/installations' && method === 'GET') {
       // Beyond the checks subset (apps/list-installations); JWT only, as GitHub.
       this.appAuth(req);
@@ -429,6 +449,7 @@ export class GitHubStandIn {
     }
     const token: Token = { token: `ghs_${randomBytes(18).toString('base64url')}`, installationId, expiresAt: Date.now() + this.tokenTtlMs, repositories: limited, permissions };
     this.tokens.set(token.token, token);
+    this.minted.push({ token: token.token, installationId, repositories: limited, permissions });
     return {
       status: 201,
       body: {
