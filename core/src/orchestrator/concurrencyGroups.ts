@@ -25,6 +25,9 @@ export function admissionJob(store: Store, job: JobRecord, runs = new Map<string
     runId: job.runId,
     state: job.state,
     matrixKey: job.plan.matrix ? `${job.plan.workflow.file}#${job.plan.jobKey}` : null,
+    callMatrices: (job.plan.workflowCalls ?? []).flatMap((c) =>
+      c.matrixOf === undefined ? [] : [{ key: `${job.plan.workflow.file}#${c.matrixOf}`, call: c.caller, failFast: c.failFast ?? true, maxParallel: c.maxParallel ?? null }],
+    ),
     maxParallel: job.plan.strategy.maxParallel,
     failFast: job.plan.strategy.failFast,
     continueOnError: job.plan.continueOnError === true,

@@ -50,6 +50,19 @@ export function needResult(jobs: GraphJob[], jobKey: string): { result: NeedResu
 
 /** `needs.<caller>.outputs` of a reusable workflow call: its declared outputs over its jobs' results. */
 function callOutputs(jobs: GraphJob[], callerKey: string, instances: GraphJob[]): Record<string, string> {
+  // A matrix of calls: each call's outputs, merged in the order the calls' jobs are listed
+  // (finish order), skipping empty values — GitHub: the last successful call that set a value.
+  const calls = new Set<string>();
+  for (const j of instances) for (const c of j.plan.workflowCalls ?? []) if (c.matrixOf === callerKey) calls.add(c.caller);
+  if (calls.size) {
+    const merged: Record<string, string> = {};
+    for (const caller of callOrder(jobs, calls)) {
+      const r = needResult(jobs, caller);
+      if (!r || r.result !== 'success') continue;
+      for (const [k, v] of Object.entries(r.outputs)) if (v !== '') merged[k] = v;
+    }
+    return merged;
+  }
   const declared = instances[0]?.plan.workflowCalls?.find((c) => c.caller === callerKey)?.outputs ?? {};
   const context: Record<string, { result: string; outputs: Record<string, string> }> = {};
   for (const [key, full] of calledJobKeys(instances.map((j) => j.plan), callerKey)) {
@@ -103,4 +116,13 @@ export function needsContext(workflowJobs: GraphJob[], plan: JobPlan): Record<st
     if (r) out[key] = r;
   }
   return out;
+}
+
+/** Calls of a matrix of calls, ordered by the position of their last job in `jobs` (finish order). */
+function callOrder(jobs: GraphJob[], calls: Set<string>): string[] {
+  const last = new Map<string, number>();
+  jobs.forEach((j, i) => {
+    for (const c of calls) if (answersNeed(j.plan.jobKey, c)) last.set(c, i);
+  });
+  return [...calls].sort((a, b) => (last.get(a) ?? 0) - (last.get(b) ?? 0));
 }
