@@ -93,7 +93,7 @@ export function decideReadyJobs(
         ready = false;
         break;
       }
-      needs[key] = r;
+      needs[localNeedKey(job.plan, key)] = r;
     }
     if (!ready) continue;
     let run: boolean;
@@ -113,9 +113,18 @@ export function needsContext(workflowJobs: GraphJob[], plan: JobPlan): Record<st
   const out: Record<string, { result: string; outputs: Record<string, string> }> = {};
   for (const key of plan.needs) {
     const r = needResult(workflowJobs, key);
-    if (r) out[key] = r;
+    if (r) out[localNeedKey(plan, key)] = r;
   }
   return out;
+}
+
+/**
+ * The name a job's expressions use for a need: a called workflow's jobs wrote `needs: compile`,
+ * planned as `<caller>/compile`, and read `needs.compile`.
+ */
+function localNeedKey(plan: JobPlan, key: string): string {
+  const call = plan.workflowCalls?.at(-1)?.caller;
+  return call !== undefined && key.startsWith(`${call}/`) ? key.slice(call.length + 1) : key;
 }
 
 /** Calls of a matrix of calls, ordered by the position of their last job in `jobs` (finish order). */
