@@ -102,4 +102,18 @@ test('scopedGroupKey cannot be confused by separators inside names', () => {
   assert.is.not(scopedGroupKey({ forge: 'gh', repo: 'a/b' }, 'c'), scopedGroupKey({ forge: 'gh', repo: 'a' }, 'b/c'));
 });
 
+test('a matrix of calls: max-parallel counts calls, not jobs; fail-fast cancels the other calls only', () => {
+  const c = (id: string, state: JobState, call: string, o: { failFast?: boolean } = {}) =>
+    job(id, state, { callMatrices: [{ key: 'ci.yml#build', call, failFast: o.failFast ?? true, maxParallel: 1 }] });
+  const jobs = [c('a1', 'running', 'build (a)')];
+  const d = admit({ candidates: [c('a2', 'queued', 'build (a)'), c('b1', 'queued', 'build (b)')], jobs, capacity: 10 });
+  assert.equal(d.start, ['a2'], 'another job of the running call may start');
+  assert.match(d.wait[0]!.reason, 'max-parallel 1: 1 calls of this matrix are running');
+  const failed = c('a1', 'failed', 'build (a)');
+  const ff = admit({ failed: [failed], jobs: [c('a2', 'running', 'build (a)'), c('b1', 'queued', 'build (b)'), job('x', 'queued')], capacity: 10 });
+  assert.equal(ff.cancel.map((x) => x.jobId), ['b1']);
+  const off = admit({ failed: [c('a1', 'failed', 'build (a)', { failFast: false })], jobs: [c('b1', 'queued', 'build (b)', { failFast: false })], capacity: 10 });
+  assert.equal(off.cancel, []);
+});
+
 test.run();
