@@ -213,6 +213,8 @@ export const JobPlanSchema = Type.Object({
         matrixOf: Type.Optional(Type.String()),
         failFast: Type.Optional(Type.Boolean()),
         maxParallel: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.Null()])),
+        /** `concurrency:` of the calling job, evaluated for this call: the call's jobs hold it together. */
+        concurrency: Type.Optional(Type.Object({ group: Type.String(), cancelInProgress: Type.Boolean() })),
       }),
     ),
   ),

@@ -21,7 +21,9 @@ export interface AdmissionGroup {
   group: string;
   cancelInProgress: boolean;
   /** A workflow group is held by a whole run (its jobs do not contend with each other). */
-  level: 'job' | 'workflow';
+  level: 'job' | 'workflow' | 'call';
+  /** A call group (`concurrency:` on a job that calls a reusable workflow): the call holding it. */
+  call?: string;
 }
 
 export interface AdmissionJob {
@@ -71,9 +73,13 @@ export function scopedGroupKey(scope: { forge: string | null; repo: string }, gr
   return JSON.stringify([scope.forge ?? '', scope.repo, group]);
 }
 
-/** Two jobs contend for a group unless it is a workflow group held by both through the same run. */
+/**
+ * Two jobs contend for a group unless it is a workflow group held by both through the same run, or
+ * a call group held by both through the same call (the called workflow's jobs hold it together).
+ */
 function contend(a: AdmissionJob, ga: AdmissionGroup, b: AdmissionJob, gb: AdmissionGroup): boolean {
   if (a.id === b.id || ga.key !== gb.key) return false;
+  if (ga.level === 'call' && gb.level === 'call') return !(a.runId === b.runId && ga.call === gb.call);
   return !(ga.level === 'workflow' && gb.level === 'workflow' && a.runId === b.runId);
 }
 

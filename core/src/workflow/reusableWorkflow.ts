@@ -6,6 +6,7 @@ import { parseWorkflow, validationProblems, type ParsedWorkflow } from './parseW
 import { problem, ProblemCode } from './problems.js';
 import { at, entries, field, keyToken } from './tokens.js';
 import { callStrategy } from './callStrategy.js';
+import { concurrencyOf } from './concurrency.js';
 import type { WorkflowPlanOptions, WorkflowPlanResult } from './planWorkflow.js';
 
 /** GitHub.com: the top-level caller and up to nine levels of called workflows. */
@@ -32,11 +33,6 @@ type Reference = { kind: 'local'; path: string } | { kind: 'remote'; owner: stri
 
 const LOCAL = /^\.\/(\.github\/workflows\/[^/]+\.ya?ml)$/;
 const REMOTE = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)\/(\.github\/workflows\/[^/@]+\.ya?ml)@([^\s@]+)$/;
-/** Job keys GitHub allows beside `uses:`; the others are refused by its schema already. */
-const UNSUPPORTED_CALLER_KEYS: Record<string, string> = {
-  concurrency: 'concurrency on a job that calls a reusable workflow is not supported; set concurrency on the called workflow\'s jobs',
-};
-
 function parseReference(uses: string): Reference | string {
   const local = LOCAL.exec(uses);
   if (local) return { kind: 'local', path: local[1]! };
@@ -105,10 +101,6 @@ export async function planWorkflowCall(req: CallRequest): Promise<{ jobs: JobPla
     problems.push(problem(w.file, code, `${where}${message}`, at(tok)));
     return { jobs: [], problems };
   };
-  for (const [key, why] of Object.entries(UNSUPPORTED_CALLER_KEYS)) {
-    if (field(t, key) !== undefined) problems.push(problem(w.file, ProblemCode.unsupported, `${where}${why}`, at(keyToken(t, key))));
-  }
-  if (problems.length) return { jobs: [], problems };
   const call: CallState = opts.call ?? { chain: [], unique: new Set(), source: { kind: 'local' } };
   const ref = parseReference(uses);
   if (typeof ref === 'string') return fail(ref, usesToken, ProblemCode.action);
@@ -196,6 +188,8 @@ export async function planWorkflowCall(req: CallRequest): Promise<{ jobs: JobPla
     const ctx: PlanContexts = combination.matrix ? { ...base, matrix: combination.matrix, strategy: combination.strategy } : base;
     const unknownInputs = { value: false };
     const inputs = callInputs({ ...req, base: ctx }, workflowCall, called, problems, unknownInputs);
+    // GitHub: the calling job's group holds the whole call (its jobs together), per combination.
+    const concurrency = concurrencyOf(field(t, 'concurrency'), w, ctx, where, problems);
     if (problems.length || !inputs || !secrets) return { jobs: [], problems };
     const planned = await req.planJobs(called, {
       ...opts,
@@ -211,7 +205,12 @@ export async function planWorkflowCall(req: CallRequest): Promise<{ jobs: JobPla
     // As for matrix jobs: the values are appended unless the written name shows them already.
     if (combination.label && !(callerName && /\bmatrix\b/.test(callerName))) shownName = `${shownName} (${combination.label})`;
     const prefix = combination.label ? `${jobKey} (${combination.label})` : jobKey;
-    const entry = combination.matrix ? { caller: prefix, outputs, matrixOf: jobKey, failFast: strategy.failFast, maxParallel: strategy.maxParallel } : { caller: prefix, outputs };
+    const entry = {
+      caller: prefix,
+      outputs,
+      ...(combination.matrix && { matrixOf: jobKey, failFast: strategy.failFast, maxParallel: strategy.maxParallel }),
+      ...(concurrency && { concurrency }),
+    };
     jobs.push(...renameCalledJobs(planned.jobs, { file: w.file, name: w.name, prefix, shownName, needs, callerIf, secrets, inputs, entry }));
   }
   return { jobs, problems };

@@ -116,4 +116,17 @@ test('a matrix of calls: max-parallel counts calls, not jobs; fail-fast cancels 
   assert.equal(off.cancel, []);
 });
 
+test('concurrency on a calling job: the call holds its group with all its jobs; other calls and runs wait or are displaced', () => {
+  const g = (call: string, cancelInProgress = false) => ({ ...group('deploy', { cancelInProgress }), level: 'call' as const, call });
+  const jobs = [job('a1', 'running', { groups: [g('deploy-call')] })];
+  const same = admit({ candidates: [job('a2', 'queued', { groups: [g('deploy-call')] })], jobs, capacity: 10 });
+  assert.equal(same.start, ['a2'], 'jobs of the same call do not contend');
+  const other = admit({ candidates: [job('b1', 'queued', { groups: [g('other-call')] })], jobs, capacity: 10 });
+  assert.match(other.wait[0]!.reason, 'concurrency group deploy is held by job a1');
+  const nextRun = admit({ candidates: [job('c1', 'queued', { runId: 'r2', groups: [g('deploy-call')] })], jobs, capacity: 10 });
+  assert.equal(nextRun.start, [], 'the same call of another run contends');
+  const arrived = admit({ arrived: [job('n1', 'queued', { runId: 'r2', groups: [g('deploy-call', true)] })], jobs, capacity: 10 });
+  assert.equal(arrived.cancel.map((c) => c.jobId), ['a1'], 'cancel-in-progress cancels the running call');
+});
+
 test.run();
