@@ -2,6 +2,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { JobState } from '@helios-ci/sdk';
 import { admit, scopedGroupKey, type AdmissionGroup, type AdmissionJob } from '../../src/orchestrator/admission.js';
+import { groupsOf } from '../../src/orchestrator/concurrencyGroups.js';
+import type { JobRecord } from '../../src/store/index.js';
+import { jobPlan } from '../helpers/storeFixtures.js';
 
 const REPO_A = { forge: 'gh', repo: 'acme/app' };
 const group = (name: string, o: { cancelInProgress?: boolean; level?: 'job' | 'workflow'; scope?: { forge: string | null; repo: string } } = {}): AdmissionGroup => ({
@@ -127,6 +130,12 @@ test('concurrency on a calling job: the call holds its group with all its jobs; 
   assert.equal(nextRun.start, [], 'the same call of another run contends');
   const arrived = admit({ arrived: [job('n1', 'queued', { runId: 'r2', groups: [g('deploy-call', true)] })], jobs, capacity: 10 });
   assert.equal(arrived.cancel.map((c) => c.jobId), ['a1'], 'cancel-in-progress cancels the running call');
+});
+
+test('a called job is in its calling jobs\' concurrency groups, one per call level', () => {
+  const plan = { ...jobPlan('build (a)/compile'), workflowCalls: [{ caller: 'build (a)', outputs: {}, matrixOf: 'build', failFast: true, maxParallel: null, concurrency: { group: 'deploy-a', cancelInProgress: true } }, { caller: 'build (a)/inner', outputs: {} }] };
+  const groups = groupsOf(undefined, { runId: 'r1', plan } as unknown as JobRecord);
+  assert.equal(groups, [{ group: 'deploy-a', cancelInProgress: true, key: scopedGroupKey({ forge: null, repo: 'run:r1' }, 'deploy-a'), level: 'call', call: 'build (a)' }]);
 });
 
 test.run();
