@@ -199,7 +199,25 @@ export const JobPlanSchema = Type.Object({
    * jobKey starts with `call/`, and `needs.call.outputs` are `outputs` evaluated over the `jobs`
    * context of that call's own jobs (`on.workflow_call.outputs.<name>.value`).
    */
-  workflowCalls: Type.Optional(Type.Array(Type.Object({ caller: Type.String(), outputs: Type.Record(Type.String(), Expr) }))),
+  workflowCalls: Type.Optional(
+    Type.Array(
+      Type.Object({
+        caller: Type.String(),
+        outputs: Type.Record(Type.String(), Expr),
+        /**
+         * One call of a matrix of calls (`strategy.matrix` on the calling job): `caller` is
+         * `<key> (<matrix values>)` and `matrixOf` the calling job's key (`needs: [<key>]` waits
+         * for every call; its outputs are the last finished call's). `failFast` cancels the other
+         * calls when a job of this one fails; `maxParallel` bounds the calls running at once.
+         */
+        matrixOf: Type.Optional(Type.String()),
+        failFast: Type.Optional(Type.Boolean()),
+        maxParallel: Type.Optional(Type.Union([Type.Integer({ minimum: 1 }), Type.Null()])),
+        /** `concurrency:` of the calling job, evaluated for this call: the call's jobs hold it together. */
+        concurrency: Type.Optional(Type.Object({ group: Type.String(), cancelInProgress: Type.Boolean() })),
+      }),
+    ),
+  ),
   /**
    * Jobs of a called workflow: the secret each name in secretNames is read from (`secrets:` of the
    * call, or the same name with `secrets: inherit`). Names the caller does not pass are empty, as on

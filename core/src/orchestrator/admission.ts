@@ -21,7 +21,9 @@ export interface AdmissionGroup {
   group: string;
   cancelInProgress: boolean;
   /** A workflow group is held by a whole run (its jobs do not contend with each other). */
-  level: 'job' | 'workflow';
+  level: 'job' | 'workflow' | 'call';
+  /** A call group (`concurrency:` on a job that calls a reusable workflow): the call holding it. */
+  call?: string;
 }
 
 export interface AdmissionJob {
@@ -30,6 +32,11 @@ export interface AdmissionJob {
   state: JobState;
   /** Matrix siblings share it: `<workflow file>#<job key>` within one run. */
   matrixKey: string | null;
+  /**
+   * The matrices of calls the job belongs to (a job of a called workflow whose calling job has a
+   * matrix): `key` is shared by the calls, `call` names this job's call.
+   */
+  callMatrices?: { key: string; call: string; failFast: boolean; maxParallel: number | null }[];
   maxParallel: number | null;
   failFast: boolean;
   continueOnError: boolean;
@@ -66,9 +73,13 @@ export function scopedGroupKey(scope: { forge: string | null; repo: string }, gr
   return JSON.stringify([scope.forge ?? '', scope.repo, group]);
 }
 
-/** Two jobs contend for a group unless it is a workflow group held by both through the same run. */
+/**
+ * Two jobs contend for a group unless it is a workflow group held by both through the same run, or
+ * a call group held by both through the same call (the called workflow's jobs hold it together).
+ */
 function contend(a: AdmissionJob, ga: AdmissionGroup, b: AdmissionJob, gb: AdmissionGroup): boolean {
   if (a.id === b.id || ga.key !== gb.key) return false;
+  if (ga.level === 'call' && gb.level === 'call') return !(a.runId === b.runId && ga.call === gb.call);
   return !(ga.level === 'workflow' && gb.level === 'workflow' && a.runId === b.runId);
 }
 
@@ -84,9 +95,13 @@ export function admit(input: AdmissionInput): AdmissionDecision {
 
   // Fail-fast first: a sibling it cancels must not be started below.
   for (const f of input.failed ?? []) {
-    if (!f.failFast || f.continueOnError || f.matrixKey === null) continue;
-    for (const s of live()) {
-      if (s.id !== f.id && s.runId === f.runId && s.matrixKey === f.matrixKey && (ACTIVE.has(s.state) || PENDING.has(s.state))) cancel(s.id, `fail-fast: ${f.id} failed`);
+    if (f.continueOnError) continue;
+    const unfinished = live().filter((s) => s.id !== f.id && s.runId === f.runId && (ACTIVE.has(s.state) || PENDING.has(s.state)));
+    if (f.failFast && f.matrixKey !== null) for (const s of unfinished) if (s.matrixKey === f.matrixKey) cancel(s.id, `fail-fast: ${f.id} failed`);
+    // A matrix of calls: the other calls are the matrix's other instances.
+    for (const m of f.callMatrices ?? []) {
+      if (!m.failFast) continue;
+      for (const s of unfinished) if (s.callMatrices?.some((o) => o.key === m.key && o.call !== m.call)) cancel(s.id, `fail-fast: ${f.id} of ${m.call} failed`);
     }
   }
 
@@ -127,6 +142,12 @@ function waitReason(c: AdmissionJob, active: readonly AdmissionJob[], capacity: 
   if (c.maxParallel !== null && c.matrixKey !== null) {
     const siblings = active.filter((j) => j.runId === c.runId && j.matrixKey === c.matrixKey).length;
     if (siblings >= c.maxParallel) return `max-parallel ${c.maxParallel}: ${siblings} instances of this matrix are running`;
+  }
+  for (const m of c.callMatrices ?? []) {
+    if (m.maxParallel === null) continue;
+    const running = new Set<string>();
+    for (const j of active) if (j.runId === c.runId) for (const o of j.callMatrices ?? []) if (o.key === m.key) running.add(o.call);
+    if (!running.has(m.call) && running.size >= m.maxParallel) return `max-parallel ${m.maxParallel}: ${running.size} calls of this matrix are running`;
   }
   for (const g of c.groups) {
     const holder = active.find((other) => other.groups.some((h) => contend(c, g, other, h)));

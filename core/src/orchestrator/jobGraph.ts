@@ -50,6 +50,19 @@ export function needResult(jobs: GraphJob[], jobKey: string): { result: NeedResu
 
 /** `needs.<caller>.outputs` of a reusable workflow call: its declared outputs over its jobs' results. */
 function callOutputs(jobs: GraphJob[], callerKey: string, instances: GraphJob[]): Record<string, string> {
+  // A matrix of calls: each call's outputs, merged in the order the calls' jobs are listed
+  // (finish order), skipping empty values — GitHub: the last successful call that set a value.
+  const calls = new Set<string>();
+  for (const j of instances) for (const c of j.plan.workflowCalls ?? []) if (c.matrixOf === callerKey) calls.add(c.caller);
+  if (calls.size) {
+    const merged: Record<string, string> = {};
+    for (const caller of callOrder(jobs, calls)) {
+      const r = needResult(jobs, caller);
+      if (!r || r.result !== 'success') continue;
+      for (const [k, v] of Object.entries(r.outputs)) if (v !== '') merged[k] = v;
+    }
+    return merged;
+  }
   const declared = instances[0]?.plan.workflowCalls?.find((c) => c.caller === callerKey)?.outputs ?? {};
   const context: Record<string, { result: string; outputs: Record<string, string> }> = {};
   for (const [key, full] of calledJobKeys(instances.map((j) => j.plan), callerKey)) {
@@ -80,7 +93,7 @@ export function decideReadyJobs(
         ready = false;
         break;
       }
-      needs[key] = r;
+      needs[localNeedKey(job.plan, key)] = r;
     }
     if (!ready) continue;
     let run: boolean;
@@ -100,7 +113,25 @@ export function needsContext(workflowJobs: GraphJob[], plan: JobPlan): Record<st
   const out: Record<string, { result: string; outputs: Record<string, string> }> = {};
   for (const key of plan.needs) {
     const r = needResult(workflowJobs, key);
-    if (r) out[key] = r;
+    if (r) out[localNeedKey(plan, key)] = r;
   }
   return out;
+}
+
+/**
+ * The name a job's expressions use for a need: a called workflow's jobs wrote `needs: compile`,
+ * planned as `<caller>/compile`, and read `needs.compile`.
+ */
+function localNeedKey(plan: JobPlan, key: string): string {
+  const call = plan.workflowCalls?.at(-1)?.caller;
+  return call !== undefined && key.startsWith(`${call}/`) ? key.slice(call.length + 1) : key;
+}
+
+/** Calls of a matrix of calls, ordered by the position of their last job in `jobs` (finish order). */
+function callOrder(jobs: GraphJob[], calls: Set<string>): string[] {
+  const last = new Map<string, number>();
+  jobs.forEach((j, i) => {
+    for (const c of calls) if (answersNeed(j.plan.jobKey, c)) last.set(c, i);
+  });
+  return [...calls].sort((a, b) => (last.get(a) ?? 0) - (last.get(b) ?? 0));
 }

@@ -443,7 +443,7 @@ export class Orchestrator {
     const records = new Map<string, JobRecord>();
     const read = (list: JobRecord[]) => list.forEach((j) => records.set(j.id, j));
     // In the order admission would see them all: creation order within a run.
-    for (const f of input.failed ?? []) if (f.failFast && !f.continueOnError && f.matrixKey !== null) read(this.o.store.jobs.listUnfinishedByRun(f.runId));
+    for (const f of input.failed ?? []) if (!f.continueOnError && ((f.failFast && f.matrixKey !== null) || f.callMatrices?.some((m) => m.failFast))) read(this.o.store.jobs.listUnfinishedByRun(f.runId));
     if (input.arrived?.some((j) => j.groups.length > 0)) read(this.o.store.jobs.listByState('queued', 'provisioning', 'running'));
     else read(this.o.store.jobs.listByState('provisioning', 'running'));
     const jobs: AdmissionJob[] = [...records.values()].map((j) => admissionJob(this.o.store, j, runs));

@@ -1,5 +1,5 @@
 import { remoteActionsOf, type PlannedRemoteAction } from './remoteActionsOf.js';
-import type { Annotation, JobState, PlanProblem, VmactionsMapping } from '@helios-ci/sdk';
+import type { Annotation, JobPlan, JobState, PlanProblem, VmactionsMapping } from '@helios-ci/sdk';
 import type { RunRecord, Store } from '../store/index.js';
 
 export interface StepView {
@@ -30,6 +30,12 @@ export interface JobView {
   machineStart?: { bootedMs: number | null; consoleMs: number | null; helloMs: number | null };
   /** How a `uses: vmactions/<os>-vm` step was mapped (label, release, ignored inputs); absent for other jobs. */
   vmactions?: VmactionsMapping;
+  /**
+   * `environment:` of the job. `url` is the environment's url when it was known at plan time;
+   * `urlWritten` the expression when it reads values of the running job (steps, needs), which
+   * Helios does not keep after the job yet — then `url` is null.
+   */
+  environment?: { name: string; url: string | null; urlWritten: string | null };
   steps: StepView[];
   /** Remote actions of the job's plan, each with the commit planning pinned (a re-run uses the same). */
   actions: PlannedRemoteAction[];
@@ -98,6 +104,7 @@ export function viewJobRecord(store: Store, jobId: string): JobView | null {
     durationMs: span(job.startedAt ?? job.provisioningAt, job.finishedAt),
     ...machineStart(store, job.id),
     ...(job.plan.vmactions && { vmactions: job.plan.vmactions }),
+    ...(job.plan.environment && { environment: environmentView(job.plan.environment) }),
     steps: store.steps.list(job.id).map((s) => ({ number: s.idx, name: s.name, state: s.state, conclusion: s.conclusion, durationMs: span(s.startedAt, s.finishedAt) })),
     actions: remoteActionsOf(job.plan.steps),
     annotations: store.annotations.list(job.id),
@@ -108,4 +115,10 @@ function machineStart(store: Store, jobId: string): Pick<JobView, 'machineStart'
   const t = store.jobTimings.get(jobId);
   if (!t) return {};
   return { machineStart: { bootedMs: span(t.cloneAt, t.bootedAt), consoleMs: span(t.cloneAt, t.consoleAt), helloMs: span(t.cloneAt, t.helloAt) } };
+}
+
+function environmentView(env: NonNullable<JobPlan['environment']>): NonNullable<JobView['environment']> {
+  const url = env.url === null || env.url === '' ? null : env.url;
+  if (url !== null && url.includes('${{')) return { name: env.name, url: null, urlWritten: url };
+  return { name: env.name, url, urlWritten: null };
 }

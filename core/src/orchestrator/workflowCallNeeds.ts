@@ -7,7 +7,8 @@ import { toText } from '../workflow/expressions.js';
  * workflow — any job of that call (`need/...`; job keys never contain `/` otherwise).
  */
 export function answersNeed(jobKey: string, need: string): boolean {
-  return jobKey === need || jobKey.startsWith(`${need}/`);
+  // `need (<matrix values>)/...`: a job of one call of a matrix of calls (keys never contain ' (').
+  return jobKey === need || jobKey.startsWith(`${need}/`) || jobKey.startsWith(`${need} (`);
 }
 
 /** The jobs of the call `callerKey` directly in its called workflow: `callerKey/<key>` → `<key>`. */

@@ -12,6 +12,7 @@ import { resolveRunsOn } from './runsOn.js';
 import { planNumber, planSteps, TIMEOUT_RANGE } from './steps.js';
 import { readsRuntimeValues } from './dynamicValues.js';
 import { jobEnvironment } from './environment.js';
+import { concurrencyOf } from './concurrency.js';
 import { at, entries, field, keyToken } from './tokens.js';
 import { vmactionsTarget, type VmactionsConfig } from './vmactionsShim.js';
 
@@ -46,24 +47,6 @@ export interface WorkflowPlanResult {
   jobs: JobPlan[];
   problems: PlanProblem[];
   concurrency: { group: string; cancelInProgress: boolean } | null;
-}
-
-function concurrencyOf(token: TemplateToken | undefined, w: ParsedWorkflow, ctx: PlanContexts, where: string, problems: PlanProblem[]) {
-  if (!token) return null;
-  const groupToken = isMapping(token) ? field(token, 'group') : token;
-  const writtenGroup = w.reader.text(groupToken) ?? '';
-  const group = evaluateTemplate(writtenGroup, ctx);
-  let cancelInProgress = false;
-  const cancel = isMapping(token) ? field(token, 'cancel-in-progress') : undefined;
-  if (cancel) {
-    if (isBoolean(cancel)) cancelInProgress = cancel.value;
-    else {
-      const r = evaluateTemplate(w.reader.text(cancel) ?? '', ctx);
-      if (r && typeof r.value === 'boolean') cancelInProgress = r.value;
-      else problems.push(problem(w.file, ProblemCode.expression, `${where}concurrency.cancel-in-progress must be true or false when the run is planned (literal, matrix, inputs or github values)`, at(cancel)));
-    }
-  }
-  return { group: group ? String(group.value) : writtenGroup, cancelInProgress };
 }
 
 function runDefaults(token: TemplateToken | undefined, w: ParsedWorkflow): { shell?: string; workingDirectory?: string } {

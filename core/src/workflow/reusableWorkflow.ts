@@ -5,6 +5,8 @@ import { analyse, evaluateTemplate, hasExpression, type PlanContexts } from './e
 import { parseWorkflow, validationProblems, type ParsedWorkflow } from './parseWorkflow.js';
 import { problem, ProblemCode } from './problems.js';
 import { at, entries, field, keyToken } from './tokens.js';
+import { callStrategy } from './callStrategy.js';
+import { concurrencyOf } from './concurrency.js';
 import type { WorkflowPlanOptions, WorkflowPlanResult } from './planWorkflow.js';
 
 /** GitHub.com: the top-level caller and up to nine levels of called workflows. */
@@ -31,12 +33,6 @@ type Reference = { kind: 'local'; path: string } | { kind: 'remote'; owner: stri
 
 const LOCAL = /^\.\/(\.github\/workflows\/[^/]+\.ya?ml)$/;
 const REMOTE = /^([A-Za-z0-9_.-]+)\/([A-Za-z0-9_.-]+)\/(\.github\/workflows\/[^/@]+\.ya?ml)@([^\s@]+)$/;
-/** Job keys GitHub allows beside `uses:`; the others are refused by its schema already. */
-const UNSUPPORTED_CALLER_KEYS: Record<string, string> = {
-  strategy: 'strategy (a matrix of calls) is not supported on a job that calls a reusable workflow; put the matrix on the called workflow\'s jobs, or write one calling job per value',
-  concurrency: 'concurrency on a job that calls a reusable workflow is not supported; set concurrency on the called workflow\'s jobs',
-};
-
 function parseReference(uses: string): Reference | string {
   const local = LOCAL.exec(uses);
   if (local) return { kind: 'local', path: local[1]! };
@@ -105,10 +101,6 @@ export async function planWorkflowCall(req: CallRequest): Promise<{ jobs: JobPla
     problems.push(problem(w.file, code, `${where}${message}`, at(tok)));
     return { jobs: [], problems };
   };
-  for (const [key, why] of Object.entries(UNSUPPORTED_CALLER_KEYS)) {
-    if (field(t, key) !== undefined) problems.push(problem(w.file, ProblemCode.unsupported, `${where}${why}`, at(keyToken(t, key))));
-  }
-  if (problems.length) return { jobs: [], problems };
   const call: CallState = opts.call ?? { chain: [], unique: new Set(), source: { kind: 'local' } };
   const ref = parseReference(uses);
   if (typeof ref === 'string') return fail(ref, usesToken, ProblemCode.action);
@@ -171,29 +163,16 @@ export async function planWorkflowCall(req: CallRequest): Promise<{ jobs: JobPla
   }
 
   const workflowCall = field(field(called.root, 'on'), 'workflow_call');
-  const unknownInputs = { value: false };
-  const inputs = callInputs(req, workflowCall, called, problems, unknownInputs);
   const secrets = callSecrets(req, problems);
   if (field(called.root, 'concurrency')) {
     problems.push(problem(called.file, ProblemCode.unsupported, 'concurrency in a called workflow is not supported; set concurrency on its jobs', at(keyToken(called.root, 'concurrency'))));
   }
-  if (problems.length || !inputs || !secrets) return { jobs: [], problems };
-
-  const planned = await req.planJobs(called, {
-    ...opts,
-    github: base.github,
-    inputs,
-    inputsUnknown: unknownInputs.value,
-    call: { chain: [...call.chain, id], unique: call.unique, source: remote ? { kind: 'remote', owner: remote.owner, name: remote.name, ref: remote.ref } : call.source },
-  });
-  problems.push(...planned.problems);
-  if (planned.problems.length) return { jobs: [], problems };
+  const strategy = callStrategy(w, jobKey, field(t, 'strategy'), base, problems, opts.labels === null);
+  if (!strategy) return { jobs: [], problems };
 
   const outputs: Record<string, string> = {};
   for (const { key, value } of entries(field(workflowCall, 'outputs'))) outputs[key] = called.reader.text(field(value, 'value')) ?? '';
   const callerName = w.reader.text(field(t, 'name'));
-  const evaluatedName = callerName !== undefined ? evaluateTemplate(callerName, base) : null;
-  const shownName = evaluatedName ? String(evaluatedName.value) : (callerName ?? jobKey);
   const callerNeeds = (w.reader.json(field(t, 'needs')) ?? []) as string | string[];
   const needs = typeof callerNeeds === 'string' ? [callerNeeds] : callerNeeds;
   const callerIf = w.reader.text(field(t, 'if')) ?? null;
@@ -202,7 +181,58 @@ export async function planWorkflowCall(req: CallRequest): Promise<{ jobs: JobPla
     return { jobs: [], problems };
   }
 
-  const jobs = planned.jobs.map((job): JobPlan => {
+  const jobs: JobPlan[] = [];
+  // One call per matrix combination (GitHub: each is a job of the caller's matrix); without a
+  // matrix, one call with the caller's key.
+  for (const combination of strategy.combinations) {
+    const ctx: PlanContexts = combination.matrix ? { ...base, matrix: combination.matrix, strategy: combination.strategy } : base;
+    const unknownInputs = { value: false };
+    const inputs = callInputs({ ...req, base: ctx }, workflowCall, called, problems, unknownInputs);
+    // GitHub: the calling job's group holds the whole call (its jobs together), per combination.
+    const concurrency = concurrencyOf(field(t, 'concurrency'), w, ctx, where, problems);
+    if (problems.length || !inputs || !secrets) return { jobs: [], problems };
+    const planned = await req.planJobs(called, {
+      ...opts,
+      github: base.github,
+      inputs,
+      inputsUnknown: unknownInputs.value,
+      call: { chain: [...call.chain, id], unique: call.unique, source: remote ? { kind: 'remote', owner: remote.owner, name: remote.name, ref: remote.ref } : call.source },
+    });
+    problems.push(...planned.problems);
+    if (planned.problems.length) return { jobs: [], problems };
+    const evaluatedName = callerName !== undefined ? evaluateTemplate(callerName, ctx) : null;
+    let shownName = evaluatedName ? String(evaluatedName.value) : (callerName ?? jobKey);
+    // As for matrix jobs: the values are appended unless the written name shows them already.
+    if (combination.label && !(callerName && /\bmatrix\b/.test(callerName))) shownName = `${shownName} (${combination.label})`;
+    const prefix = combination.label ? `${jobKey} (${combination.label})` : jobKey;
+    const entry = {
+      caller: prefix,
+      outputs,
+      ...(combination.matrix && { matrixOf: jobKey, failFast: strategy.failFast, maxParallel: strategy.maxParallel }),
+      ...(concurrency && { concurrency }),
+    };
+    jobs.push(...renameCalledJobs(planned.jobs, { file: w.file, name: w.name, prefix, shownName, needs, callerIf, secrets, inputs, entry }));
+  }
+  return { jobs, problems };
+}
+
+interface CalledJobsRename {
+  file: string;
+  name: string;
+  /** The caller's key, with ` (<matrix values>)` for one call of a matrix of calls. */
+  prefix: string;
+  shownName: string;
+  needs: string[];
+  callerIf: string | null;
+  secrets: Record<string, string> | 'inherit';
+  inputs: Record<string, string | number | boolean>;
+  entry: NonNullable<JobPlan['workflowCalls']>[number];
+}
+
+/** The called workflow's jobs as jobs of the calling workflow, under the call's prefix. */
+function renameCalledJobs(planned: JobPlan[], r: CalledJobsRename): JobPlan[] {
+  const { prefix, secrets, callerIf } = r;
+  return planned.map((job): JobPlan => {
     const root = job.needs.length === 0;
     const sources = job.secretSources ?? Object.fromEntries(job.secretNames.map((n) => [n, n]));
     const mapped: Record<string, string> = {};
@@ -212,19 +242,18 @@ export async function planWorkflowCall(req: CallRequest): Promise<{ jobs: JobPla
     }
     return {
       ...job,
-      id: `${w.file}#${jobKey}/${job.id.slice(job.id.indexOf('#') + 1)}`,
-      workflow: { file: w.file, name: w.name },
-      jobKey: `${jobKey}/${job.jobKey}`,
-      name: `${shownName} / ${job.name}`,
-      needs: root ? [...needs] : job.needs.map((n) => `${jobKey}/${n}`),
+      id: `${r.file}#${prefix}/${job.id.slice(job.id.indexOf('#') + 1)}`,
+      workflow: { file: r.file, name: r.name },
+      jobKey: `${prefix}/${job.jobKey}`,
+      name: `${r.shownName} / ${job.name}`,
+      needs: root ? [...r.needs] : job.needs.map((n) => `${prefix}/${n}`),
       if: root && callerIf !== null ? `\${{ ${explicitCondition(callerIf)} && ${explicitCondition(job.if)} }}` : job.if,
-      inputs: job.inputs ?? inputs,
-      workflowCalls: [{ caller: jobKey, outputs }, ...(job.workflowCalls ?? []).map((c) => ({ ...c, caller: `${jobKey}/${c.caller}` }))],
+      inputs: job.inputs ?? r.inputs,
+      workflowCalls: [r.entry, ...(job.workflowCalls ?? []).map((c) => ({ ...c, caller: `${prefix}/${c.caller}`, ...(c.matrixOf !== undefined && { matrixOf: `${prefix}/${c.matrixOf}` }) }))],
       secretNames: Object.keys(mapped).sort(),
       secretSources: mapped,
     };
   });
-  return { jobs, problems };
 }
 
 function readsInputs(condition: string): boolean {

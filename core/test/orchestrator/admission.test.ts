@@ -2,6 +2,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { JobState } from '@helios-ci/sdk';
 import { admit, scopedGroupKey, type AdmissionGroup, type AdmissionJob } from '../../src/orchestrator/admission.js';
+import { groupsOf } from '../../src/orchestrator/concurrencyGroups.js';
+import type { JobRecord } from '../../src/store/index.js';
+import { jobPlan } from '../helpers/storeFixtures.js';
 
 const REPO_A = { forge: 'gh', repo: 'acme/app' };
 const group = (name: string, o: { cancelInProgress?: boolean; level?: 'job' | 'workflow'; scope?: { forge: string | null; repo: string } } = {}): AdmissionGroup => ({
@@ -100,6 +103,39 @@ test('groups are scoped: the same name in another repository or on another forge
 
 test('scopedGroupKey cannot be confused by separators inside names', () => {
   assert.is.not(scopedGroupKey({ forge: 'gh', repo: 'a/b' }, 'c'), scopedGroupKey({ forge: 'gh', repo: 'a' }, 'b/c'));
+});
+
+test('a matrix of calls: max-parallel counts calls, not jobs; fail-fast cancels the other calls only', () => {
+  const c = (id: string, state: JobState, call: string, o: { failFast?: boolean } = {}) =>
+    job(id, state, { callMatrices: [{ key: 'ci.yml#build', call, failFast: o.failFast ?? true, maxParallel: 1 }] });
+  const jobs = [c('a1', 'running', 'build (a)')];
+  const d = admit({ candidates: [c('a2', 'queued', 'build (a)'), c('b1', 'queued', 'build (b)')], jobs, capacity: 10 });
+  assert.equal(d.start, ['a2'], 'another job of the running call may start');
+  assert.match(d.wait[0]!.reason, 'max-parallel 1: 1 calls of this matrix are running');
+  const failed = c('a1', 'failed', 'build (a)');
+  const ff = admit({ failed: [failed], jobs: [c('a2', 'running', 'build (a)'), c('b1', 'queued', 'build (b)'), job('x', 'queued')], capacity: 10 });
+  assert.equal(ff.cancel.map((x) => x.jobId), ['b1']);
+  const off = admit({ failed: [c('a1', 'failed', 'build (a)', { failFast: false })], jobs: [c('b1', 'queued', 'build (b)', { failFast: false })], capacity: 10 });
+  assert.equal(off.cancel, []);
+});
+
+test('concurrency on a calling job: the call holds its group with all its jobs; other calls and runs wait or are displaced', () => {
+  const g = (call: string, cancelInProgress = false) => ({ ...group('deploy', { cancelInProgress }), level: 'call' as const, call });
+  const jobs = [job('a1', 'running', { groups: [g('deploy-call')] })];
+  const same = admit({ candidates: [job('a2', 'queued', { groups: [g('deploy-call')] })], jobs, capacity: 10 });
+  assert.equal(same.start, ['a2'], 'jobs of the same call do not contend');
+  const other = admit({ candidates: [job('b1', 'queued', { groups: [g('other-call')] })], jobs, capacity: 10 });
+  assert.match(other.wait[0]!.reason, 'concurrency group deploy is held by job a1');
+  const nextRun = admit({ candidates: [job('c1', 'queued', { runId: 'r2', groups: [g('deploy-call')] })], jobs, capacity: 10 });
+  assert.equal(nextRun.start, [], 'the same call of another run contends');
+  const arrived = admit({ arrived: [job('n1', 'queued', { runId: 'r2', groups: [g('deploy-call', true)] })], jobs, capacity: 10 });
+  assert.equal(arrived.cancel.map((c) => c.jobId), ['a1'], 'cancel-in-progress cancels the running call');
+});
+
+test('a called job is in its calling jobs\' concurrency groups, one per call level', () => {
+  const plan = { ...jobPlan('build (a)/compile'), workflowCalls: [{ caller: 'build (a)', outputs: {}, matrixOf: 'build', failFast: true, maxParallel: null, concurrency: { group: 'deploy-a', cancelInProgress: true } }, { caller: 'build (a)/inner', outputs: {} }] };
+  const groups = groupsOf(undefined, { runId: 'r1', plan } as unknown as JobRecord);
+  assert.equal(groups, [{ group: 'deploy-a', cancelInProgress: true, key: scopedGroupKey({ forge: null, repo: 'run:r1' }, 'deploy-a'), level: 'call', call: 'build (a)' }]);
 });
 
 test.run();

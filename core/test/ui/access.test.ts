@@ -80,6 +80,14 @@ test('the needs graph: matrix jobs in one node, columns by longest needs path, n
   assert.not.match(svg, /<i>|<b>/);
 });
 
+test('the needs graph: a need on a matrix of calls is an edge from every call\'s jobs', () => {
+  const job = (id: string, key: string, needs: string[]): GraphJob =>
+    ({ id, key, name: key, workflow: 'ci.yml', matrix: null, needs, runsOn: [], state: 'succeeded', reason: null, attempt: 1, outputs: {}, durationMs: 1, steps: [], actions: [], annotations: [] }) as GraphJob;
+  const svg = runGraph([job('1', 'build (a)/compile', []), job('2', 'build (b)/compile', []), job('3', 'builder', []), job('4', 'report', ['build'])]).text;
+  assert.is((svg.match(/class="edge"/g) ?? []).length, 2, 'not from builder');
+  assert.match(svg, /<g class="node" data-key="report"><rect class="box" x="306"/);
+});
+
 test('run filters: repository, branch, event, status, and pages that skip what the reader may not see', async () => {
   const t = openTempStore();
   try {

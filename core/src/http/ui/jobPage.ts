@@ -34,6 +34,7 @@ export function jobPage(d: JobPageData): SafeHtml {
 <p class="meta"><span><a href="/runs/${encodeURIComponent(d.runId)}">← run</a></span><span>${job.workflow}</span><span>runs-on: ${job.runsOn.join(', ')}</span><span>attempt ${job.attempt}</span><span id="job-duration">${formatDuration(job.durationMs)}</span></p>
 ${job.machineStart ? html`<p class="meta" id="machine-start"><span>machine: booted ${formatDuration(job.machineStart.bootedMs)}</span><span>first console byte ${formatDuration(job.machineStart.consoleMs)}</span><span>agent hello ${formatDuration(job.machineStart.helloMs)}</span><span>(from the disk clone)</span></p>` : ''}
 ${job.vmactions ? vmactionsLine(job.vmactions) : ''}
+${job.environment ? environmentLine(job.environment) : ''}
 <p class="meta" id="job-reason">${job.reason ?? ''}</p>
 ${d.canWrite ? actions(job, d.csrf ?? '') : ''}
 <h2>Steps</h2>
@@ -54,6 +55,18 @@ ${artifactList(d.artifacts ?? [])}
     ? d.lines.map((l) => html`<div class="ln ${l.stream}" id="L${l.seq}"><a class="n" href="#L${l.seq}">${l.seq}</a><span class="t">${l.text.replace(ANSI, '')}</span></div>`)
     : html`<div id="log-empty" class="empty">${d.live ? 'Waiting for output…' : 'This job wrote no log.'}</div>`}</div>
 ${more ? html`<p class="meta" id="log-more">Lines 1–${d.lines.at(-1)?.seq ?? 0} of ${d.lastSeq} shown without script; <a href="/jobs/${id}/log.txt">the raw log</a> has all of them.</p>` : ''}`;
+}
+
+/** The job's environment and its url: a link only for http(s) urls (a url is the workflow author's text). */
+function environmentLine(env: NonNullable<JobView['environment']>): SafeHtml {
+  const url = env.url !== null && /^https?:\/\//i.test(env.url)
+    ? html`<a id="environment-url" href="${env.url}" rel="noopener">${env.url}</a>`
+    : env.url !== null
+      ? html`<span id="environment-url">${env.url}</span>`
+      : env.urlWritten !== null
+        ? html`<span id="environment-url">url <code>${env.urlWritten}</code> reads values of the running job, which Helios does not keep after it yet</span>`
+        : '';
+  return html`<p class="meta" id="environment"><span>environment: ${env.name}</span>${url}</p>`;
 }
 
 /** What the vmactions shim mapped: the step's release onto a label, and the inputs it ignores. */

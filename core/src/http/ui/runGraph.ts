@@ -41,9 +41,10 @@ export function runGraph(jobs: readonly GraphJob[]): SafeHtml {
     }
     n.jobs.push(j);
   }
-  // A need on a job that called a reusable workflow is an edge from each job of that call.
+  // A need on a job that called a reusable workflow is an edge from each job of that call (of each
+  // call, `<key> (<matrix values>)/…`, for a matrix of calls).
   for (const n of nodes.values()) {
-    n.needs = n.needs.flatMap((id) => (nodes.has(id) ? [id] : [...nodes.keys()].filter((k) => k.startsWith(`${id}/`))));
+    n.needs = n.needs.flatMap((id) => (nodes.has(id) ? [id] : [...nodes.keys()].filter((k) => k.startsWith(`${id}/`) || k.startsWith(`${id} (`))));
   }
   const level = (n: Node, seen: Set<string>): number => {
     if (n.level >= 0) return n.level;
