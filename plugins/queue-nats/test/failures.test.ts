@@ -9,7 +9,11 @@ import { natsTest } from './natsServer.js';
 
 const t = natsTest(test);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const oneJob = (seconds: number) => `on: push\njobs:\n  slow:\n    runs-on: remote\n    steps:\n      - run: sleep ${seconds} && echo slow-done\n`;
+const oneJob = (seconds: number) => `on: push\njobs:\n  slow:\n    runs-on: remote\n    steps:\n      - run: echo slow-start && sleep ${seconds} && echo slow-done\n`;
+// These tests are about losing a host whose agent runs the job: wait for the step's first line (the
+// agent has connected), not only for its process — on a loaded machine it may still be starting.
+// (A host lost before its agent connects is caught by the connect timeout instead: queue-nats README.)
+const running = (w: ClusterWorld) => w.provisioned().length === 1 && /slow-start/.test(w.logText(w.provisioned()[0]!.jobId));
 
 t('a worker host killed mid-job: the job runs again once on the other worker; the dead worker destroys its machine when it comes back', async () => {
   const w = await ClusterWorld.create({ labels: ['remote'], clusterJobCap: 4, concurrentJobs: 4, ackWaitSeconds: 3, retryLostHost: 1 }, [
@@ -24,7 +28,7 @@ t('a worker host killed mid-job: the job runs again once on the other worker; th
     const sha = w.repo.commit();
     w.startControl();
     assert.is((await w.push(sha)).status, 202);
-    await waitFor('the job to run on wa', () => w.provisioned().length === 1 && wa.machines().some((m) => m.pid), 60_000);
+    await waitFor('the job to run on wa', () => running(w) && wa.machines().some((m) => m.pid), 60_000);
     await wb.start();
     await wa.killHost();
     const left = wa.machines();
@@ -54,7 +58,7 @@ t('a worker host killed mid-job with retryLostHost 0: the job ends errored, once
     w.repo.write('.github/workflows/ci.yml', oneJob(6));
     w.startControl();
     assert.is((await w.push(w.repo.commit())).status, 202);
-    await waitFor('the job to run on wa', () => w.provisioned().length === 1 && wa.machines().some((m) => m.pid), 60_000);
+    await waitFor('the job to run on wa', () => running(w) && wa.machines().some((m) => m.pid), 60_000);
     await w.worker('wb').start();
     await wa.killHost();
     const [job] = await w.waitJobs('the job to end', 1, 60_000);
