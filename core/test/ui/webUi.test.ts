@@ -61,7 +61,11 @@ async function waitText(page: Page, selector: string, pattern: RegExp, timeout =
     throw new Error(`${(err as Error).message}\nhealthz: ${api}\n#log: ${log}\nserve stderr: ${ctx.serve!.output().stderr.slice(-2000)}`);
   }
 }
-const rowText = (page: Page, seq: number) => page.locator(`#L${seq} .t`).textContent({ timeout: 15_000 });
+// The virtualised log may show a row before its text has arrived (range reads): wait for the text.
+const rowText = async (page: Page, seq: number) => {
+  await page.waitForFunction((sel) => (document.querySelector(sel)?.textContent ?? '') !== '', `#L${seq} .t`, { timeout: 15_000 });
+  return page.locator(`#L${seq} .t`).textContent({ timeout: 15_000 });
+};
 
 test('runs list: newest first, filters by repository, branch, event and status', async () => {
   const { page } = await open('/');
