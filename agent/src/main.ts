@@ -59,6 +59,9 @@ const USAGE = `usage: helios-agent --endpoint HOST:PORT --token TOKEN [--workdir
 
 class UsageError extends Error {}
 
+/** `host:port` or `[v6]:port`: the agent endpoint, the egress proxy, the actions runtime relay. */
+const HOST_PORT = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
+
 export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): AgentConfig {
   const args: Record<string, string> = {};
   for (let i = 0; i < argv.length; i++) {
@@ -83,7 +86,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): AgentConfig
   const token = args.token ?? str(fromFile.token) ?? str(env.HELIOS_AGENT_TOKEN);
   if (!endpoint) throw new UsageError('no endpoint: pass --endpoint HOST:PORT, a --bootstrap file with "endpoint", or HELIOS_AGENT_ENDPOINT');
   if (!token) throw new UsageError('no token: pass --token, a --bootstrap file with "token", or HELIOS_AGENT_TOKEN');
-  if (!/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(endpoint)) throw new UsageError(`endpoint ${JSON.stringify(endpoint)} is not HOST:PORT`);
+  if (!HOST_PORT.test(endpoint)) throw new UsageError(`endpoint ${JSON.stringify(endpoint)} is not HOST:PORT`);
   const workDir = resolve(args.workdir ?? str(fromFile.workdir) ?? str(env.HELIOS_AGENT_WORKDIR) ?? join(homedir(), 'work'));
   const grace = Number(args['kill-grace-ms'] ?? fromFile.killGraceMs ?? env.HELIOS_AGENT_KILL_GRACE_MS ?? 5000);
   if (!Number.isFinite(grace) || grace < 0) throw new UsageError('--kill-grace-ms must be a non-negative number');
@@ -100,9 +103,9 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): AgentConfig
   const batchBytes = Number(env.HELIOS_AGENT_BATCH_BYTES ?? 256 * 1024);
   if (!Number.isInteger(batchBytes) || batchBytes < 1024 || batchBytes > 2 * 1024 * 1024) throw new UsageError('HELIOS_AGENT_BATCH_BYTES must be an integer between 1024 and 2097152');
   const egressProxy = args['egress-proxy'] ?? str(fromFile.egressProxy) ?? str(env.HELIOS_AGENT_EGRESS_PROXY) ?? null;
-  if (egressProxy !== null && !/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(egressProxy)) throw new UsageError(`egress proxy ${JSON.stringify(egressProxy)} is not HOST:PORT`);
+  if (egressProxy !== null && !HOST_PORT.test(egressProxy)) throw new UsageError(`egress proxy ${JSON.stringify(egressProxy)} is not HOST:PORT`);
   const actionsEndpoint = args['actions-endpoint'] ?? str(fromFile.actionsEndpoint) ?? str(env.HELIOS_AGENT_ACTIONS_ENDPOINT) ?? null;
-  if (actionsEndpoint !== null && !/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(actionsEndpoint)) throw new UsageError(`actions endpoint ${JSON.stringify(actionsEndpoint)} is not HOST:PORT`);
+  if (actionsEndpoint !== null && !HOST_PORT.test(actionsEndpoint)) throw new UsageError(`actions endpoint ${JSON.stringify(actionsEndpoint)} is not HOST:PORT`);
   const niceValue = args.nice ?? fromFile.nice ?? env.HELIOS_AGENT_NICE;
   const nice = niceValue === undefined || niceValue === '' ? null : Number(niceValue);
   if (nice !== null && !(Number.isInteger(nice) && nice >= 0 && nice <= 19)) throw new UsageError(`--nice ${JSON.stringify(niceValue)} must be an integer from 0 to 19`);
