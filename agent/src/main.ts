@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import { getPriority, homedir, setPriority } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { PLAN_VERSION, type JobSpec } from '@helios-ci/sdk';
+import { raiseAutogroupNice } from '@helios-ci/sdk/autogroup';
 import { AGENT_VERSION, Connection, FatalConnectionError } from './connection.js';
 import { JobRunner, type JobConclusion } from './job/jobRunner.js';
 import { routeActionsRuntime } from './job/actionsRuntimeRoute.js';
@@ -210,6 +211,8 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
   // Before any child: each process a step starts inherits it. Only ever raised (lowering it would
   // need privilege; an agent already nicer than asked stays so).
   if (config.nice !== null && config.nice > getPriority()) setPriority(config.nice);
+  // Its session's share too (autogroup scheduling counts sessions first); runtime-local has usually done it.
+  if (config.nice) raiseAutogroupNice('self', config.nice);
   const code = await runAgent(config);
   process.exitCode = code;
   // grpc-js may keep handles for a moment after close; do not linger past the result.

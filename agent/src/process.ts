@@ -7,6 +7,8 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
+import { getPriority } from 'node:os';
+import { raiseAutogroupNice } from '@helios-ci/sdk/autogroup';
 import { groupAlive, isAlive, signalGroup } from '@helios-ci/sdk/process-liveness';
 import { killTracked, killTrackedNow, TRACKING_ENV } from '@helios-ci/sdk/process-tracking';
 import type { Connection } from './connection.js';
@@ -106,6 +108,10 @@ export function runProcess(o: RunOptions): Promise<ProcessResult> {
     let spawnError: string | null = null;
     const pgid = child.pid;
     if (pgid) o.groups.add(pgid);
+    // The step's new session would otherwise compete at nice 0 under autogroup scheduling, whatever
+    // niceness the agent was given: it takes the agent's.
+    const nice = getPriority();
+    if (pgid && nice > 0) raiseAutogroupNice(pgid, nice, () => !exited);
 
     const pipes = [
       { stream: child.stdout, pipe: new OutputPipe(o.state, 'STDOUT'), ended: false, paused: false },

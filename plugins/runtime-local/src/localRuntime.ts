@@ -19,15 +19,17 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { setPriority, tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { HeliosError, warmPathListProblem, type Machine, type MachineRef, type MachineSize, type MachineSpec, type Runtime } from '@helios-ci/sdk';
 import { groupAlive, signalGroup } from '@helios-ci/sdk/process-liveness';
 import { killTracked, TRACKING_ENV } from '@helios-ci/sdk/process-tracking';
+import { raiseAutogroupNice } from '@helios-ci/sdk/autogroup';
 import { spawnTurn } from './spawnTurns.js';
 import { bwrapArgv, INSIDE_AGENT_PORT, INSIDE_PROXY_PORT, INSIDE_ACTIONS_PORT, nodePrefix, relaySockets } from './sandbox/bwrap.js';
 import { HostRelay } from './sandbox/hostRelay.js';
+import { findExecutable } from './sandbox/bwrapProbe.js';
 
 /** The module preloaded into the agent inside a sandbox (its loopback relay), next to this file in dist/. */
 /** The relay's configuration variable (as in sandboxRelay.ts, not imported from it: importing it runs it). */
@@ -216,6 +218,13 @@ export class LocalRuntime implements Runtime {
     return { ...(sizes?.labels?.[label] ?? sizes?.default ?? DEFAULT_MACHINE_SIZE) };
   }
 
+  private nicePath: string | null | undefined;
+  /** nice(1) on the runtime's PATH, looked up once (null: none). */
+  private nice(): string | null {
+    if (this.nicePath === undefined) this.nicePath = findExecutable('nice', this.opts.path);
+    return this.nicePath;
+  }
+
   private dirOf(id: string): string {
     if (!MACHINE_DIR.test(id)) throw new HeliosError('E_MACHINE_ID_INVALID', `runtime-local: ${JSON.stringify(id)} is not a machine id of this runtime (hl- and 16 hex digits)`);
     return join(this.opts.workRoot, id);
@@ -300,6 +309,10 @@ export class LocalRuntime implements Runtime {
         env = { PATH: this.opts.path, HOME: home, LANG: 'C.UTF-8', TMPDIR: join(dir, 'home'), [TRACKING_ENV]: machine.id };
         argv = [node, ...args];
       }
+      // The agent would lower its own priority (--nice) only once Node runs, ~100 ms of CPU later, and
+      // only for its main thread: fifty agents starting at the server's priority starved its event
+      // loop for seconds. nice(1) lowers the whole process tree from its first instruction.
+      if (this.opts.jobNice && this.nice()) argv = [this.nice()!, '-n', String(this.opts.jobNice), ...argv];
       const child = spawn(argv[0]!, argv.slice(1), {
         cwd: home,
         env,
@@ -313,6 +326,12 @@ export class LocalRuntime implements Runtime {
         throw new HeliosError('E_PROVISION_FAILED', `runtime-local: cannot start the agent: ${err.message}`, { cause: err });
       }
       child.on('error', () => undefined);
+      if (this.opts.jobNice) {
+        // Without nice(1): at least the process itself at once (bwrap may have started its child already).
+        if (!this.nice()) lowerPriority(pid, this.opts.jobNice);
+        // Detached = a session of its own: with autogroup scheduling its nice value alone would not count.
+        raiseAutogroupNice(pid, this.opts.jobNice, () => child.exitCode === null && child.signalCode === null);
+      }
       this.agentExits.set(machine.id, new Promise<void>((resolve) => child.once('exit', () => resolve())));
       // The agent lives on its own; the server must not wait for it (destroy/list find it by marker).
       child.unref();
@@ -407,5 +426,14 @@ export class LocalRuntime implements Runtime {
     if (!existsSync(file)) return;
     const text = await readFile(file, 'utf8');
     for (const line of text.split('\n')) if (line) yield line;
+  }
+}
+
+/** setpriority(2) on a process we just started; it may already be gone (then there is nothing to lower). */
+function lowerPriority(pid: number, nice: number): void {
+  try {
+    setPriority(pid, nice);
+  } catch {
+    // ESRCH: exited already; the exit is handled where the agent's end is awaited.
   }
 }

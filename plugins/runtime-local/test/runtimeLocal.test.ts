@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
+import { AUTOGROUP_ECHO } from './autogroupEcho.js';
 import * as assert from 'uvu/assert';
 import { AgentService, type JobSink, type LogBatch } from '@helios-ci/core';
 import { PLAN_VERSION, type JobSpec, type MachineRef } from '@helios-ci/sdk';
@@ -210,19 +211,21 @@ test('RUNNER_TOOL_CACHE: <workRoot>/_tool shared by the host\'s jobs; with toolC
   assert.is(own.dir, join(workRoot, own.machine.id, 'home', WORK_DIR, '_tool'));
 });
 
-test('jobNice: the agent and every step run at the configured niceness; absent, at the server\'s', async () => {
+test('jobNice: the agent and every step run at the configured niceness, their sessions too; absent, at the server\'s', async () => {
   const niceOf = async (runtime: LocalRuntime, jobId: string) => {
     const sink = new Sink();
-    const h = service.registerJob(jobSpec(jobId, 'echo "nice=$(nice)"; sh -c \'echo "child-nice=$(nice)"\''), sink);
+    const h = service.registerJob(jobSpec(jobId, `echo "nice=$(nice)"; sh -c 'echo "child-nice=$(nice)"'; ${AUTOGROUP_ECHO}`), sink);
     const machine = await runtime.provision({ jobId, label: 'local', cpus: 1, memoryMb: 256, volumes: [], agent: { endpoint, token: h.token } });
     assert.is(await h.done, 'success', sink.lines.join('\n'));
     await runtime.destroy(machine);
-    return [sink.lines.find((l) => l.startsWith('nice=')), sink.lines.find((l) => l.startsWith('child-nice='))];
+    return ['nice=', 'child-nice=', 'autogroup='].map((p) => sink.lines.find((l) => l.startsWith(p)));
   };
   const workRoot = mkdtempSync(join(root, 'nice-'));
   const own = getPriority();
-  assert.equal(await niceOf(makeRuntime(workRoot, { jobNice: 7 }), 'nice-a'), [`nice=${Math.max(7, own)}`, `child-nice=${Math.max(7, own)}`]);
-  assert.equal(await niceOf(makeRuntime(workRoot), 'nice-b'), [`nice=${own}`, `child-nice=${own}`]);
+  // Autogroup scheduling shares the CPU between sessions first: each step's session must carry the nice value too.
+  const autogroup = (n: number) => (existsSync('/proc/self/autogroup') ? `autogroup=${n}` : 'autogroup=none');
+  assert.equal(await niceOf(makeRuntime(workRoot, { jobNice: 7 }), 'nice-a'), [`nice=${Math.max(7, own)}`, `child-nice=${Math.max(7, own)}`, autogroup(7)]);
+  assert.equal(await niceOf(makeRuntime(workRoot), 'nice-b'), [`nice=${own}`, `child-nice=${own}`, autogroup(0)]);
 });
 
 test('the plugin loads through the kernel with its documented defaults', async () => {

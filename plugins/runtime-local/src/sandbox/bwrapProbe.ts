@@ -5,9 +5,14 @@ import { join } from 'node:path';
 
 /** `bwrap` on `path` (the runtime's config.path, the PATH its jobs get), or null. */
 export function findBwrap(path: string): string | null {
+  return findExecutable('bwrap', path);
+}
+
+/** An executable `name` in the absolute directories of `path`, or null. */
+export function findExecutable(name: string, path: string): string | null {
   const dirs = path.split(':').filter((d) => d.startsWith('/'));
   for (const dir of new Set(dirs)) {
-    const candidate = join(dir, 'bwrap');
+    const candidate = join(dir, name);
     try {
       accessSync(candidate, constants.X_OK);
       return candidate;
