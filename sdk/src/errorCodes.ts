@@ -211,6 +211,9 @@ export const ERROR_CODES = {
   E_VAULT_INVALID_RESPONSE: c(502, false, 'Vault answered with a body that is not the documented JSON envelope.'),
   E_VAULT_TIMEOUT: c(504, true, 'Vault did not answer in time.'),
   E_VAULT_UNAVAILABLE: c(503, true, 'Vault is sealed, a standby, rate-limiting, failing or unreachable (retried with backoff first).'),
+
+  // Egress proxy.
+  E_EGRESS_UPSTREAM_HEAD: c(502, false, 'An origin reached through the egress proxy answered a forwarded request with a response head that is not valid HTTP/1.x (or over 64 KiB); the client gets 502.'),
 } as const satisfies Record<`E_${string}`, ErrorCodeInfo>;
 
 /** A code the sdk registry knows. Plugins with codes of their own use `defineErrorCodes`. */

@@ -9,6 +9,8 @@ import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { decideAddresses, decideByName, type Decision } from './egressDecision.js';
 import { relayInto } from './socketRelay.js';
+import { ResponseHeadReader, upstreamRequestHead } from './forwardHeads.js';
+import { HeliosError } from '@helios-ci/sdk';
 import type { EgressGrant, EgressGrants } from './egressGrants.js';
 
 export type Resolver = (host: string) => Promise<string[]>;
@@ -23,8 +25,6 @@ export interface EgressProxyOptions {
   onWarning?: (message: string, fields: Record<string, unknown>) => void;
 }
 
-/** Hop-by-hop and proxy headers never forwarded upstream. */
-const HOP = new Set(['proxy-authorization', 'proxy-connection', 'connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authenticate']);
 
 const systemResolve: Resolver = async (host) => (await lookup(host, { all: true, verbatim: true })).map((a) => a.address);
 
@@ -161,37 +161,68 @@ export class EgressProxy {
       return;
     }
     const { grant, address, started } = admitted;
-    const headers: http.OutgoingHttpHeaders = {};
-    for (const [k, v] of Object.entries(req.headers)) if (!HOP.has(k) && v !== undefined) headers[k] = v;
-    // Its own upstream socket (agent: false): the socket counts the bytes both ways.
-    let upstreamSocket: Socket | null = null;
+    const client = req.socket;
+    // A pipelined second request on this connection would land in the middle of a raw response.
+    if (rawClients.has(client)) return void client.destroy();
+    rawClients.add(client);
+    const { head, chunked } = upstreamRequestHead(req, `${url.pathname}${url.search}`);
+    const reader = new ResponseHeadReader();
+    let answered = false;
+    // The response head is rewritten here; its body is copied verbatim to the client's socket,
+    // bypassing `res` (the exchange ends with the connection: see forwardHeads.ts).
+    const upstream: Socket = net.connect({
+      host: address,
+      port,
+      noDelay: true,
+      onread: relayInto(client, () => upstream, (bytes) => {
+        const got = reader.push(bytes);
+        if (!got) return undefined;
+        answered = true;
+        return got.rest.length ? Buffer.concat([got.heads, got.rest]) : got.heads;
+      }),
+    });
     let reported = false;
     const report = (error?: string) => {
       if (reported) return;
       reported = true;
-      const bytes = upstreamSocket ? upstreamSocket.bytesRead + upstreamSocket.bytesWritten : 0;
-      grant.report({ jobId: grant.jobId, method: req.method ?? 'GET', target: `${host}:${port}`, allowed: true, ...(error ? { reason: error } : {}), bytes, ms: Date.now() - started });
+      grant.report({ jobId: grant.jobId, method: req.method ?? 'GET', target: `${host}:${port}`, allowed: true, ...(error ? { reason: error } : {}), bytes: upstream.bytesRead + upstream.bytesWritten, ms: Date.now() - started });
     };
-    const upstream = http.request({ host: address, port, method: req.method, path: `${url.pathname}${url.search}`, headers, agent: false, setHost: false }, (up) => {
-      const back: http.OutgoingHttpHeaders = {};
-      for (const [k, v] of Object.entries(up.headers)) if (!HOP.has(k) && v !== undefined) back[k] = v;
-      res.writeHead(up.statusCode ?? 502, up.statusMessage, back);
-      up.pipe(res);
-      up.on('end', () => report());
-      up.on('error', () => res.destroy());
+    upstream.once('connect', () => {
+      client.setNoDelay(true);
+      upstream.write(head);
+      sendBody(req, upstream, chunked);
     });
-    upstream.on('socket', (s: Socket) => (upstreamSocket = s));
+    upstream.once('end', () => {
+      report(answered ? undefined : 'upstream closed without a response');
+      if (answered) client.end();
+      else refuse(502, `Helios egress proxy: ${host}:${port} (${address}) closed the connection without a response\n`);
+    });
     upstream.on('error', (err: NodeJS.ErrnoException) => {
-      report(`upstream ${err.code ?? err.message}`);
-      if (!res.headersSent) refuse(502, `Helios egress proxy: ${host}:${port} (${address}) could not be reached: ${err.code ?? err.message}\n`);
-      else res.destroy();
+      const why = err instanceof HeliosError ? err.message : (err.code ?? err.message);
+      report(`upstream ${why}`);
+      if (!answered && !res.headersSent && !client.destroyed) refuse(502, `Helios egress proxy: ${host}:${port} (${address}): ${why}\n`);
+      else client.destroy();
     });
-    res.on('close', () => {
-      upstream.destroy();
-      report();
-    });
-    req.pipe(upstream);
+    upstream.on('close', () => report());
+    client.once('close', () => upstream.destroy());
   }
+}
+
+/** Client connections whose (one) response is being relayed raw. */
+const rawClients = new WeakSet<Socket>();
+
+/** The request body upstream: as it came (Content-Length), or framed again in chunks (RFC 9112 §7.1). */
+function sendBody(req: IncomingMessage, upstream: Socket, chunked: boolean): void {
+  req.on('data', (d: Buffer) => {
+    const ok = chunked ? upstream.write(`${d.length.toString(16)}\r\n`) && upstream.write(d) && upstream.write('\r\n') : upstream.write(d);
+    if (!ok) {
+      req.pause();
+      upstream.once('drain', () => req.resume());
+    }
+  });
+  req.once('end', () => {
+    if (chunked) upstream.write('0\r\n\r\n');
+  });
 }
 
 /** `host:port` or `[v6]:port` of a CONNECT request line. */

@@ -129,6 +129,50 @@ test('large bodies cross the tunnel and the forwarder intact both ways, to a fas
   }
 });
 
+test('forwarding: chunked bodies both ways, hop-by-hop fields dropped both ways, HTTP/1.0, bad or missing origin answers give 502', async () => {
+  const g = grant();
+  const env = { PATH: process.env.PATH, http_proxy: proxyUrl(g.credential) };
+  const dir = mkdtempSync(join(tmpdir(), 'egress-fwd-'));
+  const base = `http://origin.example:${origin.port}`;
+  try {
+    seen.length = 0;
+    const n = 3 * 1024 * 1024 + 7;
+    const out = join(dir, 'chunked');
+    const got = await run('curl', ['-sS', '-f', '-D', '-', '-o', out, `${base}/chunked?n=${n}`], env);
+    assert.is(got.status, 0, got.stderr);
+    assert.ok(readFileSync(out).equals(bytesOf(n)), 'the chunked download arrived changed');
+    assert.match(got.stdout, /^transfer-encoding: chunked\r$/im);
+    assert.not.match(got.stdout, /x-origin-hop/i, 'a field the origin named in Connection reached the client');
+    // A chunked upload (curl frames it; Node's parser de-chunks it; the proxy frames it again).
+    const upload = join(dir, 'up');
+    writeFileSync(upload, bytesOf(n));
+    const up = await run('curl', ['-sS', '-f', '-H', 'Transfer-Encoding: chunked', '--data-binary', `@${upload}`, `${base}/sha256`], env);
+    assert.is(up.status, 0, up.stderr);
+    assert.is(up.stdout.trim(), createHash('sha256').update(bytesOf(n)).digest('hex'));
+    // What the origin sees: no credential, no hop-by-hop field, nor one the client named in Connection.
+    const h = await run('curl', ['-sS', '-f', '-H', 'Connection: keep-alive, X-Client-Hop', '-H', 'X-Client-Hop: secret', '-H', 'Keep-Alive: 5', '-H', 'X-Kept: yes', `${base}/headers`], env);
+    assert.is(h.status, 0, h.stderr);
+    const seenByOrigin = JSON.parse(h.stdout) as { httpVersion: string; headers: string[] };
+    const names = seenByOrigin.headers.filter((_, i) => i % 2 === 0).map((x) => x.toLowerCase());
+    for (const hop of ['proxy-authorization', 'x-client-hop', 'keep-alive', 'proxy-connection']) assert.not.ok(names.includes(hop), `${hop} reached the origin: ${names.join(', ')}`);
+    assert.ok(names.includes('x-kept') && names.includes('host'), names.join(', '));
+    assert.is(seenByOrigin.headers[seenByOrigin.headers.findIndex((x) => x.toLowerCase() === 'connection') + 1], 'close');
+    const old = await run('curl', ['-sS', '-f', '--http1.0', `${base}/headers`], env);
+    assert.is((JSON.parse(old.stdout) as { httpVersion: string }).httpVersion, '1.0');
+    const bad = await curl([`${base}/raw-head`], proxyUrl(g.credential));
+    assert.is(bad.code, '502');
+    assert.match(bad.body, /malformed header line/);
+    const gone = await curl([`${base}/hang-up`], proxyUrl(g.credential));
+    assert.is(gone.code, '502');
+    assert.match(gone.body, /closed the connection without a response/);
+    const all = await reported(6);
+    assert.equal(all.map((c) => [c.allowed, c.reason ?? null]).filter(([, r]) => r !== null).length, 2, JSON.stringify(all));
+  } finally {
+    g.revoke();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('a host not in the allow list gets 403 naming the rule and the key to change; nothing reaches the origin', async () => {
   const g = grant();
   try {

@@ -2,7 +2,9 @@
  * A loopback origin for egress tests: `/hello`, a git repository over smart HTTP (`/repo.git/...`,
  * real `git http-backend`) and an npm registry stand-in (`/leftpad`: a packument as the registry
  * API documents it, `/leftpad/-/leftpad-1.0.0.tgz`: a real tarball made by `npm pack`'s format),
- * `/bytes?n=N` (bytesOf(N)) and `POST /sha256` (the hex sha256 of the request body).
+ * `/bytes?n=N` (bytesOf(N)), `/chunked?n=N` (the same, chunked, with a hop-by-hop field of its own),
+ * `/headers` (the request's raw headers as JSON), `/raw-head` (an invalid response head), `/hang-up`
+ * (closes without a response) and `POST /sha256` (the hex sha256 of the request body).
  */
 import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
@@ -41,6 +43,29 @@ export async function startOrigin(opts: { repoDir?: string } = {}): Promise<Orig
       const h = createHash('sha256');
       req.on('data', (d: Buffer) => h.update(d));
       req.on('end', () => res.end(`${h.digest('hex')}\n`));
+      return;
+    }
+    if (url.pathname === '/chunked') {
+      // bytesOf(n) with no Content-Length: Node frames it in chunks, a 64 KiB write each.
+      const body = bytesOf(Number(url.searchParams.get('n')));
+      res.setHeader('x-origin-hop', 'must not reach the client');
+      res.setHeader('connection', 'x-origin-hop');
+      for (let at = 0; at < body.length; at += 65536) res.write(body.subarray(at, at + 65536));
+      res.end();
+      return;
+    }
+    if (url.pathname === '/headers') {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ httpVersion: req.httpVersion, headers: req.rawHeaders }));
+      return;
+    }
+    if (url.pathname === '/raw-head') {
+      // A response no HTTP/1.x parser accepts: the proxy must answer 502, not pass it on.
+      res.socket!.end('HTTP/1.1 200 OK\r\n folded-line: without a name\r\n\r\nbody');
+      return;
+    }
+    if (url.pathname === '/hang-up') {
+      res.socket!.destroy();
       return;
     }
     if (url.pathname === '/hello') {
