@@ -1,6 +1,7 @@
 // `npm run bench -- egress`: what the egress proxy costs a job. A loopback origin (its own process)
 // serves 200 MB (BENCH_EGRESS_MB); curl downloads it directly (the baseline, same run), through the
-// proxy by plain forwarding and through a CONNECT tunnel (curl -p), best of 3 each. Then 200
+// proxy by plain forwarding and through a CONNECT tunnel (curl -p), in 5 interleaved rounds
+// (BENCH_EGRESS_ROUNDS): the ratios are each round's against its own direct download, median reported. Then 200
 // (BENCH_EGRESS_CONNS) fresh connections each fetch a tiny body, direct and through the proxy: the
 // added latency per connection (median, p99). The proxy is core's EgressService with a real job grant,
 // in its own process as under `helios serve`. Issue 15's target: throughput ratio >= 0.8.
@@ -14,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(fileURLToPath(new URL('.', import.meta.url)), '..');
 const MB = Number(process.env.BENCH_EGRESS_MB ?? 200);
 const CONNS = Number(process.env.BENCH_EGRESS_CONNS ?? 200);
+const ROUNDS = Number(process.env.BENCH_EGRESS_ROUNDS ?? 5);
 
 /**
  * Starts `source` (an ES module) in its own node process; resolves with its first stdout line, parsed.
@@ -88,13 +90,29 @@ async function proxyCpu() {
   return (await proxy.next()).cpuMs;
 }
 
-/** Best speed of 3, and the proxy's CPU ms per 100 MB moved over the 3 (robust to other load on the machine). */
-async function best(args) {
-  let top = 0;
-  const before = await proxyCpu();
-  for (let i = 0; i < 3; i++) top = Math.max(top, await curlSpeed(args));
-  return { speed: top, cpuMsPer100MB: +(((await proxyCpu()) - before) / (3 * MB / 100)).toFixed(1) };
+/**
+ * ROUNDS rounds of direct, forwarded and tunnelled downloads, interleaved so that each round's three
+ * see the same load on a shared machine; a ratio is taken within each round, and the medians reported.
+ * The proxy's CPU is summed over all forwarded (and all tunnelled) downloads: CPU ms per 100 MB.
+ */
+async function rounds() {
+  const runs = { direct: [], forward: [], connect: [] };
+  const cpu = { forward: 0, connect: 0 };
+  const args = { direct: [`${url}/big`], forward: ['-x', proxyUrl, `${url}/big`], connect: ['-x', proxyUrl, '-p', `${url}/big`] };
+  for (let i = 0; i < ROUNDS; i++) {
+    for (const kind of ['direct', 'forward', 'connect']) {
+      const before = kind === 'direct' ? 0 : await proxyCpu();
+      runs[kind].push(await curlSpeed(args[kind]));
+      if (kind !== 'direct') cpu[kind] += (await proxyCpu()) - before;
+    }
+  }
+  return { runs, cpuMsPer100MB: { forward: +(cpu.forward / ((ROUNDS * MB) / 100)).toFixed(1), connect: +(cpu.connect / ((ROUNDS * MB) / 100)).toFixed(1) } };
 }
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
 
 function once(viaProxy) {
   return new Promise((resolve, reject) => {
@@ -115,11 +133,9 @@ function once(viaProxy) {
 const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 
 try {
-  console.error(`egress bench: ${MB} MB direct, forwarded and tunnelled (best of 3 each)`);
-  const direct = (await best([`${url}/big`])).speed;
-  const fwd = await best(['-x', proxyUrl, `${url}/big`]);
-  const tun = await best(['-x', proxyUrl, '-p', `${url}/big`]);
-  const [forwarded, tunnelled] = [fwd.speed, tun.speed];
+  console.error(`egress bench: ${ROUNDS} rounds of ${MB} MB direct, forwarded and tunnelled, interleaved`);
+  const { runs, cpuMsPer100MB } = await rounds();
+  const ratios = (kind) => runs[kind].map((speed, i) => speed / runs.direct[i]);
   console.error(`egress bench: ${CONNS} fresh connections direct and through the proxy`);
   const d = [];
   const p = [];
@@ -132,13 +148,15 @@ try {
     JSON.stringify({
       bench: 'egress',
       downloadMB: MB,
-      directMBps: mbps(direct),
-      forwardMBps: mbps(forwarded),
-      connectMBps: mbps(tunnelled),
-      forwardRatio: +(forwarded / direct).toFixed(2),
-      connectRatio: +(tunnelled / direct).toFixed(2),
+      rounds: ROUNDS,
+      directMBps: mbps(median(runs.direct)),
+      forwardMBps: mbps(median(runs.forward)),
+      connectMBps: mbps(median(runs.connect)),
+      forwardRatio: +median(ratios('forward')).toFixed(2),
+      connectRatio: +median(ratios('connect')).toFixed(2),
+      forwardRatioPerRound: ratios('forward').map((r) => +r.toFixed(2)),
       target: 0.8,
-      proxyCpuMsPer100MB: { forward: fwd.cpuMsPer100MB, connect: tun.cpuMsPer100MB },
+      proxyCpuMsPer100MB: cpuMsPer100MB,
       connections: CONNS,
       directConnMs: { p50: +pct(d, 50).toFixed(2), p99: +pct(d, 99).toFixed(2) },
       proxyConnMs: { p50: +pct(p, 50).toFixed(2), p99: +pct(p, 99).toFixed(2) },
