@@ -102,7 +102,12 @@ export class ActionResolver {
     if (SHA.test(uses.ref) && (await this.o.cache.has(repo, uses.ref))) return { ok: true, sha: uses.ref };
     const sources = this.sourcesFor(run);
     if (sources.length === 0) {
-      return { ok: false, notFound: true, message: `no action source can serve it: this run has no forge and helios.yaml lists no other source (actions.sources: add { type: dir, path: ... } or { type: forge, forge: <instance> })` };
+      const mirror = `/srv/actions/${repo}.git`;
+      return {
+        ok: false,
+        notFound: true,
+        message: `no action source can serve it: this run has no forge (a local run: helios run, the REST API) and actions.sources of helios.yaml lists no other source. Add a directory of git mirrors, { type: dir, path: /srv/actions }, holding ${mirror} (git clone --mirror https://github.com/${repo} ${mirror}), or a forge that serves actions, { type: forge, forge: <instance> }`,
+      };
     }
     let firstError: unknown = null;
     const tried: string[] = [];

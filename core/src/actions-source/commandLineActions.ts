@@ -25,15 +25,16 @@ export class CommandLineActions {
     private readonly cacheDir: string,
   ) {}
 
-  /** `configName` names where `actions` came from, for messages (`helios.yaml`, `(embedded defaults)`). */
+  /** `configName` names where `actions` came from, for messages (`helios.yaml`, `the embedded defaults`). */
   static async open(actions: ActionsConfig, configName: string, logger: Logger): Promise<CommandLineActions> {
     const usable = actions.sources.filter((s) => s.type === 'dir');
     const skipped = actions.sources.filter((s) => s.type !== 'dir');
     const cacheDir = await mkdtemp(join(tmpdir(), 'helios-check-actions-'));
     const resolver = ActionResolver.fromConfig(actions, { cache: new ActionCache(cacheDir), forges: [], logger, sources: usable });
+    const where = `actions.sources of ${configName} (${actions.sources.map(describe).join(', ')})`;
     const unresolvedWhy = usable.length
-      ? `not in ${usable.map(describe).join(', ')}, and the other sources in actions.sources of ${configName} (${skipped.map(describe).join(', ')}) are forges, which validate and plan do not reach; its inputs are not checked. Mirror the repository into one of those directories (<path>/<owner>/<name>[.git]) to check it`
-      : `actions.sources of ${configName} (${skipped.map(describe).join(', ')}) lists only forges, which validate and plan do not reach, so its inputs are not checked; to check them, add a directory of git mirrors ({ type: dir, path: /srv/actions } holding <owner>/<name>[.git]) to actions.sources and pass that file with --config`;
+      ? `no directory in ${where} has it, and validate and plan reach no forge; its inputs are not checked. To check them, mirror the repository into one of those directories (<path>/<owner>/<name>[.git])`
+      : `validate and plan reach no forge, and ${where} lists no directory of git mirrors; its inputs are not checked. To check them, add { type: dir, path: /srv/actions } (mirrors as <path>/<owner>/<name>[.git]) to actions.sources of helios.yaml (./helios.yaml, or the file given with --config)`;
     const load: LoadRemoteAction = async (uses) => {
       const answer = await resolver.load(uses, { forge: null, trusted: true });
       if (!answer.ok && answer.notFound && skipped.length) return { ok: false, unresolved: true, message: unresolvedWhy };

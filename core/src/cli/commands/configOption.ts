@@ -27,5 +27,5 @@ export function actionsConfigFrom(args: ParsedArgs, io: CliIO): { actions: Actio
   const loaded = loadConfigFile(configPath, cwd);
   const problems = loaded.problems.filter((p) => p.path === 'actions' || p.path.startsWith('actions.'));
   if (problems.length) throw configInvalid(loaded.file, problems);
-  return { actions: loaded.config.actions, file: loaded.file };
+  return { actions: loaded.config.actions, file: loaded.embedded ? 'the embedded defaults' : loaded.file };
 }

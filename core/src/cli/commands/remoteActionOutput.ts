@@ -19,14 +19,14 @@ export async function withCommandLineActions<T>(args: ParsedArgs, io: CliIO, che
 
 /** `file:line:col: note: …`: a remote action resolved to its commit, or why it was not. */
 export function remoteActionLine(n: RemoteActionNote): string {
-  const message = n.resolved ? `note: ${n.uses} resolved to ${n.sha}; its inputs are checked` : `note: ${n.uses} not resolved (a remote action): ${n.why}`;
+  const message = n.resolved ? `note: remote action ${n.uses} resolved to ${n.sha}; its inputs are checked` : `note: remote action ${n.uses} not resolved: ${n.why}`;
   return formatProblem({ file: n.file, ...(n.line !== undefined && { line: n.line }), ...(n.col !== undefined && { col: n.col }), message, code: '' });
 }
 
-/** `2 remote actions not resolved (inputs not checked)`, `1 remote action resolved`, or '' without any. */
+/** `2 remote actions not resolved, inputs not checked`, `1 remote action resolved`, or '' without any. */
 export function remoteActionSummary(notes: RemoteActionNote[]): string {
   const unresolved = notes.filter((n) => !n.resolved).length;
   const resolved = notes.length - unresolved;
   const plural = (n: number) => `${n} remote action${n === 1 ? '' : 's'}`;
-  return [...(resolved ? [`${plural(resolved)} resolved`] : []), ...(unresolved ? [`${plural(unresolved)} not resolved (inputs not checked)`] : [])].join(', ');
+  return [...(resolved ? [`${plural(resolved)} resolved`] : []), ...(unresolved ? [`${plural(unresolved)} not resolved, inputs not checked`] : [])].join(', ');
 }
