@@ -31,7 +31,8 @@ export interface PlanRequest {
   readRemoteFile?: ReadRemoteFile;
   /**
    * Resolves remote actions (`uses: owner/repo[/path]@ref`) to a commit and reads their action.yml
-   * (policy, sources and cache are the host's); absent: such steps are problems.
+   * (policy, sources and cache are the host's); absent: such steps are problems (notes, given
+   * remoteActionNotes).
    */
   loadRemoteAction?: LoadRemoteAction;
   /**
