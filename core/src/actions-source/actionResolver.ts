@@ -2,9 +2,9 @@ import type { Forge, Logger } from '@helios-ci/sdk';
 import type { LoadRemoteAction, RemoteActionAnswer, RemoteUses } from '../workflow/remoteAction.js';
 import { remoteActionName } from '../workflow/remoteAction.js';
 import type { ActionCache } from './actionCache.js';
-import type { ActionPolicy } from './actionPolicy.js';
+import { ActionPolicy } from './actionPolicy.js';
 import type { ActionSource } from './actionSource.js';
-import type { ActionSourceConfig } from './actionsConfig.js';
+import type { ActionsConfig, ActionSourceConfig } from './actionsConfig.js';
 import { DirActionSource } from './dirActionSource.js';
 import { ForgeActionSource } from './forgeActionSource.js';
 
@@ -38,6 +38,11 @@ export class ActionResolver {
     },
   ) {}
 
+  /** The resolver helios.yaml `actions:` describes (the server's; a command passes the sources it can use). */
+  static fromConfig(actions: ActionsConfig, o: { cache: ActionCache; forges: readonly Forge[]; logger: Logger; sources?: readonly ActionSourceConfig[] }): ActionResolver {
+    return new ActionResolver({ policy: new ActionPolicy(actions.allow, actions.requireSha), cache: o.cache, sources: o.sources ?? actions.sources, forges: o.forges, logger: o.logger });
+  }
+
   private sourcesFor(run: RunActionContext): ActionSource[] {
     const out: ActionSource[] = [];
     for (const s of this.o.sources) {
@@ -58,7 +63,7 @@ export class ActionResolver {
     return (uses) => this.load(uses, run);
   }
 
-  async load(uses: RemoteUses, run: RunActionContext): Promise<RemoteActionAnswer> {
+  async load(uses: RemoteUses, run: RunActionContext): Promise<RemoteActionAnswer & { notFound?: true }> {
     const refused = this.o.policy.refusal(uses, run.trusted);
     if (refused) return { ok: false, message: refused };
     const repo = `${uses.owner}/${uses.name}`;
@@ -91,13 +96,18 @@ export class ActionResolver {
   }
 
   /** Resolves and caches `uses`; a source that fails is skipped, and its error thrown when no source answers (the delivery is retried). */
-  private async fetch(uses: RemoteUses, run: RunActionContext): Promise<{ ok: true; sha: string } | { ok: false; message: string }> {
+  private async fetch(uses: RemoteUses, run: RunActionContext): Promise<{ ok: true; sha: string } | { ok: false; message: string; notFound?: true }> {
     const repo = `${uses.owner}/${uses.name}`;
     // A pinned sha already on this host needs no source at all.
     if (SHA.test(uses.ref) && (await this.o.cache.has(repo, uses.ref))) return { ok: true, sha: uses.ref };
     const sources = this.sourcesFor(run);
     if (sources.length === 0) {
-      return { ok: false, message: `no action source can serve it: this run has no forge and helios.yaml lists no other source (actions.sources: add { type: dir, path: ... } or { type: forge, forge: <instance> })` };
+      const mirror = `/srv/actions/${repo}.git`;
+      return {
+        ok: false,
+        notFound: true,
+        message: `no action source can serve it: this run has no forge (a local run: helios run, the REST API) and actions.sources of helios.yaml lists no other source. Add a directory of git mirrors, { type: dir, path: /srv/actions }, holding ${mirror} (git clone --mirror https://github.com/${repo} ${mirror}), or a forge that serves actions, { type: forge, forge: <instance> }`,
+      };
     }
     let firstError: unknown = null;
     const tried: string[] = [];
@@ -114,6 +124,6 @@ export class ActionResolver {
       }
     }
     if (firstError) throw firstError;
-    return { ok: false, message: `no action source has ${repo} at ${uses.ref} (tried ${tried.join(', ')}); check the owner, repository and ref, or add the repository to a source listed in actions.sources of helios.yaml` };
+    return { ok: false, notFound: true, message: `no action source has ${repo} at ${uses.ref} (tried ${tried.join(', ')}); check the owner, repository and ref, or add the repository to a source listed in actions.sources of helios.yaml` };
   }
 }

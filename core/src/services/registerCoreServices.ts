@@ -20,7 +20,6 @@ import { chooseDispatch } from '../dispatch/jobDispatch.js';
 import { ActionsRuntimeService } from '../actions-runtime/actionsRuntimeService.js';
 import { actionsAdvertiseOf, actionsListenOf } from '../kernel/config/actionsEndpoint.js';
 import { ActionCache } from '../actions-source/actionCache.js';
-import { ActionPolicy } from '../actions-source/actionPolicy.js';
 import { ActionResolver } from '../actions-source/actionResolver.js';
 
 export interface CoreServiceOptions {
@@ -106,7 +105,7 @@ export function registerCoreServices(options: CoreServiceOptions = {}) {
     ctx.provide(ActionResolverToken, {
       deps: { cache: ActionCacheToken, forges: ForgeToken },
       factory: ({ cache, forges }) =>
-        new ActionResolver({ policy: new ActionPolicy(config.actions.allow, config.actions.requireSha), cache, sources: config.actions.sources, forges, logger: ctx.logger.child('actions') }),
+        ActionResolver.fromConfig(config.actions, { cache, forges, logger: ctx.logger.child('actions') }),
     });
     ctx.provide(AgentServiceToken, {
       deps: hasStorage ? { blobs: BlobsToken, actionTrees: ActionCacheToken } : { actionTrees: ActionCacheToken },

@@ -6,6 +6,7 @@ import { problem, ProblemCode } from './problems.js';
 import { field, TokenReader } from './tokens.js';
 import type { ColumnShifts } from './flowIndent.js';
 import { RemoteActionLoader, type LoadRemoteAction } from './remoteAction.js';
+import type { RemoteActionNotes } from './remoteActionNotes.js';
 
 /** Reads a file of the repository at the planned commit; null when it does not exist. */
 export type ReadFile = (path: string) => Promise<string | Uint8Array | null>;
@@ -45,6 +46,8 @@ export class ActionLoader {
   constructor(
     private readonly readFile: ReadFile,
     loadRemote?: LoadRemoteAction,
+    /** A command's check (validate, plan): where remote actions are noted; null: the server's plan. */
+    readonly notes: RemoteActionNotes | null = null,
   ) {
     this.remote = loadRemote ? new RemoteActionLoader(loadRemote) : null;
   }

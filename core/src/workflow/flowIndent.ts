@@ -85,8 +85,8 @@ export function relaxFlowIndentation(text: string): { text: string; shifts: Colu
   return { text: lines.join('\n'), shifts };
 }
 
-/** Problems of files whose lines were padded, with columns as the user wrote them. */
-export function unshiftProblems(problems: PlanProblem[], shiftsByFile: ReadonlyMap<string, ColumnShifts>): PlanProblem[] {
+/** Problems (or anything placed in a file) of files whose lines were padded, with columns as the user wrote them. */
+export function unshiftProblems<T extends Pick<PlanProblem, 'file' | 'line' | 'col'>>(problems: T[], shiftsByFile: ReadonlyMap<string, ColumnShifts>): T[] {
   if (shiftsByFile.size === 0) return problems;
   return problems.map((p) => {
     const pad = p.line !== undefined && p.col !== undefined ? shiftsByFile.get(p.file)?.get(p.line) : undefined;

@@ -1,6 +1,7 @@
 /** The workflow engine (DESIGN §6): GitHub Actions workflows parsed, validated and planned. */
 export { parseWorkflow, type ParsedWorkflow } from './parseWorkflow.js';
-export { plan, validateWorkflow, planTimeGithub, type PlanRequest, type WorkflowFile } from './plan.js';
+export { plan, validateWorkflow, planTimeGithub, type PlanRequest, type ValidateOptions, type WorkflowFile } from './plan.js';
+export { RemoteActionNotes, type RemoteActionNote } from './remoteActionNotes.js';
 export { runPlanErrors, isValidRunPlan } from './checkRunPlan.js';
 export { DEFAULT_LABELS } from './defaultLabels.js';
 export { matchesFilters, filterPatternToRegExp } from './filterPattern.js';

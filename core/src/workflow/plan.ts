@@ -2,6 +2,7 @@ import { PLAN_VERSION, type PlanEvent, type PlanProblem, type RunPlan } from '@h
 import { ActionLoader, type ReadFile } from './compositeAction.js';
 import type { ReadRemoteFile } from './reusableWorkflow.js';
 import type { LoadRemoteAction } from './remoteAction.js';
+import { RemoteActionNotes } from './remoteActionNotes.js';
 import { parseWorkflow } from './parseWorkflow.js';
 import { planWorkflowJobs } from './planWorkflow.js';
 import { sortProblems } from './problems.js';
@@ -30,9 +31,16 @@ export interface PlanRequest {
   readRemoteFile?: ReadRemoteFile;
   /**
    * Resolves remote actions (`uses: owner/repo[/path]@ref`) to a commit and reads their action.yml
-   * (policy, sources and cache are the host's); absent: such steps are problems.
+   * (policy, sources and cache are the host's); absent: such steps are problems (notes, given
+   * remoteActionNotes).
    */
   loadRemoteAction?: LoadRemoteAction;
+  /**
+   * A command's check (`helios plan`): remote actions are noted here, resolved or not; one that
+   * loadRemoteAction cannot resolve (or every one, without it) is a note, not a problem, and a
+   * resolved action's required inputs must be given. Absent (the server): unresolved is a problem.
+   */
+  remoteActionNotes?: RemoteActionNotes;
   /** Told before each workflow file is planned (the planning worker reports progress with it). */
   onFile?: (path: string) => void;
   /** helios.yaml `vmactions:`: the image label of each vmactions/<os>-vm release. */
@@ -72,7 +80,7 @@ function dedupe(problems: PlanProblem[]): PlanProblem[] {
  * with any problem contributes problems and no jobs — never half a run.
  */
 export async function plan(request: PlanRequest): Promise<RunPlan> {
-  const actions = new ActionLoader(request.readFile, request.loadRemoteAction);
+  const actions = new ActionLoader(request.readFile, request.loadRemoteAction, request.remoteActionNotes ?? null);
   const github = planTimeGithub(request.event);
   const result: RunPlan = { version: PLAN_VERSION, event: request.event, workflows: [], jobs: [], problems: [] };
   const parsedShifts = new Map<string, ColumnShifts>();
@@ -98,17 +106,33 @@ export async function plan(request: PlanRequest): Promise<RunPlan> {
   const shifts = new Map(actions.shifts);
   for (const [file, s] of parsedShifts) shifts.set(file, s);
   result.problems = sortProblems(dedupe(unshiftProblems(result.problems, shifts)));
+  request.remoteActionNotes?.settle(shifts);
   return result;
 }
 
+/** What `helios validate` brings besides the files: the remote actions it can resolve, and where to note them. */
+export interface ValidateOptions {
+  /** Resolves remote actions (the sources a command can use); absent: none is resolved. */
+  loadRemoteAction?: LoadRemoteAction;
+  /** Where remote actions are noted, resolved or not (a fresh collector, discarded, when absent). */
+  remoteActionNotes?: RemoteActionNotes;
+}
+
 /**
- * Every problem of one workflow that does not depend on an event or a configuration: syntax,
- * GitHub's schema, triggers, needs, matrices, actions (composite ones read through readFile).
+ * Every problem of one workflow that does not depend on an event: syntax, GitHub's schema,
+ * triggers, needs, matrices, actions (composite ones read through readFile). A remote action is a
+ * problem only when it is refused or, once resolved through `options.loadRemoteAction`, its
+ * action.yml is (or its required inputs are missing); left unresolved it is a note.
  */
-export async function validateWorkflow(file: WorkflowFile, readFile: ReadFile): Promise<PlanProblem[]> {
+export async function validateWorkflow(file: WorkflowFile, readFile: ReadFile, options: ValidateOptions = {}): Promise<PlanProblem[]> {
   const w = await parseWorkflow(file.path, file.content);
-  const actions = new ActionLoader(readFile);
-  const done = (problems: PlanProblem[]) => sortProblems(dedupe(unshiftProblems(problems, new Map([...actions.shifts, [w.file, w.shifts]]))));
+  const notes = options.remoteActionNotes ?? new RemoteActionNotes();
+  const actions = new ActionLoader(readFile, options.loadRemoteAction, notes);
+  const done = (problems: PlanProblem[]) => {
+    const shifts = new Map([...actions.shifts, [w.file, w.shifts]]);
+    notes.settle(shifts);
+    return sortProblems(dedupe(unshiftProblems(problems, shifts)));
+  };
   const triggers = w.root ? pullRequestTargetProblems(w.file, w.root) : [];
   if (w.problems.length || !w.template) return done([...w.problems, ...triggers]);
   // A workflow that only runs when called is checked as a called one: its inputs come from a caller.

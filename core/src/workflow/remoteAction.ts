@@ -18,8 +18,12 @@ export interface RemoteUses {
 export type RemoteActionAnswer =
   /** `file` names the action.yml read (`owner/repo[/path]/action.yml@sha`), for problem positions. */
   | { ok: true; sha: string; file: string; content: string }
-  /** Why it cannot be used (refused by policy, no such ref, no source has it); said as a plan problem. */
-  | { ok: false; message: string };
+  /**
+   * Why it cannot be used (refused by policy, no such ref, no source has it); said as a plan problem.
+   * `unresolved`: the host could not ask every source that may have it (a command-line check has no
+   * forge); a command's check then notes it instead (RemoteActionNotes), the server never says it.
+   */
+  | { ok: false; message: string; unresolved?: true };
 
 export type LoadRemoteAction = (uses: RemoteUses) => Promise<RemoteActionAnswer>;
 

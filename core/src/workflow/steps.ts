@@ -8,6 +8,9 @@ import { problem, ProblemCode } from './problems.js';
 import { at, field, type TokenReader } from './tokens.js';
 import { vmactionsShell, vmactionsSteps } from './vmactionsShim.js';
 
+/** Why a command's check without any action source leaves a remote action unresolved. */
+const NO_SOURCE = 'this check has no action source to resolve it with, so its inputs are not checked; the server resolves it through the run\'s forge or actions.sources of helios.yaml';
+
 /** Composite actions may use composite actions (local or remote); GitHub stops at the same depth. */
 const MAX_COMPOSITE_DEPTH = 9;
 
@@ -107,6 +110,10 @@ async function planStep(token: TemplateToken, index: number, scope: StepScope): 
   const where = inAction ? `action ${inAction}, step "${name}" (step ${index})` : `workflow "${scope.workflowName}", job "${scope.jobKey}", step "${name}" (step ${index})`;
   if (!isLocalAction(uses)) {
     const remote = parseRemoteUses(uses);
+    if (remote && !scope.actions.remote && scope.actions.notes) {
+      scope.actions.notes.add({ file, ...at(field(token, 'uses')), uses, resolved: false, why: NO_SOURCE });
+      return null;
+    }
     if (!remote || !scope.actions.remote) {
       scope.problems.push(problem(file, ProblemCode.action, `${where} uses ${unsupportedActionReason(uses, scope.actions.remote !== null)}`, at(field(token, 'uses'))));
       return null;
@@ -143,6 +150,10 @@ async function planRemoteStep(token: TemplateToken, remote: RemoteUses, uses: st
   }
   const answer = await scope.actions.remote!.load(remote);
   if (!answer.ok) {
+    if (answer.unresolved && scope.actions.notes) {
+      scope.actions.notes.add({ file, ...usesAt, uses, resolved: false, why: answer.message });
+      return null;
+    }
     scope.problems.push(problem(file, ProblemCode.action, `${where} uses ${uses}: ${answer.message}`, usesAt));
     return null;
   }
@@ -153,6 +164,15 @@ async function planRemoteStep(token: TemplateToken, remote: RemoteUses, uses: st
     return null;
   }
   const action = parsed.action;
+  if (scope.actions.notes) {
+    scope.actions.notes.add({ file, ...usesAt, uses, resolved: true, sha: answer.sha });
+    const given = new Set(Object.keys(withMap).map((k) => k.toLowerCase()));
+    const missing = action.requiredInputs.filter((name) => !given.has(name.toLowerCase()));
+    if (missing.length) {
+      const names = missing.map((m) => `"${m}"`).join(', ');
+      scope.problems.push(problem(file, ProblemCode.action, `${where} uses ${uses}, which requires input${missing.length > 1 ? 's' : ''} ${names} (required: true and no default in ${answer.file}); give ${missing.length > 1 ? 'them' : 'it'} under with: of this step`, usesAt));
+    }
+  }
   const ref = { repo: `${remote.owner}/${remote.name}`, path: remote.path, ref: remote.ref, sha: answer.sha };
   const using = action.using ?? '';
   const node = NODE_USING[using];

@@ -177,6 +177,8 @@ test('no source for a local run without configured sources: a problem that says 
     const resolver = new ActionResolver({ policy: new ActionPolicy(['*'], false), cache: new ActionCache(data), sources: [{ type: 'run-forge' }], forges: [], logger });
     const result = await plan({ files: [{ path: '.github/workflows/ci.yml', content: WORKFLOW }], event, labels: ['ubuntu-latest'], readFile: async () => null, loadRemoteAction: resolver.forRun(LOCAL) });
     assert.match(result.problems[0]!.message, /no action source can serve it: this run has no forge .*actions\.sources/);
+    // How to fix it, for this very action: a mirror directory, or a forge that serves actions.
+    assert.match(result.problems[0]!.message, /Add a directory of git mirrors, \{ type: dir, path: \/srv\/actions \}, holding \/srv\/actions\/acme\/greeter\.git \(git clone --mirror https:\/\/github\.com\/acme\/greeter \/srv\/actions\/acme\/greeter\.git\), or a forge that serves actions, \{ type: forge, forge: <instance> \}$/);
   } finally {
     rmSync(data, { recursive: true, force: true });
   }

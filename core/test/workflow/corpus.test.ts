@@ -2,14 +2,17 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { DEFAULT_LABELS, plan, runPlanErrors, validateWorkflow } from '../../src/workflow/index.js';
+import { DEFAULT_LABELS, plan, RemoteActionNotes, runPlanErrors, validateWorkflow } from '../../src/workflow/index.js';
 import { corpusDir, corpusEvent, fixtureReader } from './fixtures.js';
 
 const validDir = join(corpusDir, 'valid');
 const invalidDir = join(corpusDir, 'invalid');
+const remoteDir = join(corpusDir, 'remote');
 const validFiles = readdirSync(validDir).filter((f) => f.endsWith('.yml')).sort();
 const invalidFiles = readdirSync(invalidDir).filter((f) => /\.(ya?ml|bin)$/.test(f)).sort();
 const expectedProblems = JSON.parse(readFileSync(join(invalidDir, 'expected.json'), 'utf8')) as Record<string, unknown[]>;
+const remoteFiles = readdirSync(remoteDir).filter((f) => f.endsWith('.yml')).sort();
+const expectedRemote = JSON.parse(readFileSync(join(remoteDir, 'expected.json'), 'utf8')) as Record<string, { validate: { problems: unknown[]; remoteActions: unknown[] }; planWithoutSource: unknown[] }>;
 
 test('the corpus has at least 40 valid and 25 invalid workflows', () => {
   assert.ok(validFiles.length >= 40, `${validFiles.length} valid`);
@@ -50,8 +53,28 @@ for (const f of invalidFiles.filter((n) => /\.ya?ml$/.test(n) && existsSync(join
   });
 }
 
+// Remote actions no source can resolve: validate notes each once, at its position, and reports no
+// problem; a plan without an action source (a server with none) refuses them, naming the step.
+test('the remote corpus has its expectations', () => {
+  assert.ok(remoteFiles.length >= 2);
+  assert.equal(Object.keys(expectedRemote).sort(), remoteFiles);
+});
+for (const f of remoteFiles) {
+  test(`remote/${f}: validate notes its remote actions unresolved; a plan without a source refuses them`, async () => {
+    const text = readFileSync(join(remoteDir, f), 'utf8');
+    const notes = new RemoteActionNotes();
+    const problems = await validateWorkflow({ path: f, content: text }, fixtureReader(remoteDir), { remoteActionNotes: notes });
+    assert.equal({ problems, remoteActions: notes.list() }, expectedRemote[f]!.validate);
+    assert.ok(notes.list().length > 0 && notes.list().every((n) => !n.resolved && n.line !== undefined && n.col !== undefined && n.why));
+    const planned = await plan({ files: [{ path: `.github/workflows/${f}`, content: text }], event: corpusEvent(text), labels: DEFAULT_LABELS, readFile: fixtureReader(remoteDir) });
+    assert.equal(planned.problems, expectedRemote[f]!.planWithoutSource);
+    assert.ok(planned.problems.length > 0);
+    assert.equal(planned.jobs, []);
+  });
+}
+
 test('an invalid workflow in a plan is a problem of the run, not a silent nothing', async () => {
-  const bad = readFileSync(join(invalidDir, 'marketplace-action.yml'));
+  const bad = readFileSync(join(remoteDir, 'marketplace-action.yml'));
   const good = readFileSync(join(validDir, 'diamond.yml'));
   const result = await plan({
     files: [{ path: '.github/workflows/bad.yml', content: bad }, { path: '.github/workflows/good.yml', content: good }],

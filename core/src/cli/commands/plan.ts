@@ -4,7 +4,8 @@ import type { CliIO, Command, ParsedArgs } from '../command.js';
 import { Kernel } from '../../kernel/kernel.js';
 import { MemoryLogSink } from '../../kernel/logger.js';
 import { CONFIG_HELP, configOption, kernelOptionsFrom } from './configOption.js';
-import { discoverWorkflowFiles, formatProblem, plan, readWorkflowFiles, repoRoot, sortProblems, WORKFLOW_DIRS, workingTreeReader } from '../../workflow/index.js';
+import { discoverWorkflowFiles, formatProblem, plan, readWorkflowFiles, RemoteActionNotes, repoRoot, sortProblems, WORKFLOW_DIRS, workingTreeReader } from '../../workflow/index.js';
+import { remoteActionLine, withCommandLineActions } from './remoteActionOutput.js';
 
 const EVENTS = ['push', 'pull_request', 'workflow_dispatch'] as const;
 
@@ -28,7 +29,12 @@ Options:
   --labels A,B      labels the runtimes serve. Default: the labels of the runtimes configured in
                     helios.yaml (--config, ./helios.yaml, $HELIOS_CONFIG, or the embedded defaults)
 ${CONFIG_HELP}
-  --json            print the RunPlan as JSON
+  --json            print the RunPlan as JSON, with "remoteActions": [{file, line, col, uses,
+                    resolved, sha | why}]
+
+Remote actions (uses: owner/repo[/path]@ref) are resolved through the { type: dir } sources in
+actions.sources of helios.yaml, as helios validate does; one only a forge source could serve is
+left unresolved (a note; its step is left out of the plan shown, its inputs are not checked).
 
 Exit 1 if any workflow has a problem.`,
   options: {
@@ -68,10 +74,14 @@ Exit 1 if any workflow has a problem.`,
     if (paths.length === 0) throw new HeliosError('E_WORKFLOW_NONE', `no workflow files in ${WORKFLOW_DIRS.join(' or ')} under ${root}`);
     // Symlinks out of the repository are refused unread (a problem naming the path, never the target's text).
     const readable = await readWorkflowFiles(root, paths);
-    const planned = await plan({ files: readable.files, event, labels, readFile: workingTreeReader(root) });
+    const notes = new RemoteActionNotes();
+    const planned = await withCommandLineActions(args, io, (actions) =>
+      plan({ files: readable.files, event, labels, readFile: workingTreeReader(root), loadRemoteAction: actions.load, remoteActionNotes: notes }),
+    );
+    const remoteActions = notes.list();
     const result = { ...planned, problems: sortProblems([...readable.problems, ...planned.problems]) };
     if (v.json) {
-      io.stdout.write(`${JSON.stringify(result)}\n`);
+      io.stdout.write(`${JSON.stringify({ ...result, remoteActions })}\n`);
     } else {
       for (const w of result.workflows) {
         io.stdout.write(`${w.name} (${w.file})\n`);
@@ -83,6 +93,7 @@ Exit 1 if any workflow has a problem.`,
         }
       }
       if (result.workflows.length === 0) io.stdout.write(`no workflow runs for ${event.name} ${event.ref}\n`);
+      for (const n of remoteActions) io.stdout.write(`${remoteActionLine(n)}\n`);
       for (const p of result.problems) io.stdout.write(`${formatProblem(p)}\n`);
     }
     return result.problems.length ? 1 : 0;
