@@ -248,9 +248,16 @@ export class LocalRuntime implements Runtime {
     if (!existsSync(this.opts.agentPath)) {
       throw new HeliosError('E_AGENT_NOT_FOUND', `runtime-local: the agent bundle ${this.opts.agentPath} does not exist; build it (npm run build) or set config.agentPath`);
     }
-    await spawnTurn();
-    mkdirSync(this.opts.workRoot, { recursive: true });
-    const { machine, dir } = this.prepare(spec);
+    const endTurn = await spawnTurn();
+    let machine: Machine;
+    let dir: string;
+    try {
+      mkdirSync(this.opts.workRoot, { recursive: true });
+      ({ machine, dir } = this.prepare(spec));
+    } catch (err) {
+      endTurn();
+      throw err;
+    }
     try {
       const bootstrap = join(dir, 'bootstrap.json');
       const sandbox = (await this.opts.sandbox) ?? null;
@@ -339,8 +346,11 @@ export class LocalRuntime implements Runtime {
       writeFileSync(join(dir, 'machine.json'), JSON.stringify(marker));
       return machine;
     } catch (err) {
+      endTurn();
       await this.destroy(machine);
       throw err;
+    } finally {
+      endTurn();
     }
   }
 
