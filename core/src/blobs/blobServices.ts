@@ -39,7 +39,14 @@ export class BlobServices {
   constructor(private readonly o: { store: Store; storage: Storage; settings: BlobSettings; logger: Logger; clock?: Clock; openCacheStore?: () => Store }) {
     if (!o.openCacheStore) this.openedCacheStore = o.store;
     this.artifacts = new Artifacts({ store: o.store, storage: o.storage, settings: o.settings.artifacts, logger: o.logger });
-    this.housekeeping = new StorageHousekeeping({ caches: () => (this.openedCacheStore ? this.caches : null), artifacts: this.artifacts, clock: o.clock ?? o.store.clock, intervalMs: o.settings.housekeepingIntervalMs, logger: o.logger });
+    this.housekeeping = new StorageHousekeeping({
+      caches: () => (this.openedCacheStore ? this.caches : null),
+      artifacts: this.artifacts,
+      ...(o.storage.prunePrepared ? { prunePrepared: (now: number) => o.storage.prunePrepared!(now) } : {}),
+      clock: o.clock ?? o.store.clock,
+      intervalMs: o.settings.housekeepingIntervalMs,
+      logger: o.logger,
+    });
     this.jobBlobs = new RunBlobs({ store: o.store, caches: () => this.caches, artifacts: this.artifacts, defaultBranch: o.settings.defaultBranch });
   }
 

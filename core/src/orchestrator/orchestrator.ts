@@ -647,6 +647,8 @@ export class Orchestrator {
           // The machine must be let through to the services its steps' ACTIONS_RESULTS_URL names.
           ...(actionsAccess ? { actionsRuntime: { endpoint: new URL(actionsAccess.resultsUrl).host } } : {}),
           ...sourceDirOf(cloneAccess.url),
+          // The runtime keeps what an untrusted run writes away from trusted jobs (a shared tool cache).
+          trusted: run.trusted,
           ...(prepared.prepared !== null && { prepared: prepared.prepared }),
           onMilestone: (m) => this.o.store.jobTimings.mark(job.id, m, Date.now()),
           agentConnected: sink.hello,

@@ -62,7 +62,8 @@ export class BlobHarness {
   readonly blobs: BlobServices;
   readonly service: AgentService;
   private client!: RawClient;
-  private readonly logs: { msg: string; fields?: unknown }[] = [];
+  /** What the blob services logged (msg, fields). */
+  readonly logs: { msg: string; fields?: unknown }[] = [];
 
   constructor(
     readonly storage: Storage,

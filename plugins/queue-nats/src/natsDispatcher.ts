@@ -149,10 +149,10 @@ export class NatsDispatcher implements RemoteDispatcher {
     if (d.worker !== null || !d.spec) return { ok: false, reason: `worker ${d.worker} already started this job attempt` };
     d.worker = r.worker;
     this.logger.info('job claimed by a worker', { jobId: r.jobId, attempt: r.attempt, worker: r.worker });
-    const { label, cpus, memoryMb, agent, egress, actionsRuntime, sourceDir } = d.spec;
+    const { label, cpus, memoryMb, agent, egress, actionsRuntime, sourceDir, trusted } = d.spec;
     // The report callback stays here; proxy and grant travel (the grant holds no secret, only its hash).
     const travelling = egress ? { proxy: egress.proxy, ...(egress.grant ? { grant: egress.grant } : {}) } : null;
-    return { ok: true, spec: { label, cpus, memoryMb, agent: { endpoint: this.agentEndpoint ?? agent.endpoint, token: agent.token }, ...(travelling ? { egress: travelling } : {}), ...(actionsRuntime ? { actionsRuntime } : {}), ...(sourceDir ? { sourceDir } : {}) } };
+    return { ok: true, spec: { label, cpus, memoryMb, agent: { endpoint: this.agentEndpoint ?? agent.endpoint, token: agent.token }, ...(travelling ? { egress: travelling } : {}), ...(actionsRuntime ? { actionsRuntime } : {}), ...(sourceDir ? { sourceDir } : {}), ...(trusted !== undefined ? { trusted } : {}) } };
   }
 
   private status(r: StatusRequest): StatusReply | null {

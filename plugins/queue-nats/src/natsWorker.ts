@@ -141,6 +141,7 @@ export class NatsWorker implements WorkerHandle {
           agent: spec.agent,
           ...(egress ? { egress: { proxy: egress.proxy } } : {}),
           ...(spec.actionsRuntime ? { actionsRuntime: spec.actionsRuntime } : {}),
+          ...(spec.trusted !== undefined ? { trusted: spec.trusted } : {}),
           onMilestone: (milestone) => this.event({ type: 'milestone', jobId, attempt, worker: this.workerId, milestone }),
         });
       } catch (err) {

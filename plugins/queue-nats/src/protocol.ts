@@ -16,6 +16,8 @@ export interface ClaimedSpec {
   egress?: { proxy: string; grant?: EgressGrantSpec };
   /** Control's actions runtime services (MachineSpec.actionsRuntime): the job's token is control's. */
   actionsRuntime?: { endpoint: string };
+  /** MachineSpec.trusted: absent (an older control) counts as untrusted on the worker. */
+  trusted?: boolean;
 }
 
 export interface ClaimRequest {

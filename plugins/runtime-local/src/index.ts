@@ -55,7 +55,7 @@ export default definePlugin({
       ),
       toolCache: Type.Boolean({
         default: true,
-        description: "share one RUNNER_TOOL_CACHE (<workRoot>/_tool) among this host's jobs, so setup-* actions reuse downloads; false: each job starts empty",
+        description: "share one RUNNER_TOOL_CACHE (<workRoot>/_tool) among this host's trusted jobs, so setup-* actions reuse downloads (untrusted fork pull request jobs always start empty); false: each job starts empty",
       }),
       warmPaths: Type.Optional(
         Type.Record(Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 })), {

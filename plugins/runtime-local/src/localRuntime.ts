@@ -12,7 +12,8 @@
  *   <workRoot>/hl-<id>/home           HOME of the agent and its steps; the job workspace is below
  *   <workRoot>/hl-<id>/tmp, net/      sandbox only: its /tmp, and the UNIX sockets of its ways out
  *                                     (in <tmpdir>/helios-<id>/ when net/ is too deep for a socket path)
- *   <workRoot>/_tool                  RUNNER_TOOL_CACHE shared by the jobs of this runtime (toolCache)
+ *   <workRoot>/_tool                  RUNNER_TOOL_CACHE shared by the trusted jobs of this runtime (toolCache);
+ *                                     an untrusted job (MachineSpec.trusted not true) gets its own, see toolCacheOf
  * Every process of a machine carries HELIOS_TRACKING_ID=<id> in its environment (see destroy).
  */
 import { spawn } from 'node:child_process';
@@ -69,8 +70,9 @@ export interface LocalRuntimeOptions {
    */
   warmPaths?: Readonly<Record<string, readonly string[]>>;
   /**
-   * Share `<workRoot>/_tool` as every job's RUNNER_TOOL_CACHE (setup-* actions reuse what an earlier
-   * job downloaded; writable inside the sandbox). Default true; false: the agent's per-job default.
+   * Share `<workRoot>/_tool` as every trusted job's RUNNER_TOOL_CACHE (setup-* actions reuse what an
+   * earlier job downloaded; writable inside the sandbox). Untrusted jobs always get the agent's
+   * per-job default (toolCacheOf). Default true; false: the per-job default for every job.
    */
   toolCache?: boolean;
   /** The agent's (and so every step's) niceness, 0-19; absent or 0: the server's. */
@@ -120,6 +122,18 @@ function alive(pid: number): boolean {
   }
 }
 
+
+/**
+ * The shared RUNNER_TOOL_CACHE a job gets, or null for the agent's per-job `<workdir>/_tool`.
+ * Only trusted jobs share `<workRoot>/_tool`: a fork pull request that could write there would plant
+ * a tampered `node` or `go` that the next job on main runs with its secrets. Untrusted jobs get a
+ * fresh cache each, not one shared among them: one fork's run must not tamper with another
+ * contributor's run either (as core's cache scopes keep each pull request's entries apart).
+ */
+export function toolCacheOf(opts: Pick<LocalRuntimeOptions, 'toolCache' | 'workRoot'>, spec: Pick<MachineSpec, 'trusted'>): string | null {
+  if (opts.toolCache === false || spec.trusted !== true) return null;
+  return join(opts.workRoot, TOOL_CACHE_DIR);
+}
 
 /** The agent's work directory under HOME: the job workspace is below it. */
 export const WORK_DIR = 'work';
@@ -279,7 +293,7 @@ export class LocalRuntime implements Runtime {
       if (this.opts.jobNice) args.push('--nice', String(this.opts.jobNice));
       const warm = warmVolumeOf(spec);
       if (warm) args.push('--warm-dir', warm);
-      const toolCache = this.opts.toolCache === false ? null : join(this.opts.workRoot, TOOL_CACHE_DIR);
+      const toolCache = toolCacheOf(this.opts, spec);
       if (toolCache) {
         mkdirSync(toolCache, { recursive: true });
         args.push('--tool-cache', toolCache);
@@ -299,7 +313,8 @@ export class LocalRuntime implements Runtime {
         argv = bwrapArgv(
           {
             bwrap: sandbox.bwrap,
-            protectedPaths: sandbox.protectedPaths(),
+            // An untrusted job does not even read the trusted jobs' cache (where workRoot is otherwise visible).
+            protectedPaths: [...sandbox.protectedPaths(), ...(toolCache === null ? [join(this.opts.workRoot, TOOL_CACHE_DIR)] : [])],
             home,
             tmp: join(dir, 'tmp'),
             netDir: netDirOf(dir, machine.id),

@@ -193,11 +193,11 @@ test('a machine id that is not ours is refused before touching the filesystem', 
   }
 });
 
-test('RUNNER_TOOL_CACHE: <workRoot>/_tool shared by the host\'s jobs; with toolCache: false each job gets its own', async () => {
+test('RUNNER_TOOL_CACHE: <workRoot>/_tool shared by the host\'s trusted jobs; with toolCache: false each job gets its own', async () => {
   const cacheOf = async (runtime: LocalRuntime, jobId: string) => {
     const sink = new Sink();
     const h = service.registerJob(jobSpec(jobId, 'echo "tool-cache=$RUNNER_TOOL_CACHE"; test -d "$RUNNER_TOOL_CACHE" && echo exists'), sink);
-    const machine = await runtime.provision({ jobId, label: 'local', cpus: 1, memoryMb: 256, volumes: [], agent: { endpoint, token: h.token } });
+    const machine = await runtime.provision({ jobId, label: 'local', cpus: 1, memoryMb: 256, volumes: [], agent: { endpoint, token: h.token }, trusted: true });
     assert.is(await h.done, 'success', sink.lines.join('\n'));
     await runtime.destroy(machine);
     assert.ok(sink.lines.includes('exists'), sink.lines.join('\n'));
@@ -209,6 +209,37 @@ test('RUNNER_TOOL_CACHE: <workRoot>/_tool shared by the host\'s jobs; with toolC
   assert.is((await cacheOf(shared, 'tools-b')).dir, join(workRoot, TOOL_CACHE_DIR));
   const own = await cacheOf(makeRuntime(workRoot, { toolCache: false }), 'tools-c');
   assert.is(own.dir, join(workRoot, own.machine.id, 'home', WORK_DIR, '_tool'));
+});
+
+test('RUNNER_TOOL_CACHE of an untrusted job is its own: what it plants there no trusted job sees; trusted jobs still share theirs', async () => {
+  const workRoot = mkdtempSync(join(root, 'tools-trust-'));
+  const runtime = makeRuntime(workRoot);
+  const run = async (jobId: string, script: string, trusted: boolean | undefined) => {
+    const sink = new Sink();
+    const h = service.registerJob(jobSpec(jobId, script), sink);
+    const machine = await runtime.provision({ jobId, label: 'local', cpus: 1, memoryMb: 256, volumes: [], agent: { endpoint, token: h.token }, ...(trusted === undefined ? {} : { trusted }) });
+    assert.is(await h.done, 'success', sink.lines.join('\n'));
+    await runtime.destroy(machine);
+    return { lines: sink.lines, machine };
+  };
+  const plant = 'echo "cache=$RUNNER_TOOL_CACHE"; mkdir -p "$RUNNER_TOOL_CACHE/node/20.0.0/x64/bin" && echo "echo poisoned" > "$RUNNER_TOOL_CACHE/node/20.0.0/x64/bin/node"';
+  const look = (tag: string) => `echo "${tag}=$(cat "$RUNNER_TOOL_CACHE/node/20.0.0/x64/bin/node" 2>/dev/null || echo absent)"; echo "cache=$RUNNER_TOOL_CACHE"`;
+  const fork = await run('fork-plant', plant, false);
+  assert.is(fork.lines.find((l) => l.startsWith('cache=')), `cache=${join(workRoot, fork.machine.id, 'home', WORK_DIR, '_tool')}`);
+  // A spec that does not say (an older caller) is untrusted too.
+  const unsaid = await run('unsaid-plant', plant, undefined);
+  assert.is(unsaid.lines.find((l) => l.startsWith('cache=')), `cache=${join(workRoot, unsaid.machine.id, 'home', WORK_DIR, '_tool')}`);
+  assert.not.ok(existsSync(join(workRoot, TOOL_CACHE_DIR, 'node')), 'nothing of the untrusted jobs is in the shared cache');
+  const main = await run('main-look', look('main-sees'), true);
+  assert.ok(main.lines.includes('main-sees=absent'), main.lines.join('\n'));
+  assert.ok(main.lines.includes(`cache=${join(workRoot, TOOL_CACHE_DIR)}`), main.lines.join('\n'));
+  // Trusted jobs still share: one downloads, the next finds it.
+  await run('main-download', 'mkdir -p "$RUNNER_TOOL_CACHE/node/20.0.0/x64/bin" && echo "echo real" > "$RUNNER_TOOL_CACHE/node/20.0.0/x64/bin/node"', true);
+  const next = await run('main-next', look('next-sees'), true);
+  assert.ok(next.lines.includes('next-sees=echo real'), next.lines.join('\n'));
+  // And a later untrusted job starts empty again, not with the trusted jobs' tools.
+  const fork2 = await run('fork-look', look('fork-sees'), false);
+  assert.ok(fork2.lines.includes('fork-sees=absent'), fork2.lines.join('\n'));
 });
 
 test('jobNice: the agent and every step run at the configured niceness, their sessions too; absent, at the server\'s', async () => {

@@ -255,7 +255,7 @@ test('the shared tool cache is writable inside the sandbox and the next job of t
   for (const [jobId, script] of jobs) {
     const sink = new Sink();
     const h = service.registerJob(jobSpec(jobId, script), sink);
-    const machine = await runtime.provision({ jobId, label: 'local', cpus: 1, memoryMb: 256, volumes: [], agent: { endpoint, token: h.token } });
+    const machine = await runtime.provision({ jobId, label: 'local', cpus: 1, memoryMb: 256, volumes: [], agent: { endpoint, token: h.token }, trusted: true });
     assert.is(await h.done, 'success', sink.lines.join('\n'));
     outputs.push(sink.lines);
     await runtime.destroy(machine);
@@ -264,6 +264,42 @@ test('the shared tool cache is writable inside the sandbox and the next job of t
   assert.ok(outputs[1]!.includes('downloaded'), outputs[1]!.join('\n'));
   assert.is(readFileSync(join(workRoot, TOOL_CACHE_DIR, 'fake/1.0/bin'), 'utf8'), 'downloaded\n');
   assert.equal(await runtime.list(), [], 'the tool cache is not a machine');
+});
+
+test('sandboxed untrusted job: the shared tool cache is neither writable nor visible; its own cache dies with it; trusted jobs still share', async () => {
+  // workRoot outside the hidden /tmp and data dir, so only the tool cache's own hiding keeps it from view.
+  const workRoot = mkdtempSync(join(process.cwd(), '.tools-sandbox-'));
+  try {
+    const runtime = makeRuntime(workRoot);
+    const shared = join(workRoot, TOOL_CACHE_DIR);
+    const run = async (jobId: string, script: string, trusted: boolean) => {
+      const sink = new Sink();
+      const h = service.registerJob(jobSpec(jobId, script), sink);
+      const machine = await runtime.provision({ jobId, label: 'local', cpus: 1, memoryMb: 256, volumes: [], agent: { endpoint, token: h.token }, trusted });
+      assert.is(await h.done, 'success', sink.lines.join('\n'));
+      await runtime.destroy(machine);
+      return sink.lines;
+    };
+    await run('trusted-seed', 'mkdir -p "$RUNNER_TOOL_CACHE/go/1.22/bin" && echo real > "$RUNNER_TOOL_CACHE/go/1.22/bin/go"', true);
+    const fork = await run('fork-plant', [
+      `echo "shared=$(ls ${shared} 2>&1 | tr '\n' ' ')"`,
+      `(echo poisoned > ${shared}/go/1.22/bin/go) 2>/dev/null && echo "overwrote" || echo "refused"`,
+      `echo "cache=$RUNNER_TOOL_CACHE"`,
+      'mkdir -p "$RUNNER_TOOL_CACHE/node/20/bin" && echo poisoned > "$RUNNER_TOOL_CACHE/node/20/bin/node" && echo planted',
+    ].join('; '), false);
+    assert.ok(fork.includes('shared='), `the shared cache shows empty inside: ${fork.join('\n')}`);
+    assert.ok(fork.includes('refused'), fork.join('\n'));
+    assert.ok(fork.includes('planted'), fork.join('\n'));
+    assert.not.ok(fork.includes(`cache=${shared}`), fork.join('\n'));
+    assert.is(readFileSync(join(shared, 'go/1.22/bin/go'), 'utf8'), 'real\n');
+    assert.not.ok(existsSync(join(shared, 'node')));
+    const main = await run('main-look', 'echo "node=$(cat "$RUNNER_TOOL_CACHE/node/20/bin/node" 2>/dev/null || echo absent)"; echo "go=$(cat "$RUNNER_TOOL_CACHE/go/1.22/bin/go")"', true);
+    assert.ok(main.includes('node=absent'), main.join('\n'));
+    assert.ok(main.includes('go=real'), main.join('\n'));
+    assert.equal(await runtime.list(), []);
+  } finally {
+    rmSync(workRoot, { recursive: true, force: true });
+  }
 });
 
 test('server restarted: destroy from list() ends the sandbox and every process in it (env -i setsid included)', async () => {

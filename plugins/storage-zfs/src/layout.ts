@@ -12,7 +12,8 @@
  *   <parent>/artifacts/<slug>/<id>@committed  likewise per artifact; <slug> is the repository group
  *   <parent>/uploads/<job>-<random>      a blob being written; renamed into place when complete
  *   <parent>/prepared/<image>/<name>@prepared  a job's image clone kept after its `prepare` (vmactions
- *                                        cache-after-prepare); later jobs clone its @prepared
+ *                                        cache-after-prepare); later jobs clone its @prepared; removed
+ *                                        when unused too long (preparedPruner.ts)
  *
  * Ids handed out are these paths relative to the parent (`jobs/j1-image`, `caches/<slug>/<id>`).
  */
@@ -36,6 +37,8 @@ export const PROP_SIZE = 'helios:size';
 export const PROP_GROUP = 'helios:group';
 /** On a job's image clone: `<image>/<name>`, the prepared image it becomes when released (keepPrepared). */
 export const PROP_PREPARED = 'helios:prepared';
+/** On a prepared image: epoch ms of the last clone made from it (ZFS user properties are lower case). */
+export const PROP_LAST_USED = 'helios:lastused';
 /** The snapshot of a prepared image that jobs clone. */
 export const SNAPSHOT_PREPARED = 'prepared';
 /**

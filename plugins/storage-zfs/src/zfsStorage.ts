@@ -11,6 +11,7 @@ import {
   type BlobInfo,
   type BlobKind,
   type Logger,
+  type PrunedPrepared,
   type Storage,
   type StorageRef,
   type Volume,
@@ -37,6 +38,8 @@ import {
 import { ZfsCli, ZfsCommandError, type ZfsFailure } from './zfsCli.js';
 import { writeBlobFile } from './blobFile.js';
 import { Datasets } from './datasets.js';
+import { PreparedPruner } from './preparedPruner.js';
+import { preparedExpirySettings } from './preparedExpiry.js';
 
 export interface ZfsStorageOptions {
   /** Instance name, for logs and errors. */
@@ -53,6 +56,12 @@ export interface ZfsStorageOptions {
   busyRetries?: number;
   /** Per image: the snapshot to clone (default: the newest). */
   images?: Record<string, { snapshot?: string }>;
+  /** Days a prepared image may go without a clone made from it before prunePrepared removes it (default 14; 0: never by age). */
+  preparedMaxAgeDays?: number;
+  /** At most this many prepared images per image, the most recently used (default: no limit). */
+  preparedKeepPerImage?: number;
+  /** The time a use of a prepared image is recorded at (default Date.now). */
+  now?: () => number;
   logger?: Logger;
   /** For the zvol device path (`/dev/zvol/dsk/...` on illumos); defaults to this process's. */
   platform?: NodeJS.Platform;
@@ -68,6 +77,8 @@ export class ZfsStorage implements Storage {
   private readonly z: Datasets;
   /** Open readBlob streams per dataset: such a dataset cannot be destroyed until they close. */
   private readonly readers = new Map<string, number>();
+  private readonly prepared: PreparedPruner;
+  private readonly now: () => number;
 
   constructor(private readonly options: ZfsStorageOptions) {
     this.id = options.id;
@@ -80,6 +91,8 @@ export class ZfsStorage implements Storage {
     this.zfsCommand = options.zfsCommand ?? 'zfs';
     this.cli = new ZfsCli({ zfsCommand: this.zfsCommand, zpoolCommand: options.zpoolCommand ?? 'zpool', busyRetries: options.busyRetries ?? 8 });
     this.z = new Datasets(this.cli, this.parent, this.zfsCommand, options.platform ?? process.platform);
+    this.prepared = new PreparedPruner(this.z, preparedExpirySettings(options.preparedMaxAgeDays, options.preparedKeepPerImage), options.logger);
+    this.now = options.now ?? Date.now;
     for (const [image, conf] of Object.entries(options.images ?? {})) {
       checkComponent('image', image);
       if (conf.snapshot !== undefined) checkComponent(`snapshot of image ${image}`, conf.snapshot);
@@ -113,6 +126,8 @@ export class ZfsStorage implements Storage {
     checkComponent('image', image);
     checkComponent('job id', jobId);
     const snapshot = prepared === undefined ? await this.imageSnapshot(image) : await this.preparedSnapshot(image, prepared);
+    // Age for expiry counts from the last use, not the creation.
+    if (prepared !== undefined) await this.prepared.touch(image, prepared, this.now());
     await this.z.ensureArea('jobs');
     const id = `jobs/${jobId}-image`;
     const target = this.z.ds(id);
@@ -253,7 +268,13 @@ export class ZfsStorage implements Storage {
       if (props.type === 'filesystem') throw err;
     }
     await this.z.runRetryingBusy(['rename', dataset, this.z.ds(`prepared/${target}`)], doing, dataset);
+    await this.prepared.touch(image, name, this.now());
     return true;
+  }
+
+  /** Removes the prepared images unused for preparedMaxAgeDays (or beyond preparedKeepPerImage); those a job's clone uses stay. */
+  async prunePrepared(now: number): Promise<PrunedPrepared> {
+    return this.prepared.prune(now);
   }
 
   async release(volume: Volume): Promise<void> {

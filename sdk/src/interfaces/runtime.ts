@@ -59,6 +59,13 @@ export interface MachineSpec {
    */
   sourceDir?: string;
   /**
+   * Whether the job's run is trusted: false for an untrusted run (an approved fork pull request,
+   * the runs that get no secrets and no job token). A runtime must not let an untrusted job write
+   * anything a trusted job later runs or reads (runtime-local: the shared tool cache). Core always
+   * sets it; absent counts as untrusted, so a caller that does not know never opens a shared cache.
+   */
+  trusted?: boolean;
+  /**
    * Optional: start the machine from the prepared snapshot of this name (`Runtime.prepared`) instead
    * of the label's image. Set only after `prepared.has(label, name)` said it exists.
    */

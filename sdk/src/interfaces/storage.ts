@@ -61,6 +61,13 @@ export interface StorageRef {
   jobId: string | null;
 }
 
+/** What one `Storage.prunePrepared` pass did, as `<image>/<name>`. */
+export interface PrunedPrepared {
+  removed: string[];
+  /** Expired, but a job's clone still uses it: kept until a later pass. */
+  inUse: string[];
+}
+
 /** Image clones, warm-path volumes, cache entries and artifacts (ZFS on illumos, directories anywhere). */
 export interface Storage {
   /** Instance name, for logs. */
@@ -79,6 +86,14 @@ export interface Storage {
   keepPrepared?(volume: Volume, name: string): Promise<void>;
   /** Optional: whether the prepared image `name` of `image` exists. */
   hasPrepared?(image: string, name: string): Promise<boolean>;
+  /**
+   * Optional: removes the prepared images the backend's own settings say have expired (storage-zfs:
+   * unused for preparedMaxAgeDays, beyond preparedKeepPerImage). Core's storage housekeeping calls it
+   * on each pass (at start, then every caches.housekeepingIntervalMinutes) with its clock's time. A
+   * prepared image a job's clone still uses is never removed: it is reported `inUse` and retried on a
+   * later pass. Returns `<image>/<name>` of each.
+   */
+  prunePrepared?(now: number): Promise<PrunedPrepared>;
   /**
    * A writable volume for one job's warm paths: a clone of the warm head `head` (an id `commitWarm`
    * returned), or empty when `head` is null or no longer exists.

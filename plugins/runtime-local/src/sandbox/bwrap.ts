@@ -5,8 +5,9 @@
  *     /var/tmp and /run;
  *   - none of the protected paths (the server's data dir, config file, secrets file, storage...):
  *     a directory becomes an empty tmpfs, a file /dev/null;
- *   - writable: only the machine's home (HOME and the workspace), its tmp, its warm volume and the
- *     host's shared tool cache (RUNNER_TOOL_CACHE, <workRoot>/_tool);
+ *   - writable: only the machine's home (HOME and the workspace), its tmp, its warm volume and, for
+ *     a trusted job, the host's shared tool cache (RUNNER_TOOL_CACHE, <workRoot>/_tool; an untrusted
+ *     job's is in its home, and the shared one is hidden from it);
  *   - read-only: the bootstrap file, the `file://` source being cloned, the agent, the relay, node;
  *   - no network but loopback; /run/helios holds the UNIX sockets to the agent endpoint, the proxy
  *     and the actions runtime services.
