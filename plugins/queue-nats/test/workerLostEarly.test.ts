@@ -71,6 +71,31 @@ t('the same with retryLostHost 0: the job ends errored naming the lost worker, s
   }
 });
 
+t('a worker killed while it was making the machine: the job runs again on the other worker', async () => {
+  const w = await ClusterWorld.create({ labels: ['remote'], clusterJobCap: 4, concurrentJobs: 4, ackWaitSeconds: 3, retryLostHost: 1 }, [
+    { id: 'wa', capacity: 1, labels: ['remote'], stuckProvisioning: true },
+    { id: 'wb', capacity: 1, labels: ['remote'] },
+  ]);
+  try {
+    const wa = w.worker('wa');
+    await wa.start();
+    w.repo.write('.github/workflows/ci.yml', oneJob);
+    w.startControl();
+    assert.is((await w.push(w.repo.commit())).status, 202);
+    await waitFor('wa to start making the machine', () => wa.provisioningStarted(), 60_000);
+    await w.worker('wb').start();
+    await wa.killHost();
+    const [job] = await w.waitJobs('the job to finish', 1, 90_000);
+    const log = w.logText(job!.id);
+    assert.is(job!.state, 'succeeded', `${job!.reason}\n${log}`);
+    assert.match(log, /worker wa was lost while it was making the job's machine: nothing heard from it for \d+\.\d s/);
+    assert.match(log, 'starting it again on another host (retry 1 of 1)');
+    assert.equal(w.provisioned(job!.id).map((e) => `${e.worker}#${e.attempt}`), ['wb#2'], 'wa never reported a machine; wb ran attempt 2');
+  } finally {
+    await w.cleanup();
+  }
+});
+
 t('a worker frozen before its agent connected: the job runs on the other worker; the late agent is refused and the thawed worker destroys its machine', async () => {
   const w = await world(1);
   try {
