@@ -151,6 +151,8 @@ export class NatsDispatcher implements RemoteDispatcher {
     }
     d.reject(new HeliosError('E_HOST_LOST', reason));
     this.wakeConsole(d);
+    // No machine reported means no destroy will come for it; the worker's polls then get "not wanted".
+    if (!d.machineReported) this.dispatches.delete(jobId);
   }
 
   private connected(): { queue: NatsQueue; nc: NatsConnection } {
