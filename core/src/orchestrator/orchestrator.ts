@@ -667,7 +667,7 @@ export class Orchestrator {
         if (runtime.console) void pumpConsole(runtime.console(machine), sink, consoleMasker(secrets, handle.token), this.o.logger);
       } catch (err) {
         // The host that took the job was lost while making its machine (onHostLost came first).
-        if (sink.lostReason !== null && sink.finished === null && !active.cancelRequested) {
+        if (isHeliosError(err) && err.code === 'E_HOST_LOST' && sink.lostReason !== null && sink.finished === null && !active.cancelRequested) {
           if (mayRetry) return 'retry';
           this.finishJob(job, 'errored', sink.lostReason);
           return true;

@@ -129,15 +129,14 @@ export class NatsDispatcher implements RemoteDispatcher {
    * agent's connect timeout. Once the agent is up, its own heartbeats judge the host.
    */
   private checkWorkers(): void {
-    const now = Date.now();
     for (const [jobId, d] of this.dispatches) {
       if (d.ended || d.lost || d.agentUp || d.worker === null || !d.spec) continue;
       const silent = this.liveness.silentMs(d.worker, d.claimedAt);
-      if (silent > this.o.hostLostMs) this.lose(jobId, d, silent, now);
+      if (silent > this.o.hostLostMs) this.lose(jobId, d, silent);
     }
   }
 
-  private lose(jobId: string, d: Dispatch, silentMs: number, now: number): void {
+  private lose(jobId: string, d: Dispatch, silentMs: number): void {
     d.lost = true;
     d.ended = true;
     const phase = d.machineReported ? 'after its machine started, before the job\'s agent connected' : 'while it was making the job\'s machine';
