@@ -108,6 +108,7 @@ export const ERROR_CODES = {
   E_QUEUE_UNREACHABLE: c(503, true, 'The queue server (NATS) cannot be reached or refused the request.'),
   E_NO_WORKER: c(503, true, 'No worker took a job for its label in time (none serves it, or all are busy or down).'),
   E_WORKER_UNREACHABLE: c(503, true, 'The worker that holds a machine did not answer (it is down); it destroys the machine when it comes back.'),
+  E_HOST_LOST: c(503, true, 'The worker that took a job stopped answering before the job\'s agent connected; the job is started again on another worker (retryLostHost) or ends errored.'),
 
   // Storage.
   E_STORAGE_NAME_INVALID: c(400, false, 'A job id, image name or storage id handed to a storage backend is not of the form it accepts (1-128 of [A-Za-z0-9._-], no leading dot or dash, no ".."; ids: [A-Za-z0-9._/-]).'),

@@ -232,7 +232,7 @@ export class AgentService {
       resolve,
     };
     this.jobs.set(tokenHash, job);
-    return { jobId: spec.jobId, token, done, cancel: (reason: string) => this.cancel(job, reason) };
+    return { jobId: spec.jobId, token, done, cancel: (reason: string) => this.cancel(job, reason), lose: (reason: string) => void this.lose(job, reason) };
   }
 
   /**
@@ -281,7 +281,7 @@ export class AgentService {
     };
     this.tombstones.delete(adopted.tokenHash);
     this.jobs.set(adopted.tokenHash, job);
-    return { jobId: spec.jobId, token: '', done, cancel: (reason: string) => this.cancel(job, reason) };
+    return { jobId: spec.jobId, token: '', done, cancel: (reason: string) => this.cancel(job, reason), lose: (reason: string) => void this.lose(job, reason) };
   }
 
   /** The restarted server re-adopted every job it still runs: unknown tokens are refused from now on. */

@@ -88,6 +88,11 @@ export interface JobHandle {
   token: string;
   /** Asks the agent to cancel (idempotent). Before an agent connected, the job ends as cancelled at once. */
   cancel(reason: string): void;
+  /**
+   * The job's host is gone (a remote runtime said so before the agent connected): the job ends as
+   * lost now (sink.onLost, done = 'errored') and its token is refused from then on. Idempotent.
+   */
+  lose(reason: string): void;
   /** Settles once the job ended: the agent's conclusion, 'cancelled', or 'errored' when lost. Never rejects. */
   done: Promise<JobConclusion>;
 }

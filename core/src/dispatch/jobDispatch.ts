@@ -1,4 +1,4 @@
-import type { Logger, Queue, RemoteDispatcher } from '@helios-ci/sdk';
+import type { DispatcherHostOptions, Logger, Queue, RemoteDispatcher } from '@helios-ci/sdk';
 import { InProcessQueue } from '../queue/inProcessQueue.js';
 import type { Store } from '../store/index.js';
 
@@ -13,9 +13,9 @@ export interface JobDispatch {
   remote: RemoteDispatcher | null;
 }
 
-export function chooseDispatch(store: Store, queue: Queue, logger: Logger, onHandlerError: (err: unknown, jobId: string) => void): JobDispatch {
+export function chooseDispatch(store: Store, queue: Queue, logger: Logger, onHandlerError: (err: unknown, jobId: string) => void, hostOptions: DispatcherHostOptions = {}): JobDispatch {
   if (!queue.hosts) return { queue, remote: null };
-  const remote = queue.hosts.dispatcher(logger);
+  const remote = queue.hosts.dispatcher(logger, hostOptions);
   if (remote) logger.info('jobs for these labels go to workers through the queue', { labels: [...remote.labels] });
   return { queue: new InProcessQueue(store, { onHandlerError: (err, m) => onHandlerError(err, m.jobId) }), remote };
 }

@@ -88,6 +88,8 @@ export class StoreJobSink implements JobSink {
     this.finished = null;
     this.lostReason = null;
     this.agentConnected = false;
+    // The next attempt's MachineSpec.agentConnected waits for its own agent, not the lost one's Hello.
+    this.hello = new Promise<void>((resolve) => (this.helloSeen = resolve));
   }
 
   onFinished(e: JobFinishedEvent): void {
@@ -102,8 +104,8 @@ export class StoreJobSink implements JobSink {
   /** True once the job's agent said Hello; console lines after it stay in the full log only. */
   agentConnected = false;
   private helloSeen!: () => void;
-  /** Resolves at the agent's first Hello (MachineSpec.agentConnected). */
-  readonly hello = new Promise<void>((resolve) => (this.helloSeen = resolve));
+  /** Resolves at the agent's first Hello (MachineSpec.agentConnected); a new one per attempt (restart). */
+  hello = new Promise<void>((resolve) => (this.helloSeen = resolve));
 
   onConnected(): void {
     this.agentConnected = true;

@@ -661,11 +661,19 @@ export class Orchestrator {
             active.cancelRequested = { state: 'errored', reason: `machine failed: ${what.split('\n')[0]}` };
             handle.cancel(active.cancelRequested.reason);
           },
+          // A worker lost before its agent connected: the same path as an agent lost with its host.
+          onHostLost: (reason) => handle.lose(reason),
         });
         if (adoptable) this.o.store.jobAgents.setMachine(job.id, machine.id, machine.label);
         }
         if (runtime.console) void pumpConsole(runtime.console(machine), sink, consoleMasker(secrets, handle.token), this.o.logger);
       } catch (err) {
+        // The host that took the job was lost while making its machine (onHostLost came first).
+        if (isHeliosError(err) && err.code === 'E_HOST_LOST' && sink.lostReason !== null && sink.finished === null && !active.cancelRequested) {
+          if (mayRetry) return 'retry';
+          this.finishJob(job, 'errored', sink.lostReason);
+          return true;
+        }
         handle.cancel('provisioning failed');
         sink.system(`Helios: provisioning failed: ${(err as Error).message}`);
         this.finishJob(job, 'errored', `provisioning failed: ${isHeliosError(err) ? `${err.code}: ` : ''}${(err as Error).message}`);

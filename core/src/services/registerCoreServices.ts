@@ -62,7 +62,7 @@ export function registerCoreServices(options: CoreServiceOptions = {}) {
     }
     ctx.provide(DispatchToken, {
       deps: { store: StoreToken, queue: QueueToken },
-      factory: ({ store, queue }) => chooseDispatch(store, queue, ctx.logger.child('dispatch'), (err, jobId) => ctx.logger.error('queue handler failed', { jobId, error: err })),
+      factory: ({ store, queue }) => chooseDispatch(store, queue, ctx.logger.child('dispatch'), (err, jobId) => ctx.logger.error('queue handler failed', { jobId, error: err }), { hostLostMs: config.limits.agentLostSeconds * 1000 }),
     });
     // Caches and artifacts exist only with a Storage plugin; without one their RPCs say how to get one.
     const hasStorage = kernel.graph.providersOf(StorageToken).length > 0;

@@ -3,6 +3,7 @@ import { HeliosError, type Logger, type Machine, type MachineRef, type EgressCon
 import type { NatsQueue } from './natsQueue.js';
 import { decode, encode, type ClaimReply, type ClaimRequest, type DestroyReply, type DestroyRequest, type MachineEvent, type StatusReply, type StatusRequest } from './protocol.js';
 import type { Subjects } from './subjects.js';
+import { WorkerLiveness } from './workerLiveness.js';
 
 export interface DispatcherOptions {
   id: string;
@@ -15,6 +16,11 @@ export interface DispatcherOptions {
   queueTimeoutMs: number;
   /** How long control waits for a worker to destroy a machine. */
   destroyTimeoutMs: number;
+  /**
+   * A worker that took a job and has not been heard from this long, before the job's agent
+   * connected, is lost (control's limits.agentLostSeconds: the bound a silent agent gets).
+   */
+  hostLostMs: number;
 }
 
 /** One job attempt control has handed to the queue: who claimed it, its machine, its console. */
@@ -23,6 +29,14 @@ interface Dispatch {
   spec: MachineSpec | null;
   attempt: number;
   worker: string | null;
+  /** When the worker claimed it: its silence is counted from then at the earliest. */
+  claimedAt: number;
+  /** The job's agent said Hello (or the machine was re-adopted): from then on its heartbeats tell whether the host lives. */
+  agentUp: boolean;
+  /** Its worker went silent before the agent connected; the attempt is over for control. */
+  lost: boolean;
+  /** The worker reported the machine (provisioned event or status poll). */
+  machineReported: boolean;
   ended: boolean;
   resolve(machine: Machine): void;
   reject(err: Error): void;
@@ -53,6 +67,8 @@ export class NatsDispatcher implements RemoteDispatcher {
   private settled = false;
   private queue: NatsQueue | null = null;
   private nc: NatsConnection | null = null;
+  private readonly liveness = new WorkerLiveness();
+  private watchdog: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly subjects: Subjects,
@@ -90,6 +106,52 @@ export class NatsDispatcher implements RemoteDispatcher {
       if (reply) respond(reply);
     });
     on(subjects.events, (data) => this.onEvent(decode<MachineEvent>(data)));
+    void this.followConnection(nc);
+    const tick = Math.max(20, Math.min(1000, Math.floor(this.o.hostLostMs / 5)));
+    this.watchdog = setInterval(() => this.checkWorkers(), tick);
+    this.watchdog.unref();
+  }
+
+  private async followConnection(nc: NatsConnection): Promise<void> {
+    try {
+      for await (const s of nc.status()) {
+        if (s.type === 'disconnect') this.liveness.disconnected();
+        else if (s.type === 'reconnect') this.liveness.reconnected();
+      }
+    } catch {
+      /* the connection closed */
+    }
+  }
+
+  /**
+   * A worker that took a job attempt and went silent (no status poll, claim or event) for hostLostMs
+   * before the job's agent connected is lost with its host: nothing else would notice it until the
+   * agent's connect timeout. Once the agent is up, its own heartbeats judge the host.
+   */
+  private checkWorkers(): void {
+    for (const [jobId, d] of this.dispatches) {
+      if (d.ended || d.lost || d.agentUp || d.worker === null || !d.spec) continue;
+      const silent = this.liveness.silentMs(d.worker, d.claimedAt);
+      if (silent > this.o.hostLostMs) this.lose(jobId, d, silent);
+    }
+  }
+
+  private lose(jobId: string, d: Dispatch, silentMs: number): void {
+    d.lost = true;
+    d.ended = true;
+    const phase = d.machineReported ? 'after its machine started, before the job\'s agent connected' : 'while it was making the job\'s machine';
+    const reason = `worker ${d.worker} was lost ${phase}: nothing heard from it for ${(silentMs / 1000).toFixed(1)} s (limits.agentLostSeconds ${this.o.hostLostMs / 1000} s); it destroys the job's machine when it comes back`;
+    this.logger.warn('a worker holding a job went silent; the job attempt is lost', { jobId, attempt: d.attempt, worker: d.worker, silentMs });
+    try {
+      // First: the orchestrator marks the job lost (and its agent token dead) before provision rejects.
+      d.spec?.onHostLost?.(reason);
+    } catch (err) {
+      this.logger.warn('onHostLost failed', { jobId, error: err });
+    }
+    d.reject(new HeliosError('E_HOST_LOST', reason));
+    this.wakeConsole(d);
+    // No machine reported means no destroy will come for it; the worker's polls then get "not wanted".
+    if (!d.machineReported) this.dispatches.delete(jobId);
   }
 
   private connected(): { queue: NatsQueue; nc: NatsConnection } {
@@ -107,7 +169,11 @@ export class NatsDispatcher implements RemoteDispatcher {
     const attempt = (this.attempts.get(spec.jobId) ?? 0) + 1;
     this.attempts.set(spec.jobId, attempt);
     const machine = new Promise<Machine>((resolve, reject) => {
-      this.dispatches.set(spec.jobId, { spec, attempt, worker: null, ended: false, resolve, reject, console: [], consoleWaiters: [], egressReport: spec.egress?.report ?? null });
+      this.dispatches.set(spec.jobId, { spec, attempt, worker: null, claimedAt: 0, agentUp: false, lost: false, machineReported: false, ended: false, resolve, reject, console: [], consoleWaiters: [], egressReport: spec.egress?.report ?? null });
+    });
+    void spec.agentConnected?.then(() => {
+      const d = this.dispatches.get(spec.jobId);
+      if (d && d.attempt === attempt) d.agentUp = true;
     });
     await this.publishRetrying({ jobId: spec.jobId, labels: [spec.label], attempt });
     this.logger.debug('job published for the workers', { jobId: spec.jobId, attempt, label: spec.label });
@@ -144,10 +210,12 @@ export class NatsDispatcher implements RemoteDispatcher {
   }
 
   private claim(r: ClaimRequest): ClaimReply {
+    this.liveness.heard(r.worker);
     const d = this.dispatches.get(r.jobId);
     if (!d || d.attempt !== r.attempt || d.ended) return { ok: false, reason: 'this job attempt is no longer wanted' };
     if (d.worker !== null || !d.spec) return { ok: false, reason: `worker ${d.worker} already started this job attempt` };
     d.worker = r.worker;
+    d.claimedAt = Date.now();
     this.logger.info('job claimed by a worker', { jobId: r.jobId, attempt: r.attempt, worker: r.worker });
     const { label, cpus, memoryMb, agent, egress, actionsRuntime, sourceDir, trusted } = d.spec;
     // The report callback stays here; proxy and grant travel (the grant holds no secret, only its hash).
@@ -156,20 +224,26 @@ export class NatsDispatcher implements RemoteDispatcher {
   }
 
   private status(r: StatusRequest): StatusReply | null {
+    this.liveness.heard(r.worker);
     const d = this.dispatches.get(r.jobId);
     if (!d && !this.settled) return null;
     const wanted = !!d && d.attempt === r.attempt && d.worker === r.worker && !d.ended;
     // The provisioned event may have been lost in a NATS outage; the poll carries the machine again.
-    if (wanted && r.machineId && r.label) d.resolve({ id: `${r.worker}:${r.attempt}:${r.machineId}`, jobId: r.jobId, label: r.label });
+    if (wanted && r.machineId && r.label) {
+      d.machineReported = true;
+      d.resolve({ id: `${r.worker}:${r.attempt}:${r.machineId}`, jobId: r.jobId, label: r.label });
+    }
     return { wanted };
   }
 
   private onEvent(e: MachineEvent): void {
+    this.liveness.heard(e.worker);
     const d = this.dispatches.get(e.jobId);
-    // A late worker's events (an attempt it lost) never touch the job.
-    if (!d || d.attempt !== e.attempt || d.worker !== e.worker) return;
+    // A late worker's events (an attempt it lost, or one control gave up as lost) never touch the job.
+    if (!d || d.attempt !== e.attempt || d.worker !== e.worker || d.lost) return;
     switch (e.type) {
       case 'provisioned':
+        d.machineReported = true;
         d.resolve({ id: `${e.worker}:${e.attempt}:${e.machineId}`, jobId: e.jobId, label: e.label });
         break;
       case 'provision_failed':
@@ -217,6 +291,13 @@ export class NatsDispatcher implements RemoteDispatcher {
     if (d && d.attempt === attempt) {
       d.ended = true;
       this.wakeConsole(d);
+      if (d.lost) {
+        // Nobody would answer in time: the worker tears it down when it is heard again (its status
+        // poll gets "not wanted") or when it starts again (leftovers are destroyed).
+        this.dispatches.delete(ref.jobId);
+        this.logger.info('machine of a lost worker left to that worker', { jobId: ref.jobId, attempt, worker });
+        return;
+      }
     }
     const request: DestroyRequest = { jobId: ref.jobId, attempt, machineId: machineId! };
     let reply: DestroyReply;
@@ -239,7 +320,7 @@ export class NatsDispatcher implements RemoteDispatcher {
     if (!m || !machine.jobId) throw new HeliosError('E_MACHINE_ID_INVALID', `queue-nats: ${JSON.stringify(machine.id)} is not a worker machine id (<worker>:<attempt>:<machine>)`);
     const attempt = Number(m[2]);
     this.attempts.set(machine.jobId, Math.max(attempt, this.attempts.get(machine.jobId) ?? 0));
-    this.dispatches.set(machine.jobId, { spec: null, attempt, worker: m[1]!, ended: false, resolve: () => undefined, reject: () => undefined, console: [], consoleWaiters: [], egressReport: options.egress?.report ?? null });
+    this.dispatches.set(machine.jobId, { spec: null, attempt, worker: m[1]!, claimedAt: Date.now(), agentUp: true, lost: false, machineReported: true, ended: false, resolve: () => undefined, reject: () => undefined, console: [], consoleWaiters: [], egressReport: options.egress?.report ?? null });
     this.logger.info('machine re-adopted after a control restart', { jobId: machine.jobId, attempt, worker: m[1] });
   }
 
@@ -265,6 +346,7 @@ export class NatsDispatcher implements RemoteDispatcher {
 
   async close(): Promise<void> {
     this.closed = true;
+    if (this.watchdog) clearInterval(this.watchdog);
     for (const s of this.subs) s.unsubscribe();
     for (const d of this.dispatches.values()) {
       d.ended = true;

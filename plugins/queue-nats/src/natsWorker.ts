@@ -214,12 +214,14 @@ export class NatsWorker implements WorkerHandle {
     return { ok: true };
   }
 
-  /** Control forgot a job (it restarted, or a destroy request was lost): tear it down. */
+  /** Control forgot a job (it restarted, a destroy request was lost, or it gave this worker up as lost): tear it down. */
   private async checkStatus(): Promise<void> {
+    // Every held job, also one whose machine is still being made: these polls are how control knows
+    // this worker lives before the job's agent connects.
     for (const held of [...this.held.values()]) {
-      if (!held.machine) continue;
       try {
-        const request: StatusRequest = { jobId: held.jobId, attempt: held.attempt, worker: this.workerId, machineId: held.machine.id, label: held.machine.label };
+        const machine = held.machine ? { machineId: held.machine.id, label: held.machine.label } : {};
+        const request: StatusRequest = { jobId: held.jobId, attempt: held.attempt, worker: this.workerId, ...machine };
         const reply = decode<StatusReply>((await this.nc.request(this.subjects.status, encode(request), { timeout: this.timings.claimTimeoutMs })).data);
         if (!reply.wanted) {
           this.logger.warn('control no longer runs this job; destroying its machine', { jobId: held.jobId, attempt: held.attempt });

@@ -1,15 +1,18 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import { HeliosError, type Logger, type Queue, type QueueDelivery, type QueueHosts, type QueueMessage, type QueueSubscription, type RemoteDispatcher, type WorkerHandle, type WorkerOptions } from '@helios-ci/sdk';
+import { HeliosError, type DispatcherHostOptions, type Logger, type Queue, type QueueDelivery, type QueueHosts, type QueueMessage, type QueueSubscription, type RemoteDispatcher, type WorkerHandle, type WorkerOptions } from '@helios-ci/sdk';
 import { connectNats, type NatsConnectionConfig } from './connection.js';
 import { NatsQueue, type NatsQueueSettings } from './natsQueue.js';
 import { NatsDispatcher, type DispatcherOptions } from './natsDispatcher.js';
 import { NatsWorker, type WorkerTimings } from './natsWorker.js';
 
+/** limits.agentLostSeconds' default, for a kernel that does not pass its own. */
+const DEFAULT_HOST_LOST_MS = 60_000;
+
 export interface PluginQueueOptions {
   instance: string;
   connection: NatsConnectionConfig;
   settings: NatsQueueSettings;
-  dispatcher: Omit<DispatcherOptions, 'id'>;
+  dispatcher: Omit<DispatcherOptions, 'id' | 'hostLostMs'>;
   worker: WorkerTimings;
   logger: Logger;
 }
@@ -49,9 +52,9 @@ export class PluginQueue implements Queue, QueueHosts {
     return this.require().queue.consume(capacity, handler);
   }
 
-  dispatcher(logger: Logger): RemoteDispatcher | null {
+  dispatcher(logger: Logger, options: DispatcherHostOptions = {}): RemoteDispatcher | null {
     if (this.o.dispatcher.labels.length === 0) return null;
-    const d = new NatsDispatcher(this.o.settings.subjects, { id: this.o.instance, ...this.o.dispatcher }, logger);
+    const d = new NatsDispatcher(this.o.settings.subjects, { id: this.o.instance, ...this.o.dispatcher, hostLostMs: options.hostLostMs ?? DEFAULT_HOST_LOST_MS }, logger);
     this.dispatchers.push(d);
     if (this.nc && this.queue) d.attach(this.queue, this.nc);
     this.closers.push(() => d.close());

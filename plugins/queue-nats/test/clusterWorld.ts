@@ -15,6 +15,8 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { readStoredJobLog } from '@helios-ci/core';
 import { heliosCliPath, startHeliosServe, TestGitRepo, waitFor, type HeliosServe } from '@helios-ci/sdk/testkit';
 import { startNatsServer, type NatsServer } from './natsServer.js';
+import { writeGatedAgent } from './gatedAgent.js';
+import { writeStuckRuntime } from './stuckRuntime.js';
 import type { MachineEvent } from '../src/protocol.js';
 
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '../../../..');
@@ -26,6 +28,13 @@ export interface WorkerSpec {
   labels: string[];
   /** Top-level YAML appended to worker.yaml (e.g. an egress: section). */
   yaml?: string;
+  /**
+   * Its machines start a gated agent (gatedAgent.ts): the machine is up, the real agent waits until
+   * the test opens the gate — a host caught between "machine started" and "agent connected".
+   */
+  gatedAgent?: boolean;
+  /** Its runtime is stuck-runtime (stuckRuntime.ts): provisioning starts and never ends. */
+  stuckProvisioning?: boolean;
 }
 
 export interface ControlSpec {
@@ -50,6 +59,32 @@ export class WorkerProcess {
 
   get machinesDir(): string {
     return join(this.dir, 'machines');
+  }
+
+  /** A gated agent of this worker started: its machine is up and its agent has not connected. */
+  gateReached(): boolean {
+    return existsSync(join(this.dir, 'gate', 'started'));
+  }
+
+  /** This worker started provisioning a job's machine (stuck-runtime). */
+  provisioningStarted(): boolean {
+    return existsSync(join(this.dir, 'gate', 'provisioning'));
+  }
+
+  /** Lets this worker's gated agents run the real agent. */
+  openGate(): void {
+    writeFileSync(join(this.dir, 'gate', 'open'), '');
+  }
+
+  /** The output of each of this worker's machines' agents (runtime-local's agent.log). */
+  agentLogs(): string[] {
+    return this.machines().map((m) => {
+      try {
+        return readFileSync(join(this.machinesDir, m.id, 'agent.log'), 'utf8');
+      } catch {
+        return '';
+      }
+    });
   }
 
   machines(): { id: string; pid: number | null; jobId: string }[] {
@@ -168,6 +203,15 @@ ${c.yaml ?? ''}`,
   private writeWorker(s: WorkerSpec): WorkerProcess {
     const dir = join(this.dir, s.id);
     mkdirSync(dir, { recursive: true });
+    // The gate lives outside a sandbox's view: these machines run unsandboxed.
+    const gated = s.gatedAgent ? `, agentPath: ${JSON.stringify(writeGatedAgent(dir))}, sandbox: off` : '';
+    let runtime = `local: { use: "@helios-ci/runtime-local", config: { labels: ${JSON.stringify(s.labels)}, killGraceMs: 500, workRoot: ./machines${gated} } }`;
+    if (s.stuckProvisioning) {
+      // A third-party plugin finds the sdk in its own node_modules.
+      mkdirSync(join(dir, 'node_modules/@helios-ci'), { recursive: true });
+      symlinkSync(join(REPO_ROOT, 'sdk'), join(dir, 'node_modules/@helios-ci/sdk'), 'dir');
+      runtime = `stuck: { use: ${JSON.stringify(writeStuckRuntime(dir))}, config: { labels: ${JSON.stringify(s.labels)} } }`;
+    }
     writeFileSync(
       join(dir, 'worker.yaml'),
       `server:
@@ -177,7 +221,7 @@ plugins:
   queue:
     use: "@helios-ci/queue-nats"
     config: ${this.queueConfig({})}
-  local: { use: "@helios-ci/runtime-local", config: { labels: ${JSON.stringify(s.labels)}, killGraceMs: 500, workRoot: ./machines } }
+  ${runtime}
   storage: { use: "@helios-ci/storage-dir" }
   secrets: { use: "@helios-ci/secrets-file" }
 ${s.yaml ?? ''}`,

@@ -12,7 +12,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const oneJob = (seconds: number) => `on: push\njobs:\n  slow:\n    runs-on: remote\n    steps:\n      - run: echo slow-start && sleep ${seconds} && echo slow-done\n`;
 // These tests are about losing a host whose agent runs the job: wait for the step's first line (the
 // agent has connected), not only for its process — on a loaded machine it may still be starting.
-// (A host lost before its agent connects is caught by the connect timeout instead: queue-nats README.)
+// (A host lost before its agent connects is caught from its missing status polls: workerLostEarly.test.ts.)
 const running = (w: ClusterWorld) => w.provisioned().length === 1 && /slow-start/.test(w.logText(w.provisioned()[0]!.jobId));
 
 t('a worker host killed mid-job: the job runs again once on the other worker; the dead worker destroys its machine when it comes back', async () => {
@@ -84,7 +84,8 @@ t('a worker that freezes past ackWait loses the message; the other worker gives 
     w.repo.write('.github/workflows/ci.yml', oneJob(8));
     w.startControl();
     assert.is((await w.push(w.repo.commit())).status, 202);
-    await waitFor('the job to run on wa', () => w.provisioned().length === 1, 60_000);
+    // Its agent connected: from then on the agent's heartbeats, not wa's status polls, tell whether the host lives.
+    await waitFor('the job to run on wa', () => running(w), 60_000);
     await wb.start();
     // SIGSTOP: wa is alive but stops calling working(); its agent (its own process) keeps running.
     process.kill(wa.child!.pid!, 'SIGSTOP');

@@ -83,9 +83,19 @@ export interface WorkerHandle {
   stop(): Promise<void>;
 }
 
+/** What control tells its dispatcher runtime. */
+export interface DispatcherHostOptions {
+  /**
+   * A host that took a job and has not been heard from this long, while the job's agent has not
+   * connected yet, is lost (`MachineSpec.onHostLost`): control's limits.agentLostSeconds, the bound
+   * an agent's missing heartbeats get.
+   */
+  hostLostMs?: number;
+}
+
 export interface QueueHosts {
   /** Control: the dispatcher runtime (null when this config names no labels for workers). */
-  dispatcher(logger: Logger): RemoteDispatcher | null;
+  dispatcher(logger: Logger, options?: DispatcherHostOptions): RemoteDispatcher | null;
   /** Worker: reconciles leftovers, then pulls jobs for the runtimes' labels up to `capacity`. */
   worker(options: WorkerOptions): Promise<WorkerHandle>;
 }

@@ -54,6 +54,14 @@ export interface MachineSpec {
    */
   onFailed?: (error: Error) => void;
   /**
+   * Optional: a remote runtime (queue-nats) calls it when the host making or running the machine
+   * stopped answering before the job's agent connected. The orchestrator counts the job's agent as
+   * lost with its host: the attempt's agent token stops working at once (a late agent is refused) and
+   * the job is started again per `RemoteDispatcher.retryLostHost`, else ends `errored` with `reason`.
+   * Calls after the job ended are ignored.
+   */
+  onHostLost?: (reason: string) => void;
+  /**
    * The host directory a `file://` clone URL names (local and API runs), so a runtime that hides the
    * host's files from its machines can still let the agent clone it (read-only). Absent for forge runs.
    */
