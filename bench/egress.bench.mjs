@@ -68,6 +68,26 @@ console.log(JSON.stringify({ endpoint: s.endpoint, credential: g.credential }));
 `, process.env.BENCH_EGRESS_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_EGRESS_CPU_PROF] : []);
 
 const url = `http://127.0.0.1:${origin.info.port}`;
+
+/**
+ * The floor any relay process pays on this machine (same run): socat (C, 1 MiB buffer, no HTTP)
+ * between curl and the origin. On a 2-core host a third process moving every byte twice through the
+ * kernel cannot keep the direct pace; this says how close a proxy can come here at all.
+ * Debian: apt-get install socat. Without it the floor is reported as null with the reason.
+ */
+function startFloorRelay() {
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const p = spawn('socat', ['-b', '1048576', `TCP-LISTEN:${port},bind=127.0.0.1,fork,reuseaddr`, `TCP:127.0.0.1:${origin.info.port}`], { stdio: 'ignore' });
+  return new Promise((resolve) => {
+    p.once('error', () => resolve(null));
+    const probe = () => {
+      const c = http.get(`http://127.0.0.1:${port}/small`, (res) => (res.resume(), resolve({ url: `http://127.0.0.1:${port}`, kill: () => p.kill() })));
+      c.on('error', () => (p.exitCode === null ? setTimeout(probe, 50) : resolve(null)));
+    };
+    setTimeout(probe, 50);
+  });
+}
+const floor = await startFloorRelay();
 const [user, secret] = proxy.info.credential.split(':');
 const proxyUrl = `http://${user}:${encodeURIComponent(secret)}@${proxy.info.endpoint}`;
 
@@ -96,14 +116,16 @@ async function proxyCpu() {
  * The proxy's CPU is summed over all forwarded (and all tunnelled) downloads: CPU ms per 100 MB.
  */
 async function rounds() {
-  const runs = { direct: [], forward: [], connect: [] };
+  const runs = { direct: [], floor: [], forward: [], connect: [] };
   const cpu = { forward: 0, connect: 0 };
-  const args = { direct: [`${url}/big`], forward: ['-x', proxyUrl, `${url}/big`], connect: ['-x', proxyUrl, '-p', `${url}/big`] };
+  const args = { direct: [`${url}/big`], floor: floor ? [`${floor.url}/big`] : null, forward: ['-x', proxyUrl, `${url}/big`], connect: ['-x', proxyUrl, '-p', `${url}/big`] };
   for (let i = 0; i < ROUNDS; i++) {
-    for (const kind of ['direct', 'forward', 'connect']) {
-      const before = kind === 'direct' ? 0 : await proxyCpu();
+    for (const kind of ['direct', 'floor', 'forward', 'connect']) {
+      if (!args[kind]) continue;
+      const proxied = kind === 'forward' || kind === 'connect';
+      const before = proxied ? await proxyCpu() : 0;
       runs[kind].push(await curlSpeed(args[kind]));
-      if (kind !== 'direct') cpu[kind] += (await proxyCpu()) - before;
+      if (proxied) cpu[kind] += (await proxyCpu()) - before;
     }
   }
   return { runs, cpuMsPer100MB: { forward: +(cpu.forward / ((ROUNDS * MB) / 100)).toFixed(1), connect: +(cpu.connect / ((ROUNDS * MB) / 100)).toFixed(1) } };
@@ -155,6 +177,9 @@ try {
       forwardRatio: +median(ratios('forward')).toFixed(2),
       connectRatio: +median(ratios('connect')).toFixed(2),
       forwardRatioPerRound: ratios('forward').map((r) => +r.toFixed(2)),
+      // The same ratio for a bare C relay (socat): what any proxy process can reach on this host.
+      floorRelayRatio: floor ? +median(ratios('floor')).toFixed(2) : null,
+      ...(floor ? { forwardVsFloor: +(median(ratios('forward')) / median(ratios('floor'))).toFixed(2) } : { floorMissing: 'socat not found (apt-get install socat)' }),
       target: 0.8,
       proxyCpuMsPer100MB: cpuMsPer100MB,
       connections: CONNS,
@@ -166,4 +191,5 @@ try {
 } finally {
   origin.kill();
   proxy.kill();
+  floor?.kill();
 }
