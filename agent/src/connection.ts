@@ -35,7 +35,7 @@ export interface ConnectionOptions {
   token: string;
   /** Give up reconnecting after this long without a session (ms). */
   reconnectWindowMs: number;
-  /** Largest log batch (characters) before it is sent. */
+  /** Largest log batch (bytes); see LogBatcher. */
   batchBytes: number;
   /** Longest a log line waits before its batch is sent. */
   batchDelayMs: number;

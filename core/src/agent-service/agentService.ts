@@ -388,7 +388,7 @@ export class AgentService {
     switch (msg.body) {
       case 'log': {
         const l = msg.log!;
-        const text = r.mask(typeof l.lines === 'string' ? l.lines : l.lines.toString('utf8'));
+        const text = typeof l.lines === 'string' ? r.mask(l.lines) : r.maskUtf8(l.lines);
         const lines = l.lineCount === 0 ? [] : text.split('\n');
         await job.sink.onLog({ seq, step: l.step, stream: STREAMS[l.stream] ?? 'stdout', ts: l.ts, lines, text });
         return;
