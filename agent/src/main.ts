@@ -33,7 +33,7 @@ export interface AgentConfig {
    */
   trackingId: string | null;
   reconnectWindowMs: number;
-  /** Largest log batch in bytes (tuning; default 120 KiB, see session/logBatcher.ts for why under 128 KiB). */
+  /** Largest log batch in bytes (tuning; default 256 KiB). */
   batchBytes: number;
   /** host:port of the job's egress proxy (bootstrap `egressProxy`, --egress-proxy); null: none. */
   egressProxy: string | null;
@@ -100,7 +100,7 @@ export function parseConfig(argv: string[], env: NodeJS.ProcessEnv): AgentConfig
   const toolCache = args['tool-cache'] ?? str(fromFile.toolCache) ?? str(env.HELIOS_AGENT_TOOL_CACHE) ?? null;
   if (toolCache !== null && !isAbsolute(toolCache)) throw new UsageError(`--tool-cache ${JSON.stringify(toolCache)} must be an absolute directory`);
   const reconnect = Number(fromFile.reconnectWindowMs ?? env.HELIOS_AGENT_RECONNECT_WINDOW_MS ?? 5 * 60_000);
-  const batchBytes = Number(env.HELIOS_AGENT_BATCH_BYTES ?? 120 * 1024);
+  const batchBytes = Number(env.HELIOS_AGENT_BATCH_BYTES ?? 256 * 1024);
   if (!Number.isInteger(batchBytes) || batchBytes < 1024 || batchBytes > 2 * 1024 * 1024) throw new UsageError('HELIOS_AGENT_BATCH_BYTES must be an integer between 1024 and 2097152');
   const egressProxy = args['egress-proxy'] ?? str(fromFile.egressProxy) ?? str(env.HELIOS_AGENT_EGRESS_PROXY) ?? null;
   if (egressProxy !== null && !HOST_PORT.test(egressProxy)) throw new UsageError(`egress proxy ${JSON.stringify(egressProxy)} is not HOST:PORT`);

@@ -74,4 +74,22 @@ test('the masker masks through the finder: every value, longest first, multi-lin
   assert.not.ok(m.needsWorkBytes(Buffer.from('plain\noutput\n')));
 });
 
+test('maskUtf8 is mask(decoded text): decided on the bytes, also with invalid UTF-8 and values a decoder can make', () => {
+  const next = rng(11);
+  const pieces = [Buffer.from('tok-1'), Buffer.from('é€-x'), Buffer.from('\uFFFDab'), Buffer.from([0xff]), Buffer.from([0xe2, 0x82]), Buffer.from('plain '), Buffer.from('\n')];
+  const valueSets = [['tok-1', 'é€-x'], ['\uFFFDab'], ['\uD800ab'], ['x\uFFFD']];
+  for (const values of valueSets) {
+    const m = new SecretMasker();
+    for (const v of values) m.add(v);
+    for (let trial = 0; trial < 500; trial++) {
+      const bytes = Buffer.concat(Array.from({ length: 1 + Math.floor(next() * 12) }, () => pieces[Math.floor(next() * pieces.length)]!));
+      assert.is(m.maskUtf8(bytes), m.mask(bytes.toString('utf8')), `${JSON.stringify(values)} in ${bytes.toString('hex')}`);
+    }
+  }
+  // An invalid byte decodes to U+FFFD: a value holding U+FFFD is found in the text, not in the bytes.
+  const m = new SecretMasker();
+  m.add('\uFFFDab');
+  assert.is(m.maskUtf8(Buffer.from([0xff, 0x61, 0x62])), '***');
+});
+
 test.run();

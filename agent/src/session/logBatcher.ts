@@ -4,10 +4,9 @@
  * the step or stream changes, or on flush() (before any other event, to keep the order).
  *
  * A batch does not grow past `batchBytes`: a block that would take the open batch over it closes the
- * batch first (a single block larger than that still goes as one batch). Why a hard cap: the server
- * decodes each batch into one string, and a string over V8's regular object limit (128 KiB) lives in
- * large-object space — its own mapping, freshly faulted-in pages, unmapped again at the next GC. At
- * 256 KiB batches that kernel work was most of the service's decode time (5–10× a ≤ 128 KiB string).
+ * batch first (a single block larger than that still goes as one batch), so messages have a known
+ * size. Large batches are cheaper end to end: each message costs the agent a trip through grpc-js
+ * (serialize, frame, HTTP/2 write, ack) and the service a decode and a sink call.
  */
 import type { Log } from '@helios-ci/proto';
 
