@@ -144,4 +144,27 @@ test('ack tracker: cumulative acks resolve every waiter they cover; stale and re
   assert.equal(done, [2, 3, 5]);
 });
 
+test('wire buffers: lent per message, reused after its write is called back, never across a new call', async () => {
+  const { WireBuffers, POOLED_MIN_BYTES } = await import('../src/session/wireBuffers.js');
+  const w = new WireBuffers();
+  const size = POOLED_MIN_BYTES * 4;
+  const a = {};
+  const b = {};
+  const bufA = w.take(size, a);
+  assert.is(bufA.length, size);
+  const bufB = w.take(size, b);
+  assert.is.not(bufA.buffer, bufB.buffer, 'two messages in flight never share memory');
+  w.release(a);
+  const c = {};
+  assert.is(w.take(size - 10, c).buffer, bufA.buffer, "a called-back message's memory is reused");
+  // b was lent to a call that dropped: its late callback returns nothing to the new call's pool.
+  w.reset();
+  w.release(b);
+  const d = {};
+  assert.is.not(w.take(size, d).buffer, bufB.buffer);
+  // Small messages are not pooled.
+  const small = w.take(100, {});
+  assert.is(small.length, 100);
+});
+
 test.run();

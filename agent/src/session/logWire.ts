@@ -8,6 +8,7 @@
  * fields do not fit this path, goes through protobufjs as before. Field numbers: agent.proto.
  */
 import type { LogBody } from './logBatcher.js';
+import type { WireBuffers } from './wireBuffers.js';
 
 const STREAM_NUMBER: Record<string, number> = { STDOUT: 1, STDERR: 2, SYSTEM: 3 };
 
@@ -53,8 +54,11 @@ function linesOf(log: Partial<LogBody> & { lines?: unknown }): { parts: readonly
   return Buffer.isBuffer(log.lines) ? { parts: [log.lines], bytes: log.lines.length } : null;
 }
 
-/** The encoded message, or null when it is not a plain log batch this encoder handles. */
-export function encodeLogMessage(msg: { seq?: unknown; log?: (Partial<LogBody> & { lines?: unknown }) | null }): Buffer | null {
+/**
+ * The encoded message, or null when it is not a plain log batch this encoder handles. With `buffers`
+ * the message is written into memory lent for `msg` (returned by buffers.release(msg)).
+ */
+export function encodeLogMessage(msg: { seq?: unknown; log?: (Partial<LogBody> & { lines?: unknown }) | null }, buffers?: WireBuffers): Buffer | null {
   const log = msg.log;
   if (!log || typeof log.step !== 'string') return null;
   const lines = linesOf(log);
@@ -66,7 +70,7 @@ export function encodeLogMessage(msg: { seq?: unknown; log?: (Partial<LogBody> &
   const body =
     1 + varintSize(step.length) + step.length + 1 + 1 + 1 + varintSize(log.ts) + 1 + varintSize(lines.bytes) + lines.bytes + 1 + varintSize(log.lineCount);
   const total = 1 + varintSize(seq) + 1 + varintSize(body) + body;
-  const out = Buffer.allocUnsafe(total);
+  const out = buffers ? buffers.take(total, msg) : Buffer.allocUnsafe(total);
   let at = 0;
   out[at++] = TAG_SEQ;
   at = writeVarint(out, at, seq);
