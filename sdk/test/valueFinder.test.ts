@@ -92,4 +92,25 @@ test('maskUtf8 is mask(decoded text): decided on the bytes, also with invalid UT
   assert.is(m.maskUtf8(Buffer.from([0xff, 0x61, 0x62])), '***');
 });
 
+test('values longer than the largest stored shift (255) are found wherever they start, and missed when one unit differs', () => {
+  const next = rng(5);
+  const alphabet = 'abcdefgh-é€';
+  const word = (n: number) => Array.from({ length: n }, () => alphabet[Math.floor(next() * alphabet.length)]).join('');
+  for (const len of [256, 300, 1000]) {
+    const value = word(len);
+    const f = new ValueFinder([value]);
+    for (let trial = 0; trial < 40; trial++) {
+      const before = word(Math.floor(next() * 700));
+      const after = word(Math.floor(next() * 50));
+      const text = before + value + after;
+      assert.ok(f.inText(text), `text, ${len} at ${before.length}`);
+      assert.ok(f.inBytes(Buffer.from(text)), `bytes, ${len} at ${before.length}`);
+      const i = Math.floor(next() * len);
+      const broken = before + value.slice(0, i) + (value[i] === 'a' ? 'b' : 'a') + value.slice(i + 1) + after;
+      assert.is(f.inText(broken), naive([value], broken));
+      assert.is(f.inBytes(Buffer.from(broken)), naive([value], broken));
+    }
+  }
+});
+
 test.run();
