@@ -24,7 +24,7 @@ export function decodeLogLines(bytes: Uint8Array, lineCount: number, masker: Sec
     const text = masker.maskUtf8(buf);
     return { text, lines: lineCount === 0 ? [] : text.split('\n') };
   }
-  const lines: string[] = [];
+  const pieces: string[][] = [];
   let text = '';
   for (let start = 0; start <= buf.length; ) {
     let end = buf.length;
@@ -36,8 +36,8 @@ export function decodeLogLines(bytes: Uint8Array, lineCount: number, masker: Sec
     }
     const piece = masker.maskUtf8(buf.subarray(start, end));
     text = start === 0 ? piece : `${text}\n${piece}`;
-    for (const line of piece.split('\n')) lines.push(line);
+    pieces.push(piece.split('\n'));
     start = end + 1;
   }
-  return { text, lines: lineCount === 0 ? [] : lines };
+  return { text, lines: lineCount === 0 ? [] : pieces.length === 1 ? pieces[0]! : ([] as string[]).concat(...pieces) };
 }
