@@ -4,11 +4,13 @@
  * encoded batch, grpc-js's frame of it) is what starts the agent's full garbage collections; the
  * encoded batch is the one copy whose lifetime the agent knows.
  *
- * When a buffer is free again: grpc-js serializes a message when its stream's turn comes, frames it
- * (a copy) and calls back the write once the frame went to HTTP/2; a call's writes go one at a time.
- * So the buffer returns to the pool from the write callback. A dropped call may never call back, or
- * call back late: `reset()` (on every new call) starts a new generation, and a callback from an older
- * one returns nothing — its buffer is left to the garbage collector.
+ * When a buffer is free again: grpc-js serializes a message when its stream's turn comes, and its
+ * call's filter stack frames it (the compression filter copies it behind the 5-byte header) before
+ * the layers below see it; only those call the write back (the retrying layer, which keeps the framed
+ * copy, may do so before sending). So the buffer returns to the pool from the write callback
+ * (test/wireBuffers.test.ts poisons released buffers against the real grpc-js). A dropped call may
+ * never call back, or call back late: `reset()` (on every new call) starts a new generation, and a
+ * callback from an older one returns nothing — its buffer is left to the garbage collector.
  */
 
 /** Messages smaller than this are allocated as before (Node pools the small ones itself). */
