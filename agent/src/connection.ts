@@ -13,6 +13,7 @@ import { loadAgentClient, PROTOCOL_VERSION } from './protocol.js';
 import { AckTracker } from './session/ackTracker.js';
 import { LogBatcher, type LogBody, type WireStream } from './session/logBatcher.js';
 import { ResendBuffer } from './session/resendBuffer.js';
+import { WireBuffers } from './session/wireBuffers.js';
 import { StorageRpc, type StorageMethods } from './storage/storageRpc.js';
 
 export const AGENT_VERSION = '0.1.0';
@@ -35,7 +36,7 @@ export interface ConnectionOptions {
   token: string;
   /** Give up reconnecting after this long without a session (ms). */
   reconnectWindowMs: number;
-  /** Largest log batch (characters) before it is sent. */
+  /** Largest log batch (bytes); see LogBatcher. */
   batchBytes: number;
   /** Longest a log line waits before its batch is sent. */
   batchDelayMs: number;
@@ -53,6 +54,8 @@ export class Connection {
   private readonly resend = new ResendBuffer<Body>();
   private readonly acks = new AckTracker();
   private readonly batcher: LogBatcher;
+  /** Encoded log messages' memory, lent per write (see WireBuffers). */
+  private readonly wire = new WireBuffers();
   private writable = true;
   private waiters: (() => void)[] = [];
   private heartbeat: NodeJS.Timeout | null = null;
@@ -69,7 +72,7 @@ export class Connection {
 
   constructor(private readonly opts: ConnectionOptions) {
     this.batcher = new LogBatcher(opts, (log, bytes) => this.enqueue({ log }, bytes));
-    const Client = loadAgentClient();
+    const Client = loadAgentClient(this.wire);
     this.client = new Client(opts.endpoint, grpc.credentials.createInsecure(), {
       'grpc.keepalive_time_ms': 20_000,
       'grpc.keepalive_timeout_ms': 10_000,
@@ -191,7 +194,7 @@ export class Connection {
   private write(msg: AgentMessage): void {
     const call = this.call;
     if (!call) return;
-    if (!call.write(msg) && this.writable) {
+    if (!call.write(msg, () => this.wire.release(msg)) && this.writable) {
       this.writable = false;
       call.once('drain', () => {
         if (this.call !== call) return;
@@ -238,6 +241,7 @@ export class Connection {
         if (msg.body === 'welcome' && msg.welcome && !welcomed) {
           welcomed = true;
           const w = msg.welcome;
+          this.wire.reset();
           this.call = call;
           this.writable = true;
           this.heartbeatMs = w.heartbeatIntervalMs || 5_000;
@@ -272,6 +276,7 @@ export class Connection {
   private dropped(call: Call, err: grpc.ServiceError | null): void {
     if (this.call !== call) return;
     this.call = null;
+    this.wire.reset();
     this.writable = false;
     if (this.heartbeat) clearInterval(this.heartbeat);
     if (this.closing) return;

@@ -34,7 +34,7 @@ export interface AgentConfig {
    */
   trackingId: string | null;
   reconnectWindowMs: number;
-  /** Log batch size in characters (tuning; default 256 KiB). */
+  /** Largest log batch in bytes (tuning; default 256 KiB). */
   batchBytes: number;
   /** host:port of the job's egress proxy (bootstrap `egressProxy`, --egress-proxy); null: none. */
   egressProxy: string | null;

@@ -3,6 +3,7 @@ import protobuf from 'protobufjs';
 import { agentProtoFile, PROTOCOL_VERSION } from '@helios-ci/proto';
 import { grpcServiceDefinition } from '@helios-ci/proto/service-definition';
 import { encodeLogMessage } from './session/logWire.js';
+import type { WireBuffers } from './session/wireBuffers.js';
 
 export { PROTOCOL_VERSION };
 
@@ -19,18 +20,19 @@ const TO_OBJECT = { longs: Number, enums: String, defaults: true, oneofs: true }
  * The Agent client, its definition built straight from protobufjs (no proto-loader: its descriptor
  * encoding for gRPC reflection was a tenth of the agent's start-up).
  */
-export function loadAgentClient(): grpc.ServiceClientConstructor {
+export function loadAgentClient(buffers?: WireBuffers): grpc.ServiceClientConstructor {
   const root =
     typeof __HELIOS_AGENT_PROTO_JSON__ === 'string'
       ? protobuf.Root.fromJSON(JSON.parse(__HELIOS_AGENT_PROTO_JSON__) as protobuf.INamespace)
       : new protobuf.Root().loadSync(agentProtoFile, { keepCase: false });
   root.resolveAll();
   const service = grpcServiceDefinition(root.lookupService('helios.agent.v1.Agent'), TO_OBJECT) as unknown as grpc.ServiceDefinition;
-  // Log batches take the hand-written encoder (session/logWire.ts); everything else protobufjs.
+  // Log batches take the hand-written encoder (session/logWire.ts), into `buffers` when given (the
+  // connection returns them from its write callbacks); everything else protobufjs.
   const session = service.Session!;
   const serialize = session.requestSerialize;
   return grpc.makeClientConstructor(
-    { ...service, Session: { ...session, requestSerialize: (msg: Parameters<typeof serialize>[0]) => encodeLogMessage(msg) ?? serialize(msg) } },
+    { ...service, Session: { ...session, requestSerialize: (msg: Parameters<typeof serialize>[0]) => encodeLogMessage(msg, buffers) ?? serialize(msg) } },
     'Agent',
   );
 }

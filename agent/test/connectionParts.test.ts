@@ -37,15 +37,60 @@ test('batcher: a change of step or stream closes the batch first, keeping the or
   assert.equal(texts(), ['s1/STDOUT:a#1', 's1/STDERR:b#1', 's2/STDERR:c\nd#2']);
 });
 
-test('batcher: a batch is sent when it reaches batchBytes, and after batchDelayMs', async () => {
-  const { b, texts } = batcher(4, 30);
+test('batcher: a batch is sent when it reaches batchBytes, never grows past it, and goes after batchDelayMs', async () => {
+  const { b, out, texts } = batcher(4, 30);
   b.add('s', 'STDOUT', 'ab', 1);
+  // "ab\ncd" would be 5 bytes: "ab" goes alone first.
   b.add('s', 'STDOUT', 'cd', 1);
-  assert.equal(texts(), ['s/STDOUT:ab\ncd#2']);
+  assert.equal(texts(), ['s/STDOUT:ab#1']);
+  // "cd\ne" is 4 bytes: it reaches batchBytes and goes.
   b.add('s', 'STDOUT', 'e', 1);
-  assert.is(texts().length, 1);
+  assert.equal(texts(), ['s/STDOUT:ab#1', 's/STDOUT:cd\ne#2']);
+  // One block larger than batchBytes is still one batch.
+  b.add('s', 'STDOUT', 'fghij', 1);
+  b.add('s', 'STDOUT', 'k', 1);
+  assert.is(texts().length, 3);
   await tick(200);
-  assert.equal(texts(), ['s/STDOUT:ab\ncd#2', 's/STDOUT:e#1']);
+  assert.equal(texts(), ['s/STDOUT:ab#1', 's/STDOUT:cd\ne#2', 's/STDOUT:fghij#1', 's/STDOUT:k#1']);
+  assert.equal(
+    out.map((o) => [o.bytes, o.log.lines.length]),
+    [
+      [2, 2],
+      [4, 4],
+      [5, 5],
+      [1, 1],
+    ],
+  );
+});
+
+test('batcher: through the output pipe, a secret split across reads at a batch boundary is masked and no batch exceeds the cap', async () => {
+  const { OutputPipe, CommandState } = await import('../src/output.js');
+  const { SecretMasker } = await import('@helios-ci/sdk/secret-masker');
+  const secret = 'sup3r-s3cret-t0ken';
+  const masker = new SecretMasker();
+  masker.add(secret);
+  for (const cap of [64, 100, 150, 1024]) {
+    const { b, out } = batcher(cap);
+    const conn = { log: (step: string, stream: 'STDOUT', data: string | Buffer, n: number) => b.add(step, stream, data, n), send() {} };
+    const pipe = new OutputPipe(new CommandState('s', conn as never, masker), 'STDOUT');
+    const lines = Array.from({ length: 200 }, (_, i) => (i % 3 === 0 ? `${i} ${secret} ${'x'.repeat(i % 40)}` : `line ${i} ${'y'.repeat(i % 50)}`));
+    const bytes = Buffer.from(`${lines.join('\n')}\n`);
+    // Reads that end inside the secret: every cut position in turn.
+    for (let at = 0, k = 1; at < bytes.length; k = (k % 23) + 1) {
+      pipe.write(bytes.subarray(at, at + k));
+      at += k;
+    }
+    pipe.end();
+    b.flush();
+    const got = out.flatMap((o) => o.log.lines.toString('utf8').split('\n'));
+    assert.equal(got, lines.map((l) => l.replaceAll(secret, '***')), `cap ${cap}`);
+    for (const o of out) {
+      assert.is(o.bytes, o.log.lines.length);
+      assert.is(o.log.lineCount, o.log.lines.toString('utf8').split('\n').length);
+      // Only a block that alone is larger than the cap (one long line here) may exceed it.
+      if (o.bytes > cap) assert.is(o.log.parts.length, 1, `cap ${cap}: a joined batch of ${o.bytes} bytes`);
+    }
+  }
 });
 
 test('batcher: after stop() nothing is sent by the timer; flush() still sends', async () => {
@@ -97,6 +142,29 @@ test('ack tracker: cumulative acks resolve every waiter they cover; stale and re
   assert.equal(done, [2, 3], 'an already acknowledged seq resolves at once');
   assert.is(t.advance(9), true);
   assert.equal(done, [2, 3, 5]);
+});
+
+test('wire buffers: lent per message, reused after its write is called back, never across a new call', async () => {
+  const { WireBuffers, POOLED_MIN_BYTES } = await import('../src/session/wireBuffers.js');
+  const w = new WireBuffers();
+  const size = POOLED_MIN_BYTES * 4;
+  const a = {};
+  const b = {};
+  const bufA = w.take(size, a);
+  assert.is(bufA.length, size);
+  const bufB = w.take(size, b);
+  assert.is.not(bufA.buffer, bufB.buffer, 'two messages in flight never share memory');
+  w.release(a);
+  const c = {};
+  assert.is(w.take(size - 10, c).buffer, bufA.buffer, "a called-back message's memory is reused");
+  // b was lent to a call that dropped: its late callback returns nothing to the new call's pool.
+  w.reset();
+  w.release(b);
+  const d = {};
+  assert.is.not(w.take(size, d).buffer, bufB.buffer);
+  // Small messages are not pooled.
+  const small = w.take(100, {});
+  assert.is(small.length, 100);
 });
 
 test.run();

@@ -4,6 +4,7 @@ import { agentProtoFile, protoDir } from '@helios-ci/proto';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadAgentClient } from '../src/protocol.js';
+import type { LogBody } from '../src/session/logBatcher.js';
 import { encodeLogMessage } from '../src/session/logWire.js';
 
 const OPTIONS: protoLoader.Options = { keepCase: false, longs: Number, enums: String, defaults: true, oneofs: true, includeDirs: [protoDir] };
@@ -42,6 +43,28 @@ test('what the encoder does not handle goes to protobufjs: other messages, text 
   for (const msg of [{ seq: 3, log: log() }, { seq: 4, stepStarted: { step: 's', name: 'n', parent: '', ts: 1 } }, { seq: 0, heartbeat: { ts: 9 } }]) {
     assert.equal(reference.requestDeserialize(session.requestSerialize(msg)), reference.requestDeserialize(reference.requestSerialize(msg)));
   }
+});
+
+test("the batcher's parts are joined while encoded: the same message as the joined batch", async () => {
+  const { LogBatcher } = await import('../src/session/logBatcher.js');
+  const sent: { log: LogBody }[] = [];
+  const b = new LogBatcher({ batchBytes: 1 << 20, batchDelayMs: 60_000 }, (l) => sent.push({ log: l }));
+  b.add('build', 'STDERR', Buffer.from('first\nsecond'), 2);
+  b.add('build', 'STDERR', 'é€ third', 1);
+  b.add('build', 'STDERR', Buffer.from(''), 1);
+  b.add('build', 'STDERR', Buffer.from('last'), 1);
+  b.flush();
+  assert.is(sent.length, 1);
+  const body = sent[0]!.log;
+  assert.is(body.parts.length, 4);
+  const mine = encodeLogMessage({ seq: 9, log: body });
+  const joined = encodeLogMessage({ seq: 9, log: { step: body.step, stream: body.stream, ts: body.ts, lines: Buffer.from('first\nsecond\né€ third\n\nlast'), lineCount: 5 } as never });
+  assert.ok(mine && joined && mine.equals(joined));
+  const decoded = reference.requestDeserialize(mine!) as { log: { lines: Buffer; lineCount: number } };
+  assert.is(Buffer.from(decoded.log.lines).toString('utf8'), 'first\nsecond\né€ third\n\nlast');
+  assert.is(decoded.log.lineCount, 5);
+  // Parts that do not add up to the stated size are not encoded by hand.
+  assert.is(encodeLogMessage({ seq: 1, log: { ...body, parts: body.parts, bytes: body.bytes + 1 } as never }), null);
 });
 
 test.run();

@@ -106,6 +106,52 @@ test('a dropped stream: the agent reconnects and resends, nothing lost or duplic
   assert.match(agent.stderr(), /session dropped/);
 });
 
+test('a dropped stream during bulk output (large batches in reused memory): every line resent intact, in order', async () => {
+  // A TCP proxy between agent and service that the test cuts twice mid-job.
+  const [host, port] = h.endpoint.split(':') as [string, string];
+  const sockets = new Set<Socket>();
+  const proxy = createServer((inbound) => {
+    const outbound = connect(Number(port), host);
+    sockets.add(inbound);
+    sockets.add(outbound);
+    inbound.pipe(outbound);
+    outbound.pipe(inbound);
+    const close = () => {
+      inbound.destroy();
+      outbound.destroy();
+      sockets.delete(inbound);
+      sockets.delete(outbound);
+    };
+    inbound.on('error', close).on('close', close);
+    outbound.on('error', close).on('close', close);
+  });
+  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+  const proxyEndpoint = `127.0.0.1:${(proxy.address() as { port: number }).port}`;
+  const n = 60_000;
+  const pad = 'abcdefghij'.repeat(15);
+  const sink = new RecordingSink();
+  const handle = h.service.registerJob(makeSpec(h.repo, [run(`for b in $(seq 0 11); do seq -f "line %.0f ${pad}" $((b * 5000 + 1)) $((b * 5000 + 5000)); sleep 0.2; done`, { id: 'count' })]), sink);
+  const agent = startAgent(proxyEndpoint, handle.token, h.root);
+  h.pgidFiles.push(agent.pgidFile);
+  let cuts = 0;
+  while (cuts < 2) {
+    const seen = sink.lines('count').length;
+    if ((cuts === 0 && seen > 10_000) || (cuts === 1 && seen > 30_000)) {
+      for (const s of sockets) s.destroy();
+      cuts++;
+    }
+    await sleep(10);
+  }
+  assert.is(await handle.done, 'success');
+  assert.is(await agent.exit, 0);
+  proxy.close();
+  const lines = sink.lines('count');
+  assert.is(lines.length, n);
+  const bad = lines.findIndex((l, i) => l !== `line ${i + 1} ${pad}`);
+  assert.is(bad, -1, `line ${bad + 1}: ${lines[bad]}`);
+  assert.match(agent.stderr(), /session dropped/);
+});
+
 test('the bundle runs from a directory with no node_modules', async () => {
   const dir = mkdtempSync(join(h.root, 'bare-'));
   const bundle = join(dir, 'helios-agent.mjs');

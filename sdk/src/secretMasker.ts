@@ -17,12 +17,19 @@ export const MIN_SECRET_LENGTH = 3;
 
 const COLONS = Buffer.from('::');
 const CR = 13;
+/** Lone surrogates (unicode mode pairs the well-formed ones) and U+FFFD: what a decoder may produce. */
+const DECODER_MADE = /[\uD800-\uDFFF\uFFFD]/u;
 const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 export class SecretMasker {
   private readonly values = new Set<string>();
   private finder: ValueFinder | null = null;
   private replacer: RegExp | null = null;
+  /**
+   * A value occurs in decoded text only where its UTF-8 bytes occur in the raw bytes — unless it holds
+   * U+FFFD or a lone surrogate, which decoding can produce from other bytes (invalid UTF-8).
+   */
+  private bytesDecide = true;
 
   add(value: string): void {
     let changed = false;
@@ -36,6 +43,7 @@ export class SecretMasker {
     if (!changed) return;
     const source = [...this.values].sort((a, b) => b.length - a.length).map(escape).join('|');
     this.finder = new ValueFinder([...this.values]);
+    this.bytesDecide = ![...this.values].some((v) => DECODER_MADE.test(v));
     this.replacer = new RegExp(source, 'g');
   }
 
@@ -47,6 +55,16 @@ export class SecretMasker {
   mask(text: string): string {
     if (this.finder === null || !this.finder.inText(text)) return text;
     return text.replace(this.replacer!, MASK);
+  }
+
+  /**
+   * `bytes` (UTF-8, complete lines) decoded and masked. Whether a value occurs is decided on the bytes
+   * (the scan is cheaper there than on the string), so output without secrets is scanned once.
+   */
+  maskUtf8(bytes: Uint8Array): string {
+    const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+    if (this.finder === null || (this.bytesDecide && !this.finder.inBytes(bytes))) return text;
+    return this.mask(text);
   }
 
   /** Deep copy with every string masked. */

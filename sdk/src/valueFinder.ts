@@ -18,29 +18,31 @@ const HASH_BITS = 12;
 const HASH_MASK = (1 << HASH_BITS) - 1;
 const hash2 = (a: number, b: number): number => ((a << 5) ^ b) & HASH_MASK;
 
+/** Shifts are kept in bytes: a longer one is cut to this (a shorter shift is always safe). */
+const MAX_SHIFT = 255;
+
 interface Table<V> {
   /** Shortest value length (units); 0 when there are no values. */
   m: number;
-  shift: Uint8Array | Uint16Array | Uint32Array;
-  /** Values whose m-prefix ends with a block of this hash (candidates to compare at shift 0). */
-  byLastBlock: Map<number, V[]>;
+  /** By block hash; one byte each, so the table (4 KiB) stays in the first-level cache. */
+  shift: Uint8Array;
+  /** By block hash: values whose m-prefix ends with a block of this hash (compared at shift 0). */
+  byLastBlock: (V[] | undefined)[];
 }
 
 function build<V extends { length: number }>(values: readonly V[], unit: (v: V, i: number) => number): Table<V> {
   const m = values.length === 0 ? 0 : Math.min(...values.map((v) => v.length));
-  const shift = new Uint32Array(HASH_MASK + 1).fill(Math.max(0, m - 1));
-  const byLastBlock = new Map<number, V[]>();
+  const shift = new Uint8Array(HASH_MASK + 1).fill(Math.min(MAX_SHIFT, Math.max(0, m - 1)));
+  const byLastBlock = new Array<V[] | undefined>(HASH_MASK + 1).fill(undefined);
   if (m < 2) return { m, shift, byLastBlock };
   for (const v of values) {
     for (let j = 0; j + 1 < m; j++) {
       const h = hash2(unit(v, j), unit(v, j + 1));
-      const s = m - 2 - j;
+      const s = Math.min(MAX_SHIFT, m - 2 - j);
       if (s < shift[h]!) shift[h] = s;
     }
     const h = hash2(unit(v, m - 2), unit(v, m - 1));
-    const list = byLastBlock.get(h);
-    if (list) list.push(v);
-    else byLastBlock.set(h, [v]);
+    (byLastBlock[h] ??= []).push(v);
   }
   return { m, shift, byLastBlock };
 }
@@ -77,8 +79,14 @@ export class ValueFinder {
         pos += s;
         continue;
       }
-      const start = pos - m + 1;
-      for (const v of byLastBlock.get(h) ?? []) if (start + v.length <= n && bytesAt(block, start, v)) return true;
+      const candidates = byLastBlock[h];
+      if (candidates !== undefined) {
+        const start = pos - m + 1;
+        for (let k = 0; k < candidates.length; k++) {
+          const v = candidates[k]!;
+          if (start + v.length <= n && bytesAt(block, start, v)) return true;
+        }
+      }
       pos += 1;
     }
     return false;
@@ -97,8 +105,11 @@ export class ValueFinder {
         pos += s;
         continue;
       }
-      const start = pos - m + 1;
-      for (const v of byLastBlock.get(h) ?? []) if (text.startsWith(v, start)) return true;
+      const candidates = byLastBlock[h];
+      if (candidates !== undefined) {
+        const start = pos - m + 1;
+        for (let k = 0; k < candidates.length; k++) if (text.startsWith(candidates[k]!, start)) return true;
+      }
       pos += 1;
     }
     return false;

@@ -74,4 +74,43 @@ test('the masker masks through the finder: every value, longest first, multi-lin
   assert.not.ok(m.needsWorkBytes(Buffer.from('plain\noutput\n')));
 });
 
+test('maskUtf8 is mask(decoded text): decided on the bytes, also with invalid UTF-8 and values a decoder can make', () => {
+  const next = rng(11);
+  const pieces = [Buffer.from('tok-1'), Buffer.from('é€-x'), Buffer.from('\uFFFDab'), Buffer.from([0xff]), Buffer.from([0xe2, 0x82]), Buffer.from('plain '), Buffer.from('\n')];
+  const valueSets = [['tok-1', 'é€-x'], ['\uFFFDab'], ['\uD800ab'], ['x\uFFFD']];
+  for (const values of valueSets) {
+    const m = new SecretMasker();
+    for (const v of values) m.add(v);
+    for (let trial = 0; trial < 500; trial++) {
+      const bytes = Buffer.concat(Array.from({ length: 1 + Math.floor(next() * 12) }, () => pieces[Math.floor(next() * pieces.length)]!));
+      assert.is(m.maskUtf8(bytes), m.mask(bytes.toString('utf8')), `${JSON.stringify(values)} in ${bytes.toString('hex')}`);
+    }
+  }
+  // An invalid byte decodes to U+FFFD: a value holding U+FFFD is found in the text, not in the bytes.
+  const m = new SecretMasker();
+  m.add('\uFFFDab');
+  assert.is(m.maskUtf8(Buffer.from([0xff, 0x61, 0x62])), '***');
+});
+
+test('values longer than the largest stored shift (255) are found wherever they start, and missed when one unit differs', () => {
+  const next = rng(5);
+  const alphabet = 'abcdefgh-é€';
+  const word = (n: number) => Array.from({ length: n }, () => alphabet[Math.floor(next() * alphabet.length)]).join('');
+  for (const len of [256, 300, 1000]) {
+    const value = word(len);
+    const f = new ValueFinder([value]);
+    for (let trial = 0; trial < 40; trial++) {
+      const before = word(Math.floor(next() * 700));
+      const after = word(Math.floor(next() * 50));
+      const text = before + value + after;
+      assert.ok(f.inText(text), `text, ${len} at ${before.length}`);
+      assert.ok(f.inBytes(Buffer.from(text)), `bytes, ${len} at ${before.length}`);
+      const i = Math.floor(next() * len);
+      const broken = before + value.slice(0, i) + (value[i] === 'a' ? 'b' : 'a') + value.slice(i + 1) + after;
+      assert.is(f.inText(broken), naive([value], broken));
+      assert.is(f.inBytes(Buffer.from(broken)), naive([value], broken));
+    }
+  }
+});
+
 test.run();

@@ -2,16 +2,25 @@
  * Log batching: complete, masked lines of one step and stream are collected into one open batch
  * and handed on when it reaches `batchBytes`, when `batchDelayMs` passed since its first line, when
  * the step or stream changes, or on flush() (before any other event, to keep the order).
+ *
+ * A batch does not grow past `batchBytes`: a block that would take the open batch over it closes the
+ * batch first (a single block larger than that still goes as one batch), so messages have a known
+ * size. Large batches are cheaper end to end: each message costs the agent a trip through grpc-js
+ * (serialize, frame, HTTP/2 write, ack) and the service a decode and a sink call.
  */
 import type { Log } from '@helios-ci/proto';
 
 export type WireStream = 'STDOUT' | 'STDERR' | 'SYSTEM';
 
-/** One batch as it goes on the wire (agent.proto's Log). */
-export type LogBody = Log & { step: string; stream: WireStream; ts: number; lines: Buffer; lineCount: number };
+/**
+ * One batch as it goes on the wire (agent.proto's Log). `parts` joined by "\n" are the batch's
+ * lines (`bytes` long); they are joined only where the message is encoded (session/logWire.ts), so
+ * the batch is copied once on its way out. `lines` joins them for anything else that needs it.
+ */
+export type LogBody = Omit<Log, 'lines'> & { step: string; stream: WireStream; ts: number; parts: readonly Buffer[]; bytes: number; lineCount: number; readonly lines: Buffer };
 
 export interface LogBatcherOptions {
-  /** Largest batch (bytes) before it is sent. */
+  /** Largest batch (bytes, the "\n" between blocks included), unless one block alone is larger. */
   batchBytes: number;
   /** Longest a line waits before its batch is sent. */
   batchDelayMs: number;
@@ -20,9 +29,10 @@ export interface LogBatcherOptions {
 export class LogBatcher {
   private step = '';
   private stream: WireStream = 'STDOUT';
-  /** Parts are joined once, at flush. */
+  /** Parts are joined once, when the message is encoded. */
   private parts: Buffer[] = [];
-  private chars = 0;
+  /** Bytes of the parts joined by "\n". */
+  private bytes = 0;
   private lines = 0;
   private ts = 0;
   private timer: NodeJS.Timeout | null = null;
@@ -37,7 +47,7 @@ export class LogBatcher {
   add(step: string, stream: WireStream, data: string | Buffer, lineCount: number): void {
     const text = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     if (lineCount === 0) return;
-    if (this.parts.length > 0 && (this.step !== step || this.stream !== stream)) this.flush();
+    if (this.parts.length > 0 && (this.step !== step || this.stream !== stream || this.bytes + 1 + text.length > this.opts.batchBytes)) this.flush();
     if (this.parts.length === 0) {
       this.step = step;
       this.stream = stream;
@@ -46,11 +56,13 @@ export class LogBatcher {
         this.timer = null;
         this.flush();
       }, this.opts.batchDelayMs);
+    } else {
+      this.bytes += 1;
     }
     this.parts.push(text);
-    this.chars += text.length;
+    this.bytes += text.length;
     this.lines += lineCount;
-    if (this.chars >= this.opts.batchBytes) this.flush();
+    if (this.bytes >= this.opts.batchBytes) this.flush();
   }
 
   /** Hands on the open batch, if any. */
@@ -60,12 +72,11 @@ export class LogBatcher {
       this.timer = null;
     }
     if (this.parts.length === 0) return;
-    const lines = this.parts.length === 1 ? this.parts[0]! : joinLines(this.parts, this.chars);
-    const log: LogBody = { step: this.step, stream: this.stream, ts: this.ts, lines, lineCount: this.lines };
+    const log = logBody(this.step, this.stream, this.ts, this.parts, this.bytes, this.lines);
     this.parts = [];
-    this.chars = 0;
+    this.bytes = 0;
     this.lines = 0;
-    this.emit(log, lines.length);
+    this.emit(log, log.bytes);
   }
 
   /** No more timed flushes (the connection is closing); lines added later wait for flush(). */
@@ -76,12 +87,28 @@ export class LogBatcher {
 
 const NEWLINE = Buffer.from('\n');
 
-/** The batch's parts joined by "\n" in one allocation. */
-function joinLines(parts: Buffer[], bytes: number): Buffer {
+function logBody(step: string, stream: WireStream, ts: number, parts: readonly Buffer[], bytes: number, lineCount: number): LogBody {
+  let joined: Buffer | null = parts.length === 1 ? parts[0]! : null;
+  return {
+    step,
+    stream,
+    ts,
+    parts,
+    bytes,
+    lineCount,
+    get lines(): Buffer {
+      joined ??= joinLines(parts, bytes);
+      return joined;
+    },
+  };
+}
+
+/** Parts joined by "\n" in one allocation. */
+export function joinLines(parts: readonly Buffer[], bytes: number): Buffer {
   const list: Buffer[] = [];
   for (const p of parts) {
     if (list.length) list.push(NEWLINE);
     list.push(p);
   }
-  return Buffer.concat(list, bytes + parts.length - 1);
+  return Buffer.concat(list, bytes);
 }

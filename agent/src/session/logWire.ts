@@ -1,5 +1,6 @@
 /**
- * AgentMessage{seq, log} encoded by hand: one allocation, the batch's bytes copied once. Log
+ * AgentMessage{seq, log} encoded by hand: one allocation, the batch's bytes copied once (its parts
+ * are joined straight into the message, with no joined copy of the batch in between). Log
  * batches are nearly all the agent's traffic; through protobufjs each batch was copied into its
  * writer and allocated again (fromObject, encode, finish), and every large Buffer the agent frees
  * counts towards V8's external-memory limit, which forces full garbage collections — in the logs
@@ -7,6 +8,7 @@
  * fields do not fit this path, goes through protobufjs as before. Field numbers: agent.proto.
  */
 import type { LogBody } from './logBatcher.js';
+import type { WireBuffers } from './wireBuffers.js';
 
 const STREAM_NUMBER: Record<string, number> = { STDOUT: 1, STDERR: 2, SYSTEM: 3 };
 
@@ -17,6 +19,7 @@ const TAG_STREAM = 0x10; // Log.stream = 2, varint
 const TAG_TS = 0x18; // Log.ts = 3, varint
 const TAG_LINES = 0x22; // Log.lines = 4, length-delimited
 const TAG_LINE_COUNT = 0x28; // Log.line_count = 5, varint
+const NEWLINE = 0x0a;
 
 function varintSize(n: number): number {
   let size = 1;
@@ -38,19 +41,36 @@ function writeVarint(buf: Buffer, at: number, n: number): number {
 
 const safe = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
 
-/** The encoded message, or null when it is not a plain log batch this encoder handles. */
-export function encodeLogMessage(msg: { seq?: unknown; log?: LogBody | null }): Buffer | null {
+/** A batch as parts joined by "\n" (the batcher's) or as one joined Buffer; null when neither. */
+function linesOf(log: Partial<LogBody> & { lines?: unknown }): { parts: readonly Buffer[]; bytes: number } | null {
+  if (Array.isArray(log.parts)) {
+    let bytes = log.parts.length > 0 ? log.parts.length - 1 : 0;
+    for (const p of log.parts) {
+      if (!Buffer.isBuffer(p)) return null;
+      bytes += p.length;
+    }
+    return bytes === log.bytes ? { parts: log.parts, bytes } : null;
+  }
+  return Buffer.isBuffer(log.lines) ? { parts: [log.lines], bytes: log.lines.length } : null;
+}
+
+/**
+ * The encoded message, or null when it is not a plain log batch this encoder handles. With `buffers`
+ * the message is written into memory lent for `msg` (returned by buffers.release(msg)).
+ */
+export function encodeLogMessage(msg: { seq?: unknown; log?: (Partial<LogBody> & { lines?: unknown }) | null }, buffers?: WireBuffers): Buffer | null {
   const log = msg.log;
-  if (!log || !Buffer.isBuffer(log.lines) || typeof log.step !== 'string') return null;
+  if (!log || typeof log.step !== 'string') return null;
+  const lines = linesOf(log);
+  if (!lines) return null;
   const stream = STREAM_NUMBER[log.stream as string];
   const seq = msg.seq ?? 0;
   if (stream === undefined || !safe(seq) || !safe(log.ts) || !safe(log.lineCount) || log.lineCount > 0xffffffff) return null;
   const step = Buffer.from(log.step, 'utf8');
-  const lines = log.lines;
   const body =
-    1 + varintSize(step.length) + step.length + 1 + 1 + 1 + varintSize(log.ts) + 1 + varintSize(lines.length) + lines.length + 1 + varintSize(log.lineCount);
+    1 + varintSize(step.length) + step.length + 1 + 1 + 1 + varintSize(log.ts) + 1 + varintSize(lines.bytes) + lines.bytes + 1 + varintSize(log.lineCount);
   const total = 1 + varintSize(seq) + 1 + varintSize(body) + body;
-  const out = Buffer.allocUnsafe(total);
+  const out = buffers ? buffers.take(total, msg) : Buffer.allocUnsafe(total);
   let at = 0;
   out[at++] = TAG_SEQ;
   at = writeVarint(out, at, seq);
@@ -64,8 +84,11 @@ export function encodeLogMessage(msg: { seq?: unknown; log?: LogBody | null }): 
   out[at++] = TAG_TS;
   at = writeVarint(out, at, log.ts);
   out[at++] = TAG_LINES;
-  at = writeVarint(out, at, lines.length);
-  at += lines.copy(out, at);
+  at = writeVarint(out, at, lines.bytes);
+  lines.parts.forEach((part, i) => {
+    if (i > 0) out[at++] = NEWLINE;
+    at += part.copy(out, at);
+  });
   out[at++] = TAG_LINE_COUNT;
   at = writeVarint(out, at, log.lineCount);
   if (at !== total) throw new Error(`log message encoding: wrote ${at} of ${total} bytes`);

@@ -38,6 +38,7 @@ import type { ActionTreeSource } from './actionTreeSource.js';
 import { blobRpcHandlers } from './blobRpcs.js';
 import { toGrpcStatus } from './grpcStatus.js';
 import { lostReason, watchdogTickMs } from './heartbeatWatchdog.js';
+import { decodeLogLines } from './logLines.js';
 import type { JobState, SessionCall } from './jobState.js';
 import { agentServiceDefinition, PROTOCOL_VERSION } from './proto.js';
 import type {
@@ -388,8 +389,7 @@ export class AgentService {
     switch (msg.body) {
       case 'log': {
         const l = msg.log!;
-        const text = r.mask(typeof l.lines === 'string' ? l.lines : l.lines.toString('utf8'));
-        const lines = l.lineCount === 0 ? [] : text.split('\n');
+        const { text, lines } = typeof l.lines === 'string' ? textLines(r.mask(l.lines), l.lineCount) : decodeLogLines(l.lines, l.lineCount, r);
         await job.sink.onLog({ seq, step: l.step, stream: STREAMS[l.stream] ?? 'stdout', ts: l.ts, lines, text });
         return;
       }
@@ -439,6 +439,10 @@ export class AgentService {
         throw new HeliosError('E_AGENT_PROTOCOL_INVALID', `unknown agent message ${String(msg.body)}; is the agent newer than this server?`);
     }
   }
+}
+
+function textLines(text: string, lineCount: number): { text: string; lines: string[] } {
+  return { text, lines: lineCount === 0 ? [] : text.split('\n') };
 }
 
 function asStepResult(value: string): StepResult {
