@@ -93,7 +93,7 @@ test('helios plan --json: a 16×16 matrix arrives whole through a slow pipe', as
 
 test('helios validate --json: hundreds of problems arrive whole through a slow pipe (exit 1)', async () => {
   const files: Record<string, string> = {};
-  const jobs = Array.from({ length: 40 }, (_, j) => `  job${j}:\n    runs-on: no-such-label-${j}\n    steps:\n      - uses: someone/unknown-action-${j}@v1\n`).join('');
+  const jobs = Array.from({ length: 40 }, (_, j) => `  job${j}:\n    runs-on: no-such-label-${j}\n    steps:\n      - uses: docker://registry.example.org/unknown-${j}:v1\n`).join('');
   for (let f = 0; f < 12; f++) files[`.github/workflows/w${f}.yml`] = `on: push\njobs:\n${jobs}`;
   const r = gitRepo(files);
   try {
