@@ -109,14 +109,7 @@ export class EgressProxy {
     const { grant, address, started } = admitted;
     const upstream: Socket = net.connect({ host: address, port, noDelay: true, onread: relayInto(client, () => upstream) });
     let connected = false;
-    const finish = (() => {
-      let done = false;
-      return (error?: string) => {
-        if (done) return;
-        done = true;
-        grant.report({ jobId: grant.jobId, method: 'CONNECT', target: `${host}:${port}`, allowed: true, ...(error ? { reason: error } : {}), bytes: upstream.bytesRead + upstream.bytesWritten, ms: Date.now() - started });
-      };
-    })();
+    const finish = reportOnce(grant, 'CONNECT', `${host}:${port}`, started, upstream);
     upstream.once('connect', () => {
       connected = true;
       client.setNoDelay(true);
@@ -181,12 +174,7 @@ export class EgressProxy {
         return got.rest.length ? Buffer.concat([got.heads, got.rest]) : got.heads;
       }),
     });
-    let reported = false;
-    const report = (error?: string) => {
-      if (reported) return;
-      reported = true;
-      grant.report({ jobId: grant.jobId, method: req.method ?? 'GET', target: `${host}:${port}`, allowed: true, ...(error ? { reason: error } : {}), bytes: upstream.bytesRead + upstream.bytesWritten, ms: Date.now() - started });
-    };
+    const report = reportOnce(grant, req.method ?? 'GET', `${host}:${port}`, started, upstream);
     upstream.once('connect', () => {
       client.setNoDelay(true);
       upstream.write(head);
@@ -208,14 +196,28 @@ export class EgressProxy {
   }
 }
 
+/** Reports an allowed connection once, when it ends (or fails): bytes from the upstream socket's counters. */
+function reportOnce(grant: EgressGrant, method: string, target: string, started: number, upstream: Socket): (error?: string) => void {
+  let done = false;
+  return (error) => {
+    if (done) return;
+    done = true;
+    grant.report({ jobId: grant.jobId, method, target, allowed: true, ...(error ? { reason: error } : {}), bytes: upstream.bytesRead + upstream.bytesWritten, ms: Date.now() - started });
+  };
+}
+
 /** Client connections whose (one) response is being relayed raw. */
 const rawClients = new WeakSet<Socket>();
 
 /** The request body upstream: as it came (Content-Length), or framed again in chunks (RFC 9112 §7.1). */
 function sendBody(req: IncomingMessage, upstream: Socket, chunked: boolean): void {
   req.on('data', (d: Buffer) => {
-    const ok = chunked ? upstream.write(`${d.length.toString(16)}\r\n`) && upstream.write(d) && upstream.write('\r\n') : upstream.write(d);
-    if (!ok) {
+    // Every part of a chunk is written whatever the buffer says (a short-circuit would drop bytes).
+    if (chunked) {
+      upstream.write(`${d.length.toString(16)}\r\n`);
+      upstream.write(d);
+    }
+    if (!upstream.write(chunked ? '\r\n' : d)) {
       req.pause();
       upstream.once('drain', () => req.resume());
     }

@@ -263,15 +263,17 @@ export class LocalRuntime implements Runtime {
       throw new HeliosError('E_AGENT_NOT_FOUND', `runtime-local: the agent bundle ${this.opts.agentPath} does not exist; build it (npm run build) or set config.agentPath`);
     }
     const endTurn = await spawnTurn();
-    let machine: Machine;
-    let dir: string;
     try {
       mkdirSync(this.opts.workRoot, { recursive: true });
-      ({ machine, dir } = this.prepare(spec));
-    } catch (err) {
+      return await this.start(spec, endTurn);
+    } finally {
       endTurn();
-      throw err;
     }
+  }
+
+  /** Prepares the machine and starts its agent; `endTurn` is called before a failed machine's destroy (which may wait out a grace period). */
+  private async start(spec: MachineSpec, endTurn: () => void): Promise<Machine> {
+    const { machine, dir } = this.prepare(spec);
     try {
       const bootstrap = join(dir, 'bootstrap.json');
       const sandbox = (await this.opts.sandbox) ?? null;
@@ -334,7 +336,8 @@ export class LocalRuntime implements Runtime {
       // The agent would lower its own priority (--nice) only once Node runs, ~100 ms of CPU later, and
       // only for its main thread: fifty agents starting at the server's priority starved its event
       // loop for seconds. nice(1) lowers the whole process tree from its first instruction.
-      if (this.opts.jobNice && this.nice()) argv = [this.nice()!, '-n', String(this.opts.jobNice), ...argv];
+      const nice = this.opts.jobNice ? this.nice() : null;
+      if (nice) argv = [nice, '-n', String(this.opts.jobNice), ...argv];
       const child = spawn(argv[0]!, argv.slice(1), {
         cwd: home,
         env,
@@ -350,7 +353,7 @@ export class LocalRuntime implements Runtime {
       child.on('error', () => undefined);
       if (this.opts.jobNice) {
         // Without nice(1): at least the process itself at once (bwrap may have started its child already).
-        if (!this.nice()) lowerPriority(pid, this.opts.jobNice);
+        if (!nice) lowerPriority(pid, this.opts.jobNice);
         // Detached = a session of its own: with autogroup scheduling its nice value alone would not count.
         raiseAutogroupNice(pid, this.opts.jobNice, () => child.exitCode === null && child.signalCode === null);
       }
@@ -364,8 +367,6 @@ export class LocalRuntime implements Runtime {
       endTurn();
       await this.destroy(machine);
       throw err;
-    } finally {
-      endTurn();
     }
   }
 
