@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AgentService } from '@helios-ci/core';
-import { PLAN_VERSION } from '@helios-ci/sdk';
+import { AGENT_NODE_FLAGS, PLAN_VERSION } from '@helios-ci/sdk';
 
 // BENCH_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") is passed to the agent's node, for profiling;
 // BENCH_AGENT_STDOUT=1 shows the agent's stdout (e.g. with --trace-gc).
@@ -28,26 +28,57 @@ const checkLine = eval(CHECK);
 const SECRETS = { TOKEN_A: 'not-in-the-output-1234', TOKEN_B: 'another-secret-value-9876', MULTI: 'secret-line-one\nsecret-line-two' };
 const progress = (m) => process.stderr.write(`logs: ${m}\n`);
 
-function baseline() {
-  // A bare Node process: spawn the same command through bash, count lines with readline.
-  const script = `
-    const { spawn } = require('node:child_process');
-    const readline = require('node:readline');
-    const started = process.hrtime.bigint();
-    const cpu0 = process.cpuUsage();
-    const child = spawn('bash', ['-e', '-c', process.argv[1]], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let n = 0;
-    let bad = 0;
-    const check = ${CHECK};
-    const rl = readline.createInterface({ input: child.stdout, crlfDelay: Infinity });
+// The bare reader: readline over the command's output, the same line check as the sink. `direct` reads
+// the command's pipe itself (the baseline). `relay` reads a loopback TCP connection from a bare Node
+// relay process (the step's stdout piped to a socket, nothing else): the floor for any design with an
+// agent process between the step and the server, on this host. Its clock starts when the relay
+// connects, just before it spawns the command (as the helios clock starts at StepStarted).
+const READER = `
+  const { spawn } = require('node:child_process');
+  const net = require('node:net');
+  const readline = require('node:readline');
+  const [mode, command] = process.argv.slice(1);
+  const check = ${CHECK};
+  let n = 0;
+  let bad = 0;
+  let started = 0n;
+  const cpu0 = process.cpuUsage();
+  const consume = (input, done) => {
+    const rl = readline.createInterface({ input, crlfDelay: Infinity });
     rl.on('line', (line) => { if (!check(line, n)) bad++; n++; });
-    rl.on('close', () => {
-      const s = Number(process.hrtime.bigint() - started) / 1e9;
-      const cpu = process.cpuUsage(cpu0);
-      process.stdout.write(JSON.stringify({ lines: n, bad, seconds: s, cpuSeconds: (cpu.user + cpu.system) / 1e6 }));
-    });`;
-  const r = spawnSync(process.execPath, ['-e', script, COMMAND], { encoding: 'utf8', maxBuffer: 1 << 20 });
-  if (r.status !== 0) throw new Error(`baseline failed: ${r.stderr}`);
+    rl.on('close', done);
+  };
+  const report = (extra) => {
+    const s = Number(process.hrtime.bigint() - started) / 1e9;
+    const cpu = process.cpuUsage(cpu0);
+    process.stdout.write(JSON.stringify({ lines: n, bad, seconds: s, cpuSeconds: (cpu.user + cpu.system) / 1e6, ...extra }));
+  };
+  if (mode === 'direct') {
+    started = process.hrtime.bigint();
+    const child = spawn('bash', ['-e', '-c', command], { stdio: ['ignore', 'pipe', 'inherit'] });
+    consume(child.stdout, () => report({}));
+  } else {
+    const RELAY = "const s = require('node:net').connect(+process.argv[2], '127.0.0.1', () => {" +
+      "const c = require('node:child_process').spawn('bash', ['-e', '-c', process.argv[1]], { stdio: ['ignore', 'pipe', 'inherit'] });" +
+      "c.stdout.pipe(s);" +
+      "s.on('finish', () => { const u = process.cpuUsage(); process.stdout.write(String((u.user + u.system) / 1e6)); }); });";
+    const server = net.createServer((socket) => {
+      started = process.hrtime.bigint();
+      server.close();
+      consume(socket, () => relayed.then((relayCpu) => report({ relayCpuSeconds: Number(relayCpu) })));
+    });
+    let relayed;
+    server.listen(0, '127.0.0.1', () => {
+      const relay = spawn(process.execPath, ['-e', RELAY, command, String(server.address().port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      relay.stdout.on('data', (d) => (out += d));
+      relayed = new Promise((resolve) => relay.on('close', () => resolve(out)));
+    });
+  }`;
+
+function bare(mode) {
+  const r = spawnSync(process.execPath, ['-e', READER, mode, COMMAND], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  if (r.status !== 0) throw new Error(`bare reader (${mode}) failed: ${r.stderr}`);
   return JSON.parse(r.stdout);
 }
 
@@ -117,7 +148,8 @@ async function helios(root) {
     github: {}, needs: {}, inputs: {}, vars: {}, secrets: SECRETS,
   };
   const handle = service.registerJob(spec, sink);
-  const child = spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : []), agentBundle, '--endpoint', endpoint, '--token', handle.token, '--workdir', join(root, 'work')], {
+  // Started as the runtimes start it (AGENT_NODE_FLAGS).
+  const child = spawn(process.execPath, [...AGENT_NODE_FLAGS, ...(process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : []), agentBundle, '--endpoint', endpoint, '--token', handle.token, '--workdir', join(root, 'work')], {
     env: { PATH: process.env.PATH, HOME: root, LANG: 'C.UTF-8', ...(process.env.HELIOS_AGENT_BATCH_BYTES ? { HELIOS_AGENT_BATCH_BYTES: process.env.HELIOS_AGENT_BATCH_BYTES } : {}) },
     stdio: ['ignore', process.env.BENCH_AGENT_STDOUT ? 'inherit' : 'ignore', 'inherit'],
   });
@@ -140,29 +172,27 @@ async function helios(root) {
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const round3 = (x) => Number(x.toFixed(3));
 const root = mkdtempSync(join(tmpdir(), 'helios-bench-logs-'));
 try {
-  const baseRates = [];
-  const baseCpu = [];
-  const serviceCpu = [];
-  const agentCpu = [];
-  const heliosRates = [];
+  const rows = [];
   for (let round = 1; round <= ROUNDS; round++) {
-    const base = baseline();
+    const base = bare('direct');
     progress(`round ${round}: baseline (bare Node + readline) ${base.lines} lines in ${base.seconds.toFixed(2)} s`);
     const h = await helios(join(root, `r${round}`));
     progress(`round ${round}: helios (agent → gRPC → sink, masking on) ${h.lines} lines in ${h.seconds.toFixed(2)} s`);
-    if (h.lines !== LINES || base.lines !== LINES) throw new Error(`line counts differ: helios ${h.lines}, baseline ${base.lines}, expected ${LINES}`);
-    if (h.bad || base.bad) throw new Error(`lines out of order or damaged: helios ${h.bad}, baseline ${base.bad}`);
-    baseRates.push(base.lines / base.seconds);
-    heliosRates.push(h.lines / h.seconds);
-    baseCpu.push(base.cpuSeconds);
-    serviceCpu.push(h.serviceCpuSeconds);
-    agentCpu.push(h.agentCpuSeconds);
-    progress(`round ${round}: CPU s: baseline reader ${base.cpuSeconds.toFixed(2)}, helios service ${h.serviceCpuSeconds.toFixed(2)} + agent ${h.agentCpuSeconds.toFixed(2)}`);
+    const floor = bare('relay');
+    progress(`round ${round}: floor (bare Node relay → TCP → readline) ${floor.lines} lines in ${floor.seconds.toFixed(2)} s`);
+    for (const [what, r] of [['helios', h], ['baseline', base], ['floor', floor]]) {
+      if (r.lines !== LINES) throw new Error(`${what}: ${r.lines} lines, expected ${LINES}`);
+      if (r.bad) throw new Error(`${what}: ${r.bad} lines out of order or damaged`);
+    }
+    rows.push({ base, h, floor });
+    progress(`round ${round}: CPU s: baseline reader ${base.cpuSeconds.toFixed(2)}, helios service ${h.serviceCpuSeconds.toFixed(2)} + agent ${h.agentCpuSeconds.toFixed(2)}, floor relay ${floor.relayCpuSeconds.toFixed(2)}`);
   }
-  const baseRate = median(baseRates);
-  const heliosRate = median(heliosRates);
+  const baseRate = median(rows.map((r) => LINES / r.base.seconds));
+  const heliosRate = median(rows.map((r) => LINES / r.h.seconds));
+  const floorRate = median(rows.map((r) => LINES / r.floor.seconds));
   console.log(JSON.stringify({
     bench: 'logs',
     lines: LINES,
@@ -170,12 +200,23 @@ try {
     rounds: ROUNDS,
     baselineLinesPerSec: Math.round(baseRate),
     heliosLinesPerSec: Math.round(heliosRate),
-    ratio: Number((heliosRate / baseRate).toFixed(3)),
+    ratio: round3(heliosRate / baseRate),
+    ratioPerRound: rows.map((r) => round3(r.base.seconds / r.h.seconds)),
+    // The same output through a relay that does nothing but copy it to a socket: what an agent
+    // process in the path costs on this host before it does any work.
+    floorRelayRatio: round3(floorRate / baseRate),
+    heliosVsFloor: round3(heliosRate / floorRate),
     // CPU seconds (medians): steadier than wall time on a shared machine; the step's own `seq` is not counted.
-    cpuSeconds: { baselineReader: +median(baseCpu).toFixed(2), heliosService: +median(serviceCpu).toFixed(2), heliosAgent: +median(agentCpu).toFixed(2) },
+    cpuSeconds: {
+      baselineReader: +median(rows.map((r) => r.base.cpuSeconds)).toFixed(2),
+      heliosService: +median(rows.map((r) => r.h.serviceCpuSeconds)).toFixed(2),
+      heliosAgent: +median(rows.map((r) => r.h.agentCpuSeconds)).toFixed(2),
+      floorRelay: +median(rows.map((r) => r.floor.relayCpuSeconds)).toFixed(2),
+      floorReader: +median(rows.map((r) => r.floor.cpuSeconds)).toFixed(2),
+    },
     budget: 0.75,
     withinBudget: heliosRate / baseRate >= 0.75,
-    checked: 'every line, in order, intact, on both sides',
+    checked: 'every line, in order, intact, on all three paths',
   }));
 } finally {
   rmSync(root, { recursive: true, force: true });

@@ -22,3 +22,4 @@ export { Type } from './typebox.js';
 export type { Static, TSchema } from './typebox.js';
 export { MAX_TIMER_MS, timerDelayMs } from './timers.js';
 export * from './remoteActions.js';
+export { AGENT_NODE_FLAGS } from './agentNodeFlags.js';

@@ -8,6 +8,7 @@
  * plain absolute paths) and the illumos simulator sets to the clone's filesystem, where it runs the
  * script on the host.
  */
+import { AGENT_NODE_FLAGS } from '@helios-ci/sdk';
 import type { GuestConfig } from './config.js';
 import { bhyveErrors } from './errors.js';
 
@@ -33,7 +34,7 @@ export function userData(u: UserDataInput): string {
   const dir = `"$R"${plain('guest state dir', u.guest.stateDir)}/${plain('job id', u.jobId)}`;
   // JSON of plain values: no quote or backslash can reach the here-document.
   const bootstrap = JSON.stringify({ endpoint: plain('agent endpoint', u.endpoint), token: plain('agent token', u.token), ...(u.egressProxy ? { egressProxy: plain('egress proxy', u.egressProxy) } : {}) });
-  const args = [plain('guest node', u.guest.node), `"$R"${plain('guest agent', u.guest.agent)}`, '--bootstrap', `${dir}/bootstrap.json`, '--workdir', `${dir}/work`];
+  const args = [plain('guest node', u.guest.node), ...AGENT_NODE_FLAGS.map((f) => plain('agent node flag', f)), `"$R"${plain('guest agent', u.guest.agent)}`, '--bootstrap', `${dir}/bootstrap.json`, '--workdir', `${dir}/work`];
   if (u.warmDir) args.push('--warm-dir', plain('warm dir', u.warmDir));
   return [
     '#!/bin/sh',

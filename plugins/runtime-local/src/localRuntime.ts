@@ -23,7 +23,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { setPriority, tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { HeliosError, warmPathListProblem, type Machine, type MachineRef, type MachineSize, type MachineSpec, type Runtime } from '@helios-ci/sdk';
+import { AGENT_NODE_FLAGS, HeliosError, warmPathListProblem, type Machine, type MachineRef, type MachineSize, type MachineSpec, type Runtime } from '@helios-ci/sdk';
 import { groupAlive, signalGroup } from '@helios-ci/sdk/process-liveness';
 import { killTracked, TRACKING_ENV } from '@helios-ci/sdk/process-tracking';
 import { raiseAutogroupNice } from '@helios-ci/sdk/autogroup';
@@ -324,14 +324,14 @@ export class LocalRuntime implements Runtime {
             readOnly: [nodePrefix(node), this.opts.agentPath, SANDBOX_RELAY, ...(sourceDir ? [sourceDir] : [])],
             readWrite: [...(warm ? [warm] : []), ...(toolCache ? [toolCache] : [])],
           },
-          [node, '--import', pathToFileURL(SANDBOX_RELAY).href, ...args],
+          [node, ...AGENT_NODE_FLAGS, '--import', pathToFileURL(SANDBOX_RELAY).href, ...args],
         );
       } else {
         // A minimal environment: nothing of the server's (tokens, cloud credentials) reaches the job.
         // HELIOS_TRACKING_ID: every process of the job inherits it, so destroy finds daemons that left
         // their process group (setsid, double fork), also after a server crash.
         env = { PATH: this.opts.path, HOME: home, LANG: 'C.UTF-8', TMPDIR: join(dir, 'home'), [TRACKING_ENV]: machine.id };
-        argv = [node, ...args];
+        argv = [node, ...AGENT_NODE_FLAGS, ...args];
       }
       // The agent would lower its own priority (--nice) only once Node runs, ~100 ms of CPU later, and
       // only for its main thread: fifty agents starting at the server's priority starved its event

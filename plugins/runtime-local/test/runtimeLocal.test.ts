@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
-import { AUTOGROUP_ECHO } from './autogroupEcho.js';
+import { AGENT_ARGV_ECHO, AUTOGROUP_ECHO, startedWithAgentFlags } from './stepEchoes.js';
 import * as assert from 'uvu/assert';
 import { AgentService, type JobSink, type LogBatch } from '@helios-ci/core';
 import { PLAN_VERSION, type JobSpec, type MachineRef } from '@helios-ci/sdk';
@@ -245,10 +245,12 @@ test('RUNNER_TOOL_CACHE of an untrusted job is its own: what it plants there no 
 test('jobNice: the agent and every step run at the configured niceness, their sessions too; absent, at the server\'s', async () => {
   const niceOf = async (runtime: LocalRuntime, jobId: string) => {
     const sink = new Sink();
-    const h = service.registerJob(jobSpec(jobId, `echo "nice=$(nice)"; sh -c 'echo "child-nice=$(nice)"'; ${AUTOGROUP_ECHO}`), sink);
+    const h = service.registerJob(jobSpec(jobId, `echo "nice=$(nice)"; sh -c 'echo "child-nice=$(nice)"'; ${AUTOGROUP_ECHO}; ${AGENT_ARGV_ECHO}`), sink);
     const machine = await runtime.provision({ jobId, label: 'local', cpus: 1, memoryMb: 256, volumes: [], agent: { endpoint, token: h.token } });
     assert.is(await h.done, 'success', sink.lines.join('\n'));
     await runtime.destroy(machine);
+    // nice(1) or not, the agent's node gets AGENT_NODE_FLAGS before the bundle.
+    assert.ok(startedWithAgentFlags(sink.lines), sink.lines.join('\n'));
     return ['nice=', 'child-nice=', 'autogroup='].map((p) => sink.lines.find((l) => l.startsWith(p)));
   };
   const workRoot = mkdtempSync(join(root, 'nice-'));

@@ -12,7 +12,7 @@ import { createServer, type Server } from 'node:http';
 import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
-import { AUTOGROUP_ECHO } from './autogroupEcho.js';
+import { AGENT_ARGV_ECHO, AUTOGROUP_ECHO, startedWithAgentFlags } from './stepEchoes.js';
 import * as assert from 'uvu/assert';
 import { AgentService, type JobSink, type LogBatch } from '@helios-ci/core';
 import { PLAN_VERSION, type JobSpec, type MachineRef, type MachineSpec } from '@helios-ci/sdk';
@@ -224,13 +224,15 @@ test('jobNice in the sandbox: the agent inside bwrap lowers its own priority, an
   const workRoot = mkdtempSync(join(root, 'nice-'));
   const runtime = new SandboxedRuntime({ id: 'local', labels: [...DEFAULT_LABELS], workRoot, agentPath: defaultAgentPath(), path: process.env.PATH ?? DEFAULT_PATH, killGraceMs: 300, jobNice: 9, sandbox: { bwrap: bwrap!, protectedPaths: () => [dataDir] } });
   const sink = new Sink();
-  const h = service.registerJob(jobSpec('nice-sandboxed', `echo "nice=$(nice)"; ${AUTOGROUP_ECHO}`), sink);
+  const h = service.registerJob(jobSpec('nice-sandboxed', `echo "nice=$(nice)"; ${AUTOGROUP_ECHO}; ${AGENT_ARGV_ECHO}`), sink);
   handles.push(h);
   const machine = await runtime.provision({ jobId: 'nice-sandboxed', label: 'local', cpus: 1, memoryMb: 256, volumes: [], agent: { endpoint, token: h.token } });
   assert.is(await h.done, 'success', sink.lines.join('\n'));
   await runtime.destroy(machine);
   assert.ok(sink.lines.includes(`nice=${Math.max(9, getPriority())}`), sink.lines.join('\n'));
   assert.ok(sink.lines.includes(existsSync('/proc/self/autogroup') ? 'autogroup=9' : 'autogroup=none'), sink.lines.join('\n'));
+  // Inside bwrap too, the agent's node got AGENT_NODE_FLAGS (before the relay preload and the bundle).
+  assert.ok(startedWithAgentFlags(sink.lines), sink.lines.join('\n'));
 });
 
 test('no egress proxy: the bootstrap file has no egressProxy and the job still runs', async () => {
