@@ -63,6 +63,30 @@ test('batcher: a batch is sent when it reaches batchBytes, never grows past it, 
   );
 });
 
+test('batcher: the timer never sends a batch younger than batchDelayMs, also when it was armed for an earlier batch that filled up', async () => {
+  const out: { log: LogBody; at: number }[] = [];
+  const b = new LogBatcher({ batchBytes: 4, batchDelayMs: 80 }, (log) => out.push({ log, at: Date.now() }));
+  // Full at once: sent now; the timer armed for it keeps running.
+  b.add('s', 'STDOUT', 'abcd', 1);
+  await tick(50);
+  // A new batch, ~50 ms into that timer: when it fires, this one is too young and must wait.
+  b.add('s', 'STDOUT', 'e', 1);
+  await tick(300);
+  assert.equal(
+    out.map((o) => o.log.lines.toString('utf8')),
+    ['abcd', 'e'],
+  );
+  // Timers fire on a millisecond clock: allow one millisecond of rounding.
+  assert.ok(out[1]!.at - out[1]!.log.ts >= 79, `sent ${out[1]!.at - out[1]!.log.ts} ms after its first line`);
+  // After stop() nothing is sent by time; flush() still sends.
+  b.add('s', 'STDOUT', 'f', 1);
+  b.stop();
+  await tick(200);
+  assert.is(out.length, 2);
+  b.flush();
+  assert.is(out.length, 3);
+});
+
 test('batcher: through the output pipe, a secret split across reads at a batch boundary is masked and no batch exceeds the cap', async () => {
   const { OutputPipe, CommandState } = await import('../src/output.js');
   const { SecretMasker } = await import('@helios-ci/sdk/secret-masker');

@@ -47,22 +47,19 @@ export class LogBatcher {
   add(step: string, stream: WireStream, data: string | Buffer, lineCount: number): void {
     const text = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     if (lineCount === 0) return;
-    if (this.parts.length > 0 && (this.step !== step || this.stream !== stream || this.bytes + 1 + text.length > this.opts.batchBytes)) this.flush();
+    if (this.parts.length > 0 && (this.step !== step || this.stream !== stream || this.bytes + 1 + text.length > this.opts.batchBytes)) this.send();
     if (this.parts.length === 0) {
       this.step = step;
       this.stream = stream;
       this.ts = Date.now();
-      this.timer ??= setTimeout(() => {
-        this.timer = null;
-        this.flush();
-      }, this.opts.batchDelayMs);
+      this.timer ??= setTimeout(() => this.onTimer(), this.opts.batchDelayMs);
     } else {
       this.bytes += 1;
     }
     this.parts.push(text);
     this.bytes += text.length;
     this.lines += lineCount;
-    if (this.bytes >= this.opts.batchBytes) this.flush();
+    if (this.bytes >= this.opts.batchBytes) this.send();
   }
 
   /** Hands on the open batch, if any. */
@@ -71,6 +68,23 @@ export class LogBatcher {
       clearTimeout(this.timer);
       this.timer = null;
     }
+    this.send();
+  }
+
+  /**
+   * A batch that filled up leaves the timer running: under bulk output batches fill far more often
+   * than batchDelayMs, and one timer per batchDelayMs (re-armed for a batch still young) costs less
+   * than arming and clearing one per batch.
+   */
+  private onTimer(): void {
+    this.timer = null;
+    if (this.parts.length === 0) return;
+    const wait = this.ts + this.opts.batchDelayMs - Date.now();
+    if (wait > 0) this.timer = setTimeout(() => this.onTimer(), wait);
+    else this.send();
+  }
+
+  private send(): void {
     if (this.parts.length === 0) return;
     const log = logBody(this.step, this.stream, this.ts, this.parts, this.bytes, this.lines);
     this.parts = [];
