@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
+import { getPriority } from 'node:os';
 import { GitRepo } from '../helpers/gitRepo.js';
 import { CLI } from '../helpers/tempProject.js';
 import { runHelios } from '../helpers/runCliCapture.js';
@@ -158,6 +159,37 @@ test('annotation file, title and message are masked everywhere (--json, the stor
     ]);
   } finally {
     rmSync(secrets, { force: true });
+    repo.cleanup();
+  }
+});
+
+test('on the embedded defaults the job runs at the CLI\'s own priority; a config\'s jobNice still applies', async () => {
+  const own = getPriority();
+  const want = (nice: number) => `name: Nice
+on: push
+jobs:
+  nice:
+    runs-on: local
+    steps:
+      - run: test "$(nice)" = ${nice} || { echo "step nice $(nice), wanted ${nice}"; exit 1; }
+`;
+  const repo = new GitRepo();
+  try {
+    // A one-shot run has no server to keep responsive: the job is what the user waits for.
+    repo.write('.github/workflows/nice.yml', want(own)).commit('own priority');
+    const embedded = await runHelios(['run', '--json'], { cwd: repo.dir, timeoutMs: 90_000 });
+    assert.is(embedded.code, 0, embedded.stderr + embedded.stdout);
+    const lowered = Math.max(own, 7);
+    repo.write('.github/workflows/nice.yml', want(lowered)).commit('jobNice 7');
+    const config = join(repo.dir, '..', `nice-${process.pid}.yaml`);
+    writeFileSync(config, 'plugins:\n  local:\n    use: "@helios-ci/runtime-local"\n    config: { jobNice: 7 }\n');
+    try {
+      const configured = await runHelios(['run', '--json', '--config', config], { cwd: repo.dir, timeoutMs: 90_000 });
+      assert.is(configured.code, 0, configured.stderr + configured.stdout);
+    } finally {
+      rmSync(config, { force: true });
+    }
+  } finally {
     repo.cleanup();
   }
 });
