@@ -288,6 +288,7 @@ export class LocalRuntime implements Runtime {
       const home = join(dir, 'home');
       const log = openSync(join(dir, 'agent.log'), 'a');
       const node = this.opts.nodePath ?? process.execPath;
+      const nodeArgv = [node, ...AGENT_NODE_FLAGS];
       const args = [this.opts.agentPath, '--bootstrap', bootstrap, '--workdir', join(home, WORK_DIR)];
       // Inside a PID namespace the agent's process groups are not host pids: destroy must not read them.
       if (!sandbox) args.push('--pgid-file', join(dir, 'pgids'));
@@ -324,14 +325,14 @@ export class LocalRuntime implements Runtime {
             readOnly: [nodePrefix(node), this.opts.agentPath, SANDBOX_RELAY, ...(sourceDir ? [sourceDir] : [])],
             readWrite: [...(warm ? [warm] : []), ...(toolCache ? [toolCache] : [])],
           },
-          [node, ...AGENT_NODE_FLAGS, '--import', pathToFileURL(SANDBOX_RELAY).href, ...args],
+          [...nodeArgv, '--import', pathToFileURL(SANDBOX_RELAY).href, ...args],
         );
       } else {
         // A minimal environment: nothing of the server's (tokens, cloud credentials) reaches the job.
         // HELIOS_TRACKING_ID: every process of the job inherits it, so destroy finds daemons that left
         // their process group (setsid, double fork), also after a server crash.
         env = { PATH: this.opts.path, HOME: home, LANG: 'C.UTF-8', TMPDIR: join(dir, 'home'), [TRACKING_ENV]: machine.id };
-        argv = [node, ...AGENT_NODE_FLAGS, ...args];
+        argv = [...nodeArgv, ...args];
       }
       // The agent would lower its own priority (--nice) only once Node runs, ~100 ms of CPU later, and
       // only for its main thread: fifty agents starting at the server's priority starved its event

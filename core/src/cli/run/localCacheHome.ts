@@ -21,7 +21,7 @@ export function localCacheHome(repoRoot: string): { dir: string; index: string; 
 export function embeddedRunConfig(secretFile: string | undefined, storagePath: string): string {
   const config = parse(EMBEDDED_DEFAULT_CONFIG) as { plugins: Record<string, { use: string; config?: Record<string, unknown> }> };
   if (secretFile) config.plugins.secrets = { ...config.plugins.secrets!, config: { path: secretFile } };
-  for (const entry of Object.values(config.plugins)) if (entry.use === '@helios-ci/storage-dir') entry.config = { ...entry.config, path: storagePath };
-  for (const entry of Object.values(config.plugins)) if (entry.use === '@helios-ci/runtime-local') entry.config = { ...entry.config, jobNice: 0 };
+  const overrides: Record<string, Record<string, unknown>> = { '@helios-ci/storage-dir': { path: storagePath }, '@helios-ci/runtime-local': { jobNice: 0 } };
+  for (const entry of Object.values(config.plugins)) if (overrides[entry.use]) entry.config = { ...entry.config, ...overrides[entry.use] };
   return stringify(config);
 }
